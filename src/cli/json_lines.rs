@@ -1,0 +1,98 @@
+//! The command line's public output format: one JSON object per event. Field names are a
+//! public interface that scripts depend on: extend, never rename.
+
+use serde_json::{Map, Value, json};
+
+use crate::engine::close_code;
+use crate::engine::{Event, EventKind, HttpRejection, Payload};
+use crate::format::hex::to_hex;
+
+/// Milliseconds with microsecond precision, as a JSON number.
+fn millis(duration: std::time::Duration) -> f64 {
+    duration.as_micros() as f64 / 1000.0
+}
+
+fn header_object(headers: &[(String, String)]) -> Value {
+    let mut object = Map::new();
+    for (name, value) in headers {
+        match object.get_mut(name) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(value);
+            }
+            _ => {
+                object.insert(name.clone(), Value::String(value.clone()));
+            }
+        }
+    }
+    Value::Object(object)
+}
+
+/// The JSON object for one event: `seq`, `t_ms`, `event`, then the event's own fields.
+pub fn event_json(event: &Event) -> Value {
+    let mut line = Map::new();
+    line.insert("seq".into(), json!(event.seq));
+    line.insert("t_ms".into(), json!(millis(event.offset)));
+    line.insert("event".into(), json!(event.kind.name()));
+    let time: chrono::DateTime<chrono::Utc> = event.wall_time.into();
+    line.insert(
+        "time".into(),
+        json!(time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+    );
+    let fields = match &event.kind {
+        EventKind::Connecting { url } => json!({ "url": url }),
+        EventKind::Open(open) => json!({
+            "status": open.status,
+            "subprotocol": open.subprotocol,
+            "extensions": open.extensions,
+            "headers": header_object(&open.response_headers),
+            "request_headers": header_object(&open.request_headers),
+            "handshake_ms": millis(open.handshake),
+        }),
+        EventKind::Message { dir, payload } => match payload {
+            Payload::Text(text) => json!({
+                "dir": dir.as_str(), "type": "text", "len": text.len(), "text": text.as_str(),
+            }),
+            Payload::Binary(bytes) => json!({
+                "dir": dir.as_str(), "type": "binary", "len": bytes.len(), "hex": to_hex(bytes),
+            }),
+        },
+        EventKind::Ping { dir, payload } => json!({
+            "dir": dir.as_str(), "len": payload.len(), "hex": to_hex(payload),
+        }),
+        EventKind::Pong { dir, payload, auto } => json!({
+            "dir": dir.as_str(), "len": payload.len(), "hex": to_hex(payload), "auto": auto,
+        }),
+        EventKind::Error(error) => {
+            let mut fields = json!({
+                "category": error.category.as_str(),
+                "message": error.message,
+            });
+            if let (Some(http), Value::Object(map)) = (&error.http, &mut fields) {
+                add_rejection(map, http);
+            }
+            fields
+        }
+        EventKind::Close(close) => json!({
+            "code": close.code,
+            "reason": close.reason,
+            "was_clean": close.was_clean,
+            "initiator": close.initiator.as_str(),
+            "code_name": close_code::describe(close.code).name,
+            "closing_handshake_ms": close.closing_handshake.map(millis),
+        }),
+    };
+    if let Value::Object(fields) = fields {
+        line.extend(fields);
+    }
+    Value::Object(line)
+}
+
+fn add_rejection(map: &mut Map<String, Value>, http: &HttpRejection) {
+    map.insert("status".into(), json!(http.status));
+    map.insert("headers".into(), header_object(&http.headers));
+    map.insert(
+        "body".into(),
+        json!(String::from_utf8_lossy(&http.body).into_owned()),
+    );
+}

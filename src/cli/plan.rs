@@ -1,0 +1,193 @@
+//! Turns `connect`'s arguments into a checked plan, before any traffic: every bad argument
+//! is a usage error that names the argument and says why.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::ArgMatches;
+
+use super::args::ConnectArgs;
+use crate::engine::close_code::{self, MAX_REASON_BYTES};
+use crate::engine::{ConnectionConfig, HeaderEntry};
+use crate::format::{base64::parse_base64, hex::parse_hex};
+
+/// Something to do once the connection is open, in command-line order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Send a text message.
+    Text(String),
+    /// Send a binary message.
+    Binary(Bytes),
+    /// Send a ping with this payload.
+    Ping(Bytes),
+}
+
+/// How long to listen after the last send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Close this long after the last send.
+    For(Duration),
+    /// Never close; wait for the server to.
+    Forever,
+}
+
+/// A checked `connect` invocation.
+#[derive(Debug)]
+pub struct Plan {
+    /// What to connect with.
+    pub config: ConnectionConfig,
+    /// What to send after open, in order.
+    pub actions: Vec<Action>,
+    /// The close code and reason to end with.
+    pub close: (u16, String),
+    /// How long to listen after the last send.
+    pub wait: Wait,
+    /// Echo received messages back.
+    pub echo: bool,
+    /// Print a summary instead of a line per message.
+    pub summary: bool,
+}
+
+/// A usage error: one line for stderr that names the bad argument or file.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+impl Plan {
+    /// Checks `args`; `matches` gives the order in which the sends were written.
+    pub fn from_args(args: &ConnectArgs, matches: &ArgMatches) -> Result<Self, UsageError> {
+        let mut config = ConnectionConfig::new(&args.url);
+        for line in &args.headers {
+            let header = HeaderEntry::parse(line).map_err(|e| usage(format!("--header: {e}")))?;
+            config.headers.push(header);
+        }
+        config.subprotocols = args.subprotocols.clone();
+        config.handshake_timeout = Duration::from_millis(args.timeout);
+        config.close_timeout = Duration::from_millis(args.close_timeout);
+        config.max_message_size = args.max_message_size;
+        config.tls.accept_invalid_certs = args.insecure;
+        config.tls.ca_file = args.ca.clone();
+        config.prepare().map_err(|e| usage(e.to_string()))?;
+        Ok(Self {
+            config,
+            actions: ordered_actions(args, matches)?,
+            close: parse_close(&args.close)?,
+            wait: parse_wait(&args.wait)?,
+            echo: args.echo,
+            summary: args.summary,
+        })
+    }
+}
+
+fn ordered_actions(args: &ConnectArgs, matches: &ArgMatches) -> Result<Vec<Action>, UsageError> {
+    let mut indexed: Vec<(usize, Action)> = Vec::new();
+    let positions = |id: &str| -> Vec<usize> {
+        matches
+            .indices_of(id)
+            .map(Iterator::collect)
+            .unwrap_or_default()
+    };
+    for (index, text) in positions("send").into_iter().zip(&args.send) {
+        indexed.push((index, Action::Text(text.clone())));
+    }
+    for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
+        let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;
+        indexed.push((index, Action::Binary(bytes.into())));
+    }
+    for (index, b64) in positions("send_base64").into_iter().zip(&args.send_base64) {
+        let bytes = parse_base64(b64).map_err(|e| usage(format!("--send-base64 {b64:?}: {e}")))?;
+        indexed.push((index, Action::Binary(bytes.into())));
+    }
+    for (index, path) in positions("send_file").into_iter().zip(&args.send_file) {
+        let bytes = std::fs::read(path)
+            .map_err(|e| usage(format!("--send-file {}: {e}", path.display())))?;
+        indexed.push((index, Action::Binary(bytes.into())));
+    }
+    for (index, hex) in positions("ping").into_iter().zip(&args.ping) {
+        let bytes = parse_hex(hex).map_err(|e| usage(format!("--ping {hex:?}: {e}")))?;
+        if bytes.len() > 125 {
+            return Err(usage(format!(
+                "--ping: the payload is {} bytes; at most 125 fit in a ping",
+                bytes.len()
+            )));
+        }
+        indexed.push((index, Action::Ping(bytes.into())));
+    }
+    indexed.sort_by_key(|(index, _)| *index);
+    Ok(indexed.into_iter().map(|(_, action)| action).collect())
+}
+
+/// Parses `CODE[:REASON]` and checks that the code may be sent and the reason fits.
+pub fn parse_close(value: &str) -> Result<(u16, String), UsageError> {
+    let (code, reason) = value.split_once(':').unwrap_or((value, ""));
+    let code: u16 = code.trim().parse().map_err(|_| {
+        usage(format!(
+            "--close {value:?}: {code:?} is not a close code (a number such as 1000)"
+        ))
+    })?;
+    close_code::check_sendable(code).map_err(|e| usage(format!("--close: {e}")))?;
+    if reason.len() > MAX_REASON_BYTES {
+        return Err(usage(format!(
+            "--close: the reason is {} bytes; at most {MAX_REASON_BYTES} fit in a close frame",
+            reason.len()
+        )));
+    }
+    Ok((code, reason.to_owned()))
+}
+
+/// Parses `--wait`: milliseconds or `inf`.
+pub fn parse_wait(value: &str) -> Result<Wait, UsageError> {
+    if value.eq_ignore_ascii_case("inf") {
+        return Ok(Wait::Forever);
+    }
+    value
+        .parse()
+        .map(|ms| Wait::For(Duration::from_millis(ms)))
+        .map_err(|_| {
+            usage(format!(
+                "--wait {value:?}: expected milliseconds or \"inf\""
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_argument() {
+        assert_eq!(parse_close("1000").unwrap(), (1000, String::new()));
+        assert_eq!(
+            parse_close("4001:bye: now").unwrap(),
+            (4001, "bye: now".into())
+        );
+        assert!(
+            parse_close("1005")
+                .unwrap_err()
+                .to_string()
+                .contains("must not be sent")
+        );
+        assert!(
+            parse_close("abc")
+                .unwrap_err()
+                .to_string()
+                .contains("not a close code")
+        );
+        assert!(parse_close(&format!("1000:{}", "x".repeat(124))).is_err());
+    }
+
+    #[test]
+    fn wait_argument() {
+        assert_eq!(parse_wait("0").unwrap(), Wait::For(Duration::ZERO));
+        assert_eq!(
+            parse_wait("1500").unwrap(),
+            Wait::For(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_wait("inf").unwrap(), Wait::Forever);
+        assert!(parse_wait("soon").is_err());
+    }
+}

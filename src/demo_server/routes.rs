@@ -1,0 +1,290 @@
+//! Turns a request's path and query string into a [`Scenario`], or into the HTTP error the
+//! client should see instead (404 for an unknown path, 400 for a bad number).
+
+use std::borrow::Cow;
+
+/// The paths the demo server knows, shown in the 404 body.
+const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, \
+     /binary, /headers, /subproto, /flood?n=N&size=S, /ping, /evil/invalid-utf8, \
+     /evil/ignore-close";
+
+/// Default number of messages for `/flood`.
+pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
+/// Default message size in bytes for `/flood`.
+pub const DEFAULT_FLOOD_SIZE: usize = 100;
+/// Largest message size `/flood` accepts (the usual maximum frame size of a client).
+pub const MAX_FLOOD_SIZE: usize = 16 * 1024 * 1024;
+/// Largest close reason in bytes: a close frame's payload is at most 125 bytes, two of
+/// which are the status code.
+pub const MAX_CLOSE_REASON: usize = 123;
+
+/// What the server does on one connection, chosen by the request's path and query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scenario {
+    /// `/echo`: text and binary messages back verbatim.
+    Echo,
+    /// `/json?count=N`: a JSON tick every 100 ms; after `count` ticks, close 1000 "done".
+    Json {
+        /// How many ticks to send before closing; `None` runs until the client closes.
+        count: Option<u64>,
+    },
+    /// `/close/CODE?reason=R` and `/close/none`: the server starts the closing handshake.
+    Close {
+        /// The status code to send, any `u16` as given; `None` sends an empty close payload.
+        code: Option<u16>,
+        /// The reason (percent-decoded); empty when absent and always empty without a code.
+        reason: String,
+    },
+    /// `/drop`: one text message, then the TCP connection ends without a close frame.
+    Drop,
+    /// `/binary`: 256 bytes 0..=255, 1 MiB of deterministic pseudo-random bytes, then echo.
+    Binary,
+    /// `/headers`: a JSON description of the handshake request, then echo.
+    Headers,
+    /// `/subproto`: selects `chat.v2` when offered, then echo.
+    Subproto,
+    /// `/flood?n=N&size=S`: `n` text messages of exactly `size` bytes, then close 1000.
+    Flood {
+        /// Number of messages.
+        count: u64,
+        /// Size of each message in bytes.
+        size: usize,
+    },
+    /// `/ping`: a ping every 100 ms (payload: the counter in decimal), and echo.
+    Ping,
+    /// `/evil/invalid-utf8`: one text frame whose payload is not UTF-8.
+    InvalidUtf8,
+    /// `/evil/ignore-close`: echo, but never answer the client's close frame.
+    IgnoreClose,
+}
+
+/// Why a request was refused, as an HTTP status and a short plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteError {
+    /// HTTP status code: 404 for an unknown path, 400 for a bad parameter.
+    pub status: u16,
+    /// Short human-readable explanation.
+    pub body: String,
+}
+
+impl RouteError {
+    fn not_found(path: &str) -> Self {
+        // Keep the echoed path short: it comes from the network.
+        let shown: String = path.chars().take(200).collect();
+        Self {
+            status: 404,
+            body: format!("no such demo path: {shown}; try {KNOWN_PATHS}\n"),
+        }
+    }
+
+    fn bad_request(body: String) -> Self {
+        Self {
+            status: 400,
+            body: format!("{body}\n"),
+        }
+    }
+}
+
+/// Parses a request path (without the query) and the raw query string (without `?`).
+///
+/// Lenient: a trailing `/` is ignored, unknown query keys are ignored, an empty value
+/// counts as absent, and when a key repeats the last value wins.
+pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
+    let trimmed = match path.strip_suffix('/') {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => path,
+    };
+    let query = Query::parse(query.unwrap_or(""));
+    match trimmed {
+        "/echo" => Ok(Scenario::Echo),
+        "/json" => Ok(Scenario::Json {
+            count: query.number::<u64>("count")?,
+        }),
+        "/drop" => Ok(Scenario::Drop),
+        "/binary" => Ok(Scenario::Binary),
+        "/headers" => Ok(Scenario::Headers),
+        "/subproto" => Ok(Scenario::Subproto),
+        "/flood" => parse_flood(&query),
+        "/ping" => Ok(Scenario::Ping),
+        "/evil/invalid-utf8" => Ok(Scenario::InvalidUtf8),
+        "/evil/ignore-close" => Ok(Scenario::IgnoreClose),
+        other => match other.strip_prefix("/close/") {
+            Some(code) if !code.is_empty() && !code.contains('/') => parse_close(code, &query),
+            _ => Err(RouteError::not_found(path)),
+        },
+    }
+}
+
+fn parse_flood(query: &Query) -> Result<Scenario, RouteError> {
+    let count = query.number::<u64>("n")?.unwrap_or(DEFAULT_FLOOD_COUNT);
+    let size = query.number::<usize>("size")?.unwrap_or(DEFAULT_FLOOD_SIZE);
+    if size > MAX_FLOOD_SIZE {
+        return Err(RouteError::bad_request(format!(
+            "bad size {size}: at most {MAX_FLOOD_SIZE} bytes"
+        )));
+    }
+    Ok(Scenario::Flood { count, size })
+}
+
+fn parse_close(code: &str, query: &Query) -> Result<Scenario, RouteError> {
+    if code.eq_ignore_ascii_case("none") {
+        return Ok(Scenario::Close {
+            code: None,
+            reason: String::new(),
+        });
+    }
+    let code = code.trim().parse::<u16>().map_err(|_| {
+        let shown: String = code.chars().take(40).collect();
+        RouteError::bad_request(format!(
+            "bad close code \"{shown}\": expected a whole number 0-65535 or \"none\""
+        ))
+    })?;
+    let reason = query.get("reason").unwrap_or("").to_string();
+    if reason.len() > MAX_CLOSE_REASON {
+        return Err(RouteError::bad_request(format!(
+            "bad reason: {} bytes, a close reason holds at most {MAX_CLOSE_REASON}",
+            reason.len()
+        )));
+    }
+    Ok(Scenario::Close {
+        code: Some(code),
+        reason,
+    })
+}
+
+/// Decoded `key=value` pairs of a query string.
+struct Query<'a> {
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> Query<'a> {
+    fn parse(raw: &'a str) -> Self {
+        Self {
+            pairs: url::form_urlencoded::parse(raw.as_bytes()).collect(),
+        }
+    }
+
+    /// The last non-empty value for `key`.
+    fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The value for `key` as a number; a value that is not one is a 400.
+    fn number<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>, RouteError> {
+        let Some(raw) = self.get(key) else {
+            return Ok(None);
+        };
+        raw.trim().parse::<T>().map(Some).map_err(|_| {
+            let shown: String = raw.chars().take(40).collect();
+            RouteError::bad_request(format!("bad {key} \"{shown}\": expected a whole number"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_paths() {
+        assert_eq!(parse("/echo", None), Ok(Scenario::Echo));
+        assert_eq!(parse("/echo/", None), Ok(Scenario::Echo));
+        assert_eq!(parse("/drop", Some("x=1")), Ok(Scenario::Drop));
+        assert_eq!(parse("/evil/ignore-close", None), Ok(Scenario::IgnoreClose));
+        assert_eq!(parse("/evil/invalid-utf8", None), Ok(Scenario::InvalidUtf8));
+    }
+
+    #[test]
+    fn json_count() {
+        assert_eq!(parse("/json", None), Ok(Scenario::Json { count: None }));
+        assert_eq!(
+            parse("/json", Some("count=3")),
+            Ok(Scenario::Json { count: Some(3) })
+        );
+        assert_eq!(
+            parse("/json", Some("count=")),
+            Ok(Scenario::Json { count: None })
+        );
+        let err = parse("/json", Some("count=abc")).unwrap_err();
+        assert_eq!(err.status, 400);
+        assert!(err.body.contains("count"), "{}", err.body);
+        assert!(err.body.contains("abc"), "{}", err.body);
+        assert_eq!(parse("/json", Some("count=-1")).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn close_codes() {
+        assert_eq!(
+            parse("/close/4001", Some("reason=bye%20now")),
+            Ok(Scenario::Close {
+                code: Some(4001),
+                reason: "bye now".into()
+            })
+        );
+        assert_eq!(
+            parse("/close/1005", None),
+            Ok(Scenario::Close {
+                code: Some(1005),
+                reason: String::new()
+            })
+        );
+        assert_eq!(
+            parse("/close/none", Some("reason=ignored")),
+            Ok(Scenario::Close {
+                code: None,
+                reason: String::new()
+            })
+        );
+        assert_eq!(parse("/close/70000", None).unwrap_err().status, 400);
+        assert_eq!(parse("/close/abc", None).unwrap_err().status, 400);
+        let long = format!("reason={}", "x".repeat(124));
+        assert_eq!(parse("/close/1000", Some(&long)).unwrap_err().status, 400);
+        assert_eq!(parse("/close", None).unwrap_err().status, 404);
+        assert_eq!(parse("/close/1000/x", None).unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn flood_params() {
+        assert_eq!(
+            parse("/flood", None),
+            Ok(Scenario::Flood {
+                count: 1000,
+                size: 100
+            })
+        );
+        assert_eq!(
+            parse("/flood", Some("n=5&size=7&other=x")),
+            Ok(Scenario::Flood { count: 5, size: 7 })
+        );
+        assert_eq!(
+            parse("/flood", Some("n=1&n=9")),
+            Ok(Scenario::Flood {
+                count: 9,
+                size: 100
+            })
+        );
+        assert_eq!(parse("/flood", Some("size=big")).unwrap_err().status, 400);
+        assert_eq!(
+            parse("/flood", Some("size=999999999999"))
+                .unwrap_err()
+                .status,
+            400
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_404() {
+        let err = parse("/x", None).unwrap_err();
+        assert_eq!(err.status, 404);
+        assert!(
+            err.body
+                .starts_with("no such demo path: /x; try /echo, /json")
+        );
+        assert_eq!(parse("/sse", None).unwrap_err().status, 404);
+        assert_eq!(parse("/", None).unwrap_err().status, 404);
+    }
+}

@@ -1,0 +1,354 @@
+//! What a connection is made with, and its validation into a ready-to-send request.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use url::Url;
+
+/// Everything a connection attempt is made with. Saved in sessions; validated by
+/// [`ConnectionConfig::prepare`] before an attempt starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionConfig {
+    /// `ws://` or `wss://` (`http://` and `https://` are mapped to them, as browsers do).
+    pub url: String,
+    /// Extra request headers; disabled ones are kept but not sent.
+    pub headers: Vec<HeaderEntry>,
+    /// Subprotocols offered in Sec-WebSocket-Protocol, in order of preference.
+    pub subprotocols: Vec<String>,
+    /// How long DNS, TCP, TLS and the HTTP upgrade may take together.
+    #[serde(with = "millis")]
+    pub handshake_timeout: Duration,
+    /// How long to wait for the peer's close frame after ours.
+    #[serde(with = "millis")]
+    pub close_timeout: Duration,
+    /// The largest message (and frame) accepted from the peer, in bytes.
+    pub max_message_size: usize,
+    /// TLS settings for `wss://`.
+    pub tls: TlsOptions,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            headers: Vec::new(),
+            subprotocols: Vec::new(),
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            max_message_size: 64 << 20,
+            tls: TlsOptions::default(),
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// A default configuration for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// One request header as the user typed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderEntry {
+    /// Header name.
+    pub name: String,
+    /// Header value.
+    pub value: String,
+    /// Whether it is sent.
+    pub enabled: bool,
+}
+
+impl HeaderEntry {
+    /// An enabled header.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            enabled: true,
+        }
+    }
+
+    /// Parses `Name: value` as typed on a command line.
+    pub fn parse(line: &str) -> Result<Self, ConfigError> {
+        let (name, value) = line.split_once(':').ok_or_else(|| {
+            ConfigError::Header(format!("{line:?} is not of the form \"Name: value\""))
+        })?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ConfigError::Header(format!(
+                "{line:?} has an empty header name"
+            )));
+        }
+        HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ConfigError::Header(format!("{name:?} is not a valid header name")))?;
+        Ok(Self::new(name, value.trim()))
+    }
+}
+
+/// TLS settings. Certificates are verified unless `accept_invalid_certs` is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsOptions {
+    /// A PEM file of extra CA certificates to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate verification altogether (for test servers only).
+    pub accept_invalid_certs: bool,
+}
+
+/// Why a configuration cannot be used; a usage error, before any network traffic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The URL does not parse or is not a WebSocket URL.
+    #[error("bad URL {url:?}: {why}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A header cannot be sent.
+    #[error("bad header: {0}")]
+    Header(String),
+    /// A subprotocol name is not an HTTP token.
+    #[error("bad subprotocol {0:?}: it must be a non-empty token without spaces, commas or quotes")]
+    Subprotocol(String),
+    /// The TLS settings cannot be used (e.g. an unreadable CA file).
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// A validated configuration: the request to send and where to send it.
+#[derive(Debug)]
+pub struct PreparedRequest {
+    /// The normalized WebSocket URL.
+    pub url: Url,
+    /// The upgrade request, with the handshake headers and the user's headers.
+    pub request: Request,
+    /// Host name or IP literal (without brackets) to connect to.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Whether TLS is used.
+    pub secure: bool,
+}
+
+/// Normalizes a URL as a browser's `new WebSocket(url)` does: http(s) → ws(s), no fragment.
+pub fn normalize_url(input: &str) -> Result<Url, ConfigError> {
+    let bad = |why: &str| ConfigError::Url {
+        url: input.to_owned(),
+        why: why.to_owned(),
+    };
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(bad("the URL is empty"));
+    }
+    let mut url = Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
+    let scheme = match url.scheme() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
+        other => {
+            return Err(bad(&format!(
+                "the scheme must be ws, wss, http or https, not {other:?}"
+            )));
+        }
+    };
+    if url.scheme() != scheme && url.set_scheme(scheme).is_err() {
+        return Err(bad("the scheme cannot be changed to a WebSocket scheme"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("the URL has no host"));
+    }
+    if url.fragment().is_some() {
+        return Err(bad("a WebSocket URL cannot have a fragment (#…)"));
+    }
+    Ok(url)
+}
+
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+impl ConnectionConfig {
+    /// Validates the configuration and builds the upgrade request. Reads nothing from the
+    /// network; reads the CA file only to check that it is there.
+    pub fn prepare(&self) -> Result<PreparedRequest, ConfigError> {
+        let url = normalize_url(&self.url)?;
+        let bad_url = |why: String| ConfigError::Url {
+            url: self.url.clone(),
+            why,
+        };
+        let secure = url.scheme() == "wss";
+        let host = match url.host() {
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            Some(host) => host.to_string(),
+            None => return Err(bad_url("the URL has no host".into())),
+        };
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| bad_url("the URL has no port".into()))?;
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| bad_url(e.to_string()))?;
+        let headers = request.headers_mut();
+        for entry in self.headers.iter().filter(|h| h.enabled) {
+            let name = entry.name.trim();
+            let header_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ConfigError::Header(format!("{name:?} is not a valid header name")))?;
+            let value = HeaderValue::from_str(&entry.value).map_err(|_| {
+                ConfigError::Header(format!(
+                    "the value of {name:?} contains characters that cannot be sent (control characters or newlines)"
+                ))
+            })?;
+            headers.append(header_name, value);
+        }
+        if !self.subprotocols.is_empty() {
+            if let Some(bad) = self.subprotocols.iter().find(|p| !is_token(p)) {
+                return Err(ConfigError::Subprotocol(bad.clone()));
+            }
+            let joined = self.subprotocols.join(", ");
+            let value = HeaderValue::from_str(&joined)
+                .map_err(|_| ConfigError::Subprotocol(joined.clone()))?;
+            headers.insert("sec-websocket-protocol", value);
+        }
+        if let Some(path) = &self.tls.ca_file {
+            std::fs::metadata(path).map_err(|e| {
+                ConfigError::Tls(format!("cannot read CA file {}: {e}", path.display()))
+            })?;
+        }
+        Ok(PreparedRequest {
+            url,
+            request,
+            host,
+            port,
+            secure,
+        })
+    }
+}
+
+/// Serializes a [`Duration`] as whole milliseconds, readable in RON files.
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_urls_map_to_websocket_schemes() {
+        assert_eq!(
+            normalize_url("http://a.test/x").unwrap().as_str(),
+            "ws://a.test/x"
+        );
+        assert_eq!(
+            normalize_url("https://a.test/x").unwrap().as_str(),
+            "wss://a.test/x"
+        );
+        assert_eq!(
+            normalize_url(" ws://a.test:9/ ").unwrap().as_str(),
+            "ws://a.test:9/"
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        let err = |u: &str| normalize_url(u).unwrap_err().to_string();
+        assert!(err("").contains("empty"));
+        assert!(err("ftp://a.test").contains("scheme"));
+        assert!(err("ws://a.test/#frag").contains("fragment"));
+        assert!(err("not a url").contains("bad URL \"not a url\""));
+        assert!(err("ws://").contains("bad URL"));
+    }
+
+    #[test]
+    fn header_lines_parse() {
+        let h = HeaderEntry::parse("Authorization: Bearer abc:def").unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.value.as_str()),
+            ("Authorization", "Bearer abc:def")
+        );
+        assert!(
+            HeaderEntry::parse("no colon")
+                .unwrap_err()
+                .to_string()
+                .contains("Name: value")
+        );
+        assert!(
+            HeaderEntry::parse(": v")
+                .unwrap_err()
+                .to_string()
+                .contains("empty header name")
+        );
+        assert!(
+            HeaderEntry::parse("bad name: v")
+                .unwrap_err()
+                .to_string()
+                .contains("not a valid header name")
+        );
+    }
+
+    #[test]
+    fn prepare_adds_headers_and_subprotocols() {
+        let mut config = ConnectionConfig::new("http://127.0.0.1:9001/echo?x=1");
+        config.headers.push(HeaderEntry::new("X-Token", "abc"));
+        config.headers.push(HeaderEntry {
+            enabled: false,
+            ..HeaderEntry::new("X-Off", "no")
+        });
+        config.subprotocols = vec!["chat.v1".into(), "chat.v2".into()];
+        let prepared = config.prepare().unwrap();
+        assert_eq!(prepared.url.as_str(), "ws://127.0.0.1:9001/echo?x=1");
+        assert_eq!(
+            (prepared.host.as_str(), prepared.port, prepared.secure),
+            ("127.0.0.1", 9001, false)
+        );
+        let headers = prepared.request.headers();
+        assert_eq!(headers["x-token"], "abc");
+        assert!(headers.get("x-off").is_none());
+        assert_eq!(headers["sec-websocket-protocol"], "chat.v1, chat.v2");
+    }
+
+    #[test]
+    fn prepare_refuses_bad_input() {
+        let mut config = ConnectionConfig::new("wss://[::1]/");
+        assert_eq!(config.prepare().unwrap().port, 443);
+        assert_eq!(config.prepare().unwrap().host, "::1");
+        config.subprotocols = vec!["has space".into()];
+        assert!(matches!(config.prepare(), Err(ConfigError::Subprotocol(_))));
+        config.subprotocols.clear();
+        config.headers.push(HeaderEntry::new("X-A", "line\nbreak"));
+        assert!(matches!(config.prepare(), Err(ConfigError::Header(_))));
+        config.headers.clear();
+        config.tls.ca_file = Some("/nonexistent/ca.pem".into());
+        assert!(
+            config
+                .prepare()
+                .unwrap_err()
+                .to_string()
+                .contains("/nonexistent/ca.pem")
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The opening phase of an attempt: DNS, TCP, TLS and the HTTP upgrade, each failure given
+//! its category and said in plain words.
+
+use std::io;
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::http::HeaderMap;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::config::{PreparedRequest, TlsOptions};
+use super::event::{ErrorCategory, ErrorInfo, HttpRejection, OpenInfo};
+use super::tls;
+
+/// The socket type of every connection.
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Runs the opening handshake; `started` is when the attempt began.
+pub(crate) async fn establish(
+    prepared: PreparedRequest,
+    tls_options: &TlsOptions,
+    max_message_size: usize,
+    started: Instant,
+) -> Result<(Socket, OpenInfo), ErrorInfo> {
+    let tcp = connect_tcp(&prepared.host, prepared.port).await?;
+    let stream = if prepared.secure {
+        let config = tls::client_config(tls_options)
+            .map_err(|message| ErrorInfo::new(ErrorCategory::Tls, message))?;
+        let server_name =
+            rustls::pki_types::ServerName::try_from(prepared.host.clone()).map_err(|_| {
+                ErrorInfo::new(
+                    ErrorCategory::Tls,
+                    format!("{:?} is not a valid TLS server name", prepared.host),
+                )
+            })?;
+        let tls_stream = TlsConnector::from(config)
+            .connect(server_name, tcp)
+            .await
+            .map_err(|e| ErrorInfo::new(ErrorCategory::Tls, tls::describe_tls_error(&e)))?;
+        MaybeTlsStream::Rustls(tls_stream)
+    } else {
+        MaybeTlsStream::Plain(tcp)
+    };
+    let request_headers = header_pairs(prepared.request.headers());
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size));
+    let (socket, response) =
+        tokio_tungstenite::client_async_with_config(prepared.request, stream, Some(ws_config))
+            .await
+            .map_err(handshake_error)?;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let open = OpenInfo {
+        status: response.status().as_u16(),
+        request_headers,
+        response_headers: header_pairs(response.headers()),
+        subprotocol: header("sec-websocket-protocol"),
+        extensions: header("sec-websocket-extensions"),
+        handshake: started.elapsed(),
+    };
+    Ok((socket, open))
+}
+
+async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ErrorInfo> {
+    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| ErrorInfo::new(ErrorCategory::Dns, format!("could not resolve {host}: {e}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(ErrorInfo::new(
+            ErrorCategory::Dns,
+            format!("{host} resolved to no address"),
+        ));
+    }
+    let mut last_error = None;
+    for addr in &addrs {
+        match TcpStream::connect(addr).await {
+            Ok(tcp) => {
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last_error = Some((addr, e)),
+        }
+    }
+    let (addr, error) =
+        last_error.ok_or_else(|| ErrorInfo::new(ErrorCategory::Io, "no address to connect to"))?;
+    Err(match error.kind() {
+        io::ErrorKind::ConnectionRefused => ErrorInfo::new(
+            ErrorCategory::Refused,
+            format!("connection refused by {addr} (is the server running?)"),
+        ),
+        _ => ErrorInfo::new(
+            ErrorCategory::Io,
+            format!("could not connect to {addr}: {error}"),
+        ),
+    })
+}
+
+fn handshake_error(error: WsError) -> ErrorInfo {
+    match error {
+        WsError::Http(response) => {
+            let status = response.status();
+            let reason = status.canonical_reason().unwrap_or("");
+            let message = format!("server answered {} {reason}", status.as_u16())
+                .trim_end()
+                .to_owned();
+            let (parts, body) = response.into_parts();
+            ErrorInfo {
+                category: ErrorCategory::Http,
+                message,
+                http: Some(HttpRejection {
+                    status: status.as_u16(),
+                    headers: header_pairs(&parts.headers),
+                    body: body.map(Bytes::from).unwrap_or_default(),
+                }),
+            }
+        }
+        WsError::Io(e) => ErrorInfo::new(ErrorCategory::Io, format!("handshake failed: {e}")),
+        WsError::Tls(e) => ErrorInfo::new(ErrorCategory::Tls, format!("TLS handshake failed: {e}")),
+        other => ErrorInfo::new(
+            ErrorCategory::Protocol,
+            format!("invalid handshake response: {other}"),
+        ),
+    }
+}
+
+/// Header pairs, names lower-case (as the HTTP library stores them), values as UTF-8 (lossy).
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
+}

@@ -1,0 +1,306 @@
+//! What the engine reports: one [`Event`] per thing that happened on a connection.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+/// One thing that happened on a connection attempt, numbered and timed.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// Position in the attempt's stream of events, from 0, without gaps.
+    pub seq: u64,
+    /// Wall-clock time at which the engine saw it.
+    pub wall_time: SystemTime,
+    /// Monotonic time since the attempt started (the `connecting` event is at ~0).
+    pub offset: Duration,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+pub enum EventKind {
+    /// The attempt started; DNS, TCP, TLS and the HTTP upgrade follow.
+    Connecting {
+        /// The URL being connected to, after http(s) → ws(s) mapping.
+        url: String,
+    },
+    /// The opening handshake completed; the connection is OPEN.
+    Open(OpenInfo),
+    /// A whole data message, sent or received.
+    Message {
+        /// Which way it went.
+        dir: Direction,
+        /// Its payload, stored once, as sent or received.
+        payload: Payload,
+    },
+    /// A ping control frame.
+    Ping {
+        /// Which way it went.
+        dir: Direction,
+        /// Application data of the ping (at most 125 bytes).
+        payload: Bytes,
+    },
+    /// A pong control frame.
+    Pong {
+        /// Which way it went.
+        dir: Direction,
+        /// Application data of the pong (at most 125 bytes).
+        payload: Bytes,
+        /// True when the engine sent it by itself in answer to a ping.
+        auto: bool,
+    },
+    /// Something failed; a close event follows if the attempt is over.
+    Error(ErrorInfo),
+    /// The attempt is over. Always the last event of an attempt, and always present.
+    Close(CloseInfo),
+}
+
+impl EventKind {
+    /// A short lower-case name of the kind, as the command line prints it in `event`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Connecting { .. } => "connecting",
+            EventKind::Open(_) => "open",
+            EventKind::Message { .. } => "message",
+            EventKind::Ping { .. } => "ping",
+            EventKind::Pong { .. } => "pong",
+            EventKind::Error(_) => "error",
+            EventKind::Close(_) => "close",
+        }
+    }
+}
+
+/// Which way a frame went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From the server to us.
+    In,
+    /// From us to the server.
+    Out,
+}
+
+impl Direction {
+    /// `"in"` or `"out"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+/// A data message's payload: text (valid UTF-8) or binary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// A text message; cheap to clone, shares the received buffer.
+    Text(Utf8Bytes),
+    /// A binary message; cheap to clone, shares the received buffer.
+    Binary(Bytes),
+}
+
+impl Payload {
+    /// The payload's size in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Text(text) => text.len(),
+            Payload::Binary(bytes) => bytes.len(),
+        }
+    }
+
+    /// True when the payload has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The raw bytes, whatever the type.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Payload::Text(text) => text.as_bytes(),
+            Payload::Binary(bytes) => bytes,
+        }
+    }
+
+    /// The text, for a text message.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Payload::Text(text) => Some(text.as_str()),
+            Payload::Binary(_) => None,
+        }
+    }
+}
+
+/// What the opening handshake established.
+#[derive(Clone, Debug, Default)]
+pub struct OpenInfo {
+    /// The HTTP status of the upgrade response (101).
+    pub status: u16,
+    /// The request headers we sent, in order, names as sent.
+    pub request_headers: Vec<(String, String)>,
+    /// The response headers, in order, names lower-case.
+    pub response_headers: Vec<(String, String)>,
+    /// The subprotocol the server selected, if any.
+    pub subprotocol: Option<String>,
+    /// The extensions the server accepted (Sec-WebSocket-Extensions), if any.
+    pub extensions: Option<String>,
+    /// From the start of the attempt to the end of the handshake (DNS, TCP, TLS, HTTP).
+    pub handshake: Duration,
+}
+
+/// What kind of failure an error is; stable names, printed by the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCategory {
+    /// The host name could not be resolved.
+    Dns,
+    /// The server refused the TCP connection.
+    Refused,
+    /// A deadline passed (handshake).
+    Timeout,
+    /// The TLS handshake failed.
+    Tls,
+    /// The server answered the upgrade with something other than 101.
+    Http,
+    /// The peer broke the WebSocket protocol (handshake or frames).
+    Protocol,
+    /// The transport failed (reset, broken pipe, …).
+    Io,
+    /// A message could not be sent.
+    Send,
+}
+
+impl ErrorCategory {
+    /// The lower-case name: `dns`, `refused`, `timeout`, `tls`, `http`, `protocol`, `io`, `send`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCategory::Dns => "dns",
+            ErrorCategory::Refused => "refused",
+            ErrorCategory::Timeout => "timeout",
+            ErrorCategory::Tls => "tls",
+            ErrorCategory::Http => "http",
+            ErrorCategory::Protocol => "protocol",
+            ErrorCategory::Io => "io",
+            ErrorCategory::Send => "send",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error, in plain words, with the server's answer when it rejected the handshake.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    /// What kind of failure.
+    pub category: ErrorCategory,
+    /// A sentence a person can act on.
+    pub message: String,
+    /// For a rejected handshake: what the server answered.
+    pub http: Option<HttpRejection>,
+}
+
+impl ErrorInfo {
+    /// An error without an HTTP answer.
+    pub fn new(category: ErrorCategory, message: impl Into<String>) -> Self {
+        Self {
+            category,
+            message: message.into(),
+            http: None,
+        }
+    }
+}
+
+/// The HTTP answer of a server that rejected the upgrade.
+#[derive(Clone, Debug)]
+pub struct HttpRejection {
+    /// The status code, e.g. 401.
+    pub status: u16,
+    /// The response headers, in order, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// The response body as received (possibly empty).
+    pub body: Bytes,
+}
+
+/// Who started the close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Initiator {
+    /// We did: a close frame we sent first, or a connection we failed or dropped.
+    Client,
+    /// The server sent the first close frame.
+    Server,
+    /// Nobody: the transport just ended.
+    None,
+}
+
+impl Initiator {
+    /// `client`, `server` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Initiator::Client => "client",
+            Initiator::Server => "server",
+            Initiator::None => "none",
+        }
+    }
+}
+
+/// How an attempt ended, as a browser's CloseEvent reports it, plus who closed and how long
+/// the closing handshake took.
+#[derive(Clone, Debug)]
+pub struct CloseInfo {
+    /// The close code (1005 for a close frame without one, 1006 when no close frame came).
+    pub code: u16,
+    /// The close reason (empty when none).
+    pub reason: String,
+    /// True only when the closing handshake completed in both directions.
+    pub was_clean: bool,
+    /// Who started the close.
+    pub initiator: Initiator,
+    /// From the first close frame (sent or received) to the end of the connection.
+    pub closing_handshake: Option<Duration>,
+}
+
+/// The connection's state, as a browser's `WebSocket.readyState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ReadyState {
+    /// The opening handshake is under way.
+    Connecting = 0,
+    /// Messages can be sent and received.
+    Open = 1,
+    /// A close frame was sent or received; the closing handshake is under way.
+    Closing = 2,
+    /// The connection is over.
+    Closed = 3,
+}
+
+impl ReadyState {
+    /// `CONNECTING`, `OPEN`, `CLOSING` or `CLOSED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadyState::Connecting => "CONNECTING",
+            ReadyState::Open => "OPEN",
+            ReadyState::Closing => "CLOSING",
+            ReadyState::Closed => "CLOSED",
+        }
+    }
+
+    pub(crate) fn from_u8(value: u8) -> Self {
+        match value {
+            0 => ReadyState::Connecting,
+            1 => ReadyState::Open,
+            2 => ReadyState::Closing,
+            _ => ReadyState::Closed,
+        }
+    }
+}
+
+impl fmt::Display for ReadyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,149 @@
+//! The consumer's side of a connection: sends commands, receives events.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::close_code::{self, ForbiddenCloseCode};
+use super::command::Command;
+use super::config::{ConfigError, ConnectionConfig};
+use super::emitter::{Emitter, SharedState, WakeFn};
+use super::event::{Event, ReadyState};
+use super::task::{self, Attempt};
+
+/// Why a command was refused before it reached the connection.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The connection is not OPEN; nothing was queued.
+    #[error("not sent: the connection is {0}")]
+    NotOpen(ReadyState),
+    /// The close code may not be sent.
+    #[error(transparent)]
+    ForbiddenCloseCode(#[from] ForbiddenCloseCode),
+    /// The close reason is longer than a close frame can carry.
+    #[error("the close reason is {0} bytes long; at most 123 bytes fit in a close frame")]
+    ReasonTooLong(usize),
+    /// A ping or pong payload is longer than a control frame can carry.
+    #[error("a ping or pong payload is {0} bytes long; at most 125 bytes fit in a control frame")]
+    ControlPayloadTooLong(usize),
+}
+
+/// One connection attempt. Its task owns the socket; this handle owns the way in (commands)
+/// and the way out (events). Dropping the handle closes the connection cleanly (1001).
+pub struct ConnectionHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::UnboundedReceiver<Event>,
+    shared: Arc<SharedState>,
+}
+
+impl ConnectionHandle {
+    /// Validates `config` and starts an attempt on `runtime`. `wake` is called after events
+    /// have been delivered. A bad configuration is refused before any traffic.
+    pub fn connect(
+        config: &ConnectionConfig,
+        runtime: &tokio::runtime::Handle,
+        wake: WakeFn,
+    ) -> Result<Self, ConfigError> {
+        let prepared = config.prepare()?;
+        let (command_sender, commands) = mpsc::unbounded_channel();
+        let (event_sender, events) = mpsc::unbounded_channel();
+        let shared = Arc::new(SharedState::new());
+        let attempt = Attempt {
+            prepared,
+            tls: config.tls.clone(),
+            handshake_timeout: config.handshake_timeout,
+            close_timeout: config.close_timeout,
+            max_message_size: config.max_message_size,
+            commands,
+            emitter: Arc::new(Emitter::new(event_sender, wake)),
+            shared: Arc::clone(&shared),
+        };
+        runtime.spawn(task::run(attempt));
+        Ok(Self {
+            commands: command_sender,
+            events,
+            shared,
+        })
+    }
+
+    /// The connection's readyState, as a browser reports it.
+    pub fn ready_state(&self) -> ReadyState {
+        self.shared.ready_state()
+    }
+
+    /// Queues a text message. Refused unless OPEN.
+    pub fn send_text(&self, text: impl Into<String>) -> Result<(), SendError> {
+        self.send_when_open(Command::SendText(text.into()))
+    }
+
+    /// Queues a binary message. Refused unless OPEN.
+    pub fn send_binary(&self, bytes: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_when_open(Command::SendBinary(bytes.into()))
+    }
+
+    /// Queues a ping (payload at most 125 bytes). Refused unless OPEN.
+    pub fn ping(&self, payload: impl Into<Bytes>) -> Result<(), SendError> {
+        let payload = check_control_payload(payload.into())?;
+        self.send_when_open(Command::Ping(payload))
+    }
+
+    /// Queues an unsolicited pong (payload at most 125 bytes). Refused unless OPEN.
+    pub fn pong(&self, payload: impl Into<Bytes>) -> Result<(), SendError> {
+        let payload = check_control_payload(payload.into())?;
+        self.send_when_open(Command::Pong(payload))
+    }
+
+    /// Starts the closing handshake. While CONNECTING it abandons the attempt (close 1006),
+    /// as a browser's `close()` does. A code that must not be on the wire is refused.
+    pub fn close(&self, code: u16, reason: &str) -> Result<(), SendError> {
+        close_code::check_sendable(code)?;
+        if reason.len() > close_code::MAX_REASON_BYTES {
+            return Err(SendError::ReasonTooLong(reason.len()));
+        }
+        let state = self.ready_state();
+        if !matches!(state, ReadyState::Connecting | ReadyState::Open) {
+            return Err(SendError::NotOpen(state));
+        }
+        self.push(Command::Close {
+            code,
+            reason: reason.to_owned(),
+        })
+    }
+
+    /// Drops the TCP connection without a close frame (to see how a server copes).
+    pub fn abort(&self) {
+        let _already_over = self.push(Command::Abort);
+    }
+
+    /// The next event if one is waiting; never blocks.
+    pub fn try_recv(&mut self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// Waits for the next event; `None` once the attempt is over and every event was read.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.events.recv().await
+    }
+
+    fn send_when_open(&self, command: Command) -> Result<(), SendError> {
+        let state = self.ready_state();
+        if state != ReadyState::Open {
+            return Err(SendError::NotOpen(state));
+        }
+        self.push(command)
+    }
+
+    fn push(&self, command: Command) -> Result<(), SendError> {
+        self.commands
+            .send(command)
+            .map_err(|_| SendError::NotOpen(ReadyState::Closed))
+    }
+}
+
+fn check_control_payload(payload: Bytes) -> Result<Bytes, SendError> {
+    if payload.len() > 125 {
+        return Err(SendError::ControlPayloadTooLong(payload.len()));
+    }
+    Ok(payload)
+}

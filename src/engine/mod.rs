@@ -1,0 +1,24 @@
+//! The connection engine: one tokio task per connection attempt, driven through a
+//! [`ConnectionHandle`], reporting [`Event`]s with the browser's close semantics.
+//! It knows nothing of windows: consumers pass a [`WakeFn`] to be told that events wait.
+
+pub mod close_code;
+mod command;
+mod config;
+mod connect;
+mod emitter;
+mod event;
+mod handle;
+mod task;
+mod tls;
+mod writer;
+
+pub use config::{
+    ConfigError, ConnectionConfig, HeaderEntry, PreparedRequest, TlsOptions, normalize_url,
+};
+pub use emitter::WakeFn;
+pub use event::{
+    CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
+    OpenInfo, Payload, ReadyState,
+};
+pub use handle::{ConnectionHandle, SendError};

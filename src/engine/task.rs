@@ -1,0 +1,541 @@
+//! The task that owns one connection attempt, from `connecting` to its one `close` event.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::SplitStream;
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::command::Command;
+use super::config::{PreparedRequest, TlsOptions};
+use super::connect::{Socket, establish};
+use super::emitter::{Emitter, SharedState};
+use super::event::{
+    CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload, ReadyState,
+};
+use super::writer::{Outgoing, Writer};
+
+/// How many already-arrived frames are handled before the consumer is woken.
+const READ_BATCH: usize = 256;
+/// How long a failed connection's close frame may take to leave before the TCP drop.
+const FAIL_GRACE: Duration = Duration::from_millis(500);
+
+/// Everything the task needs; built by the handle.
+pub(crate) struct Attempt {
+    pub(crate) prepared: PreparedRequest,
+    pub(crate) tls: TlsOptions,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) max_message_size: usize,
+    pub(crate) commands: UnboundedReceiver<Command>,
+    pub(crate) emitter: Arc<Emitter>,
+    pub(crate) shared: Arc<SharedState>,
+}
+
+/// Runs the attempt to its end. Every path ends with exactly one close event, emitted last.
+pub(crate) async fn run(mut attempt: Attempt) {
+    let emitter = Arc::clone(&attempt.emitter);
+    emitter.emit(EventKind::Connecting {
+        url: attempt.prepared.url.to_string(),
+    });
+    emitter.wake();
+    let opening = tokio::time::timeout(
+        attempt.handshake_timeout,
+        establish(
+            attempt.prepared,
+            &attempt.tls,
+            attempt.max_message_size,
+            emitter.started(),
+        ),
+    );
+    let outcome = tokio::select! {
+        outcome = opening => outcome,
+        () = cancelled_while_connecting(&mut attempt.commands, &emitter) => {
+            finish_unopened(&attempt.shared, &emitter, None, Initiator::Client);
+            return;
+        }
+    };
+    let (socket, open) = match outcome {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(error)) => {
+            let initiator = match error.category {
+                ErrorCategory::Http => Initiator::Server,
+                ErrorCategory::Protocol | ErrorCategory::Tls => Initiator::Client,
+                _ => Initiator::None,
+            };
+            finish_unopened(&attempt.shared, &emitter, Some(error), initiator);
+            return;
+        }
+        Err(_elapsed) => {
+            let error = ErrorInfo::new(
+                ErrorCategory::Timeout,
+                format!(
+                    "the opening handshake did not complete within {} ms",
+                    attempt.handshake_timeout.as_millis()
+                ),
+            );
+            finish_unopened(&attempt.shared, &emitter, Some(error), Initiator::Client);
+            return;
+        }
+    };
+    attempt.shared.set_ready_state(ReadyState::Open);
+    emitter.emit(EventKind::Open(open));
+    emitter.wake();
+    let (sink, stream) = socket.split();
+    let connection = OpenConnection {
+        stream,
+        writer: Writer::spawn(sink, Arc::clone(&emitter)),
+        commands: attempt.commands,
+        commands_open: true,
+        emitter,
+        shared: attempt.shared,
+        close_timeout: attempt.close_timeout,
+        closing: Closing::default(),
+        deadline: None,
+    };
+    connection.run().await;
+}
+
+/// Waits for a close, an abort or the handle's drop while the handshake runs; refuses sends.
+async fn cancelled_while_connecting(commands: &mut UnboundedReceiver<Command>, emitter: &Emitter) {
+    loop {
+        match commands.recv().await {
+            None | Some(Command::Close { .. } | Command::Abort) => return,
+            Some(_send) => {
+                emitter.emit(EventKind::Error(ErrorInfo::new(
+                    ErrorCategory::Send,
+                    "not sent: the connection is still CONNECTING",
+                )));
+                emitter.wake();
+            }
+        }
+    }
+}
+
+/// Ends an attempt that never opened: its error (if any), then close 1006.
+fn finish_unopened(
+    shared: &SharedState,
+    emitter: &Emitter,
+    error: Option<ErrorInfo>,
+    initiator: Initiator,
+) {
+    if let Some(error) = error {
+        emitter.emit(EventKind::Error(error));
+    }
+    shared.set_ready_state(ReadyState::Closed);
+    emitter.emit(EventKind::Close(CloseInfo {
+        code: 1006,
+        reason: String::new(),
+        was_clean: false,
+        initiator,
+        closing_handshake: None,
+    }));
+    emitter.wake();
+}
+
+/// The closing handshake as far as it has gone.
+#[derive(Default)]
+struct Closing {
+    /// Who sent the first close frame, once somebody has.
+    initiator: Option<Initiator>,
+    /// When the first close frame was sent or received.
+    started: Option<Instant>,
+    /// The peer's close frame, once received (`Some(None)`: a frame without a code).
+    peer_frame: Option<Option<CloseFrame>>,
+}
+
+/// How an open connection ended, before it is reported.
+enum Ending {
+    /// The stream ended; clean if the closing handshake completed.
+    StreamEnded,
+    /// The transport failed or ended without a closing handshake.
+    Dropped { error: Option<ErrorInfo> },
+    /// We failed the connection: send `code` with `reason` (unless a close frame already
+    /// went out, as tungstenite's own answer), drop the TCP connection.
+    Failed {
+        code: u16,
+        reason: String,
+        send_close: bool,
+    },
+    /// The user dropped the TCP connection on purpose.
+    Aborted,
+    /// The close deadline passed.
+    DeadlinePassed,
+}
+
+struct OpenConnection {
+    stream: SplitStream<Socket>,
+    writer: Writer,
+    commands: UnboundedReceiver<Command>,
+    commands_open: bool,
+    emitter: Arc<Emitter>,
+    shared: Arc<SharedState>,
+    close_timeout: Duration,
+    closing: Closing,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl OpenConnection {
+    async fn run(mut self) {
+        let ending = loop {
+            let deadline = self.deadline;
+            let step = tokio::select! {
+                biased;
+                command = self.commands.recv(), if self.commands_open => self.on_command(command),
+                item = self.stream.next() => self.on_items(item),
+                () = sleep_until(deadline), if deadline.is_some() => Some(Ending::DeadlinePassed),
+            };
+            self.emitter.wake();
+            if let Some(ending) = step {
+                break ending;
+            }
+        };
+        self.finish(ending).await;
+    }
+
+    fn on_command(&mut self, command: Option<Command>) -> Option<Ending> {
+        let Some(command) = command else {
+            // The handle was dropped: close as a browser does when a page goes away.
+            self.commands_open = false;
+            self.start_close(1001, String::new());
+            return None;
+        };
+        let outgoing = match command {
+            Command::Abort => return Some(Ending::Aborted),
+            Command::Close { code, reason } => {
+                self.start_close(code, reason);
+                return None;
+            }
+            Command::SendText(text) => {
+                let text = tokio_tungstenite::tungstenite::Utf8Bytes::from(text);
+                Outgoing {
+                    message: Message::Text(text.clone()),
+                    event: Some(EventKind::Message {
+                        dir: Direction::Out,
+                        payload: Payload::Text(text),
+                    }),
+                }
+            }
+            Command::SendBinary(bytes) => Outgoing {
+                message: Message::Binary(bytes.clone()),
+                event: Some(EventKind::Message {
+                    dir: Direction::Out,
+                    payload: Payload::Binary(bytes),
+                }),
+            },
+            Command::Ping(payload) => Outgoing {
+                message: Message::Ping(payload.clone()),
+                event: Some(EventKind::Ping {
+                    dir: Direction::Out,
+                    payload,
+                }),
+            },
+            Command::Pong(payload) => Outgoing {
+                message: Message::Pong(payload.clone()),
+                event: Some(EventKind::Pong {
+                    dir: Direction::Out,
+                    payload,
+                    auto: false,
+                }),
+            },
+        };
+        let state = self.shared.ready_state();
+        if state != ReadyState::Open || !self.writer.queue(outgoing) {
+            self.emitter.emit(EventKind::Error(ErrorInfo::new(
+                ErrorCategory::Send,
+                format!("not sent: the connection is {state}"),
+            )));
+        }
+        None
+    }
+
+    fn start_close(&mut self, code: u16, reason: String) {
+        if self.shared.ready_state() != ReadyState::Open {
+            return;
+        }
+        self.shared.set_ready_state(ReadyState::Closing);
+        self.closing.initiator = Some(Initiator::Client);
+        self.closing.started = Some(Instant::now());
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        };
+        self.writer.queue(Outgoing {
+            message: Message::Close(Some(frame)),
+            event: None,
+        });
+        self.deadline = Some(tokio::time::Instant::now() + self.close_timeout);
+    }
+
+    /// Handles one frame, then the ones that have already arrived, up to a batch.
+    fn on_items(&mut self, first: Option<Result<Message, WsError>>) -> Option<Ending> {
+        if let Some(ending) = self.on_item(first) {
+            return Some(ending);
+        }
+        for _ in 1..READ_BATCH {
+            let item = self.stream.next().now_or_never()?;
+            if let Some(ending) = self.on_item(item) {
+                return Some(ending);
+            }
+        }
+        None
+    }
+
+    fn on_item(&mut self, item: Option<Result<Message, WsError>>) -> Option<Ending> {
+        let message = match item {
+            None => return Some(Ending::StreamEnded),
+            Some(Err(error)) => return Some(self.on_read_error(error)),
+            Some(Ok(message)) => message,
+        };
+        let emit = |kind| self.emitter.emit(kind);
+        match message {
+            Message::Text(text) => emit(EventKind::Message {
+                dir: Direction::In,
+                payload: Payload::Text(text),
+            }),
+            Message::Binary(bytes) => emit(EventKind::Message {
+                dir: Direction::In,
+                payload: Payload::Binary(bytes),
+            }),
+            Message::Ping(payload) => {
+                emit(EventKind::Ping {
+                    dir: Direction::In,
+                    payload: payload.clone(),
+                });
+                // tungstenite queues the answer itself while the connection is open.
+                if self.shared.ready_state() == ReadyState::Open {
+                    emit(EventKind::Pong {
+                        dir: Direction::Out,
+                        payload,
+                        auto: true,
+                    });
+                }
+            }
+            Message::Pong(payload) => emit(EventKind::Pong {
+                dir: Direction::In,
+                payload,
+                auto: false,
+            }),
+            Message::Close(frame) => return self.on_close_frame(frame),
+            Message::Frame(_) => {}
+        }
+        None
+    }
+
+    fn on_close_frame(&mut self, frame: Option<CloseFrame>) -> Option<Ending> {
+        if self.closing.initiator == Some(Initiator::Client) {
+            // The answer to our close: the handshake is complete; the server closes TCP next.
+            self.closing.peer_frame = Some(frame);
+            self.deadline = Some(tokio::time::Instant::now() + self.close_timeout);
+            return None;
+        }
+        if let Some(frame) = &frame
+            && frame.code == CloseCode::Protocol
+            && frame.reason.as_str() == "Protocol violation"
+        {
+            // tungstenite puts this in place of a code that must not be on the wire
+            // (1005, 1006, 1015, reserved or out of range), and answers it with 1002.
+            return Some(Ending::Failed {
+                code: 1002,
+                reason: "the server's close frame carried a status code that must not be sent"
+                    .to_owned(),
+                send_close: false,
+            });
+        }
+        self.shared.set_ready_state(ReadyState::Closing);
+        self.closing.initiator = Some(Initiator::Server);
+        self.closing.started = Some(Instant::now());
+        self.closing.peer_frame = Some(frame);
+        self.deadline = Some(tokio::time::Instant::now() + self.close_timeout);
+        None
+    }
+
+    fn on_read_error(&mut self, error: WsError) -> Ending {
+        match error {
+            WsError::ConnectionClosed | WsError::AlreadyClosed => Ending::StreamEnded,
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                Ending::Dropped { error: None }
+            }
+            WsError::Utf8(_) => Ending::Failed {
+                code: 1007,
+                reason: "invalid UTF-8 in a text message".to_owned(),
+                send_close: true,
+            },
+            WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Ending::Failed {
+                code: 1009,
+                reason: format!("message of {size} bytes exceeds the limit of {max_size} bytes"),
+                send_close: true,
+            },
+            WsError::Capacity(other) => Ending::Failed {
+                code: 1009,
+                reason: other.to_string(),
+                send_close: true,
+            },
+            WsError::Protocol(violation) => Ending::Failed {
+                code: 1002,
+                reason: format!("protocol violation: {violation}"),
+                send_close: true,
+            },
+            WsError::Io(error) if self.closing.peer_frame.is_some() => {
+                // After the closing handshake, a reset instead of a FIN changes nothing.
+                let _ = error;
+                Ending::StreamEnded
+            }
+            other => Ending::Dropped {
+                error: Some(ErrorInfo::new(
+                    ErrorCategory::Io,
+                    format!("connection lost: {other}"),
+                )),
+            },
+        }
+    }
+
+    /// Reports the ending: an error if there was one, then the one close event, last.
+    async fn finish(mut self, ending: Ending) {
+        let closing_handshake = self.closing.started.map(|t| t.elapsed());
+        let (close, error) = match ending {
+            Ending::StreamEnded => match self.closing.peer_frame.take() {
+                Some(frame) => {
+                    let (code, reason) = match frame {
+                        Some(frame) => (u16::from(frame.code), frame.reason.to_string()),
+                        None => (1005, String::new()),
+                    };
+                    (
+                        CloseInfo {
+                            code,
+                            reason,
+                            was_clean: true,
+                            initiator: self.closing.initiator.unwrap_or(Initiator::Server),
+                            closing_handshake,
+                        },
+                        None,
+                    )
+                }
+                None => (self.abnormal(closing_handshake), None),
+            },
+            Ending::Dropped { error } => (self.abnormal(closing_handshake), error),
+            Ending::Aborted => (
+                CloseInfo {
+                    initiator: Initiator::Client,
+                    ..self.abnormal(closing_handshake)
+                },
+                None,
+            ),
+            Ending::DeadlinePassed => match self.closing.peer_frame.take() {
+                Some(frame) => {
+                    // Handshake done, but the server kept TCP open: we close it; still clean.
+                    let (code, reason) = match frame {
+                        Some(frame) => (u16::from(frame.code), frame.reason.to_string()),
+                        None => (1005, String::new()),
+                    };
+                    let initiator = self.closing.initiator.unwrap_or(Initiator::Server);
+                    (
+                        CloseInfo {
+                            code,
+                            reason,
+                            was_clean: true,
+                            initiator,
+                            closing_handshake,
+                        },
+                        None,
+                    )
+                }
+                None => (
+                    CloseInfo {
+                        initiator: Initiator::Client,
+                        ..self.abnormal(closing_handshake)
+                    },
+                    Some(ErrorInfo::new(
+                        ErrorCategory::Timeout,
+                        format!(
+                            "the server did not answer the close frame within {} ms; the TCP connection was dropped",
+                            self.close_timeout.as_millis()
+                        ),
+                    )),
+                ),
+            },
+            Ending::Failed {
+                code,
+                reason,
+                send_close,
+            } => {
+                let reason = truncate_reason(&reason);
+                if send_close {
+                    self.writer.queue(Outgoing {
+                        message: Message::Close(Some(CloseFrame {
+                            code: CloseCode::from(code),
+                            reason: reason.clone().into(),
+                        })),
+                        event: None,
+                    });
+                }
+                // Draining also flushes a close answer tungstenite queued itself.
+                self.writer.drain(FAIL_GRACE).await;
+                let error = ErrorInfo::new(
+                    ErrorCategory::Protocol,
+                    format!("the connection was failed with {code}: {reason}"),
+                );
+                (
+                    CloseInfo {
+                        code,
+                        reason,
+                        was_clean: false,
+                        initiator: Initiator::Client,
+                        closing_handshake,
+                    },
+                    Some(error),
+                )
+            }
+        };
+        let unsent = self.writer.stop().await;
+        drop(self.stream);
+        if let Some(error) = error {
+            self.emitter.emit(EventKind::Error(error));
+        }
+        if unsent > 0 {
+            self.emitter.emit(EventKind::Error(ErrorInfo::new(
+                ErrorCategory::Send,
+                format!("{unsent} queued frame(s) were not sent: the connection ended first"),
+            )));
+        }
+        self.shared.set_ready_state(ReadyState::Closed);
+        self.emitter.emit(EventKind::Close(close));
+        self.emitter.wake();
+    }
+
+    /// Close 1006: no closing handshake completed.
+    fn abnormal(&self, closing_handshake: Option<Duration>) -> CloseInfo {
+        CloseInfo {
+            code: 1006,
+            reason: String::new(),
+            was_clean: false,
+            initiator: self.closing.initiator.unwrap_or(Initiator::None),
+            closing_handshake,
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Cuts a reason to what fits in a close frame, on a character boundary.
+fn truncate_reason(reason: &str) -> String {
+    let max = super::close_code::MAX_REASON_BYTES;
+    if reason.len() <= max {
+        return reason.to_owned();
+    }
+    let mut end = max;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_owned()
+}

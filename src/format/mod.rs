@@ -1,0 +1,5 @@
+//! Pure functions that turn text into bytes and bytes into text: hex and base64 parsing,
+//! hex and base64 rendering. No I/O, no UI; each is unit-tested.
+
+pub mod base64;
+pub mod hex;

@@ -1,0 +1,10 @@
+//! Sockscope: a WebSocket inspector.
+//!
+//! One engine ([`engine`]) talks to the network; the command line ([`cli`]) and the window
+//! print or show the events it streams. The [`demo_server`] gives both something to talk to
+//! offline and is what the tests connect to.
+
+pub mod cli;
+pub mod demo_server;
+pub mod engine;
+pub mod format;

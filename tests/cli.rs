@@ -1,0 +1,408 @@
+//! The `sockscope` binary as scripts use it: JSON lines on stdout, exit statuses, one-line
+//! usage errors on stderr. The demo server runs in the test process on a free port.
+
+mod support;
+
+use serde_json::Value;
+use support::demo;
+
+struct Run {
+    lines: Vec<Value>,
+    stderr: String,
+    status: i32,
+}
+
+async fn sockscope(args: &[&str]) -> Run {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .output()
+        .await
+        .expect("the binary runs");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
+    let lines = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"))
+        })
+        .collect();
+    Run {
+        lines,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        status: output.status.code().expect("exited"),
+    }
+}
+
+fn events(run: &Run) -> Vec<&str> {
+    run.lines
+        .iter()
+        .map(|l| l["event"].as_str().unwrap_or("?"))
+        .collect()
+}
+
+fn messages<'a>(run: &'a Run, dir: &str) -> Vec<&'a Value> {
+    run.lines
+        .iter()
+        .filter(|l| l["event"] == "message" && l["dir"] == dir)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_echo_prints_every_event_in_order_and_exits_0() {
+    let server = demo().await;
+    let url = server.url("/echo");
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--send",
+        "hello",
+        "--send-hex",
+        "0a 0B 0x0c",
+        "--wait",
+        "300",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+    let first = &run.lines[0];
+    assert_eq!(
+        (first["seq"].as_u64(), first["event"].as_str()),
+        (Some(0), Some("connecting"))
+    );
+    assert_eq!(first["url"], url);
+    assert_eq!(run.lines[1]["event"], "open");
+    assert_eq!(run.lines[1]["status"], 101);
+    assert_eq!(
+        run.lines[1]["headers"]["upgrade"]
+            .as_str()
+            .map(str::to_lowercase),
+        Some("websocket".into())
+    );
+    let out = messages(&run, "out");
+    assert_eq!(
+        (
+            out[0]["type"].as_str(),
+            out[0]["text"].as_str(),
+            out[0]["len"].as_u64()
+        ),
+        (Some("text"), Some("hello"), Some(5))
+    );
+    assert_eq!(
+        (
+            out[1]["type"].as_str(),
+            out[1]["hex"].as_str(),
+            out[1]["len"].as_u64()
+        ),
+        (Some("binary"), Some("0a0b0c"), Some(3))
+    );
+    let incoming = messages(&run, "in");
+    assert_eq!(incoming[0]["text"], "hello");
+    assert_eq!(incoming[1]["hex"], "0a0b0c");
+    let close = run.lines.last().unwrap();
+    assert_eq!(close["event"], "close");
+    assert_eq!(
+        (
+            close["code"].as_u64(),
+            close["was_clean"].as_bool(),
+            close["initiator"].as_str()
+        ),
+        (Some(1000), Some(true), Some("client"))
+    );
+    for (i, line) in run.lines.iter().enumerate() {
+        assert_eq!(line["seq"].as_u64(), Some(i as u64));
+        assert!(line["t_ms"].as_f64().is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_keep_command_line_order_across_kinds() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payload.bin");
+    std::fs::write(&file, [1u8, 2, 3]).unwrap();
+    let run = sockscope(&[
+        "connect",
+        &server.url("/echo"),
+        "--send-base64",
+        "aGk=",
+        "--send",
+        "two",
+        "--send-file",
+        file.to_str().unwrap(),
+        "--ping",
+        "--ping",
+        "ab",
+        "--send-hex",
+        "ff",
+        "--wait",
+        "300",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out: Vec<String> = run
+        .lines
+        .iter()
+        .filter(|l| l["dir"] == "out" && l["event"] != "pong")
+        .map(|l| {
+            format!(
+                "{}:{}",
+                l["event"].as_str().unwrap(),
+                l["text"].as_str().or(l["hex"].as_str()).unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        out,
+        [
+            "message:6869",
+            "message:two",
+            "message:010203",
+            "ping:",
+            "ping:ab",
+            "message:ff"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_and_subprotocols_reach_the_server() {
+    let server = demo().await;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/headers"),
+        "-H",
+        "X-Trace: t-1",
+        "-p",
+        "chat.v2",
+        "--wait",
+        "300",
+    ])
+    .await;
+    let seen: Value =
+        serde_json::from_str(messages(&run, "in")[0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(seen["headers"]["x-trace"], "t-1");
+    assert_eq!(seen["subprotocols"], serde_json::json!(["chat.v2"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_close_is_reported_and_clean_exits_0() {
+    let server = demo().await;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/close/4001?reason=bye"),
+        "--wait",
+        "inf",
+    ])
+    .await;
+    assert_eq!(run.status, 0);
+    let close = run.lines.last().unwrap();
+    assert_eq!(
+        (
+            close["code"].as_u64(),
+            close["reason"].as_str(),
+            close["initiator"].as_str()
+        ),
+        (Some(4001), Some("bye"), Some("server"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_drop_exits_1_with_1006() {
+    let server = demo().await;
+    let run = sockscope(&["connect", &server.url("/drop"), "--wait", "inf"]).await;
+    assert_eq!(run.status, 1);
+    let close = run.lines.last().unwrap();
+    assert_eq!(
+        (
+            close["code"].as_u64(),
+            close["was_clean"].as_bool(),
+            close["initiator"].as_str()
+        ),
+        (Some(1006), Some(false), Some("none"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_handshake_prints_status_and_body_and_exits_1() {
+    let server = demo().await;
+    let run = sockscope(&["connect", &server.url("/nope")]).await;
+    assert_eq!(run.status, 1);
+    assert_eq!(events(&run), ["connecting", "error", "close"]);
+    let error = &run.lines[1];
+    assert_eq!(
+        (error["category"].as_str(), error["status"].as_u64()),
+        (Some("http"), Some(404))
+    );
+    assert!(error["message"].as_str().unwrap().contains("404"));
+    assert!(error["body"].as_str().unwrap().contains("/nope"));
+    assert_eq!(run.lines[2]["code"], 1006);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_port_exits_1_with_category_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = sockscope(&["connect", &format!("ws://127.0.0.1:{port}/")]).await;
+    assert_eq!(run.status, 1);
+    assert_eq!(run.lines[1]["category"], "refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2_with_one_line_naming_the_argument() {
+    let server = demo().await;
+    let url = server.url("/echo");
+    let cases: &[(&[&str], &str)] = &[
+        (&["connect", "ftp://x"], "scheme"),
+        (&["connect", "not a url"], "bad URL"),
+        (
+            &["connect", &url, "--send-hex", "0a zz"],
+            "--send-hex \"0a zz\": invalid hex digit 'z' at position 3",
+        ),
+        (
+            &["connect", &url, "--send-hex", "abc"],
+            "odd number of hex digits",
+        ),
+        (&["connect", &url, "--send-base64", "a*"], "--send-base64"),
+        (
+            &["connect", &url, "--close", "1005"],
+            "close code 1005 must not be sent",
+        ),
+        (&["connect", &url, "--close", "x"], "--close"),
+        (
+            &["connect", &url, "--send-file", "/no/such/file"],
+            "/no/such/file",
+        ),
+        (&["connect", &url, "-H", "NoColon"], "--header"),
+        (&["connect", &url, "--wait", "later"], "--wait"),
+        (&["connect", &url, "--bogus"], "--bogus"),
+    ];
+    for (args, expected) in cases {
+        let run = sockscope(args).await;
+        assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
+        assert!(run.lines.is_empty(), "{args:?}: nothing on stdout");
+        assert!(
+            run.stderr.contains(expected),
+            "{args:?}: {:?} should mention {expected:?}",
+            run.stderr
+        );
+        if args[2..].first() != Some(&"--bogus") {
+            assert_eq!(
+                run.stderr.trim_end().lines().count(),
+                1,
+                "{args:?}: one line: {:?}",
+                run.stderr
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_replaces_message_lines() {
+    let server = demo().await;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/flood?n=5000&size=100"),
+        "--wait",
+        "inf",
+        "--summary",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(events(&run), ["connecting", "open", "close", "summary"]);
+    let summary = &run.lines[3];
+    assert_eq!(
+        (
+            summary["messages_in"].as_u64(),
+            summary["bytes_in"].as_u64()
+        ),
+        (Some(5000), Some(500_000))
+    );
+    assert_eq!(summary["messages_out"], 0);
+    assert!(summary["duration_ms"].as_f64().unwrap() > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_sends_back_what_arrives() {
+    let server = demo().await;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/json?count=3"),
+        "--echo",
+        "--wait",
+        "inf",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let incoming: Vec<&str> = messages(&run, "in")
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    let outgoing: Vec<&str> = messages(&run, "out")
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(incoming.len(), 3);
+    // The server closes right behind its third message, so that echo may be refused.
+    assert!(outgoing.len() >= 2, "{outgoing:?}");
+    assert_eq!(incoming[..outgoing.len()], outgoing[..]);
+    let close = run.lines.last().unwrap();
+    assert_eq!(
+        (close["code"].as_u64(), close["reason"].as_str()),
+        (Some(1000), Some("done"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_code_and_reason_are_sent() {
+    let server = demo().await;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/echo"),
+        "--close",
+        "4321:see you",
+        "--wait",
+        "0",
+    ])
+    .await;
+    let close = run.lines.last().unwrap();
+    assert_eq!(
+        (
+            close["code"].as_u64(),
+            close["reason"].as_str(),
+            close["was_clean"].as_bool()
+        ),
+        (Some(4321), Some("see you"), Some(true))
+    );
+    assert_eq!(close["code_name"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_documents_the_options() {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["connect", "--help"])
+        .output()
+        .await
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for option in [
+        "--header",
+        "--subprotocol",
+        "--send-hex",
+        "--send-base64",
+        "--send-file",
+        "--ping",
+        "--close",
+        "--wait",
+        "--timeout",
+        "--close-timeout",
+        "--insecure",
+        "--ca",
+        "--max-message-size",
+        "--echo",
+        "--summary",
+        "Exit status",
+    ] {
+        assert!(help.contains(option), "connect --help mentions {option}");
+    }
+}

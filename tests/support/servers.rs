@@ -1,0 +1,97 @@
+//! Small servers for scenarios the demo server cannot produce: a listener that never
+//! answers, a bad Sec-WebSocket-Accept, an unoffered subprotocol.
+
+// tungstenite's handshake callback type returns a large error (an HTTP response).
+#![allow(clippy::result_large_err)]
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Accepts TCP connections and never answers (holds them open for 30 s).
+pub async fn silent() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                drop(socket);
+            });
+        }
+    });
+    addr
+}
+
+/// Answers every upgrade request with `response` (raw HTTP), then holds the connection.
+pub async fn raw_http(response: &'static str) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = socket.write_all(response.as_bytes()).await;
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            });
+        }
+    });
+    addr
+}
+
+/// A WebSocket server that selects subprotocol "surprise" whatever the client offered.
+pub async fn unoffered_subprotocol() -> SocketAddr {
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let callback = |_req: &Request, mut response: Response| {
+                    response
+                        .headers_mut()
+                        .insert("sec-websocket-protocol", "surprise".parse().expect("value"));
+                    Ok(response)
+                };
+                let _ws = tokio_tungstenite::accept_hdr_async(socket, callback).await;
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            });
+        }
+    });
+    addr
+}
+
+/// A WebSocket server for one connection that reports the close code it receives
+/// (`None` when the connection ended without a close frame).
+pub async fn close_recorder() -> (SocketAddr, tokio::sync::oneshot::Receiver<Option<u16>>) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (report, seen) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let Ok((socket, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(mut ws) = tokio_tungstenite::accept_async(socket).await else {
+            return;
+        };
+        let mut code = None;
+        while let Some(Ok(message)) = ws.next().await {
+            if let Message::Close(frame) = message {
+                code = frame.map(|f| u16::from(f.code));
+                break;
+            }
+        }
+        let _ = report.send(code);
+    });
+    (addr, seen)
+}
