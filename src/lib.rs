@@ -4,7 +4,9 @@
 //! print or show the events it streams. The [`demo_server`] gives both something to talk to
 //! offline and is what the tests connect to.
 
+pub mod app;
 pub mod cli;
 pub mod demo_server;
 pub mod engine;
 pub mod format;
+pub mod model;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
+use sockscope::app::{self, AppOptions};
 use sockscope::cli::{self, args::Cli};
 
 fn main() -> ExitCode {
@@ -13,8 +14,15 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(command) => cli::run(command, &matches),
-        None => cli::exit::failed(
-            "the window is not built yet: try `sockscope serve` and `sockscope connect`",
-        ),
+        None => {
+            let options = AppOptions {
+                url: cli.url.clone(),
+                no_demo_server: cli.no_demo_server,
+            };
+            match app::run(options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => cli::exit::failed(&format!("the window could not open: {error}")),
+            }
+        }
     }
 }

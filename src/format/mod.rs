@@ -1,5 +1,8 @@
 //! Pure functions that turn text into bytes and bytes into text: hex and base64 parsing,
-//! hex and base64 rendering. No I/O, no UI; each is unit-tested.
+//! hex and base64 rendering, hex dump rows, JSON pretty-printing. No I/O, no UI; each is
+//! unit-tested.
 
 pub mod base64;
 pub mod hex;
+pub mod hex_dump;
+pub mod json;

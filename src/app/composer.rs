@@ -1,0 +1,139 @@
+//! The composer: the message editor with Send, and the Close and Ping controls.
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+
+use super::action::Action;
+use crate::engine::ReadyState;
+use crate::engine::close_code::{self, MAX_REASON_BYTES};
+
+/// What the user is composing in a tab.
+#[derive(Clone, Debug)]
+pub struct ComposerState {
+    /// The message text.
+    pub text: String,
+    /// The close code to send.
+    pub close_code: u16,
+    /// The close reason to send.
+    pub close_reason: String,
+    /// The ping payload (sent as UTF-8).
+    pub ping_payload: String,
+}
+
+impl Default for ComposerState {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            close_code: 1000,
+            close_reason: String::new(),
+            ping_payload: String::new(),
+        }
+    }
+}
+
+/// The close codes offered in the picker: every registered code a client may send.
+const PICKABLE: &[u16] = &[1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014];
+
+/// Draws the composer for a tab in `state`; pushes what the user asked for.
+pub fn ui(ui: &mut egui::Ui, composer: &mut ComposerState, state: ReadyState, actions: &mut Vec<Action>) {
+    let open = state == ReadyState::Open;
+    let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+    let shortcut_pressed = ui.input_mut(|i| i.consume_shortcut(&send_shortcut));
+    let heading = ui
+        .horizontal(|ui| {
+            let heading = ui.label(RichText::new("Message").strong());
+            if !open {
+                ui.label(
+                    RichText::new(format!("Send is off: the connection is {state}. Connect first."))
+                        .weak()
+                        .italics(),
+                );
+            }
+            heading
+        })
+        .inner;
+    ui.add(
+        egui::TextEdit::multiline(&mut composer.text)
+            .hint_text("Type a message (Ctrl+Enter sends)")
+            .desired_rows(4)
+            .desired_width(f32::INFINITY)
+            .code_editor(),
+    )
+    .labelled_by(heading.id);
+    let send_clicked = ui
+        .horizontal(|ui| {
+            let send = ui
+                .add_enabled(open, egui::Button::new(RichText::new("Send").strong()))
+                .on_hover_text("Send the message (Ctrl+Enter)")
+                .on_disabled_hover_text(format!("Not connected: the connection is {state}"));
+            ui.label(RichText::new(format!("{} bytes", composer.text.len())).weak());
+            send.clicked()
+        })
+        .inner;
+    if open && (send_clicked || shortcut_pressed) {
+        actions.push(Action::SendText(composer.text.clone()));
+    }
+    ui.separator();
+    close_and_ping(ui, composer, open, actions);
+}
+
+fn close_and_ping(ui: &mut egui::Ui, composer: &mut ComposerState, open: bool, actions: &mut Vec<Action>) {
+    let code_problem = close_code::check_sendable(composer.close_code).err();
+    let reason_problem = (composer.close_reason.len() > MAX_REASON_BYTES).then(|| {
+        format!(
+            "the reason is {} bytes; at most {MAX_REASON_BYTES} fit",
+            composer.close_reason.len()
+        )
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Close code");
+        egui::ComboBox::from_id_salt("close-code-picker")
+            .selected_text(close_code::describe(composer.close_code).to_string())
+            .width(220.0)
+            .show_ui(ui, |ui| {
+                for &code in PICKABLE {
+                    let text = close_code::describe(code).to_string();
+                    ui.selectable_value(&mut composer.close_code, code, text);
+                }
+                ui.selectable_value(&mut composer.close_code, 3000, "3000 (registered range)");
+                ui.selectable_value(&mut composer.close_code, 4000, "4000 (private use)");
+            });
+        ui.add(egui::DragValue::new(&mut composer.close_code).range(0..=u16::MAX))
+            .on_hover_text("Any code a client may send: 1000-1003, 1007-1014, 3000-4999");
+        let reason_label = ui.label("Reason");
+        ui.add(
+            egui::TextEdit::singleline(&mut composer.close_reason)
+                .hint_text("optional")
+                .desired_width(160.0),
+        )
+        .labelled_by(reason_label.id);
+        let can_close = open && code_problem.is_none() && reason_problem.is_none();
+        if ui.add_enabled(can_close, egui::Button::new("Close")).clicked() {
+            actions.push(Action::Close {
+                code: composer.close_code,
+                reason: composer.close_reason.clone(),
+            });
+        }
+    });
+    if let Some(problem) = code_problem.map(|e| e.to_string()).or(reason_problem) {
+        ui.colored_label(ui.visuals().error_fg_color, problem);
+    }
+    ui.horizontal(|ui| {
+        let ping_label = ui.label("Ping payload");
+        ui.add(
+            egui::TextEdit::singleline(&mut composer.ping_payload)
+                .hint_text("optional text, at most 125 bytes")
+                .desired_width(220.0),
+        )
+        .labelled_by(ping_label.id);
+        let fits = composer.ping_payload.len() <= 125;
+        if ui.add_enabled(open && fits, egui::Button::new("Ping")).clicked() {
+            actions.push(Action::Ping(composer.ping_payload.as_bytes().to_vec()));
+        }
+        if !fits {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{} bytes: at most 125 fit in a ping", composer.ping_payload.len()),
+            );
+        }
+    });
+}

@@ -1,0 +1,149 @@
+//! Binary payloads: a hex dump that formats only the visible rows, and a UTF-8 view when
+//! the bytes happen to be UTF-8 (checked once per selected event).
+
+use egui::{Label, RichText, Ui};
+
+use super::text::raw_lines_view;
+use super::widgets::{self, MAX_ROW_BYTES};
+use crate::format::base64::to_base64;
+use crate::format::hex::to_hex;
+use crate::format::hex_dump;
+use crate::format::json::LineIndex;
+
+/// Which view of a binary payload is shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BinaryView {
+    /// Offset, hex and ASCII columns.
+    #[default]
+    Hex,
+    /// The bytes decoded as UTF-8.
+    Utf8,
+}
+
+/// The binary view's choice (kept across selections) and the selected payload's UTF-8 check.
+#[derive(Default)]
+pub struct BinaryState {
+    view: BinaryView,
+    /// `Some(None)`: checked, not UTF-8; `Some(Some(index))`: UTF-8, with its line index.
+    utf8: Option<Option<LineIndex>>,
+}
+
+impl BinaryState {
+    /// Forgets the derived views (the selection changed).
+    pub fn reset(&mut self) {
+        self.utf8 = None;
+    }
+
+    /// The line index of `bytes` as UTF-8 text, or `None` when they are not UTF-8; checked
+    /// once, then cached until [`BinaryState::reset`].
+    pub fn utf8_index(&mut self, bytes: &[u8]) -> Option<&LineIndex> {
+        self.utf8
+            .get_or_insert_with(|| {
+                std::str::from_utf8(bytes)
+                    .ok()
+                    .map(|text| LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES))
+            })
+            .as_ref()
+    }
+
+    /// Shows a binary message's payload: the view switch, copy buttons and the chosen view.
+    pub fn ui(&mut self, ui: &mut Ui, bytes: &[u8], fresh: bool) {
+        let is_utf8 = !bytes.is_empty() && self.utf8_index(bytes).is_some();
+        let mut view = if is_utf8 {
+            self.view
+        } else {
+            BinaryView::Hex
+        };
+        ui.horizontal_wrapped(|ui| {
+            widgets::view_switch(
+                ui,
+                &mut view,
+                &[
+                    (BinaryView::Hex, "Hex", true),
+                    (BinaryView::Utf8, "UTF-8", is_utf8),
+                ],
+            );
+            ui.separator();
+            widgets::copy_button(ui, "Copy as hex", || to_hex(bytes));
+            widgets::copy_button(ui, "Copy as base64", || to_base64(bytes));
+        });
+        if is_utf8 {
+            self.view = view;
+        }
+        if bytes.is_empty() {
+            ui.label(RichText::new("(empty message)").weak());
+            return;
+        }
+        match (view, self.utf8_index(bytes)) {
+            (BinaryView::Utf8, Some(index)) => {
+                raw_lines_view(ui, "detail-utf8", bytes, index, fresh);
+            }
+            _ => hex_view(ui, "detail-hex", bytes, fresh),
+        }
+    }
+
+    /// Shows a body that is usually text (an HTTP error page): as text when it is UTF-8,
+    /// as a hex dump otherwise.
+    pub fn body_ui(&mut self, ui: &mut Ui, bytes: &[u8], fresh: bool) {
+        match self.utf8_index(bytes) {
+            Some(index) => raw_lines_view(ui, "detail-body", bytes, index, fresh),
+            None => hex_view(ui, "detail-body-hex", bytes, fresh),
+        }
+    }
+}
+
+/// A hex dump of `bytes` that formats only the rows in view, so a 64 MiB payload costs the
+/// same per frame as a small one.
+pub fn hex_view(ui: &mut Ui, id_salt: &str, bytes: &[u8], fresh: bool) {
+    let rows = hex_dump::row_count(bytes.len());
+    widgets::rows_view(ui, id_salt, rows, fresh, |ui, i| hex_row(ui, bytes, i));
+}
+
+/// All rows of a short hex dump (a control frame's payload), without scrolling.
+pub fn hex_rows(ui: &mut Ui, bytes: &[u8]) {
+    ui.scope(|ui| {
+        ui.spacing_mut().item_spacing.y = 0.0;
+        for i in 0..hex_dump::row_count(bytes.len()) {
+            ui.horizontal(|ui| hex_row(ui, bytes, i));
+        }
+    });
+}
+
+/// One hex dump row: offset (weak), hex, ASCII; each its own label.
+fn hex_row(ui: &mut Ui, bytes: &[u8], i: usize) {
+    let row = hex_dump::row(bytes, i);
+    ui.add(Label::new(RichText::new(row.offset).monospace().weak()).selectable(false));
+    ui.add(Label::new(RichText::new(row.hex).monospace()).extend());
+    ui.add(Label::new(RichText::new(row.ascii).monospace().weak()).extend());
+}
+
+/// The payload as text when it is UTF-8 made of printable characters (and line breaks or
+/// tabs), as a control frame's payload often is.
+pub fn printable_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .filter(|text| !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_text_is_recognised() {
+        assert_eq!(printable_text(b"keepalive 42"), Some("keepalive 42"));
+        assert_eq!(printable_text("héllo\n".as_bytes()), Some("héllo\n"));
+        assert_eq!(printable_text(b"\x00\x01"), None);
+        assert_eq!(printable_text(b"\xff"), None);
+    }
+
+    #[test]
+    fn utf8_is_checked_once_and_reset() {
+        let mut state = BinaryState::default();
+        assert!(state.utf8_index(b"a\nb").is_some());
+        // Cached: the answer for the first payload stands until reset.
+        assert_eq!(state.utf8_index(b"\xff").map(LineIndex::len), Some(2));
+        state.reset();
+        assert!(state.utf8_index(b"\xff").is_none());
+    }
+}

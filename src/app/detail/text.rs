@@ -1,0 +1,285 @@
+//! Text messages: the text as received, and when it is JSON a pretty, syntax-coloured view
+//! and a collapsible tree. Derived views are built once per selected event and cached; the
+//! line views lay out only the visible lines.
+
+use egui::text::LayoutJob;
+use egui::{Color32, CollapsingHeader, Id, Label, RichText, ScrollArea, TextFormat, Ui};
+use serde_json::Value;
+
+use super::widgets::{self, MAX_ROW_BYTES};
+use crate::format::json::{self, JsonError, JsonToken, LineIndex, Lines};
+
+/// How many children of an object or array the tree shows before "… N more".
+pub const TREE_CHILDREN: usize = 500;
+
+/// How many characters of a string value a tree row shows.
+const TREE_STRING_CHARS: usize = 300;
+
+/// Which view of a text message is shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TextView {
+    /// Pretty-printed, coloured JSON.
+    #[default]
+    Pretty,
+    /// A collapsible JSON tree.
+    Tree,
+    /// The text as received.
+    Raw,
+}
+
+/// The text view's choice (kept across selections) and the selected text's derived views.
+#[derive(Default)]
+pub struct TextState {
+    view: TextView,
+    derived: Option<Derived>,
+}
+
+/// What is derived from one text, each part at most once.
+struct Derived {
+    /// Pretty-printed JSON and its line index, or why the text is not JSON.
+    pretty: Result<Lines, JsonError>,
+    /// The raw text's line index, built when the raw view is first shown.
+    raw: Option<LineIndex>,
+    /// The parsed tree, built when the tree view is first shown.
+    tree: Option<Result<Value, String>>,
+}
+
+impl TextState {
+    /// Forgets the derived views (the selection changed).
+    pub fn reset(&mut self) {
+        self.derived = None;
+    }
+
+    /// Shows `text`: the view switch, copy buttons, a note when it is not JSON, then the
+    /// chosen view filling the rest. `fresh` is true on the first frame of a selection.
+    pub fn ui(&mut self, ui: &mut Ui, text: &str, fresh: bool) {
+        let derived = self.derived.get_or_insert_with(|| Derived {
+            pretty: json::pretty(text).map(|p| Lines::with_max_line_bytes(p, MAX_ROW_BYTES)),
+            raw: None,
+            tree: None,
+        });
+        let is_json = derived.pretty.is_ok();
+        let mut view = if is_json { self.view } else { TextView::Raw };
+        ui.horizontal_wrapped(|ui| {
+            widgets::view_switch(
+                ui,
+                &mut view,
+                &[
+                    (TextView::Pretty, "Pretty", is_json),
+                    (TextView::Tree, "Tree", is_json),
+                    (TextView::Raw, "Raw", true),
+                ],
+            );
+            ui.separator();
+            widgets::copy_button(ui, "Copy text", || text.to_owned());
+            if let Ok(lines) = &derived.pretty {
+                widgets::copy_button(ui, "Copy pretty JSON", || lines.text().to_owned());
+            }
+        });
+        if is_json {
+            self.view = view;
+        }
+        if text.is_empty() {
+            ui.label(RichText::new("(empty message)").weak());
+            return;
+        }
+        if let Err(err) = &derived.pretty {
+            ui.label(RichText::new(format!("not JSON: {err}")).small().weak());
+        }
+        let palette = Palette::of(ui);
+        match (view, &derived.pretty) {
+            (TextView::Pretty, Ok(lines)) => pretty_view(ui, lines, &palette, fresh),
+            (TextView::Tree, Ok(_)) => {
+                let tree = derived.tree.get_or_insert_with(|| {
+                    serde_json::from_str::<Value>(text).map_err(|e| JsonError::from(e).to_string())
+                });
+                tree_view(ui, tree, &palette, fresh);
+            }
+            _ => {
+                let index = derived
+                    .raw
+                    .get_or_insert_with(|| LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES));
+                raw_view(ui, "detail-raw-text", text, index, fresh);
+            }
+        }
+    }
+}
+
+/// Lines of text in monospace with line numbers, virtualized; used for raw text and for
+/// binary payloads that are UTF-8 (`bytes` are the bytes `index` was built from, valid
+/// UTF-8; each visible line is checked again on its own, which is cheap).
+pub fn raw_lines_view(ui: &mut Ui, id_salt: &str, bytes: &[u8], index: &LineIndex, fresh: bool) {
+    let digits = widgets::digits(index.line_number(index.len().saturating_sub(1)));
+    widgets::rows_view(ui, id_salt, index.len(), fresh, |ui, i| {
+        let number = (!index.is_continuation(i)).then(|| index.line_number(i));
+        widgets::gutter(ui, number, digits);
+        let line = bytes
+            .get(index.range(bytes, i))
+            .and_then(|line| std::str::from_utf8(line).ok())
+            .unwrap_or_default();
+        widgets::mono_line(ui, line);
+    });
+}
+
+fn raw_view(ui: &mut Ui, id_salt: &str, text: &str, index: &LineIndex, fresh: bool) {
+    raw_lines_view(ui, id_salt, text.as_bytes(), index, fresh);
+}
+
+fn pretty_view(ui: &mut Ui, lines: &Lines, palette: &Palette, fresh: bool) {
+    let digits = widgets::digits(lines.line_number(lines.len().saturating_sub(1)));
+    let font = widgets::mono_font(ui);
+    widgets::rows_view(ui, "detail-pretty", lines.len(), fresh, |ui, i| {
+        let continued = lines.is_continuation(i);
+        widgets::gutter(ui, (!continued).then(|| lines.line_number(i)), digits);
+        let line = lines.line(i);
+        let mut job = LayoutJob::default();
+        if continued {
+            // The middle of a cut long line (a long string): no token boundaries to trust.
+            job.append(line, 0.0, TextFormat::simple(font.clone(), palette.string));
+        } else {
+            for (range, token) in json::tokens(line) {
+                let piece = line.get(range).unwrap_or_default();
+                job.append(piece, 0.0, TextFormat::simple(font.clone(), palette.of_token(token)));
+            }
+        }
+        ui.add(Label::new(job).extend());
+    });
+}
+
+fn tree_view(ui: &mut Ui, tree: &Result<Value, String>, palette: &Palette, fresh: bool) {
+    let value = match tree {
+        Ok(value) => value,
+        Err(err) => {
+            ui.label(format!("The tree cannot be shown: {err}"));
+            return;
+        }
+    };
+    let mut area = ScrollArea::both()
+        .id_salt("detail-tree")
+        .auto_shrink([false, false]);
+    if fresh {
+        area = area.scroll_offset(egui::Vec2::ZERO);
+    }
+    area.show(ui, |ui| {
+        let root = ui.id().with("detail-tree-root");
+        node(ui, None, value, root, true, palette);
+    });
+}
+
+/// One node of the tree: a collapsible header for objects and arrays (their children shown
+/// only while open, at most [`TREE_CHILDREN`] of them), a coloured line for the rest.
+fn node(ui: &mut Ui, name: Option<&str>, value: &Value, id: Id, open: bool, palette: &Palette) {
+    let font = widgets::mono_font(ui);
+    let mut job = LayoutJob::default();
+    if let Some(name) = name {
+        job.append(name, 0.0, TextFormat::simple(font.clone(), palette.key));
+        job.append(": ", 0.0, TextFormat::simple(font.clone(), palette.punct));
+    }
+    let (summary, count) = match value {
+        Value::Object(map) => (count_text('{', map.len(), "key", '}'), map.len()),
+        Value::Array(items) => (count_text('[', items.len(), "item", ']'), items.len()),
+        scalar => {
+            let (text, color) = scalar_text(scalar, palette);
+            job.append(&text, 0.0, TextFormat::simple(font, color));
+            ui.add(Label::new(job).extend());
+            return;
+        }
+    };
+    job.append(&summary, 0.0, TextFormat::simple(font, palette.punct));
+    if count == 0 {
+        ui.add(Label::new(job).extend());
+        return;
+    }
+    CollapsingHeader::new(job)
+        .id_salt(id)
+        .default_open(open)
+        .show(ui, |ui| {
+            match value {
+                Value::Object(map) => {
+                    for (i, (key, child)) in map.iter().take(TREE_CHILDREN).enumerate() {
+                        node(ui, Some(key), child, id.with(i), false, palette);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, child) in items.iter().take(TREE_CHILDREN).enumerate() {
+                        node(ui, Some(&i.to_string()), child, id.with(i), false, palette);
+                    }
+                }
+                _ => {}
+            }
+            if count > TREE_CHILDREN {
+                ui.label(RichText::new(format!("… {} more", count - TREE_CHILDREN)).weak());
+            }
+        });
+}
+
+/// `{3 keys}`, `[1 item]`.
+fn count_text(open: char, count: usize, noun: &str, close: char) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{open}{count} {noun}{plural}{close}")
+}
+
+/// A scalar as JSON spells it (strings quoted and escaped, long ones cut) and its colour.
+fn scalar_text(value: &Value, palette: &Palette) -> (String, Color32) {
+    match value {
+        Value::String(s) => {
+            let quoted = serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"));
+            (
+                widgets::ellipsize(&quoted, TREE_STRING_CHARS).into_owned(),
+                palette.string,
+            )
+        }
+        Value::Number(n) => (n.to_string(), palette.number),
+        Value::Bool(b) => (b.to_string(), palette.literal),
+        Value::Null => ("null".to_owned(), palette.literal),
+        Value::Object(_) | Value::Array(_) => (String::new(), palette.punct),
+    }
+}
+
+/// Syntax colours for JSON, for dark and light themes.
+pub struct Palette {
+    /// Object keys.
+    pub key: Color32,
+    /// String values.
+    pub string: Color32,
+    /// Numbers.
+    pub number: Color32,
+    /// `true`, `false`, `null`.
+    pub literal: Color32,
+    /// Brackets, commas, colons.
+    pub punct: Color32,
+}
+
+impl Palette {
+    /// The palette that suits `ui`'s theme.
+    pub fn of(ui: &Ui) -> Self {
+        if ui.visuals().dark_mode {
+            Palette {
+                key: Color32::from_rgb(120, 180, 250),
+                string: Color32::from_rgb(220, 160, 120),
+                number: Color32::from_rgb(170, 210, 150),
+                literal: Color32::from_rgb(200, 140, 230),
+                punct: Color32::from_gray(160),
+            }
+        } else {
+            Palette {
+                key: Color32::from_rgb(20, 70, 170),
+                string: Color32::from_rgb(160, 60, 20),
+                number: Color32::from_rgb(20, 120, 60),
+                literal: Color32::from_rgb(130, 40, 170),
+                punct: Color32::from_gray(90),
+            }
+        }
+    }
+
+    /// The colour of a token.
+    pub fn of_token(&self, token: JsonToken) -> Color32 {
+        match token {
+            JsonToken::Key => self.key,
+            JsonToken::String => self.string,
+            JsonToken::Number => self.number,
+            JsonToken::Bool | JsonToken::Null => self.literal,
+            JsonToken::Punct | JsonToken::Space => self.punct,
+        }
+    }
+}

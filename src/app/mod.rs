@@ -1,0 +1,45 @@
+//! The egui window. Panels are functions or structs that draw and push [`action::Action`]s;
+//! [`SockscopeApp`] runs them after layout. No I/O happens while drawing.
+
+mod action;
+mod composer;
+mod connection_bar;
+pub mod detail;
+mod request_panel;
+mod sockscope_app;
+mod style;
+mod tab;
+mod tab_strip;
+mod timeline_view;
+
+pub use sockscope_app::{AppOptions, SockscopeApp};
+pub use tab::Tab;
+
+/// The window icon, from assets/.
+const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
+
+/// Opens the window and runs until it is closed.
+pub fn run(options: AppOptions) -> Result<(), String> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Sockscope")
+        .with_app_id("sockscope")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 480.0]);
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
+        viewport = viewport.with_icon(icon);
+    }
+    let native = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Sockscope",
+        native,
+        Box::new(move |cc| {
+            let app = SockscopeApp::new(&cc.egui_ctx, options)?;
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| e.to_string())
+}

@@ -1,0 +1,115 @@
+//! The request section: headers (name, value, enabled), subprotocols, timeouts and TLS.
+
+use std::time::Duration;
+
+use egui::RichText;
+
+use super::tab::Tab;
+use crate::engine::HeaderEntry;
+
+/// Draws the editable request settings of `tab`.
+pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
+    let config = &mut tab.config;
+    ui.label(RichText::new("Headers").strong());
+    let mut remove = None;
+    egui::Grid::new(("headers", tab.id))
+        .num_columns(4)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            for (index, header) in config.headers.iter_mut().enumerate() {
+                ui.checkbox(&mut header.enabled, "")
+                    .on_hover_text("Send this header");
+                ui.add(
+                    egui::TextEdit::singleline(&mut header.name)
+                        .hint_text("Name")
+                        .desired_width(160.0),
+                );
+                ui.add(
+                    egui::TextEdit::singleline(&mut header.value)
+                        .hint_text("Value")
+                        .desired_width(280.0),
+                );
+                if ui.small_button("×").on_hover_text("Remove this header").clicked() {
+                    remove = Some(index);
+                }
+                ui.end_row();
+            }
+        });
+    if let Some(index) = remove {
+        config.headers.remove(index);
+    }
+    if ui.button("+ Add header").clicked() {
+        config.headers.push(HeaderEntry::new("", ""));
+    }
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        let label = ui.label("Subprotocols");
+        let mut joined = config.subprotocols.join(", ");
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(&mut joined)
+                    .hint_text("comma-separated, in order of preference")
+                    .desired_width(300.0),
+            )
+            .labelled_by(label.id);
+        if response.changed() {
+            config.subprotocols = joined
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+    });
+    ui.horizontal(|ui| {
+        duration_ms(ui, "Handshake timeout", &mut config.handshake_timeout);
+        duration_ms(ui, "Close timeout", &mut config.close_timeout);
+        ui.label("Max message");
+        let mut mib = (config.max_message_size >> 20).max(1);
+        if ui
+            .add(egui::DragValue::new(&mut mib).range(1..=4096).suffix(" MiB"))
+            .changed()
+        {
+            config.max_message_size = mib << 20;
+        }
+    });
+    ui.horizontal(|ui| {
+        let mut verify = !config.tls.accept_invalid_certs;
+        if ui
+            .checkbox(&mut verify, "Verify TLS certificates")
+            .on_hover_text("Turn off only for test servers with self-signed certificates")
+            .changed()
+        {
+            config.tls.accept_invalid_certs = !verify;
+        }
+        let label = ui.label("Extra CA file (PEM)");
+        let mut path = config
+            .tls
+            .ca_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if ui
+            .add(
+                egui::TextEdit::singleline(&mut path)
+                    .hint_text("/path/to/ca.pem")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id)
+            .changed()
+        {
+            config.tls.ca_file = (!path.trim().is_empty()).then(|| path.trim().into());
+        }
+    });
+}
+
+fn duration_ms(ui: &mut egui::Ui, label: &str, value: &mut Duration) {
+    ui.label(label);
+    let mut ms = u64::try_from(value.as_millis()).unwrap_or(u64::MAX);
+    if ui
+        .add(egui::DragValue::new(&mut ms).range(1..=600_000).suffix(" ms"))
+        .changed()
+    {
+        *value = Duration::from_millis(ms);
+    }
+}

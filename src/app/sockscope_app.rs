@@ -1,0 +1,248 @@
+//! The window: owns the async runtime, the embedded demo server and the tabs. `logic`
+//! drains engine events within a time budget; `ui` lays out the panels, then runs the
+//! actions they pushed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+
+use super::action::Action;
+use super::detail::{DetailPane, Selected};
+use super::tab::Tab;
+use super::{composer, connection_bar, tab_strip, timeline_view};
+use crate::demo_server::{self, DemoServer};
+use crate::engine::WakeFn;
+
+/// How long one frame may spend moving events into timelines.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+
+/// How the window starts.
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// Open the first tab on this URL instead of the demo server's /echo.
+    pub url: Option<String>,
+    /// Do not start the embedded demo server.
+    pub no_demo_server: bool,
+}
+
+/// The Sockscope window's state.
+pub struct SockscopeApp {
+    runtime: tokio::runtime::Runtime,
+    demo: Option<DemoServer>,
+    notice: Option<String>,
+    tabs: Vec<Tab>,
+    active: usize,
+    next_tab_id: u64,
+    detail: DetailPane,
+    wake: WakeFn,
+}
+
+impl SockscopeApp {
+    /// Starts the runtime (and the demo server unless told not to) and opens the first tab.
+    /// `ctx` is woken by the engine after it delivers events.
+    pub fn new(ctx: &egui::Context, options: AppOptions) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sockscope-engine")
+            .enable_all()
+            .build()?;
+        let mut notice = None;
+        let demo = if options.no_demo_server {
+            None
+        } else {
+            let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            match runtime.block_on(demo_server::start(any_port)) {
+                Ok(server) => Some(server),
+                Err(error) => {
+                    notice = Some(format!("The demo server could not start: {error}"));
+                    None
+                }
+            }
+        };
+        let ctx = ctx.clone();
+        let wake: WakeFn = Arc::new(move || ctx.request_repaint());
+        let mut app = Self {
+            runtime,
+            demo,
+            notice,
+            tabs: Vec::new(),
+            active: 0,
+            next_tab_id: 1,
+            detail: DetailPane::default(),
+            wake,
+        };
+        let first_url = options.url.unwrap_or_else(|| app.default_url());
+        app.open_tab(first_url);
+        Ok(app)
+    }
+
+    /// The demo server's URL for `path`, when it runs.
+    pub fn demo_url(&self, path: &str) -> Option<String> {
+        self.demo.as_ref().map(|server| server.url(path))
+    }
+
+    /// The open tabs, in strip order.
+    pub fn tabs(&self) -> &[Tab] {
+        &self.tabs
+    }
+
+    /// The index of the active tab.
+    pub fn active_tab(&self) -> usize {
+        self.active
+    }
+
+    fn default_url(&self) -> String {
+        self.demo_url("/echo").unwrap_or_default()
+    }
+
+    fn open_tab(&mut self, url: String) {
+        self.tabs.push(Tab::new(self.next_tab_id, url));
+        self.next_tab_id += 1;
+        self.active = self.tabs.len() - 1;
+    }
+
+    fn run(&mut self, action: Action) {
+        let runtime = self.runtime.handle().clone();
+        match action {
+            Action::NewTab => self.open_tab(self.default_url()),
+            Action::CloseTab(index) if index < self.tabs.len() => {
+                // Dropping the tab drops its handle: the engine closes cleanly (1001).
+                self.tabs.remove(index);
+                if self.active >= self.tabs.len() {
+                    self.active = self.tabs.len().saturating_sub(1);
+                }
+            }
+            Action::SelectTab(index) if index < self.tabs.len() => self.active = index,
+            Action::CloseTab(_) | Action::SelectTab(_) => {}
+            Action::Connect => {
+                let wake = Arc::clone(&self.wake);
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.connect(&runtime, wake);
+                }
+            }
+            Action::Disconnect => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.disconnect();
+                }
+            }
+            Action::SendText(text) => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.send_with(|handle| handle.send_text(text));
+                }
+            }
+            Action::Ping(payload) => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.send_with(|handle| handle.ping(payload));
+                }
+            }
+            Action::Close { code, reason } => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.send_with(|handle| handle.close(code, &reason));
+                }
+            }
+        }
+    }
+}
+
+fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>, active: usize) {
+    let new_tab = KeyboardShortcut::new(Modifiers::COMMAND, Key::T);
+    let close_tab = KeyboardShortcut::new(Modifiers::COMMAND, Key::W);
+    ctx.input_mut(|input| {
+        if input.consume_shortcut(&new_tab) {
+            actions.push(Action::NewTab);
+        }
+        if input.consume_shortcut(&close_tab) {
+            actions.push(Action::CloseTab(active));
+        }
+    });
+}
+
+impl eframe::App for SockscopeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let deadline = Instant::now() + DRAIN_BUDGET;
+        let mut more_waiting = false;
+        for tab in &mut self.tabs {
+            more_waiting |= tab.drain_events(deadline);
+        }
+        if more_waiting {
+            ctx.request_repaint();
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut actions = Vec::new();
+        shortcuts(ui.ctx(), &mut actions, self.active);
+        egui::Panel::top("tab-strip").show(ui, |ui| {
+            tab_strip::ui(ui, &self.tabs, self.active, &mut actions);
+        });
+        if let Some(notice) = &self.notice {
+            egui::Panel::top("notice").show(ui, |ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, notice);
+            });
+        }
+        let detail = &mut self.detail;
+        match self.tabs.get_mut(self.active) {
+            Some(tab) => {
+                egui::Panel::top("connection").show(ui, |ui| {
+                    ui.add_space(4.0);
+                    connection_bar::ui(ui, tab, &mut actions);
+                    ui.add_space(2.0);
+                });
+                let state = tab.ready_state();
+                egui::Panel::bottom("composer")
+                    .resizable(true)
+                    .default_size(200.0)
+                    .show(ui, |ui| {
+                        ui.add_space(4.0);
+                        composer::ui(ui, &mut tab.composer, state, &mut actions);
+                    });
+                egui::Panel::right("detail")
+                    .resizable(true)
+                    .default_size(460.0)
+                    .min_size(320.0)
+                    .show(ui, |ui| {
+                        let selected = tab.selected.and_then(|index| {
+                            let entry = tab.timeline.get(index)?;
+                            let key = (tab.id << 40) ^ index as u64;
+                            Some(Selected {
+                                key,
+                                event: &entry.event,
+                            })
+                        });
+                        detail.ui(ui, selected);
+                    });
+                egui::CentralPanel::default().show(ui, |ui| timeline_view::ui(ui, tab));
+            }
+            None => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    ui.centered_and_justified(|ui| {
+                        ui.label(RichText::new("No tabs open. Press + or Ctrl+T for a new one.").weak());
+                    });
+                });
+            }
+        }
+        for action in actions {
+            self.run(action);
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Close every connection cleanly and give the closing handshakes a moment.
+        for tab in &mut self.tabs {
+            tab.disconnect();
+        }
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline
+            && self
+                .tabs
+                .iter()
+                .any(|tab| tab.ready_state() != crate::engine::ReadyState::Closed)
+        {
+            for tab in &mut self.tabs {
+                tab.drain_events(deadline);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

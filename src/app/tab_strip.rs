@@ -1,0 +1,63 @@
+//! The tab strip: one tab per connection with a state dot, × to close, + to add.
+
+use egui::{RichText, Sense};
+
+use super::action::Action;
+use super::style;
+use super::tab::Tab;
+
+/// Draws the strip; clicking a tab selects it.
+pub fn ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Action>) {
+    egui::ScrollArea::horizontal()
+        .id_salt("tab-strip")
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for (index, tab) in tabs.iter().enumerate() {
+                    tab_button(ui, tab, index == active, index, actions);
+                }
+                if ui
+                    .button(RichText::new("+").strong())
+                    .on_hover_text("New tab (Ctrl+T)")
+                    .clicked()
+                {
+                    actions.push(Action::NewTab);
+                }
+            });
+        });
+}
+
+fn tab_button(ui: &mut egui::Ui, tab: &Tab, selected: bool, index: usize, actions: &mut Vec<Action>) {
+    let fill = if selected {
+        ui.visuals().selection.bg_fill.gamma_multiply(0.6)
+    } else {
+        ui.visuals().faint_bg_color
+    };
+    let frame = egui::Frame::new()
+        .fill(fill)
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(8, 3))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let color = style::state_color(tab.ready_state(), tab.last_close_clean());
+                style::state_dot(ui, color).on_hover_text(tab.ready_state().as_str());
+                let title = ui.add(
+                    egui::Label::new(RichText::new(tab.title()).strong())
+                        .sense(Sense::click())
+                        .truncate(),
+                );
+                if title.clicked() {
+                    actions.push(Action::SelectTab(index));
+                }
+                if ui
+                    .small_button("×")
+                    .on_hover_text("Close tab (Ctrl+W)")
+                    .clicked()
+                {
+                    actions.push(Action::CloseTab(index));
+                }
+            });
+        });
+    if frame.response.interact(Sense::click()).clicked() {
+        actions.push(Action::SelectTab(index));
+    }
+}

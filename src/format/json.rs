@@ -1,0 +1,562 @@
+//! JSON for people: validation with a line and column, pretty-printing that keeps the
+//! message exactly as sent (key order, duplicate keys, number spelling and string escapes),
+//! a per-line tokenizer for syntax colouring, and a line index so a view can fetch any line
+//! of a many-megabyte text in O(1) and lay out only the visible ones.
+
+use std::fmt;
+use std::ops::Range;
+
+/// Why a text is not JSON, and where (1-based line and column, as serde_json counts them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    /// 1-based line of the first problem.
+    pub line: usize,
+    /// 1-based column (in bytes) of the first problem.
+    pub column: usize,
+    /// What is wrong, e.g. "expected value".
+    pub message: String,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(err: serde_json::Error) -> Self {
+        let (line, column) = (err.line(), err.column());
+        let full = err.to_string();
+        // serde_json appends " at line L column C"; the position is kept in its own fields.
+        let suffix = format!(" at line {line} column {column}");
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
+        JsonError {
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// The indentation of one nesting level in [`pretty`]'s output.
+pub const INDENT: &str = "  ";
+
+/// Checks that `text` is one JSON value (surrounding white space allowed), without building
+/// it in memory and without a nesting limit.
+pub fn validate(text: &str) -> Result<(), JsonError> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+    Ok(())
+}
+
+/// Pretty-prints JSON with a two-space indent, one value per line, `"key": value`.
+///
+/// The text is checked by serde_json first; it is then re-indented token by token, so what
+/// the message said is kept as it was: key order, duplicate keys, the spelling of numbers
+/// (`1.50`, `1e3`, integers beyond 64 bits) and string escapes (`\u00e9`). Empty objects and
+/// arrays print as `{}` and `[]`. Nesting depth is not limited.
+pub fn pretty(text: &str) -> Result<String, JsonError> {
+    validate(text)?;
+    Ok(reindent(text))
+}
+
+/// Re-indents text that [`validate`] accepted. Works on bytes but only ever cuts at ASCII
+/// bytes, so every slice it copies is whole UTF-8.
+fn reindent(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + text.len() / 2 + 16);
+    let mut depth = 0usize;
+    let mut i = 0;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(INDENT);
+        }
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'"' => {
+                let end = string_end(bytes, i);
+                out.push_str(text.get(i..end).unwrap_or_default());
+                i = end;
+            }
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                let next = skip_space(bytes, i + 1);
+                if bytes.get(next) == Some(&close) {
+                    out.push(char::from(open));
+                    out.push(char::from(close));
+                    i = next + 1;
+                } else {
+                    out.push(char::from(open));
+                    depth += 1;
+                    newline(&mut out, depth);
+                    i += 1;
+                }
+            }
+            close @ (b'}' | b']') => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(char::from(close));
+                i += 1;
+            }
+            b',' => {
+                out.push(',');
+                newline(&mut out, depth);
+                i += 1;
+            }
+            b':' => {
+                out.push_str(": ");
+                i += 1;
+            }
+            _ => {
+                // A number or a literal: copy up to the next structural byte or space.
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| b" \t\n\r,:[]{}\"".contains(b))
+                    .map_or(bytes.len(), |n| i + n);
+                out.push_str(text.get(i..end).unwrap_or_default());
+                i = end;
+            }
+        }
+    }
+    out
+}
+
+/// The index just past the closing quote of the string opening at `start` (or the end of the
+/// input when it is unterminated).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn skip_space(bytes: &[u8], mut i: usize) -> usize {
+    while matches!(bytes.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// What a piece of a pretty-printed line is, for colouring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JsonToken {
+    /// An object key, quotes included.
+    Key,
+    /// A string value, quotes included.
+    String,
+    /// A number.
+    Number,
+    /// `true` or `false`.
+    Bool,
+    /// `null`.
+    Null,
+    /// `{ } [ ] , :` and anything unexpected.
+    Punct,
+    /// White space (indentation, the space after a colon).
+    Space,
+}
+
+/// Splits one line of [`pretty`]'s output into coloured pieces. The ranges are byte ranges
+/// into `line`, in order, covering it whole, each on character boundaries. Any text is
+/// accepted: what is not JSON comes out as [`JsonToken::Punct`], an unterminated string runs
+/// to the end of the line.
+pub fn tokens(line: &str) -> Vec<(Range<usize>, JsonToken)> {
+    let bytes = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        let token = match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                i = skip_space(bytes, i);
+                JsonToken::Space
+            }
+            b'"' => {
+                i = string_end(bytes, i).min(bytes.len());
+                if bytes.get(skip_space(bytes, i)) == Some(&b':') {
+                    JsonToken::Key
+                } else {
+                    JsonToken::String
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                i += bytes[i..]
+                    .iter()
+                    .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                    .count();
+                JsonToken::Number
+            }
+            b'a'..=b'z' | b'A'..=b'Z' => {
+                i += bytes[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric())
+                    .count();
+                match &line[start..i] {
+                    "true" | "false" => JsonToken::Bool,
+                    "null" => JsonToken::Null,
+                    _ => JsonToken::Punct,
+                }
+            }
+            _ => {
+                // One character, whatever its length in bytes.
+                i += line[i..].chars().next().map_or(1, char::len_utf8);
+                JsonToken::Punct
+            }
+        };
+        out.push((start..i, token));
+    }
+    out
+}
+
+/// Where each line of a text starts, so line `i` is found in O(1). Lines are split at `\n`
+/// (a `\r` before it is left out of the line), like `str::split('\n')`: an empty text has
+/// one empty line and a text ending in `\n` has an empty last line. Optionally, long lines
+/// are cut into segments of at most `max_line_bytes` (at character boundaries) so that a
+/// view never lays out megabytes of one line.
+///
+/// The index holds no text: pass the text it was built from to [`LineIndex::line`]. Given
+/// another text it returns empty or wrong lines, never panics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    /// Where each line (segment) starts; never empty once built.
+    starts: Vec<usize>,
+    /// The indices of the segments that continue a cut line, ascending.
+    continuations: Vec<usize>,
+    /// The length of the indexed text.
+    text_len: usize,
+}
+
+impl LineIndex {
+    /// Indexes `text`'s lines without cutting long ones.
+    pub fn new(text: &str) -> Self {
+        Self::with_max_line_bytes(text, usize::MAX)
+    }
+
+    /// Indexes `text`'s lines, cutting lines longer than `max_line_bytes` (at least 4) into
+    /// segments; [`LineIndex::is_continuation`] tells the segments after the first apart.
+    pub fn with_max_line_bytes(text: &str, max_line_bytes: usize) -> Self {
+        let mut index = LineIndex {
+            starts: vec![0],
+            continuations: Vec::new(),
+            text_len: text.len(),
+        };
+        let max = max_line_bytes.max(4);
+        let mut line_start = 0;
+        for (i, byte) in text.bytes().enumerate() {
+            if byte == b'\n' {
+                index.cut(text, line_start, i, max);
+                line_start = i + 1;
+                index.starts.push(line_start);
+            }
+        }
+        index.cut(text, line_start, text.len(), max);
+        index
+    }
+
+    /// Adds segment starts inside the line `from..to` when it is longer than `max`.
+    fn cut(&mut self, text: &str, from: usize, to: usize, max: usize) {
+        let mut start = from;
+        while to - start > max {
+            let mut cut = start + max;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.continuations.push(self.starts.len());
+            self.starts.push(cut);
+            start = cut;
+        }
+    }
+
+    /// The number of lines (segments, when long lines were cut); at least 1.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Always false: even an empty text has one (empty) line.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The byte range of line `i` in the text (given as bytes, so a caller holding bytes it
+    /// validated once need not validate them again), without its `\n` or `\r\n`; empty
+    /// when `i` is out of range. The range lies on character boundaries of the text.
+    pub fn range(&self, bytes: &[u8], i: usize) -> Range<usize> {
+        let Some(&start) = self.starts.get(i) else {
+            return 0..0;
+        };
+        let start = start.min(bytes.len());
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.text_len);
+        let mut end = end.clamp(start, bytes.len());
+        if end > start && bytes[end - 1] == b'\n' {
+            end -= 1;
+            if end > start && bytes[end - 1] == b'\r' {
+                end -= 1;
+            }
+        }
+        start..end
+    }
+
+    /// Line `i` of `text` (the text the index was built from), without its line ending.
+    pub fn line<'t>(&self, text: &'t str, i: usize) -> &'t str {
+        text.get(self.range(text.as_bytes(), i))
+            .unwrap_or_default()
+    }
+
+    /// True when line `i` is the second or later segment of a cut long line.
+    pub fn is_continuation(&self, i: usize) -> bool {
+        self.continuations.binary_search(&i).is_ok()
+    }
+
+    /// The 1-based number of the text line that segment `i` belongs to (`i + 1` when no
+    /// line was cut). O(log n).
+    pub fn line_number(&self, i: usize) -> usize {
+        i + 1 - self.continuations.partition_point(|&c| c <= i)
+    }
+}
+
+/// A text together with its [`LineIndex`], e.g. pretty-printed JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lines {
+    text: String,
+    index: LineIndex,
+}
+
+impl Lines {
+    /// Indexes `text` (long lines are not cut).
+    pub fn new(text: String) -> Self {
+        let index = LineIndex::new(&text);
+        Lines { text, index }
+    }
+
+    /// Indexes `text`, cutting lines longer than `max_line_bytes` into segments.
+    pub fn with_max_line_bytes(text: String, max_line_bytes: usize) -> Self {
+        let index = LineIndex::with_max_line_bytes(&text, max_line_bytes);
+        Lines { text, index }
+    }
+
+    /// The number of lines (segments); at least 1.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Always false: even an empty text has one (empty) line.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Line (segment) `i`, without its line ending; empty when out of range.
+    pub fn line(&self, i: usize) -> &str {
+        self.index.line(&self.text, i)
+    }
+
+    /// True when line `i` is the second or later segment of a cut long line.
+    pub fn is_continuation(&self, i: usize) -> bool {
+        self.index.is_continuation(i)
+    }
+
+    /// The 1-based number of the text line that segment `i` belongs to.
+    pub fn line_number(&self, i: usize) -> usize {
+        self.index.line_number(i)
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The index.
+    pub fn index(&self) -> &LineIndex {
+        &self.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn colour(line: &str) -> Vec<(&str, JsonToken)> {
+        tokens(line)
+            .into_iter()
+            .map(|(range, token)| (&line[range], token))
+            .collect()
+    }
+
+    #[test]
+    fn pretty_prints_nested_values_with_two_spaces() {
+        let text = r#"{"a":1,"b":[true,false,null,{"c":"d"}],"e":{},"f":[]}"#;
+        let expected = "{\n  \"a\": 1,\n  \"b\": [\n    true,\n    false,\n    null,\n    {\n      \"c\": \"d\"\n    }\n  ],\n  \"e\": {},\n  \"f\": []\n}";
+        assert_eq!(pretty(text).unwrap(), expected);
+        // Pretty output is a fixed point, and agrees with serde_json's own pretty printer.
+        assert_eq!(pretty(expected).unwrap(), expected);
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_string_pretty(&value).unwrap(), expected);
+    }
+
+    #[test]
+    fn keeps_key_order_and_spelling() {
+        let text = "{ \"z\" : 1.50, \"a\" : 1e3, \"big\": 123456789012345678901234567890 }";
+        assert_eq!(
+            pretty(text).unwrap(),
+            "{\n  \"z\": 1.50,\n  \"a\": 1e3,\n  \"big\": 123456789012345678901234567890\n}"
+        );
+        assert_eq!(pretty(" 42 ").unwrap(), "42");
+        assert_eq!(pretty("\"x\"").unwrap(), "\"x\"");
+        assert_eq!(pretty("[ ]").unwrap(), "[]");
+        assert_eq!(pretty("{\n}").unwrap(), "{}");
+    }
+
+    #[test]
+    fn strings_with_escapes_and_unicode_are_copied_verbatim() {
+        let text = r#"{"quote \" and \\":"a,b:{c}[d] \"\\","é😀":"\u00e9\n"}"#;
+        let out = pretty(text).unwrap();
+        assert_eq!(
+            out,
+            "{\n  \"quote \\\" and \\\\\": \"a,b:{c}[d] \\\"\\\\\",\n  \"é😀\": \"\\u00e9\\n\"\n}"
+        );
+        let lines = Lines::new(out);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(
+            colour(lines.line(1)),
+            vec![
+                ("  ", JsonToken::Space),
+                (r#""quote \" and \\""#, JsonToken::Key),
+                (":", JsonToken::Punct),
+                (" ", JsonToken::Space),
+                (r#""a,b:{c}[d] \"\\""#, JsonToken::String),
+                (",", JsonToken::Punct),
+            ]
+        );
+        assert_eq!(
+            colour(lines.line(2))[1],
+            ("\"é😀\"", JsonToken::Key),
+            "a unicode key"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_has_no_limit() {
+        let text = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+        let out = pretty(&text).unwrap();
+        assert_eq!(Lines::new(out).len(), 1999);
+    }
+
+    #[test]
+    fn tokens_tell_keys_from_string_values() {
+        assert_eq!(
+            colour(r#"    "name": "value","#),
+            vec![
+                ("    ", JsonToken::Space),
+                ("\"name\"", JsonToken::Key),
+                (":", JsonToken::Punct),
+                (" ", JsonToken::Space),
+                ("\"value\"", JsonToken::String),
+                (",", JsonToken::Punct),
+            ]
+        );
+        assert_eq!(
+            colour(r#"  "just a string value""#),
+            vec![
+                ("  ", JsonToken::Space),
+                ("\"just a string value\"", JsonToken::String),
+            ]
+        );
+        assert_eq!(
+            colour(r#""k": {"#),
+            vec![
+                ("\"k\"", JsonToken::Key),
+                (":", JsonToken::Punct),
+                (" ", JsonToken::Space),
+                ("{", JsonToken::Punct),
+            ]
+        );
+    }
+
+    #[test]
+    fn tokens_of_numbers_and_literals() {
+        assert_eq!(
+            colour(r#""n": -1.5e+10,"#)[3],
+            ("-1.5e+10", JsonToken::Number)
+        );
+        assert_eq!(colour("2E-3")[0], ("2E-3", JsonToken::Number));
+        assert_eq!(colour("true,"), vec![
+            ("true", JsonToken::Bool),
+            (",", JsonToken::Punct)
+        ]);
+        assert_eq!(colour("false")[0].1, JsonToken::Bool);
+        assert_eq!(colour("null")[0].1, JsonToken::Null);
+        assert_eq!(colour("],")[0], ("]", JsonToken::Punct));
+    }
+
+    #[test]
+    fn tokens_never_panic_on_odd_lines() {
+        for line in ["\"unterminated", "\"ends in backslash\\", "é ü 😀", "nul", "{}:,", ""] {
+            let pieces = tokens(line);
+            let covered: String = pieces.iter().map(|(r, _)| &line[r.clone()]).collect();
+            assert_eq!(covered, line);
+        }
+        assert_eq!(colour("\"abc")[0], ("\"abc", JsonToken::String));
+    }
+
+    #[test]
+    fn invalid_json_reports_line_and_column() {
+        let err = pretty("{\n  \"a\": 1,\n  \"b\": \n}").unwrap_err();
+        assert_eq!((err.line, err.column), (4, 1));
+        assert_eq!(err.message, "expected value");
+        assert_eq!(err.to_string(), "line 4, column 1: expected value");
+
+        let err = pretty("[1, 2,]").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 7));
+        let err = pretty("{\"a\" 1}").unwrap_err();
+        assert_eq!(err.message, "expected `:`");
+        assert!(pretty("hello").is_err());
+        assert!(pretty("").is_err());
+        assert!(pretty("[1] [2]").is_err());
+        assert!(pretty("01").is_err());
+        assert!(pretty("\"tab\tinside\"").is_err());
+        assert!(pretty("[\"\\x\"]").is_err());
+    }
+
+    #[test]
+    fn line_index_fetches_lines() {
+        let text = "one\r\ntwo\n\nfour\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.len(), 5);
+        let lines: Vec<&str> = (0..index.len()).map(|i| index.line(text, i)).collect();
+        assert_eq!(lines, vec!["one", "two", "", "four", ""]);
+        assert_eq!(index.line(text, 99), "");
+        assert_eq!(LineIndex::new("").len(), 1);
+        assert_eq!(LineIndex::new("").line("", 0), "");
+        // Given another text, no panic.
+        assert_eq!(index.line("o", 1), "");
+    }
+
+    #[test]
+    fn long_lines_are_cut_at_character_boundaries() {
+        let text = "ééééé\nabcdefghij";
+        let index = LineIndex::with_max_line_bytes(text, 4);
+        let lines: Vec<&str> = (0..index.len()).map(|i| index.line(text, i)).collect();
+        assert_eq!(lines, vec!["éé", "éé", "é", "abcd", "efgh", "ij"]);
+        let continued: Vec<bool> = (0..index.len())
+            .map(|i| index.is_continuation(i))
+            .collect();
+        assert_eq!(continued, vec![false, true, true, false, true, true]);
+        let numbers: Vec<usize> = (0..index.len())
+            .map(|i| index.line_number(i))
+            .collect();
+        assert_eq!(numbers, vec![1, 1, 1, 2, 2, 2]);
+        assert_eq!(LineIndex::new(text).line_number(1), 2);
+    }
+}

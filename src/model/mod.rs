@@ -1,0 +1,3 @@
+//! Plain data the window shows and sessions save: no egui, no tokio.
+
+pub mod timeline;
