@@ -3,9 +3,7 @@
 
 use std::time::Instant;
 
-use crate::engine::{
-    ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
-};
+use crate::engine::{ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn};
 use crate::model::timeline::Timeline;
 
 use super::composer::ComposerState;
@@ -143,7 +141,7 @@ impl Tab {
             if finished {
                 break;
             }
-            if self.timeline.len() % 256 == 0 && Instant::now() >= deadline {
+            if self.timeline.len().is_multiple_of(256) && Instant::now() >= deadline {
                 budget_left = false;
                 break;
             }

@@ -68,8 +68,19 @@ pub struct ConnectArgs {
     #[arg(short = 'p', long = "subprotocol", value_name = "NAME")]
     pub subprotocols: Vec<String>,
     /// Send a text message after open (repeatable; all sends keep their order).
+    /// Variables such as {{counter}}, {{uuid}}, {{now}}, {{env.NAME}} or a --var are
+    /// expanded; write \{{ for a literal {{.
     #[arg(long = "send", value_name = "TEXT")]
     pub send: Vec<String>,
+    /// Send the template NAME from a RON template file (repeatable, in order with the other
+    /// sends); its body's variables are expanded. {{counter}} is 1 for the first expanded
+    /// send (--send or --template) and goes up by one per send.
+    #[arg(long = "template", value_name = "FILE.ron:NAME")]
+    pub templates: Vec<String>,
+    /// Define a variable for {{NAME}} in --send texts and templates (repeatable). Built in:
+    /// uuid, now (RFC 3339 UTC), now_ms, counter, random_int, env.NAME (environment).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
     /// Send a binary message given in hex; spaces and 0x prefixes allowed (repeatable).
     #[arg(long = "send-hex", value_name = "HEX")]
     pub send_hex: Vec<String>,

@@ -8,6 +8,7 @@ pub mod json_lines;
 pub mod plan;
 mod serve;
 mod summary;
+pub mod template_args;
 
 use std::process::ExitCode;
 

@@ -7,8 +7,10 @@ use bytes::Bytes;
 use clap::ArgMatches;
 
 use super::args::ConnectArgs;
+use super::template_args::{self, Expandable};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
 use crate::engine::{ConnectionConfig, HeaderEntry};
+use crate::format::variables::process_env;
 use crate::format::{base64::parse_base64, hex::parse_hex};
 
 /// Something to do once the connection is open, in command-line order.
@@ -91,9 +93,25 @@ fn ordered_actions(args: &ConnectArgs, matches: &ArgMatches) -> Result<Vec<Actio
             .map(Iterator::collect)
             .unwrap_or_default()
     };
+    let user = template_args::parse_vars(&args.vars)?;
+    let mut expandable = Vec::new();
     for (index, text) in positions("send").into_iter().zip(&args.send) {
-        indexed.push((index, Action::Text(text.clone())));
+        expandable.push((index, Expandable::Text(text.clone())));
     }
+    let templates = template_args::load_templates(&args.templates)?;
+    for ((index, arg), template) in positions("templates")
+        .into_iter()
+        .zip(&args.templates)
+        .zip(templates)
+    {
+        let arg = arg.clone();
+        expandable.push((index, Expandable::Template { arg, template }));
+    }
+    indexed.extend(template_args::expand_in_order(
+        expandable,
+        &user,
+        &process_env,
+    )?);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
         let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;
         indexed.push((index, Action::Binary(bytes.into())));

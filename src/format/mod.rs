@@ -6,3 +6,4 @@ pub mod base64;
 pub mod hex;
 pub mod hex_dump;
 pub mod json;
+pub mod variables;

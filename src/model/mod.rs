@@ -1,3 +1,5 @@
 //! Plain data the window shows and sessions save: no egui, no tokio.
 
+pub mod storage;
+pub mod template;
 pub mod timeline;

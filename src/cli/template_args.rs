@@ -1,0 +1,215 @@
+//! `connect`'s `--template FILE.ron:NAME` and `--var NAME=VALUE`: loading templates,
+//! checking variables, and expanding every text send and template in command-line order
+//! with a counter that starts at 1 and goes up by one per expanded send.
+
+use std::path::PathBuf;
+
+use super::plan::{Action, UsageError};
+use crate::format::variables::{self, VarContext};
+use crate::model::template::{Outgoing, Template, TemplateFile};
+
+/// Parses one `--var NAME=VALUE`. The value may be empty and may contain `=`.
+pub fn parse_var(value: &str) -> Result<(String, String), UsageError> {
+    let Some((name, val)) = value.split_once('=') else {
+        return Err(UsageError(format!("--var {value:?}: expected NAME=VALUE")));
+    };
+    variables::check_user_name(name).map_err(|e| UsageError(format!("--var {value:?}: {e}")))?;
+    Ok((name.to_owned(), val.to_owned()))
+}
+
+/// Parses every `--var`, in order (a later one with the same name wins).
+pub fn parse_vars(values: &[String]) -> Result<Vec<(String, String)>, UsageError> {
+    values.iter().map(|value| parse_var(value)).collect()
+}
+
+/// A `--template FILE.ron:NAME` argument, split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateRef {
+    /// The template file.
+    pub file: PathBuf,
+    /// The template's name inside it.
+    pub name: String,
+}
+
+/// Splits `FILE.ron:NAME` at the first `.ron:` (so names may contain `:`), or else at the
+/// last `:`.
+pub fn parse_template_ref(value: &str) -> Result<TemplateRef, UsageError> {
+    let split = match value.find(".ron:") {
+        Some(at) => Some((&value[..at + 4], &value[at + 5..])),
+        None => value.rsplit_once(':'),
+    };
+    match split {
+        Some((file, name)) if !file.is_empty() && !name.is_empty() => Ok(TemplateRef {
+            file: PathBuf::from(file),
+            name: name.to_owned(),
+        }),
+        _ => Err(UsageError(format!(
+            "--template {value:?}: expected FILE.ron:NAME"
+        ))),
+    }
+}
+
+/// Loads the templates named by `--template` arguments, in order; each file is read once.
+/// A missing or malformed file, or an unknown name (the error lists the names the file
+/// has), is a usage error naming the argument.
+pub fn load_templates(values: &[String]) -> Result<Vec<Template>, UsageError> {
+    let mut files: Vec<(PathBuf, TemplateFile)> = Vec::new();
+    let mut templates = Vec::with_capacity(values.len());
+    for value in values {
+        let reference = parse_template_ref(value)?;
+        let file = match files.iter().position(|(path, _)| *path == reference.file) {
+            Some(at) => &files[at].1,
+            None => {
+                let file = TemplateFile::load(&reference.file)
+                    .map_err(|e| UsageError(format!("--template {value:?}: {e}")))?;
+                files.push((reference.file.clone(), file));
+                &files[files.len() - 1].1
+            }
+        };
+        let template = file
+            .find(&reference.name)
+            .ok_or_else(|| unknown_template(value, &reference, file))?;
+        templates.push(template.clone());
+    }
+    Ok(templates)
+}
+
+fn unknown_template(value: &str, reference: &TemplateRef, file: &TemplateFile) -> UsageError {
+    let names: Vec<String> = file.names().map(|name| format!("{name:?}")).collect();
+    let has = if names.is_empty() {
+        "it has no templates".to_owned()
+    } else {
+        format!("it has {}", names.join(", "))
+    };
+    UsageError(format!(
+        "--template {value:?}: no template {:?} in {}; {has}",
+        reference.name,
+        reference.file.display()
+    ))
+}
+
+/// A send whose text goes through variable expansion.
+#[derive(Clone, Debug)]
+pub enum Expandable {
+    /// A `--send` text.
+    Text(String),
+    /// A `--template`, with the argument as written (for errors).
+    Template {
+        /// The `FILE.ron:NAME` argument.
+        arg: String,
+        /// The loaded template.
+        template: Template,
+    },
+}
+
+/// Expands and encodes `sends` in the order of their argument index, numbering them
+/// `{{counter}}` = 1, 2, … in that order. Returns each with its index, ready to merge with
+/// the other actions.
+pub fn expand_in_order(
+    mut sends: Vec<(usize, Expandable)>,
+    user: &[(String, String)],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(usize, Action)>, UsageError> {
+    sends.sort_by_key(|(index, _)| *index);
+    let mut actions = Vec::with_capacity(sends.len());
+    for (counter, (index, send)) in (1u64..).zip(sends) {
+        let ctx = VarContext { counter, user, env };
+        let action = match send {
+            Expandable::Text(text) => variables::expand(&text, &ctx)
+                .map(Action::Text)
+                .map_err(|e| UsageError(format!("--send {text:?}: {e}")))?,
+            Expandable::Template { arg, template } => match template.prepare(&ctx) {
+                Ok(Outgoing::Text(text)) => Action::Text(text),
+                Ok(Outgoing::Binary(bytes)) => Action::Binary(bytes),
+                Err(e) => {
+                    return Err(UsageError(format!(
+                        "--template {arg:?}: {} body: {e}",
+                        template.format.label()
+                    )));
+                }
+            },
+        };
+        actions.push((index, action));
+    }
+    Ok(actions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::template::MessageFormat;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "TOKEN").then(|| "t0k".to_owned())
+    }
+
+    #[test]
+    fn vars() {
+        assert_eq!(parse_var("a=1").unwrap(), ("a".into(), "1".into()));
+        assert_eq!(parse_var("a=").unwrap(), ("a".into(), String::new()));
+        assert_eq!(parse_var("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        let error = parse_var("novalue").unwrap_err().to_string();
+        assert_eq!(error, "--var \"novalue\": expected NAME=VALUE");
+        assert!(parse_var("=x").is_err());
+        assert!(
+            parse_var("now=x")
+                .unwrap_err()
+                .to_string()
+                .contains("reserved")
+        );
+        assert!(parse_var("a b=x").is_err());
+    }
+
+    #[test]
+    fn template_refs() {
+        let r = parse_template_ref("dir/t.ron:hello").unwrap();
+        assert_eq!(
+            (r.file, r.name),
+            (PathBuf::from("dir/t.ron"), "hello".into())
+        );
+        let r = parse_template_ref("t.ron:a: b").unwrap();
+        assert_eq!((r.file, r.name), (PathBuf::from("t.ron"), "a: b".into()));
+        let r = parse_template_ref("C:/x/t.txt:n").unwrap();
+        assert_eq!((r.file, r.name), (PathBuf::from("C:/x/t.txt"), "n".into()));
+        assert!(parse_template_ref("t.ron").is_err());
+        assert!(parse_template_ref("t.ron:").is_err());
+        assert!(parse_template_ref(":x").is_err());
+    }
+
+    #[test]
+    fn expands_in_argument_order_with_a_counter() {
+        let user = vec![("who".to_owned(), "ada".to_owned())];
+        let sends = vec![
+            (
+                7,
+                Expandable::Template {
+                    arg: "t.ron:bin".into(),
+                    template: Template::new("bin", MessageFormat::Hex, "0{{counter}}"),
+                },
+            ),
+            (
+                3,
+                Expandable::Text("{{who}} #{{counter}} {{env.TOKEN}}".into()),
+            ),
+        ];
+        let actions = expand_in_order(sends, &user, &env).unwrap();
+        assert_eq!(
+            actions,
+            [
+                (3, Action::Text("ada #1 t0k".into())),
+                (7, Action::Binary(vec![2u8].into())),
+            ]
+        );
+        let error = expand_in_order(
+            vec![(1, Expandable::Text("{{env.NOPE}}".into()))],
+            &[],
+            &env,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            error,
+            "--send \"{{env.NOPE}}\": environment variable NOPE is not set (at position 0)"
+        );
+    }
+}

@@ -1,0 +1,554 @@
+//! Template variables: `{{name}}` in a message body (or a URL, or a header value) is
+//! replaced when the message is sent.
+//!
+//! # Syntax
+//!
+//! - `{{name}}`, with optional spaces inside the braces: `{{ now }}`.
+//! - `\{{` writes a literal `{{` (the backslash is dropped). A backslash anywhere else is
+//!   kept as it is, so JSON escapes such as `"a\\b"` are untouched. (There is no way to
+//!   write a backslash directly followed by a variable; put the backslash in a user
+//!   variable if you ever need one.)
+//! - A lone `}}` is ordinary text. A `{{` with no `}}` after it is an error.
+//!
+//! # Variables
+//!
+//! | name          | value |
+//! |---------------|-------|
+//! | `uuid`        | a fresh random UUID v4, e.g. `0b5c…-4…` |
+//! | `now`         | the time in RFC 3339, UTC, milliseconds: `2026-11-21T20:30:00.123Z` |
+//! | `now_ms`      | milliseconds since the Unix epoch |
+//! | `counter`     | [`VarContext::counter`]: the caller's per-tab send counter |
+//! | `random_int`  | a random integer in `0..=2^31-1` |
+//! | `env.NAME`    | the environment variable `NAME` (an error when it is not set) |
+//! | anything else | a user variable from [`VarContext::user`] |
+//!
+//! The clock is read once per [`expand`] call, so `{{now}}` and `{{now_ms}}` in one
+//! message agree. Built-in names are reserved: [`check_user_name`] refuses them, and
+//! [`expand`] resolves them before looking at the user's variables.
+
+use std::fmt;
+use std::ops::Range;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// The built-in variables and what they give, for help texts and the variables table.
+pub const BUILTINS: &[(&str, &str)] = &[
+    ("uuid", "a random UUID v4"),
+    ("now", "the time, RFC 3339 UTC with milliseconds"),
+    ("now_ms", "milliseconds since the Unix epoch"),
+    (
+        "counter",
+        "the tab's send counter: 1 for the first send, +1 per send",
+    ),
+    ("random_int", "a random integer from 0 to 2147483647"),
+    ("env.NAME", "the environment variable NAME"),
+];
+
+/// The prefix of environment variable references: `{{env.API_TOKEN}}`.
+pub const ENV_PREFIX: &str = "env.";
+
+/// What [`expand`] needs besides the text.
+pub struct VarContext<'a> {
+    /// The value of `{{counter}}`. The caller keeps one counter per tab (starting at 1)
+    /// and increments it after each send it expanded.
+    pub counter: u64,
+    /// User variables, `(name, value)`. When a name appears more than once, the last
+    /// entry wins (as with repeated `--var` flags).
+    pub user: &'a [(String, String)],
+    /// Looks up an environment variable; [`process_env`] reads the real environment.
+    /// Injectable so tests and previews need not touch the process environment.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Reads an environment variable of this process; a value that is not Unicode counts as
+/// not set.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A variable reference found in a text, for previews and highlighting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarRef {
+    /// The name between the braces, without the surrounding spaces (`env.HOME`, `now`).
+    pub name: String,
+    /// The 0-based character position of the opening `{{`.
+    pub position: usize,
+    /// The byte range of the whole reference, `{{` to `}}` inclusive.
+    pub bytes: Range<usize>,
+}
+
+impl VarRef {
+    /// For `{{env.NAME}}`, the environment variable's name.
+    pub fn env_name(&self) -> Option<&str> {
+        self.name.strip_prefix(ENV_PREFIX)
+    }
+
+    /// True for the built-in names (`uuid`, `now`, …) and `env.NAME` references.
+    pub fn is_builtin(&self) -> bool {
+        self.env_name().is_some() || is_builtin_name(&self.name)
+    }
+}
+
+/// Why a text cannot be expanded, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarError {
+    /// The 0-based character position of the `{{` the problem is about.
+    pub position: usize,
+    /// What is wrong.
+    pub kind: VarErrorKind,
+}
+
+/// The kinds of [`VarError`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VarErrorKind {
+    /// No built-in or user variable has this name.
+    Unknown(String),
+    /// `{{env.NAME}}` where `NAME` is not set.
+    MissingEnv(String),
+    /// A `{{` without a `}}` after it.
+    Unclosed,
+}
+
+impl fmt::Display for VarError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let position = self.position;
+        match &self.kind {
+            VarErrorKind::Unknown(name) => {
+                write!(f, "unknown variable {{{{{name}}}}} at position {position}")
+            }
+            VarErrorKind::MissingEnv(name) => write!(
+                f,
+                "environment variable {name} is not set (at position {position})"
+            ),
+            VarErrorKind::Unclosed => write!(f, "unclosed {{{{ at position {position}"),
+        }
+    }
+}
+
+impl std::error::Error for VarError {}
+
+/// Why a user variable's name is not allowed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The name is empty.
+    #[error("a variable name must not be empty")]
+    Empty,
+    /// A character other than ASCII letters, digits, `_`, `-` and `.`.
+    #[error(
+        "variable name {name:?}: {ch:?} at position {position} is not allowed (use letters, digits, _ - .)"
+    )]
+    InvalidChar {
+        /// The whole name.
+        name: String,
+        /// The offending character.
+        ch: char,
+        /// Its 0-based character position in the name.
+        position: usize,
+    },
+    /// A built-in name (`uuid`, `now`, …) or an `env.` name.
+    #[error("variable name {0:?} is reserved for a built-in variable")]
+    Reserved(String),
+}
+
+/// Checks a user variable's name: ASCII letters, digits, `_`, `-` and `.`, not a built-in
+/// name and not starting with `env.`.
+pub fn check_user_name(name: &str) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if let Some((position, ch)) = name
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(NameError::InvalidChar {
+            name: name.to_owned(),
+            ch,
+            position,
+        });
+    }
+    if is_builtin_name(name) || name.starts_with(ENV_PREFIX) || name == "env" {
+        return Err(NameError::Reserved(name.to_owned()));
+    }
+    Ok(())
+}
+
+fn is_builtin_name(name: &str) -> bool {
+    matches!(name, "uuid" | "now" | "now_ms" | "counter" | "random_int")
+}
+
+/// One piece of a scanned text.
+enum Piece<'s> {
+    /// Text copied as it is.
+    Literal(&'s str),
+    /// A variable reference.
+    Var(VarRef),
+}
+
+/// Splits `input` into literal text and variable references; stops at the first unclosed
+/// `{{`, returning what came before it and the error.
+fn scan(input: &str) -> (Vec<Piece<'_>>, Option<VarError>) {
+    let bytes = input.as_bytes();
+    let mut pieces = Vec::new();
+    let mut i = 0;
+    let mut literal_start = 0;
+    // Character position of byte `counted_to`, advanced lazily.
+    let mut counted_to = 0;
+    let mut chars_before = 0;
+    let mut char_position = |byte: usize| {
+        chars_before += input[counted_to..byte].chars().count();
+        counted_to = byte;
+        chars_before
+    };
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && bytes[i + 1..].starts_with(b"{{") {
+            // `\` and `{` are ASCII, so every cut here is on a character boundary.
+            pieces.push(Piece::Literal(&input[literal_start..i]));
+            pieces.push(Piece::Literal("{{"));
+            i += 3;
+            literal_start = i;
+            continue;
+        }
+        if bytes[i..].starts_with(b"{{") {
+            pieces.push(Piece::Literal(&input[literal_start..i]));
+            let position = char_position(i);
+            let rest = &input[i + 2..];
+            let inner = rest.find("}}").map(|end| &rest[..end]);
+            let Some(inner) = inner.filter(|inner| !inner.contains("{{")) else {
+                let error = VarError {
+                    position,
+                    kind: VarErrorKind::Unclosed,
+                };
+                return (pieces, Some(error));
+            };
+            let end = i + 2 + inner.len() + 2;
+            pieces.push(Piece::Var(VarRef {
+                name: inner.trim().to_owned(),
+                position,
+                bytes: i..end,
+            }));
+            i = end;
+            literal_start = i;
+            continue;
+        }
+        i += 1;
+    }
+    pieces.push(Piece::Literal(&input[literal_start..]));
+    (pieces, None)
+}
+
+/// The variable references in `input`, in order, for previews and highlighting. Stops
+/// quietly at an unclosed `{{` ([`expand`] reports it).
+pub fn referenced(input: &str) -> Vec<VarRef> {
+    scan(input)
+        .0
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Var(var) => Some(var),
+            Piece::Literal(_) => None,
+        })
+        .collect()
+}
+
+/// True when `input` has something for [`expand`] to do (a `{{`), so callers can skip
+/// work and show "no variables".
+pub fn has_variables(input: &str) -> bool {
+    input.contains("{{")
+}
+
+/// Replaces every `{{name}}` in `input`; the first unknown variable, missing environment
+/// variable or unclosed `{{` is an error and nothing is returned.
+pub fn expand(input: &str, ctx: &VarContext<'_>) -> Result<String, VarError> {
+    expand_at(input, ctx, Utc::now())
+}
+
+/// [`expand`] with the clock given: `{{now}}` and `{{now_ms}}` use `now`.
+pub fn expand_at(
+    input: &str,
+    ctx: &VarContext<'_>,
+    now: DateTime<Utc>,
+) -> Result<String, VarError> {
+    let (pieces, error) = scan(input);
+    if let Some(error) = error {
+        return Err(error);
+    }
+    let mut out = String::with_capacity(input.len());
+    for piece in pieces {
+        match piece {
+            Piece::Literal(text) => out.push_str(text),
+            Piece::Var(var) => out.push_str(&resolve(&var, ctx, now)?),
+        }
+    }
+    Ok(out)
+}
+
+fn resolve(var: &VarRef, ctx: &VarContext<'_>, now: DateTime<Utc>) -> Result<String, VarError> {
+    let error = |kind| VarError {
+        position: var.position,
+        kind,
+    };
+    if let Some(name) = var.env_name().filter(|name| !name.is_empty()) {
+        return (ctx.env)(name).ok_or_else(|| error(VarErrorKind::MissingEnv(name.to_owned())));
+    }
+    let value = match var.name.as_str() {
+        "uuid" => uuid::Uuid::new_v4().hyphenated().to_string(),
+        "now" => now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "now_ms" => now.timestamp_millis().to_string(),
+        "counter" => ctx.counter.to_string(),
+        "random_int" => fastrand::u32(0..=i32::MAX.unsigned_abs()).to_string(),
+        name => ctx
+            .user
+            .iter()
+            .rev()
+            .find(|(user_name, _)| user_name == name)
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| error(VarErrorKind::Unknown(name.to_owned())))?,
+    };
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn fake_env(name: &str) -> Option<String> {
+        (name == "API_TOKEN").then(|| "s3cret".to_owned())
+    }
+
+    fn run(input: &str) -> Result<String, VarError> {
+        let user = vec![
+            ("user".to_owned(), "ada".to_owned()),
+            ("room".to_owned(), "old".to_owned()),
+            ("room".to_owned(), "lobby".to_owned()),
+        ];
+        let ctx = VarContext {
+            counter: 7,
+            user: &user,
+            env: &fake_env,
+        };
+        expand(input, &ctx)
+    }
+
+    #[test]
+    fn plain_text_is_untouched() {
+        assert_eq!(run("hello").unwrap(), "hello");
+        assert_eq!(run("").unwrap(), "");
+        assert_eq!(run("a } } }} b").unwrap(), "a } } }} b");
+        assert_eq!(run(r#"{"a":{"b":{}}}"#).unwrap(), r#"{"a":{"b":{}}}"#);
+        assert_eq!(run(r#""a\\b \n""#).unwrap(), r#""a\\b \n""#);
+        assert_eq!(run("héllo wörld ✓").unwrap(), "héllo wörld ✓");
+    }
+
+    #[test]
+    fn counter() {
+        assert_eq!(run("n={{counter}}").unwrap(), "n=7");
+        assert_eq!(run("{{ counter }}{{counter}}").unwrap(), "77");
+        assert_eq!(run(r#"{"n":{{counter}}}"#).unwrap(), r#"{"n":7}"#);
+    }
+
+    #[test]
+    fn user_variables_last_one_wins() {
+        assert_eq!(run("{{user}} in {{ room }}").unwrap(), "ada in lobby");
+    }
+
+    #[test]
+    fn env_variables() {
+        assert_eq!(run("Bearer {{env.API_TOKEN}}").unwrap(), "Bearer s3cret");
+        assert_eq!(run("{{ env.API_TOKEN }}").unwrap(), "s3cret");
+    }
+
+    #[test]
+    fn uuid_is_v4() {
+        let text = run("{{uuid}}").unwrap();
+        let parsed = uuid::Uuid::parse_str(&text).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(text.len(), 36);
+        assert_eq!(text, text.to_lowercase());
+        assert_ne!(run("{{uuid}}").unwrap(), text, "fresh per expansion");
+        let two = run("{{uuid}} {{uuid}}").unwrap();
+        let (a, b) = two.split_once(' ').unwrap();
+        assert_ne!(a, b, "fresh per reference");
+    }
+
+    #[test]
+    fn now_and_now_ms_agree() {
+        let before = Utc::now().timestamp_millis();
+        let text = run("{{now}}|{{now_ms}}").unwrap();
+        let after = Utc::now().timestamp_millis();
+        let (now, ms) = text.split_once('|').unwrap();
+        let ms: i64 = ms.parse().unwrap();
+        assert!(before <= ms && ms <= after);
+        let parsed = DateTime::parse_from_rfc3339(now).unwrap();
+        assert_eq!(parsed.timestamp_millis(), ms);
+        assert!(now.ends_with('Z'), "{now}");
+        assert_eq!(now.len(), "2026-11-21T20:30:00.123Z".len(), "{now}");
+    }
+
+    #[test]
+    fn now_with_a_fixed_clock() {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T20:30:00.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ctx = VarContext {
+            counter: 1,
+            user: &[],
+            env: &no_env,
+        };
+        assert_eq!(
+            expand_at("{{now}} {{now_ms}}", &ctx, now).unwrap(),
+            "2026-11-21T20:30:00.123Z 1795293000123"
+        );
+    }
+
+    #[test]
+    fn random_int_is_in_range() {
+        for _ in 0..200 {
+            let value: u64 = run("{{random_int}}").unwrap().parse().unwrap();
+            assert!(value < (1 << 31), "{value}");
+        }
+    }
+
+    #[test]
+    fn backslash_escapes_braces() {
+        assert_eq!(run(r"\{{counter}}").unwrap(), "{{counter}}");
+        assert_eq!(run(r"a\{{b").unwrap(), "a{{b");
+        assert_eq!(run(r"\{{{{counter}}").unwrap(), "{{7");
+        assert_eq!(run(r"\x \{ {{counter}}").unwrap(), r"\x \{ 7");
+        assert!(referenced(r"\{{counter}}").is_empty());
+    }
+
+    #[test]
+    fn unknown_variable() {
+        let error = run("hello, {{ nobody }}!").unwrap_err();
+        assert_eq!(
+            error,
+            VarError {
+                position: 7,
+                kind: VarErrorKind::Unknown("nobody".into())
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "unknown variable {{nobody}} at position 7"
+        );
+        // Positions count characters, not bytes.
+        assert_eq!(run("é {{foo}}").unwrap_err().position, 2);
+        assert_eq!(
+            run("{{}}").unwrap_err().kind,
+            VarErrorKind::Unknown(String::new())
+        );
+        assert_eq!(
+            run("{{env.}}").unwrap_err().kind,
+            VarErrorKind::Unknown("env.".into())
+        );
+    }
+
+    #[test]
+    fn missing_env() {
+        let error = run("x: {{env.HOME_NOT_SET}}").unwrap_err();
+        assert_eq!(
+            error,
+            VarError {
+                position: 3,
+                kind: VarErrorKind::MissingEnv("HOME_NOT_SET".into())
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "environment variable HOME_NOT_SET is not set (at position 3)"
+        );
+    }
+
+    #[test]
+    fn unclosed() {
+        let error = run("abc: {{counter").unwrap_err();
+        assert_eq!(
+            error,
+            VarError {
+                position: 5,
+                kind: VarErrorKind::Unclosed
+            }
+        );
+        assert_eq!(error.to_string(), "unclosed {{ at position 5");
+        assert_eq!(
+            run("{{a {{counter}}").unwrap_err().kind,
+            VarErrorKind::Unclosed
+        );
+        assert_eq!(run("{{counter}} {{").unwrap_err().position, 12);
+        assert_eq!(run("{{counter}").unwrap_err().kind, VarErrorKind::Unclosed);
+    }
+
+    #[test]
+    fn first_error_wins() {
+        assert_eq!(
+            run("{{a}} {{b").unwrap_err().position,
+            6,
+            "unclosed is found first"
+        );
+        assert_eq!(run("{{a}} {{b}}").unwrap_err().position, 0);
+    }
+
+    #[test]
+    fn references_with_positions() {
+        let text = "é {{ now }} and {{env.X}} \\{{skip}} {{user}}";
+        let refs = referenced(text);
+        let names: Vec<_> = refs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["now", "env.X", "user"]);
+        assert_eq!(refs[0].position, 2);
+        assert_eq!(&text[refs[0].bytes.clone()], "{{ now }}");
+        assert_eq!(&text[refs[1].bytes.clone()], "{{env.X}}");
+        assert_eq!(refs[1].env_name(), Some("X"));
+        assert!(refs[0].is_builtin() && refs[1].is_builtin() && !refs[2].is_builtin());
+        assert_eq!(referenced("{{a}} {{b").len(), 1);
+        assert!(has_variables("a {{b}}") && !has_variables("a {b}"));
+    }
+
+    #[test]
+    fn never_panics_on_brace_soup() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let alphabet = [
+            '{', '}', '\\', ' ', 'é', 'a', 'c', 'o', 'u', 'n', 't', 'e', 'r', '.',
+        ];
+        for _ in 0..5_000 {
+            let len = rng.usize(0..24);
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
+            let chars = text.chars().count();
+            match run(&text) {
+                Ok(_) => {}
+                Err(error) => assert!(error.position < chars, "{text:?}: {error}"),
+            }
+            for var in referenced(&text) {
+                assert!(text[var.bytes.clone()].starts_with("{{"), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn user_names() {
+        assert!(check_user_name("user").is_ok());
+        assert!(check_user_name("base-url.v2_x").is_ok());
+        assert_eq!(check_user_name(""), Err(NameError::Empty));
+        assert_eq!(
+            check_user_name("now"),
+            Err(NameError::Reserved("now".into()))
+        );
+        assert!(matches!(
+            check_user_name("env.X"),
+            Err(NameError::Reserved(_))
+        ));
+        assert_eq!(
+            check_user_name("a b"),
+            Err(NameError::InvalidChar {
+                name: "a b".into(),
+                ch: ' ',
+                position: 1
+            })
+        );
+    }
+}
