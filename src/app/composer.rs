@@ -31,10 +31,17 @@ impl Default for ComposerState {
 }
 
 /// The close codes offered in the picker: every registered code a client may send.
-const PICKABLE: &[u16] = &[1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014];
+const PICKABLE: &[u16] = &[
+    1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+];
 
 /// Draws the composer for a tab in `state`; pushes what the user asked for.
-pub fn ui(ui: &mut egui::Ui, composer: &mut ComposerState, state: ReadyState, actions: &mut Vec<Action>) {
+pub fn ui(
+    ui: &mut egui::Ui,
+    composer: &mut ComposerState,
+    state: ReadyState,
+    actions: &mut Vec<Action>,
+) {
     let open = state == ReadyState::Open;
     let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
     let shortcut_pressed = ui.input_mut(|i| i.consume_shortcut(&send_shortcut));
@@ -43,9 +50,11 @@ pub fn ui(ui: &mut egui::Ui, composer: &mut ComposerState, state: ReadyState, ac
             let heading = ui.label(RichText::new("Message").strong());
             if !open {
                 ui.label(
-                    RichText::new(format!("Send is off: the connection is {state}. Connect first."))
-                        .weak()
-                        .italics(),
+                    RichText::new(format!(
+                        "Send is off: the connection is {state}. Connect first."
+                    ))
+                    .weak()
+                    .italics(),
                 );
             }
             heading
@@ -76,7 +85,12 @@ pub fn ui(ui: &mut egui::Ui, composer: &mut ComposerState, state: ReadyState, ac
     close_and_ping(ui, composer, open, actions);
 }
 
-fn close_and_ping(ui: &mut egui::Ui, composer: &mut ComposerState, open: bool, actions: &mut Vec<Action>) {
+fn close_and_ping(
+    ui: &mut egui::Ui,
+    composer: &mut ComposerState,
+    open: bool,
+    actions: &mut Vec<Action>,
+) {
     let code_problem = close_code::check_sendable(composer.close_code).err();
     let reason_problem = (composer.close_reason.len() > MAX_REASON_BYTES).then(|| {
         format!(
@@ -85,7 +99,7 @@ fn close_and_ping(ui: &mut egui::Ui, composer: &mut ComposerState, open: bool, a
         )
     });
     ui.horizontal_wrapped(|ui| {
-        ui.label("Close code");
+        let code_label = ui.label("Close code");
         egui::ComboBox::from_id_salt("close-code-picker")
             .selected_text(close_code::describe(composer.close_code).to_string())
             .width(220.0)
@@ -96,7 +110,9 @@ fn close_and_ping(ui: &mut egui::Ui, composer: &mut ComposerState, open: bool, a
                 }
                 ui.selectable_value(&mut composer.close_code, 3000, "3000 (registered range)");
                 ui.selectable_value(&mut composer.close_code, 4000, "4000 (private use)");
-            });
+            })
+            .response
+            .labelled_by(code_label.id);
         ui.add(egui::DragValue::new(&mut composer.close_code).range(0..=u16::MAX))
             .on_hover_text("Any code a client may send: 1000-1003, 1007-1014, 3000-4999");
         let reason_label = ui.label("Reason");
@@ -107,7 +123,10 @@ fn close_and_ping(ui: &mut egui::Ui, composer: &mut ComposerState, open: bool, a
         )
         .labelled_by(reason_label.id);
         let can_close = open && code_problem.is_none() && reason_problem.is_none();
-        if ui.add_enabled(can_close, egui::Button::new("Close")).clicked() {
+        if ui
+            .add_enabled(can_close, egui::Button::new("Close"))
+            .clicked()
+        {
             actions.push(Action::Close {
                 code: composer.close_code,
                 reason: composer.close_reason.clone(),
@@ -126,13 +145,19 @@ fn close_and_ping(ui: &mut egui::Ui, composer: &mut ComposerState, open: bool, a
         )
         .labelled_by(ping_label.id);
         let fits = composer.ping_payload.len() <= 125;
-        if ui.add_enabled(open && fits, egui::Button::new("Ping")).clicked() {
+        if ui
+            .add_enabled(open && fits, egui::Button::new("Ping"))
+            .clicked()
+        {
             actions.push(Action::Ping(composer.ping_payload.as_bytes().to_vec()));
         }
         if !fits {
             ui.colored_label(
                 ui.visuals().error_fg_color,
-                format!("{} bytes: at most 125 fit in a ping", composer.ping_payload.len()),
+                format!(
+                    "{} bytes: at most 125 fit in a ping",
+                    composer.ping_payload.len()
+                ),
             );
         }
     });

@@ -40,10 +40,15 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
             ReadyState::Closed => "Open a connection with these settings (Enter)",
             ReadyState::Connecting => "Abandon the opening handshake",
             ReadyState::Open => "Close with 1000 Normal Closure",
-            ReadyState::Closing => "Stop waiting for the closing handshake: drop the TCP connection",
+            ReadyState::Closing => {
+                "Stop waiting for the closing handshake: drop the TCP connection"
+            }
         };
         if ui
-            .add_sized([button_width - 10.0, 22.0], egui::Button::new(RichText::new(text).strong()))
+            .add_sized(
+                [button_width - 10.0, 22.0],
+                egui::Button::new(RichText::new(text).strong()),
+            )
             .on_hover_text(hover)
             .clicked()
         {
@@ -60,9 +65,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
         .show(ui, |ui| {
             if locked {
                 ui.label(
-                    RichText::new("Request settings are locked while connected. Disconnect to edit them.")
-                        .italics()
-                        .weak(),
+                    RichText::new(
+                        "Request settings are locked while connected. Disconnect to edit them.",
+                    )
+                    .italics()
+                    .weak(),
                 );
             }
             ui.add_enabled_ui(!locked, |ui| request_panel::ui(ui, tab));

@@ -29,7 +29,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
                         .hint_text("Value")
                         .desired_width(280.0),
                 );
-                if ui.small_button("×").on_hover_text("Remove this header").clicked() {
+                if ui
+                    .small_button("×")
+                    .on_hover_text("Remove this header")
+                    .clicked()
+                {
                     remove = Some(index);
                 }
                 ui.end_row();
@@ -67,7 +71,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         ui.label("Max message");
         let mut mib = (config.max_message_size >> 20).max(1);
         if ui
-            .add(egui::DragValue::new(&mut mib).range(1..=4096).suffix(" MiB"))
+            .add(
+                egui::DragValue::new(&mut mib)
+                    .range(1..=4096)
+                    .suffix(" MiB"),
+            )
             .changed()
         {
             config.max_message_size = mib << 20;
@@ -107,7 +115,11 @@ fn duration_ms(ui: &mut egui::Ui, label: &str, value: &mut Duration) {
     ui.label(label);
     let mut ms = u64::try_from(value.as_millis()).unwrap_or(u64::MAX);
     if ui
-        .add(egui::DragValue::new(&mut ms).range(1..=600_000).suffix(" ms"))
+        .add(
+            egui::DragValue::new(&mut ms)
+                .range(1..=600_000)
+                .suffix(" ms"),
+        )
         .changed()
     {
         *value = Duration::from_millis(ms);

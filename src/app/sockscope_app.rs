@@ -60,6 +60,7 @@ impl SockscopeApp {
                 }
             }
         };
+        runtime.spawn(close_window_on_sigterm(ctx.clone()));
         let ctx = ctx.clone();
         let wake: WakeFn = Arc::new(move || ctx.request_repaint());
         let mut app = Self {
@@ -145,6 +146,22 @@ impl SockscopeApp {
     }
 }
 
+/// SIGTERM closes the window the normal way, so connections get their closing handshakes.
+async fn close_window_on_sigterm(ctx: egui::Context) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate())
+            && term.recv().await.is_some()
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            ctx.request_repaint();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctx;
+}
+
 fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>, active: usize) {
     let new_tab = KeyboardShortcut::new(Modifiers::COMMAND, Key::T);
     let close_tab = KeyboardShortcut::new(Modifiers::COMMAND, Key::W);
@@ -217,7 +234,9 @@ impl eframe::App for SockscopeApp {
             None => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.centered_and_justified(|ui| {
-                        ui.label(RichText::new("No tabs open. Press + or Ctrl+T for a new one.").weak());
+                        ui.label(
+                            RichText::new("No tabs open. Press + or Ctrl+T for a new one.").weak(),
+                        );
                     });
                 });
             }

@@ -40,7 +40,12 @@ pub fn state_badge(ui: &mut egui::Ui, state: ReadyState, last_clean: Option<bool
         .corner_radius(4.0)
         .inner_margin(egui::Margin::symmetric(6, 2))
         .show(ui, |ui| {
-            ui.label(RichText::new(state.as_str()).color(color).strong().monospace());
+            ui.label(
+                RichText::new(state.as_str())
+                    .color(color)
+                    .strong()
+                    .monospace(),
+            );
         });
 }
 

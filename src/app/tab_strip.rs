@@ -26,7 +26,13 @@ pub fn ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Acti
         });
 }
 
-fn tab_button(ui: &mut egui::Ui, tab: &Tab, selected: bool, index: usize, actions: &mut Vec<Action>) {
+fn tab_button(
+    ui: &mut egui::Ui,
+    tab: &Tab,
+    selected: bool,
+    index: usize,
+    actions: &mut Vec<Action>,
+) {
     let fill = if selected {
         ui.visuals().selection.bg_fill.gamma_multiply(0.6)
     } else {

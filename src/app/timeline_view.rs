@@ -42,13 +42,23 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         let (up, down) = ui.input(|i| (i.key_pressed(Key::ArrowUp), i.key_pressed(Key::ArrowDown)));
         if up || down {
             let current = tab.selected.unwrap_or(if up { count } else { 0 });
-            let next = if up { current.saturating_sub(1) } else { (current + 1).min(count - 1) };
-            let next = if tab.selected.is_none() && down { 0 } else { next };
+            let next = if up {
+                current.saturating_sub(1)
+            } else {
+                (current + 1).min(count - 1)
+            };
+            let next = if tab.selected.is_none() && down {
+                0
+            } else {
+                next
+            };
             tab.selected = Some(next);
             tab.follow = false;
             scroll_to = Some(next);
         }
     }
+    // Labels in rows must not take the click for text selection: a click selects the row.
+    ui.style_mut().interaction.selectable_labels = false;
     let mut table = TableBuilder::new(ui)
         .id_salt(("timeline", tab.id))
         .striped(true)
@@ -94,9 +104,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         tab.selected = Some(index);
         tab.follow = false;
     }
-    let at_bottom =
-        output.state.clamped_offset().y + output.inner_rect.height() >= output.content_size.y - ROW_HEIGHT;
-    let user_scrolled = output.inner_rect.contains(ui.input(|i| i.pointer.hover_pos()).unwrap_or_default())
+    let at_bottom = output.state.clamped_offset().y + output.inner_rect.height()
+        >= output.content_size.y - ROW_HEIGHT;
+    let user_scrolled = output
+        .inner_rect
+        .contains(ui.input(|i| i.pointer.hover_pos()).unwrap_or_default())
         && ui.input(|i| i.smooth_scroll_delta.y != 0.0 || i.pointer.primary_down());
     if user_scrolled && scroll_to.is_none() && clicked.is_none() {
         if tab.follow && !at_bottom {
@@ -107,7 +119,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     }
 }
 
-fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, entry: &TimelineEntry, since_open: Option<std::time::Duration>) {
+fn row_cells(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    entry: &TimelineEntry,
+    since_open: Option<std::time::Duration>,
+) {
     let event = &entry.event;
     let color = style::kind_color(&event.kind);
     row.col(|ui| {
@@ -119,7 +135,12 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, entry: &TimelineEntry, sin
         ui.label(RichText::new(text).monospace().weak());
     });
     row.col(|ui| {
-        ui.label(RichText::new(direction_arrow(&event.kind)).color(color).strong().monospace());
+        ui.label(
+            RichText::new(direction_arrow(&event.kind))
+                .color(color)
+                .strong()
+                .monospace(),
+        );
     });
     row.col(|ui| {
         ui.label(RichText::new(kind_name(&event.kind)).color(color).strong());
@@ -134,7 +155,9 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, entry: &TimelineEntry, sin
 
 fn direction_arrow(kind: &EventKind) -> &'static str {
     let dir = match kind {
-        EventKind::Message { dir, .. } | EventKind::Ping { dir, .. } | EventKind::Pong { dir, .. } => *dir,
+        EventKind::Message { dir, .. }
+        | EventKind::Ping { dir, .. }
+        | EventKind::Pong { dir, .. } => *dir,
         _ => return "",
     };
     match dir {
@@ -155,7 +178,9 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
 fn size_text(kind: &EventKind) -> String {
     match kind {
         EventKind::Message { payload, .. } => style::format_size(payload.len()),
-        EventKind::Ping { payload, .. } | EventKind::Pong { payload, .. } => style::format_size(payload.len()),
+        EventKind::Ping { payload, .. } | EventKind::Pong { payload, .. } => {
+            style::format_size(payload.len())
+        }
         _ => String::new(),
     }
 }
@@ -166,7 +191,11 @@ pub fn preview(kind: &EventKind) -> String {
         EventKind::Connecting { url } => url.clone(),
         EventKind::Open(open) => {
             let protocol = open.subprotocol.as_deref().unwrap_or("no subprotocol");
-            format!("{} Switching Protocols, {protocol}, {} ms", open.status, open.handshake.as_millis())
+            format!(
+                "{} Switching Protocols, {protocol}, {} ms",
+                open.status,
+                open.handshake.as_millis()
+            )
         }
         EventKind::Message { payload, .. } => match payload.as_text() {
             Some(text) => one_line(head(text, PREVIEW_BYTES)),
@@ -176,8 +205,16 @@ pub fn preview(kind: &EventKind) -> String {
         EventKind::Error(error) => format!("{}: {}", error.category, error.message),
         EventKind::Close(close) => {
             let info = crate::engine::close_code::describe(close.code);
-            let clean = if close.was_clean { "clean" } else { "not clean" };
-            let reason = if close.reason.is_empty() { String::new() } else { format!(" \"{}\"", close.reason) };
+            let clean = if close.was_clean {
+                "clean"
+            } else {
+                "not clean"
+            };
+            let reason = if close.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", close.reason)
+            };
             format!("{info}{reason}, {clean}, by {}", close.initiator.as_str())
         }
     }
@@ -195,7 +232,9 @@ fn head(text: &str, max: usize) -> &str {
 }
 
 fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn hex_preview(bytes: &[u8]) -> String {

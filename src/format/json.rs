@@ -62,21 +62,38 @@ pub fn validate(text: &str) -> Result<(), JsonError> {
 /// arrays print as `{}` and `[]`. Nesting depth is not limited.
 pub fn pretty(text: &str) -> Result<String, JsonError> {
     validate(text)?;
-    Ok(reindent(text))
+    Ok(reindent(text).0)
 }
 
-/// Re-indents text that [`validate`] accepted. Works on bytes but only ever cuts at ASCII
-/// bytes, so every slice it copies is whole UTF-8.
-fn reindent(text: &str) -> String {
+/// [`pretty`] and a [`LineIndex`] of its output (lines longer than `max_line_bytes` cut
+/// into segments), made in one pass: what a line view of a large message needs.
+pub fn pretty_lines(text: &str, max_line_bytes: usize) -> Result<Lines, JsonError> {
+    validate(text)?;
+    let (pretty, line_starts) = reindent(text);
+    let index = LineIndex::from_line_starts(&pretty, line_starts, max_line_bytes);
+    Ok(Lines {
+        text: pretty,
+        index,
+    })
+}
+
+/// Re-indents text that [`validate`] accepted, and returns where each output line starts.
+/// Works on bytes but only ever cuts at ASCII bytes, so every slice it copies is whole UTF-8.
+fn reindent(text: &str) -> (String, Vec<usize>) {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + text.len() / 2 + 16);
+    let mut starts = vec![0];
     let mut depth = 0usize;
     let mut i = 0;
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        for _ in 0..depth {
-            out.push_str(INDENT);
+    // "\n" and then indentation, grown as the nesting deepens; one copy per new line.
+    let mut break_and_indent = String::from("\n");
+    let mut newline = |out: &mut String, starts: &mut Vec<usize>, depth: usize| {
+        let len = 1 + depth * INDENT.len();
+        while break_and_indent.len() < len {
+            break_and_indent.push_str(INDENT);
         }
+        out.push_str(break_and_indent.get(..len).unwrap_or_default());
+        starts.push(out.len() - (len - 1));
     };
     while i < bytes.len() {
         match bytes[i] {
@@ -96,19 +113,19 @@ fn reindent(text: &str) -> String {
                 } else {
                     out.push(char::from(open));
                     depth += 1;
-                    newline(&mut out, depth);
+                    newline(&mut out, &mut starts, depth);
                     i += 1;
                 }
             }
             close @ (b'}' | b']') => {
                 depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
+                newline(&mut out, &mut starts, depth);
                 out.push(char::from(close));
                 i += 1;
             }
             b',' => {
                 out.push(',');
-                newline(&mut out, depth);
+                newline(&mut out, &mut starts, depth);
                 i += 1;
             }
             b':' => {
@@ -119,14 +136,28 @@ fn reindent(text: &str) -> String {
                 // A number or a literal: copy up to the next structural byte or space.
                 let end = bytes[i..]
                     .iter()
-                    .position(|b| b" \t\n\r,:[]{}\"".contains(b))
+                    .position(|b| {
+                        matches!(
+                            b,
+                            b' ' | b'\t'
+                                | b'\n'
+                                | b'\r'
+                                | b','
+                                | b':'
+                                | b'['
+                                | b']'
+                                | b'{'
+                                | b'}'
+                                | b'"'
+                        )
+                    })
                     .map_or(bytes.len(), |n| i + n);
                 out.push_str(text.get(i..end).unwrap_or_default());
                 i = end;
             }
         }
     }
-    out
+    (out, starts)
 }
 
 /// The index just past the closing quote of the string opening at `start` (or the end of the
@@ -248,21 +279,39 @@ impl LineIndex {
     /// Indexes `text`'s lines, cutting lines longer than `max_line_bytes` (at least 4) into
     /// segments; [`LineIndex::is_continuation`] tells the segments after the first apart.
     pub fn with_max_line_bytes(text: &str, max_line_bytes: usize) -> Self {
-        let mut index = LineIndex {
-            starts: vec![0],
-            continuations: Vec::new(),
-            text_len: text.len(),
-        };
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, byte)| byte == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Self::from_line_starts(text, line_starts, max_line_bytes)
+    }
+
+    /// Builds the index from the known starts of `text`'s lines (0, then one past each
+    /// `\n`), cutting lines longer than `max_line_bytes` (at least 4).
+    fn from_line_starts(text: &str, line_starts: Vec<usize>, max_line_bytes: usize) -> Self {
         let max = max_line_bytes.max(4);
-        let mut line_start = 0;
-        for (i, byte) in text.bytes().enumerate() {
-            if byte == b'\n' {
-                index.cut(text, line_start, i, max);
-                line_start = i + 1;
-                index.starts.push(line_start);
-            }
+        let text_len = text.len();
+        let line_end = |n: usize| line_starts.get(n + 1).map_or(text_len, |&next| next - 1);
+        let has_long_line = (0..line_starts.len()).any(|n| line_end(n) - line_starts[n] > max);
+        if !has_long_line {
+            return LineIndex {
+                starts: line_starts,
+                continuations: Vec::new(),
+                text_len,
+            };
         }
-        index.cut(text, line_start, text.len(), max);
+        let mut index = LineIndex {
+            starts: Vec::with_capacity(line_starts.len() + 16),
+            continuations: Vec::new(),
+            text_len,
+        };
+        for (n, &start) in line_starts.iter().enumerate() {
+            index.starts.push(start);
+            index.cut(text, start, line_end(n), max);
+        }
         index
     }
 
@@ -311,8 +360,7 @@ impl LineIndex {
 
     /// Line `i` of `text` (the text the index was built from), without its line ending.
     pub fn line<'t>(&self, text: &'t str, i: usize) -> &'t str {
-        text.get(self.range(text.as_bytes(), i))
-            .unwrap_or_default()
+        text.get(self.range(text.as_bytes(), i)).unwrap_or_default()
     }
 
     /// True when line `i` is the second or later segment of a cut long line.
@@ -491,10 +539,10 @@ mod tests {
             ("-1.5e+10", JsonToken::Number)
         );
         assert_eq!(colour("2E-3")[0], ("2E-3", JsonToken::Number));
-        assert_eq!(colour("true,"), vec![
-            ("true", JsonToken::Bool),
-            (",", JsonToken::Punct)
-        ]);
+        assert_eq!(
+            colour("true,"),
+            vec![("true", JsonToken::Bool), (",", JsonToken::Punct)]
+        );
         assert_eq!(colour("false")[0].1, JsonToken::Bool);
         assert_eq!(colour("null")[0].1, JsonToken::Null);
         assert_eq!(colour("],")[0], ("]", JsonToken::Punct));
@@ -502,7 +550,16 @@ mod tests {
 
     #[test]
     fn tokens_never_panic_on_odd_lines() {
-        for line in ["\"unterminated", "\"ends in backslash\\", "é ü 😀", "nul", "{}:,", ""] {
+        for line in [
+            "\"unterminated",
+            "\"ends in backslash\\",
+            "é ü 😀",
+            "nul",
+            "{}:,",
+            "",
+            "\"\\é\" é",
+            "\\😀-é1e",
+        ] {
             let pieces = tokens(line);
             let covered: String = pieces.iter().map(|(r, _)| &line[r.clone()]).collect();
             assert_eq!(covered, line);
@@ -530,6 +587,23 @@ mod tests {
     }
 
     #[test]
+    fn pretty_lines_indexes_in_the_same_pass() {
+        let text = r#"{"a":[1,2],"long":"abcdefghijklmnopqrstuvwxyz","e":[]}"#;
+        let pretty_text = pretty(text).unwrap();
+        let lines = pretty_lines(text, 10_000).unwrap();
+        assert_eq!(lines, Lines::new(pretty_text.clone()));
+        assert_eq!(lines.line(2), "    1,");
+        assert_eq!(lines.line(7), "}");
+
+        let cut = pretty_lines(text, 16).unwrap();
+        assert_eq!(cut, Lines::with_max_line_bytes(pretty_text, 16));
+        assert_eq!(cut.line(5), r#"  "long": "abcde"#);
+        assert!(cut.is_continuation(6));
+        assert_eq!(cut.line_number(7), 6);
+        assert!(pretty_lines("{", 16).is_err());
+    }
+
+    #[test]
     fn line_index_fetches_lines() {
         let text = "one\r\ntwo\n\nfour\n";
         let index = LineIndex::new(text);
@@ -549,13 +623,9 @@ mod tests {
         let index = LineIndex::with_max_line_bytes(text, 4);
         let lines: Vec<&str> = (0..index.len()).map(|i| index.line(text, i)).collect();
         assert_eq!(lines, vec!["éé", "éé", "é", "abcd", "efgh", "ij"]);
-        let continued: Vec<bool> = (0..index.len())
-            .map(|i| index.is_continuation(i))
-            .collect();
+        let continued: Vec<bool> = (0..index.len()).map(|i| index.is_continuation(i)).collect();
         assert_eq!(continued, vec![false, true, true, false, true, true]);
-        let numbers: Vec<usize> = (0..index.len())
-            .map(|i| index.line_number(i))
-            .collect();
+        let numbers: Vec<usize> = (0..index.len()).map(|i| index.line_number(i)).collect();
         assert_eq!(numbers, vec![1, 1, 1, 2, 2, 2]);
         assert_eq!(LineIndex::new(text).line_number(1), 2);
     }

@@ -10,6 +10,9 @@ use crate::format::hex::to_hex;
 use crate::format::hex_dump;
 use crate::format::json::LineIndex;
 
+/// Text bodies up to this size are shown wrapped, in one label.
+const WRAPPED_BODY_BYTES: usize = 16 * 1024;
+
 /// Which view of a binary payload is shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BinaryView {
@@ -49,11 +52,7 @@ impl BinaryState {
     /// Shows a binary message's payload: the view switch, copy buttons and the chosen view.
     pub fn ui(&mut self, ui: &mut Ui, bytes: &[u8], fresh: bool) {
         let is_utf8 = !bytes.is_empty() && self.utf8_index(bytes).is_some();
-        let mut view = if is_utf8 {
-            self.view
-        } else {
-            BinaryView::Hex
-        };
+        let mut view = if is_utf8 { self.view } else { BinaryView::Hex };
         ui.horizontal_wrapped(|ui| {
             widgets::view_switch(
                 ui,
@@ -84,8 +83,21 @@ impl BinaryState {
 
     /// Shows a body that is usually text (an HTTP error page): as text when it is UTF-8,
     /// as a hex dump otherwise.
+    /// A short text body is wrapped like prose; a long one gets the virtualized line view.
     pub fn body_ui(&mut self, ui: &mut Ui, bytes: &[u8], fresh: bool) {
         match self.utf8_index(bytes) {
+            Some(_) if bytes.len() <= WRAPPED_BODY_BYTES => {
+                let text = std::str::from_utf8(bytes).unwrap_or_default();
+                let mut area = egui::ScrollArea::vertical()
+                    .id_salt("detail-body-wrapped")
+                    .auto_shrink([false, false]);
+                if fresh {
+                    area = area.scroll_offset(egui::Vec2::ZERO);
+                }
+                area.show(ui, |ui| {
+                    ui.add(Label::new(RichText::new(text).monospace()).wrap());
+                });
+            }
             Some(index) => raw_lines_view(ui, "detail-body", bytes, index, fresh),
             None => hex_view(ui, "detail-body-hex", bytes, fresh),
         }
@@ -96,13 +108,39 @@ impl BinaryState {
 /// same per frame as a small one.
 pub fn hex_view(ui: &mut Ui, id_salt: &str, bytes: &[u8], fresh: bool) {
     let rows = hex_dump::row_count(bytes.len());
-    widgets::rows_view(ui, id_salt, rows, fresh, |ui, i| hex_row(ui, bytes, i));
+    ui.scope(|ui| {
+        fit_rows_to_width(ui);
+        widgets::rows_view(ui, id_salt, rows, fresh, |ui, i| hex_row(ui, bytes, i));
+    });
+}
+
+/// The smallest monospace size a hex dump shrinks to before it scrolls sideways.
+const MIN_HEX_FONT_SIZE: f32 = 9.0;
+
+/// Shrinks `ui`'s monospace font (down to [`MIN_HEX_FONT_SIZE`]) so that a whole row
+/// (offset, hex and ASCII) fits the width: the ASCII column stays in view in a narrow pane.
+fn fit_rows_to_width(ui: &mut Ui) {
+    let font = widgets::mono_font(ui);
+    let columns = 8 + hex_dump::HEX_WIDTH + hex_dump::BYTES_PER_ROW;
+    let gaps = 2.0 * ui.spacing().item_spacing.x + ui.spacing().scroll.bar_width + 4.0;
+    let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0'));
+    let needed = char_width * columns as f32;
+    let available = ui.available_width() - gaps;
+    if needed > available && needed > 0.0 {
+        // Half-point steps, so resizing the pane does not re-lay out rows at every pixel.
+        let size = (font.size * available / needed * 2.0).floor() / 2.0;
+        ui.style_mut().text_styles.insert(
+            egui::TextStyle::Monospace,
+            egui::FontId::monospace(size.max(MIN_HEX_FONT_SIZE)),
+        );
+    }
 }
 
 /// All rows of a short hex dump (a control frame's payload), without scrolling.
 pub fn hex_rows(ui: &mut Ui, bytes: &[u8]) {
     ui.scope(|ui| {
-        ui.spacing_mut().item_spacing.y = 0.0;
+        fit_rows_to_width(ui);
+        widgets::tight_rows(ui);
         for i in 0..hex_dump::row_count(bytes.len()) {
             ui.horizontal(|ui| hex_row(ui, bytes, i));
         }
@@ -114,15 +152,17 @@ fn hex_row(ui: &mut Ui, bytes: &[u8], i: usize) {
     let row = hex_dump::row(bytes, i);
     ui.add(Label::new(RichText::new(row.offset).monospace().weak()).selectable(false));
     ui.add(Label::new(RichText::new(row.hex).monospace()).extend());
-    ui.add(Label::new(RichText::new(row.ascii).monospace().weak()).extend());
+    ui.add(Label::new(RichText::new(row.ascii).monospace()).extend());
 }
 
 /// The payload as text when it is UTF-8 made of printable characters (and line breaks or
 /// tabs), as a control frame's payload often is.
 pub fn printable_text(bytes: &[u8]) -> Option<&str> {
-    std::str::from_utf8(bytes)
-        .ok()
-        .filter(|text| !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+    std::str::from_utf8(bytes).ok().filter(|text| {
+        !text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    })
 }
 
 #[cfg(test)]

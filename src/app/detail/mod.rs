@@ -1,24 +1,159 @@
-//! The detail pane for the selected timeline event.
-//! (TEMPORARY STUB written by the lead so the crate compiles; the detail-pane helper
-//! replaces this whole file freely.)
+//! The detail pane for the selected timeline event: everything about one event, in views
+//! that stay fast for payloads of many megabytes.
+//!
+//! Derived views (pretty JSON and its line index, a JSON tree, a UTF-8 check and line
+//! index) are built at most once per selected event, on first need, and dropped when the
+//! selection changes. Every long view is virtualized: a frame lays out only visible lines.
 
-/// The selected event and a key that changes whenever the selection does.
+mod binary;
+mod close;
+mod control;
+mod error;
+mod open;
+mod text;
+mod widgets;
+
+use egui::{RichText, Ui};
+
+use crate::app::style;
+use crate::engine::{Direction, Event, EventKind, Payload};
+
+/// The selected event and a key that changes whenever the selection does (used for caching).
 pub struct Selected<'a> {
-    /// Cache key.
+    /// Changes whenever the selection does.
     pub key: u64,
-    /// The event.
-    pub event: &'a crate::engine::Event,
+    /// The selected event.
+    pub event: &'a Event,
 }
 
-/// The detail pane.
+/// The detail pane; keeps caches of derived views (pretty JSON, line index, UTF-8 check) for
+/// the selected event only.
 #[derive(Default)]
-pub struct DetailPane {}
+pub struct DetailPane {
+    /// The event the caches belong to.
+    shown: Option<Identity>,
+    /// The text view's choice and the selected text's derived views.
+    text: text::TextState,
+    /// The binary view's choice and the selected payload's (or error body's) UTF-8 check.
+    binary: binary::BinaryState,
+}
 
-impl DetailPane {
-    /// Draws the pane.
-    pub fn ui(&mut self, ui: &mut egui::Ui, selected: Option<Selected<'_>>) {
-        if let Some(selected) = selected {
-            ui.label(format!("{:?}", selected.event.kind.name()));
+/// What identifies the shown event: the caller's key, plus the event's own sequence number,
+/// kind and size, so that a reused key cannot show a stale cache for another event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Identity {
+    key: u64,
+    seq: u64,
+    kind: &'static str,
+    len: usize,
+}
+
+impl Identity {
+    fn of(selected: &Selected<'_>) -> Self {
+        let event = selected.event;
+        let len = match &event.kind {
+            EventKind::Message { payload, .. } => payload.len(),
+            EventKind::Ping { payload, .. } | EventKind::Pong { payload, .. } => payload.len(),
+            EventKind::Error(error) => error.http.as_ref().map_or(0, |http| http.body.len()),
+            _ => 0,
+        };
+        Identity {
+            key: selected.key,
+            seq: event.seq,
+            kind: event.kind.name(),
+            len,
         }
     }
+}
+
+impl DetailPane {
+    /// Draws the details of `selected` (or a hint when nothing is selected) in all of `ui`.
+    pub fn ui(&mut self, ui: &mut Ui, selected: Option<Selected<'_>>) {
+        let Some(selected) = selected else {
+            self.forget();
+            ui.centered_and_justified(|ui| {
+                ui.label(
+                    RichText::new("Select an event in the timeline to see its details").weak(),
+                );
+            });
+            return;
+        };
+        let identity = Identity::of(&selected);
+        let fresh = self.shown != Some(identity);
+        if fresh {
+            self.forget();
+            self.shown = Some(identity);
+        }
+        let event = selected.event;
+        match &event.kind {
+            EventKind::Connecting { url } => connecting(ui, event, url),
+            EventKind::Open(open) => open::ui(ui, event, open),
+            EventKind::Message { dir, payload } => {
+                message_header(ui, event, *dir, payload);
+                ui.separator();
+                match payload {
+                    Payload::Text(text) => self.text.ui(ui, text.as_str(), fresh),
+                    Payload::Binary(bytes) => self.binary.ui(ui, bytes, fresh),
+                }
+            }
+            EventKind::Ping { dir, payload } => {
+                control::ui(ui, event, control::Control::Ping, *dir, payload);
+            }
+            EventKind::Pong { dir, payload, auto } => {
+                control::ui(
+                    ui,
+                    event,
+                    control::Control::Pong { auto: *auto },
+                    *dir,
+                    payload,
+                );
+            }
+            EventKind::Error(error) => error::ui(ui, event, error, &mut self.binary, fresh),
+            EventKind::Close(close) => close::ui(ui, event, close),
+        }
+    }
+
+    /// Drops the caches of the previously shown event.
+    fn forget(&mut self) {
+        self.shown = None;
+        self.text.reset();
+        self.binary.reset();
+    }
+}
+
+/// `↓ in  text  1.5 KiB (1536 bytes)  14:03:07.250  +1.250 s  #12`.
+fn message_header(ui: &mut Ui, event: &Event, dir: Direction, payload: &Payload) {
+    let kind = if payload.as_text().is_some() {
+        "text"
+    } else {
+        "binary"
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(widgets::direction_text(dir))
+                .monospace()
+                .strong(),
+        );
+        widgets::badge(ui, kind, style::kind_color(&event.kind));
+        ui.label(widgets::size_text(payload.len()));
+        widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
+    });
+}
+
+/// The attempt started: its URL.
+fn connecting(ui: &mut Ui, event: &Event, url: &str) {
+    ui.horizontal_wrapped(|ui| {
+        widgets::title(ui, "Connecting", style::kind_color(&event.kind));
+        widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
+    });
+    ui.separator();
+    widgets::fact(ui, "URL", url, None);
+    widgets::copy_button(ui, "Copy URL", || url.to_owned());
+    ui.label(
+        RichText::new(
+            "DNS, TCP, TLS and the HTTP upgrade follow; the open or error event says how it went.",
+        )
+        .small()
+        .weak(),
+    );
 }

@@ -3,7 +3,7 @@
 //! line views lay out only the visible lines.
 
 use egui::text::LayoutJob;
-use egui::{Color32, CollapsingHeader, Id, Label, RichText, ScrollArea, TextFormat, Ui};
+use egui::{CollapsingHeader, Color32, Id, Label, RichText, ScrollArea, TextFormat, Ui};
 use serde_json::Value;
 
 use super::widgets::{self, MAX_ROW_BYTES};
@@ -54,7 +54,7 @@ impl TextState {
     /// chosen view filling the rest. `fresh` is true on the first frame of a selection.
     pub fn ui(&mut self, ui: &mut Ui, text: &str, fresh: bool) {
         let derived = self.derived.get_or_insert_with(|| Derived {
-            pretty: json::pretty(text).map(|p| Lines::with_max_line_bytes(p, MAX_ROW_BYTES)),
+            pretty: json::pretty_lines(text, MAX_ROW_BYTES),
             raw: None,
             tree: None,
         });
@@ -99,7 +99,7 @@ impl TextState {
                 let index = derived
                     .raw
                     .get_or_insert_with(|| LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES));
-                raw_view(ui, "detail-raw-text", text, index, fresh);
+                raw_lines_view(ui, "detail-raw-text", text.as_bytes(), index, fresh);
             }
         }
     }
@@ -121,10 +121,6 @@ pub fn raw_lines_view(ui: &mut Ui, id_salt: &str, bytes: &[u8], index: &LineInde
     });
 }
 
-fn raw_view(ui: &mut Ui, id_salt: &str, text: &str, index: &LineIndex, fresh: bool) {
-    raw_lines_view(ui, id_salt, text.as_bytes(), index, fresh);
-}
-
 fn pretty_view(ui: &mut Ui, lines: &Lines, palette: &Palette, fresh: bool) {
     let digits = widgets::digits(lines.line_number(lines.len().saturating_sub(1)));
     let font = widgets::mono_font(ui);
@@ -139,7 +135,11 @@ fn pretty_view(ui: &mut Ui, lines: &Lines, palette: &Palette, fresh: bool) {
         } else {
             for (range, token) in json::tokens(line) {
                 let piece = line.get(range).unwrap_or_default();
-                job.append(piece, 0.0, TextFormat::simple(font.clone(), palette.of_token(token)));
+                job.append(
+                    piece,
+                    0.0,
+                    TextFormat::simple(font.clone(), palette.of_token(token)),
+                );
             }
         }
         ui.add(Label::new(job).extend());
@@ -161,7 +161,7 @@ fn tree_view(ui: &mut Ui, tree: &Result<Value, String>, palette: &Palette, fresh
         area = area.scroll_offset(egui::Vec2::ZERO);
     }
     area.show(ui, |ui| {
-        let root = ui.id().with("detail-tree-root");
+        let root = Id::unique("detail-tree-root");
         node(ui, None, value, root, true, palette);
     });
 }

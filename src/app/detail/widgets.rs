@@ -17,9 +17,9 @@ pub const BAD: Color32 = Color32::from_rgb(220, 70, 70);
 
 /// The longest line segment a line view lays out in one row; longer lines continue on the
 /// next rows, so one megabyte-long line never becomes one giant galley.
-pub const MAX_ROW_BYTES: usize = 2000;
+pub const MAX_ROW_BYTES: usize = 1000;
 
-/// `↑ out` or `↓ in`.
+/// `↑ out` or `↓ in`; show it in monospace, whose font has the arrows.
 pub fn direction_text(dir: Direction) -> &'static str {
     match dir {
         Direction::Out => "↑ out",
@@ -44,6 +44,34 @@ pub fn millis_text(duration: Duration) -> String {
     } else {
         format!("{ms:.0} ms")
     }
+}
+
+/// An HTTP status with its reason phrase when it is a common one, e.g. `401 Unauthorized`.
+pub fn status_text(status: u16) -> String {
+    let reason = match status {
+        101 => "Switching Protocols",
+        200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return status.to_string(),
+    };
+    format!("{status} {reason}")
 }
 
 /// The local wall-clock time with milliseconds, e.g. `14:03:07.250`.
@@ -93,15 +121,23 @@ pub fn fact(ui: &mut Ui, name: &str, value: &str, color: Option<Color32>) {
     let plain = ui.visuals().text_color();
     let strong = ui.visuals().strong_text_color();
     let mut job = LayoutJob::default();
-    job.append(&format!("{name}: "), 0.0, TextFormat::simple(font.clone(), plain));
-    job.append(value, 0.0, TextFormat::simple(font, color.unwrap_or(strong)));
+    job.append(
+        &format!("{name}: "),
+        0.0,
+        TextFormat::simple(font.clone(), plain),
+    );
+    job.append(
+        value,
+        0.0,
+        TextFormat::simple(font, color.unwrap_or(strong)),
+    );
     ui.add(Label::new(job).wrap());
 }
 
 /// A two-column grid of names (weak) and values (selectable, wrapped).
 pub fn key_value_grid<'a>(
     ui: &mut Ui,
-    id_salt: impl std::hash::Hash,
+    id_salt: &str,
     rows: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) {
     egui::Grid::new(id_salt)
@@ -187,9 +223,10 @@ pub fn rows_view(
     mut row: impl FnMut(&mut Ui, usize),
 ) {
     ui.scope(|ui| {
-        ui.spacing_mut().item_spacing.y = 0.0;
-        let height = ui.text_style_height(&TextStyle::Monospace);
-        let mut area = ScrollArea::both().id_salt(id_salt).auto_shrink([false, false]);
+        let height = tight_rows(ui);
+        let mut area = ScrollArea::both()
+            .id_salt(id_salt)
+            .auto_shrink([false, false]);
         if reset {
             area = area.scroll_offset(Vec2::ZERO);
         }
@@ -201,12 +238,23 @@ pub fn rows_view(
     });
 }
 
-/// A weak, right-aligned line number for a gutter `digits` wide (blank for a continued
+/// Makes `ui`'s rows exactly one line of monospace high, with a pixel between them, and
+/// returns that height: a `horizontal` row is otherwise as tall as a button, which both
+/// wastes space and breaks `show_rows`' arithmetic.
+pub fn tight_rows(ui: &mut Ui) -> f32 {
+    let height = ui.text_style_height(&TextStyle::Monospace);
+    let spacing = ui.spacing_mut();
+    spacing.item_spacing.y = 1.0;
+    spacing.interact_size.y = height;
+    height
+}
+
+/// A weak, right-aligned line number for a gutter `digits` wide (`↪` for a continued
 /// line).
 pub fn gutter(ui: &mut Ui, number: Option<usize>, digits: usize) {
     let text = match number {
         Some(n) => format!("{n:>digits$}"),
-        None => " ".repeat(digits),
+        None => format!("{:>digits$}", "↪"),
     };
     ui.add(Label::new(RichText::new(text).monospace().weak()).selectable(false));
 }
@@ -246,6 +294,8 @@ mod tests {
 
     #[test]
     fn helpers_do_not_panic_on_edges() {
+        assert_eq!(status_text(401), "401 Unauthorized");
+        assert_eq!(status_text(599), "599");
         assert_eq!(digits(0), 1);
         assert_eq!(digits(9), 1);
         assert_eq!(digits(10), 2);
