@@ -102,6 +102,10 @@ pub struct TlsOptions {
     pub ca_file: Option<PathBuf>,
     /// Skip certificate verification altogether (for test servers only).
     pub accept_invalid_certs: bool,
+    /// A PEM file with the client certificate (chain) for servers that ask for one.
+    pub client_cert: Option<PathBuf>,
+    /// A PEM file with the client certificate's private key.
+    pub client_key: Option<PathBuf>,
 }
 
 /// Why a configuration cannot be used; a usage error, before any network traffic.
@@ -223,10 +227,22 @@ impl ConnectionConfig {
                 .map_err(|_| ConfigError::Subprotocol(joined.clone()))?;
             headers.insert("sec-websocket-protocol", value);
         }
-        if let Some(path) = &self.tls.ca_file {
-            std::fs::metadata(path).map_err(|e| {
-                ConfigError::Tls(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
+        let files = [
+            ("CA file", &self.tls.ca_file),
+            ("client certificate", &self.tls.client_cert),
+            ("client key", &self.tls.client_key),
+        ];
+        for (what, path) in files {
+            if let Some(path) = path {
+                std::fs::metadata(path).map_err(|e| {
+                    ConfigError::Tls(format!("cannot read {what} {}: {e}", path.display()))
+                })?;
+            }
+        }
+        if self.tls.client_cert.is_some() != self.tls.client_key.is_some() {
+            return Err(ConfigError::Tls(
+                "a client certificate needs both the certificate and its private key".into(),
+            ));
         }
         Ok(PreparedRequest {
             url,

@@ -124,6 +124,11 @@ fn handshake_error(error: WsError) -> ErrorInfo {
                 }),
             }
         }
+        // With TLS 1.3 the server judges our certificate after its own handshake ends, so
+        // its alert arrives while the HTTP upgrade is read.
+        WsError::Io(e) if tls::is_tls_error(&e) => {
+            ErrorInfo::new(ErrorCategory::Tls, tls::describe_tls_error(&e))
+        }
         WsError::Io(e) => ErrorInfo::new(ErrorCategory::Io, format!("handshake failed: {e}")),
         WsError::Tls(e) => ErrorInfo::new(ErrorCategory::Tls, format!("TLS handshake failed: {e}")),
         other => ErrorInfo::new(

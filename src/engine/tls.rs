@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -58,9 +58,50 @@ pub(crate) fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, S
                 ));
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let builder = builder.with_root_certificates(roots);
+        match (&options.client_cert, &options.client_key) {
+            (Some(cert), Some(key)) => {
+                let (chain, key) = client_identity(cert, key)?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| format!("the client certificate cannot be used: {e}"))?
+            }
+            _ => builder.with_no_client_auth(),
+        }
     };
     Ok(Arc::new(config))
+}
+
+/// Reads a client certificate chain and its private key from PEM files.
+fn client_identity(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("cannot read client certificate {}: {e}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            format!(
+                "client certificate {} is not valid PEM: {e}",
+                cert.display()
+            )
+        })?;
+    if chain.is_empty() {
+        return Err(format!(
+            "client certificate {} holds no certificate",
+            cert.display()
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    Ok((chain, key))
+}
+
+/// Whether an I/O error carries a TLS failure.
+pub(crate) fn is_tls_error(error: &std::io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|e| e.downcast_ref::<rustls::Error>().is_some())
 }
 
 /// Says a TLS failure in plain words, from the I/O error the TLS stream returned.
@@ -92,6 +133,17 @@ pub(crate) fn describe_tls_error(error: &std::io::Error) -> String {
             };
             format!("TLS handshake failed: {why}")
         }
+        rustls::Error::AlertReceived(alert) => match alert {
+            rustls::AlertDescription::CertificateRequired => {
+                "TLS handshake failed: the server requires a client certificate".to_owned()
+            }
+            rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::UnknownCA
+            | rustls::AlertDescription::CertificateUnknown => {
+                "TLS handshake failed: the server rejected our client certificate".to_owned()
+            }
+            other => format!("TLS handshake failed: the server sent alert {other:?}"),
+        },
         other => format!("TLS handshake failed: {other}"),
     }
 }

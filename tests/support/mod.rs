@@ -10,6 +10,7 @@ use sockscope::demo_server::{self, DemoServer};
 use sockscope::engine::{CloseInfo, ConnectionConfig, ConnectionHandle, Event, EventKind};
 
 pub mod servers;
+pub mod tls;
 
 /// The demo server on a free loopback port.
 pub async fn demo() -> DemoServer {

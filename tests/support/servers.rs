@@ -95,3 +95,32 @@ pub async fn close_recorder() -> (SocketAddr, tokio::sync::oneshot::Receiver<Opt
     });
     (addr, seen)
 }
+
+/// Sends `response` (a raw HTTP answer to the upgrade request) and closes.
+pub async fn http_answer(response: &'static str) -> SocketAddr {
+    raw_http(response).await
+}
+
+/// Completes the opening handshake, sends the start of a 1000-byte binary frame (header and
+/// 10 bytes), then drops the connection: the server vanishes mid-message.
+pub async fn vanishes_mid_message() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(socket).await else {
+                    return;
+                };
+                let mut tcp = ws.into_inner();
+                // FIN, binary, 16-bit length 1000, then only 10 bytes of payload.
+                let mut frame = vec![0x82, 126, 0x03, 0xe8];
+                frame.extend_from_slice(&[7u8; 10]);
+                let _ = tcp.write_all(&frame).await;
+                let _ = tcp.flush().await;
+                drop(tcp);
+            });
+        }
+    });
+    addr
+}

@@ -1,0 +1,183 @@
+//! Misbehaving servers on 127.0.0.1: each fault ends with a clear error and exactly one
+//! close event; nothing hangs, nothing panics.
+
+mod support;
+
+use sockscope::engine::{ConnectionConfig, ErrorCategory, EventKind, Initiator};
+use support::tls::{Pki, echo_server, write};
+use support::{close_of, connect_with, servers, to_close, until};
+
+fn error_of(events: &[sockscope::engine::Event]) -> sockscope::engine::ErrorInfo {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Error(error) => Some(error.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no error event in {events:#?}"))
+}
+
+async fn run(config: ConnectionConfig) -> Vec<sockscope::engine::Event> {
+    let mut handle = connect_with(&config);
+    to_close(&mut handle).await
+}
+
+#[tokio::test]
+async fn self_signed_certificate_is_rejected_by_default() {
+    let pki = Pki::new();
+    let addr = echo_server(&pki.issue(&["localhost"], false), None).await;
+    let events = run(ConnectionConfig::new(format!(
+        "wss://localhost:{}/",
+        addr.port()
+    )))
+    .await;
+    let error = error_of(&events);
+    assert_eq!(error.category, ErrorCategory::Tls);
+    assert!(
+        error.message.contains("unknown authority"),
+        "{}",
+        error.message
+    );
+    let close = close_of(&events);
+    assert_eq!((close.code, close.was_clean), (1006, false));
+}
+
+#[tokio::test]
+async fn the_ca_file_makes_the_certificate_trusted() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = echo_server(&pki.issue(&["localhost"], false), None).await;
+    let mut config = ConnectionConfig::new(format!("wss://localhost:{}/", addr.port()));
+    config.tls.ca_file = Some(write(&dir, "ca.pem", &pki.ca_pem()));
+    let mut handle = connect_with(&config);
+    until(&mut handle, "open").await;
+    handle.send_text("over TLS").unwrap();
+    let events = until(&mut handle, "message").await;
+    assert!(
+        matches!(&events.last().unwrap().kind, EventKind::Message { payload, .. } if payload.as_text() == Some("over TLS"))
+    );
+    let echo = until(&mut handle, "message").await;
+    assert!(
+        matches!(&echo.last().unwrap().kind, EventKind::Message { payload, .. } if payload.as_text() == Some("over TLS"))
+    );
+    handle.close(1000, "").unwrap();
+    assert!(close_of(&to_close(&mut handle).await).was_clean);
+}
+
+#[tokio::test]
+async fn accept_invalid_certificates_connects_to_a_self_signed_server() {
+    let pki = Pki::new();
+    let addr = echo_server(&pki.issue(&["localhost"], false), None).await;
+    let mut config = ConnectionConfig::new(format!("wss://localhost:{}/", addr.port()));
+    config.tls.accept_invalid_certs = true;
+    let mut handle = connect_with(&config);
+    until(&mut handle, "open").await;
+}
+
+#[tokio::test]
+async fn wrong_name_and_expired_certificates_are_said_plainly() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(&dir, "ca.pem", &pki.ca_pem());
+    let cases = [
+        (
+            pki.issue(&["other.test"], false),
+            "not valid for this host name",
+        ),
+        (pki.issue(&["localhost"], true), "expired"),
+    ];
+    for (identity, expected) in cases {
+        let addr = echo_server(&identity, None).await;
+        let mut config = ConnectionConfig::new(format!("wss://localhost:{}/", addr.port()));
+        config.tls.ca_file = Some(ca.clone());
+        let error = error_of(&run(config).await);
+        assert_eq!(error.category, ErrorCategory::Tls);
+        assert!(
+            error.message.contains(expected),
+            "{expected}: {}",
+            error.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn client_certificates_are_presented_when_the_server_asks() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = echo_server(&pki.issue(&["localhost"], false), Some(&pki)).await;
+    let url = format!("wss://localhost:{}/", addr.port());
+    let mut config = ConnectionConfig::new(&url);
+    config.tls.ca_file = Some(write(&dir, "ca.pem", &pki.ca_pem()));
+    let without = run(config.clone()).await;
+    let error = error_of(&without);
+    assert_eq!(error.category, ErrorCategory::Tls, "{error:?}");
+    assert!(
+        error.message.contains("requires a client certificate"),
+        "{}",
+        error.message
+    );
+    assert_eq!(close_of(&without).code, 1006);
+    let client = pki.issue(&["sockscope-client"], false);
+    config.tls.client_cert = Some(write(&dir, "client.pem", &client.cert_pem));
+    config.tls.client_key = Some(write(&dir, "client.key", &client.key_pem));
+    let mut handle = connect_with(&config);
+    until(&mut handle, "open").await;
+}
+
+#[tokio::test]
+async fn a_client_certificate_without_its_key_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ConnectionConfig::new("wss://localhost:1/");
+    config.tls.client_cert = Some(write(&dir, "client.pem", "x"));
+    let error = config.prepare().unwrap_err().to_string();
+    assert!(
+        error.contains("both the certificate and its private key"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn server_vanishing_mid_message_is_1006_and_nothing_half_arrives() {
+    let addr = servers::vanishes_mid_message().await;
+    let events = run(ConnectionConfig::new(format!("ws://{addr}/"))).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Message { .. }))
+    );
+    let close = close_of(&events);
+    assert_eq!(
+        (close.code, close.was_clean, close.initiator),
+        (1006, false, Initiator::None)
+    );
+}
+
+#[tokio::test]
+async fn unauthorized_with_a_body_is_reported_whole() {
+    let addr = servers::http_answer(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nWWW-Authenticate: Bearer\r\n\
+         Content-Length: 27\r\nConnection: close\r\n\r\n{\"error\":\"token expired\"}\r\n",
+    )
+    .await;
+    let events = run(ConnectionConfig::new(format!("ws://{addr}/"))).await;
+    let error = error_of(&events);
+    assert_eq!(error.category, ErrorCategory::Http);
+    assert_eq!(error.message, "server answered 401 Unauthorized");
+    let http = error.http.expect("the answer");
+    assert_eq!(http.status, 401);
+    assert!(
+        http.headers
+            .contains(&("www-authenticate".into(), "Bearer".into()))
+    );
+    assert!(String::from_utf8_lossy(&http.body).contains("token expired"));
+    assert_eq!(close_of(&events).code, 1006);
+}
+
+#[tokio::test]
+async fn unresolvable_host_is_a_dns_error() {
+    let events = run(ConnectionConfig::new("ws://no-such-host.invalid/")).await;
+    let error = error_of(&events);
+    assert_eq!(error.category, ErrorCategory::Dns, "{error:?}");
+    assert!(error.message.contains("no-such-host.invalid"));
+    assert_eq!(close_of(&events).code, 1006);
+}
