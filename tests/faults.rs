@@ -181,3 +181,32 @@ async fn unresolvable_host_is_a_dns_error() {
     assert!(error.message.contains("no-such-host.invalid"));
     assert_eq!(close_of(&events).code, 1006);
 }
+
+#[tokio::test]
+async fn connections_tunnel_through_an_http_connect_proxy() {
+    use sockscope::engine::proxy::ProxyMode;
+    let server = support::demo().await;
+    let (proxy, mut targets) = servers::connect_proxy(Some("ada:s3cret")).await;
+    let mut config = ConnectionConfig::new(server.url("/echo"));
+    config.proxy = ProxyMode::Url(format!("http://ada:s3cret@{proxy}"));
+    let mut handle = connect_with(&config);
+    until(&mut handle, "open").await;
+    handle.send_text("through the tunnel").unwrap();
+    until(&mut handle, "message").await;
+    let echo = until(&mut handle, "message").await;
+    assert!(
+        matches!(&echo.last().unwrap().kind, EventKind::Message { payload, .. } if payload.as_text() == Some("through the tunnel"))
+    );
+    assert_eq!(targets.recv().await, Some(server.addr().to_string()));
+
+    config.proxy = ProxyMode::Url(format!("http://{proxy}"));
+    let events = run(config).await;
+    let error = error_of(&events);
+    assert_eq!(error.category, ErrorCategory::Http);
+    assert!(
+        error.message.contains("requires authentication (407)"),
+        "{}",
+        error.message
+    );
+    assert_eq!(close_of(&events).code, 1006);
+}

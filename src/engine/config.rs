@@ -9,6 +9,8 @@ use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
+use super::proxy::{Proxy, ProxyMode};
+
 /// Everything a connection attempt is made with. Saved in sessions; validated by
 /// [`ConnectionConfig::prepare`] before an attempt starts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,6 +32,8 @@ pub struct ConnectionConfig {
     pub max_message_size: usize,
     /// TLS settings for `wss://`.
     pub tls: TlsOptions,
+    /// Which HTTP CONNECT proxy to go through, if any.
+    pub proxy: ProxyMode,
 }
 
 impl Default for ConnectionConfig {
@@ -42,6 +46,7 @@ impl Default for ConnectionConfig {
             close_timeout: Duration::from_secs(5),
             max_message_size: 64 << 20,
             tls: TlsOptions::default(),
+            proxy: ProxyMode::default(),
         }
     }
 }
@@ -128,6 +133,9 @@ pub enum ConfigError {
     /// The TLS settings cannot be used (e.g. an unreadable CA file).
     #[error("TLS: {0}")]
     Tls(String),
+    /// The proxy setting cannot be used.
+    #[error("{0}")]
+    Proxy(String),
 }
 
 /// A validated configuration: the request to send and where to send it.
@@ -243,6 +251,9 @@ impl ConnectionConfig {
             return Err(ConfigError::Tls(
                 "a client certificate needs both the certificate and its private key".into(),
             ));
+        }
+        if let ProxyMode::Url(url) = &self.proxy {
+            Proxy::parse(url).map_err(ConfigError::Proxy)?;
         }
         Ok(PreparedRequest {
             url,

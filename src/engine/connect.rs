@@ -14,6 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::config::{PreparedRequest, TlsOptions};
 use super::event::{ErrorCategory, ErrorInfo, HttpRejection, OpenInfo};
+use super::proxy::{self, ProxyMode};
 use super::tls;
 
 /// The socket type of every connection.
@@ -23,10 +24,17 @@ pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub(crate) async fn establish(
     prepared: PreparedRequest,
     tls_options: &TlsOptions,
+    proxy_mode: &ProxyMode,
     max_message_size: usize,
     started: Instant,
 ) -> Result<(Socket, OpenInfo), ErrorInfo> {
-    let tcp = connect_tcp(&prepared.host, prepared.port).await?;
+    let environment = |name: &str| std::env::var(name).ok();
+    let proxy = proxy::resolve(proxy_mode, &prepared.host, prepared.secure, &environment)
+        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why))?;
+    let tcp = match proxy {
+        Some(proxy) => proxy::connect_through(&proxy, &prepared.host, prepared.port).await?,
+        None => connect_tcp(&prepared.host, prepared.port).await?,
+    };
     let stream = if prepared.secure {
         let config = tls::client_config(tls_options)
             .map_err(|message| ErrorInfo::new(ErrorCategory::Tls, message))?;

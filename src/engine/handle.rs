@@ -52,6 +52,7 @@ impl ConnectionHandle {
         let attempt = Attempt {
             prepared,
             tls: config.tls.clone(),
+            proxy: config.proxy.clone(),
             handshake_timeout: config.handshake_timeout,
             close_timeout: config.close_timeout,
             max_message_size: config.max_message_size,

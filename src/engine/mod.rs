@@ -9,6 +9,7 @@ mod connect;
 mod emitter;
 mod event;
 mod handle;
+pub mod proxy;
 mod task;
 mod tls;
 mod writer;

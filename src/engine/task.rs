@@ -18,6 +18,7 @@ use super::emitter::{Emitter, SharedState};
 use super::event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload, ReadyState,
 };
+use super::proxy::ProxyMode;
 use super::writer::{Outgoing, Writer};
 
 /// How many already-arrived frames are handled before the consumer is woken.
@@ -29,6 +30,7 @@ const FAIL_GRACE: Duration = Duration::from_millis(500);
 pub(crate) struct Attempt {
     pub(crate) prepared: PreparedRequest,
     pub(crate) tls: TlsOptions,
+    pub(crate) proxy: ProxyMode,
     pub(crate) handshake_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) max_message_size: usize,
@@ -49,6 +51,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
         establish(
             attempt.prepared,
             &attempt.tls,
+            &attempt.proxy,
             attempt.max_message_size,
             emitter.started(),
         ),

@@ -124,3 +124,50 @@ pub async fn vanishes_mid_message() -> SocketAddr {
     });
     addr
 }
+
+/// An HTTP CONNECT proxy on loopback. With `credentials` ("user:pass"), tunnels need
+/// matching Basic authentication (else 407). Reports each CONNECT target it served.
+pub async fn connect_proxy(
+    credentials: Option<&'static str>,
+) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use base64::Engine as _;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (report, targets) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let report = report.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match client.read(&mut byte).await {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+                if let Some(expected) = credentials {
+                    let token = base64::engine::general_purpose::STANDARD.encode(expected);
+                    if !head.contains(&format!("Proxy-Authorization: Basic {token}")) {
+                        let _ = client
+                            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+                            .await;
+                        return;
+                    }
+                }
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                    return;
+                };
+                let _ = report.send(target);
+                let _ = client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (addr, targets)
+}
