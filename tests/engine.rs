@@ -439,3 +439,82 @@ async fn dropping_the_handle_closes_cleanly_with_going_away() {
         .expect("recorded");
     assert_eq!(frame, Some(1001), "a close frame with 1001 Going Away");
 }
+
+#[tokio::test]
+async fn keepalive_pings_are_answered_by_a_live_server() {
+    use sockscope::engine::Keepalive;
+    let server = demo().await;
+    let mut config = ConnectionConfig::new(server.url("/echo"));
+    config.keepalive = Some(Keepalive {
+        interval: Duration::from_millis(50),
+        pong_timeout: Duration::from_secs(2),
+        ..Keepalive::default()
+    });
+    let mut handle = connect_with(&config);
+    let events = until(&mut handle, "pong").await;
+    let ping = events.iter().find_map(|e| match &e.kind {
+        EventKind::Ping {
+            dir: Direction::Out,
+            payload,
+        } => Some(payload.clone()),
+        _ => None,
+    });
+    assert_eq!(ping.as_deref(), Some(b"keepalive-1".as_ref()));
+    let EventKind::Pong { dir, payload, .. } = &events.last().unwrap().kind else {
+        panic!()
+    };
+    assert_eq!(
+        (*dir, payload.as_ref()),
+        (Direction::In, b"keepalive-1".as_ref())
+    );
+    handle.close(1000, "").unwrap();
+    let events = to_close(&mut handle).await;
+    assert!(close_of(&events).was_clean);
+    assert!(
+        !events.iter().any(|e| matches!(e.kind, EventKind::Error(_))),
+        "no missed pong"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_keepalive_pong_warns_or_closes() {
+    use sockscope::engine::{Keepalive, MissingPong};
+    let addr = servers::deaf().await;
+    let mut config = ConnectionConfig::new(format!("ws://{addr}/"));
+    config.close_timeout = Duration::from_millis(200);
+    config.keepalive = Some(Keepalive {
+        interval: Duration::from_millis(50),
+        pong_timeout: Duration::from_millis(100),
+        on_missing_pong: MissingPong::Warn,
+    });
+    let mut handle = connect_with(&config);
+    let events = until(&mut handle, "error").await;
+    let error = error_of(&events);
+    assert_eq!(error.category, ErrorCategory::Timeout);
+    assert!(
+        error.message.contains("no pong within 100 ms"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        handle.ready_state(),
+        ReadyState::Open,
+        "a warning keeps the connection"
+    );
+    handle.abort();
+    to_close(&mut handle).await;
+
+    config.keepalive = Some(Keepalive {
+        on_missing_pong: MissingPong::Close,
+        ..config.keepalive.clone().unwrap()
+    });
+    let mut handle = connect_with(&config);
+    let events = to_close(&mut handle).await;
+    assert_eq!(error_of(&events).category, ErrorCategory::Timeout);
+    let close = close_of(&events);
+    // The deaf server never answers our close either: the close timeout drops TCP.
+    assert_eq!(
+        (close.code, close.was_clean, close.initiator),
+        (1006, false, Initiator::Client)
+    );
+}

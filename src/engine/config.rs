@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
+use super::keepalive::Keepalive;
 use super::proxy::{Proxy, ProxyMode};
 
 /// Everything a connection attempt is made with. Saved in sessions; validated by
@@ -34,6 +35,8 @@ pub struct ConnectionConfig {
     pub tls: TlsOptions,
     /// Which HTTP CONNECT proxy to go through, if any.
     pub proxy: ProxyMode,
+    /// Pings every interval while OPEN, with a pong timeout; `None`: off.
+    pub keepalive: Option<Keepalive>,
 }
 
 impl Default for ConnectionConfig {
@@ -47,6 +50,7 @@ impl Default for ConnectionConfig {
             max_message_size: 64 << 20,
             tls: TlsOptions::default(),
             proxy: ProxyMode::default(),
+            keepalive: None,
         }
     }
 }
@@ -266,7 +270,7 @@ impl ConnectionConfig {
 }
 
 /// Serializes a [`Duration`] as whole milliseconds, readable in RON files.
-mod millis {
+pub(crate) mod millis {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};

@@ -53,6 +53,7 @@ impl ConnectionHandle {
             prepared,
             tls: config.tls.clone(),
             proxy: config.proxy.clone(),
+            keepalive: config.keepalive.clone(),
             handshake_timeout: config.handshake_timeout,
             close_timeout: config.close_timeout,
             max_message_size: config.max_message_size,

@@ -9,6 +9,7 @@ mod connect;
 mod emitter;
 mod event;
 mod handle;
+mod keepalive;
 pub mod proxy;
 mod task;
 mod tls;
@@ -23,3 +24,4 @@ pub use event::{
     OpenInfo, Payload, ReadyState,
 };
 pub use handle::{ConnectionHandle, SendError};
+pub use keepalive::{Keepalive, MissingPong};

@@ -18,6 +18,7 @@ use super::emitter::{Emitter, SharedState};
 use super::event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload, ReadyState,
 };
+use super::keepalive::{Keepalive, KeepaliveState};
 use super::proxy::ProxyMode;
 use super::writer::{Outgoing, Writer};
 
@@ -31,6 +32,7 @@ pub(crate) struct Attempt {
     pub(crate) prepared: PreparedRequest,
     pub(crate) tls: TlsOptions,
     pub(crate) proxy: ProxyMode,
+    pub(crate) keepalive: Option<Keepalive>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) max_message_size: usize,
@@ -100,6 +102,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
         close_timeout: attempt.close_timeout,
         closing: Closing::default(),
         deadline: None,
+        keepalive: attempt.keepalive.map(KeepaliveState::new),
     };
     connection.run().await;
 }
@@ -181,17 +184,23 @@ struct OpenConnection {
     close_timeout: Duration,
     closing: Closing,
     deadline: Option<tokio::time::Instant>,
+    keepalive: Option<KeepaliveState>,
 }
 
 impl OpenConnection {
     async fn run(mut self) {
         let ending = loop {
             let deadline = self.deadline;
+            let keepalive_due = self.keepalive.as_ref().map(KeepaliveState::next_due);
             let step = tokio::select! {
                 biased;
                 command = self.commands.recv(), if self.commands_open => self.on_command(command),
                 item = self.stream.next() => self.on_items(item),
                 () = sleep_until(deadline), if deadline.is_some() => Some(Ending::DeadlinePassed),
+                () = sleep_until(keepalive_due), if keepalive_due.is_some() => {
+                    self.on_keepalive_due();
+                    None
+                }
             };
             self.emitter.wake();
             if let Some(ending) = step {
@@ -257,6 +266,39 @@ impl OpenConnection {
         None
     }
 
+    /// Sends a keepalive ping when one is due; reports (and maybe closes on) a missing pong.
+    fn on_keepalive_due(&mut self) {
+        if self.shared.ready_state() != ReadyState::Open {
+            self.keepalive = None;
+            return;
+        }
+        let Some(keepalive) = &mut self.keepalive else {
+            return;
+        };
+        let (ping, missed) = keepalive.due(tokio::time::Instant::now());
+        let closes = keepalive.closes_on_missing_pong();
+        if let Some(problem) = missed {
+            self.emitter.emit(EventKind::Error(ErrorInfo::new(
+                ErrorCategory::Timeout,
+                problem,
+            )));
+            if closes {
+                self.keepalive = None;
+                self.start_close(1001, "keepalive: no pong".to_owned());
+                return;
+            }
+        }
+        if let Some(payload) = ping {
+            self.writer.queue(Outgoing {
+                message: Message::Ping(payload.clone()),
+                event: Some(EventKind::Ping {
+                    dir: Direction::Out,
+                    payload,
+                }),
+            });
+        }
+    }
+
     fn start_close(&mut self, code: u16, reason: String) {
         if self.shared.ready_state() != ReadyState::Open {
             return;
@@ -319,11 +361,16 @@ impl OpenConnection {
                     });
                 }
             }
-            Message::Pong(payload) => emit(EventKind::Pong {
-                dir: Direction::In,
-                payload,
-                auto: false,
-            }),
+            Message::Pong(payload) => {
+                if let Some(keepalive) = &mut self.keepalive {
+                    keepalive.pong(&payload);
+                }
+                self.emitter.emit(EventKind::Pong {
+                    dir: Direction::In,
+                    payload,
+                    auto: false,
+                });
+            }
             Message::Close(frame) => return self.on_close_frame(frame),
             Message::Frame(_) => {}
         }

@@ -2,4 +2,5 @@
 
 pub mod storage;
 pub mod template;
+pub mod round_trip;
 pub mod timeline;

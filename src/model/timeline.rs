@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::round_trip::PingTracker;
 use crate::engine::{Event, EventKind};
 
 /// One row of the timeline: an engine event and the attempt it belongs to.
@@ -20,6 +21,10 @@ pub struct Timeline {
     entries: Vec<TimelineEntry>,
     /// For each attempt (index = attempt - 1), the offset of its open event, once open.
     opened_at: Vec<Option<Duration>>,
+    /// Matches pongs to our pings.
+    pings: PingTracker,
+    /// Round-trip times, by the index of the pong that answered: in index order.
+    round_trips: Vec<(usize, Duration)>,
 }
 
 impl Timeline {
@@ -31,6 +36,9 @@ impl Timeline {
         }
         if let EventKind::Open(_) = event.kind {
             self.opened_at[slot] = Some(event.offset);
+        }
+        if let Some(rtt) = self.pings.observe(attempt, &event) {
+            self.round_trips.push((self.entries.len(), rtt));
         }
         self.entries.push(TimelineEntry { attempt, event });
     }
@@ -58,14 +66,35 @@ impl Timeline {
     /// Time from its attempt's open event to the entry (`None` before open).
     pub fn since_open(&self, index: usize) -> Option<Duration> {
         let entry = self.entries.get(index)?;
-        let opened = (*self.opened_at.get(entry.attempt.saturating_sub(1) as usize)?)?;
+        let opened = (*self
+            .opened_at
+            .get(entry.attempt.saturating_sub(1) as usize)?)?;
         entry.event.offset.checked_sub(opened)
+    }
+
+    /// The round-trip time of the pong at `index`: from the ping it answers (same attempt,
+    /// same payload) to its arrival.
+    pub fn round_trip(&self, index: usize) -> Option<Duration> {
+        let found = self
+            .round_trips
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()?;
+        Some(self.round_trips[found].1)
+    }
+
+    /// The latest round-trip time, if any ping was answered.
+    pub fn last_round_trip(&self) -> Option<Duration> {
+        self.round_trips.last().map(|(_, rtt)| *rtt)
+    }
+
+    /// Every round trip: the pong's index and the time.
+    pub fn round_trips(&self) -> &[(usize, Duration)] {
+        &self.round_trips
     }
 
     /// Forgets every entry.
     pub fn clear(&mut self) {
-        self.entries.clear();
-        self.opened_at.clear();
+        *self = Self::default();
     }
 }
 
@@ -73,8 +102,43 @@ impl Timeline {
 mod tests {
     use std::time::SystemTime;
 
+    use bytes::Bytes;
+
     use super::*;
     use crate::engine::{Direction, OpenInfo, Payload};
+
+    #[test]
+    fn pongs_answer_the_ping_with_their_payload() {
+        let mut timeline = Timeline::default();
+        let ping = |p: &'static [u8]| EventKind::Ping {
+            dir: Direction::Out,
+            payload: Bytes::from_static(p),
+        };
+        let pong = |p: &'static [u8]| EventKind::Pong {
+            dir: Direction::In,
+            payload: Bytes::from_static(p),
+            auto: false,
+        };
+        timeline.push(1, event(10, ping(b"a")));
+        timeline.push(1, event(12, ping(b"b")));
+        timeline.push(1, event(15, pong(b"b")));
+        timeline.push(1, event(40, pong(b"a")));
+        timeline.push(1, event(41, pong(b"zzz")));
+        assert_eq!(timeline.round_trip(2), Some(Duration::from_millis(3)));
+        assert_eq!(timeline.round_trip(3), Some(Duration::from_millis(30)));
+        assert_eq!(
+            timeline.round_trip(4),
+            None,
+            "an unsolicited pong has no round trip"
+        );
+        assert_eq!(timeline.last_round_trip(), Some(Duration::from_millis(30)));
+        timeline.push(2, event(50, pong(b"a")));
+        assert_eq!(
+            timeline.round_trip(5),
+            None,
+            "pings do not carry over attempts"
+        );
+    }
 
     fn event(offset_ms: u64, kind: EventKind) -> Event {
         Event {
@@ -88,7 +152,9 @@ mod tests {
     #[test]
     fn times_are_measured_from_each_attempts_open() {
         let mut timeline = Timeline::default();
-        let url = || EventKind::Connecting { url: "ws://x/".into() };
+        let url = || EventKind::Connecting {
+            url: "ws://x/".into(),
+        };
         let message = || EventKind::Message {
             dir: Direction::In,
             payload: Payload::Text("hi".into()),

@@ -171,3 +171,19 @@ pub async fn connect_proxy(
     });
     (addr, targets)
 }
+
+/// A WebSocket server that completes the handshake, then never reads or writes again (for
+/// 30 s): pings go unanswered, close frames too.
+pub async fn deaf() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ws = tokio_tungstenite::accept_async(socket).await;
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            });
+        }
+    });
+    addr
+}
