@@ -11,6 +11,7 @@ mod event;
 mod handle;
 mod keepalive;
 pub mod proxy;
+mod reconnect;
 mod task;
 mod tls;
 mod writer;
@@ -25,3 +26,4 @@ pub use event::{
 };
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
+pub use reconnect::{ReconnectDelay, ReconnectPolicy};
