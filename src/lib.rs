@@ -10,3 +10,4 @@ pub mod demo_server;
 pub mod engine;
 pub mod format;
 pub mod model;
+pub mod replay;

@@ -37,6 +37,92 @@ pub enum CliCommand {
     /// Run the embedded demo server; its first line is `listening on ws://ADDR`.
     #[command(after_help = SERVE_PATHS)]
     Serve(ServeArgs),
+    /// Replay a recorded session tab and compare what arrives with what was recorded.
+    ///
+    /// Connects with the tab's recorded config, re-sends its outgoing messages at their
+    /// recorded times, prints the new run's events as JSON lines like `connect`, then one
+    /// `{"event":"replay-summary",...}` line. Exit status: 0 when everything matched, 3 when
+    /// not, 1 when the connection failed, 2 when the file cannot be read (path:line:col on
+    /// stderr) or an argument is bad.
+    #[command(after_help = REPLAY_EXAMPLES)]
+    Replay(ReplayArgs),
+    /// Import a HAR file saved by Chrome or Firefox DevTools as a session (one tab per
+    /// WebSocket entry).
+    ImportHar(ImportHarArgs),
+    /// Export a session's timelines as HAR 1.2 with Chrome's `_webSocketMessages`.
+    ExportHar(ExportHarArgs),
+}
+
+const REPLAY_EXAMPLES: &str = "\
+Summary line:
+  {\"event\":\"replay-summary\",\"expected\":N,\"matched\":M,\"different\":D,\"missing\":X,
+   \"unexpected\":U,\"close_matches\":true|false|null,\"differences\":[...],...}
+  expected counts the recorded incoming messages; close_matches is null when the recording
+  has no close (a HAR import).
+
+Examples:
+  sockscope connect ws://127.0.0.1:9001/echo --send hello --record echo.session.ron
+  sockscope replay echo.session.ron --fast
+  sockscope replay saved_sessions/ticker.session.ron --url ws://127.0.0.1:9001/json?count=3 \\
+      --ignore '$.timestamp'";
+
+/// `sockscope replay FILE.ron [options]`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The session file.
+    #[arg(value_name = "FILE.ron")]
+    pub file: PathBuf,
+    /// Which tab to replay: its number (from 1) or its name.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub tab: String,
+    /// Connect to this URL instead of the recorded one.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Replay speed: recorded times are divided by X (1 = real time, 10 = ten times faster).
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 1.0,
+        conflicts_with = "fast",
+        allow_negative_numbers = true
+    )]
+    pub speed: f64,
+    /// Send everything at once instead of at the recorded times.
+    #[arg(long)]
+    pub fast: bool,
+    /// A JSON path to leave out when comparing JSON messages, e.g. `$.timestamp`,
+    /// `$.items[*].id` or `$..id` (repeatable).
+    #[arg(long = "ignore", value_name = "JSONPATH")]
+    pub ignore: Vec<String>,
+    /// How long to wait for the server after the last send, in milliseconds (default: from
+    /// the recording, 1 to 30 s).
+    #[arg(long = "grace", value_name = "MS")]
+    pub grace: Option<u64>,
+}
+
+/// `sockscope import-har FILE.har --out FILE.ron`.
+#[derive(Debug, Args)]
+pub struct ImportHarArgs {
+    /// The HAR file.
+    #[arg(value_name = "FILE.har")]
+    pub file: PathBuf,
+    /// The session file to write.
+    #[arg(long, value_name = "FILE.ron")]
+    pub out: PathBuf,
+}
+
+/// `sockscope export-har FILE.ron --out FILE.har [--tab N]`.
+#[derive(Debug, Args)]
+pub struct ExportHarArgs {
+    /// The session file.
+    #[arg(value_name = "FILE.ron")]
+    pub file: PathBuf,
+    /// The HAR file to write.
+    #[arg(long, value_name = "FILE.har")]
+    pub out: PathBuf,
+    /// Export only this tab (number from 1, or name); by default every tab.
+    #[arg(long, value_name = "N")]
+    pub tab: Option<String>,
 }
 
 const CONNECT_EXAMPLES: &str = "\
@@ -50,7 +136,8 @@ Events (one JSON object per line, in order):
 Examples:
   sockscope connect ws://127.0.0.1:9001/echo --send hello --send-hex 0a0b0c
   sockscope connect ws://127.0.0.1:9001/json?count=3 --wait inf
-  sockscope connect ws://127.0.0.1:9001/flood?n=100000 --wait inf --summary";
+  sockscope connect ws://127.0.0.1:9001/flood?n=100000 --wait inf --summary
+  sockscope connect ws://127.0.0.1:9001/echo --send hi --record echo.session.ron";
 
 const SERVE_PATHS: &str = "\
 Paths: /echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, /binary, /headers,
@@ -112,6 +199,20 @@ pub struct ConnectArgs {
     /// Trust the CA certificates in this PEM file as well as the system's.
     #[arg(long = "ca", value_name = "FILE.pem")]
     pub ca: Option<PathBuf>,
+    /// A client certificate (PEM) to present when the server asks for one; needs --key.
+    #[arg(long = "cert", value_name = "FILE.pem", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long = "key", value_name = "FILE.pem", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Go through this HTTP CONNECT proxy (http://[user:pass@]host:port). Without it,
+    /// HTTPS_PROXY (wss), HTTP_PROXY (ws) or ALL_PROXY is used, except for NO_PROXY hosts
+    /// and loopback addresses.
+    #[arg(long = "proxy", value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Connect directly, ignoring proxy environment variables.
+    #[arg(long = "no-proxy")]
+    pub no_proxy: bool,
     /// The largest message accepted from the server, in bytes (larger: close 1009).
     #[arg(long = "max-message-size", value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_message_size: usize,
@@ -121,6 +222,14 @@ pub struct ConnectArgs {
     /// No line per message, ping or pong; one `summary` line after the close event.
     #[arg(long)]
     pub summary: bool,
+    /// Save the run (config and every event) as a one-tab session file after the close,
+    /// for `sockscope replay`.
+    #[arg(long = "record", value_name = "FILE.ron")]
+    pub record: Option<PathBuf>,
+    /// With --record: save header NAME as the reference {{env.ENV}} instead of its value
+    /// (repeatable).
+    #[arg(long = "secret", value_name = "NAME=ENV", requires = "record")]
+    pub secrets: Vec<String>,
 }
 
 /// `sockscope serve [--addr ADDR]`.

@@ -7,13 +7,16 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::exit;
-use super::json_lines::event_json;
 use super::plan::{Action, Plan, Wait};
+use super::replay::Recording;
 use super::summary::Summary;
 use crate::engine::{ConnectionHandle, Direction, EventKind, Payload, SendError};
+use crate::format::event_json::event_json;
+use crate::model::timeline::TimelineEntry;
 
-/// Runs the plan to the close event and returns the exit status.
-pub async fn run(plan: Plan) -> ExitCode {
+/// Runs the plan to the close event and returns the exit status. With `record`, every
+/// event is kept and the run is saved as a session after the close.
+pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
     let mut handle = match ConnectionHandle::connect(
         &plan.config,
         &tokio::runtime::Handle::current(),
@@ -28,6 +31,7 @@ pub async fn run(plan: Plan) -> ExitCode {
     let mut refused_sends = 0;
     let mut close_at: Option<Instant> = None;
     let mut interrupted = false;
+    let mut recorded = Vec::new();
     let (code, reason) = &plan.close;
     let was_clean = loop {
         let deadline = close_at;
@@ -35,6 +39,9 @@ pub async fn run(plan: Plan) -> ExitCode {
             event = handle.recv() => {
                 let Some(event) = event else { break false };
                 summary.count(&event);
+                if record.is_some() {
+                    recorded.push(TimelineEntry { attempt: 1, event: event.clone() });
+                }
                 let quiet = plan.summary
                     && matches!(event.kind, EventKind::Message { .. } | EventKind::Ping { .. } | EventKind::Pong { .. });
                 if !quiet && !print_line(&mut stdout, &event_json(&event)) {
@@ -77,6 +84,11 @@ pub async fn run(plan: Plan) -> ExitCode {
     };
     if plan.summary {
         print_line(&mut stdout, &summary.to_json());
+    }
+    if let Some(record) = record
+        && let Err(error) = record.save(&plan.config, &recorded)
+    {
+        return exit::failed(&format!("--record: {error}"));
     }
     if opened && was_clean && refused_sends == 0 {
         ExitCode::SUCCESS

@@ -1,11 +1,15 @@
 //! The headless faces: `connect` prints a connection's events as JSON lines, `serve` runs
-//! the demo server. Both drive the same engine as the window.
+//! the demo server, `replay` re-runs a recorded session and compares, `import-har` and
+//! `export-har` convert HAR files. All drive the same engine as the window.
 
 pub mod args;
 mod connect;
 pub mod exit;
-pub mod json_lines;
+mod har_commands;
+/// The JSON-lines event format, now in [`crate::format::event_json`]; kept under its old name.
+pub use crate::format::event_json as json_lines;
 pub mod plan;
+pub mod replay;
 mod serve;
 mod summary;
 pub mod template_args;
@@ -29,11 +33,16 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> ExitCode {
     match command {
         CliCommand::Connect(args) => {
             let sub = matches.subcommand_matches("connect").unwrap_or(matches);
-            match plan::Plan::from_args(args, sub) {
-                Ok(plan) => runtime.block_on(connect::run(plan)),
+            let checked = plan::Plan::from_args(args, sub)
+                .and_then(|plan| Ok((plan, replay::Recording::from_args(args)?)));
+            match checked {
+                Ok((plan, record)) => runtime.block_on(connect::run(plan, record)),
                 Err(error) => exit::usage(&format!("connect: {error}")),
             }
         }
         CliCommand::Serve(args) => runtime.block_on(serve::run(args)),
+        CliCommand::Replay(args) => runtime.block_on(replay::run(args)),
+        CliCommand::ImportHar(args) => har_commands::import(args),
+        CliCommand::ExportHar(args) => har_commands::export(args),
     }
 }

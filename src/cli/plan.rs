@@ -9,6 +9,7 @@ use clap::ArgMatches;
 use super::args::ConnectArgs;
 use super::template_args::{self, Expandable};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
+use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConnectionConfig, HeaderEntry};
 use crate::format::variables::process_env;
 use crate::format::{base64::parse_base64, hex::parse_hex};
@@ -73,6 +74,13 @@ impl Plan {
         config.max_message_size = args.max_message_size;
         config.tls.accept_invalid_certs = args.insecure;
         config.tls.ca_file = args.ca.clone();
+        config.tls.client_cert = args.cert.clone();
+        config.tls.client_key = args.key.clone();
+        config.proxy = match (&args.proxy, args.no_proxy) {
+            (Some(url), _) => ProxyMode::Url(url.clone()),
+            (None, true) => ProxyMode::Direct,
+            (None, false) => ProxyMode::FromEnvironment,
+        };
         config.prepare().map_err(|e| usage(e.to_string()))?;
         Ok(Self {
             config,

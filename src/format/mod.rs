@@ -3,7 +3,9 @@
 //! unit-tested.
 
 pub mod base64;
+pub mod event_json;
 pub mod hex;
 pub mod hex_dump;
 pub mod json;
+pub mod json_path;
 pub mod variables;

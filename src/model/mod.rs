@@ -1,6 +1,9 @@
 //! Plain data the window shows and sessions save: no egui, no tokio.
 
+pub mod har;
+pub mod recorded;
+pub mod round_trip;
+pub mod session;
 pub mod storage;
 pub mod template;
-pub mod round_trip;
 pub mod timeline;

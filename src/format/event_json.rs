@@ -1,11 +1,12 @@
-//! The command line's public output format: one JSON object per event. Field names are a
-//! public interface that scripts depend on: extend, never rename.
+//! The command line's public output format: one JSON object per event (`connect` and
+//! `replay` print it; session exports use it too). Field names are a public interface that
+//! scripts depend on: extend, never rename.
 
 use serde_json::{Map, Value, json};
 
+use super::hex::to_hex;
 use crate::engine::close_code;
 use crate::engine::{Event, EventKind, HttpRejection, Payload};
-use crate::format::hex::to_hex;
 
 /// Milliseconds with microsecond precision, as a JSON number.
 fn millis(duration: std::time::Duration) -> f64 {
@@ -88,6 +89,17 @@ pub fn event_json(event: &Event) -> Value {
     Value::Object(line)
 }
 
+/// Events as JSON lines, one object per line each ending with a newline, exactly as
+/// `connect` prints them: the export of a timeline for scripts.
+pub fn to_json_lines<'a>(events: impl IntoIterator<Item = &'a Event>) -> String {
+    let mut out = String::new();
+    for event in events {
+        out.push_str(&event_json(event).to_string());
+        out.push('\n');
+    }
+    out
+}
+
 fn add_rejection(map: &mut Map<String, Value>, http: &HttpRejection) {
     map.insert("status".into(), json!(http.status));
     map.insert("headers".into(), header_object(&http.headers));
@@ -95,4 +107,47 @@ fn add_rejection(map: &mut Map<String, Value>, http: &HttpRejection) {
         "body".into(),
         json!(String::from_utf8_lossy(&http.body).into_owned()),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::engine::Direction;
+
+    #[test]
+    fn json_lines_are_one_object_per_line() {
+        let event = |seq, kind| Event {
+            seq,
+            wall_time: SystemTime::UNIX_EPOCH,
+            offset: Duration::from_micros(1500),
+            kind,
+        };
+        let events = [
+            event(
+                0,
+                EventKind::Connecting {
+                    url: "ws://a/".into(),
+                },
+            ),
+            event(
+                1,
+                EventKind::Message {
+                    dir: Direction::In,
+                    payload: Payload::Text("two\nlines".into()),
+                },
+            ),
+        ];
+        let text = to_json_lines(&events);
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["t_ms"], 1.5);
+        assert_eq!(lines[0]["time"], "1970-01-01T00:00:00.000000Z");
+        assert_eq!(lines[1]["text"], "two\nlines");
+        assert!(text.ends_with('\n'));
+    }
 }

@@ -1,0 +1,254 @@
+//! `sockscope replay`: a recorded session tab replayed against a server, its events printed
+//! as JSON lines like `connect`, then one `replay-summary` line. And `connect --record`'s
+//! saving of a run as a session.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::args::{ConnectArgs, ReplayArgs};
+use super::exit;
+use super::plan::UsageError;
+use crate::engine::{ConnectionConfig, Event, Payload};
+use crate::format::event_json::event_json;
+use crate::format::hex::to_hex;
+use crate::format::json_path::JsonPath;
+use crate::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab};
+use crate::model::storage::FileError;
+use crate::model::timeline::TimelineEntry;
+use crate::replay::{
+    CloseSummary, CompareOptions, ComparisonItem, MessageRef, Replay, ReplayOptions, ReplayReport,
+    Speed,
+};
+
+/// Exit status of a replay that ran but did not match the recording.
+pub const DIFFERENT: u8 = 3;
+
+/// A usage error for a file problem: one line, `path:line:col: message` when known.
+fn file_error(error: &FileError) -> ExitCode {
+    exit::usage(&one_line(&error.to_string()))
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs `sockscope replay` and returns its exit status.
+pub async fn run(args: &ReplayArgs) -> ExitCode {
+    let file = match SessionFile::load(&args.file) {
+        Ok(file) => file,
+        Err(error) => return file_error(&error),
+    };
+    let (index, tab) = match file.find_tab(&args.tab) {
+        Ok(found) => found,
+        Err(error) => return exit::usage(&format!("{}: {error}", args.file.display())),
+    };
+    let options = match options(args) {
+        Ok(options) => options,
+        Err(error) => return exit::usage(&format!("replay: {error}")),
+    };
+    let label = tab.label(index);
+    let replay = match Replay::from_tab(tab, &label, None, args.url.as_deref()) {
+        Ok(replay) => replay,
+        Err(error) => {
+            return exit::usage(&format!("replay {}: {error}", args.file.display()));
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut reading = true;
+    let on_event = |event: &Event| {
+        if reading && !print_line(&mut stdout, &event_json(event)) {
+            reading = false;
+        }
+    };
+    let cancel = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let report = match replay.run_until(&options, on_event, cancel).await {
+        Ok(report) => report,
+        Err(error) => return exit::usage(&format!("replay {}: {error}", args.file.display())),
+    };
+    for unsent in &report.unsent {
+        eprintln!("sockscope replay: not sent: {unsent}");
+    }
+    let mut summary = summary_json(&report);
+    if let Value::Object(map) = &mut summary {
+        map.insert("session".into(), json!(args.file.display().to_string()));
+        map.insert("tab".into(), json!(label));
+        map.insert("url".into(), json!(replay.config.url));
+    }
+    print_line(&mut stdout, &summary);
+    if !report.opened {
+        ExitCode::from(exit::FAILED)
+    } else if report.all_match() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(DIFFERENT)
+    }
+}
+
+fn options(args: &ReplayArgs) -> Result<ReplayOptions, String> {
+    let speed = if args.fast {
+        Speed::Fast
+    } else if args.speed.is_finite() && args.speed > 0.0 {
+        Speed::Factor(args.speed)
+    } else {
+        return Err(format!(
+            "--speed {}: expected a positive number such as 1 or 10",
+            args.speed
+        ));
+    };
+    let ignore = args
+        .ignore
+        .iter()
+        .map(|path| JsonPath::parse(path).map_err(|e| format!("--ignore: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ReplayOptions {
+        speed,
+        compare: CompareOptions { ignore },
+        grace: args.grace.map(Duration::from_millis),
+    })
+}
+
+/// Prints one line and flushes it; false when stdout is gone.
+fn print_line(out: &mut impl Write, value: &Value) -> bool {
+    writeln!(out, "{value}").and_then(|()| out.flush()).is_ok()
+}
+
+/// A message in the summary: its type, length and (cut to 1000 characters or 256 bytes)
+/// content.
+fn message_json(message: &MessageRef) -> Value {
+    match &message.payload {
+        Payload::Text(text) => {
+            let cut: String = text.chars().take(1000).collect();
+            let truncated = cut.len() < text.len();
+            json!({"type": "text", "len": text.len(), "text": cut, "truncated": truncated})
+        }
+        Payload::Binary(bytes) => {
+            let shown = &bytes[..bytes.len().min(256)];
+            json!({
+                "type": "binary", "len": bytes.len(), "hex": to_hex(shown),
+                "truncated": shown.len() < bytes.len(),
+            })
+        }
+    }
+}
+
+fn close_json(close: &CloseSummary) -> Value {
+    json!({
+        "code": close.code,
+        "reason": close.reason,
+        "initiator": close.initiator.as_str(),
+        "was_clean": close.was_clean,
+    })
+}
+
+/// The `replay-summary` line: counts, the close comparison, and every item that did not
+/// match.
+pub fn summary_json(report: &ReplayReport) -> Value {
+    let comparison = &report.comparison;
+    let differences: Vec<Value> = comparison
+        .items
+        .iter()
+        .filter(|item| !matches!(item, ComparisonItem::Matched { .. }))
+        .map(|item| {
+            let mut entry = json!({ "status": item.status() });
+            if let Some(expected) = item.expected() {
+                entry["expected_index"] = json!(expected.index);
+                entry["expected"] = message_json(expected);
+            }
+            if let Some(actual) = item.actual() {
+                entry["actual_seq"] = json!(report.events.get(actual.index).map(|e| e.seq));
+                entry["actual"] = message_json(actual);
+            }
+            if let ComparisonItem::Different { diff, .. } = item {
+                entry["diff"] = json!(diff.lines());
+            }
+            entry
+        })
+        .collect();
+    let close = comparison.close.as_ref().map(|close| {
+        json!({
+            "expected": close_json(&close.expected),
+            "actual": close.actual.as_ref().map(close_json),
+            "matches": close.matches,
+        })
+    });
+    json!({
+        "event": "replay-summary",
+        "expected": comparison.expected(),
+        "matched": comparison.matched(),
+        "different": comparison.different(),
+        "missing": comparison.missing(),
+        "unexpected": comparison.unexpected(),
+        "close_matches": comparison.close_matches(),
+        "received": comparison.received(),
+        "opened": report.opened,
+        "sent": report.sent,
+        "unsent": report.unsent.len(),
+        "cancelled": report.cancelled,
+        "close": close,
+        "differences": differences,
+    })
+}
+
+/// `connect --record FILE.ron [--secret NAME=ENV]...`: where to save the run.
+#[derive(Debug)]
+pub struct Recording {
+    /// The session file to write.
+    pub path: PathBuf,
+    /// Headers saved as environment references.
+    pub secrets: Vec<SecretHeader>,
+}
+
+impl Recording {
+    /// Checks `--record` and `--secret`; `None` without `--record`.
+    pub fn from_args(args: &ConnectArgs) -> Result<Option<Self>, UsageError> {
+        let Some(path) = &args.record else {
+            return Ok(None);
+        };
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !parent.is_dir() {
+            return Err(UsageError(format!(
+                "--record {}: the folder {} does not exist",
+                path.display(),
+                parent.display()
+            )));
+        }
+        let secrets = args
+            .secrets
+            .iter()
+            .map(|value| match value.split_once('=') {
+                Some((name, env)) if !name.trim().is_empty() && !env.trim().is_empty() => {
+                    Ok(SecretHeader::new(name.trim(), env.trim()))
+                }
+                _ => Err(UsageError(format!(
+                    "--secret {value:?}: expected HEADER=ENV_VARIABLE"
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Self {
+            path: path.clone(),
+            secrets,
+        }))
+    }
+
+    /// Saves the run as a one-tab session named after its URL.
+    pub fn save(
+        &self,
+        config: &ConnectionConfig,
+        events: &[TimelineEntry],
+    ) -> Result<(), FileError> {
+        let tab = SessionTab::from_live(LiveTab {
+            secret_headers: &self.secrets,
+            ..LiveTab::new(&config.url, config, events)
+        });
+        SessionFile::new(vec![tab]).save(&self.path)
+    }
+}

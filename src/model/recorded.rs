@@ -1,0 +1,541 @@
+//! The persisted form of engine events: [`RecordedEvent`] holds everything an [`Event`]
+//! holds (times in microseconds, binary data in base64), so a saved timeline reopens exactly
+//! as it was shown. Conversions go both ways: [`RecordedEvent::from_entry`] cannot fail;
+//! [`RecordedEvent::to_entry`] checks what came from a file (base64, category and initiator
+//! names) and says which event is wrong.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::timeline::TimelineEntry;
+use crate::engine::{
+    CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
+    OpenInfo, Payload,
+};
+use crate::format::base64::{parse_base64, to_base64};
+
+/// One event of a recorded timeline, as saved in a session file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    /// The attempt (connection) number within the tab, from 1.
+    pub attempt: u32,
+    /// Position in the attempt's stream of events, from 0.
+    pub seq: u64,
+    /// Microseconds since the attempt started (monotonic clock).
+    pub offset_us: u64,
+    /// Wall-clock time, in microseconds since the Unix epoch (negative before 1970).
+    pub wall_time_us: i64,
+    /// What happened.
+    pub kind: RecordedKind,
+}
+
+/// What happened, with every field of [`EventKind`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecordedKind {
+    /// The attempt started.
+    Connecting {
+        /// The URL connected to.
+        url: String,
+    },
+    /// The opening handshake completed.
+    Open {
+        /// HTTP status of the upgrade response (101).
+        status: u16,
+        /// The request headers sent, in order.
+        #[serde(default)]
+        request_headers: Vec<(String, String)>,
+        /// The response headers, in order, names lower-case.
+        #[serde(default)]
+        response_headers: Vec<(String, String)>,
+        /// The subprotocol the server selected.
+        #[serde(default)]
+        subprotocol: Option<String>,
+        /// The extensions the server accepted.
+        #[serde(default)]
+        extensions: Option<String>,
+        /// Microseconds from the start of the attempt to the end of the handshake.
+        #[serde(default)]
+        handshake_us: u64,
+    },
+    /// A data message.
+    Message {
+        /// `in` (from the server) or `out`.
+        dir: Direction,
+        /// The payload: text as it is, binary as base64.
+        payload: RecordedPayload,
+    },
+    /// A ping control frame.
+    Ping {
+        /// `in` or `out`.
+        dir: Direction,
+        /// The application data, base64.
+        #[serde(default)]
+        payload_base64: String,
+    },
+    /// A pong control frame.
+    Pong {
+        /// `in` or `out`.
+        dir: Direction,
+        /// The application data, base64.
+        #[serde(default)]
+        payload_base64: String,
+        /// True when the engine sent it by itself in answer to a ping.
+        #[serde(default)]
+        auto: bool,
+    },
+    /// Something failed.
+    Error {
+        /// `dns`, `refused`, `timeout`, `tls`, `http`, `protocol`, `io` or `send`.
+        category: String,
+        /// The message shown.
+        message: String,
+        /// For a rejected handshake: the server's answer.
+        #[serde(default)]
+        http: Option<RecordedHttp>,
+    },
+    /// The attempt ended.
+    Close {
+        /// The close code.
+        code: u16,
+        /// The close reason.
+        #[serde(default)]
+        reason: String,
+        /// Whether the closing handshake completed in both directions.
+        was_clean: bool,
+        /// `client`, `server` or `none`.
+        initiator: String,
+        /// Microseconds from the first close frame to the end of the connection.
+        #[serde(default)]
+        closing_handshake_us: Option<u64>,
+    },
+}
+
+/// A data message's payload as saved: text verbatim, binary as base64.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecordedPayload {
+    /// A text message.
+    Text(String),
+    /// A binary message, base64 (standard alphabet, padded).
+    Binary(String),
+}
+
+/// The HTTP answer of a server that rejected the upgrade, as saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedHttp {
+    /// The status code.
+    pub status: u16,
+    /// The response headers, in order.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The response body, base64.
+    #[serde(default)]
+    pub body_base64: String,
+}
+
+/// A recorded event that cannot be turned back into an engine event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    /// The tab, as the caller names it (e.g. `tab 1 "echo"`); empty when not known.
+    pub tab: String,
+    /// The 0-based index of the event in the tab's timeline.
+    pub index: usize,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.tab.is_empty() {
+            write!(f, "event {}: {}", self.index, self.message)
+        } else {
+            write!(f, "{}, event {}: {}", self.tab, self.index, self.message)
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+/// Microseconds in a duration, saturating.
+pub fn duration_to_us(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A wall-clock time as microseconds since the Unix epoch (negative before it), saturating.
+pub fn system_time_to_us(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_micros()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_micros())
+            .map(|us| -us)
+            .unwrap_or(i64::MIN),
+    }
+}
+
+/// Microseconds since the Unix epoch as a wall-clock time (clamped to what the platform
+/// can represent).
+pub fn us_to_system_time(us: i64) -> SystemTime {
+    let magnitude = Duration::from_micros(us.unsigned_abs());
+    let time = if us >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
+    };
+    time.unwrap_or(UNIX_EPOCH)
+}
+
+/// Parses an error category's name (as [`ErrorCategory::as_str`] writes it).
+pub fn parse_category(name: &str) -> Option<ErrorCategory> {
+    Some(match name {
+        "dns" => ErrorCategory::Dns,
+        "refused" => ErrorCategory::Refused,
+        "timeout" => ErrorCategory::Timeout,
+        "tls" => ErrorCategory::Tls,
+        "http" => ErrorCategory::Http,
+        "protocol" => ErrorCategory::Protocol,
+        "io" => ErrorCategory::Io,
+        "send" => ErrorCategory::Send,
+        _ => return None,
+    })
+}
+
+/// Parses an initiator's name (as [`Initiator::as_str`] writes it).
+pub fn parse_initiator(name: &str) -> Option<Initiator> {
+    Some(match name {
+        "client" => Initiator::Client,
+        "server" => Initiator::Server,
+        "none" => Initiator::None,
+        _ => return None,
+    })
+}
+
+impl RecordedPayload {
+    /// The saved form of a payload.
+    pub fn from_payload(payload: &Payload) -> Self {
+        match payload {
+            Payload::Text(text) => RecordedPayload::Text(text.as_str().to_owned()),
+            Payload::Binary(bytes) => RecordedPayload::Binary(to_base64(bytes)),
+        }
+    }
+
+    /// Back to an engine payload; a binary payload that is not base64 is an error.
+    pub fn to_payload(&self) -> Result<Payload, String> {
+        match self {
+            RecordedPayload::Text(text) => Ok(Payload::Text(text.clone().into())),
+            RecordedPayload::Binary(b64) => decode(b64, "binary payload").map(Payload::Binary),
+        }
+    }
+}
+
+fn decode(b64: &str, what: &str) -> Result<Bytes, String> {
+    parse_base64(b64)
+        .map(Bytes::from)
+        .map_err(|e| format!("the {what} is not valid base64: {e}"))
+}
+
+impl RecordedEvent {
+    /// The saved form of a timeline entry. Lossless, except that times are kept to the
+    /// microsecond.
+    pub fn from_entry(entry: &TimelineEntry) -> Self {
+        Self::from_event(entry.attempt, &entry.event)
+    }
+
+    /// The saved form of an event of `attempt`.
+    pub fn from_event(attempt: u32, event: &Event) -> Self {
+        let kind = match &event.kind {
+            EventKind::Connecting { url } => RecordedKind::Connecting { url: url.clone() },
+            EventKind::Open(open) => RecordedKind::Open {
+                status: open.status,
+                request_headers: open.request_headers.clone(),
+                response_headers: open.response_headers.clone(),
+                subprotocol: open.subprotocol.clone(),
+                extensions: open.extensions.clone(),
+                handshake_us: duration_to_us(open.handshake),
+            },
+            EventKind::Message { dir, payload } => RecordedKind::Message {
+                dir: *dir,
+                payload: RecordedPayload::from_payload(payload),
+            },
+            EventKind::Ping { dir, payload } => RecordedKind::Ping {
+                dir: *dir,
+                payload_base64: to_base64(payload),
+            },
+            EventKind::Pong { dir, payload, auto } => RecordedKind::Pong {
+                dir: *dir,
+                payload_base64: to_base64(payload),
+                auto: *auto,
+            },
+            EventKind::Error(error) => RecordedKind::Error {
+                category: error.category.as_str().to_owned(),
+                message: error.message.clone(),
+                http: error.http.as_ref().map(|http| RecordedHttp {
+                    status: http.status,
+                    headers: http.headers.clone(),
+                    body_base64: to_base64(&http.body),
+                }),
+            },
+            EventKind::Close(close) => RecordedKind::Close {
+                code: close.code,
+                reason: close.reason.clone(),
+                was_clean: close.was_clean,
+                initiator: close.initiator.as_str().to_owned(),
+                closing_handshake_us: close.closing_handshake.map(duration_to_us),
+            },
+        };
+        Self {
+            attempt,
+            seq: event.seq,
+            offset_us: duration_to_us(event.offset),
+            wall_time_us: system_time_to_us(event.wall_time),
+            kind,
+        }
+    }
+
+    /// Back to a timeline entry. `tab` names the tab and `index` is this event's position
+    /// in it; both only go into the error.
+    pub fn to_entry(&self, tab: &str, index: usize) -> Result<TimelineEntry, RecordError> {
+        let error = |message: String| RecordError {
+            tab: tab.to_owned(),
+            index,
+            message,
+        };
+        let kind = match &self.kind {
+            RecordedKind::Connecting { url } => EventKind::Connecting { url: url.clone() },
+            RecordedKind::Open {
+                status,
+                request_headers,
+                response_headers,
+                subprotocol,
+                extensions,
+                handshake_us,
+            } => EventKind::Open(OpenInfo {
+                status: *status,
+                request_headers: request_headers.clone(),
+                response_headers: response_headers.clone(),
+                subprotocol: subprotocol.clone(),
+                extensions: extensions.clone(),
+                handshake: Duration::from_micros(*handshake_us),
+            }),
+            RecordedKind::Message { dir, payload } => EventKind::Message {
+                dir: *dir,
+                payload: payload.to_payload().map_err(error)?,
+            },
+            RecordedKind::Ping {
+                dir,
+                payload_base64,
+            } => EventKind::Ping {
+                dir: *dir,
+                payload: decode(payload_base64, "ping payload").map_err(error)?,
+            },
+            RecordedKind::Pong {
+                dir,
+                payload_base64,
+                auto,
+            } => EventKind::Pong {
+                dir: *dir,
+                payload: decode(payload_base64, "pong payload").map_err(error)?,
+                auto: *auto,
+            },
+            RecordedKind::Error {
+                category,
+                message,
+                http,
+            } => {
+                let category = parse_category(category).ok_or_else(|| {
+                    error(format!(
+                        "unknown error category {category:?} (expected dns, refused, timeout, \
+                         tls, http, protocol, io or send)"
+                    ))
+                })?;
+                let http = match http {
+                    Some(http) => Some(HttpRejection {
+                        status: http.status,
+                        headers: http.headers.clone(),
+                        body: decode(&http.body_base64, "HTTP body").map_err(error)?,
+                    }),
+                    None => None,
+                };
+                EventKind::Error(ErrorInfo {
+                    category,
+                    message: message.clone(),
+                    http,
+                })
+            }
+            RecordedKind::Close {
+                code,
+                reason,
+                was_clean,
+                initiator,
+                closing_handshake_us,
+            } => EventKind::Close(CloseInfo {
+                code: *code,
+                reason: reason.clone(),
+                was_clean: *was_clean,
+                initiator: parse_initiator(initiator).ok_or_else(|| {
+                    error(format!(
+                        "unknown close initiator {initiator:?} (expected client, server or none)"
+                    ))
+                })?,
+                closing_handshake: closing_handshake_us.map(Duration::from_micros),
+            }),
+        };
+        Ok(TimelineEntry {
+            attempt: self.attempt,
+            event: Event {
+                seq: self.seq,
+                wall_time: us_to_system_time(self.wall_time_us),
+                offset: Duration::from_micros(self.offset_us),
+                kind,
+            },
+        })
+    }
+
+    /// The offset as a duration.
+    pub fn offset(&self) -> Duration {
+        Duration::from_micros(self.offset_us)
+    }
+}
+
+/// The saved form of every entry, in order.
+pub fn record_all(entries: &[TimelineEntry]) -> Vec<RecordedEvent> {
+    entries.iter().map(RecordedEvent::from_entry).collect()
+}
+
+/// Every recorded event back as a timeline entry; the first bad one is an error naming
+/// `tab` and its index.
+pub fn restore_all(events: &[RecordedEvent], tab: &str) -> Result<Vec<TimelineEntry>, RecordError> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(index, event)| event.to_entry(tab, index))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: EventKind) -> TimelineEntry {
+        TimelineEntry {
+            attempt: 2,
+            event: Event {
+                seq: 7,
+                wall_time: UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456),
+                offset: Duration::from_micros(1500),
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn times_convert_both_ways() {
+        let t = UNIX_EPOCH + Duration::from_micros(1_700_000_000_000_001);
+        assert_eq!(system_time_to_us(t), 1_700_000_000_000_001);
+        assert_eq!(us_to_system_time(1_700_000_000_000_001), t);
+        let before = UNIX_EPOCH - Duration::from_micros(5);
+        assert_eq!(system_time_to_us(before), -5);
+        assert_eq!(us_to_system_time(-5), before);
+        assert_eq!(duration_to_us(Duration::from_nanos(2_999)), 2);
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let kinds = vec![
+            EventKind::Connecting {
+                url: "ws://a/".into(),
+            },
+            EventKind::Open(OpenInfo {
+                status: 101,
+                request_headers: vec![("X-A".into(), "1".into())],
+                response_headers: vec![("upgrade".into(), "websocket".into())],
+                subprotocol: Some("chat".into()),
+                extensions: None,
+                handshake: Duration::from_micros(42),
+            }),
+            EventKind::Message {
+                dir: Direction::Out,
+                payload: Payload::Text("hé".into()),
+            },
+            EventKind::Message {
+                dir: Direction::In,
+                payload: Payload::Binary(Bytes::from_static(&[0, 1, 255])),
+            },
+            EventKind::Ping {
+                dir: Direction::In,
+                payload: Bytes::from_static(b"p"),
+            },
+            EventKind::Pong {
+                dir: Direction::Out,
+                payload: Bytes::new(),
+                auto: true,
+            },
+            EventKind::Error(ErrorInfo {
+                category: ErrorCategory::Http,
+                message: "401".into(),
+                http: Some(HttpRejection {
+                    status: 401,
+                    headers: vec![("a".into(), "b".into())],
+                    body: Bytes::from_static(b"no\x00"),
+                }),
+            }),
+            EventKind::Close(CloseInfo {
+                code: 1000,
+                reason: "bye".into(),
+                was_clean: true,
+                initiator: Initiator::Client,
+                closing_handshake: Some(Duration::from_micros(9)),
+            }),
+        ];
+        for kind in kinds {
+            let recorded = RecordedEvent::from_entry(&entry(kind));
+            let back = recorded.to_entry("t", 0).unwrap();
+            assert_eq!(RecordedEvent::from_entry(&back), recorded);
+            assert_eq!(back.attempt, 2);
+            assert_eq!(back.event.seq, 7);
+            assert_eq!(back.event.offset, Duration::from_micros(1500));
+        }
+    }
+
+    #[test]
+    fn bad_fields_name_the_tab_and_event() {
+        let mut recorded = RecordedEvent::from_entry(&entry(EventKind::Message {
+            dir: Direction::In,
+            payload: Payload::Binary(Bytes::from_static(b"x")),
+        }));
+        recorded.kind = RecordedKind::Message {
+            dir: Direction::In,
+            payload: RecordedPayload::Binary("not base64!".into()),
+        };
+        let error = recorded.to_entry("tab 1 \"echo\"", 3).unwrap_err();
+        let text = error.to_string();
+        assert!(text.starts_with("tab 1 \"echo\", event 3: "), "{text}");
+        assert!(text.contains("base64"), "{text}");
+        recorded.kind = RecordedKind::Error {
+            category: "weird".into(),
+            message: String::new(),
+            http: None,
+        };
+        assert!(
+            recorded
+                .to_entry("t", 4)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown error category \"weird\"")
+        );
+        recorded.kind = RecordedKind::Close {
+            code: 1000,
+            reason: String::new(),
+            was_clean: true,
+            initiator: "martians".into(),
+            closing_handshake_us: None,
+        };
+        assert!(
+            recorded
+                .to_entry("t", 4)
+                .unwrap_err()
+                .to_string()
+                .contains("martians")
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! A saved workspace: every tab's connection config, templates, variables and recorded
+//! timeline, as one versioned RON file (`*.session.ron`), written atomically.
+//!
+//! Secrets never go to disk: a header named in a tab's [`SecretHeader`] list is saved as a
+//! `{{env.NAME}}` reference ([`SessionTab::from_live`]), and [`resolve_config`] expands such
+//! references (and the tab's variables) only when connecting.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::recorded::{self, RecordError, RecordedEvent, RecordedKind, RecordedPayload};
+use super::storage::{self, FileError};
+use super::template::Template;
+use super::timeline::{Timeline, TimelineEntry};
+use crate::engine::ConnectionConfig;
+use crate::format::variables::{self, ENV_PREFIX, VarContext, VarError};
+
+/// The version [`SessionFile`] writes and accepts.
+pub const SESSION_FILE_VERSION: u32 = 1;
+
+/// A session file, as stored on disk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionFile {
+    /// The file format's version; only [`SESSION_FILE_VERSION`] is accepted.
+    pub version: u32,
+    /// The tabs, in the order shown.
+    #[serde(default)]
+    pub tabs: Vec<SessionTab>,
+}
+
+/// One tab of a session: what it connects with, what it sends, and what it saw.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionTab {
+    /// The tab's title.
+    pub name: String,
+    /// The connection settings (secret header values replaced by `{{env.NAME}}`).
+    #[serde(default)]
+    pub config: ConnectionConfig,
+    /// The tab's message templates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<Template>,
+    /// The tab's user variables, `(name, value)`, for `{{name}}` in bodies and headers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variables: Vec<(String, String)>,
+    /// Headers whose values are secret: saved only as `{{env.NAME}}` references.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_headers: Vec<SecretHeader>,
+    /// The recorded timeline: every event of every attempt, in order.
+    #[serde(default)]
+    pub timeline: Vec<RecordedEvent>,
+}
+
+/// A header whose value is never written to disk: it is saved as `{{env.<env>}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretHeader {
+    /// The header's name (compared without regard to case).
+    pub name: String,
+    /// The environment variable that holds the value at connect time.
+    pub env: String,
+}
+
+impl SecretHeader {
+    /// A secret header `name` whose value comes from the environment variable `env`.
+    pub fn new(name: impl Into<String>, env: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            env: env.into(),
+        }
+    }
+
+    /// The reference saved instead of the value: `{{env.NAME}}`.
+    pub fn reference(&self) -> String {
+        format!("{{{{{ENV_PREFIX}{}}}}}", self.env)
+    }
+
+    fn matches(&self, header: &str) -> bool {
+        self.name.trim().eq_ignore_ascii_case(header.trim())
+    }
+}
+
+/// A tab as the window (or `connect --record`) holds it, borrowed for saving.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveTab<'a> {
+    /// The tab's title.
+    pub name: &'a str,
+    /// The connection settings with real header values.
+    pub config: &'a ConnectionConfig,
+    /// The tab's templates.
+    pub templates: &'a [Template],
+    /// The tab's variables.
+    pub variables: &'a [(String, String)],
+    /// The headers to save as environment references.
+    pub secret_headers: &'a [SecretHeader],
+    /// The timeline to record.
+    pub timeline: &'a [TimelineEntry],
+}
+
+impl<'a> LiveTab<'a> {
+    /// A tab with only a name, a config and a timeline.
+    pub fn new(name: &'a str, config: &'a ConnectionConfig, timeline: &'a [TimelineEntry]) -> Self {
+        Self {
+            name,
+            config,
+            templates: &[],
+            variables: &[],
+            secret_headers: &[],
+            timeline,
+        }
+    }
+}
+
+impl SessionTab {
+    /// The saved form of a live tab. Every header named in `secret_headers` (in the config
+    /// and in the recorded request headers of open events) is written as its `{{env.NAME}}`
+    /// reference, never with its value; where a secret value turns up in a text message or
+    /// an error message (a server that echoes headers), it is replaced by the reference too.
+    /// Everything else is kept exactly as it was.
+    pub fn from_live(live: LiveTab<'_>) -> Self {
+        let secrets = live.secret_headers;
+        let mut config = live.config.clone();
+        // (value, reference) of every secret header that has a real value.
+        let mut values: Vec<(String, String)> = Vec::new();
+        for header in &mut config.headers {
+            if let Some(secret) = secrets.iter().find(|s| s.matches(&header.name)) {
+                let reference = secret.reference();
+                if !header.value.trim().is_empty() && header.value != reference {
+                    values.push((header.value.clone(), reference.clone()));
+                }
+                header.value = reference;
+            }
+        }
+        let scrub = |text: &mut String| {
+            for (value, reference) in &values {
+                if text.contains(value.as_str()) {
+                    *text = text.replace(value.as_str(), reference);
+                }
+            }
+        };
+        let mut timeline = recorded::record_all(live.timeline);
+        for event in &mut timeline {
+            match &mut event.kind {
+                RecordedKind::Open {
+                    request_headers, ..
+                } => {
+                    for (name, value) in request_headers {
+                        if let Some(secret) = secrets.iter().find(|s| s.matches(name)) {
+                            *value = secret.reference();
+                        }
+                    }
+                }
+                RecordedKind::Message {
+                    payload: RecordedPayload::Text(text),
+                    ..
+                } => scrub(text),
+                RecordedKind::Error { message, .. } => scrub(message),
+                _ => {}
+            }
+        }
+        Self {
+            name: live.name.to_owned(),
+            config,
+            templates: live.templates.to_vec(),
+            variables: live.variables.to_vec(),
+            secret_headers: secrets.to_vec(),
+            timeline,
+        }
+    }
+
+    /// The recorded timeline as engine entries; `label` names the tab in the error (see
+    /// [`SessionTab::label`]).
+    pub fn entries(&self, label: &str) -> Result<Vec<TimelineEntry>, RecordError> {
+        recorded::restore_all(&self.timeline, label)
+    }
+
+    /// The recorded timeline as a [`Timeline`] the window can show.
+    pub fn to_timeline(&self, label: &str) -> Result<Timeline, RecordError> {
+        let mut timeline = Timeline::default();
+        for entry in self.entries(label)? {
+            timeline.push(entry.attempt, entry.event);
+        }
+        Ok(timeline)
+    }
+
+    /// How errors name the tab at 0-based `index`: `tab 1 "echo"`.
+    pub fn label(&self, index: usize) -> String {
+        format!("tab {} {:?}", index + 1, self.name)
+    }
+
+    /// How many data messages the timeline holds.
+    pub fn message_count(&self) -> usize {
+        self.timeline
+            .iter()
+            .filter(|e| matches!(e.kind, RecordedKind::Message { .. }))
+            .count()
+    }
+}
+
+impl Default for SessionFile {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
+
+impl SessionFile {
+    /// A current-version file holding `tabs`.
+    pub fn new(tabs: Vec<SessionTab>) -> Self {
+        Self {
+            version: SESSION_FILE_VERSION,
+            tabs,
+        }
+    }
+
+    /// Parses a session file's `text`; `path` names it in errors. A version other than
+    /// [`SESSION_FILE_VERSION`], or a recorded event that cannot be restored (bad base64,
+    /// unknown category), is an error naming the file (and the tab and event).
+    pub fn parse(path: &Path, text: &str) -> Result<Self, FileError> {
+        let file: Self = storage::from_ron(path, text)?;
+        file.check(path)?;
+        Ok(file)
+    }
+
+    /// Reads and parses a session file (see [`SessionFile::parse`]).
+    pub fn load(path: &Path) -> Result<Self, FileError> {
+        let file: Self = storage::load_ron(path)?;
+        file.check(path)?;
+        Ok(file)
+    }
+
+    /// Writes the file atomically as readable RON: on failure the old file is untouched.
+    pub fn save(&self, path: &Path) -> Result<(), FileError> {
+        storage::save_ron(path, self)
+    }
+
+    /// The file as RON text (what [`SessionFile::save`] writes).
+    pub fn to_ron(&self) -> Result<String, FileError> {
+        storage::to_ron(self)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), FileError> {
+        let invalid = |message: String| FileError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if self.version != SESSION_FILE_VERSION {
+            return Err(invalid(format!(
+                "session file version {} is not supported (expected {SESSION_FILE_VERSION})",
+                self.version
+            )));
+        }
+        for (index, tab) in self.tabs.iter().enumerate() {
+            tab.entries(&tab.label(index))
+                .map_err(|e| invalid(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Finds a tab by its 1-based number or, failing that, by its name. The error lists
+    /// the tabs there are.
+    pub fn find_tab(&self, selector: &str) -> Result<(usize, &SessionTab), String> {
+        let selector = selector.trim();
+        if let Ok(number) = selector.parse::<usize>()
+            && let Some(tab) = number.checked_sub(1).and_then(|i| self.tabs.get(i))
+        {
+            return Ok((number - 1, tab));
+        }
+        if let Some(found) = self
+            .tabs
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.name == selector)
+        {
+            return Ok(found);
+        }
+        let names: Vec<String> = self
+            .tabs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.label(i))
+            .collect();
+        Err(if names.is_empty() {
+            "the session has no tabs".to_owned()
+        } else {
+            format!("no tab {selector:?}; the session has {}", names.join(", "))
+        })
+    }
+}
+
+/// Why a saved config cannot be used as it is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: {error}")]
+pub struct ResolveError {
+    /// What held the variable: `the URL` or `header "Authorization"`.
+    pub what: String,
+    /// What went wrong (unknown variable, unset environment variable, …).
+    pub error: VarError,
+}
+
+/// The config to connect with: `{{env.NAME}}` references and the tab's variables in the
+/// URL and in enabled header values are expanded (`env` looks environment variables up;
+/// pass [`variables::process_env`] for the real environment).
+pub fn resolve_config(
+    config: &ConnectionConfig,
+    user: &[(String, String)],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ConnectionConfig, ResolveError> {
+    let ctx = VarContext {
+        counter: 1,
+        user,
+        env,
+    };
+    let mut resolved = config.clone();
+    if variables::has_variables(&resolved.url) {
+        resolved.url = variables::expand(&resolved.url, &ctx).map_err(|error| ResolveError {
+            what: "the URL".into(),
+            error,
+        })?;
+    }
+    for header in resolved.headers.iter_mut().filter(|h| h.enabled) {
+        if variables::has_variables(&header.value) {
+            header.value =
+                variables::expand(&header.value, &ctx).map_err(|error| ResolveError {
+                    what: format!("header {:?}", header.name),
+                    error,
+                })?;
+        }
+    }
+    Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::HeaderEntry;
+
+    #[test]
+    fn secret_reference_and_resolution() {
+        let secret = SecretHeader::new("Authorization", "API_TOKEN");
+        assert_eq!(secret.reference(), "{{env.API_TOKEN}}");
+        let mut config = ConnectionConfig::new("ws://h/{{room}}");
+        config
+            .headers
+            .push(HeaderEntry::new("authorization", "Bearer s3cret"));
+        let tab = SessionTab::from_live(LiveTab {
+            secret_headers: std::slice::from_ref(&secret),
+            ..LiveTab::new("t", &config, &[])
+        });
+        assert_eq!(tab.config.headers[0].value, "{{env.API_TOKEN}}");
+        let env = |name: &str| (name == "API_TOKEN").then(|| "Bearer s3cret".to_owned());
+        let vars = vec![("room".to_owned(), "lobby".to_owned())];
+        let resolved = resolve_config(&tab.config, &vars, &env).unwrap();
+        assert_eq!(resolved.headers[0].value, "Bearer s3cret");
+        assert_eq!(resolved.url, "ws://h/lobby");
+        let missing = resolve_config(&tab.config, &vars, &|_| None).unwrap_err();
+        assert!(missing.to_string().contains("API_TOKEN"), "{missing}");
+        assert!(missing.to_string().contains("authorization"), "{missing}");
+    }
+
+    #[test]
+    fn tabs_are_found_by_number_or_name() {
+        let file = SessionFile::new(vec![
+            SessionTab {
+                name: "a".into(),
+                ..SessionTab::default()
+            },
+            SessionTab {
+                name: "b".into(),
+                ..SessionTab::default()
+            },
+        ]);
+        assert_eq!(file.find_tab("2").unwrap().0, 1);
+        assert_eq!(file.find_tab("a").unwrap().0, 0);
+        let error = file.find_tab("3").unwrap_err();
+        assert!(error.contains("tab 1 \"a\", tab 2 \"b\""), "{error}");
+        assert!(SessionFile::default().find_tab("1").is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! Replaying a recorded attempt: connect with the recorded config, re-send the recorded
+//! outgoing messages (and pings, and unsolicited pongs) at their recorded times after open,
+//! scaled by a speed factor or as fast as possible, collect what arrives, then compare it
+//! with what was recorded ([`compare`]).
+//!
+//! Engine-level, no window code. Two ways to run one:
+//! - [`Replay::run`], a plain async fn (the command line), which calls back for each event
+//!   of the new run as it happens;
+//! - [`ReplayHandle::spawn`], which runs it on a tokio runtime and reports
+//!   [`ReplayUpdate`]s through a channel plus a wake-up callback (the window).
+//!
+//! When the run ends: after the last send, the replay waits for the server to close, or
+//! for a grace period (by default twice the recording's tail after its last send plus half
+//! a second, between 1 s and 30 s). When the recording was ended by the client (or has no
+//! close, as a HAR import), the replay closes as soon as every expected message arrived
+//! (after a short settle time, or at the recorded time when that is later), with the
+//! recorded close code and reason.
+
+pub mod compare;
+mod run;
+mod script;
+
+pub use compare::{
+    CloseComparison, CloseSummary, CompareOptions, Comparison, ComparisonItem, Diff,
+    JsonDifference, MessageRef,
+};
+pub use run::{ReplayHandle, ReplayReport, ReplayUpdate};
+pub use script::{ReplayScript, ScriptedSend, SendAction};
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::engine::{ConfigError, ConnectionConfig, Event};
+use crate::format::variables::process_env;
+use crate::model::recorded::RecordError;
+use crate::model::session::{ResolveError, SessionTab, resolve_config};
+use crate::model::timeline::TimelineEntry;
+
+/// How fast the recorded sends are replayed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// Recorded offsets divided by this factor: 1.0 is real time, 10.0 ten times faster.
+    Factor(f64),
+    /// Everything is sent at once, in order.
+    Fast,
+}
+
+impl Default for Speed {
+    fn default() -> Self {
+        Speed::Factor(1.0)
+    }
+}
+
+/// How a replay runs and compares.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayOptions {
+    /// How fast to send.
+    pub speed: Speed,
+    /// How messages are compared (ignored JSON paths).
+    pub compare: CompareOptions,
+    /// How long to wait for the server after the last send; `None` for the default (see
+    /// [`ReplayScript::default_grace`]).
+    pub grace: Option<Duration>,
+}
+
+impl ReplayOptions {
+    fn check(&self) -> Result<(), ReplayError> {
+        match self.speed {
+            Speed::Factor(factor) if !(factor.is_finite() && factor > 0.0) => {
+                Err(ReplayError::Speed(factor))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a replay cannot run. A connection that fails is not an error: the report says it
+/// never opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// A recorded event cannot be restored.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The timeline is empty.
+    #[error("nothing to replay: the timeline is empty")]
+    NothingRecorded,
+    /// The requested attempt is not in the timeline.
+    #[error("nothing to replay: the timeline has no attempt {0}")]
+    NoSuchAttempt(u32),
+    /// A variable in the URL or a header cannot be expanded.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The configuration cannot be used (bad URL, header, TLS file).
+    #[error(transparent)]
+    Config(ConfigError),
+    /// The speed factor is not a positive number.
+    #[error("speed {0} is not a positive number")]
+    Speed(f64),
+}
+
+/// A replay ready to run: the config to connect with (variables expanded) and the script.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    /// What to connect with.
+    pub config: ConnectionConfig,
+    /// What to send and expect.
+    pub script: ReplayScript,
+}
+
+impl Replay {
+    /// A replay of a live tab's timeline: the last attempt that opened (or `attempt`),
+    /// connecting with `config` (its `{{env.NAME}}` and `variables` expanded from the
+    /// process environment), to `url` instead of the config's URL when given.
+    pub fn new(
+        config: &ConnectionConfig,
+        variables: &[(String, String)],
+        entries: &[TimelineEntry],
+        attempt: Option<u32>,
+        url: Option<&str>,
+    ) -> Result<Self, ReplayError> {
+        let script = ReplayScript::from_entries(entries, attempt)?;
+        let mut config = config.clone();
+        if let Some(url) = url {
+            config.url = url.to_owned();
+        }
+        let config = resolve_config(&config, variables, &process_env)?;
+        config.prepare().map_err(ReplayError::Config)?;
+        Ok(Self { config, script })
+    }
+
+    /// A replay of a saved tab (`label` names it in errors, see [`SessionTab::label`]).
+    pub fn from_tab(
+        tab: &SessionTab,
+        label: &str,
+        attempt: Option<u32>,
+        url: Option<&str>,
+    ) -> Result<Self, ReplayError> {
+        let entries = tab.entries(label)?;
+        Self::new(&tab.config, &tab.variables, &entries, attempt, url)
+    }
+
+    /// Runs the replay on the current tokio runtime; `on_event` sees each event of the new
+    /// run as it happens.
+    pub async fn run(
+        &self,
+        options: &ReplayOptions,
+        on_event: impl FnMut(&Event),
+    ) -> Result<ReplayReport, ReplayError> {
+        run::run(self, options, on_event, std::future::pending()).await
+    }
+
+    /// [`Replay::run`], closing the connection early (1000 "replay cancelled") when
+    /// `cancel` resolves (e.g. Ctrl-C).
+    pub async fn run_until(
+        &self,
+        options: &ReplayOptions,
+        on_event: impl FnMut(&Event),
+        cancel: impl Future<Output = ()>,
+    ) -> Result<ReplayReport, ReplayError> {
+        run::run(self, options, on_event, cancel).await
+    }
+}

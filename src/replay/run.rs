@@ -1,0 +1,274 @@
+//! Running a replay: connect, send at the recorded times, collect, close, compare.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::compare::{Comparison, MessageRef};
+use super::script::{ReplayScript, SendAction};
+use super::{Replay, ReplayError, ReplayOptions, Speed};
+use crate::engine::{ConnectionHandle, Direction, Event, EventKind, SendError, WakeFn};
+
+/// After everything expected has arrived, how long to listen for more before closing (when
+/// the recording ended by the client's doing).
+const SETTLE: Duration = Duration::from_millis(250);
+
+/// What a replay did and how it compares with the recording.
+#[derive(Clone, Debug)]
+pub struct ReplayReport {
+    /// Every event of the new run, in order ([`MessageRef::index`] of a received message
+    /// is its position here).
+    pub events: Vec<Event>,
+    /// The new run's connection opened.
+    pub opened: bool,
+    /// How many recorded sends were sent.
+    pub sent: usize,
+    /// Recorded sends that could not be sent (the connection was no longer open), with
+    /// the reason.
+    pub unsent: Vec<String>,
+    /// The replay was cancelled before it ended by itself.
+    pub cancelled: bool,
+    /// What arrived compared with what was recorded.
+    pub comparison: Comparison,
+}
+
+impl ReplayReport {
+    /// The replay opened, sent everything, and every message and the close matched.
+    pub fn all_match(&self) -> bool {
+        self.opened && self.unsent.is_empty() && self.comparison.all_match()
+    }
+}
+
+fn scaled(at: Duration, speed: Speed) -> Duration {
+    match speed {
+        Speed::Fast => Duration::ZERO,
+        Speed::Factor(factor) => {
+            Duration::try_from_secs_f64(at.as_secs_f64() / factor).unwrap_or(Duration::MAX)
+        }
+    }
+}
+
+fn later(base: Instant, by: Duration) -> Instant {
+    base.checked_add(by)
+        .unwrap_or_else(|| base + Duration::from_secs(86_400 * 365))
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn send(handle: &ConnectionHandle, action: &SendAction) -> Result<(), SendError> {
+    match action {
+        SendAction::Text(text) => handle.send_text(text.clone()),
+        SendAction::Binary(bytes) => handle.send_binary(bytes.clone()),
+        SendAction::Ping(payload) => handle.ping(payload.clone()),
+        SendAction::Pong(payload) => handle.pong(payload.clone()),
+    }
+}
+
+/// The replay loop. `cancel` resolving closes the connection early (the run still goes on
+/// to its close event).
+pub(super) async fn run(
+    replay: &Replay,
+    options: &ReplayOptions,
+    mut on_event: impl FnMut(&Event),
+    cancel: impl Future<Output = ()>,
+) -> Result<ReplayReport, ReplayError> {
+    options.check()?;
+    let script: &ReplayScript = &replay.script;
+    let mut handle = ConnectionHandle::connect(
+        &replay.config,
+        &tokio::runtime::Handle::current(),
+        Arc::new(|| {}),
+    )
+    .map_err(ReplayError::Config)?;
+    let grace = options.grace.unwrap_or_else(|| script.default_grace());
+    let (close_code, close_reason) = script.client_close();
+    let client_ends = script.client_ends();
+    let expected = script.expected.len();
+
+    let mut events: Vec<Event> = Vec::new();
+    let mut received: Vec<MessageRef> = Vec::new();
+    let mut opened_at: Option<Instant> = None;
+    let mut next_send = 0;
+    let mut sent = 0;
+    let mut unsent = Vec::new();
+    let mut close_at: Option<Instant> = None;
+    let mut closing = false;
+    let mut cancelled = false;
+    tokio::pin!(cancel);
+
+    loop {
+        let send_at = match opened_at {
+            Some(opened) if !closing => script
+                .sends
+                .get(next_send)
+                .map(|s| later(opened, scaled(s.at, options.speed))),
+            _ => None,
+        };
+        let deadline = close_at.filter(|_| !closing);
+        tokio::select! {
+            event = handle.recv() => {
+                let Some(event) = event else { break };
+                on_event(&event);
+                let now = Instant::now();
+                let mut is_close = false;
+                match &event.kind {
+                    EventKind::Open(_) => {
+                        opened_at = Some(now);
+                        if script.sends.is_empty() {
+                            close_at = Some(later(now, grace));
+                        }
+                    }
+                    EventKind::Message { dir: Direction::In, payload } => {
+                        received.push(MessageRef {
+                            index: events.len(),
+                            offset: event.offset,
+                            payload: payload.clone(),
+                        });
+                    }
+                    EventKind::Close(_) => is_close = true,
+                    _ => {}
+                }
+                events.push(event);
+                if is_close {
+                    break;
+                }
+            }
+            () = sleep_until(send_at), if send_at.is_some() => {
+                if let Some(step) = script.sends.get(next_send) {
+                    match send(&handle, &step.action) {
+                        Ok(()) => sent += 1,
+                        Err(error) => unsent.push(format!("event {}: {error}", step.index)),
+                    }
+                }
+                next_send += 1;
+                if next_send >= script.sends.len() {
+                    close_at = Some(later(Instant::now(), grace));
+                }
+            }
+            () = sleep_until(deadline), if deadline.is_some() => {
+                closing = true;
+                let _already_closing = handle.close(close_code, &close_reason);
+            }
+            () = &mut cancel, if !cancelled => {
+                cancelled = true;
+                if !closing {
+                    closing = true;
+                    let _already_closing = handle.close(1000, "replay cancelled");
+                }
+            }
+        }
+        // Everything expected has arrived and the recording ended by the client: close
+        // soon (at the recorded time, scaled, if that is later) rather than after the
+        // whole grace period.
+        if let (Some(opened), Some(deadline)) = (opened_at, close_at)
+            && client_ends
+            && !closing
+            && next_send >= script.sends.len()
+            && received.len() >= expected
+        {
+            let recorded_end = later(opened, scaled(script.end_at, options.speed));
+            let soon = later(Instant::now(), SETTLE).max(recorded_end);
+            close_at = Some(deadline.min(soon));
+        }
+    }
+    // The engine always ends with a close event; if the channel ended without one the
+    // run is compared as it stands.
+    let actual_close = events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Close(close) => Some(close.clone()),
+        _ => None,
+    });
+    let comparison = Comparison::new(
+        &script.expected,
+        &received,
+        script.close.as_ref(),
+        actual_close.as_ref(),
+        &options.compare,
+    );
+    Ok(ReplayReport {
+        opened: opened_at.is_some(),
+        events,
+        sent,
+        unsent,
+        cancelled,
+        comparison,
+    })
+}
+
+/// What a replay running in the background reports.
+#[derive(Debug)]
+pub enum ReplayUpdate {
+    /// An event of the new run, as it happens (push it into the replay tab's timeline).
+    Event(Event),
+    /// The run is over: the report, with the comparison. The last update.
+    Finished(Box<ReplayReport>),
+    /// The replay could not start (bad configuration or options). The last update.
+    Failed(ReplayError),
+}
+
+/// A replay running on a tokio runtime. Dropping the handle cancels it (the connection is
+/// closed cleanly).
+#[derive(Debug)]
+pub struct ReplayHandle {
+    updates: mpsc::UnboundedReceiver<ReplayUpdate>,
+    cancel: Option<oneshot::Sender<()>>,
+}
+
+impl ReplayHandle {
+    /// Starts `replay` on `runtime`; `wake` is called after each update is sent (the
+    /// window passes a callback that requests a repaint).
+    pub fn spawn(
+        replay: Replay,
+        options: ReplayOptions,
+        runtime: &tokio::runtime::Handle,
+        wake: WakeFn,
+    ) -> Self {
+        let (sender, updates) = mpsc::unbounded_channel();
+        let (cancel, cancelled) = oneshot::channel::<()>();
+        runtime.spawn(async move {
+            let on_event = |event: &Event| {
+                let _gone = sender.send(ReplayUpdate::Event(event.clone()));
+                wake();
+            };
+            // Resolves on cancel() and when the handle is dropped.
+            let cancelled = async {
+                let _ = cancelled.await;
+            };
+            let last = match run(&replay, &options, on_event, cancelled).await {
+                Ok(report) => ReplayUpdate::Finished(Box::new(report)),
+                Err(error) => ReplayUpdate::Failed(error),
+            };
+            let _gone = sender.send(last);
+            wake();
+        });
+        Self {
+            updates,
+            cancel: Some(cancel),
+        }
+    }
+
+    /// The next update if one is waiting; never blocks.
+    pub fn try_recv(&mut self) -> Option<ReplayUpdate> {
+        self.updates.try_recv().ok()
+    }
+
+    /// Waits for the next update; `None` after the last one.
+    pub async fn recv(&mut self) -> Option<ReplayUpdate> {
+        self.updates.recv().await
+    }
+
+    /// Stops sending and closes the connection (1000 "replay cancelled"); the run still
+    /// reports its events and a [`ReplayUpdate::Finished`] comparison of what arrived.
+    pub fn cancel(&mut self) {
+        if let Some(cancel) = self.cancel.take() {
+            let _already_over = cancel.send(());
+        }
+    }
+}
