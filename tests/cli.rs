@@ -406,3 +406,135 @@ async fn help_documents_the_options() {
         assert!(help.contains(option), "connect --help mentions {option}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnect_loop_succeeds_once_the_server_comes_up() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("ws://127.0.0.1:{port}/echo");
+    let starter = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        sockscope::demo_server::start(format!("127.0.0.1:{port}").parse().unwrap())
+            .await
+            .expect("the port is still free")
+    });
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--reconnect",
+        "20",
+        "--reconnect-delay",
+        "100",
+        "--send",
+        "hi",
+        "--wait",
+        "200",
+    ])
+    .await;
+    let _server = starter.await.unwrap();
+    assert_eq!(
+        run.status, 0,
+        "the last attempt ends cleanly: {}",
+        run.stderr
+    );
+    let reconnecting: Vec<&Value> = run
+        .lines
+        .iter()
+        .filter(|l| l["event"] == "reconnecting")
+        .collect();
+    assert!(!reconnecting.is_empty(), "at least one reconnect");
+    assert_eq!(reconnecting[0]["attempt"], 2);
+    assert_eq!(reconnecting[0]["delay_ms"], 100);
+    let first_close = run.lines.iter().find(|l| l["event"] == "close").unwrap();
+    assert_eq!(
+        (
+            first_close["code"].as_u64(),
+            first_close["attempt"].as_u64()
+        ),
+        (Some(1006), Some(1))
+    );
+    let last = run.lines.last().unwrap();
+    assert_eq!(
+        (last["event"].as_str(), last["code"].as_u64()),
+        (Some("close"), Some(1000))
+    );
+    let last_attempt = last["attempt"].as_u64().unwrap();
+    assert_eq!(
+        last_attempt,
+        reconnecting.len() as u64 + 1,
+        "every attempt is numbered"
+    );
+    let echoed = messages(&run, "in");
+    assert_eq!(echoed.len(), 1);
+    assert_eq!(echoed[0]["attempt"].as_u64(), Some(last_attempt));
+    for (i, line) in run
+        .lines
+        .iter()
+        .filter(|l| l["event"] != "reconnecting")
+        .enumerate()
+    {
+        assert_eq!(
+            line["seq"].as_u64(),
+            Some(i as u64),
+            "seq runs across attempts"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnect_gives_up_after_n_attempts() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = sockscope(&[
+        "connect",
+        &format!("ws://127.0.0.1:{port}/"),
+        "--reconnect",
+        "2",
+        "--reconnect-delay",
+        "10",
+        "--backoff",
+    ])
+    .await;
+    assert_eq!(run.status, 1);
+    let closes = run.lines.iter().filter(|l| l["event"] == "close").count();
+    assert_eq!(closes, 3, "the first attempt and two reconnects");
+    assert_eq!(run.lines.last().unwrap()["attempt"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepalive_pongs_carry_their_round_trip_time() {
+    let server = demo().await;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/echo"),
+        "--keepalive",
+        "50",
+        "--wait",
+        "300",
+        "--ping",
+        "0102",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let pongs: Vec<&Value> = run
+        .lines
+        .iter()
+        .filter(|l| l["event"] == "pong" && l["dir"] == "in")
+        .collect();
+    assert!(
+        pongs.len() >= 2,
+        "the manual ping and keepalive pings are answered: {pongs:?}"
+    );
+    assert!(
+        pongs
+            .iter()
+            .all(|p| p["rtt_ms"].as_f64().is_some_and(|ms| ms >= 0.0))
+    );
+    assert!(pongs.iter().any(|p| p["hex"] == "0102"));
+}

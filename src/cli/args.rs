@@ -213,6 +213,35 @@ pub struct ConnectArgs {
     /// Connect directly, ignoring proxy environment variables.
     #[arg(long = "no-proxy")]
     pub no_proxy: bool,
+    /// Send a keepalive ping every MS milliseconds while open.
+    #[arg(long = "keepalive", value_name = "MS")]
+    pub keepalive: Option<u64>,
+    /// How long a keepalive pong may take before it counts as missing (an error line).
+    #[arg(
+        long = "pong-timeout",
+        value_name = "MS",
+        default_value_t = 10_000,
+        requires = "keepalive"
+    )]
+    pub pong_timeout: u64,
+    /// Close the connection (1001) when a keepalive pong is missing, instead of warning.
+    #[arg(long = "keepalive-close", requires = "keepalive")]
+    pub keepalive_close: bool,
+    /// Reconnect up to N times (0: without limit) when the connection fails or ends, unless
+    /// we closed it. Each attempt prints its own connecting ... close lines, with "attempt".
+    #[arg(long = "reconnect", value_name = "N")]
+    pub reconnect: Option<u32>,
+    /// The delay before each reconnect, or the first one with --backoff.
+    #[arg(
+        long = "reconnect-delay",
+        value_name = "MS",
+        default_value_t = 1_000,
+        requires = "reconnect"
+    )]
+    pub reconnect_delay: u64,
+    /// Double the reconnect delay each time (up to 30 s), with random jitter.
+    #[arg(long = "backoff", requires = "reconnect")]
+    pub backoff: bool,
     /// The largest message accepted from the server, in bytes (larger: close 1009).
     #[arg(long = "max-message-size", value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_message_size: usize,

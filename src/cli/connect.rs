@@ -1,57 +1,165 @@
-//! `sockscope connect`: one connection, every event printed as a JSON line as it happens.
+//! `sockscope connect`: a connection (and its reconnects), every event printed as a JSON
+//! line as it happens.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::exit;
 use super::plan::{Action, Plan, Wait};
 use super::replay::Recording;
 use super::summary::Summary;
-use crate::engine::{ConnectionHandle, Direction, EventKind, Payload, SendError};
+use crate::engine::{CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError};
 use crate::format::event_json::event_json;
+use crate::model::round_trip::PingTracker;
 use crate::model::timeline::TimelineEntry;
 
-/// Runs the plan to the close event and returns the exit status. With `record`, every
+/// What one attempt came to.
+struct AttemptEnd {
+    opened: bool,
+    close: Option<CloseInfo>,
+    refused_sends: usize,
+    interrupted: bool,
+}
+
+/// Prints lines in order with one running `seq` across attempts, and keeps the summary,
+/// the round trips and (with --record) the events.
+struct Output {
+    stdout: std::io::StdoutLock<'static>,
+    seq: u64,
+    summary: Summary,
+    pings: PingTracker,
+    recorded: Option<Vec<TimelineEntry>>,
+    quiet_messages: bool,
+    gone: bool,
+}
+
+impl Output {
+    /// Prints an event of `attempt`; false once nobody reads stdout any more.
+    fn event(&mut self, attempt: u32, event: &crate::engine::Event) -> bool {
+        self.summary.count(event);
+        let rtt = self.pings.observe(attempt, event);
+        if let Some(recorded) = &mut self.recorded {
+            recorded.push(TimelineEntry {
+                attempt,
+                event: event.clone(),
+            });
+        }
+        let quiet = self.quiet_messages
+            && matches!(
+                event.kind,
+                EventKind::Message { .. } | EventKind::Ping { .. } | EventKind::Pong { .. }
+            );
+        if quiet {
+            return !self.gone;
+        }
+        let mut line = event_json(event);
+        if let Value::Object(map) = &mut line {
+            map.insert("seq".into(), json!(self.seq));
+            map.insert("attempt".into(), json!(attempt));
+            if let Some(rtt) = rtt {
+                map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
+            }
+        }
+        self.seq += 1;
+        self.line(&line)
+    }
+
+    fn line(&mut self, value: &Value) -> bool {
+        if !self.gone {
+            self.gone = writeln!(self.stdout, "{value}")
+                .and_then(|()| self.stdout.flush())
+                .is_err();
+        }
+        !self.gone
+    }
+}
+
+/// Runs the plan to its last close event and returns the exit status. With `record`, every
 /// event is kept and the run is saved as a session after the close.
 pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
-    let mut handle = match ConnectionHandle::connect(
+    let mut out = Output {
+        stdout: std::io::stdout().lock(),
+        seq: 0,
+        summary: Summary::default(),
+        pings: PingTracker::default(),
+        recorded: record.as_ref().map(|_| Vec::new()),
+        quiet_messages: plan.summary,
+        gone: false,
+    };
+    let mut attempt = 1;
+    let end = loop {
+        let end = match run_attempt(&plan, attempt, &mut out).await {
+            Ok(end) => end,
+            Err(usage) => return usage,
+        };
+        let Some(close) = &end.close else { break end };
+        if end.interrupted || out.gone || !plan.reconnect.wants_another(close) {
+            break end;
+        }
+        let Some(delay) = plan.reconnect.delay_before(attempt, fastrand::f64()) else {
+            break end;
+        };
+        attempt += 1;
+        out.line(&json!({
+            "event": "reconnecting",
+            "attempt": attempt,
+            "delay_ms": delay.as_millis() as u64,
+        }));
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = tokio::signal::ctrl_c() => break end,
+        }
+    };
+    if plan.summary {
+        let summary = out.summary.to_json();
+        out.line(&summary);
+    }
+    if let (Some(record), Some(recorded)) = (record, &out.recorded)
+        && let Err(error) = record.save(&plan.config, recorded)
+    {
+        return exit::failed(&format!("--record: {error}"));
+    }
+    let clean = end.close.as_ref().is_some_and(|close| close.was_clean);
+    if end.opened && clean && end.refused_sends == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::FAILED)
+    }
+}
+
+/// One attempt: connect, send the plan's messages after open, listen, close.
+async fn run_attempt(plan: &Plan, attempt: u32, out: &mut Output) -> Result<AttemptEnd, ExitCode> {
+    let mut handle = ConnectionHandle::connect(
         &plan.config,
         &tokio::runtime::Handle::current(),
         Arc::new(|| {}),
-    ) {
-        Ok(handle) => handle,
-        Err(error) => return exit::usage(&error.to_string()),
+    )
+    .map_err(|error| exit::usage(&error.to_string()))?;
+    let mut end = AttemptEnd {
+        opened: false,
+        close: None,
+        refused_sends: 0,
+        interrupted: false,
     };
-    let mut stdout = std::io::stdout().lock();
-    let mut summary = Summary::default();
-    let mut opened = false;
-    let mut refused_sends = 0;
     let mut close_at: Option<Instant> = None;
-    let mut interrupted = false;
-    let mut recorded = Vec::new();
     let (code, reason) = &plan.close;
-    let was_clean = loop {
+    loop {
         let deadline = close_at;
         tokio::select! {
             event = handle.recv() => {
-                let Some(event) = event else { break false };
-                summary.count(&event);
-                if record.is_some() {
-                    recorded.push(TimelineEntry { attempt: 1, event: event.clone() });
-                }
-                let quiet = plan.summary
-                    && matches!(event.kind, EventKind::Message { .. } | EventKind::Ping { .. } | EventKind::Pong { .. });
-                if !quiet && !print_line(&mut stdout, &event_json(&event)) {
+                let Some(event) = event else { break };
+                if !out.event(attempt, &event) {
                     // Nobody reads our output any more: leave cleanly without printing.
                     let _ = handle.close(*code, reason);
                 }
                 match &event.kind {
                     EventKind::Open(_) => {
-                        opened = true;
-                        refused_sends += send_all(&handle, &plan.actions);
+                        end.opened = true;
+                        end.refused_sends += send_all(&handle, &plan.actions);
                         close_at = wait_deadline(plan.wait);
                     }
                     EventKind::Message { dir: Direction::In, payload } if plan.echo => {
@@ -64,7 +172,10 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
                             close_at = wait_deadline(plan.wait);
                         }
                     }
-                    EventKind::Close(close) => break close.was_clean,
+                    EventKind::Close(close) => {
+                        end.close = Some(close.clone());
+                        break;
+                    }
                     _ => {}
                 }
             }
@@ -73,28 +184,16 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
                 let _already_closing = handle.close(*code, reason);
             }
             _ = tokio::signal::ctrl_c() => {
-                if interrupted {
+                if end.interrupted {
                     handle.abort();
                 } else {
-                    interrupted = true;
+                    end.interrupted = true;
                     let _already_closing = handle.close(*code, reason);
                 }
             }
         }
-    };
-    if plan.summary {
-        print_line(&mut stdout, &summary.to_json());
     }
-    if let Some(record) = record
-        && let Err(error) = record.save(&plan.config, &recorded)
-    {
-        return exit::failed(&format!("--record: {error}"));
-    }
-    if opened && was_clean && refused_sends == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(exit::FAILED)
-    }
+    Ok(end)
 }
 
 fn wait_deadline(wait: Wait) -> Option<Instant> {
@@ -126,11 +225,6 @@ fn echo(handle: &ConnectionHandle, payload: &Payload) -> Result<(), SendError> {
         Payload::Text(text) => handle.send_text(text.as_str()),
         Payload::Binary(bytes) => handle.send_binary(bytes.clone()),
     }
-}
-
-/// Prints one line and flushes it; false when stdout is gone (e.g. a closed pipe).
-fn print_line(out: &mut impl Write, value: &serde_json::Value) -> bool {
-    writeln!(out, "{value}").and_then(|()| out.flush()).is_ok()
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -10,7 +10,9 @@ use super::args::ConnectArgs;
 use super::template_args::{self, Expandable};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
 use crate::engine::proxy::ProxyMode;
-use crate::engine::{ConnectionConfig, HeaderEntry};
+use crate::engine::{
+    ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReconnectDelay, ReconnectPolicy,
+};
 use crate::format::variables::process_env;
 use crate::format::{base64::parse_base64, hex::parse_hex};
 
@@ -49,6 +51,8 @@ pub struct Plan {
     pub echo: bool,
     /// Print a summary instead of a line per message.
     pub summary: bool,
+    /// Whether and when to reconnect.
+    pub reconnect: ReconnectPolicy,
 }
 
 /// A usage error: one line for stderr that names the bad argument or file.
@@ -76,6 +80,15 @@ impl Plan {
         config.tls.ca_file = args.ca.clone();
         config.tls.client_cert = args.cert.clone();
         config.tls.client_key = args.key.clone();
+        config.keepalive = args.keepalive.map(|interval| Keepalive {
+            interval: Duration::from_millis(interval.max(1)),
+            pong_timeout: Duration::from_millis(args.pong_timeout),
+            on_missing_pong: if args.keepalive_close {
+                MissingPong::Close
+            } else {
+                MissingPong::Warn
+            },
+        });
         config.proxy = match (&args.proxy, args.no_proxy) {
             (Some(url), _) => ProxyMode::Url(url.clone()),
             (None, true) => ProxyMode::Direct,
@@ -89,6 +102,7 @@ impl Plan {
             wait: parse_wait(&args.wait)?,
             echo: args.echo,
             summary: args.summary,
+            reconnect: reconnect_policy(args),
         })
     }
 }
@@ -145,6 +159,24 @@ fn ordered_actions(args: &ConnectArgs, matches: &ArgMatches) -> Result<Vec<Actio
     }
     indexed.sort_by_key(|(index, _)| *index);
     Ok(indexed.into_iter().map(|(_, action)| action).collect())
+}
+
+fn reconnect_policy(args: &ConnectArgs) -> ReconnectPolicy {
+    let Some(max_reconnects) = args.reconnect else {
+        return ReconnectPolicy::default();
+    };
+    let delay = Duration::from_millis(args.reconnect_delay);
+    ReconnectPolicy {
+        delay: if args.backoff {
+            ReconnectDelay::Backoff {
+                initial: delay,
+                max: delay.max(Duration::from_secs(30)),
+            }
+        } else {
+            ReconnectDelay::Fixed(delay)
+        },
+        max_reconnects,
+    }
 }
 
 /// Parses `CODE[:REASON]` and checks that the code may be sent and the reason fits.
