@@ -2,7 +2,8 @@
 //!
 //! One engine ([`engine`]) talks to the network; the command line ([`cli`]) and the window
 //! print or show the events it streams. The [`demo_server`] gives both something to talk to
-//! offline and is what the tests connect to.
+//! offline and is what the tests connect to. [`sse`] is the engine's sibling for
+//! Server-Sent Events (EventSource), reporting the same [`engine::Event`]s.
 
 pub mod app;
 pub mod cli;
@@ -11,3 +12,4 @@ pub mod engine;
 pub mod format;
 pub mod model;
 pub mod replay;
+pub mod sse;

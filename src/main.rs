@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             let options = AppOptions {
                 url: cli.url.clone(),
                 no_demo_server: cli.no_demo_server,
+                ..AppOptions::default()
             };
             match app::run(options) {
                 Ok(()) => ExitCode::SUCCESS,

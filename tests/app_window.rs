@@ -8,7 +8,16 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
 
-fn window(options: AppOptions) -> Harness<'static, SockscopeApp> {
+thread_local! {
+    /// A config directory per test (each test runs on its own thread, and the directory is
+    /// removed when it ends), so the template library never touches the real one.
+    static CONFIG_DIR: tempfile::TempDir = tempfile::tempdir().expect("a temporary config dir");
+}
+
+fn window(mut options: AppOptions) -> Harness<'static, SockscopeApp> {
+    if options.config_dir.is_none() {
+        options.config_dir = Some(CONFIG_DIR.with(|dir| dir.path().to_owned()));
+    }
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
@@ -192,6 +201,7 @@ fn a_bad_url_is_shown_and_nothing_is_lost() {
     let mut harness = window(AppOptions {
         url: Some("ftp://example.invalid/x".into()),
         no_demo_server: true,
+        ..AppOptions::default()
     });
     harness.step();
     harness.get_by_label("Connect").click();

@@ -1,6 +1,10 @@
 //! What panels ask for. Panels only draw and push actions; the app runs them after layout,
 //! so no side effect happens in the middle of drawing.
 
+use std::path::PathBuf;
+
+use crate::model::template::{MessageFormat, Template};
+
 /// A request from a panel, carried out by the app after the frame's layout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -14,8 +18,9 @@ pub enum Action {
     Connect,
     /// Disconnect the active tab (close, cancel or drop, by state).
     Disconnect,
-    /// Send the active tab's composer text.
-    SendText(String),
+    /// Send a message as typed in the active tab: its variables are expanded and its body
+    /// encoded when the app runs this (a file is read in the background first).
+    Send(Draft),
     /// Send a ping with this payload.
     Ping(Vec<u8>),
     /// Start the closing handshake with this code and reason.
@@ -25,4 +30,97 @@ pub enum Action {
         /// The close reason.
         reason: String,
     },
+    /// Look up the name and size of the file a File body names (in the background).
+    CheckFile(PathBuf),
+    /// Open the native file dialog for the active tab's File body (in the background).
+    BrowseFile,
+    /// Change or use a template of the active tab or of the global library.
+    Template(TemplateAction),
+}
+
+/// A message as the user wrote it: a format and a body before variable expansion (for
+/// [`MessageFormat::File`], the body is the path).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Draft {
+    /// How the body is read.
+    pub format: MessageFormat,
+    /// The body as typed.
+    pub body: String,
+}
+
+impl Draft {
+    /// A draft of `body` in `format`.
+    pub fn new(format: MessageFormat, body: impl Into<String>) -> Self {
+        Self {
+            format,
+            body: body.into(),
+        }
+    }
+
+    /// The draft a template holds.
+    pub fn of_template(template: &Template) -> Self {
+        Self::new(template.format, template.body.clone())
+    }
+}
+
+/// Which list of templates an action is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TemplateScope {
+    /// The active tab's templates (saved with its session).
+    Tab,
+    /// The global library in the user's config directory.
+    Library,
+}
+
+impl TemplateScope {
+    /// The other list (for "copy to").
+    pub fn other(self) -> Self {
+        match self {
+            TemplateScope::Tab => TemplateScope::Library,
+            TemplateScope::Library => TemplateScope::Tab,
+        }
+    }
+
+    /// How the list is named in the window.
+    pub fn label(self) -> &'static str {
+        match self {
+            TemplateScope::Tab => "this tab",
+            TemplateScope::Library => "the library",
+        }
+    }
+}
+
+/// Something done to or with a template. Indices are into the scope's list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateAction {
+    /// Put the template's format and body into the composer.
+    Load(TemplateScope, usize),
+    /// Send the template at once (variables expanded).
+    Send(TemplateScope, usize),
+    /// Add a template, or replace the one with the same name.
+    Save(TemplateScope, Template),
+    /// Give a template a new (unique) name.
+    Rename {
+        /// The list.
+        scope: TemplateScope,
+        /// The template.
+        index: usize,
+        /// The new name.
+        name: String,
+    },
+    /// Add a copy named "name (copy)" right after the template.
+    Duplicate(TemplateScope, usize),
+    /// Remove the template.
+    Delete(TemplateScope, usize),
+    /// Move the template one place up (`up`) or down.
+    Move {
+        /// The list.
+        scope: TemplateScope,
+        /// The template.
+        index: usize,
+        /// Towards the top of the list.
+        up: bool,
+    },
+    /// Copy the template into the other list.
+    CopyToOther(TemplateScope, usize),
 }

@@ -1,8 +1,9 @@
 //! The egui window. Panels are functions or structs that draw and push [`action::Action`]s;
 //! [`SockscopeApp`] runs them after layout. No I/O happens while drawing.
 
-mod action;
-mod composer;
+pub mod action;
+pub mod background;
+pub mod composer;
 mod connection_bar;
 pub mod detail;
 mod request_panel;
@@ -10,7 +11,9 @@ mod sockscope_app;
 mod style;
 mod tab;
 mod tab_strip;
+pub mod templates_panel;
 mod timeline_view;
+mod variables_panel;
 
 pub use sockscope_app::{AppOptions, SockscopeApp};
 pub use tab::Tab;

@@ -1,16 +1,20 @@
-//! The window: owns the async runtime, the embedded demo server and the tabs. `logic`
-//! drains engine events within a time budget; `ui` lays out the panels, then runs the
-//! actions they pushed.
+//! The window: owns the async runtime, the embedded demo server, the tabs and the global
+//! template library. `logic` drains engine events within a time budget and collects the
+//! results of background jobs; `ui` lays out the panels, then runs the actions they pushed.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::action::Action;
+use super::background::{Background, JobDone};
+use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
 use super::tab::Tab;
-use super::{composer, connection_bar, tab_strip, timeline_view};
+use super::templates_panel::{self, Library, TemplatesPanel};
+use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::WakeFn;
 
@@ -24,6 +28,9 @@ pub struct AppOptions {
     pub url: Option<String>,
     /// Do not start the embedded demo server.
     pub no_demo_server: bool,
+    /// Where the global template library (`templates.ron`) lives; `None` means the user's
+    /// config directory (`~/.config/sockscope` on Linux). Tests point it at a temporary one.
+    pub config_dir: Option<PathBuf>,
 }
 
 /// The Sockscope window's state.
@@ -36,6 +43,10 @@ pub struct SockscopeApp {
     next_tab_id: u64,
     detail: DetailPane,
     wake: WakeFn,
+    jobs: Background<JobDone>,
+    library: Library,
+    templates_panel: TemplatesPanel,
+    show_templates: bool,
 }
 
 impl SockscopeApp {
@@ -63,6 +74,12 @@ impl SockscopeApp {
         runtime.spawn(close_window_on_sigterm(ctx.clone()));
         let ctx = ctx.clone();
         let wake: WakeFn = Arc::new(move || ctx.request_repaint());
+        let jobs = Background::new(runtime.handle().clone(), Arc::clone(&wake));
+        let library = Library::open(
+            templates_panel::library_path(options.config_dir.as_deref()),
+            Path::new(templates_panel::EXAMPLES_FILE),
+            &jobs,
+        );
         let mut app = Self {
             runtime,
             demo,
@@ -72,6 +89,10 @@ impl SockscopeApp {
             next_tab_id: 1,
             detail: DetailPane::default(),
             wake,
+            jobs,
+            library,
+            templates_panel: TemplatesPanel::default(),
+            show_templates: true,
         };
         let first_url = options.url.unwrap_or_else(|| app.default_url());
         app.open_tab(first_url);
@@ -91,6 +112,11 @@ impl SockscopeApp {
     /// The index of the active tab.
     pub fn active_tab(&self) -> usize {
         self.active
+    }
+
+    /// The global template library.
+    pub fn library(&self) -> &Library {
+        &self.library
     }
 
     fn default_url(&self) -> String {
@@ -127,9 +153,9 @@ impl SockscopeApp {
                     tab.disconnect();
                 }
             }
-            Action::SendText(text) => {
+            Action::Send(draft) => {
                 if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.send_with(|handle| handle.send_text(text));
+                    tab.send_draft(draft, &self.jobs);
                 }
             }
             Action::Ping(payload) => {
@@ -142,8 +168,53 @@ impl SockscopeApp {
                     tab.send_with(|handle| handle.close(code, &reason));
                 }
             }
+            Action::CheckFile(path) => {
+                if let Some(tab) = self.tabs.get(self.active) {
+                    self.jobs.check_file(tab.id, path);
+                }
+            }
+            Action::BrowseFile => {
+                if let Some(tab) = self.tabs.get(self.active) {
+                    self.jobs.pick_file(tab.id);
+                }
+            }
+            Action::Template(action) => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    templates_panel::run(action, tab, &mut self.library, &self.jobs);
+                }
+            }
         }
     }
+
+    /// Hands a finished background job to the tab (by id) or the library it belongs to.
+    fn finish_job(&mut self, done: JobDone) {
+        match done {
+            JobDone::FileChecked { tab, path, result } => {
+                if let Some(tab) = tab_with(&mut self.tabs, tab) {
+                    tab.composer.file_checked(&path, result);
+                }
+            }
+            JobDone::FileRead { tab, draft, result } => {
+                if let Some(tab) = tab_with(&mut self.tabs, tab) {
+                    tab.finish_file_send(draft, result);
+                }
+            }
+            JobDone::FilePicked {
+                tab,
+                path,
+                open_for,
+            } => {
+                if let Some(tab) = tab_with(&mut self.tabs, tab) {
+                    tab.composer.file_picked(path, open_for);
+                }
+            }
+            JobDone::LibrarySaved { seq, result } => self.library.saved(seq, result),
+        }
+    }
+}
+
+fn tab_with(tabs: &mut [Tab], id: u64) -> Option<&mut Tab> {
+    tabs.iter_mut().find(|tab| tab.id == id)
 }
 
 /// SIGTERM closes the window the normal way, so connections get their closing handshakes.
@@ -182,6 +253,9 @@ impl eframe::App for SockscopeApp {
         for tab in &mut self.tabs {
             more_waiting |= tab.drain_events(deadline);
         }
+        while let Some(done) = self.jobs.try_recv() {
+            self.finish_job(done);
+        }
         if more_waiting {
             ctx.request_repaint();
         }
@@ -199,6 +273,9 @@ impl eframe::App for SockscopeApp {
             });
         }
         let detail = &mut self.detail;
+        let library = &self.library;
+        let templates_panel = &mut self.templates_panel;
+        let show_templates = &mut self.show_templates;
         match self.tabs.get_mut(self.active) {
             Some(tab) => {
                 egui::Panel::top("connection").show(ui, |ui| {
@@ -206,13 +283,35 @@ impl eframe::App for SockscopeApp {
                     connection_bar::ui(ui, tab, &mut actions);
                     ui.add_space(2.0);
                 });
-                let state = tab.ready_state();
+                if *show_templates {
+                    egui::Panel::left("templates")
+                        .resizable(true)
+                        .default_size(270.0)
+                        .min_size(200.0)
+                        .show(ui, |ui| templates_panel.ui(ui, tab, library, &mut actions));
+                }
                 egui::Panel::bottom("composer")
                     .resizable(true)
-                    .default_size(200.0)
+                    .default_size(230.0)
                     .show(ui, |ui| {
                         ui.add_space(4.0);
-                        composer::ui(ui, &mut tab.composer, state, &mut actions);
+                        let cx = ComposerContext {
+                            tab_id: tab.id,
+                            state: tab.ready_state(),
+                            variables: &tab.variables,
+                            counter: tab.counter(),
+                            templates: TemplateLists {
+                                tab: &tab.templates,
+                                library: library.is_available().then(|| library.templates()),
+                            },
+                            show_templates,
+                        };
+                        egui::ScrollArea::vertical()
+                            .id_salt("composer-scroll")
+                            .auto_shrink([false, false])
+                            .show(ui, |ui| {
+                                composer::ui(ui, &mut tab.composer, cx, &mut actions);
+                            });
                     });
                 egui::Panel::right("detail")
                     .resizable(true)

@@ -1,11 +1,19 @@
 //! One tab: its connection settings, its live connection (if any), its timeline and the
 //! user's unsent input. Plain state and the calls that act on it; no drawing.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use crate::engine::{ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn};
+use crate::format::variables::{self, VarContext};
+use crate::model::session;
+use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
 
+use super::action::Draft;
+use super::background::{Background, JobDone};
 use super::composer::ComposerState;
 
 /// A tab's connection, timeline and input.
@@ -24,6 +32,12 @@ pub struct Tab {
     pub composer: ComposerState,
     /// A problem with what the user typed (bad URL, refused send), shown where it happened.
     pub input_error: Option<String>,
+    /// User variables, `(name, value)`, for `{{name}}` in messages, the URL and headers.
+    pub variables: Vec<(String, String)>,
+    /// The tab's own message templates (saved with its session).
+    pub templates: Vec<Template>,
+    /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
+    counter: u64,
     connection: Option<ConnectionHandle>,
     attempts: u32,
     last_close_clean: Option<bool>,
@@ -40,6 +54,9 @@ impl Tab {
             follow: true,
             composer: ComposerState::default(),
             input_error: None,
+            variables: Vec::new(),
+            templates: Vec::new(),
+            counter: 1,
             connection: None,
             attempts: 0,
             last_close_clean: None,
@@ -71,13 +88,45 @@ impl Tab {
         }
     }
 
-    /// Starts a new attempt with the tab's config. A bad config is shown at the URL field and
-    /// nothing else changes.
+    /// The value `{{counter}}` has in the next message sent.
+    pub fn counter(&self) -> u64 {
+        self.counter
+    }
+
+    /// Starts `{{counter}}` again at 1.
+    pub fn reset_counter(&mut self) {
+        self.counter = 1;
+    }
+
+    /// The user variables whose names are allowed (the others are shown as errors in the
+    /// variables table and never expanded).
+    pub fn valid_variables(&self) -> Vec<(String, String)> {
+        self.variables
+            .iter()
+            .filter(|(name, _)| variables::check_user_name(name).is_ok())
+            .cloned()
+            .collect()
+    }
+
+    /// Starts a new attempt with the tab's config, `{{variables}}` in the URL and in header
+    /// values expanded in a copy (the config keeps what the user typed). A bad config or a
+    /// variable that cannot be expanded is shown at the URL field and nothing is sent.
     pub fn connect(&mut self, runtime: &tokio::runtime::Handle, wake: WakeFn) {
         if self.ready_state() != ReadyState::Closed {
             return;
         }
-        match ConnectionHandle::connect(&self.config, runtime, wake) {
+        let resolved = match session::resolve_config(
+            &self.config,
+            &self.valid_variables(),
+            &variables::process_env,
+        ) {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                self.input_error = Some(format!("Not connected: {error}"));
+                return;
+            }
+        };
+        match ConnectionHandle::connect(&resolved, runtime, wake) {
             Ok(handle) => {
                 self.connection = Some(handle);
                 self.attempts += 1;
@@ -121,6 +170,65 @@ impl Tab {
                 self.input_error = Some(error.to_string());
                 false
             }
+        }
+    }
+
+    /// Sends a message as the user wrote it: variables expanded with the tab's counter and
+    /// variables, the body encoded in its format. A File body's file is read by `jobs` and
+    /// sent when it arrives ([`Tab::finish_file_send`]). A refusal is shown in the composer.
+    pub fn send_draft(&mut self, draft: Draft, jobs: &Background<JobDone>) {
+        let state = self.ready_state();
+        if state != ReadyState::Open {
+            self.composer.send_error = Some(SendError::NotOpen(state).to_string());
+            return;
+        }
+        let user = self.valid_variables();
+        let ctx = VarContext {
+            counter: self.counter,
+            user: &user,
+            env: &variables::process_env,
+        };
+        if draft.format == MessageFormat::File {
+            match variables::expand(&draft.body, &ctx) {
+                Ok(path) if !path.trim().is_empty() => {
+                    let path = PathBuf::from(path.trim());
+                    self.composer.note = Some(format!("Reading {}…", path.display()));
+                    jobs.read_file(self.id, path, draft);
+                }
+                Ok(_) => self.composer.send_error = Some("not sent: no file path".into()),
+                Err(error) => self.composer.send_error = Some(format!("not sent: {error}")),
+            }
+            return;
+        }
+        match template::prepare(draft.format, &draft.body, &ctx) {
+            Ok(outgoing) => self.deliver(draft, outgoing),
+            Err(error) => self.composer.send_error = Some(format!("not sent: {error}")),
+        }
+    }
+
+    /// The file of a File send was read (or not): sends its bytes.
+    pub fn finish_file_send(&mut self, draft: Draft, result: Result<Bytes, String>) {
+        self.composer.note = None;
+        match result {
+            Ok(bytes) => self.deliver(draft, Outgoing::Binary(bytes)),
+            Err(error) => self.composer.send_error = Some(format!("not sent: {error}")),
+        }
+    }
+
+    /// Hands a prepared message to the connection; on success the counter goes up and the
+    /// draft joins the history.
+    fn deliver(&mut self, draft: Draft, outgoing: Outgoing) {
+        let result = match (&self.connection, outgoing) {
+            (Some(handle), Outgoing::Text(text)) => handle.send_text(text),
+            (Some(handle), Outgoing::Binary(bytes)) => handle.send_binary(bytes),
+            (None, _) => Err(SendError::NotOpen(ReadyState::Closed)),
+        };
+        match result {
+            Ok(()) => {
+                self.counter += 1;
+                self.composer.record_sent(draft);
+            }
+            Err(error) => self.composer.send_error = Some(error.to_string()),
         }
     }
 

@@ -217,6 +217,7 @@ pub fn preview(kind: &EventKind) -> String {
             };
             format!("{info}{reason}, {clean}, by {}", close.initiator.as_str())
         }
+        EventKind::Sse(sse) => one_line(head(sse.text(), PREVIEW_BYTES)),
     }
 }
 

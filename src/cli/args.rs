@@ -51,6 +51,80 @@ pub enum CliCommand {
     ImportHar(ImportHarArgs),
     /// Export a session's timelines as HAR 1.2 with Chrome's `_webSocketMessages`.
     ExportHar(ExportHarArgs),
+    /// Subscribe to a Server-Sent Events stream, as a browser's EventSource does, and print
+    /// every event as one JSON object per line.
+    ///
+    /// Reconnects after the server's `retry` (3 s until one comes) when the stream ends or
+    /// breaks, sending Last-Event-ID. Ends when the server answers 204, when it fails the
+    /// stream (a status other than 200, a Content-Type other than text/event-stream), after
+    /// --max-events or --max-reconnects, or on Ctrl+C. Exit status: 0 for a normal end (204,
+    /// --max-events reached, Ctrl+C); 1 when the stream failed or gave up; 2 for a usage
+    /// error (bad URL, bad header, ...).
+    #[command(after_help = SSE_EXAMPLES)]
+    Sse(SseArgs),
+}
+
+const SSE_EXAMPLES: &str = "\
+Events (one JSON object per line, in order; \"attempt\" counts reconnects from 1):
+  connecting {url}    open {status, headers, request_headers}
+  sse {type, data, id, last_event_id[, retry]}   (type: the event name, or message)
+  sse-comment {text}  (only with --show-comments; comments are always counted)
+  error {category, message[, status, headers, body]}    close {code, reason, was_clean, initiator}
+  reconnecting {attempt, delay_ms, last_event_id}   (before each reconnect's connecting)
+  summary {attempts, events, comments, last_event_id, reconnection_time_ms, end}   (last)
+
+Examples:
+  sockscope sse http://127.0.0.1:9001/sse --max-events 7
+  sockscope sse http://127.0.0.1:9001/sse?count=12
+  sockscope sse https://api.example/stream -H 'Authorization: Bearer abc' --last-event-id 41";
+
+/// `sockscope sse URL [options]`.
+#[derive(Debug, Args)]
+pub struct SseArgs {
+    /// http:// or https:// URL of the event stream.
+    pub url: String,
+    /// A request header "Name: value" (repeatable); one named like a default (Accept,
+    /// Cache-Control, Last-Event-ID, User-Agent) replaces it.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// The Last-Event-ID to send on the first request (later ones send the stream's own).
+    #[arg(long = "last-event-id", value_name = "ID")]
+    pub last_event_id: Option<String>,
+    /// Close the stream after this many events (over all reconnects); exit 0.
+    #[arg(long = "max-events", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: Option<u64>,
+    /// Give up after this many reconnects (exit 1); without it, reconnect for ever.
+    #[arg(long = "max-reconnects", value_name = "N")]
+    pub max_reconnects: Option<u32>,
+    /// How long DNS, TCP, TLS and the response's status and headers may take, in ms.
+    #[arg(long = "timeout", value_name = "MS", default_value_t = 10_000)]
+    pub timeout: u64,
+    /// The reconnection time until the server sends `retry`, in ms.
+    #[arg(long = "retry", value_name = "MS", default_value_t = 3_000)]
+    pub retry: u64,
+    /// Print comment lines (keep-alives) as sse-comment lines.
+    #[arg(long = "show-comments")]
+    pub show_comments: bool,
+    /// Accept invalid TLS certificates (self-signed, expired, wrong name).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust the CA certificates in this PEM file as well as the system's.
+    #[arg(long = "ca", value_name = "FILE.pem")]
+    pub ca: Option<PathBuf>,
+    /// A client certificate (PEM) to present when the server asks for one; needs --key.
+    #[arg(long = "cert", value_name = "FILE.pem", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long = "key", value_name = "FILE.pem", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Go through this HTTP CONNECT proxy (http://[user:pass@]host:port). Without it,
+    /// HTTPS_PROXY (https), HTTP_PROXY (http) or ALL_PROXY is used, except for NO_PROXY
+    /// hosts and loopback addresses.
+    #[arg(long = "proxy", value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Connect directly, ignoring proxy environment variables.
+    #[arg(long = "no-proxy")]
+    pub no_proxy: bool,
 }
 
 const REPLAY_EXAMPLES: &str = "\
@@ -141,7 +215,9 @@ Examples:
 
 const SERVE_PATHS: &str = "\
 Paths: /echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, /binary, /headers,
-       /subproto, /flood?n=N&size=S, /ping, /evil/invalid-utf8, /evil/ignore-close";
+       /subproto, /flood?n=N&size=S, /ping, /evil/invalid-utf8, /evil/ignore-close
+Over plain HTTP: /sse?count=N (Server-Sent Events: a tick every 100 ms, retry 500 ms, the
+       connection dropped every 5 events; `sockscope sse http://ADDR/sse`)";
 
 /// `sockscope connect URL [options]`.
 #[derive(Debug, Args)]

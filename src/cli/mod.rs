@@ -1,6 +1,6 @@
 //! The headless faces: `connect` prints a connection's events as JSON lines, `serve` runs
 //! the demo server, `replay` re-runs a recorded session and compares, `import-har` and
-//! `export-har` convert HAR files. All drive the same engine as the window.
+//! `export-har` convert HAR files, `sse` prints a Server-Sent Events stream's events. All drive the same engine as the window.
 
 pub mod args;
 mod connect;
@@ -11,6 +11,7 @@ pub use crate::format::event_json as json_lines;
 pub mod plan;
 pub mod replay;
 mod serve;
+pub mod sse;
 mod summary;
 pub mod template_args;
 
@@ -44,5 +45,6 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> ExitCode {
         CliCommand::Replay(args) => runtime.block_on(replay::run(args)),
         CliCommand::ImportHar(args) => har_commands::import(args),
         CliCommand::ExportHar(args) => har_commands::export(args),
+        CliCommand::Sse(args) => runtime.block_on(sse::run(args)),
     }
 }

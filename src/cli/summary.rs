@@ -41,7 +41,8 @@ impl Summary {
             },
             EventKind::Open(_) => self.open_ms = Some(ms),
             EventKind::Close(_) => self.close_ms = Some(ms),
-            EventKind::Connecting { .. } | EventKind::Error(_) => {}
+            // Only SSE streams report these; `connect` never sees them.
+            EventKind::Connecting { .. } | EventKind::Error(_) | EventKind::Sse(_) => {}
         }
     }
 

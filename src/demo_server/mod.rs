@@ -4,6 +4,8 @@
 //! Paths: `/echo`, `/json?count=N`, `/close/CODE?reason=R`, `/close/none`, `/drop`,
 //! `/binary`, `/headers`, `/subproto`, `/flood?n=N&size=S`, `/ping`, `/evil/invalid-utf8`,
 //! `/evil/ignore-close`. Any other path gets HTTP 404; a bad number gets HTTP 400.
+//! A plain HTTP `GET /sse` (no WebSocket upgrade) gets a Server-Sent Events ticker; any
+//! other plain GET gets 404.
 //!
 //! Each connection runs in its own task; an error on one never affects the others, and
 //! nothing is printed (stdout belongs to the command line).
@@ -16,6 +18,7 @@ mod flood;
 mod handshake;
 mod payload;
 mod routes;
+mod sse;
 mod ticker;
 
 use std::net::SocketAddr;
@@ -57,6 +60,11 @@ impl DemoServer {
     pub fn url(&self, path: &str) -> String {
         format!("ws://{}{}", self.addr, path)
     }
+
+    /// `http://ADDR{path}`, e.g. http_url("/sse") for the Server-Sent Events ticker.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
 }
 
 impl Drop for DemoServer {
@@ -95,6 +103,10 @@ async fn accept_loop(listener: TcpListener) {
 async fn serve_connection(tcp: TcpStream) {
     // Small messages should leave at once rather than wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
+    if sse::is_plain_get(&tcp, HANDSHAKE_TIMEOUT).await {
+        sse::serve(tcp, HANDSHAKE_TIMEOUT).await;
+        return;
+    }
     let (ws, accepted) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake::accept(tcp)).await
     {
         Ok(Ok(done)) => done,

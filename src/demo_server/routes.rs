@@ -6,7 +6,7 @@ use std::borrow::Cow;
 /// The paths the demo server knows, shown in the 404 body.
 const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, \
      /binary, /headers, /subproto, /flood?n=N&size=S, /ping, /evil/invalid-utf8, \
-     /evil/ignore-close";
+     /evil/ignore-close; and over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;

@@ -78,7 +78,9 @@ pub(crate) async fn establish(
     Ok((socket, open))
 }
 
-async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ErrorInfo> {
+/// Resolves `host` and connects to the first address that accepts, each failure said in
+/// plain words with its category (also used by the SSE client).
+pub(crate) async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ErrorInfo> {
     let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| ErrorInfo::new(ErrorCategory::Dns, format!("could not resolve {host}: {e}")))?

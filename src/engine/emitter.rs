@@ -35,48 +35,75 @@ impl SharedState {
     }
 }
 
-/// Delivers events in order with gap-free sequence numbers, from the reader and writer alike.
+/// Delivers events in order with gap-free sequence numbers, from the reader and writer
+/// alike. Events are gathered and handed over in batches, one per [`Emitter::wake`], so a
+/// flood costs one channel send and one wake-up per batch rather than per message.
 pub(crate) struct Emitter {
-    next_seq: Mutex<u64>,
-    events: UnboundedSender<Event>,
+    pending: Mutex<Pending>,
+    events: UnboundedSender<Vec<Event>>,
     started: Instant,
+    started_wall: SystemTime,
     wake: WakeFn,
 }
 
+/// Events numbered but not yet handed over.
+struct Pending {
+    next_seq: u64,
+    batch: Vec<Event>,
+}
+
 impl Emitter {
-    pub(crate) fn new(events: UnboundedSender<Event>, wake: WakeFn) -> Self {
+    pub(crate) fn new(events: UnboundedSender<Vec<Event>>, wake: WakeFn) -> Self {
         Self {
-            next_seq: Mutex::new(0),
+            pending: Mutex::new(Pending {
+                next_seq: 0,
+                batch: Vec::new(),
+            }),
             events,
             started: Instant::now(),
+            started_wall: SystemTime::now(),
             wake,
         }
     }
 
-    /// Delivers one event. A consumer that has gone away is not an error: the connection
-    /// still closes properly.
+    /// Numbers and times one event; it is handed over at the next [`Emitter::wake`].
     pub(crate) fn emit(&self, kind: EventKind) {
-        let mut seq = self
-            .next_seq
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let offset = self.started.elapsed();
+        let mut pending = self.lock();
         let event = Event {
-            seq: *seq,
-            wall_time: SystemTime::now(),
-            offset: self.started.elapsed(),
+            seq: pending.next_seq,
+            // One clock read per event: wall time is the attempt's start plus the offset.
+            wall_time: self.started_wall + offset,
+            offset,
             kind,
         };
-        *seq += 1;
-        let _consumer_gone = self.events.send(event).is_err();
+        pending.next_seq += 1;
+        pending.batch.push(event);
     }
 
-    /// Tells the consumer that events are waiting.
+    /// Hands the waiting events over and tells the consumer. A consumer that has gone away
+    /// is not an error: the connection still closes properly.
     pub(crate) fn wake(&self) {
+        {
+            let mut pending = self.lock();
+            if pending.batch.is_empty() {
+                return;
+            }
+            let batch = std::mem::take(&mut pending.batch);
+            // Sent under the lock, so batches arrive in sequence order.
+            let _consumer_gone = self.events.send(batch).is_err();
+        }
         (self.wake)();
     }
 
     /// When the attempt started.
     pub(crate) fn started(&self) -> Instant {
         self.started
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -56,6 +56,9 @@ pub enum EventKind {
     Error(ErrorInfo),
     /// The attempt is over. Always the last event of an attempt, and always present.
     Close(CloseInfo),
+    /// Something that arrived on a Server-Sent Events stream (an `SseHandle` of
+    /// [`crate::sse`]); WebSocket connections never report it.
+    Sse(SseEvent),
 }
 
 impl EventKind {
@@ -69,8 +72,55 @@ impl EventKind {
             EventKind::Pong { .. } => "pong",
             EventKind::Error(_) => "error",
             EventKind::Close(_) => "close",
+            EventKind::Sse(SseEvent::Message(_)) => "sse",
+            EventKind::Sse(SseEvent::Comment(_)) => "sse-comment",
         }
     }
+}
+
+/// What arrived on a Server-Sent Events stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SseEvent {
+    /// An event: a block of fields with at least one `data` line, ended by a blank line.
+    Message(SseMessage),
+    /// A comment line (`: text`, keep-alives included), without the colon and the one space
+    /// after it. Reported only when comments are asked for; otherwise only counted.
+    Comment(String),
+}
+
+impl SseEvent {
+    /// The text a row shows: the event's data, or the comment.
+    pub fn text(&self) -> &str {
+        match self {
+            SseEvent::Message(message) => &message.data,
+            SseEvent::Comment(text) => text,
+        }
+    }
+
+    /// A short label: the event type (`message` by default), or `comment`.
+    pub fn label(&self) -> &str {
+        match self {
+            SseEvent::Message(message) => &message.event_type,
+            SseEvent::Comment(_) => "comment",
+        }
+    }
+}
+
+/// One dispatched Server-Sent Event, as a browser's `MessageEvent` sees it, plus the fields
+/// of its block that a browser does not show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SseMessage {
+    /// The `event` field, or `message` when the block had none.
+    pub event_type: String,
+    /// The `data` lines, joined with `\n`.
+    pub data: String,
+    /// The `id` field of this block, if it had one (an id with a NUL is ignored).
+    pub id: Option<String>,
+    /// The stream's last event id after this block (`MessageEvent.lastEventId`): the latest
+    /// `id` seen, which persists across events and reconnects.
+    pub last_event_id: String,
+    /// The `retry` field of this block (the new reconnection time), if it had a valid one.
+    pub retry: Option<Duration>,
 }
 
 /// Which way a frame went.

@@ -33,7 +33,9 @@ pub enum SendError {
 /// and the way out (events). Dropping the handle closes the connection cleanly (1001).
 pub struct ConnectionHandle {
     commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<Event>,
+    events: mpsc::UnboundedReceiver<Vec<Event>>,
+    /// Events of the last batch not read yet.
+    ready: std::collections::VecDeque<Event>,
     shared: Arc<SharedState>,
 }
 
@@ -65,6 +67,7 @@ impl ConnectionHandle {
         Ok(Self {
             commands: command_sender,
             events,
+            ready: std::collections::VecDeque::new(),
             shared,
         })
     }
@@ -120,12 +123,20 @@ impl ConnectionHandle {
 
     /// The next event if one is waiting; never blocks.
     pub fn try_recv(&mut self) -> Option<Event> {
-        self.events.try_recv().ok()
+        while self.ready.is_empty() {
+            let batch = self.events.try_recv().ok()?;
+            self.ready.extend(batch);
+        }
+        self.ready.pop_front()
     }
 
     /// Waits for the next event; `None` once the attempt is over and every event was read.
     pub async fn recv(&mut self) -> Option<Event> {
-        self.events.recv().await
+        while self.ready.is_empty() {
+            let batch = self.events.recv().await?;
+            self.ready.extend(batch);
+        }
+        self.ready.pop_front()
     }
 
     fn send_when_open(&self, command: Command) -> Result<(), SendError> {

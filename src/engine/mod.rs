@@ -19,11 +19,13 @@ mod writer;
 pub use config::{
     ConfigError, ConnectionConfig, HeaderEntry, PreparedRequest, TlsOptions, normalize_url,
 };
+pub(crate) use connect::connect_tcp;
 pub use emitter::WakeFn;
 pub use event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    OpenInfo, Payload, ReadyState,
+    OpenInfo, Payload, ReadyState, SseEvent, SseMessage,
 };
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
+pub(crate) use tls::{client_config, describe_tls_error, is_tls_error};

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::hex::to_hex;
 use crate::engine::close_code;
-use crate::engine::{Event, EventKind, HttpRejection, Payload};
+use crate::engine::{Event, EventKind, HttpRejection, Payload, SseEvent};
 
 /// Milliseconds with microsecond precision, as a JSON number.
 fn millis(duration: std::time::Duration) -> f64 {
@@ -82,6 +82,19 @@ pub fn event_json(event: &Event) -> Value {
             "code_name": close_code::describe(close.code).name,
             "closing_handshake_ms": close.closing_handshake.map(millis),
         }),
+        EventKind::Sse(SseEvent::Message(message)) => {
+            let mut fields = json!({
+                "type": message.event_type,
+                "data": message.data,
+                "id": message.id,
+                "last_event_id": message.last_event_id,
+            });
+            if let (Some(retry), Value::Object(map)) = (message.retry, &mut fields) {
+                map.insert("retry".into(), json!(retry.as_millis() as u64));
+            }
+            fields
+        }
+        EventKind::Sse(SseEvent::Comment(text)) => json!({ "text": text }),
     };
     if let Value::Object(fields) = fields {
         line.extend(fields);

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::timeline::TimelineEntry;
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    OpenInfo, Payload,
+    OpenInfo, Payload, SseEvent, SseMessage,
 };
 use crate::format::base64::{parse_base64, to_base64};
 
@@ -110,6 +110,27 @@ pub enum RecordedKind {
         /// Microseconds from the first close frame to the end of the connection.
         #[serde(default)]
         closing_handshake_us: Option<u64>,
+    },
+    /// A Server-Sent Event (an SSE tab).
+    Sse {
+        /// The event type (`message` by default).
+        event_type: String,
+        /// The data lines, joined with `\n`.
+        data: String,
+        /// The block's `id` field, if it had one.
+        #[serde(default)]
+        id: Option<String>,
+        /// The stream's last event id after this event.
+        #[serde(default)]
+        last_event_id: String,
+        /// The block's `retry` field in milliseconds, if it had one.
+        #[serde(default)]
+        retry_ms: Option<u64>,
+    },
+    /// A comment line of a Server-Sent Events stream (kept only when comments are shown).
+    SseComment {
+        /// The comment, without the colon.
+        text: String,
     },
 }
 
@@ -282,6 +303,18 @@ impl RecordedEvent {
                 initiator: close.initiator.as_str().to_owned(),
                 closing_handshake_us: close.closing_handshake.map(duration_to_us),
             },
+            EventKind::Sse(SseEvent::Message(message)) => RecordedKind::Sse {
+                event_type: message.event_type.clone(),
+                data: message.data.clone(),
+                id: message.id.clone(),
+                last_event_id: message.last_event_id.clone(),
+                retry_ms: message
+                    .retry
+                    .map(|retry| u64::try_from(retry.as_millis()).unwrap_or(u64::MAX)),
+            },
+            EventKind::Sse(SseEvent::Comment(text)) => {
+                RecordedKind::SseComment { text: text.clone() }
+            }
         };
         Self {
             attempt,
@@ -379,6 +412,20 @@ impl RecordedEvent {
                 })?,
                 closing_handshake: closing_handshake_us.map(Duration::from_micros),
             }),
+            RecordedKind::Sse {
+                event_type,
+                data,
+                id,
+                last_event_id,
+                retry_ms,
+            } => EventKind::Sse(SseEvent::Message(SseMessage {
+                event_type: event_type.clone(),
+                data: data.clone(),
+                id: id.clone(),
+                last_event_id: last_event_id.clone(),
+                retry: retry_ms.map(Duration::from_millis),
+            })),
+            RecordedKind::SseComment { text } => EventKind::Sse(SseEvent::Comment(text.clone())),
         };
         Ok(TimelineEntry {
             attempt: self.attempt,

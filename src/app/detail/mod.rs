@@ -110,6 +110,7 @@ impl DetailPane {
             }
             EventKind::Error(error) => error::ui(ui, event, error, &mut self.binary, fresh),
             EventKind::Close(close) => close::ui(ui, event, close),
+            EventKind::Sse(sse) => self.text.ui(ui, sse.text(), fresh),
         }
     }
 

@@ -1,91 +1,16 @@
-//! The composer: the message editor with Send, and the Close and Ping controls.
+//! The Close and Ping controls under the composer.
 
-use egui::{Key, KeyboardShortcut, Modifiers, RichText};
-
-use super::action::Action;
-use crate::engine::ReadyState;
+use super::ComposerState;
+use crate::app::action::Action;
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
-
-/// What the user is composing in a tab.
-#[derive(Clone, Debug)]
-pub struct ComposerState {
-    /// The message text.
-    pub text: String,
-    /// The close code to send.
-    pub close_code: u16,
-    /// The close reason to send.
-    pub close_reason: String,
-    /// The ping payload (sent as UTF-8).
-    pub ping_payload: String,
-}
-
-impl Default for ComposerState {
-    fn default() -> Self {
-        Self {
-            text: String::new(),
-            close_code: 1000,
-            close_reason: String::new(),
-            ping_payload: String::new(),
-        }
-    }
-}
 
 /// The close codes offered in the picker: every registered code a client may send.
 const PICKABLE: &[u16] = &[
     1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
 ];
 
-/// Draws the composer for a tab in `state`; pushes what the user asked for.
-pub fn ui(
-    ui: &mut egui::Ui,
-    composer: &mut ComposerState,
-    state: ReadyState,
-    actions: &mut Vec<Action>,
-) {
-    let open = state == ReadyState::Open;
-    let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
-    let shortcut_pressed = ui.input_mut(|i| i.consume_shortcut(&send_shortcut));
-    let heading = ui
-        .horizontal(|ui| {
-            let heading = ui.label(RichText::new("Message").strong());
-            if !open {
-                ui.label(
-                    RichText::new(format!(
-                        "Send is off: the connection is {state}. Connect first."
-                    ))
-                    .weak()
-                    .italics(),
-                );
-            }
-            heading
-        })
-        .inner;
-    ui.add(
-        egui::TextEdit::multiline(&mut composer.text)
-            .hint_text("Type a message (Ctrl+Enter sends)")
-            .desired_rows(4)
-            .desired_width(f32::INFINITY)
-            .code_editor(),
-    )
-    .labelled_by(heading.id);
-    let send_clicked = ui
-        .horizontal(|ui| {
-            let send = ui
-                .add_enabled(open, egui::Button::new(RichText::new("Send").strong()))
-                .on_hover_text("Send the message (Ctrl+Enter)")
-                .on_disabled_hover_text(format!("Not connected: the connection is {state}"));
-            ui.label(RichText::new(format!("{} bytes", composer.text.len())).weak());
-            send.clicked()
-        })
-        .inner;
-    if open && (send_clicked || shortcut_pressed) {
-        actions.push(Action::SendText(composer.text.clone()));
-    }
-    ui.separator();
-    close_and_ping(ui, composer, open, actions);
-}
-
-fn close_and_ping(
+/// Draws the close code picker, reason and Close button, and the ping payload and Ping.
+pub fn close_and_ping(
     ui: &mut egui::Ui,
     composer: &mut ComposerState,
     open: bool,

@@ -1,0 +1,93 @@
+//! Memory per stored message: 1,000,000 text messages of 100 bytes pushed into a timeline,
+//! with a counting allocator, and the process's RSS after.
+//!
+//!   cargo bench --bench memory
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use sockscope::engine::{Direction, Event, EventKind, Payload};
+use sockscope::model::timeline::{Timeline, TimelineEntry};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+/// Counts the bytes currently allocated.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const MESSAGES: usize = 1_000_000;
+const PAYLOAD: usize = 100;
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    println!("size_of::<TimelineEntry>() = {} bytes", size_of::<TimelineEntry>());
+    println!("size_of::<Event>() = {} bytes", size_of::<Event>());
+    println!("size_of::<EventKind>() = {} bytes", size_of::<EventKind>());
+    let rss_before = rss_kib();
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut timeline = Timeline::default();
+    let started = std::time::Instant::now();
+    for i in 0..MESSAGES {
+        // As the engine receives it: one buffer per message, shared by the event.
+        let mut text = format!("{i:>12}");
+        text.extend(std::iter::repeat_n('x', PAYLOAD - text.len()));
+        let payload = Payload::Text(Utf8Bytes::from(text));
+        timeline.push(
+            1,
+            Event {
+                seq: i as u64,
+                wall_time: SystemTime::now(),
+                offset: Duration::from_micros(i as u64),
+                kind: EventKind::Message {
+                    dir: Direction::In,
+                    payload,
+                },
+            },
+        );
+    }
+    let took = started.elapsed();
+    let used = LIVE.load(Ordering::Relaxed) - before;
+    let per_message = used as f64 / MESSAGES as f64;
+    println!(
+        "{MESSAGES} x {PAYLOAD} B: {:.1} MiB live, {per_message:.1} B per message, {:.1} B beyond the payload",
+        used as f64 / (1 << 20) as f64,
+        per_message - PAYLOAD as f64,
+    );
+    println!(
+        "RSS {} MiB -> {} MiB; {:.0} ns per push",
+        rss_before / 1024,
+        rss_kib() / 1024,
+        took.as_nanos() as f64 / MESSAGES as f64
+    );
+    std::hint::black_box(&timeline);
+    let _ = Bytes::new();
+}

@@ -1,0 +1,223 @@
+//! Background jobs for the window. Blocking work (reading a file to send, looking up its
+//! size, saving the template library) and waiting (the file dialog) run on the app's tokio
+//! runtime; each result comes back over a channel that `App::logic` drains, tagged with the
+//! tab it belongs to. The wake callback asks for a frame after each result is sent.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::action::Draft;
+use crate::engine::WakeFn;
+
+/// A file's name and size, shown before it is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    /// The file name (the last part of the path).
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A finished background job.
+#[derive(Debug)]
+pub enum JobDone {
+    /// The size of the file at `path` was looked up for tab `tab`.
+    FileChecked {
+        /// The tab's id.
+        tab: u64,
+        /// The file, as looked up.
+        path: PathBuf,
+        /// Its name and size, or why it cannot be sent.
+        result: Result<FileInfo, String>,
+    },
+    /// The file of a File send was read for tab `tab`.
+    FileRead {
+        /// The tab's id.
+        tab: u64,
+        /// The message as the user wrote it (for the history).
+        draft: Draft,
+        /// The file's bytes, or why it could not be read.
+        result: Result<Bytes, String>,
+    },
+    /// The file dialog of tab `tab` ended.
+    FilePicked {
+        /// The tab's id.
+        tab: u64,
+        /// The chosen file; `None` when cancelled or when no dialog is available.
+        path: Option<PathBuf>,
+        /// How long the dialog was open: `None` at once means there is no dialog.
+        open_for: Duration,
+    },
+    /// A save of the template library finished.
+    LibrarySaved {
+        /// The save's sequence number (later saves have larger ones).
+        seq: u64,
+        /// Whether the file was written.
+        result: Result<(), String>,
+    },
+}
+
+/// Runs jobs on a runtime and hands their results back to the UI thread.
+pub struct Background<T> {
+    runtime: tokio::runtime::Handle,
+    sender: mpsc::Sender<T>,
+    receiver: mpsc::Receiver<T>,
+    wake: WakeFn,
+}
+
+impl<T: Send + 'static> Background<T> {
+    /// Jobs on `runtime`; `wake` is called after each result is ready.
+    pub fn new(runtime: tokio::runtime::Handle, wake: WakeFn) -> Self {
+        let (sender, receiver) = mpsc::channel();
+        Self {
+            runtime,
+            sender,
+            receiver,
+            wake,
+        }
+    }
+
+    /// Runs blocking `job` on the runtime's blocking pool.
+    pub fn spawn_blocking(&self, job: impl FnOnce() -> T + Send + 'static) {
+        let sender = self.sender.clone();
+        let wake = self.wake.clone();
+        self.runtime.spawn_blocking(move || {
+            // The app may be gone already; then nobody needs the result.
+            if sender.send(job()).is_ok() {
+                wake();
+            }
+        });
+    }
+
+    /// Runs the future `job` on the runtime.
+    pub fn spawn(&self, job: impl Future<Output = T> + Send + 'static) {
+        let sender = self.sender.clone();
+        let wake = self.wake.clone();
+        self.runtime.spawn(async move {
+            if sender.send(job.await).is_ok() {
+                wake();
+            }
+        });
+    }
+
+    /// The next finished job, if any; never blocks.
+    pub fn try_recv(&self) -> Option<T> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+impl Background<JobDone> {
+    /// Looks up the name and size of the file at `path` for tab `tab`.
+    pub fn check_file(&self, tab: u64, path: PathBuf) {
+        self.spawn_blocking(move || {
+            let result = file_info(&path);
+            JobDone::FileChecked { tab, path, result }
+        });
+    }
+
+    /// Reads the file at `path` to send it as `draft` from tab `tab`.
+    pub fn read_file(&self, tab: u64, path: PathBuf, draft: Draft) {
+        self.spawn_blocking(move || {
+            let result = std::fs::read(&path)
+                .map(Bytes::from)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()));
+            JobDone::FileRead { tab, draft, result }
+        });
+    }
+
+    /// Opens the native file dialog for tab `tab` without blocking the window.
+    pub fn pick_file(&self, tab: u64) {
+        self.spawn(async move {
+            let started = Instant::now();
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title("Choose a file to send")
+                .pick_file()
+                .await;
+            JobDone::FilePicked {
+                tab,
+                path: picked.map(|handle| handle.path().to_owned()),
+                open_for: started.elapsed(),
+            }
+        });
+    }
+}
+
+/// The name and size of a regular file, or why it cannot be sent.
+pub fn file_info(path: &std::path::Path) -> Result<FileInfo, String> {
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a file", path.display()));
+    }
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Ok(FileInfo {
+        name,
+        size: metadata.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn results_come_back_and_wake() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&woken);
+        let wake: WakeFn = Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let jobs: Background<u32> = Background::new(runtime.handle().clone(), wake);
+        jobs.spawn_blocking(|| 1);
+        jobs.spawn(async { 2 });
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while got.len() < 2 && Instant::now() < deadline {
+            match jobs.try_recv() {
+                Some(value) => got.push(value),
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        assert_eq!(woken.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn file_info_names_and_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("payload.bin");
+        std::fs::write(&path, [1u8, 2, 3]).unwrap();
+        assert_eq!(
+            file_info(&path).unwrap(),
+            FileInfo {
+                name: "payload.bin".into(),
+                size: 3
+            }
+        );
+        assert!(
+            file_info(dir.path())
+                .unwrap_err()
+                .ends_with("is not a file")
+        );
+        assert!(
+            file_info(&dir.path().join("missing"))
+                .unwrap_err()
+                .starts_with("cannot read ")
+        );
+    }
+}

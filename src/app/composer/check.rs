@@ -1,0 +1,321 @@
+//! Checking what is composed: the body's variables are expanded and the result encoded in
+//! its format once per change (not per frame), with errors that say where.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use crate::format::variables::{self, VarContext};
+use crate::model::template::{self, EncodeError, MessageFormat};
+
+/// The variables that take a new value at each send.
+const VOLATILE: &[&str] = &["uuid", "now", "now_ms", "random_int"];
+
+/// How long a preview may be, in bytes; the rest is summarised.
+const PREVIEW_BYTES: usize = 4096;
+
+/// What a check depends on; the check is redone only when this changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckKey {
+    /// The composer's edit counter.
+    pub revision: u64,
+    /// The format.
+    pub format: MessageFormat,
+    /// A hash of the tab's variables.
+    pub variables: u64,
+    /// The tab's next `{{counter}}`.
+    pub counter: u64,
+}
+
+/// The result of checking a body.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// What it was computed from.
+    pub key: CheckKey,
+    /// The body references variables.
+    pub uses_variables: bool,
+    /// Some referenced variable takes a new value at each send (uuid, now, …).
+    pub volatile: bool,
+    /// The body as expanded now (shortened), when it references variables and expands.
+    pub preview: Option<Preview>,
+    /// Whether it can be sent.
+    pub outcome: Outcome,
+}
+
+/// An expanded body, for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preview {
+    /// The start of the expanded text.
+    pub text: String,
+    /// The whole expanded text's length in bytes.
+    pub bytes: usize,
+}
+
+impl Preview {
+    /// True when [`Preview::text`] is only the start of the expansion.
+    pub fn is_cut(&self) -> bool {
+        self.text.len() < self.bytes
+    }
+}
+
+/// Whether a checked body can be sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A message of `bytes` bytes; `binary` for a binary message.
+    Ready {
+        /// The payload's size.
+        bytes: usize,
+        /// Sent as a binary message.
+        binary: bool,
+    },
+    /// A File body naming this (expanded) path; its size is looked up in the background.
+    File(PathBuf),
+    /// It cannot be sent, and this says why (and where).
+    Invalid(String),
+    /// Something is still missing (no file path yet); this says what.
+    Incomplete(String),
+}
+
+/// A hash of user variables, so a change to them redoes the check.
+pub fn variables_hash(variables: &[(String, String)]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    variables.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Checks `body` in `format` with `ctx`: expands its variables and encodes it (except for
+/// File bodies, whose file is looked up elsewhere: no I/O happens here).
+pub fn check(key: CheckKey, body: &str, ctx: &VarContext<'_>) -> Check {
+    let references = variables::referenced(body);
+    let uses_variables = variables::has_variables(body);
+    let volatile = references
+        .iter()
+        .any(|var| VOLATILE.contains(&var.name.as_str()));
+    let mut result = Check {
+        key,
+        uses_variables,
+        volatile,
+        preview: None,
+        outcome: Outcome::Invalid(String::new()),
+    };
+    let expanded = match variables::expand(body, ctx) {
+        Ok(expanded) => expanded,
+        Err(error) => {
+            let (line, column) = locate(body, error.position);
+            result.outcome = Outcome::Invalid(format!("{error} (line {line}, column {column})"));
+            return result;
+        }
+    };
+    if uses_variables {
+        result.preview = Some(preview(&expanded));
+    }
+    result.outcome = match key.format {
+        MessageFormat::File => {
+            let path = expanded.trim();
+            if path.is_empty() {
+                Outcome::Incomplete("Type the path of the file to send, or press Browse.".into())
+            } else {
+                Outcome::File(PathBuf::from(path))
+            }
+        }
+        format => match template::encode(format, &expanded) {
+            Ok(outgoing) => Outcome::Ready {
+                bytes: outgoing.len(),
+                binary: format.is_binary(),
+            },
+            Err(error) => Outcome::Invalid(describe(&error, &expanded, uses_variables)),
+        },
+    };
+    result
+}
+
+/// An encoding error as the composer shows it: with line and column, and saying when the
+/// position is in the expanded body rather than in what was typed.
+fn describe(error: &EncodeError, expanded: &str, uses_variables: bool) -> String {
+    let where_ = if uses_variables {
+        " of the expanded body"
+    } else {
+        ""
+    };
+    match error {
+        EncodeError::Json(json) => format!(
+            "Invalid JSON: line {}, column {}{where_}: {}",
+            json.line, json.column, json.message
+        ),
+        EncodeError::Hex(hex) => {
+            let (line, column) = locate(expanded, hex.position());
+            format!("{hex} (line {line}, column {column}{where_})")
+        }
+        EncodeError::Base64(base64) => match base64_position(base64) {
+            Some(position) => {
+                let (line, column) = locate(expanded, position);
+                format!("{base64} (line {line}, column {column}{where_})")
+            }
+            None => base64.to_string(),
+        },
+        EncodeError::File { .. } => error.to_string(),
+    }
+}
+
+fn base64_position(error: &crate::format::base64::Base64Error) -> Option<usize> {
+    use crate::format::base64::Base64Error;
+    match error {
+        Base64Error::InvalidCharacter { position, .. }
+        | Base64Error::MixedAlphabets { position, .. } => Some(*position),
+        Base64Error::Truncated { .. } => None,
+    }
+}
+
+/// The 1-based line and column of the 0-based character `position` in `text`.
+pub fn locate(text: &str, position: usize) -> (usize, usize) {
+    let mut line = 1;
+    let mut column = 1;
+    for ch in text.chars().take(position) {
+        if ch == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
+}
+
+fn preview(expanded: &str) -> Preview {
+    let mut end = expanded.len().min(PREVIEW_BYTES);
+    while !expanded.is_char_boundary(end) {
+        end -= 1;
+    }
+    Preview {
+        text: expanded[..end].to_owned(),
+        bytes: expanded.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(format: MessageFormat) -> CheckKey {
+        CheckKey {
+            revision: 0,
+            format,
+            variables: 0,
+            counter: 3,
+        }
+    }
+
+    fn run(format: MessageFormat, body: &str) -> Check {
+        let user = vec![("room".to_owned(), "lobby".to_owned())];
+        let env = |name: &str| (name == "TOKEN").then(|| "t0k".to_owned());
+        let ctx = VarContext {
+            counter: 3,
+            user: &user,
+            env: &env,
+        };
+        check(key(format), body, &ctx)
+    }
+
+    #[test]
+    fn ready_bodies_report_their_size() {
+        let text = run(MessageFormat::Text, "hello");
+        assert_eq!(
+            text.outcome,
+            Outcome::Ready {
+                bytes: 5,
+                binary: false
+            }
+        );
+        assert!(!text.uses_variables && text.preview.is_none());
+        let hex = run(MessageFormat::Hex, "0x01 02\n03");
+        assert_eq!(
+            hex.outcome,
+            Outcome::Ready {
+                bytes: 3,
+                binary: true
+            }
+        );
+        let json = run(
+            MessageFormat::Json,
+            r#"{"n": {{counter}}, "r": "{{room}}"}"#,
+        );
+        assert_eq!(
+            json.outcome,
+            Outcome::Ready {
+                bytes: 22,
+                binary: false
+            }
+        );
+        let preview = json.preview.unwrap();
+        assert_eq!(preview.text, r#"{"n": 3, "r": "lobby"}"#);
+        assert!(!json.volatile);
+        assert!(run(MessageFormat::Text, "{{ now }}").volatile);
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let Outcome::Invalid(json) = run(MessageFormat::Json, "{\n  \"a\": }").outcome else {
+            panic!("invalid JSON")
+        };
+        assert!(
+            json.starts_with("Invalid JSON: line 2, column 8: "),
+            "{json}"
+        );
+        let Outcome::Invalid(hex) = run(MessageFormat::Hex, "0a\n0b zz").outcome else {
+            panic!("invalid hex")
+        };
+        assert_eq!(
+            hex,
+            "invalid hex digit 'z' at position 6 (line 2, column 4)"
+        );
+        let Outcome::Invalid(odd) = run(MessageFormat::Hex, "{{counter}}").outcome else {
+            panic!("odd hex")
+        };
+        assert!(odd.contains("of the expanded body"), "{odd}");
+        let Outcome::Invalid(base64) = run(MessageFormat::Base64, "aGV*").outcome else {
+            panic!("invalid base64")
+        };
+        assert_eq!(
+            base64,
+            "invalid base64 character '*' at position 3 (line 1, column 4)"
+        );
+        let Outcome::Invalid(unknown) = run(MessageFormat::Text, "hi {{nobody}}").outcome else {
+            panic!("unknown variable")
+        };
+        assert_eq!(
+            unknown,
+            "unknown variable {{nobody}} at position 3 (line 1, column 4)"
+        );
+        let Outcome::Invalid(env) = run(MessageFormat::Text, "{{env.NOPE}}").outcome else {
+            panic!("missing env")
+        };
+        assert!(env.contains("NOPE is not set"), "{env}");
+    }
+
+    #[test]
+    fn file_bodies_are_expanded_paths() {
+        assert_eq!(
+            run(MessageFormat::File, " /tmp/{{room}}.bin\n").outcome,
+            Outcome::File(PathBuf::from("/tmp/lobby.bin"))
+        );
+        assert!(matches!(
+            run(MessageFormat::File, "  ").outcome,
+            Outcome::Incomplete(_)
+        ));
+    }
+
+    #[test]
+    fn previews_are_cut_on_a_character_boundary() {
+        let long = format!("{{{{room}}}}{}", "é".repeat(PREVIEW_BYTES));
+        let preview = run(MessageFormat::Text, &long).preview.unwrap();
+        assert!(preview.is_cut());
+        assert!(preview.text.len() <= PREVIEW_BYTES);
+        assert_eq!(preview.bytes, 5 + 2 * PREVIEW_BYTES);
+    }
+
+    #[test]
+    fn locate_counts_characters() {
+        assert_eq!(locate("ab\ncé\nd", 0), (1, 1));
+        assert_eq!(locate("ab\ncé\nd", 4), (2, 2));
+        assert_eq!(locate("ab\ncé\nd", 6), (3, 1));
+    }
+}

@@ -1,0 +1,609 @@
+//! The composer: the message editor with its format (text, JSON, hex, base64, a file), the
+//! preview of its variables, Send and "Save as template", the sent-message history (Up and
+//! Down in an empty editor), and the Close and Ping controls.
+//!
+//! The body is checked (variables expanded, encoded) only when the text, the format, the
+//! tab's variables or its counter change; the size of a file to send is looked up in the
+//! background (`Action::CheckFile`). Nothing here does I/O.
+
+mod check;
+mod controls;
+mod editor;
+mod history;
+mod json_layout;
+mod save_dialog;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use egui::{Align, Id, Key, KeyboardShortcut, Modifiers, RichText};
+
+pub use check::{Check, Outcome};
+pub use history::{HISTORY_LIMIT, History};
+pub use json_layout::reformat;
+pub use save_dialog::TemplateLists;
+
+use self::check::CheckKey;
+use self::save_dialog::{DialogEnd, SaveDialog};
+use super::action::{Action, Draft, TemplateAction, TemplateScope};
+use super::background::FileInfo;
+use super::style;
+use crate::engine::ReadyState;
+use crate::format::variables::{self, VarContext, VarRef};
+use crate::model::template::MessageFormat;
+
+/// A file dialog that returns sooner than this without a file was not shown at all.
+const NO_DIALOG_WITHIN: Duration = Duration::from_millis(700);
+
+/// What the composer needs to know about its tab.
+pub struct ComposerContext<'a> {
+    /// The tab's id (for widget ids).
+    pub tab_id: u64,
+    /// The tab's readyState: Send needs OPEN.
+    pub state: ReadyState,
+    /// The tab's user variables.
+    pub variables: &'a [(String, String)],
+    /// The tab's next `{{counter}}`.
+    pub counter: u64,
+    /// The templates a new one is saved beside.
+    pub templates: TemplateLists<'a>,
+    /// Whether the templates and variables panel is shown (a toggle in the heading).
+    pub show_templates: &'a mut bool,
+}
+
+/// The size lookup of a File body's file.
+#[derive(Clone, Debug)]
+struct FileStatus {
+    path: PathBuf,
+    /// `None` while the lookup runs.
+    info: Option<Result<FileInfo, String>>,
+}
+
+/// What the user is composing in a tab.
+#[derive(Clone, Debug)]
+pub struct ComposerState {
+    format: MessageFormat,
+    text: String,
+    file_path: String,
+    /// Goes up on every change of text, path or format.
+    revision: u64,
+    check: Option<Check>,
+    file: Option<FileStatus>,
+    history: History,
+    /// The template last loaded, proposed as the name when saving.
+    loaded_name: Option<String>,
+    save_scope: TemplateScope,
+    save_dialog: Option<SaveDialog>,
+    /// Give the editor the keyboard focus back once the dialog's layer is gone.
+    refocus_editor: bool,
+    /// A refused or failed send, shown under Send until the next edit or send.
+    pub send_error: Option<String>,
+    /// A passing remark (a template was loaded, no file dialog is available).
+    pub note: Option<String>,
+    /// The close code to send.
+    pub close_code: u16,
+    /// The close reason to send.
+    pub close_reason: String,
+    /// The ping payload (sent as UTF-8).
+    pub ping_payload: String,
+}
+
+impl Default for ComposerState {
+    fn default() -> Self {
+        Self {
+            format: MessageFormat::Text,
+            text: String::new(),
+            file_path: String::new(),
+            revision: 0,
+            check: None,
+            file: None,
+            history: History::default(),
+            loaded_name: None,
+            save_scope: TemplateScope::Library,
+            save_dialog: None,
+            refocus_editor: false,
+            send_error: None,
+            note: None,
+            close_code: 1000,
+            close_reason: String::new(),
+            ping_payload: String::new(),
+        }
+    }
+}
+
+impl ComposerState {
+    /// The selected format.
+    pub fn format(&self) -> MessageFormat {
+        self.format
+    }
+
+    /// The editor's text (the body of every format but File).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The path typed for the File format.
+    pub fn file_path(&self) -> &str {
+        &self.file_path
+    }
+
+    /// The body that Send sends: the path for File, the editor's text otherwise.
+    pub fn body(&self) -> &str {
+        match self.format {
+            MessageFormat::File => &self.file_path,
+            _ => &self.text,
+        }
+    }
+
+    /// The format and body, as Send would send them.
+    pub fn draft(&self) -> Draft {
+        Draft::new(self.format, self.body())
+    }
+
+    /// Replaces the format and body (a template loaded, a test); leaves history browsing.
+    pub fn set_draft(&mut self, draft: Draft) {
+        self.history.stop();
+        self.show_draft(draft);
+        self.loaded_name = None;
+    }
+
+    /// Loads a template's draft, remembering its name for "Save as template".
+    pub fn load_template(&mut self, name: &str, draft: Draft) {
+        self.set_draft(draft);
+        self.loaded_name = Some(name.to_owned());
+        self.note = Some(format!("Loaded template {name:?}."));
+    }
+
+    /// The messages sent from this composer.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Remembers a message that was sent, for Up/Down.
+    pub fn record_sent(&mut self, draft: Draft) {
+        self.history.push(draft);
+        self.send_error = None;
+        self.note = None;
+    }
+
+    /// The latest check of the body, if it ran.
+    pub fn check(&self) -> Option<&Check> {
+        self.check.as_ref()
+    }
+
+    /// The background lookup of a File body's file finished.
+    pub fn file_checked(&mut self, path: &Path, result: Result<FileInfo, String>) {
+        if let Some(status) = &mut self.file
+            && status.path == path
+        {
+            status.info = Some(result);
+        }
+    }
+
+    /// The file dialog ended: a chosen file becomes the path; no answer at once means
+    /// there is no dialog, and the user is told to type the path.
+    pub fn file_picked(&mut self, path: Option<PathBuf>, open_for: Duration) {
+        match path {
+            Some(path) => {
+                self.format = MessageFormat::File;
+                self.file_path = path.display().to_string();
+                self.changed();
+                self.note = None;
+            }
+            None if open_for < NO_DIALOG_WITHIN => {
+                self.note = Some("No file dialog is available: type the path.".into());
+            }
+            None => {}
+        }
+    }
+
+    /// True when the body as checked can be sent (a File body once its file was found).
+    pub fn is_sendable(&self) -> bool {
+        match self.check.as_ref().map(|c| &c.outcome) {
+            Some(Outcome::Ready { .. }) => true,
+            Some(Outcome::File(path)) => self
+                .file
+                .as_ref()
+                .is_some_and(|status| status.path == *path && matches!(status.info, Some(Ok(_)))),
+            _ => false,
+        }
+    }
+
+    fn show_draft(&mut self, draft: Draft) {
+        self.format = draft.format;
+        match draft.format {
+            MessageFormat::File => self.file_path = draft.body,
+            _ => self.text = draft.body,
+        }
+        self.changed();
+    }
+
+    fn changed(&mut self) {
+        self.revision += 1;
+        self.send_error = None;
+    }
+
+    /// Redoes the check when what it depends on changed; returns a file to look up.
+    fn ensure_check(&mut self, variables: &[(String, String)], counter: u64) -> Option<PathBuf> {
+        let key = CheckKey {
+            revision: self.revision,
+            format: self.format,
+            variables: check::variables_hash(variables),
+            counter,
+        };
+        if self.check.as_ref().is_none_or(|c| c.key != key) {
+            let valid: Vec<(String, String)> = variables
+                .iter()
+                .filter(|(name, _)| variables::check_user_name(name).is_ok())
+                .cloned()
+                .collect();
+            let ctx = VarContext {
+                counter,
+                user: &valid,
+                env: &variables::process_env,
+            };
+            self.check = Some(check::check(key, self.body(), &ctx));
+        }
+        match self.check.as_ref().map(|c| &c.outcome) {
+            Some(Outcome::File(path)) if self.file.as_ref().is_none_or(|f| f.path != *path) => {
+                self.file = Some(FileStatus {
+                    path: path.clone(),
+                    info: None,
+                });
+                Some(path.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Up and Down in the focused, empty (or recalled) editor walk the history.
+    fn walk_history(&mut self, ui: &egui::Ui, editor_id: Id) {
+        if !ui.memory(|m| m.has_focus(editor_id))
+            || !(self.body().is_empty() || self.history.is_browsing())
+        {
+            return;
+        }
+        let (up, down) = ui.input_mut(|i| {
+            (
+                i.consume_key(Modifiers::NONE, Key::ArrowUp),
+                i.consume_key(Modifiers::NONE, Key::ArrowDown),
+            )
+        });
+        let recalled = if up {
+            self.history.older().cloned()
+        } else if down {
+            match self.history.newer() {
+                Some(Some(draft)) => Some(draft.clone()),
+                Some(None) => Some(Draft::new(self.format, "")),
+                None => None,
+            }
+        } else {
+            None
+        };
+        if let Some(draft) = recalled {
+            self.show_draft(draft);
+            let end = egui::text::CCursor::new(self.body().chars().count());
+            if let Some(mut state) = egui::TextEdit::load_state(ui.ctx(), editor_id) {
+                state
+                    .cursor
+                    .set_char_range(Some(egui::text::CCursorRange::one(end)));
+                state.store(ui.ctx(), editor_id);
+            }
+        }
+    }
+}
+
+/// Draws the composer for a tab; pushes what the user asked for.
+pub fn ui(
+    ui: &mut egui::Ui,
+    composer: &mut ComposerState,
+    mut cx: ComposerContext<'_>,
+    actions: &mut Vec<Action>,
+) {
+    let open = cx.state == ReadyState::Open;
+    let editor_id = Id::unique(("composer-editor", cx.tab_id));
+    let dialog_open = composer.save_dialog.is_some();
+    let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+    let shortcut_pressed = !dialog_open && ui.input_mut(|i| i.consume_shortcut(&send_shortcut));
+    if !dialog_open {
+        if composer.refocus_editor && ui.memory(|m| m.top_modal_layer().is_none()) {
+            ui.memory_mut(|m| m.request_focus(editor_id));
+            composer.refocus_editor = false;
+        }
+        composer.walk_history(ui, editor_id);
+    }
+    if let Some(path) = composer.ensure_check(cx.variables, cx.counter) {
+        actions.push(Action::CheckFile(path));
+    }
+
+    let heading = heading_row(ui, composer, &mut cx);
+    if composer.format == MessageFormat::File {
+        file_row(ui, composer, editor_id, actions);
+    } else {
+        let variables = cx.variables;
+        let known =
+            |var: &VarRef| var.is_builtin() || variables.iter().any(|(name, _)| *name == var.name);
+        let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, wrap_width: f32| {
+            editor::layout(ui, buf.as_str(), wrap_width, &known)
+        };
+        let response = egui::ScrollArea::vertical()
+            .id_salt(("composer-editor-scroll", cx.tab_id))
+            .max_height(180.0)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut composer.text)
+                        .id(editor_id)
+                        .hint_text(
+                            "Type a message (Ctrl+Enter sends; Up recalls the last one). \
+                         {{variables}} are expanded when sent.",
+                        )
+                        .desired_rows(4)
+                        .desired_width(f32::INFINITY)
+                        .code_editor()
+                        .layouter(&mut layouter),
+                )
+                .labelled_by(heading.id)
+            })
+            .inner;
+        if response.changed() {
+            composer.history.stop();
+            composer.changed();
+        }
+    }
+    if let Some(path) = composer.ensure_check(cx.variables, cx.counter) {
+        actions.push(Action::CheckFile(path));
+    }
+    preview(ui, composer);
+
+    let can_send = open && composer.is_sendable();
+    let send_clicked = ui
+        .horizontal(|ui| {
+            let send = ui
+                .add_enabled(can_send, egui::Button::new(RichText::new("Send").strong()))
+                .on_hover_text("Send the message (Ctrl+Enter)");
+            let send = if open {
+                send.on_disabled_hover_text("Fix the message first: see the error beside Send")
+            } else {
+                send.on_disabled_hover_text(format!(
+                    "Not connected: the connection is {}",
+                    cx.state
+                ))
+            };
+            if ui
+                .button("Save as template…")
+                .on_hover_text("Keep this message as a named template, in this tab or the library")
+                .clicked()
+            {
+                let name = composer.loaded_name.clone().unwrap_or_default();
+                composer.save_dialog = Some(SaveDialog::new(name, composer.save_scope));
+            }
+            status(ui, composer);
+            send.clicked()
+        })
+        .inner;
+    if can_send && (send_clicked || shortcut_pressed) {
+        actions.push(Action::Send(composer.draft()));
+    }
+    if let Some(error) = &composer.send_error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    } else if let Some(note) = &composer.note {
+        ui.label(RichText::new(note).weak().italics());
+    }
+    ui.separator();
+    controls::close_and_ping(ui, composer, open, actions);
+
+    let draft = composer.save_dialog.is_some().then(|| composer.draft());
+    if let (Some(dialog), Some(draft)) = (&mut composer.save_dialog, draft) {
+        match save_dialog::show(ui.ctx(), dialog, &draft, cx.templates) {
+            DialogEnd::Open => {}
+            DialogEnd::Cancelled => {
+                composer.save_dialog = None;
+                composer.refocus_editor = true;
+            }
+            DialogEnd::Save(scope, template) => {
+                composer.save_scope = scope;
+                composer.loaded_name = Some(template.name.clone());
+                composer.save_dialog = None;
+                composer.refocus_editor = true;
+                actions.push(Action::Template(TemplateAction::Save(scope, template)));
+            }
+        }
+    }
+}
+
+/// "Message", the format picker, Pretty-print and Minify for JSON, and the panel toggle.
+/// Returns the "Message" label (the editor is labelled by it).
+fn heading_row(
+    ui: &mut egui::Ui,
+    composer: &mut ComposerState,
+    cx: &mut ComposerContext<'_>,
+) -> egui::Response {
+    let open = cx.state == ReadyState::Open;
+    ui.horizontal(|ui| {
+        let heading = ui.label(RichText::new("Message").strong());
+        let format_label = ui.label("Format");
+        let before = composer.format;
+        egui::ComboBox::from_id_salt(("message-format", cx.tab_id))
+            .selected_text(composer.format.label())
+            .width(130.0)
+            .show_ui(ui, |ui| {
+                for format in MessageFormat::ALL {
+                    let item = ui.selectable_value(&mut composer.format, format, format.label());
+                    if item.clicked() {
+                        // Also when chosen through accessibility, not only by pointer.
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .labelled_by(format_label.id);
+        if composer.format != before {
+            composer.changed();
+        }
+        if composer.format == MessageFormat::Json {
+            json_buttons(ui, composer);
+        }
+        if !open {
+            ui.label(
+                RichText::new(format!(
+                    "Send is off: the connection is {}. Connect first.",
+                    cx.state
+                ))
+                .weak()
+                .italics(),
+            );
+        }
+        ui.with_layout(egui::Layout::right_to_left(Align::Center), |ui| {
+            ui.toggle_value(cx.show_templates, "Templates and variables")
+                .on_hover_text("Show or hide the templates and variables panel");
+        });
+        heading
+    })
+    .inner
+}
+
+/// Pretty-print and Minify, enabled when the body (expanded) is valid JSON. Variables are
+/// kept as written, so what is sent stays exactly what is shown.
+fn json_buttons(ui: &mut egui::Ui, composer: &mut ComposerState) {
+    let valid = matches!(
+        composer.check.as_ref().map(|c| &c.outcome),
+        Some(Outcome::Ready { .. })
+    );
+    let why = "Fix the JSON first";
+    if ui
+        .add_enabled(valid, egui::Button::new("Pretty-print"))
+        .on_hover_text("Indent the JSON, one value per line")
+        .on_disabled_hover_text(why)
+        .clicked()
+    {
+        composer.text = reformat(&composer.text, true);
+        composer.changed();
+    }
+    if ui
+        .add_enabled(valid, egui::Button::new("Minify"))
+        .on_hover_text("Remove all white space between JSON tokens")
+        .on_disabled_hover_text(why)
+        .clicked()
+    {
+        composer.text = reformat(&composer.text, false);
+        composer.changed();
+    }
+}
+
+/// The File format's editor: a typed path and Browse.
+fn file_row(
+    ui: &mut egui::Ui,
+    composer: &mut ComposerState,
+    editor_id: Id,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label("File path");
+        let width = (ui.available_width() - 90.0).max(120.0);
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(&mut composer.file_path)
+                    .id(editor_id)
+                    .hint_text("/path/to/payload.bin ({{variables}} allowed)")
+                    .desired_width(width)
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(label.id);
+        if response.changed() {
+            composer.history.stop();
+            composer.changed();
+        }
+        if ui
+            .button("Browse…")
+            .on_hover_text("Choose the file in a file dialog")
+            .clicked()
+        {
+            actions.push(Action::BrowseFile);
+        }
+    });
+}
+
+/// The expanded body, when it has variables.
+fn preview(ui: &mut egui::Ui, composer: &ComposerState) {
+    let Some(check) = &composer.check else {
+        return;
+    };
+    let Some(preview) = &check.preview else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "Preview, as expanded now ({} bytes):",
+                preview.bytes
+            ))
+            .weak(),
+        );
+        if check.volatile {
+            ui.label(
+                RichText::new("uuid, now, now_ms and random_int take new values when sent.")
+                    .weak()
+                    .italics(),
+            );
+        }
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("composer-preview")
+        .max_height(64.0)
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(&preview.text).monospace()).wrap());
+            if preview.is_cut() {
+                ui.label(
+                    RichText::new(format!(
+                        "… and {} more bytes",
+                        preview.bytes - preview.text.len()
+                    ))
+                    .weak(),
+                );
+            }
+        });
+}
+
+/// The size of what Send would send, or why it cannot be sent.
+fn status(ui: &mut egui::Ui, composer: &ComposerState) {
+    let Some(check) = &composer.check else {
+        return;
+    };
+    let error = ui.visuals().error_fg_color;
+    match &check.outcome {
+        Outcome::Ready { bytes, binary } => {
+            let text = match (composer.format, binary) {
+                (MessageFormat::Json, _) => format!("Valid JSON, {bytes} bytes, text message"),
+                (_, false) => format!("{bytes} bytes, text message"),
+                (_, true) => format!("{bytes} bytes, binary message"),
+            };
+            ui.label(RichText::new(text).weak());
+        }
+        Outcome::Invalid(why) => {
+            ui.colored_label(error, why);
+        }
+        Outcome::Incomplete(what) => {
+            ui.label(RichText::new(what).weak().italics());
+        }
+        Outcome::File(path) => match composer.file.as_ref().and_then(|f| f.info.as_ref()) {
+            Some(Ok(info)) => {
+                let size = usize::try_from(info.size).unwrap_or(usize::MAX);
+                ui.label(
+                    RichText::new(format!(
+                        "{}: {} ({} bytes), binary message",
+                        info.name,
+                        style::format_size(size),
+                        info.size
+                    ))
+                    .weak(),
+                );
+            }
+            Some(Err(why)) => {
+                ui.colored_label(error, why);
+            }
+            None => {
+                ui.label(RichText::new(format!("Looking up {}…", path.display())).weak());
+            }
+        },
+    }
+}

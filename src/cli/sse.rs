@@ -1,0 +1,135 @@
+//! `sockscope sse`: an event stream (and its reconnects), every event printed as a JSON
+//! line as it happens, then one `summary` line.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::args::SseArgs;
+use super::exit;
+use crate::engine::proxy::ProxyMode;
+use crate::engine::{ConfigError, EventKind, HeaderEntry};
+use crate::format::event_json::event_json;
+use crate::sse::{SseConfig, SseHandle};
+
+/// Builds the stream's configuration from the arguments; a bad one is a usage error.
+pub fn config_from(args: &SseArgs) -> Result<SseConfig, ConfigError> {
+    let mut config = SseConfig::new(args.url.clone());
+    config.headers = args
+        .headers
+        .iter()
+        .map(|line| HeaderEntry::parse(line))
+        .collect::<Result<_, _>>()?;
+    config.last_event_id.clone_from(&args.last_event_id);
+    config.max_events = args.max_events;
+    config.max_reconnects = args.max_reconnects;
+    config.handshake_timeout = Duration::from_millis(args.timeout);
+    config.reconnect_time = Duration::from_millis(args.retry);
+    config.show_comments = args.show_comments;
+    config.tls.accept_invalid_certs = args.insecure;
+    config.tls.ca_file.clone_from(&args.ca);
+    config.tls.client_cert.clone_from(&args.cert);
+    config.tls.client_key.clone_from(&args.key);
+    config.proxy = match (&args.proxy, args.no_proxy) {
+        (Some(url), _) => ProxyMode::Url(url.clone()),
+        (None, true) => ProxyMode::Direct,
+        (None, false) => ProxyMode::FromEnvironment,
+    };
+    config.prepare()?;
+    Ok(config)
+}
+
+/// Prints lines in order, flushed, with one running `seq` over all attempts.
+struct Output {
+    stdout: std::io::StdoutLock<'static>,
+    seq: u64,
+    gone: bool,
+}
+
+impl Output {
+    /// Prints `value` with the next `seq`; false once nobody reads stdout any more.
+    fn numbered(&mut self, mut value: Value, attempt: u32) -> bool {
+        if let Value::Object(map) = &mut value {
+            map.insert("seq".into(), json!(self.seq));
+            map.insert("attempt".into(), json!(attempt));
+        }
+        self.seq += 1;
+        self.line(&value)
+    }
+
+    fn line(&mut self, value: &Value) -> bool {
+        if !self.gone {
+            self.gone = writeln!(self.stdout, "{value}")
+                .and_then(|()| self.stdout.flush())
+                .is_err();
+        }
+        !self.gone
+    }
+}
+
+/// Runs the stream until it ends for good and returns the exit status: 0 for a normal end
+/// (204, `--max-events` reached, Ctrl+C), 1 when it failed or gave up, 2 for a bad argument.
+pub async fn run(args: &SseArgs) -> ExitCode {
+    let config = match config_from(args) {
+        Ok(config) => config,
+        Err(error) => return exit::usage(&format!("sse: {error}")),
+    };
+    let mut handle =
+        match SseHandle::connect(&config, &tokio::runtime::Handle::current(), Arc::new(|| {})) {
+            Ok(handle) => handle,
+            Err(error) => return exit::usage(&format!("sse: {error}")),
+        };
+    let mut out = Output {
+        stdout: std::io::stdout().lock(),
+        seq: 0,
+        gone: false,
+    };
+    let mut last_close: Option<SystemTime> = None;
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            entry = handle.recv() => {
+                let Some(entry) = entry else { break };
+                let event = &entry.event;
+                if let (EventKind::Connecting { .. }, Some(closed)) = (&event.kind, last_close) {
+                    let waited = event.wall_time.duration_since(closed).unwrap_or_default();
+                    out.line(&json!({
+                        "event": "reconnecting",
+                        "attempt": entry.attempt,
+                        "delay_ms": waited.as_millis() as u64,
+                        "last_event_id": handle.stats().last_event_id,
+                    }));
+                }
+                if let EventKind::Close(_) = event.kind {
+                    last_close = Some(event.wall_time);
+                }
+                if !out.numbered(event_json(event), entry.attempt) {
+                    // Nobody reads our output any more: stop without printing.
+                    handle.close();
+                }
+            }
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                handle.close();
+            }
+        }
+    }
+    let stats = handle.stats();
+    out.line(&json!({
+        "event": "summary",
+        "attempts": stats.attempts,
+        "events": stats.events,
+        "comments": stats.comments,
+        "last_event_id": stats.last_event_id,
+        "reconnection_time_ms": stats.reconnection_time.as_millis() as u64,
+        "end": stats.end.map(|end| end.as_str()),
+    }));
+    if stats.end.is_some_and(|end| end.is_normal()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::FAILED)
+    }
+}
