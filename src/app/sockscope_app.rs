@@ -16,7 +16,8 @@ use super::tab::Tab;
 use super::templates_panel::{self, Library, TemplatesPanel};
 use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
-use crate::engine::WakeFn;
+use crate::engine::{ConnectionConfig, WakeFn};
+use crate::model::timeline::Timeline;
 
 /// How long one frame may spend moving events into timelines.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -127,6 +128,23 @@ impl SockscopeApp {
         self.tabs.push(Tab::new(self.next_tab_id, url));
         self.next_tab_id += 1;
         self.active = self.tabs.len() - 1;
+    }
+
+    /// Opens a tab with `config` and an existing `timeline` (a reopened session, a replay,
+    /// a benchmark) and makes it active; returns its index.
+    pub fn open_tab_with(&mut self, config: ConnectionConfig, timeline: Timeline) -> usize {
+        let mut tab = Tab::new(self.next_tab_id, config.url.clone());
+        tab.config = config;
+        tab.timeline = timeline;
+        self.tabs.push(tab);
+        self.next_tab_id += 1;
+        self.active = self.tabs.len() - 1;
+        self.active
+    }
+
+    /// The tab at `index`, to change it from outside the window (tests, benchmarks).
+    pub fn tab_mut(&mut self, index: usize) -> Option<&mut Tab> {
+        self.tabs.get_mut(index)
     }
 
     fn run(&mut self, action: Action) {
