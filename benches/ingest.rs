@@ -129,7 +129,10 @@ fn main() {
                 "bare, keeping every message",
                 "Sockscope engine + timeline",
             ];
-            for (name, rate) in names.into_iter().zip([bare_rate, keeping_rate, engine_rate]) {
+            for (name, rate) in names
+                .into_iter()
+                .zip([bare_rate, keeping_rate, engine_rate])
+            {
                 println!(
                     "| {} x {} | {name} | {rate:.0} | {:.1} | {:.2} |",
                     case.count,

@@ -49,7 +49,10 @@ fn rss_kib() -> u64 {
 }
 
 fn main() {
-    println!("size_of::<TimelineEntry>() = {} bytes", size_of::<TimelineEntry>());
+    println!(
+        "size_of::<TimelineEntry>() = {} bytes",
+        size_of::<TimelineEntry>()
+    );
     println!("size_of::<Event>() = {} bytes", size_of::<Event>());
     println!("size_of::<EventKind>() = {} bytes", size_of::<EventKind>());
     let rss_before = rss_kib();

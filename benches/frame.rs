@@ -1,0 +1,93 @@
+//! Frame cost of the whole window with 1k, 100k and 1M timeline entries, following the tail
+//! and scrolled to the middle: the real app stepped headless by egui_kittest.
+//!
+//!   cargo bench --bench frame
+
+use std::time::{Duration, Instant, SystemTime};
+
+use egui::Key;
+use egui_kittest::Harness;
+use sockscope::app::{AppOptions, SockscopeApp};
+use sockscope::engine::{ConnectionConfig, Direction, Event, EventKind, Payload};
+use sockscope::model::timeline::Timeline;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+const FRAMES: usize = 60;
+
+fn timeline(entries: usize) -> Timeline {
+    let mut timeline = Timeline::default();
+    let started = SystemTime::now();
+    for i in 0..entries {
+        let text = format!(
+            r#"{{"n":{i},"type":"tick","price":{}.25,"symbol":"BTC-USD"}}"#,
+            i % 997
+        );
+        timeline.push(
+            1,
+            Event {
+                seq: i as u64,
+                wall_time: started + Duration::from_micros(i as u64 * 10),
+                offset: Duration::from_micros(i as u64 * 10),
+                kind: EventKind::Message {
+                    dir: if i % 5 == 0 {
+                        Direction::Out
+                    } else {
+                        Direction::In
+                    },
+                    payload: Payload::Text(Utf8Bytes::from(text)),
+                },
+            },
+        );
+    }
+    timeline
+}
+
+/// Median and 90th percentile of `FRAMES` steps of the whole window.
+fn measure(harness: &mut Harness<'static, SockscopeApp>) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = (0..FRAMES)
+        .map(|_| {
+            let started = Instant::now();
+            harness.step();
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    (times[FRAMES / 2], times[FRAMES * 9 / 10])
+}
+
+fn main() {
+    let config_dir =
+        std::env::temp_dir().join(format!("sockscope-frame-bench-{}", std::process::id()));
+    println!("| entries | view | median frame | p90 frame |");
+    println!("| ---: | --- | ---: | ---: |");
+    for entries in [1_000, 100_000, 1_000_000] {
+        let options = AppOptions {
+            no_demo_server: true,
+            config_dir: Some(config_dir.clone()),
+            ..AppOptions::default()
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("app"));
+        let timeline = timeline(entries);
+        let index = harness
+            .state_mut()
+            .open_tab_with(ConnectionConfig::new("ws://127.0.0.1:9/"), timeline);
+        for _ in 0..5 {
+            harness.step();
+        }
+        let (median, p90) = measure(&mut harness);
+        println!("| {entries} | following the tail | {median:.2?} | {p90:.2?} |");
+        if let Some(tab) = harness.state_mut().tab_mut(index) {
+            tab.follow = false;
+            tab.selected = Some(entries / 2 - 1);
+        }
+        harness.key_press(Key::ArrowDown);
+        for _ in 0..5 {
+            harness.step();
+        }
+        let (median, p90) = measure(&mut harness);
+        println!("| {entries} | scrolled to the middle, row selected | {median:.2?} | {p90:.2?} |");
+    }
+    let _ = std::fs::remove_dir_all(&config_dir);
+}
