@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use super::replay_view::ReplayAction;
+use super::session_menu::FileAction;
 use crate::model::template::{MessageFormat, Template};
 
 /// A request from a panel, carried out by the app after the frame's layout.
@@ -36,6 +38,10 @@ pub enum Action {
     BrowseFile,
     /// Change or use a template of the active tab or of the global library.
     Template(TemplateAction),
+    /// A File-menu command: sessions, import, export.
+    File(FileAction),
+    /// Start, cancel or walk a replay.
+    Replay(ReplayAction),
 }
 
 /// A message as the user wrote it: a format and a body before variable expansion (for

@@ -30,13 +30,16 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
         if response.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) && !locked {
             actions.push(Action::Connect);
         }
+        let waiting = tab.reconnect_due().is_some();
         let (text, action) = match state {
+            ReadyState::Closed if waiting => ("Stop", Action::Disconnect),
             ReadyState::Closed => ("Connect", Action::Connect),
             ReadyState::Connecting => ("Cancel", Action::Disconnect),
             ReadyState::Open => ("Disconnect", Action::Disconnect),
             ReadyState::Closing => ("Drop now", Action::Disconnect),
         };
         let hover = match state {
+            ReadyState::Closed if waiting => "Stop reconnecting",
             ReadyState::Closed => "Open a connection with these settings (Enter)",
             ReadyState::Connecting => "Abandon the opening handshake",
             ReadyState::Open => "Close with 1000 Normal Closure",
@@ -56,22 +59,70 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
         }
         style::state_badge(ui, state, tab.last_close_clean());
     });
+    status_line(ui, tab);
     if let Some(error) = &tab.input_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
-    egui::CollapsingHeader::new("Request: headers, subprotocols, timeouts, TLS")
-        .id_salt(("request", tab.id))
-        .default_open(false)
-        .show(ui, |ui| {
-            if locked {
-                ui.label(
-                    RichText::new(
-                        "Request settings are locked while connected. Disconnect to edit them.",
-                    )
-                    .italics()
-                    .weak(),
-                );
-            }
-            ui.add_enabled_ui(!locked, |ui| request_panel::ui(ui, tab));
-        });
+    egui::CollapsingHeader::new(
+        "Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect",
+    )
+    .id_salt(("request", tab.id))
+    .default_open(false)
+    .show(ui, |ui| {
+        if locked {
+            ui.label(
+                RichText::new(
+                    "Request settings are locked while connected. Disconnect to edit them.",
+                )
+                .italics()
+                .weak(),
+            );
+        }
+        ui.add_enabled_ui(!locked, |ui| request_panel::ui(ui, tab));
+    });
+}
+
+/// A line of facts under the URL, when there are any: the reconnect countdown, the latest
+/// ping round trip, and a warning while certificates are not verified.
+fn status_line(ui: &mut egui::Ui, tab: &Tab) {
+    let countdown = tab.reconnect_due();
+    let rtt = tab.timeline.last_round_trip();
+    let unverified =
+        tab.config.tls.accept_invalid_certs && tab.config.url.trim_start().starts_with("wss");
+    if countdown.is_none() && rtt.is_none() && !unverified && tab.attempts() < 2 {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        if let Some((due, attempt)) = countdown {
+            let left = due.saturating_duration_since(std::time::Instant::now());
+            ui.label(
+                RichText::new(format!(
+                    "Reconnecting in {:.1} s (attempt {attempt})",
+                    left.as_secs_f64()
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+        } else if tab.attempts() >= 2 {
+            ui.label(RichText::new(format!("Attempt {}", tab.attempts())).weak());
+        }
+        if let Some(rtt) = rtt {
+            ui.label(
+                RichText::new(format!("RTT {:.1} ms", rtt.as_secs_f64() * 1000.0)).monospace(),
+            )
+            .on_hover_text("Round trip of the latest answered ping");
+        }
+        if unverified {
+            egui::Frame::new()
+                .fill(ui.visuals().error_fg_color.gamma_multiply(0.2))
+                .corner_radius(4.0)
+                .inner_margin(egui::Margin::symmetric(6, 1))
+                .show(ui, |ui| {
+                    ui.label(
+                        RichText::new("TLS certificates are not verified")
+                            .color(ui.visuals().error_fg_color)
+                            .strong(),
+                    );
+                });
+        }
+    });
 }

@@ -5,9 +5,15 @@ pub mod action;
 pub mod background;
 pub mod composer;
 mod connection_bar;
+mod connection_options;
 pub mod detail;
+pub mod filter_bar;
+pub mod pins;
+pub mod replay_view;
 mod request_panel;
+pub mod session_menu;
 mod sockscope_app;
+mod stats_strip;
 mod style;
 mod tab;
 mod tab_strip;
@@ -40,6 +46,12 @@ pub fn run(options: AppOptions) -> Result<(), String> {
         "Sockscope",
         native,
         Box::new(move |cc| {
+            let mut options = options;
+            if options.restore.is_none() {
+                options.restore = cc
+                    .storage
+                    .and_then(|storage| eframe::get_value(storage, session_menu::STORAGE_KEY));
+            }
             let app = SockscopeApp::new(&cc.egui_ctx, options)?;
             Ok(Box::new(app))
         }),

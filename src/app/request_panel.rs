@@ -109,6 +109,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
             config.tls.ca_file = (!path.trim().is_empty()).then(|| path.trim().into());
         }
     });
+    super::connection_options::ui(ui, tab);
 }
 
 fn duration_ms(ui: &mut egui::Ui, label: &str, value: &mut Duration) {

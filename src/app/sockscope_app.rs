@@ -12,12 +12,16 @@ use super::action::Action;
 use super::background::{Background, JobDone};
 use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
+use super::replay_view::{self, ReplayAction, ReplayDialog, ReplayState};
+use super::session_menu::{Sessions, Tabs, Workspace};
 use super::tab::Tab;
 use super::templates_panel::{self, Library, TemplatesPanel};
 use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::{ConnectionConfig, WakeFn};
+use crate::format::json_path::JsonPath;
 use crate::model::timeline::Timeline;
+use crate::replay::Replay;
 
 /// How long one frame may spend moving events into timelines.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -32,6 +36,9 @@ pub struct AppOptions {
     /// Where the global template library (`templates.ron`) lives; `None` means the user's
     /// config directory (`~/.config/sockscope` on Linux). Tests point it at a temporary one.
     pub config_dir: Option<PathBuf>,
+    /// The workspace of the last run (tabs and configs, recent sessions); the window reads
+    /// it from eframe's storage. `None` (the default, and what tests use) starts afresh.
+    pub restore: Option<Workspace>,
 }
 
 /// The Sockscope window's state.
@@ -48,6 +55,8 @@ pub struct SockscopeApp {
     library: Library,
     templates_panel: TemplatesPanel,
     show_templates: bool,
+    sessions: Sessions,
+    replay_dialog: ReplayDialog,
 }
 
 impl SockscopeApp {
@@ -76,6 +85,7 @@ impl SockscopeApp {
         let ctx = ctx.clone();
         let wake: WakeFn = Arc::new(move || ctx.request_repaint());
         let jobs = Background::new(runtime.handle().clone(), Arc::clone(&wake));
+        let sessions = Sessions::new(runtime.handle().clone(), Arc::clone(&wake));
         let library = Library::open(
             templates_panel::library_path(options.config_dir.as_deref()),
             Path::new(templates_panel::EXAMPLES_FILE),
@@ -94,10 +104,56 @@ impl SockscopeApp {
             library,
             templates_panel: TemplatesPanel::default(),
             show_templates: true,
+            sessions,
+            replay_dialog: ReplayDialog::default(),
         };
-        let first_url = options.url.unwrap_or_else(|| app.default_url());
-        app.open_tab(first_url);
+        if let Some(workspace) = options.restore {
+            app.restore(workspace);
+        }
+        if app.tabs.is_empty() || options.url.is_some() {
+            let first_url = options.url.unwrap_or_else(|| app.default_url());
+            app.open_tab(first_url);
+        }
+        app.sessions.mark_saved(&app.tabs);
         Ok(app)
+    }
+
+    /// Reopens the tabs of the last run (configs, templates, variables; no timelines), their
+    /// demo-server URLs moved to this run's demo server.
+    fn restore(&mut self, workspace: Workspace) {
+        self.sessions.restore(&workspace);
+        let base_now = self.demo_url("");
+        for saved in &workspace.tabs {
+            let mut tab = Tab::new(self.next_tab_id, saved.config.url.clone());
+            tab.config = saved.config.clone();
+            if let (Some(old), Some(new)) = (&workspace.demo_base, &base_now)
+                && let Some(rest) = tab.config.url.strip_prefix(old.as_str())
+            {
+                tab.config.url = format!("{new}{rest}");
+            }
+            tab.templates = saved.templates.clone();
+            tab.variables = saved.variables.clone();
+            tab.secret_headers = saved.secret_headers.clone();
+            self.tabs.push(tab);
+            self.next_tab_id += 1;
+        }
+        self.active = workspace.active.min(self.tabs.len().saturating_sub(1));
+    }
+
+    /// What the window keeps for the next run.
+    pub fn workspace(&self) -> Workspace {
+        Workspace {
+            tabs: self.tabs.iter().map(|tab| tab.to_session(false)).collect(),
+            active: self.active,
+            session: self.sessions.path().map(Path::to_owned),
+            recent: self.sessions.recent().to_vec(),
+            demo_base: self.demo_url(""),
+        }
+    }
+
+    /// The session the window holds: its file, the unsaved marker, recent sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// The demo server's URL for `path`, when it runs.
@@ -128,6 +184,30 @@ impl SockscopeApp {
         self.tabs.push(Tab::new(self.next_tab_id, url));
         self.next_tab_id += 1;
         self.active = self.tabs.len() - 1;
+    }
+
+    /// Starts the reconnects that are due, and asks for a frame when the next one is, so
+    /// the countdown stays current (about ten frames a second while a tab waits).
+    fn run_due_reconnects(&mut self, ctx: &egui::Context) {
+        let now = Instant::now();
+        let runtime = self.runtime.handle().clone();
+        let mut next: Option<Instant> = None;
+        for tab in &mut self.tabs {
+            let Some((due, _)) = tab.reconnect_due() else {
+                continue;
+            };
+            if due <= now {
+                tab.connect(&runtime, Arc::clone(&self.wake));
+            } else {
+                next = Some(next.map_or(due, |n| n.min(due)));
+            }
+        }
+        if let Some(next) = next {
+            let soon = next
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(100));
+            ctx.request_repaint_after(soon);
+        }
     }
 
     /// Opens a tab with `config` and an existing `timeline` (a reopened session, a replay,
@@ -201,6 +281,78 @@ impl SockscopeApp {
                     templates_panel::run(action, tab, &mut self.library, &self.jobs);
                 }
             }
+            Action::File(action) => self.sessions.run(
+                action,
+                Tabs {
+                    tabs: &mut self.tabs,
+                    active: &mut self.active,
+                    next_tab_id: &mut self.next_tab_id,
+                },
+            ),
+            Action::Replay(action) => self.run_replay(action),
+        }
+    }
+
+    fn run_replay(&mut self, action: ReplayAction) {
+        match action {
+            ReplayAction::OpenDialog => self.replay_dialog.open(),
+            ReplayAction::Start { speed, ignore } => {
+                let Some(source) = self.tabs.get(self.active) else {
+                    return;
+                };
+                let ignore: Vec<JsonPath> = ignore
+                    .iter()
+                    .filter_map(|path| JsonPath::parse(path).ok())
+                    .collect();
+                let replay = Replay::new(
+                    &source.config,
+                    &source.valid_variables(),
+                    source.timeline.entries(),
+                    None,
+                    None,
+                );
+                let state = match replay {
+                    Ok(replay) => {
+                        let runtime = self.runtime.handle().clone();
+                        let wake = Arc::clone(&self.wake);
+                        ReplayState::start(replay, speed, ignore, source, &runtime, wake)
+                    }
+                    Err(error) => {
+                        self.notice = Some(format!("Cannot replay {}: {error}", source.title()));
+                        return;
+                    }
+                };
+                let (config, variables, templates, secrets) = (
+                    source.config.clone(),
+                    source.variables.clone(),
+                    source.templates.clone(),
+                    source.secret_headers.clone(),
+                );
+                let index = self.open_tab_with(config, Timeline::default());
+                if let Some(tab) = self.tabs.get_mut(index) {
+                    tab.variables = variables;
+                    tab.templates = templates;
+                    tab.secret_headers = secrets;
+                    tab.replay = Some(state);
+                }
+            }
+            ReplayAction::Cancel => {
+                if let Some(state) = self
+                    .tabs
+                    .get_mut(self.active)
+                    .and_then(|t| t.replay.as_mut())
+                {
+                    state.cancel();
+                }
+            }
+            ReplayAction::ShowRecorded { tab, row } => {
+                if let Some(tab) = tab_with(&mut self.tabs, tab)
+                    && row < tab.timeline.len()
+                {
+                    tab.selected = Some(row);
+                    tab.follow = false;
+                }
+            }
         }
     }
 
@@ -243,6 +395,8 @@ async fn close_window_on_sigterm(ctx: egui::Context) {
         if let Ok(mut term) = signal(SignalKind::terminate())
             && term.recv().await.is_some()
         {
+            // No "save changes?" prompt: the close goes through.
+            ctx.data_mut(|data| data.insert_temp(super::session_menu::terminating_id(), true));
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             ctx.request_repaint();
         }
@@ -270,10 +424,23 @@ impl eframe::App for SockscopeApp {
         let mut more_waiting = false;
         for tab in &mut self.tabs {
             more_waiting |= tab.drain_events(deadline);
+            more_waiting |= replay_view::drain(tab, deadline);
+        }
+        self.run_due_reconnects(ctx);
+        // Filters, searches and statistics catch up with new entries in a budget of their own.
+        let find_deadline = Instant::now() + DRAIN_BUDGET;
+        for tab in &mut self.tabs {
+            more_waiting |= tab.finding.refresh(&tab.timeline, find_deadline);
         }
         while let Some(done) = self.jobs.try_recv() {
             self.finish_job(done);
         }
+        self.sessions.poll(Tabs {
+            tabs: &mut self.tabs,
+            active: &mut self.active,
+            next_tab_id: &mut self.next_tab_id,
+        });
+        self.sessions.track(&self.tabs);
         if more_waiting {
             ctx.request_repaint();
         }
@@ -282,6 +449,11 @@ impl eframe::App for SockscopeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut actions = Vec::new();
         shortcuts(ui.ctx(), &mut actions, self.active);
+        Sessions::shortcuts(ui.ctx(), &mut actions);
+        self.sessions
+            .ui(ui, self.tabs.get(self.active), &mut actions);
+        self.replay_dialog
+            .ui(ui.ctx(), self.tabs.get(self.active), &mut actions);
         egui::Panel::top("tab-strip").show(ui, |ui| {
             tab_strip::ui(ui, &self.tabs, self.active, &mut actions);
         });
@@ -331,6 +503,13 @@ impl eframe::App for SockscopeApp {
                                 composer::ui(ui, &mut tab.composer, cx, &mut actions);
                             });
                     });
+                if tab.replay.is_some() {
+                    egui::Panel::right("replay")
+                        .resizable(true)
+                        .default_size(320.0)
+                        .min_size(240.0)
+                        .show(ui, |ui| replay_view::ui(ui, tab, &mut actions));
+                }
                 egui::Panel::right("detail")
                     .resizable(true)
                     .default_size(460.0)
@@ -361,6 +540,10 @@ impl eframe::App for SockscopeApp {
         for action in actions {
             self.run(action);
         }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, super::session_menu::STORAGE_KEY, &self.workspace());
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

@@ -6,15 +6,21 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::engine::{ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn};
+use crate::engine::{
+    CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
+};
 use crate::format::variables::{self, VarContext};
-use crate::model::session;
+use crate::model::recorded::RecordError;
+use crate::model::session::{self, LiveTab, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
 
 use super::action::Draft;
 use super::background::{Background, JobDone};
 use super::composer::ComposerState;
+use super::filter_bar::TimelineState;
+use super::pins::Pin;
+use super::replay_view::ReplayState;
 
 /// A tab's connection, timeline and input.
 pub struct Tab {
@@ -36,11 +42,23 @@ pub struct Tab {
     pub variables: Vec<(String, String)>,
     /// The tab's own message templates (saved with its session).
     pub templates: Vec<Template>,
+    /// Headers whose values are saved only as `{{env.NAME}}` references.
+    pub secret_headers: Vec<SecretHeader>,
+    /// The replay this tab runs or ran, with its comparison.
+    pub replay: Option<ReplayState>,
+    /// The filter, search and statistics of the timeline.
+    pub finding: TimelineState,
+    /// A second row chosen with Ctrl+click: the timeline shows the time between the two.
+    pub second_selection: Option<usize>,
+    /// Rows pinned with a note (entry indices into the timeline).
+    pub pins: Vec<Pin>,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
     attempts: u32,
     last_close_clean: Option<bool>,
+    /// Reconnect loop: when the next attempt is due, and how many reconnects in a row.
+    reconnect: ReconnectState,
 }
 
 impl Tab {
@@ -56,11 +74,56 @@ impl Tab {
             input_error: None,
             variables: Vec::new(),
             templates: Vec::new(),
+            secret_headers: Vec::new(),
+            replay: None,
+            finding: TimelineState::default(),
+            second_selection: None,
+            pins: Vec::new(),
             counter: 1,
             connection: None,
             attempts: 0,
             last_close_clean: None,
+            reconnect: ReconnectState::default(),
         }
+    }
+
+    /// A tab holding a saved tab: config, templates, variables, secret headers and the
+    /// recorded timeline (`label` names it in errors). New attempts are numbered after the
+    /// recorded ones.
+    pub fn from_session(id: u64, saved: &SessionTab, label: &str) -> Result<Self, RecordError> {
+        let mut tab = Self::new(id, saved.config.url.clone());
+        tab.config = saved.config.clone();
+        tab.templates = saved.templates.clone();
+        tab.variables = saved.variables.clone();
+        tab.secret_headers = saved.secret_headers.clone();
+        tab.timeline = saved.to_timeline(label)?;
+        tab.attempts = tab
+            .timeline
+            .entries()
+            .iter()
+            .map(|e| e.attempt)
+            .max()
+            .unwrap_or(0);
+        Ok(tab)
+    }
+
+    /// The tab in its saved form; `with_timeline` false leaves the timeline out (what the
+    /// window keeps between runs).
+    pub fn to_session(&self, with_timeline: bool) -> SessionTab {
+        let title = self.title();
+        let entries = if with_timeline {
+            self.timeline.entries()
+        } else {
+            &[]
+        };
+        SessionTab::from_live(LiveTab {
+            name: &title,
+            config: &self.config,
+            templates: &self.templates,
+            variables: &self.variables,
+            secret_headers: &self.secret_headers,
+            timeline: entries,
+        })
     }
 
     /// The readyState of the current attempt (CLOSED when there is none).
@@ -132,14 +195,47 @@ impl Tab {
                 self.attempts += 1;
                 self.input_error = None;
                 self.follow = true;
+                self.reconnect.due = None;
+                self.reconnect.stopped_by_user = false;
             }
-            Err(error) => self.input_error = Some(error.to_string()),
+            Err(error) => {
+                self.input_error = Some(error.to_string());
+                self.reconnect = ReconnectState::default();
+            }
         }
+    }
+
+    /// When the next automatic reconnect is due, and its attempt number.
+    pub fn reconnect_due(&self) -> Option<(Instant, u32)> {
+        self.reconnect.due.map(|due| (due, self.attempts + 1))
+    }
+
+    /// The attempt number of the latest (or current) connection, from 1.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Decides, after an attempt ended with `close`, whether and when to try again.
+    fn schedule_reconnect(&mut self, close: &CloseInfo) {
+        let policy = self.config.reconnect;
+        if self.reconnect.stopped_by_user || !policy.wants_another(close) {
+            self.reconnect = ReconnectState::default();
+            return;
+        }
+        self.reconnect.in_a_row += 1;
+        self.reconnect.due = policy
+            .delay_before(self.reconnect.in_a_row, fastrand::f64())
+            .map(|delay| Instant::now() + delay);
     }
 
     /// Asks the connection to end: closes cleanly when OPEN, abandons the handshake when
     /// CONNECTING, drops TCP when already CLOSING.
     pub fn disconnect(&mut self) {
+        // Disconnect also ends a reconnect loop, waiting or not.
+        self.reconnect = ReconnectState {
+            stopped_by_user: true,
+            ..ReconnectState::default()
+        };
         let Some(handle) = &self.connection else {
             return;
         };
@@ -239,11 +335,17 @@ impl Tab {
             return false;
         };
         let mut finished = false;
+        let mut ended = None;
         let mut budget_left = true;
         while let Some(event) = handle.try_recv() {
-            if let EventKind::Close(close) = &event.kind {
-                self.last_close_clean = Some(close.was_clean);
-                finished = true;
+            match &event.kind {
+                EventKind::Open(_) => self.reconnect.in_a_row = 0,
+                EventKind::Close(close) => {
+                    self.last_close_clean = Some(close.was_clean);
+                    ended = Some(close.clone());
+                    finished = true;
+                }
+                _ => {}
             }
             self.timeline.push(self.attempts, event);
             if finished {
@@ -257,6 +359,20 @@ impl Tab {
         if finished {
             self.connection = None;
         }
+        if let Some(close) = ended {
+            self.schedule_reconnect(&close);
+        }
         !budget_left
     }
+}
+
+/// A tab's reconnect loop.
+#[derive(Clone, Copy, Debug, Default)]
+struct ReconnectState {
+    /// When the next attempt starts, while waiting.
+    due: Option<Instant>,
+    /// Reconnects since the last attempt that opened.
+    in_a_row: u32,
+    /// The user disconnected: no reconnect until they connect again.
+    stopped_by_user: bool,
 }

@@ -5,54 +5,99 @@ use chrono::{DateTime, Local};
 use egui::{Align, Key, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::style;
 use super::tab::Tab;
+use super::{filter_bar, pins, stats_strip, style};
 use crate::engine::{Direction, EventKind};
+use crate::model::stats;
 use crate::model::timeline::TimelineEntry;
 
 const ROW_HEIGHT: f32 = 20.0;
 /// How much of a payload a preview shows; the rest is in the detail pane.
 const PREVIEW_BYTES: usize = 160;
 
-/// Draws the timeline of `tab` and handles selection by click and arrow keys.
+/// Draws the filter bar, search, statistics, plots, pins and the timeline of `tab`, and
+/// handles selection by click (Ctrl+click picks a second row) and arrow keys. Rows are the
+/// entries passing the filter; selection always holds the real entry index.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
-    let count = tab.timeline.len();
+    let total = tab.timeline.len();
+    filter_bar::filter_ui(ui, &mut tab.finding, total);
+    let mut jump = filter_bar::search_ui(ui, &mut tab.finding, tab.selected);
+    stats_strip::strip_ui(ui, &tab.finding.stats, tab.timeline.last_round_trip());
+    egui::CollapsingHeader::new("Plots")
+        .id_salt(("plots", tab.id))
+        .show(ui, |ui| {
+            stats_strip::plots_ui(ui, tab.id, &tab.finding.stats)
+        });
+    egui::CollapsingHeader::new(format!("Pins ({})", tab.pins.len()))
+        .id_salt(("pins", tab.id))
+        .show(ui, |ui| {
+            if let Some(index) = pins::ui(ui, &mut tab.pins, tab.selected) {
+                jump = Some(index);
+            }
+        });
+    let count = tab.finding.row_count(&tab.timeline);
+    let everything = tab.finding.shows_everything();
     ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("Timeline: {count} events")).strong());
+        ui.label(filter_bar::count_text(count, total, everything));
+        if let (Some(a), Some(b)) = (tab.selected, tab.second_selection)
+            && let Some(delta) = stats::time_between(&tab.timeline, a, b)
+        {
+            let (first, second) = (a.min(b), a.max(b));
+            ui.separator();
+            ui.label(format!(
+                "Δ {:.3} s between #{first} and #{second}",
+                delta.as_secs_f64()
+            ));
+        } else if tab.selected.is_some() {
+            ui.weak("Ctrl+click a second row for the time between them");
+        }
         ui.with_layout(egui::Layout::right_to_left(Align::Center), |ui| {
             let was = tab.follow;
             ui.toggle_value(&mut tab.follow, "Follow latest")
                 .on_hover_text("Keep the newest event in view; scrolling up turns this off");
             if tab.follow && !was {
                 tab.selected = None;
+                tab.second_selection = None;
             }
         });
     });
     if count == 0 {
         ui.add_space(24.0);
         ui.vertical_centered(|ui| {
-            ui.label(RichText::new("Nothing yet. Press Connect (or Enter in the URL field) to open the connection.").weak());
+            let hint = if total == 0 {
+                "Nothing yet. Press Connect (or Enter in the URL field) to open the connection."
+            } else {
+                "No event matches the filter."
+            };
+            ui.label(RichText::new(hint).weak());
         });
         return;
     }
     let mut scroll_to = None;
+    if let Some(index) = jump {
+        tab.selected = Some(index);
+        tab.second_selection = None;
+        tab.follow = false;
+        scroll_to = tab.finding.row_of_entry(index);
+    }
+    let selected_row = tab.selected.and_then(|i| tab.finding.row_of_entry(i));
     if ui.ctx().egui_wants_keyboard_input() {
         // Arrow keys belong to the focused text field.
-    } else if count > 0 {
+    } else {
         let (up, down) = ui.input(|i| (i.key_pressed(Key::ArrowUp), i.key_pressed(Key::ArrowDown)));
         if up || down {
-            let current = tab.selected.unwrap_or(if up { count } else { 0 });
+            let current = selected_row.unwrap_or(if up { count } else { 0 });
             let next = if up {
                 current.saturating_sub(1)
             } else {
                 (current + 1).min(count - 1)
             };
-            let next = if tab.selected.is_none() && down {
+            let next = if selected_row.is_none() && down {
                 0
             } else {
                 next
             };
-            tab.selected = Some(next);
+            tab.selected = tab.finding.entry_of_row(next);
             tab.follow = false;
             scroll_to = Some(next);
         }
@@ -73,11 +118,13 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         .column(Column::remainder().clip(true))
         .auto_shrink([false, false]);
     if let Some(row) = scroll_to {
-        table = table.scroll_to_row(row, None);
+        table = table.scroll_to_row(row, Some(Align::Center));
     } else if tab.follow && count > 0 {
         table = table.scroll_to_row(count - 1, Some(Align::BOTTOM));
     }
     let mut clicked = None;
+    let mut pin_request = None;
+    let needle = tab.finding.search.query.clone();
     let output = table
         .header(ROW_HEIGHT, |mut header| {
             for title in ["Time", "+since open", "", "Kind", "Size", "Preview"] {
@@ -88,21 +135,44 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         })
         .body(|body| {
             body.rows(ROW_HEIGHT, count, |mut row| {
-                let index = row.index();
+                let Some(index) = tab.finding.entry_of_row(row.index()) else {
+                    return;
+                };
                 let Some(entry) = tab.timeline.get(index) else {
                     return;
                 };
-                row.set_selected(tab.selected == Some(index));
+                row.set_selected(
+                    tab.selected == Some(index) || tab.second_selection == Some(index),
+                );
                 let since_open = tab.timeline.since_open(index);
-                row_cells(&mut row, entry, since_open);
-                if row.response().clicked() {
-                    clicked = Some(index);
+                row_cells(&mut row, entry, since_open, &needle);
+                let response = row.response();
+                if response.clicked() {
+                    let ctrl = response.ctx.input(|i| i.modifiers.command);
+                    clicked = Some((index, ctrl));
                 }
+                response.context_menu(|ui| {
+                    if ui.button("Pin this row").clicked() {
+                        pin_request = Some(index);
+                        ui.close();
+                    }
+                });
             });
         });
-    if let Some(index) = clicked {
-        tab.selected = Some(index);
-        tab.follow = false;
+    if let Some(index) = pin_request {
+        pins::pin(&mut tab.pins, index);
+    }
+    match clicked {
+        Some((index, true)) if tab.selected.is_some_and(|s| s != index) => {
+            tab.second_selection = Some(index);
+            tab.follow = false;
+        }
+        Some((index, _)) => {
+            tab.selected = Some(index);
+            tab.second_selection = None;
+            tab.follow = false;
+        }
+        None => {}
     }
     let at_bottom = output.state.clamped_offset().y + output.inner_rect.height()
         >= output.content_size.y - ROW_HEIGHT;
@@ -123,6 +193,7 @@ fn row_cells(
     row: &mut egui_extras::TableRow<'_, '_>,
     entry: &TimelineEntry,
     since_open: Option<std::time::Duration>,
+    needle: &str,
 ) {
     let event = &entry.event;
     let color = style::kind_color(&event.kind);
@@ -149,7 +220,12 @@ fn row_cells(
         ui.label(RichText::new(size_text(&event.kind)).monospace().weak());
     });
     row.col(|ui| {
-        ui.add(egui::Label::new(RichText::new(preview(&event.kind)).monospace()).truncate());
+        let text = preview(&event.kind);
+        if !needle.is_empty() && text.contains(needle) {
+            ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
+        } else {
+            ui.add(egui::Label::new(RichText::new(text).monospace()).truncate());
+        }
     });
 }
 

@@ -11,6 +11,7 @@ use url::Url;
 
 use super::keepalive::Keepalive;
 use super::proxy::{Proxy, ProxyMode};
+use super::reconnect::ReconnectPolicy;
 
 /// Everything a connection attempt is made with. Saved in sessions; validated by
 /// [`ConnectionConfig::prepare`] before an attempt starts.
@@ -37,6 +38,8 @@ pub struct ConnectionConfig {
     pub proxy: ProxyMode,
     /// Pings every interval while OPEN, with a pong timeout; `None`: off.
     pub keepalive: Option<Keepalive>,
+    /// Whether and when a tab connects again after an attempt ends.
+    pub reconnect: ReconnectPolicy,
 }
 
 impl Default for ConnectionConfig {
@@ -51,6 +54,7 @@ impl Default for ConnectionConfig {
             tls: TlsOptions::default(),
             proxy: ProxyMode::default(),
             keepalive: None,
+            reconnect: ReconnectPolicy::default(),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Plain data the window shows and sessions save: no egui, no tokio.
 
+pub mod filter;
 pub mod har;
 pub mod recorded;
 pub mod round_trip;
 pub mod session;
+pub mod stats;
 pub mod storage;
 pub mod template;
 pub mod timeline;

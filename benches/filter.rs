@@ -1,0 +1,112 @@
+//! Filtering a million messages: a JSON path predicate and a regex, over a timeline of
+//! ticker-like text messages, both as one parallel pass and as the window's incremental
+//! pass (one thread).
+//!
+//!   cargo bench --bench filter            (release build; prints a Markdown table)
+
+use std::time::{Duration, Instant, SystemTime};
+
+use sockscope::engine::{Direction, Event, EventKind, Payload};
+use sockscope::model::filter::{FilterSpec, FilteredView, filter_parallel};
+use sockscope::model::timeline::Timeline;
+
+const COUNT: usize = 1_000_000;
+const ROUNDS: usize = 5;
+
+fn timeline() -> Timeline {
+    let mut timeline = Timeline::default();
+    let kinds = ["trade", "quote", "tick", "book"];
+    for n in 0..COUNT {
+        let text = format!(
+            r#"{{"type":"{}","price":{}.{:02},"user":{{"name":"user{}"}},"seq":{n}}}"#,
+            kinds[n % kinds.len()],
+            n % 200,
+            n % 100,
+            n % 1000
+        );
+        timeline.push(
+            1,
+            Event {
+                seq: n as u64,
+                wall_time: SystemTime::now(),
+                offset: Duration::from_micros(n as u64),
+                kind: EventKind::Message {
+                    dir: if n % 2 == 0 {
+                        Direction::In
+                    } else {
+                        Direction::Out
+                    },
+                    payload: Payload::Text(text.into()),
+                },
+            },
+        );
+    }
+    timeline
+}
+
+fn best(mut run: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut found = 0;
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        found = std::hint::black_box(run());
+        best = best.min(started.elapsed());
+    }
+    (best, found)
+}
+
+fn main() {
+    let timeline = timeline();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cases = [
+        (
+            "JSON `$.type == \"trade\"`",
+            FilterSpec {
+                json: r#"$.type == "trade""#.into(),
+                ..FilterSpec::default()
+            },
+        ),
+        (
+            "JSON `$.price > 100`",
+            FilterSpec {
+                json: "$.price > 100".into(),
+                ..FilterSpec::default()
+            },
+        ),
+        (
+            "regex `\"price\":1\\d\\d\\.`",
+            FilterSpec {
+                query: r#""price":1\d\d\."#.into(),
+                regex: true,
+                ..FilterSpec::default()
+            },
+        ),
+        (
+            "contains `user42\"`",
+            FilterSpec {
+                query: "user42\"".into(),
+                ..FilterSpec::default()
+            },
+        ),
+    ];
+    println!("Filtering {COUNT} text messages (~90 B each), best of {ROUNDS}, {threads} threads\n");
+    println!(
+        "| filter | matches | parallel ({threads} threads) | one thread (window, incremental) |"
+    );
+    println!("|---|---:|---:|---:|");
+    for (name, spec) in cases {
+        let filter = spec.compile();
+        let (parallel, found) = best(|| filter_parallel(&timeline, &filter, threads).len());
+        let (single, found_single) = best(|| {
+            let mut view = FilteredView::new(filter.clone());
+            view.update(&timeline, None);
+            view.matching().len()
+        });
+        assert_eq!(found, found_single, "both passes agree");
+        println!(
+            "| {name} | {found} | {:.1} ms | {:.1} ms |",
+            parallel.as_secs_f64() * 1000.0,
+            single.as_secs_f64() * 1000.0
+        );
+    }
+}

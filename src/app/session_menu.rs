@@ -1,0 +1,858 @@
+//! The menu bar's File menu and what it does: new, open, save, save as, recent sessions,
+//! HAR import and export, JSON lines export; the unsaved-changes marker and the
+//! "save changes?" prompt; the workspace kept between runs (eframe persistence).
+//!
+//! Every read and write runs in the background; file dialogs are rfd's async ones, and where
+//! none is available (no portal: Xvfb, CI) a typed path is asked for instead.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use serde::{Deserialize, Serialize};
+
+use super::action::Action;
+use super::background::Background;
+use super::replay_view;
+use super::tab::Tab;
+use crate::engine::{ConnectionConfig, WakeFn};
+use crate::format::event_json;
+use crate::model::har;
+use crate::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab};
+use crate::model::storage::{FileError, write_atomic};
+use crate::model::template::Template;
+use crate::model::timeline::TimelineEntry;
+
+/// The key of the workspace in eframe's storage.
+pub const STORAGE_KEY: &str = "sockscope-workspace";
+/// How many recent sessions the menu lists.
+const MAX_RECENT: usize = 8;
+/// A dialog that returns nothing sooner than this was never shown: no dialog is available.
+const NO_DIALOG_WITHIN: Duration = Duration::from_millis(400);
+
+/// What the window keeps between runs: the tabs' configs (never their timelines), the
+/// session file and the recent sessions.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Workspace {
+    /// The open tabs, without timelines.
+    pub tabs: Vec<SessionTab>,
+    /// The active tab.
+    pub active: usize,
+    /// The session file the tabs came from or were saved to.
+    pub session: Option<PathBuf>,
+    /// Recently opened or saved sessions, newest first.
+    pub recent: Vec<PathBuf>,
+    /// The demo server's base URL (`ws://127.0.0.1:PORT`) in that run: tabs pointing at it
+    /// are moved to this run's demo server.
+    pub demo_base: Option<String>,
+}
+
+/// What a path is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A session to open.
+    Open,
+    /// Where to save the session.
+    SaveAs,
+    /// A HAR file to import.
+    ImportHar,
+    /// Where to export the active tab as HAR.
+    ExportHar,
+    /// Where to export the active tab as JSON lines.
+    ExportJsonLines,
+}
+
+impl Purpose {
+    fn title(self) -> &'static str {
+        match self {
+            Purpose::Open => "Open session",
+            Purpose::SaveAs => "Save session as",
+            Purpose::ImportHar => "Import HAR",
+            Purpose::ExportHar => "Export tab as HAR",
+            Purpose::ExportJsonLines => "Export tab as JSON lines",
+        }
+    }
+
+    fn button(self) -> &'static str {
+        match self {
+            Purpose::Open => "Open",
+            Purpose::SaveAs => "Save",
+            Purpose::ImportHar => "Import",
+            Purpose::ExportHar | Purpose::ExportJsonLines => "Export",
+        }
+    }
+
+    fn default_name(self) -> &'static str {
+        match self {
+            Purpose::Open | Purpose::ImportHar => "",
+            Purpose::SaveAs => "session.session.ron",
+            Purpose::ExportHar => "tab.har",
+            Purpose::ExportJsonLines => "tab.jsonl",
+        }
+    }
+
+    fn reads(self) -> bool {
+        matches!(self, Purpose::Open | Purpose::ImportHar)
+    }
+}
+
+/// What waits for the answer to "save changes?".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// Start an empty session.
+    New,
+    /// Open a session (`None`: ask which).
+    Open(Option<PathBuf>),
+    /// Close the window.
+    Quit,
+}
+
+/// A File-menu command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileAction {
+    /// Close every tab and start an empty, unnamed session.
+    New,
+    /// Ask for a session file and open it.
+    Open,
+    /// Open this session file.
+    OpenPath(PathBuf),
+    /// Save to the session's file (ask where when it has none).
+    Save,
+    /// Ask where, then save.
+    SaveAs,
+    /// Ask for a HAR file and add its WebSocket entries as tabs.
+    ImportHar,
+    /// Ask where, then write the active tab as HAR.
+    ExportHar,
+    /// Ask where, then write the active tab's events as JSON lines.
+    ExportJsonLines,
+    /// A path was chosen (dialog or typed) for `Purpose`.
+    Chosen(Purpose, PathBuf),
+    /// The answer to "save changes?": `Some(true)` save first, `Some(false)` discard,
+    /// `None` cancel.
+    Confirm(Option<bool>),
+}
+
+/// A finished session job.
+#[derive(Debug)]
+pub enum SessionJob {
+    /// A file dialog closed.
+    Picked {
+        /// What the path is for.
+        purpose: Purpose,
+        /// The chosen path; `None` when cancelled or when no dialog exists.
+        path: Option<PathBuf>,
+        /// How long the dialog was open.
+        open_for: Duration,
+    },
+    /// A session file was read.
+    Loaded {
+        /// The file.
+        path: PathBuf,
+        /// The session, or why it cannot be used.
+        result: Result<SessionFile, FileError>,
+    },
+    /// The session was written.
+    Saved {
+        /// The file.
+        path: PathBuf,
+        /// The workspace signature at the time of the save.
+        signature: u64,
+        /// Whether it worked.
+        result: Result<(), FileError>,
+    },
+    /// A HAR file was read.
+    Imported {
+        /// The file.
+        path: PathBuf,
+        /// Its WebSocket entries as tabs.
+        result: Result<Vec<SessionTab>, FileError>,
+    },
+    /// A tab was exported.
+    Exported {
+        /// The file.
+        path: PathBuf,
+        /// Whether it worked.
+        result: Result<(), String>,
+    },
+}
+
+/// A message about a session file, shown under the menu bar until dismissed.
+#[derive(Clone, Debug)]
+struct Notice {
+    text: String,
+    error: bool,
+}
+
+/// A tab's data copied for saving in the background.
+struct TabSnapshot {
+    name: String,
+    config: ConnectionConfig,
+    templates: Vec<Template>,
+    variables: Vec<(String, String)>,
+    secret_headers: Vec<SecretHeader>,
+    entries: Vec<TimelineEntry>,
+}
+
+impl TabSnapshot {
+    fn of(tab: &Tab) -> Self {
+        Self {
+            name: tab.title(),
+            config: tab.config.clone(),
+            templates: tab.templates.clone(),
+            variables: tab.variables.clone(),
+            secret_headers: tab.secret_headers.clone(),
+            entries: tab.timeline.entries().to_vec(),
+        }
+    }
+
+    fn to_session(&self) -> SessionTab {
+        SessionTab::from_live(LiveTab {
+            name: &self.name,
+            config: &self.config,
+            templates: &self.templates,
+            variables: &self.variables,
+            secret_headers: &self.secret_headers,
+            timeline: &self.entries,
+        })
+    }
+}
+
+/// The tabs the app holds, lent to a session command.
+pub struct Tabs<'a> {
+    /// The open tabs.
+    pub tabs: &'a mut Vec<Tab>,
+    /// The active tab's index.
+    pub active: &'a mut usize,
+    /// The id the next tab gets.
+    pub next_tab_id: &'a mut u64,
+}
+
+impl Tabs<'_> {
+    /// Adds saved tabs (timelines restored); returns the errors of those that failed.
+    fn add(&mut self, saved: &[SessionTab]) -> Vec<String> {
+        let mut errors = Vec::new();
+        for (index, session_tab) in saved.iter().enumerate() {
+            match Tab::from_session(*self.next_tab_id, session_tab, &session_tab.label(index)) {
+                Ok(tab) => {
+                    self.tabs.push(tab);
+                    *self.next_tab_id += 1;
+                }
+                Err(error) => errors.push(error.to_string()),
+            }
+        }
+        errors
+    }
+}
+
+/// The session the window holds: its file, whether it changed, the recent files, and the
+/// prompts in progress.
+pub struct Sessions {
+    jobs: Background<SessionJob>,
+    path: Option<PathBuf>,
+    saved_signature: u64,
+    dirty: bool,
+    recent: Vec<PathBuf>,
+    prompt: Option<(Purpose, String)>,
+    focus_prompt: bool,
+    confirm: Option<Pending>,
+    after_save: Option<Pending>,
+    notice: Option<Notice>,
+    busy: Option<String>,
+    close_allowed: bool,
+    close_now: bool,
+    title: String,
+}
+
+impl Sessions {
+    /// Session jobs on `runtime`; `wake` asks for a frame when one finishes.
+    pub fn new(runtime: tokio::runtime::Handle, wake: WakeFn) -> Self {
+        Self {
+            jobs: Background::new(runtime, Arc::clone(&wake)),
+            path: None,
+            saved_signature: 0,
+            dirty: false,
+            recent: Vec::new(),
+            prompt: None,
+            focus_prompt: false,
+            confirm: None,
+            after_save: None,
+            notice: None,
+            busy: None,
+            close_allowed: false,
+            close_now: false,
+            title: String::new(),
+        }
+    }
+
+    /// The session file, once opened or saved.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// True when the tabs changed since they were opened or saved.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Recently opened or saved sessions, newest first.
+    pub fn recent(&self) -> &[PathBuf] {
+        &self.recent
+    }
+
+    /// Takes the recent sessions and session path of a restored workspace.
+    pub fn restore(&mut self, workspace: &Workspace) {
+        self.recent = workspace.recent.clone();
+        self.path = workspace.session.clone();
+    }
+
+    /// Starts counting changes from the tabs as they are now.
+    pub fn mark_saved(&mut self, tabs: &[Tab]) {
+        self.saved_signature = signature(tabs);
+        self.dirty = false;
+    }
+
+    /// Notes whether the tabs changed (called once per frame, before drawing).
+    pub fn track(&mut self, tabs: &[Tab]) {
+        self.dirty = signature(tabs) != self.saved_signature;
+    }
+
+    /// The window title: the session's name and the unsaved marker.
+    pub fn window_title(&self) -> String {
+        let name = self.path.as_deref().and_then(Path::file_name).map_or_else(
+            || "untitled".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let marker = if self.dirty { " \u{2022} unsaved" } else { "" };
+        format!("{name}{marker} - Sockscope")
+    }
+
+    /// Ctrl+O and Ctrl+S.
+    pub fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+        let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+        ctx.input_mut(|input| {
+            if input.consume_shortcut(&open) {
+                actions.push(Action::File(FileAction::Open));
+            }
+            if input.consume_shortcut(&save) {
+                actions.push(Action::File(FileAction::Save));
+            }
+        });
+    }
+
+    /// The menu bar (File and Replay menus, the session name and unsaved marker), the
+    /// notice line, and the prompts. Also keeps the window title and the close request in
+    /// step with the session.
+    pub fn ui(&mut self, ui: &mut egui::Ui, active: Option<&Tab>, actions: &mut Vec<Action>) {
+        let ctx = ui.ctx().clone();
+        egui::Panel::top("menu-bar").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                self.file_menu(ui, actions);
+                replay_view::menu(ui, active, actions);
+                ui.separator();
+                let name = self.window_title();
+                let name = name.trim_end_matches(" - Sockscope");
+                let name = name.trim_end_matches(" \u{2022} unsaved");
+                ui.label(RichText::new(name).weak());
+                if self.dirty {
+                    ui.label(RichText::new("Unsaved changes").color(ui.visuals().warn_fg_color));
+                }
+                if let Some(busy) = &self.busy {
+                    ui.spinner();
+                    ui.label(RichText::new(busy).weak());
+                }
+            });
+        });
+        if let Some(notice) = &self.notice {
+            let mut dismiss = false;
+            egui::Panel::top("session-notice").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let color = if notice.error {
+                        ui.visuals().error_fg_color
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    ui.label(RichText::new(&notice.text).color(color));
+                    dismiss = ui.small_button("Dismiss").clicked();
+                });
+            });
+            if dismiss {
+                self.notice = None;
+            }
+        }
+        self.prompt_ui(&ctx, actions);
+        self.confirm_ui(&ctx, actions);
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        let terminating = ctx.data(|data| data.get_temp::<bool>(terminating_id()).is_some());
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.dirty
+            && !self.close_allowed
+            && !terminating
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm = Some(Pending::Quit);
+        }
+        if self.close_now {
+            self.close_now = false;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn file_menu(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.menu_button("File", |ui| {
+            let item = |ui: &mut egui::Ui, text: &str, shortcut: Option<&str>, action| {
+                let mut button = egui::Button::new(text);
+                if let Some(shortcut) = shortcut {
+                    button = button.shortcut_text(shortcut);
+                }
+                ui.add(button).clicked().then_some(action)
+            };
+            let mut chosen = [
+                item(ui, "New session", None, FileAction::New),
+                item(ui, "Open...", Some("Ctrl+O"), FileAction::Open),
+                item(ui, "Save", Some("Ctrl+S"), FileAction::Save),
+                item(ui, "Save As...", None, FileAction::SaveAs),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+            ui.menu_button("Recent sessions", |ui| {
+                if self.recent.is_empty() {
+                    ui.label(RichText::new("None yet").weak());
+                }
+                for path in &self.recent {
+                    if ui.button(path.display().to_string()).clicked() {
+                        chosen.push(FileAction::OpenPath(path.clone()));
+                    }
+                }
+            });
+            ui.separator();
+            chosen.extend(
+                [
+                    item(ui, "Import HAR...", None, FileAction::ImportHar),
+                    item(ui, "Export tab as HAR...", None, FileAction::ExportHar),
+                    item(
+                        ui,
+                        "Export tab as JSON lines...",
+                        None,
+                        FileAction::ExportJsonLines,
+                    ),
+                ]
+                .into_iter()
+                .flatten(),
+            );
+            actions.extend(chosen.into_iter().map(Action::File));
+        });
+    }
+
+    fn prompt_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some((purpose, text)) = &mut self.prompt else {
+            return;
+        };
+        let purpose = *purpose;
+        let mut outcome: Option<bool> = None;
+        let modal = egui::Modal::new(egui::Id::unique("session-path-prompt")).show(ctx, |ui| {
+            ui.set_width(520.0);
+            ui.heading(purpose.title());
+            ui.label("No file dialog is available: type the file's path.");
+            ui.horizontal(|ui| {
+                let label = ui.label("Path");
+                let edit = ui.add(
+                    egui::TextEdit::singleline(text)
+                        .desired_width(440.0)
+                        .id_salt("session-path"),
+                );
+                let edit = edit.labelled_by(label.id);
+                if std::mem::take(&mut self.focus_prompt) {
+                    edit.request_focus();
+                }
+                if edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
+                    outcome = Some(true);
+                }
+            });
+            ui.horizontal(|ui| {
+                if ui.button(purpose.button()).clicked() {
+                    outcome = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    outcome = Some(false);
+                }
+            });
+        });
+        if modal.should_close() && outcome.is_none() {
+            outcome = Some(false);
+        }
+        match outcome {
+            Some(true) if !text.trim().is_empty() => {
+                let path = PathBuf::from(text.trim());
+                self.prompt = None;
+                actions.push(Action::File(FileAction::Chosen(purpose, path)));
+            }
+            Some(false) => {
+                self.prompt = None;
+                self.after_save = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn confirm_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some(pending) = &self.confirm else {
+            return;
+        };
+        let doing = match pending {
+            Pending::New => "starting a new session",
+            Pending::Open(_) => "opening another session",
+            Pending::Quit => "closing the window",
+        };
+        let mut answer = None;
+        let modal = egui::Modal::new(egui::Id::unique("session-confirm")).show(ctx, |ui| {
+            ui.heading("Unsaved changes");
+            ui.label(format!("Save the changes to this session before {doing}?"));
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    answer = Some(Some(true));
+                }
+                if ui.button("Don't save").clicked() {
+                    answer = Some(Some(false));
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(None);
+                }
+            });
+        });
+        if modal.should_close() && answer.is_none() {
+            answer = Some(None);
+        }
+        if let Some(answer) = answer {
+            actions.push(Action::File(FileAction::Confirm(answer)));
+        }
+    }
+
+    /// Carries out a File-menu command.
+    pub fn run(&mut self, action: FileAction, mut tabs: Tabs<'_>) {
+        match action {
+            FileAction::New => self.guarded(Pending::New, tabs),
+            FileAction::Open => self.guarded(Pending::Open(None), tabs),
+            FileAction::OpenPath(path) => self.guarded(Pending::Open(Some(path)), tabs),
+            FileAction::Save => match self.path.clone() {
+                Some(path) => self.save(path, tabs.tabs),
+                None => self.pick(Purpose::SaveAs),
+            },
+            FileAction::SaveAs => self.pick(Purpose::SaveAs),
+            FileAction::ImportHar => self.pick(Purpose::ImportHar),
+            FileAction::ExportHar => self.pick(Purpose::ExportHar),
+            FileAction::ExportJsonLines => self.pick(Purpose::ExportJsonLines),
+            FileAction::Chosen(purpose, path) => self.chosen(purpose, path, &mut tabs),
+            FileAction::Confirm(answer) => {
+                let Some(pending) = self.confirm.take() else {
+                    return;
+                };
+                match answer {
+                    Some(true) => {
+                        self.after_save = Some(pending);
+                        match self.path.clone() {
+                            Some(path) => self.save(path, tabs.tabs),
+                            None => self.pick(Purpose::SaveAs),
+                        }
+                    }
+                    Some(false) => self.proceed(pending, tabs),
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// Runs `pending` now, or asks first when there are unsaved changes.
+    fn guarded(&mut self, pending: Pending, tabs: Tabs<'_>) {
+        if self.dirty {
+            self.confirm = Some(pending);
+        } else {
+            self.proceed(pending, tabs);
+        }
+    }
+
+    fn proceed(&mut self, pending: Pending, tabs: Tabs<'_>) {
+        match pending {
+            Pending::New => {
+                tabs.tabs.clear();
+                *tabs.active = 0;
+                self.path = None;
+                self.notice = None;
+                self.mark_saved(tabs.tabs);
+            }
+            Pending::Open(Some(path)) => self.load(path),
+            Pending::Open(None) => self.pick(Purpose::Open),
+            Pending::Quit => {
+                self.close_allowed = true;
+                self.close_now = true;
+            }
+        }
+    }
+
+    fn chosen(&mut self, purpose: Purpose, path: PathBuf, tabs: &mut Tabs<'_>) {
+        match purpose {
+            Purpose::Open => self.load(path),
+            Purpose::SaveAs => self.save(path, tabs.tabs),
+            Purpose::ImportHar => {
+                self.busy = Some(format!("Importing {}", path.display()));
+                self.jobs.spawn_blocking(move || {
+                    let result = har::load(&path);
+                    SessionJob::Imported { path, result }
+                });
+            }
+            Purpose::ExportHar | Purpose::ExportJsonLines => {
+                let Some(tab) = tabs.tabs.get(*tabs.active) else {
+                    self.notice = Some(Notice {
+                        text: "There is no tab to export.".into(),
+                        error: true,
+                    });
+                    return;
+                };
+                let snapshot = TabSnapshot::of(tab);
+                self.busy = Some(format!("Exporting to {}", path.display()));
+                self.jobs.spawn_blocking(move || {
+                    let result = export(purpose, &path, &snapshot);
+                    SessionJob::Exported { path, result }
+                });
+            }
+        }
+    }
+
+    fn load(&mut self, path: PathBuf) {
+        self.busy = Some(format!("Opening {}", path.display()));
+        self.jobs.spawn_blocking(move || {
+            let result = SessionFile::load(&path);
+            SessionJob::Loaded { path, result }
+        });
+    }
+
+    fn save(&mut self, path: PathBuf, tabs: &[Tab]) {
+        let snapshots: Vec<TabSnapshot> = tabs.iter().map(TabSnapshot::of).collect();
+        let signature = signature(tabs);
+        self.busy = Some(format!("Saving {}", path.display()));
+        self.jobs.spawn_blocking(move || {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                // A missing folder (the data directory on first use) is made; a failure
+                // shows up as the save's own error.
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let file = SessionFile::new(snapshots.iter().map(TabSnapshot::to_session).collect());
+            let result = file.save(&path);
+            SessionJob::Saved {
+                path,
+                signature,
+                result,
+            }
+        });
+    }
+
+    fn pick(&mut self, purpose: Purpose) {
+        let folder = default_folder();
+        self.jobs.spawn(async move {
+            let started = Instant::now();
+            let mut dialog = rfd::AsyncFileDialog::new()
+                .set_title(purpose.title())
+                .set_directory(&folder);
+            let picked = if purpose.reads() {
+                if purpose == Purpose::ImportHar {
+                    dialog = dialog.add_filter("HAR", &["har"]);
+                } else {
+                    dialog = dialog.add_filter("Session", &["ron"]);
+                }
+                dialog.pick_file().await
+            } else {
+                dialog
+                    .set_file_name(purpose.default_name())
+                    .save_file()
+                    .await
+            };
+            SessionJob::Picked {
+                purpose,
+                path: picked.map(|handle| handle.path().to_owned()),
+                open_for: started.elapsed(),
+            }
+        });
+    }
+
+    /// Collects finished jobs: opened sessions replace the tabs, imports add tabs, saves
+    /// clear the unsaved marker. Called from `App::logic`.
+    pub fn poll(&mut self, mut tabs: Tabs<'_>) {
+        while let Some(done) = self.jobs.try_recv() {
+            self.finish(done, &mut tabs);
+        }
+    }
+
+    fn finish(&mut self, done: SessionJob, tabs: &mut Tabs<'_>) {
+        match done {
+            SessionJob::Picked {
+                purpose,
+                path,
+                open_for,
+            } => match path {
+                Some(path) => self.chosen(purpose, path, tabs),
+                None if open_for < NO_DIALOG_WITHIN => {
+                    let folder = default_folder();
+                    let text = folder.join(purpose.default_name()).display().to_string();
+                    self.prompt = Some((purpose, text));
+                    self.focus_prompt = true;
+                }
+                None => self.after_save = None,
+            },
+            SessionJob::Loaded { path, result } => {
+                self.busy = None;
+                match result {
+                    Ok(file) => {
+                        tabs.tabs.clear();
+                        *tabs.active = 0;
+                        let errors = tabs.add(&file.tabs);
+                        self.path = Some(path.clone());
+                        self.remember(path.clone());
+                        self.mark_saved(tabs.tabs);
+                        self.notice = (!errors.is_empty()).then(|| Notice {
+                            text: errors.join("; "),
+                            error: true,
+                        });
+                    }
+                    Err(error) => self.failed("Could not open the session", &error),
+                }
+            }
+            SessionJob::Saved {
+                path,
+                signature,
+                result,
+            } => {
+                self.busy = None;
+                match result {
+                    Ok(()) => {
+                        self.path = Some(path.clone());
+                        self.remember(path.clone());
+                        self.saved_signature = signature;
+                        self.track(tabs.tabs);
+                        self.notice = Some(Notice {
+                            text: format!("Saved {}", path.display()),
+                            error: false,
+                        });
+                        if let Some(pending) = self.after_save.take() {
+                            self.proceed(
+                                pending,
+                                Tabs {
+                                    tabs: tabs.tabs,
+                                    active: tabs.active,
+                                    next_tab_id: tabs.next_tab_id,
+                                },
+                            );
+                        }
+                    }
+                    Err(error) => {
+                        self.after_save = None;
+                        self.failed("Could not save the session", &error);
+                    }
+                }
+            }
+            SessionJob::Imported { path, result } => {
+                self.busy = None;
+                match result {
+                    Ok(imported) => {
+                        let errors = tabs.add(&imported);
+                        *tabs.active = tabs.tabs.len().saturating_sub(1);
+                        self.notice = Some(if errors.is_empty() {
+                            Notice {
+                                text: format!(
+                                    "Imported {} tab(s) from {}",
+                                    imported.len(),
+                                    path.display()
+                                ),
+                                error: false,
+                            }
+                        } else {
+                            Notice {
+                                text: errors.join("; "),
+                                error: true,
+                            }
+                        });
+                    }
+                    Err(error) => self.failed("Could not import the HAR file", &error),
+                }
+            }
+            SessionJob::Exported { path, result } => {
+                self.busy = None;
+                self.notice = Some(match result {
+                    Ok(()) => Notice {
+                        text: format!("Exported {}", path.display()),
+                        error: false,
+                    },
+                    Err(error) => Notice {
+                        text: format!("Could not export: {error}"),
+                        error: true,
+                    },
+                });
+            }
+        }
+    }
+
+    fn failed(&mut self, what: &str, error: &FileError) {
+        self.notice = Some(Notice {
+            text: format!("{what}: {error}"),
+            error: true,
+        });
+    }
+
+    fn remember(&mut self, path: PathBuf) {
+        self.recent.retain(|p| p != &path);
+        self.recent.insert(0, path);
+        self.recent.truncate(MAX_RECENT);
+    }
+}
+
+/// Where the SIGTERM handler notes that the window must close without asking.
+pub fn terminating_id() -> egui::Id {
+    egui::Id::unique("sockscope-terminating")
+}
+
+/// Writes the tab as HAR or JSON lines.
+fn export(purpose: Purpose, path: &Path, tab: &TabSnapshot) -> Result<(), String> {
+    if purpose == Purpose::ExportHar {
+        let saved = tab.to_session();
+        let document = har::export_tabs(&[(&saved, saved.label(0))]).map_err(|e| e.to_string())?;
+        har::save(path, &document).map_err(|e| e.to_string())
+    } else {
+        let text = event_json::to_json_lines(tab.entries.iter().map(|e| &e.event));
+        write_atomic(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// `saved_sessions/` when it exists in the current directory, else the user's data
+/// directory for Sockscope (or the current directory).
+pub fn default_folder() -> PathBuf {
+    let local = PathBuf::from("saved_sessions");
+    if local.is_dir() {
+        return std::env::current_dir().map_or(local.clone(), |dir| dir.join(local));
+    }
+    dirs::data_dir().map_or_else(|| PathBuf::from("."), |dir| dir.join("sockscope"))
+}
+
+/// A hash of what a session saves, cheap enough for every frame: configs, templates,
+/// variables, secret headers and timeline lengths.
+fn signature(tabs: &[Tab]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    tabs.len().hash(&mut hasher);
+    for tab in tabs {
+        format!(
+            "{:?}{:?}{:?}{:?}",
+            tab.config, tab.templates, tab.variables, tab.secret_headers
+        )
+        .hash(&mut hasher);
+        tab.timeline.len().hash(&mut hasher);
+    }
+    hasher.finish()
+}

@@ -1,0 +1,223 @@
+//! Sessions in the window, driven through egui_kittest against the embedded demo server:
+//! save (a typed path, as where no file dialog exists), reopen, replay and walk the
+//! comparison; a broken file names its path, line and column; the unsaved marker and the
+//! "save changes?" prompt.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sockscope::app::{AppOptions, SockscopeApp};
+
+type Window = Harness<'static, SockscopeApp>;
+
+/// A window whose template library lives in `config_dir` (never the user's) and which
+/// starts afresh (no stored workspace).
+fn window(config_dir: &Path) -> Window {
+    let options = AppOptions {
+        config_dir: Some(config_dir.to_owned()),
+        ..AppOptions::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 860.0))
+        .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
+}
+
+/// Steps the window until `done` holds (at most 20 s): network and file jobs take real time.
+fn wait_for(harness: &mut Window, what: &str, done: impl Fn(&Window) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        harness.step();
+        if done(harness) {
+            harness.step();
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn has_label(harness: &Window, text: &str) -> bool {
+    harness.query_by_label(text).is_some()
+}
+
+fn has_label_containing(harness: &Window, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Opens a menu of the menu bar and clicks one of its entries.
+fn menu(harness: &mut Window, menu: &str, entry: &str) {
+    harness.get_by_label(menu).click();
+    // An entry with a shortcut is labelled with it too ("Open... Ctrl+O").
+    wait_for(harness, entry, |h| has_label_containing(h, entry));
+    harness.get_by_label_contains(entry).click();
+    harness.step();
+}
+
+/// Answers the typed-path prompt (shown because no file dialog exists here) with `path`.
+fn type_path(harness: &mut Window, path: &Path) {
+    wait_for(harness, "the path prompt", |h| has_label(h, "Path"));
+    harness.get_by_label("Path").focus();
+    harness.step();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.step();
+    harness
+        .get_by_label("Path")
+        .type_text(&path.display().to_string());
+    harness.step();
+    harness.key_press(Key::Enter);
+    harness.step();
+}
+
+/// Connects the first tab to /echo, sends `message`, sees the echo, closes cleanly.
+fn record_an_echo(harness: &mut Window, message: &str) {
+    harness.get_by_label("Connect").click();
+    wait_for(harness, "OPEN", |h| has_label(h, "OPEN"));
+    harness.get_by_label("Message").focus();
+    harness.step();
+    harness.get_by_label("Message").type_text(message);
+    harness.step();
+    harness.get_by_label("Send").click();
+    wait_for(harness, "the echo", |h| {
+        h.query_all_by_label(message).count() >= 2
+    });
+    harness.get_by_label("Close").click();
+    wait_for(harness, "the clean close", |h| {
+        h.state().tabs()[0].last_close_clean() == Some(true)
+    });
+}
+
+#[test]
+fn save_reopen_replay_and_walk_an_all_matched_comparison() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut harness = window(dir.path());
+    harness.step();
+    assert!(
+        !has_label(&harness, "Unsaved changes"),
+        "a fresh window is clean"
+    );
+
+    let message = r#"{"type":"hello","n":1}"#;
+    record_an_echo(&mut harness, message);
+    assert!(has_label(&harness, "Unsaved changes"));
+    let recorded = harness.state().tabs()[0].timeline.len();
+
+    let path = dir.path().join("echo.session.ron");
+    menu(&mut harness, "File", "Save As...");
+    type_path(&mut harness, &path);
+    wait_for(&mut harness, "the save", |h| {
+        h.state().sessions().path().is_some() && !h.state().sessions().is_dirty()
+    });
+    assert!(!has_label(&harness, "Unsaved changes"));
+    let saved = std::fs::read_to_string(&path).expect("the session file");
+    assert!(saved.contains("version: 1"));
+    assert!(has_label_containing(&harness, "echo.session.ron"));
+
+    menu(&mut harness, "File", "New session");
+    wait_for(&mut harness, "no tabs", |h| h.state().tabs().is_empty());
+
+    menu(&mut harness, "File", "Open...");
+    type_path(&mut harness, &path);
+    wait_for(&mut harness, "the reopened tab", |h| {
+        h.state().tabs().len() == 1
+    });
+    assert_eq!(harness.state().tabs()[0].timeline.len(), recorded);
+    assert!(
+        harness.query_all_by_label(message).count() >= 2,
+        "the recorded rows are back"
+    );
+    assert!(!harness.state().sessions().is_dirty());
+
+    menu(&mut harness, "Replay", "Replay this tab...");
+    wait_for(&mut harness, "the replay dialog", |h| {
+        has_label(h, "As fast as possible")
+    });
+    harness.get_by_label("As fast as possible").click();
+    harness.step();
+    harness.get_by_label("Start replay").click();
+    wait_for(&mut harness, "the comparison", |h| {
+        has_label(h, "Everything matched")
+    });
+    assert_eq!(
+        harness.state().tabs().len(),
+        2,
+        "the replay runs in its own tab"
+    );
+    assert!(has_label(&harness, "1 matched"));
+    assert!(has_label(&harness, "0 different"));
+    assert!(has_label(&harness, "0 missing"));
+    assert!(has_label(&harness, "0 unexpected"));
+    assert!(has_label_containing(&harness, "Close matches: 1000"));
+
+    harness
+        .get_by_label_contains("matched    {\"type\"")
+        .click();
+    wait_for(&mut harness, "the selected item", |h| {
+        has_label_containing(h, "Expected (recorded row")
+    });
+    assert!(has_label_containing(&harness, "Actual (row"));
+    let replay_tab = &harness.state().tabs()[1];
+    let row = replay_tab.selected.expect("the received row is selected");
+    assert!(replay_tab.timeline.get(row).is_some());
+    assert!(
+        harness.state().tabs()[0].selected.is_some(),
+        "the recorded row is selected in the recorded tab"
+    );
+}
+
+#[test]
+fn a_broken_session_file_names_its_path_line_and_column_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("broken.session.ron");
+    std::fs::write(&path, "(\n    version: 1,\n    tabs: [ oops ],\n)\n").expect("written");
+    let mut harness = window(dir.path());
+    harness.step();
+    let url = harness.state().tabs()[0].config.url.clone();
+    menu(&mut harness, "File", "Open...");
+    type_path(&mut harness, &path);
+    let expected = format!("{}:3:", path.display());
+    wait_for(&mut harness, "the parse error", |h| {
+        has_label_containing(h, &expected)
+    });
+    assert!(has_label_containing(&harness, "Could not open the session"));
+    assert_eq!(harness.state().tabs().len(), 1, "the open tab is kept");
+    assert_eq!(harness.state().tabs()[0].config.url, url);
+    assert!(harness.state().sessions().path().is_none());
+}
+
+#[test]
+fn a_change_shows_the_unsaved_marker_and_new_session_asks_first() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut harness = window(dir.path());
+    harness.step();
+    assert!(!harness.state().sessions().is_dirty());
+    harness.get_by_label("URL").focus();
+    harness.step();
+    harness.get_by_label("URL").type_text("x");
+    harness.step();
+    harness.step();
+    assert!(harness.state().sessions().is_dirty());
+    assert!(has_label(&harness, "Unsaved changes"));
+    assert!(
+        harness
+            .state()
+            .sessions()
+            .window_title()
+            .contains("unsaved")
+    );
+
+    menu(&mut harness, "File", "New session");
+    wait_for(&mut harness, "the prompt", |h| has_label(h, "Don't save"));
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().tabs().len(), 1, "cancel keeps the tab");
+
+    menu(&mut harness, "File", "New session");
+    wait_for(&mut harness, "the prompt", |h| has_label(h, "Don't save"));
+    harness.get_by_label("Don't save").click();
+    wait_for(&mut harness, "no tabs", |h| h.state().tabs().is_empty());
+    assert!(!harness.state().sessions().is_dirty());
+}
