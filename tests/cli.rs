@@ -4,47 +4,8 @@
 mod support;
 
 use serde_json::Value;
+use support::cli::{events, messages, sockscope};
 use support::demo;
-
-struct Run {
-    lines: Vec<Value>,
-    stderr: String,
-    status: i32,
-}
-
-async fn sockscope(args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(args)
-        .output()
-        .await
-        .expect("the binary runs");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
-    let lines = stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"))
-        })
-        .collect();
-    Run {
-        lines,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        status: output.status.code().expect("exited"),
-    }
-}
-
-fn events(run: &Run) -> Vec<&str> {
-    run.lines
-        .iter()
-        .map(|l| l["event"].as_str().unwrap_or("?"))
-        .collect()
-}
-
-fn messages<'a>(run: &'a Run, dir: &str) -> Vec<&'a Value> {
-    run.lines
-        .iter()
-        .filter(|l| l["event"] == "message" && l["dir"] == dir)
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_echo_prints_every_event_in_order_and_exits_0() {

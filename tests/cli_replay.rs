@@ -6,33 +6,8 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use support::cli::{Run, sockscope};
 use support::demo;
-
-struct Run {
-    lines: Vec<Value>,
-    stderr: String,
-    status: i32,
-}
-
-async fn sockscope(args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(args)
-        .output()
-        .await
-        .expect("the binary runs");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
-    let lines = stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"))
-        })
-        .collect();
-    Run {
-        lines,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        status: output.status.code().expect("exited"),
-    }
-}
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -4,45 +4,8 @@
 mod support;
 
 use serde_json::Value;
+use support::cli::{Run, events, sockscope};
 use support::demo;
-
-struct Run {
-    lines: Vec<Value>,
-    stderr: String,
-    status: i32,
-}
-
-async fn sockscope(args: &[&str]) -> Run {
-    let output = tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-            .args(args)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the binary ends within 30 s")
-    .expect("the binary runs");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
-    let lines = stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"))
-        })
-        .collect();
-    Run {
-        lines,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        status: output.status.code().expect("exited"),
-    }
-}
-
-fn events(run: &Run) -> Vec<&str> {
-    run.lines
-        .iter()
-        .map(|l| l["event"].as_str().unwrap_or("?"))
-        .collect()
-}
 
 fn sse_lines(run: &Run) -> Vec<&Value> {
     run.lines.iter().filter(|l| l["event"] == "sse").collect()

@@ -3,42 +3,8 @@
 
 mod support;
 
-use serde_json::Value;
+use support::cli::{messages, sockscope_with_env as sockscope};
 use support::demo;
-
-struct Run {
-    lines: Vec<Value>,
-    stderr: String,
-    status: i32,
-}
-
-async fn sockscope(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"));
-    command.args(args).env_remove("SOCKSCOPE_TEST_UNSET");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().await.expect("the binary runs");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
-    let lines = stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"))
-        })
-        .collect();
-    Run {
-        lines,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        status: output.status.code().expect("exited"),
-    }
-}
-
-fn messages<'a>(run: &'a Run, dir: &str) -> Vec<&'a Value> {
-    run.lines
-        .iter()
-        .filter(|l| l["event"] == "message" && l["dir"] == dir)
-        .collect()
-}
 
 const TEMPLATES: &str = r##"(
     version: 1,

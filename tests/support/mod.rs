@@ -9,6 +9,7 @@ use std::time::Duration;
 use sockscope::demo_server::{self, DemoServer};
 use sockscope::engine::{CloseInfo, ConnectionConfig, ConnectionHandle, Event, EventKind};
 
+pub mod cli;
 pub mod servers;
 pub mod tls;
 
