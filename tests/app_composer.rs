@@ -2,8 +2,9 @@
 //! server: formats and their errors, variables, the counter, history, templates and the
 //! global library (kept in a temporary config directory, never the real one).
 
+mod support;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -11,8 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use sockscope::app::{AppOptions, SockscopeApp};
 use sockscope::engine::{Direction, EventKind};
 use sockscope::model::template::{MessageFormat, TemplateFile};
-
-type Window = Harness<'static, SockscopeApp>;
+use support::window::{Window, has_label, has_label_containing, wait_for};
 
 /// The window with its template library in a fresh temporary directory (returned, so it
 /// lives as long as the test).
@@ -30,29 +30,6 @@ fn window_in(config_dir: &Path) -> Window {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 900.0))
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
-}
-
-/// Steps the window until `done` holds (at most 15 s): network events and background jobs
-/// arrive in real time.
-fn wait_for(harness: &mut Window, what: &str, done: impl Fn(&Window) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        harness.step();
-        if done(harness) {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn has_label(harness: &Window, text: &str) -> bool {
-    harness.query_by_label(text).is_some()
-}
-
-fn has_label_containing(harness: &Window, text: &str) -> bool {
-    harness.query_by_label_contains(text).is_some()
 }
 
 fn connect(harness: &mut Window) {

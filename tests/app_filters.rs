@@ -1,19 +1,20 @@
 //! Finding things in the window, driven through egui_kittest against the embedded demo
 //! server: filters, search, statistics, the time between two rows, pins.
 
-use std::time::{Duration, Instant};
+mod support;
 
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
+use support::window::{Window, wait_for};
 
 thread_local! {
     static CONFIG_DIR: tempfile::TempDir = tempfile::tempdir().expect("a temporary config dir");
 }
 
-type App = Harness<'static, SockscopeApp>;
+type App = Window;
 
 /// A window whose first tab points at the demo server's /json?count=6: connecting, open,
 /// six ticks `{"counter":N,…,"type":"tick"}` 100 ms apart, close 1000 "done".
@@ -36,19 +37,6 @@ fn ticker_window() -> App {
         h.state().tabs()[0].timeline.len() == 9
     });
     harness
-}
-
-fn wait_for(harness: &mut App, what: &str, done: impl Fn(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        harness.step();
-        if done(harness) {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(15));
-    }
 }
 
 fn has(harness: &App, text: &str) -> bool {

@@ -3,15 +3,15 @@
 //! comparison; a broken file names its path, line and column; the unsaved marker and the
 //! "save changes?" prompt.
 
+mod support;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
-
-type Window = Harness<'static, SockscopeApp>;
+use support::window::{Window, has_label, has_label_containing, wait_for};
 
 /// A window whose template library lives in `config_dir` (never the user's) and which
 /// starts afresh (no stored workspace).
@@ -23,28 +23,6 @@ fn window(config_dir: &Path) -> Window {
     Harness::builder()
         .with_size(egui::vec2(1400.0, 860.0))
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
-}
-
-/// Steps the window until `done` holds (at most 20 s): network and file jobs take real time.
-fn wait_for(harness: &mut Window, what: &str, done: impl Fn(&Window) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        harness.step();
-        if done(harness) {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn has_label(harness: &Window, text: &str) -> bool {
-    harness.query_by_label(text).is_some()
-}
-
-fn has_label_containing(harness: &Window, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
 }
 
 /// Opens a menu of the menu bar and clicks one of its entries.

@@ -1,14 +1,17 @@
 //! Staying up, in the window: a reconnect loop with its countdown that succeeds once the
 //! server comes up, keepalive round trips, and the unverified-TLS warning.
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
 use sockscope::engine::{Keepalive, ReadyState, ReconnectDelay, ReconnectPolicy};
+use support::window::{Window, wait_for};
 
-fn window(url: Option<String>, config_dir: &tempfile::TempDir) -> Harness<'static, SockscopeApp> {
+fn window(url: Option<String>, config_dir: &tempfile::TempDir) -> Window {
     let options = AppOptions {
         url,
         config_dir: Some(config_dir.path().to_path_buf()),
@@ -17,23 +20,6 @@ fn window(url: Option<String>, config_dir: &tempfile::TempDir) -> Harness<'stati
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
-}
-
-fn wait_for(
-    harness: &mut Harness<'static, SockscopeApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, SockscopeApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        harness.step();
-        if done(harness) {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(15));
-    }
 }
 
 #[test]

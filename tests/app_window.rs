@@ -1,12 +1,13 @@
 //! The window as a user meets it, driven through egui_kittest against the embedded demo
 //! server: connect, type, send, select, read the details, close, fail.
 
-use std::time::{Duration, Instant};
+mod support;
 
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
+use support::window::{Window, has_label, has_label_containing, wait_for};
 
 thread_local! {
     /// A config directory per test (each test runs on its own thread, and the directory is
@@ -14,7 +15,7 @@ thread_local! {
     static CONFIG_DIR: tempfile::TempDir = tempfile::tempdir().expect("a temporary config dir");
 }
 
-fn window(mut options: AppOptions) -> Harness<'static, SockscopeApp> {
+fn window(mut options: AppOptions) -> Window {
     if options.config_dir.is_none() {
         options.config_dir = Some(CONFIG_DIR.with(|dir| dir.path().to_owned()));
     }
@@ -23,38 +24,12 @@ fn window(mut options: AppOptions) -> Harness<'static, SockscopeApp> {
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
 }
 
-/// Steps the window until `done` holds (at most 15 s): network events arrive in real time.
-fn wait_for(
-    harness: &mut Harness<'static, SockscopeApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, SockscopeApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        harness.step();
-        if done(harness) {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn has_label(harness: &Harness<'static, SockscopeApp>, text: &str) -> bool {
-    harness.query_by_label(text).is_some()
-}
-
-fn has_label_containing(harness: &Harness<'static, SockscopeApp>, text: &str) -> bool {
-    harness.query_by_label_contains(text).is_some()
-}
-
-fn connect(harness: &mut Harness<'static, SockscopeApp>) {
+fn connect(harness: &mut Window) {
     harness.get_by_label("Connect").click();
     wait_for(harness, "OPEN", |h| has_label(h, "OPEN"));
 }
 
-fn replace_url(harness: &mut Harness<'static, SockscopeApp>, url: &str) {
+fn replace_url(harness: &mut Window, url: &str) {
     harness.get_by_label("URL").focus();
     harness.step();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::A);

@@ -6,7 +6,7 @@ use egui::{Key, RichText};
 use super::action::Action;
 use super::request_panel;
 use super::style;
-use super::tab::Tab;
+use super::tab::{Tab, TabKind};
 use crate::engine::ReadyState;
 
 /// Draws the bar for `tab`; Enter in the URL field connects.
@@ -14,15 +14,20 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let state = tab.ready_state();
     let locked = state != ReadyState::Closed;
     ui.horizontal(|ui| {
+        kind_selector(ui, tab, locked);
         let url_label = ui.label(RichText::new("URL").strong());
         let button_width = 110.0;
         let badge_width = 110.0;
         let url_width = (ui.available_width() - button_width - badge_width).max(120.0);
+        let hint = match tab.kind {
+            TabKind::WebSocket => "ws://host:port/path",
+            TabKind::Sse => "http://host:port/events",
+        };
         let response = ui
             .add_enabled(
                 !locked,
                 egui::TextEdit::singleline(&mut tab.config.url)
-                    .hint_text("ws://host:port/path")
+                    .hint_text(hint)
                     .desired_width(url_width)
                     .font(egui::TextStyle::Monospace),
             )
@@ -82,14 +87,44 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     });
 }
 
+/// "WebSocket" / "SSE": what the tab connects with, locked while connected.
+fn kind_selector(ui: &mut egui::Ui, tab: &mut Tab, locked: bool) {
+    ui.add_enabled_ui(!locked, |ui| {
+        for kind in [TabKind::WebSocket, TabKind::Sse] {
+            let hover = match kind {
+                TabKind::WebSocket => "A WebSocket: http(s):// URLs mean ws(s)://",
+                TabKind::Sse => "Server-Sent Events (EventSource): a GET that only receives",
+            };
+            ui.selectable_value(&mut tab.kind, kind, kind.label())
+                .on_hover_text(hover)
+                .on_disabled_hover_text("Locked while connected");
+        }
+    });
+}
+
 /// A line of facts under the URL, when there are any: the reconnect countdown, the latest
-/// ping round trip, and a warning while certificates are not verified.
+/// ping round trip, an SSE tab's comment count, and a warning while certificates are not
+/// verified.
 fn status_line(ui: &mut egui::Ui, tab: &Tab) {
     let countdown = tab.reconnect_due();
     let rtt = tab.timeline.last_round_trip();
+    let scheme = if tab.kind == TabKind::Sse {
+        "https"
+    } else {
+        "wss"
+    };
     let unverified =
-        tab.config.tls.accept_invalid_certs && tab.config.url.trim_start().starts_with("wss");
-    if countdown.is_none() && rtt.is_none() && !unverified && tab.attempts() < 2 {
+        tab.config.tls.accept_invalid_certs && tab.config.url.trim_start().starts_with(scheme);
+    let comments = match tab.kind {
+        TabKind::Sse => tab.sse_stats().map(|stats| stats.comments),
+        TabKind::WebSocket => None,
+    };
+    if countdown.is_none()
+        && rtt.is_none()
+        && comments.is_none()
+        && !unverified
+        && tab.attempts() < 2
+    {
         return;
     }
     ui.horizontal_wrapped(|ui| {
@@ -104,6 +139,10 @@ fn status_line(ui: &mut egui::Ui, tab: &Tab) {
             );
         } else if tab.attempts() >= 2 {
             ui.label(RichText::new(format!("Attempt {}", tab.attempts())).weak());
+        }
+        if let Some(comments) = comments {
+            ui.label(RichText::new(format!("{comments} comments / keep-alives")).weak())
+                .on_hover_text("Comment lines the server sent; counted, not shown as rows");
         }
         if let Some(rtt) = rtt {
             ui.label(

@@ -22,7 +22,7 @@ mod timeline_view;
 mod variables_panel;
 
 pub use sockscope_app::{AppOptions, SockscopeApp};
-pub use tab::Tab;
+pub use tab::{Tab, TabKind};
 
 /// The window icon, from assets/.
 const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");

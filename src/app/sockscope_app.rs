@@ -14,7 +14,7 @@ use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
 use super::replay_view::{self, ReplayAction, ReplayDialog, ReplayState};
 use super::session_menu::{Sessions, Tabs, Workspace};
-use super::tab::Tab;
+use super::tab::{Tab, TabKind};
 use super::templates_panel::{self, Library, TemplatesPanel};
 use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
@@ -488,6 +488,7 @@ impl eframe::App for SockscopeApp {
                         let cx = ComposerContext {
                             tab_id: tab.id,
                             state: tab.ready_state(),
+                            receive_only: tab.kind == TabKind::Sse,
                             variables: &tab.variables,
                             counter: tab.counter(),
                             templates: TemplateLists {

@@ -14,6 +14,7 @@ use crate::model::recorded::RecordError;
 use crate::model::session::{self, LiveTab, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
+use crate::sse::{SseConfig, SseHandle, SseStats};
 
 use super::action::Draft;
 use super::background::{Background, JobDone};
@@ -22,10 +23,32 @@ use super::filter_bar::TimelineState;
 use super::pins::Pin;
 use super::replay_view::ReplayState;
 
+/// What a tab connects with: a WebSocket, or a Server-Sent Events stream (EventSource).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TabKind {
+    /// A WebSocket (`http(s)://` URLs mean `ws(s)://`, as browsers do).
+    #[default]
+    WebSocket,
+    /// A Server-Sent Events stream over `http(s)://`; the tab only receives.
+    Sse,
+}
+
+impl TabKind {
+    /// The name shown in the connection bar's selector.
+    pub fn label(self) -> &'static str {
+        match self {
+            TabKind::WebSocket => "WebSocket",
+            TabKind::Sse => "SSE",
+        }
+    }
+}
+
 /// A tab's connection, timeline and input.
 pub struct Tab {
     /// Stable identity, for egui ids and caches.
     pub id: u64,
+    /// WebSocket or SSE: chosen in the connection bar, locked while connected.
+    pub kind: TabKind,
     /// What the next attempt connects with (edited in the request section).
     pub config: ConnectionConfig,
     /// Every event of every attempt.
@@ -55,6 +78,10 @@ pub struct Tab {
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
+    /// The SSE stream of an SSE tab; kept after it ends (CLOSED) until the next connect.
+    sse: Option<SseHandle>,
+    /// The tab's attempt count when the SSE stream started: its attempts are numbered after.
+    sse_base: u32,
     attempts: u32,
     last_close_clean: Option<bool>,
     /// Reconnect loop: when the next attempt is due, and how many reconnects in a row.
@@ -66,6 +93,7 @@ impl Tab {
     pub fn new(id: u64, url: impl Into<String>) -> Self {
         Self {
             id,
+            kind: TabKind::WebSocket,
             config: ConnectionConfig::new(url),
             timeline: Timeline::default(),
             selected: None,
@@ -81,6 +109,8 @@ impl Tab {
             pins: Vec::new(),
             counter: 1,
             connection: None,
+            sse: None,
+            sse_base: 0,
             attempts: 0,
             last_close_clean: None,
             reconnect: ReconnectState::default(),
@@ -128,9 +158,22 @@ impl Tab {
 
     /// The readyState of the current attempt (CLOSED when there is none).
     pub fn ready_state(&self) -> ReadyState {
-        self.connection
-            .as_ref()
-            .map_or(ReadyState::Closed, ConnectionHandle::ready_state)
+        match self.kind {
+            TabKind::WebSocket => self
+                .connection
+                .as_ref()
+                .map_or(ReadyState::Closed, ConnectionHandle::ready_state),
+            TabKind::Sse => self
+                .sse
+                .as_ref()
+                .map_or(ReadyState::Closed, SseHandle::ready_state),
+        }
+    }
+
+    /// The counters of the SSE stream (events, comments and keep-alives, last event id), if
+    /// this tab has run one.
+    pub fn sse_stats(&self) -> Option<SseStats> {
+        self.sse.as_ref().map(SseHandle::stats)
     }
 
     /// Whether the last attempt ended with a clean close (`None` before any ended).
@@ -189,6 +232,13 @@ impl Tab {
                 return;
             }
         };
+        // Whatever a previous SSE stream left unread goes to the timeline first.
+        self.drain_sse(None);
+        self.sse = None;
+        if self.kind == TabKind::Sse {
+            self.connect_sse(&resolved, runtime, wake);
+            return;
+        }
         match ConnectionHandle::connect(&resolved, runtime, wake) {
             Ok(handle) => {
                 self.connection = Some(handle);
@@ -197,6 +247,39 @@ impl Tab {
                 self.follow = true;
                 self.reconnect.due = None;
                 self.reconnect.stopped_by_user = false;
+            }
+            Err(error) => {
+                self.input_error = Some(error.to_string());
+                self.reconnect = ReconnectState::default();
+            }
+        }
+    }
+
+    /// Opens the SSE stream of an SSE tab with `resolved` (variables already expanded). The
+    /// stream reconnects by itself, as EventSource does; the tab's own reconnect loop stays
+    /// off.
+    fn connect_sse(
+        &mut self,
+        resolved: &ConnectionConfig,
+        runtime: &tokio::runtime::Handle,
+        wake: WakeFn,
+    ) {
+        let config = SseConfig {
+            url: resolved.url.trim().to_owned(),
+            headers: resolved.headers.clone(),
+            tls: resolved.tls.clone(),
+            proxy: resolved.proxy.clone(),
+            handshake_timeout: resolved.handshake_timeout,
+            max_event_size: resolved.max_message_size,
+            ..SseConfig::default()
+        };
+        match SseHandle::connect(&config, runtime, wake) {
+            Ok(handle) => {
+                self.sse = Some(handle);
+                self.sse_base = self.attempts;
+                self.input_error = None;
+                self.follow = true;
+                self.reconnect = ReconnectState::default();
             }
             Err(error) => {
                 self.input_error = Some(error.to_string());
@@ -236,6 +319,12 @@ impl Tab {
             stopped_by_user: true,
             ..ReconnectState::default()
         };
+        if let Some(sse) = &self.sse
+            && self.kind == TabKind::Sse
+        {
+            sse.close();
+            return;
+        }
         let Some(handle) = &self.connection else {
             return;
         };
@@ -331,6 +420,9 @@ impl Tab {
     /// Moves waiting events into the timeline until `deadline`; returns true when events
     /// are still waiting (the caller asks for another frame).
     pub fn drain_events(&mut self, deadline: Instant) -> bool {
+        if self.sse.is_some() {
+            return self.drain_sse(Some(deadline));
+        }
         let Some(handle) = &mut self.connection else {
             return false;
         };
@@ -363,6 +455,33 @@ impl Tab {
             self.schedule_reconnect(&close);
         }
         !budget_left
+    }
+}
+
+impl Tab {
+    /// Moves waiting SSE events into the timeline, numbering the stream's attempts after the
+    /// tab's earlier ones, until `deadline` (none: all of them); true when some still wait.
+    fn drain_sse(&mut self, deadline: Option<Instant>) -> bool {
+        let Some(handle) = &mut self.sse else {
+            return false;
+        };
+        while let Some(entry) = handle.try_recv() {
+            let attempt = self.sse_base + entry.attempt;
+            match &entry.event.kind {
+                EventKind::Open(_) => self.reconnect.in_a_row = 0,
+                EventKind::Close(close) => self.last_close_clean = Some(close.was_clean),
+                _ => {}
+            }
+            self.attempts = self.attempts.max(attempt);
+            self.timeline.push(attempt, entry.event);
+            if let Some(deadline) = deadline
+                && self.timeline.len().is_multiple_of(256)
+                && Instant::now() >= deadline
+            {
+                return true;
+            }
+        }
+        false
     }
 }
 

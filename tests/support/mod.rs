@@ -12,6 +12,7 @@ use sockscope::engine::{CloseInfo, ConnectionConfig, ConnectionHandle, Event, Ev
 pub mod cli;
 pub mod servers;
 pub mod tls;
+pub mod window;
 
 /// The demo server on a free loopback port.
 pub async fn demo() -> DemoServer {

@@ -41,6 +41,8 @@ pub struct ComposerContext<'a> {
     pub tab_id: u64,
     /// The tab's readyState: Send needs OPEN.
     pub state: ReadyState,
+    /// The tab only receives (an SSE tab): Send, Close and Ping are off whatever the state.
+    pub receive_only: bool,
     /// The tab's user variables.
     pub variables: &'a [(String, String)],
     /// The tab's next `{{counter}}`.
@@ -300,7 +302,7 @@ pub fn ui(
     mut cx: ComposerContext<'_>,
     actions: &mut Vec<Action>,
 ) {
-    let open = cx.state == ReadyState::Open;
+    let open = cx.state == ReadyState::Open && !cx.receive_only;
     let editor_id = Id::unique(("composer-editor", cx.tab_id));
     let dialog_open = composer.save_dialog.is_some();
     let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
@@ -361,7 +363,9 @@ pub fn ui(
             let send = ui
                 .add_enabled(can_send, egui::Button::new(RichText::new("Send").strong()))
                 .on_hover_text("Send the message (Ctrl+Enter)");
-            let send = if open {
+            let send = if cx.receive_only {
+                send.on_disabled_hover_text("An SSE tab only receives")
+            } else if open {
                 send.on_disabled_hover_text("Fix the message first: see the error beside Send")
             } else {
                 send.on_disabled_hover_text(format!(
@@ -443,7 +447,13 @@ fn heading_row(
         if composer.format == MessageFormat::Json {
             json_buttons(ui, composer);
         }
-        if !open {
+        if cx.receive_only {
+            ui.label(
+                RichText::new("An SSE tab only receives: sending is off.")
+                    .weak()
+                    .italics(),
+            );
+        } else if !open {
             ui.label(
                 RichText::new(format!(
                     "Send is off: the connection is {}. Connect first.",

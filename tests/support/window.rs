@@ -1,0 +1,42 @@
+//! Driving the real window headless with egui_kittest, against its embedded demo server.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sockscope::app::{AppOptions, SockscopeApp};
+
+/// The whole app in a kittest harness.
+pub type Window = Harness<'static, SockscopeApp>;
+
+/// Opens the app at 1280x800 with `options`.
+pub fn open(options: AppOptions) -> Window {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
+}
+
+/// Steps the window until `done` holds (at most 20 s): network events and file jobs arrive
+/// in real time.
+pub fn wait_for(harness: &mut Window, what: &str, done: impl Fn(&Window) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        harness.step();
+        if done(harness) {
+            harness.step();
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+/// Whether a label reads exactly `text`.
+pub fn has_label(harness: &Window, text: &str) -> bool {
+    harness.query_by_label(text).is_some()
+}
+
+/// Whether any label contains `text`.
+pub fn has_label_containing(harness: &Window, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
