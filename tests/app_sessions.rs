@@ -199,3 +199,67 @@ fn a_change_shows_the_unsaved_marker_and_new_session_asks_first() {
     wait_for(&mut harness, "no tabs", |h| h.state().tabs().is_empty());
     assert!(!harness.state().sessions().is_dirty());
 }
+
+#[test]
+fn a_header_marked_secret_is_saved_only_as_an_environment_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = window(dir.path());
+    harness
+        .get_by_label("Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect")
+        .click();
+    harness.step();
+    harness.get_by_label("+ Add header").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Name").focus();
+    harness.step();
+    harness.get_by_label("Name").type_text("Authorization");
+    harness.step();
+    harness.get_by_label("Value").focus();
+    harness.step();
+    harness
+        .get_by_label("Value")
+        .type_text("Bearer s3cret-value");
+    harness.step();
+    harness.get_by_label("Secret").click();
+    harness.step();
+    harness.step();
+    let tab = &harness.state().tabs()[0];
+    assert_eq!(tab.secret_headers.len(), 1, "the header is marked secret");
+    assert_eq!(tab.secret_headers[0].env, "AUTHORIZATION");
+    let saved =
+        sockscope::model::storage::to_ron(&sockscope::model::session::SessionFile::new(vec![
+            tab.to_session(true),
+        ]))
+        .unwrap();
+    assert!(
+        !saved.contains("s3cret-value"),
+        "the value never reaches the file: {saved}"
+    );
+    assert!(saved.contains("{{env.AUTHORIZATION}}"), "{saved}");
+}
+
+#[test]
+fn the_tab_kind_and_pins_survive_a_save_and_reopen() {
+    use sockscope::app::{Tab, TabKind};
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = window(dir.path());
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "open", |h| {
+        h.state().tabs()[0].timeline.len() >= 2
+    });
+    let tab = harness.state_mut().tab_mut(0).unwrap();
+    tab.kind = TabKind::Sse;
+    tab.pins.push(sockscope::app::Pin {
+        index: 1,
+        note: "the handshake".into(),
+    });
+    let saved = harness.state().tabs()[0].to_session(true);
+    let reopened = Tab::from_session(99, &saved, "tab 1").unwrap();
+    assert_eq!(reopened.kind, TabKind::Sse);
+    assert_eq!(reopened.pins.len(), 1);
+    assert_eq!(
+        (reopened.pins[0].index, reopened.pins[0].note.as_str()),
+        (1, "the handshake")
+    );
+}

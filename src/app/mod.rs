@@ -21,6 +21,7 @@ pub mod templates_panel;
 mod timeline_view;
 mod variables_panel;
 
+pub use pins::Pin;
 pub use sockscope_app::{AppOptions, SockscopeApp};
 pub use tab::{Tab, TabKind};
 

@@ -6,29 +6,49 @@ use egui::RichText;
 
 use super::tab::Tab;
 use crate::engine::HeaderEntry;
+use crate::model::session::SecretHeader;
 
 /// Draws the editable request settings of `tab`.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     let config = &mut tab.config;
+    let secrets = &mut tab.secret_headers;
     ui.label(RichText::new("Headers").strong());
     let mut remove = None;
     egui::Grid::new(("headers", tab.id))
-        .num_columns(4)
+        .num_columns(5)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
+            if config.headers.is_empty() {
+                return;
+            }
+            let send = ui.label(RichText::new("Send").weak()).id;
+            let name = ui.label(RichText::new("Name").weak()).id;
+            let value = ui.label(RichText::new("Value").weak()).id;
+            let secret = ui
+                .label(RichText::new("Secret").weak())
+                .on_hover_text(
+                    "A secret header is saved only as {{env.NAME}}, never its value; at connect \
+                     time the value comes from that environment variable",
+                )
+                .id;
+            ui.end_row();
             for (index, header) in config.headers.iter_mut().enumerate() {
                 ui.checkbox(&mut header.enabled, "")
+                    .labelled_by(send)
                     .on_hover_text("Send this header");
                 ui.add(
                     egui::TextEdit::singleline(&mut header.name)
                         .hint_text("Name")
                         .desired_width(160.0),
-                );
+                )
+                .labelled_by(name);
                 ui.add(
                     egui::TextEdit::singleline(&mut header.value)
                         .hint_text("Value")
-                        .desired_width(280.0),
-                );
+                        .desired_width(240.0),
+                )
+                .labelled_by(value);
+                secret_cell(ui, secrets, &header.name, secret);
                 if ui
                     .small_button("×")
                     .on_hover_text("Remove this header")
@@ -125,4 +145,53 @@ fn duration_ms(ui: &mut egui::Ui, label: &str, value: &mut Duration) {
     {
         *value = Duration::from_millis(ms);
     }
+}
+
+/// The "secret" checkbox of a header row, and the environment variable it reads from.
+fn secret_cell(ui: &mut egui::Ui, secrets: &mut Vec<SecretHeader>, name: &str, label: egui::Id) {
+    let position = secrets
+        .iter()
+        .position(|s| !name.is_empty() && s.name.eq_ignore_ascii_case(name));
+    ui.horizontal(|ui| {
+        let mut secret = position.is_some();
+        let toggled = ui
+            .add_enabled(
+                !name.trim().is_empty(),
+                egui::Checkbox::without_text(&mut secret),
+            )
+            .labelled_by(label)
+            .changed();
+        match (toggled, secret, position) {
+            (true, true, None) => {
+                let env: String = name
+                    .trim()
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() {
+                            c.to_ascii_uppercase()
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                secrets.push(SecretHeader::new(name.trim(), env));
+            }
+            (true, false, Some(index)) => {
+                secrets.remove(index);
+            }
+            _ => {}
+        }
+        if let Some(entry) = secrets
+            .iter_mut()
+            .find(|s| !name.is_empty() && s.name.eq_ignore_ascii_case(name))
+        {
+            let env_label = ui.label("from env");
+            ui.add(
+                egui::TextEdit::singleline(&mut entry.env)
+                    .hint_text("ENV_VAR")
+                    .desired_width(110.0),
+            )
+            .labelled_by(env_label.id);
+        }
+    });
 }

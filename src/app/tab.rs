@@ -11,7 +11,7 @@ use crate::engine::{
 };
 use crate::format::variables::{self, VarContext};
 use crate::model::recorded::RecordError;
-use crate::model::session::{self, LiveTab, SecretHeader, SessionTab};
+use crate::model::session::{self, LiveTab, PinnedRow, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
 use crate::sse::{SseConfig, SseHandle, SseStats};
@@ -127,6 +127,19 @@ impl Tab {
         tab.variables = saved.variables.clone();
         tab.secret_headers = saved.secret_headers.clone();
         tab.timeline = saved.to_timeline(label)?;
+        tab.kind = match saved.kind {
+            SavedTabKind::WebSocket => TabKind::WebSocket,
+            SavedTabKind::Sse => TabKind::Sse,
+        };
+        tab.pins = saved
+            .pins
+            .iter()
+            .filter(|pin| pin.index < tab.timeline.len())
+            .map(|pin| Pin {
+                index: pin.index,
+                note: pin.note.clone(),
+            })
+            .collect();
         tab.attempts = tab
             .timeline
             .entries()
@@ -146,14 +159,29 @@ impl Tab {
         } else {
             &[]
         };
-        SessionTab::from_live(LiveTab {
+        let mut saved = SessionTab::from_live(LiveTab {
             name: &title,
             config: &self.config,
             templates: &self.templates,
             variables: &self.variables,
             secret_headers: &self.secret_headers,
             timeline: entries,
-        })
+        });
+        saved.kind = match self.kind {
+            TabKind::WebSocket => SavedTabKind::WebSocket,
+            TabKind::Sse => SavedTabKind::Sse,
+        };
+        if with_timeline {
+            saved.pins = self
+                .pins
+                .iter()
+                .map(|pin| PinnedRow {
+                    index: pin.index,
+                    note: pin.note.clone(),
+                })
+                .collect();
+        }
+        saved
     }
 
     /// The readyState of the current attempt (CLOSED when there is none).

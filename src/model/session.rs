@@ -49,6 +49,37 @@ pub struct SessionTab {
     /// The recorded timeline: every event of every attempt, in order.
     #[serde(default)]
     pub timeline: Vec<RecordedEvent>,
+    /// What the tab connects with (a WebSocket unless said otherwise).
+    #[serde(default, skip_serializing_if = "SavedTabKind::is_websocket")]
+    pub kind: SavedTabKind,
+    /// Rows the user pinned, with their notes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<PinnedRow>,
+}
+
+/// What a saved tab connects with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SavedTabKind {
+    /// A WebSocket.
+    #[default]
+    WebSocket,
+    /// A Server-Sent Events stream.
+    Sse,
+}
+
+impl SavedTabKind {
+    fn is_websocket(&self) -> bool {
+        *self == SavedTabKind::WebSocket
+    }
+}
+
+/// A pinned timeline row and the note written about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedRow {
+    /// The row's index in the tab's timeline.
+    pub index: usize,
+    /// The note.
+    pub note: String,
 }
 
 /// A header whose value is never written to disk: it is saved as `{{env.<env>}}`.
@@ -164,6 +195,7 @@ impl SessionTab {
             variables: live.variables.to_vec(),
             secret_headers: secrets.to_vec(),
             timeline,
+            ..Self::default()
         }
     }
 
