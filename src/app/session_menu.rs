@@ -327,6 +327,9 @@ impl Sessions {
             || "untitled".to_owned(),
             |n| n.to_string_lossy().into_owned(),
         );
+        if self.path.is_none() && !self.dirty {
+            return "Sockscope".to_owned();
+        }
         let marker = if self.dirty { " \u{2022} unsaved" } else { "" };
         format!("{name}{marker} - Sockscope")
     }

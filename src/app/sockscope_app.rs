@@ -43,7 +43,10 @@ pub struct AppOptions {
 
 /// The Sockscope window's state.
 pub struct SockscopeApp {
-    runtime: tokio::runtime::Runtime,
+    /// The engine's runtime; taken at exit to shut it down within a bound.
+    runtime: Option<tokio::runtime::Runtime>,
+    /// A handle to spawn on the runtime.
+    runtime_handle: tokio::runtime::Handle,
     demo: Option<DemoServer>,
     notice: Option<String>,
     tabs: Vec<Tab>,
@@ -92,7 +95,8 @@ impl SockscopeApp {
             &jobs,
         );
         let mut app = Self {
-            runtime,
+            runtime_handle: runtime.handle().clone(),
+            runtime: Some(runtime),
             demo,
             notice,
             tabs: Vec::new(),
@@ -190,7 +194,7 @@ impl SockscopeApp {
     /// the countdown stays current (about ten frames a second while a tab waits).
     fn run_due_reconnects(&mut self, ctx: &egui::Context) {
         let now = Instant::now();
-        let runtime = self.runtime.handle().clone();
+        let runtime = self.runtime_handle.clone();
         let mut next: Option<Instant> = None;
         for tab in &mut self.tabs {
             let Some((due, _)) = tab.reconnect_due() else {
@@ -228,7 +232,7 @@ impl SockscopeApp {
     }
 
     fn run(&mut self, action: Action) {
-        let runtime = self.runtime.handle().clone();
+        let runtime = self.runtime_handle.clone();
         match action {
             Action::NewTab => self.open_tab(self.default_url()),
             Action::CloseTab(index) if index < self.tabs.len() => {
@@ -313,7 +317,7 @@ impl SockscopeApp {
                 );
                 let state = match replay {
                     Ok(replay) => {
-                        let runtime = self.runtime.handle().clone();
+                        let runtime = self.runtime_handle.clone();
                         let wake = Arc::clone(&self.wake);
                         ReplayState::start(replay, speed, ignore, source, &runtime, wake)
                     }
@@ -563,6 +567,11 @@ impl eframe::App for SockscopeApp {
                 tab.drain_events(deadline);
             }
             std::thread::sleep(Duration::from_millis(10));
+        }
+        // A blocking job that never ends (a file dialog, a stuck disk) must not keep the
+        // process alive after the window closed.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_millis(500));
         }
     }
 }
