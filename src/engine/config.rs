@@ -243,26 +243,7 @@ impl ConnectionConfig {
                 .map_err(|_| ConfigError::Subprotocol(joined.clone()))?;
             headers.insert("sec-websocket-protocol", value);
         }
-        let files = [
-            ("CA file", &self.tls.ca_file),
-            ("client certificate", &self.tls.client_cert),
-            ("client key", &self.tls.client_key),
-        ];
-        for (what, path) in files {
-            if let Some(path) = path {
-                std::fs::metadata(path).map_err(|e| {
-                    ConfigError::Tls(format!("cannot read {what} {}: {e}", path.display()))
-                })?;
-            }
-        }
-        if self.tls.client_cert.is_some() != self.tls.client_key.is_some() {
-            return Err(ConfigError::Tls(
-                "a client certificate needs both the certificate and its private key".into(),
-            ));
-        }
-        if let ProxyMode::Url(url) = &self.proxy {
-            Proxy::parse(url).map_err(ConfigError::Proxy)?;
-        }
+        check_tls_and_proxy(&self.tls, &self.proxy)?;
         Ok(PreparedRequest {
             url,
             request,
@@ -271,6 +252,32 @@ impl ConnectionConfig {
             secure,
         })
     }
+}
+
+/// Checks the TLS files are readable, a client certificate comes with its key, and an
+/// explicit proxy URL parses: shared by WebSocket and SSE connections.
+pub(crate) fn check_tls_and_proxy(tls: &TlsOptions, proxy: &ProxyMode) -> Result<(), ConfigError> {
+    let files = [
+        ("CA file", &tls.ca_file),
+        ("client certificate", &tls.client_cert),
+        ("client key", &tls.client_key),
+    ];
+    for (what, path) in files {
+        if let Some(path) = path {
+            std::fs::metadata(path).map_err(|e| {
+                ConfigError::Tls(format!("cannot read {what} {}: {e}", path.display()))
+            })?;
+        }
+    }
+    if tls.client_cert.is_some() != tls.client_key.is_some() {
+        return Err(ConfigError::Tls(
+            "a client certificate needs both the certificate and its private key".into(),
+        ));
+    }
+    if let ProxyMode::Url(url) = proxy {
+        Proxy::parse(url).map_err(ConfigError::Proxy)?;
+    }
+    Ok(())
 }
 
 /// Serializes a [`Duration`] as whole milliseconds, readable in RON files.

@@ -19,6 +19,7 @@ mod writer;
 pub use config::{
     ConfigError, ConnectionConfig, HeaderEntry, PreparedRequest, TlsOptions, normalize_url,
 };
+pub(crate) use config::{check_tls_and_proxy, millis};
 pub(crate) use connect::connect_tcp;
 pub use emitter::WakeFn;
 pub use event::{

@@ -6,7 +6,8 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::engine::proxy::{Proxy, ProxyMode};
+use crate::engine::check_tls_and_proxy;
+use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConfigError, HeaderEntry, TlsOptions};
 
 /// Everything an SSE stream is opened with, as an SSE tab saves it. Validated by
@@ -27,10 +28,10 @@ pub struct SseConfig {
     /// Which HTTP CONNECT proxy to go through, if any.
     pub proxy: ProxyMode,
     /// How long DNS, TCP, TLS and the response's status and headers may take together.
-    #[serde(with = "millis")]
+    #[serde(with = "crate::engine::millis")]
     pub handshake_timeout: Duration,
     /// The reconnection time until the server sends `retry` (EventSource's default: 3 s).
-    #[serde(with = "millis")]
+    #[serde(with = "crate::engine::millis")]
     pub reconnect_time: Duration,
     /// Stop (closing the stream) once this many events have arrived, over all attempts.
     pub max_events: Option<u64>,
@@ -92,26 +93,7 @@ impl SseConfig {
                 "the last event id {id:?} cannot be sent in Last-Event-ID (control characters or newlines)"
             )));
         }
-        let files = [
-            ("CA file", &self.tls.ca_file),
-            ("client certificate", &self.tls.client_cert),
-            ("client key", &self.tls.client_key),
-        ];
-        for (what, path) in files {
-            if let Some(path) = path {
-                std::fs::metadata(path).map_err(|e| {
-                    ConfigError::Tls(format!("cannot read {what} {}: {e}", path.display()))
-                })?;
-            }
-        }
-        if self.tls.client_cert.is_some() != self.tls.client_key.is_some() {
-            return Err(ConfigError::Tls(
-                "a client certificate needs both the certificate and its private key".into(),
-            ));
-        }
-        if let ProxyMode::Url(url) = &self.proxy {
-            Proxy::parse(url).map_err(ConfigError::Proxy)?;
-        }
+        check_tls_and_proxy(&self.tls, &self.proxy)?;
         Ok(PreparedSse { target, headers })
     }
 }
@@ -206,21 +188,6 @@ impl Target {
     /// Whether `other` has the same scheme, host and port.
     pub fn same_origin(&self, other: &Target) -> bool {
         self.secure == other.secure && self.host == other.host && self.port == other.port
-    }
-}
-
-/// Serializes a [`Duration`] as whole milliseconds, readable in RON files.
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
     }
 }
 
