@@ -62,14 +62,14 @@ pub fn validate(text: &str) -> Result<(), JsonError> {
 /// arrays print as `{}` and `[]`. Nesting depth is not limited.
 pub fn pretty(text: &str) -> Result<String, JsonError> {
     validate(text)?;
-    Ok(reindent(text).0)
+    Ok(relayout(text, true).0)
 }
 
 /// [`pretty`] and a [`LineIndex`] of its output (lines longer than `max_line_bytes` cut
 /// into segments), made in one pass: what a line view of a large message needs.
 pub fn pretty_lines(text: &str, max_line_bytes: usize) -> Result<Lines, JsonError> {
     validate(text)?;
-    let (pretty, line_starts) = reindent(text);
+    let (pretty, line_starts) = relayout(text, true);
     let index = LineIndex::from_line_starts(&pretty, line_starts, max_line_bytes);
     Ok(Lines {
         text: pretty,
@@ -77,9 +77,17 @@ pub fn pretty_lines(text: &str, max_line_bytes: usize) -> Result<Lines, JsonErro
     })
 }
 
-/// Re-indents text that [`validate`] accepted, and returns where each output line starts.
-/// Works on bytes but only ever cuts at ASCII bytes, so every slice it copies is whole UTF-8.
-fn reindent(text: &str) -> (String, Vec<usize>) {
+/// Lays JSON out again with a two-space indent, one value per line and `"key": value`, or,
+/// when `pretty` is false, with no white space at all. Strings, numbers and `{{variable}}`
+/// references outside strings are copied exactly as written, so it also serves a composer
+/// body that expands to JSON. Input that is not JSON is still laid out, without panicking.
+pub fn reformat(text: &str, pretty: bool) -> String {
+    relayout(text, pretty).0
+}
+
+/// [`reformat`], also returning where each output line starts. Works on bytes but only ever
+/// cuts at ASCII bytes, so every slice it copies is whole UTF-8.
+fn relayout(text: &str, pretty: bool) -> (String, Vec<usize>) {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + text.len() / 2 + 16);
     let mut starts = vec![0];
@@ -88,6 +96,9 @@ fn reindent(text: &str) -> (String, Vec<usize>) {
     // "\n" and then indentation, grown as the nesting deepens; one copy per new line.
     let mut break_and_indent = String::from("\n");
     let mut newline = |out: &mut String, starts: &mut Vec<usize>, depth: usize| {
+        if !pretty {
+            return;
+        }
         let len = 1 + depth * INDENT.len();
         while break_and_indent.len() < len {
             break_and_indent.push_str(INDENT);
@@ -100,6 +111,14 @@ fn reindent(text: &str) -> (String, Vec<usize>) {
             b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             b'"' => {
                 let end = string_end(bytes, i);
+                out.push_str(text.get(i..end).unwrap_or_default());
+                i = end;
+            }
+            b'{' if bytes.get(i + 1) == Some(&b'{') => {
+                // A `{{variable}}` reference (never valid JSON by itself): copied whole.
+                let end = text[i + 2..]
+                    .find("}}")
+                    .map_or(bytes.len(), |at| i + 2 + at + 2);
                 out.push_str(text.get(i..end).unwrap_or_default());
                 i = end;
             }
@@ -129,7 +148,7 @@ fn reindent(text: &str) -> (String, Vec<usize>) {
                 i += 1;
             }
             b':' => {
-                out.push_str(": ");
+                out.push_str(if pretty { ": " } else { ":" });
                 i += 1;
             }
             _ => {
@@ -151,7 +170,7 @@ fn reindent(text: &str) -> (String, Vec<usize>) {
                                 | b'"'
                         )
                     })
-                    .map_or(bytes.len(), |n| i + n);
+                    .map_or(bytes.len(), |n| i + n.max(1));
                 out.push_str(text.get(i..end).unwrap_or_default());
                 i = end;
             }
