@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::engine::TlsOptions;
+use crate::engine::proxy::ProxyMode;
+
 /// Sockscope: a WebSocket inspector. With no command it opens the window.
 #[derive(Debug, Parser)]
 #[command(
@@ -105,26 +108,9 @@ pub struct SseArgs {
     /// Print comment lines (keep-alives) as sse-comment lines.
     #[arg(long = "show-comments")]
     pub show_comments: bool,
-    /// Accept invalid TLS certificates (self-signed, expired, wrong name).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Trust the CA certificates in this PEM file as well as the system's.
-    #[arg(long = "ca", value_name = "FILE.pem")]
-    pub ca: Option<PathBuf>,
-    /// A client certificate (PEM) to present when the server asks for one; needs --key.
-    #[arg(long = "cert", value_name = "FILE.pem", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// The private key (PEM) of --cert.
-    #[arg(long = "key", value_name = "FILE.pem", requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// Go through this HTTP CONNECT proxy (http://[user:pass@]host:port). Without it,
-    /// HTTPS_PROXY (https), HTTP_PROXY (http) or ALL_PROXY is used, except for NO_PROXY
-    /// hosts and loopback addresses.
-    #[arg(long = "proxy", value_name = "URL", conflicts_with = "no_proxy")]
-    pub proxy: Option<String>,
-    /// Connect directly, ignoring proxy environment variables.
-    #[arg(long = "no-proxy")]
-    pub no_proxy: bool,
+    /// TLS and proxy settings.
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }
 
 const REPLAY_EXAMPLES: &str = "\
@@ -269,26 +255,9 @@ pub struct ConnectArgs {
     /// How long to wait for the server's close frame after ours, in milliseconds.
     #[arg(long = "close-timeout", value_name = "MS", default_value_t = 5_000)]
     pub close_timeout: u64,
-    /// Accept invalid TLS certificates (self-signed, expired, wrong name).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Trust the CA certificates in this PEM file as well as the system's.
-    #[arg(long = "ca", value_name = "FILE.pem")]
-    pub ca: Option<PathBuf>,
-    /// A client certificate (PEM) to present when the server asks for one; needs --key.
-    #[arg(long = "cert", value_name = "FILE.pem", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// The private key (PEM) of --cert.
-    #[arg(long = "key", value_name = "FILE.pem", requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// Go through this HTTP CONNECT proxy (http://[user:pass@]host:port). Without it,
-    /// HTTPS_PROXY (wss), HTTP_PROXY (ws) or ALL_PROXY is used, except for NO_PROXY hosts
-    /// and loopback addresses.
-    #[arg(long = "proxy", value_name = "URL", conflicts_with = "no_proxy")]
-    pub proxy: Option<String>,
-    /// Connect directly, ignoring proxy environment variables.
-    #[arg(long = "no-proxy")]
-    pub no_proxy: bool,
+    /// TLS and proxy settings.
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Send a keepalive ping every MS milliseconds while open.
     #[arg(long = "keepalive", value_name = "MS")]
     pub keepalive: Option<u64>,
@@ -343,4 +312,50 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:9001")]
     pub addr: std::net::SocketAddr,
+}
+
+/// TLS and proxy flags, shared by `connect` and `sse`.
+#[derive(Debug, Args)]
+pub struct TransportArgs {
+    /// Accept invalid TLS certificates (self-signed, expired, wrong name).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust the CA certificates in this PEM file as well as the system's.
+    #[arg(long = "ca", value_name = "FILE.pem")]
+    pub ca: Option<PathBuf>,
+    /// A client certificate (PEM) to present when the server asks for one; needs --key.
+    #[arg(long = "cert", value_name = "FILE.pem", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long = "key", value_name = "FILE.pem", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Go through this HTTP CONNECT proxy (http://[user:pass@]host:port). Without it,
+    /// HTTPS_PROXY (wss, https), HTTP_PROXY (ws, http) or ALL_PROXY is used, except for
+    /// NO_PROXY hosts and loopback addresses.
+    #[arg(long = "proxy", value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Connect directly, ignoring proxy environment variables.
+    #[arg(long = "no-proxy")]
+    pub no_proxy: bool,
+}
+
+impl TransportArgs {
+    /// The TLS options these flags ask for.
+    pub fn tls(&self) -> TlsOptions {
+        TlsOptions {
+            ca_file: self.ca.clone(),
+            accept_invalid_certs: self.insecure,
+            client_cert: self.cert.clone(),
+            client_key: self.key.clone(),
+        }
+    }
+
+    /// The proxy these flags ask for.
+    pub fn proxy(&self) -> ProxyMode {
+        match (&self.proxy, self.no_proxy) {
+            (Some(url), _) => ProxyMode::Url(url.clone()),
+            (None, true) => ProxyMode::Direct,
+            (None, false) => ProxyMode::FromEnvironment,
+        }
+    }
 }

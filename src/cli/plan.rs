@@ -9,7 +9,6 @@ use clap::ArgMatches;
 use super::args::ConnectArgs;
 use super::template_args::{self, Expandable};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
-use crate::engine::proxy::ProxyMode;
 use crate::engine::{
     ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReconnectDelay, ReconnectPolicy,
 };
@@ -76,10 +75,7 @@ impl Plan {
         config.handshake_timeout = Duration::from_millis(args.timeout);
         config.close_timeout = Duration::from_millis(args.close_timeout);
         config.max_message_size = args.max_message_size;
-        config.tls.accept_invalid_certs = args.insecure;
-        config.tls.ca_file = args.ca.clone();
-        config.tls.client_cert = args.cert.clone();
-        config.tls.client_key = args.key.clone();
+        config.tls = args.transport.tls();
         config.keepalive = args.keepalive.map(|interval| Keepalive {
             interval: Duration::from_millis(interval.max(1)),
             pong_timeout: Duration::from_millis(args.pong_timeout),
@@ -89,11 +85,7 @@ impl Plan {
                 MissingPong::Warn
             },
         });
-        config.proxy = match (&args.proxy, args.no_proxy) {
-            (Some(url), _) => ProxyMode::Url(url.clone()),
-            (None, true) => ProxyMode::Direct,
-            (None, false) => ProxyMode::FromEnvironment,
-        };
+        config.proxy = args.transport.proxy();
         config.prepare().map_err(|e| usage(e.to_string()))?;
         Ok(Self {
             config,

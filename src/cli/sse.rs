@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::args::SseArgs;
 use super::exit;
-use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConfigError, EventKind, HeaderEntry};
 use crate::format::event_json::event_json;
 use crate::sse::{SseConfig, SseHandle};
@@ -29,15 +28,8 @@ pub fn config_from(args: &SseArgs) -> Result<SseConfig, ConfigError> {
     config.handshake_timeout = Duration::from_millis(args.timeout);
     config.reconnect_time = Duration::from_millis(args.retry);
     config.show_comments = args.show_comments;
-    config.tls.accept_invalid_certs = args.insecure;
-    config.tls.ca_file.clone_from(&args.ca);
-    config.tls.client_cert.clone_from(&args.cert);
-    config.tls.client_key.clone_from(&args.key);
-    config.proxy = match (&args.proxy, args.no_proxy) {
-        (Some(url), _) => ProxyMode::Url(url.clone()),
-        (None, true) => ProxyMode::Direct,
-        (None, false) => ProxyMode::FromEnvironment,
-    };
+    config.tls = args.transport.tls();
+    config.proxy = args.transport.proxy();
     config.prepare()?;
     Ok(config)
 }
