@@ -5,6 +5,7 @@
 //! offline and is what the tests connect to. [`sse`] is the engine's sibling for
 //! Server-Sent Events (EventSource), reporting the same [`engine::Event`]s.
 
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
 pub mod demo_server;
