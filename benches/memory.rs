@@ -55,6 +55,7 @@ fn main() {
     );
     println!("size_of::<Event>() = {} bytes", size_of::<Event>());
     println!("size_of::<EventKind>() = {} bytes", size_of::<EventKind>());
+    println!("size_of::<Payload>() = {} bytes", size_of::<Payload>());
     let rss_before = rss_kib();
     let before = LIVE.load(Ordering::Relaxed);
     let mut timeline = Timeline::default();

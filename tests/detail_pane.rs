@@ -50,7 +50,7 @@ fn text_message(text: &str) -> Event {
 }
 
 fn close(code: u16, reason: &str, was_clean: bool, initiator: Initiator) -> Event {
-    event(EventKind::Close(CloseInfo {
+    event(EventKind::close(CloseInfo {
         code,
         reason: reason.to_owned(),
         was_clean,
@@ -222,7 +222,7 @@ fn client_failure_says_why() {
 
 #[test]
 fn open_shows_handshake_and_headers() {
-    let harness = pane(Some(event(EventKind::Open(OpenInfo {
+    let harness = pane(Some(event(EventKind::open(OpenInfo {
         status: 101,
         request_headers: vec![
             ("Host".into(), "127.0.0.1:9000".into()),
@@ -257,7 +257,7 @@ fn open_shows_handshake_and_headers() {
 
 #[test]
 fn rejected_handshake_shows_status_headers_and_body() {
-    let harness = pane(Some(event(EventKind::Error(ErrorInfo {
+    let harness = pane(Some(event(EventKind::error(ErrorInfo {
         category: ErrorCategory::Http,
         message: "server answered 401 Unauthorized".into(),
         http: Some(HttpRejection {
@@ -277,7 +277,7 @@ fn rejected_handshake_shows_status_headers_and_body() {
 
 #[test]
 fn error_body_that_is_not_utf8_is_shown_in_hex() {
-    let harness = pane(Some(event(EventKind::Error(ErrorInfo {
+    let harness = pane(Some(event(EventKind::error(ErrorInfo {
         category: ErrorCategory::Http,
         message: "server answered 500".into(),
         http: Some(HttpRejection {
@@ -293,7 +293,7 @@ fn error_body_that_is_not_utf8_is_shown_in_hex() {
 #[test]
 fn long_error_body_gets_numbered_lines() {
     let body: String = (0..2000).map(|i| format!("line {i}\n")).collect();
-    let harness = pane(Some(event(EventKind::Error(ErrorInfo {
+    let harness = pane(Some(event(EventKind::error(ErrorInfo {
         category: ErrorCategory::Http,
         message: "server answered 502".into(),
         http: Some(HttpRejection {
@@ -309,10 +309,10 @@ fn long_error_body_gets_numbered_lines() {
 
 #[test]
 fn plain_error_shows_category_and_message() {
-    let harness = pane(Some(event(EventKind::Error(ErrorInfo::new(
+    let harness = pane(Some(event(EventKind::Error(Box::new(ErrorInfo::new(
         ErrorCategory::Refused,
         "connection refused by 127.0.0.1:1",
-    )))));
+    ))))));
     harness.get_by_label("refused");
     harness.get_by_label("connection refused by 127.0.0.1:1");
 }

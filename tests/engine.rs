@@ -10,17 +10,9 @@ use sockscope::engine::{
     ConnectionConfig, Direction, ErrorCategory, EventKind, HeaderEntry, Initiator, Payload,
     ReadyState, SendError,
 };
-use support::{close_of, connect, connect_with, demo, kinds, next, servers, to_close, until};
-
-fn error_of(events: &[sockscope::engine::Event]) -> sockscope::engine::ErrorInfo {
-    events
-        .iter()
-        .find_map(|e| match &e.kind {
-            EventKind::Error(error) => Some(error.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no error event in {events:#?}"))
-}
+use support::{
+    close_of, connect, connect_with, demo, error_of, kinds, next, servers, to_close, until,
+};
 
 fn messages(events: &[sockscope::engine::Event], dir: Direction) -> Vec<Payload> {
     events

@@ -5,17 +5,7 @@ mod support;
 
 use sockscope::engine::{ConnectionConfig, ErrorCategory, EventKind, Initiator};
 use support::tls::{Pki, echo_server, write};
-use support::{close_of, connect_with, servers, to_close, until};
-
-fn error_of(events: &[sockscope::engine::Event]) -> sockscope::engine::ErrorInfo {
-    events
-        .iter()
-        .find_map(|e| match &e.kind {
-            EventKind::Error(error) => Some(error.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no error event in {events:#?}"))
-}
+use support::{close_of, connect_with, error_of, servers, to_close, until};
 
 async fn run(config: ConnectionConfig) -> Vec<sockscope::engine::Event> {
     let mut handle = connect_with(&config);

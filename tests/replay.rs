@@ -283,10 +283,10 @@ fn timeline_tab(url: &str, texts: &[&str], close: Option<(u16, &str)>) -> Sessio
     push(0, EventKind::Connecting { url: url.into() });
     push(
         1,
-        EventKind::Open(OpenInfo {
+        EventKind::Open(Box::new(OpenInfo {
             status: 101,
             ..OpenInfo::default()
-        }),
+        })),
     );
     for (i, text) in texts.iter().enumerate() {
         let at = 1 + 400 * i as u64;
@@ -303,13 +303,13 @@ fn timeline_tab(url: &str, texts: &[&str], close: Option<(u16, &str)>) -> Sessio
     if let Some((code, reason)) = close {
         push(
             2 + 400 * texts.len() as u64,
-            EventKind::Close(CloseInfo {
+            EventKind::Close(Box::new(CloseInfo {
                 code,
                 reason: reason.into(),
                 was_clean: true,
                 initiator: Initiator::Client,
                 closing_handshake: Some(Duration::from_millis(1)),
-            }),
+            })),
         );
     }
     SessionTab::from_live(sockscope::model::session::LiveTab::new(

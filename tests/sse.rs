@@ -62,7 +62,7 @@ fn messages(entries: &[TimelineEntry]) -> Vec<(u32, &SseMessage)> {
     entries
         .iter()
         .filter_map(|e| match &e.event.kind {
-            EventKind::Sse(SseEvent::Message(message)) => Some((e.attempt, message)),
+            EventKind::Sse(SseEvent::Message(message)) => Some((e.attempt, &**message)),
             _ => None,
         })
         .collect()
@@ -72,7 +72,7 @@ fn closes(entries: &[TimelineEntry]) -> Vec<&CloseInfo> {
     entries
         .iter()
         .filter_map(|e| match &e.event.kind {
-            EventKind::Close(close) => Some(close),
+            EventKind::Close(close) => Some(&**close),
             _ => None,
         })
         .collect()

@@ -173,7 +173,7 @@ async fn run_attempt(plan: &Plan, attempt: u32, out: &mut Output) -> Result<Atte
                         }
                     }
                     EventKind::Close(close) => {
-                        end.close = Some(close.clone());
+                        end.close = Some((**close).clone());
                         break;
                     }
                     _ => {}

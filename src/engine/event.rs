@@ -27,8 +27,9 @@ pub enum EventKind {
         /// The URL being connected to, after http(s) → ws(s) mapping.
         url: String,
     },
-    /// The opening handshake completed; the connection is OPEN.
-    Open(OpenInfo),
+    /// The opening handshake completed; the connection is OPEN. (Boxed, like the other rare
+    /// kinds, so that a stored message is not as large as a handshake.)
+    Open(Box<OpenInfo>),
     /// A whole data message, sent or received.
     Message {
         /// Which way it went.
@@ -53,15 +54,35 @@ pub enum EventKind {
         auto: bool,
     },
     /// Something failed; a close event follows if the attempt is over.
-    Error(ErrorInfo),
+    Error(Box<ErrorInfo>),
     /// The attempt is over. Always the last event of an attempt, and always present.
-    Close(CloseInfo),
+    Close(Box<CloseInfo>),
     /// Something that arrived on a Server-Sent Events stream (an `SseHandle` of
     /// [`crate::sse`]); WebSocket connections never report it.
     Sse(SseEvent),
 }
 
 impl EventKind {
+    /// An open event.
+    pub fn open(info: OpenInfo) -> Self {
+        EventKind::Open(Box::new(info))
+    }
+
+    /// An error event.
+    pub fn error(info: ErrorInfo) -> Self {
+        EventKind::Error(Box::new(info))
+    }
+
+    /// A close event.
+    pub fn close(info: CloseInfo) -> Self {
+        EventKind::Close(Box::new(info))
+    }
+
+    /// A Server-Sent Event with data.
+    pub fn sse_message(message: SseMessage) -> Self {
+        EventKind::Sse(SseEvent::Message(Box::new(message)))
+    }
+
     /// A short lower-case name of the kind, as the command line prints it in `event`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -82,7 +103,7 @@ impl EventKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SseEvent {
     /// An event: a block of fields with at least one `data` line, ended by a blank line.
-    Message(SseMessage),
+    Message(Box<SseMessage>),
     /// A comment line (`: text`, keep-alives included), without the colon and the one space
     /// after it. Reported only when comments are asked for; otherwise only counted.
     Comment(String),

@@ -89,7 +89,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
         }
     };
     attempt.shared.set_ready_state(ReadyState::Open);
-    emitter.emit(EventKind::Open(open));
+    emitter.emit(EventKind::Open(Box::new(open)));
     emitter.wake();
     let (sink, stream) = socket.split();
     let connection = OpenConnection {
@@ -113,10 +113,10 @@ async fn cancelled_while_connecting(commands: &mut UnboundedReceiver<Command>, e
         match commands.recv().await {
             None | Some(Command::Close { .. } | Command::Abort) => return,
             Some(_send) => {
-                emitter.emit(EventKind::Error(ErrorInfo::new(
+                emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
                     ErrorCategory::Send,
                     "not sent: the connection is still CONNECTING",
-                )));
+                ))));
                 emitter.wake();
             }
         }
@@ -131,16 +131,16 @@ fn finish_unopened(
     initiator: Initiator,
 ) {
     if let Some(error) = error {
-        emitter.emit(EventKind::Error(error));
+        emitter.emit(EventKind::Error(Box::new(error)));
     }
     shared.set_ready_state(ReadyState::Closed);
-    emitter.emit(EventKind::Close(CloseInfo {
+    emitter.emit(EventKind::Close(Box::new(CloseInfo {
         code: 1006,
         reason: String::new(),
         was_clean: false,
         initiator,
         closing_handshake: None,
-    }));
+    })));
     emitter.wake();
 }
 
@@ -258,10 +258,10 @@ impl OpenConnection {
         };
         let state = self.shared.ready_state();
         if state != ReadyState::Open || !self.writer.queue(outgoing) {
-            self.emitter.emit(EventKind::Error(ErrorInfo::new(
+            self.emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
                 ErrorCategory::Send,
                 format!("not sent: the connection is {state}"),
-            )));
+            ))));
         }
         None
     }
@@ -278,10 +278,10 @@ impl OpenConnection {
         let (ping, missed) = keepalive.due(tokio::time::Instant::now());
         let closes = keepalive.closes_on_missing_pong();
         if let Some(problem) = missed {
-            self.emitter.emit(EventKind::Error(ErrorInfo::new(
+            self.emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
                 ErrorCategory::Timeout,
                 problem,
-            )));
+            ))));
             if closes {
                 self.keepalive = None;
                 self.start_close(1001, "keepalive: no pong".to_owned());
@@ -545,16 +545,16 @@ impl OpenConnection {
         let unsent = self.writer.stop().await;
         drop(self.stream);
         if let Some(error) = error {
-            self.emitter.emit(EventKind::Error(error));
+            self.emitter.emit(EventKind::Error(Box::new(error)));
         }
         if unsent > 0 {
-            self.emitter.emit(EventKind::Error(ErrorInfo::new(
+            self.emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
                 ErrorCategory::Send,
                 format!("{unsent} queued frame(s) were not sent: the connection ended first"),
-            )));
+            ))));
         }
         self.shared.set_ready_state(ReadyState::Closed);
-        self.emitter.emit(EventKind::Close(close));
+        self.emitter.emit(EventKind::Close(Box::new(close)));
         self.emitter.wake();
     }
 

@@ -114,9 +114,9 @@ async fn write_loop<S>(
 }
 
 fn report_failure(emitter: &Emitter, error: &tokio_tungstenite::tungstenite::Error) {
-    emitter.emit(EventKind::Error(ErrorInfo::new(
+    emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
         ErrorCategory::Send,
         format!("could not send: {error}"),
-    )));
+    ))));
     emitter.wake();
 }

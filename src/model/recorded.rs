@@ -342,14 +342,14 @@ impl RecordedEvent {
                 subprotocol,
                 extensions,
                 handshake_us,
-            } => EventKind::Open(OpenInfo {
+            } => EventKind::Open(Box::new(OpenInfo {
                 status: *status,
                 request_headers: request_headers.clone(),
                 response_headers: response_headers.clone(),
                 subprotocol: subprotocol.clone(),
                 extensions: extensions.clone(),
                 handshake: Duration::from_micros(*handshake_us),
-            }),
+            })),
             RecordedKind::Message { dir, payload } => EventKind::Message {
                 dir: *dir,
                 payload: payload.to_payload().map_err(error)?,
@@ -389,11 +389,11 @@ impl RecordedEvent {
                     }),
                     None => None,
                 };
-                EventKind::Error(ErrorInfo {
+                EventKind::Error(Box::new(ErrorInfo {
                     category,
                     message: message.clone(),
                     http,
-                })
+                }))
             }
             RecordedKind::Close {
                 code,
@@ -401,7 +401,7 @@ impl RecordedEvent {
                 was_clean,
                 initiator,
                 closing_handshake_us,
-            } => EventKind::Close(CloseInfo {
+            } => EventKind::Close(Box::new(CloseInfo {
                 code: *code,
                 reason: reason.clone(),
                 was_clean: *was_clean,
@@ -411,20 +411,20 @@ impl RecordedEvent {
                     ))
                 })?,
                 closing_handshake: closing_handshake_us.map(Duration::from_micros),
-            }),
+            })),
             RecordedKind::Sse {
                 event_type,
                 data,
                 id,
                 last_event_id,
                 retry_ms,
-            } => EventKind::Sse(SseEvent::Message(SseMessage {
+            } => EventKind::Sse(SseEvent::Message(Box::new(SseMessage {
                 event_type: event_type.clone(),
                 data: data.clone(),
                 id: id.clone(),
                 last_event_id: last_event_id.clone(),
                 retry: retry_ms.map(Duration::from_millis),
-            })),
+            }))),
             RecordedKind::SseComment { text } => EventKind::Sse(SseEvent::Comment(text.clone())),
         };
         Ok(TimelineEntry {
@@ -492,14 +492,14 @@ mod tests {
             EventKind::Connecting {
                 url: "ws://a/".into(),
             },
-            EventKind::Open(OpenInfo {
+            EventKind::Open(Box::new(OpenInfo {
                 status: 101,
                 request_headers: vec![("X-A".into(), "1".into())],
                 response_headers: vec![("upgrade".into(), "websocket".into())],
                 subprotocol: Some("chat".into()),
                 extensions: None,
                 handshake: Duration::from_micros(42),
-            }),
+            })),
             EventKind::Message {
                 dir: Direction::Out,
                 payload: Payload::Text("hé".into()),
@@ -517,7 +517,7 @@ mod tests {
                 payload: Bytes::new(),
                 auto: true,
             },
-            EventKind::Error(ErrorInfo {
+            EventKind::Error(Box::new(ErrorInfo {
                 category: ErrorCategory::Http,
                 message: "401".into(),
                 http: Some(HttpRejection {
@@ -525,14 +525,14 @@ mod tests {
                     headers: vec![("a".into(), "b".into())],
                     body: Bytes::from_static(b"no\x00"),
                 }),
-            }),
-            EventKind::Close(CloseInfo {
+            })),
+            EventKind::Close(Box::new(CloseInfo {
                 code: 1000,
                 reason: "bye".into(),
                 was_clean: true,
                 initiator: Initiator::Client,
                 closing_handshake: Some(Duration::from_micros(9)),
-            }),
+            })),
         ];
         for kind in kinds {
             let recorded = RecordedEvent::from_entry(&entry(kind));

@@ -178,7 +178,10 @@ mod tests {
         let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let mut timeline = Timeline::default();
         let mut stats = Stats::default();
-        timeline.push(1, at(base, 0, EventKind::Open(OpenInfo::default())));
+        timeline.push(
+            1,
+            at(base, 0, EventKind::Open(Box::new(OpenInfo::default()))),
+        );
         timeline.push(1, at(base, 100, msg(Direction::Out, 10)));
         timeline.push(1, at(base, 200, msg(Direction::In, 30)));
         timeline.push(1, at(base, 300, msg(Direction::In, 5)));
@@ -205,7 +208,7 @@ mod tests {
             initiator: Initiator::Client,
             closing_handshake: None,
         };
-        timeline.push(1, at(base, 3000, EventKind::Close(close)));
+        timeline.push(1, at(base, 3000, EventKind::Close(Box::new(close))));
         stats.update(&timeline);
         assert_eq!(
             stats.connected_for(base + Duration::from_secs(60)),

@@ -160,10 +160,13 @@ mod tests {
             payload: Payload::Text("hi".into()),
         };
         timeline.push(1, event(0, url()));
-        timeline.push(1, event(5, EventKind::Open(OpenInfo::default())));
+        timeline.push(1, event(5, EventKind::Open(Box::new(OpenInfo::default()))));
         timeline.push(1, event(12, message()));
         timeline.push(2, event(0, url()));
-        timeline.push(2, event(100, EventKind::Open(OpenInfo::default())));
+        timeline.push(
+            2,
+            event(100, EventKind::Open(Box::new(OpenInfo::default()))),
+        );
         timeline.push(2, event(130, message()));
         assert_eq!(timeline.len(), 6);
         assert_eq!(timeline.since_open(0), None, "connecting comes before open");

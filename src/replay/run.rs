@@ -182,14 +182,14 @@ pub(super) async fn run(
     // The engine always ends with a close event; if the channel ended without one the
     // run is compared as it stands.
     let actual_close = events.iter().rev().find_map(|e| match &e.kind {
-        EventKind::Close(close) => Some(close.clone()),
+        EventKind::Close(close) => Some(close.as_ref()),
         _ => None,
     });
     let comparison = Comparison::new(
         &script.expected,
         &received,
         script.close.as_ref(),
-        actual_close.as_ref(),
+        actual_close,
         &options.compare,
     );
     Ok(ReplayReport {

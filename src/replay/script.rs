@@ -121,7 +121,7 @@ impl ReplayScript {
                 }
                 EventKind::Close(info) => {
                     end_at = at.saturating_sub(info.closing_handshake.unwrap_or_default());
-                    close = Some(info.clone());
+                    close = Some((**info).clone());
                     None
                 }
                 _ => None,
@@ -215,7 +215,7 @@ mod tests {
                     url: "ws://a/".into(),
                 },
             ),
-            entry(1, ms(5), EventKind::Open(OpenInfo::default())),
+            entry(1, ms(5), EventKind::Open(Box::new(OpenInfo::default()))),
             entry(1, ms(7), text(Direction::Out, "old attempt")),
             entry(
                 2,
@@ -224,7 +224,7 @@ mod tests {
                     url: "ws://a/".into(),
                 },
             ),
-            entry(2, ms(10), EventKind::Open(OpenInfo::default())),
+            entry(2, ms(10), EventKind::Open(Box::new(OpenInfo::default()))),
             entry(2, ms(15), text(Direction::Out, "a")),
             entry(2, ms(16), text(Direction::In, "a")),
             entry(
@@ -247,13 +247,13 @@ mod tests {
             entry(
                 2,
                 ms(90),
-                EventKind::Close(CloseInfo {
+                EventKind::Close(Box::new(CloseInfo {
                     code: 1006,
                     reason: String::new(),
                     was_clean: false,
                     initiator: Initiator::Client,
                     closing_handshake: Some(ms(10)),
-                }),
+                })),
             ),
         ];
         let script = ReplayScript::from_entries(&entries, None).unwrap();

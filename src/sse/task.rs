@@ -152,9 +152,9 @@ pub(crate) async fn run(mut stream: Stream) {
             }
         }
         if let Some(error) = ending.error {
-            emitter.emit(EventKind::Error(error));
+            emitter.emit(EventKind::Error(Box::new(error)));
         }
-        emitter.emit(EventKind::Close(ending.close));
+        emitter.emit(EventKind::Close(Box::new(ending.close)));
         emitter.wake();
         if let Next::Stop(_) = ending.next {
             return;
@@ -240,14 +240,14 @@ async fn run_attempt(
         Err(ending) => return *ending,
     };
     shared.set_ready_state(ReadyState::Open);
-    emitter.emit(EventKind::Open(OpenInfo {
+    emitter.emit(EventKind::Open(Box::new(OpenInfo {
         status: answered.status.as_u16(),
         request_headers: std::mem::take(&mut answered.request_headers),
         response_headers: std::mem::take(&mut answered.response_headers),
         subprotocol: None,
         extensions: None,
         handshake,
-    }));
+    })));
     emitter.wake();
     read_events(answered, config, commands, shared, emitter, last_event_id).await
 }
@@ -383,7 +383,7 @@ fn report(
         match item {
             SseItem::Event(message) => {
                 shared.stats().events += 1;
-                emitter.emit(EventKind::Sse(SseEvent::Message(message)));
+                emitter.emit(EventKind::Sse(SseEvent::Message(Box::new(message))));
                 if let Some(ending) = max_events_reached(config, shared) {
                     return Some(ending);
                 }

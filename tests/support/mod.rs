@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sockscope::demo_server::{self, DemoServer};
-use sockscope::engine::{CloseInfo, ConnectionConfig, ConnectionHandle, Event, EventKind};
+use sockscope::engine::{
+    CloseInfo, ConnectionConfig, ConnectionHandle, ErrorInfo, Event, EventKind,
+};
 
 pub mod cli;
 pub mod servers;
@@ -82,10 +84,21 @@ pub async fn to_close(handle: &mut ConnectionHandle) -> Vec<Event> {
     seen
 }
 
+/// The first error event in `events`.
+pub fn error_of(events: &[Event]) -> ErrorInfo {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Error(error) => Some((**error).clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no error event in {events:#?}"))
+}
+
 /// The close event at the end of `events`.
 pub fn close_of(events: &[Event]) -> CloseInfo {
     match events.last().map(|e| &e.kind) {
-        Some(EventKind::Close(close)) => close.clone(),
+        Some(EventKind::Close(close)) => (**close).clone(),
         other => panic!("the last event is not a close: {other:?}"),
     }
 }
