@@ -15,6 +15,7 @@ const ROUNDS: usize = 5;
 
 fn timeline() -> Timeline {
     let mut timeline = Timeline::default();
+    let started = SystemTime::now();
     let kinds = ["trade", "quote", "tick", "book"];
     for n in 0..COUNT {
         let text = format!(
@@ -28,7 +29,7 @@ fn timeline() -> Timeline {
             1,
             Event {
                 seq: n as u64,
-                wall_time: SystemTime::now(),
+                wall_time: started + Duration::from_micros(n as u64),
                 offset: Duration::from_micros(n as u64),
                 kind: EventKind::Message {
                     dir: if n % 2 == 0 {

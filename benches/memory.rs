@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use sockscope::engine::{Direction, Event, EventKind, Payload};
-use sockscope::model::timeline::{Timeline, TimelineEntry};
+use sockscope::model::timeline::Timeline;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Counts the bytes currently allocated.
@@ -50,15 +50,15 @@ fn rss_kib() -> u64 {
 
 fn main() {
     println!(
-        "size_of::<TimelineEntry>() = {} bytes",
-        size_of::<TimelineEntry>()
+        "size_of::<Event>() = {} bytes (as the engine hands it over)",
+        size_of::<Event>()
     );
-    println!("size_of::<Event>() = {} bytes", size_of::<Event>());
     println!("size_of::<EventKind>() = {} bytes", size_of::<EventKind>());
     println!("size_of::<Payload>() = {} bytes", size_of::<Payload>());
     let rss_before = rss_kib();
     let before = LIVE.load(Ordering::Relaxed);
     let mut timeline = Timeline::default();
+    let started_wall = SystemTime::now();
     let started = std::time::Instant::now();
     for i in 0..MESSAGES {
         // As the engine receives it: one buffer per message, shared by the event.
@@ -69,7 +69,8 @@ fn main() {
             1,
             Event {
                 seq: i as u64,
-                wall_time: SystemTime::now(),
+                // As the engine times them: wall time = the attempt's start + offset.
+                wall_time: started_wall + Duration::from_micros(i as u64),
                 offset: Duration::from_micros(i as u64),
                 kind: EventKind::Message {
                     dir: Direction::In,

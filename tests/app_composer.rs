@@ -81,9 +81,8 @@ fn clear_focused(harness: &mut Window) {
 fn texts(harness: &Window, dir: Direction) -> Vec<String> {
     harness.state().tabs()[0]
         .timeline
-        .entries()
         .iter()
-        .filter_map(|entry| match &entry.event.kind {
+        .filter_map(|entry| match entry.kind {
             EventKind::Message { dir: d, payload } if *d == dir => {
                 payload.as_text().map(str::to_owned)
             }
@@ -372,7 +371,7 @@ fn the_url_expands_user_variables_and_keeps_the_placeholder() {
     connect(&mut harness);
     let tab = &harness.state().tabs()[0];
     assert_eq!(tab.config.url, templated, "the placeholder is kept");
-    let first = &tab.timeline.entries()[0].event.kind;
+    let first = tab.timeline.kind(0).expect("a first entry");
     assert!(
         matches!(first, EventKind::Connecting { url } if *url == echo),
         "connected to the expanded URL: {first:?}"
@@ -399,9 +398,8 @@ fn a_file_body_shows_name_and_size_then_sends_its_bytes() {
     wait_for(&mut harness, "the binary echo", |h| {
         h.state().tabs()[0]
             .timeline
-            .entries()
             .iter()
-            .any(|e| matches!(&e.event.kind, EventKind::Message { dir: Direction::In, payload } if payload.as_bytes() == [0xde, 0xad, 0xbe, 0xef, 0x00]))
+            .any(|e| matches!(e.kind, EventKind::Message { dir: Direction::In, payload } if payload.as_bytes() == [0xde, 0xad, 0xbe, 0xef, 0x00]))
     });
 
     // A missing file is an error, and Send is off.

@@ -134,9 +134,8 @@ fn stats_strip_counts_messages_and_bytes() {
     let tab = &harness.state().tabs()[0];
     let bytes: usize = tab
         .timeline
-        .entries()
         .iter()
-        .filter_map(|e| match &e.event.kind {
+        .filter_map(|e| match e.kind {
             sockscope::engine::EventKind::Message { payload, .. } => Some(payload.len()),
             _ => None,
         })

@@ -24,9 +24,8 @@ fn window(config_dir: &tempfile::TempDir) -> Window {
 fn sse_attempts(harness: &Window) -> Vec<u32> {
     harness.state().tabs()[0]
         .timeline
-        .entries()
         .iter()
-        .filter(|e| matches!(e.event.kind, EventKind::Sse(SseEvent::Message(_))))
+        .filter(|e| matches!(e.kind, EventKind::Sse(SseEvent::Message(_))))
         .map(|e| e.attempt)
         .collect()
 }

@@ -11,6 +11,7 @@ use sockscope::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
     OpenInfo, Payload,
 };
+use sockscope::model::timeline::EntryRef;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 type State = (DetailPane, Option<Event>);
@@ -32,7 +33,7 @@ fn pane(event: Option<Event>) -> Harness<'static, State> {
             |ui, (pane, event): &mut State| {
                 let selected = event.as_ref().map(|event| Selected {
                     key: event.seq,
-                    event,
+                    event: EntryRef::of(1, event),
                 });
                 pane.ui(ui, selected);
             },

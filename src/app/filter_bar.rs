@@ -70,29 +70,19 @@ impl TimelineState {
         }
         if !self.search.query.is_empty() {
             let filter = self.view.filter();
-            let entries = timeline.entries();
-            if entries.len() < self.search.tested {
+            let len = timeline.len();
+            if len < self.search.tested {
                 self.search.restart();
             }
             let everything = self.shows_everything();
             let needle = self.search.query.as_str();
             // Test only what the filter has tested, so the two stay in step.
-            let limit = if everything {
-                entries.len()
-            } else {
-                self.view.tested()
-            };
+            let limit = if everything { len } else { self.view.tested() };
             while self.search.tested < limit {
                 let end = (self.search.tested + 4096).min(limit);
-                for (index, entry) in entries
-                    .iter()
-                    .enumerate()
-                    .take(end)
-                    .skip(self.search.tested)
-                {
-                    let event = &entry.event;
-                    if (everything || filter.matches(event))
-                        && searchable_text(&event.kind).is_some_and(|t| t.contains(needle))
+                for (index, kind) in timeline.kinds(self.search.tested..end) {
+                    if (everything || filter.matches(kind))
+                        && searchable_text(kind).is_some_and(|t| t.contains(needle))
                     {
                         self.search.matches.push(index);
                     }

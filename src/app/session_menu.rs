@@ -206,7 +206,7 @@ impl TabSnapshot {
             templates: tab.templates.clone(),
             variables: tab.variables.clone(),
             secret_headers: tab.secret_headers.clone(),
-            entries: tab.timeline.entries().to_vec(),
+            entries: tab.timeline.to_entries(),
         }
     }
 

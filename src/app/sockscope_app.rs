@@ -311,7 +311,7 @@ impl SockscopeApp {
                 let replay = Replay::new(
                     &source.config,
                     &source.valid_variables(),
-                    source.timeline.entries(),
+                    &source.timeline.to_entries(),
                     None,
                     None,
                 );
@@ -521,12 +521,9 @@ impl eframe::App for SockscopeApp {
                     .min_size(320.0)
                     .show(ui, |ui| {
                         let selected = tab.selected.and_then(|index| {
-                            let entry = tab.timeline.get(index)?;
+                            let event = tab.timeline.get(index)?;
                             let key = (tab.id << 40) ^ index as u64;
-                            Some(Selected {
-                                key,
-                                event: &entry.event,
-                            })
+                            Some(Selected { key, event })
                         });
                         detail.ui(ui, selected);
                     });

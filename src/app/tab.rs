@@ -140,13 +140,7 @@ impl Tab {
                 note: pin.note.clone(),
             })
             .collect();
-        tab.attempts = tab
-            .timeline
-            .entries()
-            .iter()
-            .map(|e| e.attempt)
-            .max()
-            .unwrap_or(0);
+        tab.attempts = tab.timeline.iter().map(|e| e.attempt).max().unwrap_or(0);
         Ok(tab)
     }
 
@@ -155,9 +149,9 @@ impl Tab {
     pub fn to_session(&self, with_timeline: bool) -> SessionTab {
         let title = self.title();
         let entries = if with_timeline {
-            self.timeline.entries()
+            self.timeline.to_entries()
         } else {
-            &[]
+            Vec::new()
         };
         let mut saved = SessionTab::from_live(LiveTab {
             name: &title,
@@ -165,7 +159,7 @@ impl Tab {
             templates: &self.templates,
             variables: &self.variables,
             secret_headers: &self.secret_headers,
-            timeline: entries,
+            timeline: &entries,
         });
         saved.kind = match self.kind {
             TabKind::WebSocket => SavedTabKind::WebSocket,

@@ -9,7 +9,7 @@ use super::tab::Tab;
 use super::{filter_bar, pins, stats_strip, style};
 use crate::engine::{Direction, EventKind};
 use crate::model::stats;
-use crate::model::timeline::TimelineEntry;
+use crate::model::timeline::EntryRef;
 
 const ROW_HEIGHT: f32 = 20.0;
 /// How much of a payload a preview shows; the rest is in the detail pane.
@@ -191,12 +191,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
 
 fn row_cells(
     row: &mut egui_extras::TableRow<'_, '_>,
-    entry: &TimelineEntry,
+    event: EntryRef<'_>,
     since_open: Option<std::time::Duration>,
     needle: &str,
 ) {
-    let event = &entry.event;
-    let color = style::kind_color(&event.kind);
+    let color = style::kind_color(event.kind);
     row.col(|ui| {
         let time: DateTime<Local> = event.wall_time.into();
         ui.label(RichText::new(time.format("%H:%M:%S%.3f").to_string()).monospace());
@@ -207,20 +206,20 @@ fn row_cells(
     });
     row.col(|ui| {
         ui.label(
-            RichText::new(direction_arrow(&event.kind))
+            RichText::new(direction_arrow(event.kind))
                 .color(color)
                 .strong()
                 .monospace(),
         );
     });
     row.col(|ui| {
-        ui.label(RichText::new(kind_name(&event.kind)).color(color).strong());
+        ui.label(RichText::new(kind_name(event.kind)).color(color).strong());
     });
     row.col(|ui| {
-        ui.label(RichText::new(size_text(&event.kind)).monospace().weak());
+        ui.label(RichText::new(size_text(event.kind)).monospace().weak());
     });
     row.col(|ui| {
-        let text = preview(&event.kind);
+        let text = preview(event.kind);
         if !needle.is_empty() && text.contains(needle) {
             ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
         } else {

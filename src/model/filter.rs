@@ -23,7 +23,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::Value;
 
 use super::timeline::Timeline;
-use crate::engine::{Direction, Event, EventKind, Payload};
+use crate::engine::{Direction, EventKind, Payload};
 
 /// What the user chose in a filter bar. Compile it with [`FilterSpec::compile`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,9 +163,9 @@ impl CompiledFilter {
     }
 
     /// True when `event` passes every part of the filter.
-    pub fn matches(&self, event: &Event) -> bool {
+    pub fn matches(&self, kind: &EventKind) -> bool {
         let spec = &self.spec;
-        let (dir, kind_ok) = match &event.kind {
+        let (dir, kind_ok) = match kind {
             EventKind::Message { dir, payload } => (
                 Some(*dir),
                 match payload {
@@ -193,7 +193,7 @@ impl CompiledFilter {
         if self.text.is_none() && self.json.is_none() {
             return true;
         }
-        let text = searchable_text(&event.kind);
+        let text = searchable_text(kind);
         if let Some(matcher) = &self.text {
             match &text {
                 Some(text) if matcher.is_match(text) => {}
@@ -580,16 +580,16 @@ impl FilteredView {
     /// entries). Returns true when entries are left to test. A cleared (shorter) timeline
     /// starts the view again.
     pub fn update(&mut self, timeline: &Timeline, deadline: Option<Instant>) -> bool {
-        let entries = timeline.entries();
-        if entries.len() < self.tested {
+        let len = timeline.len();
+        if len < self.tested {
             self.matching.clear();
             self.tested = 0;
         }
-        while self.tested < entries.len() {
-            let end = (self.tested + 4096).min(entries.len());
-            for (offset, entry) in entries[self.tested..end].iter().enumerate() {
-                if self.filter.matches(&entry.event) {
-                    self.matching.push(self.tested + offset);
+        while self.tested < len {
+            let end = (self.tested + 4096).min(len);
+            for (index, kind) in timeline.kinds(self.tested..end) {
+                if self.filter.matches(kind) {
+                    self.matching.push(index);
                 }
             }
             self.tested = end;
@@ -597,26 +597,25 @@ impl FilteredView {
                 break;
             }
         }
-        self.tested < entries.len()
+        self.tested < len
     }
 }
 
 /// Filters every entry at once, split over `threads` threads (for benchmarks and large
 /// one-off passes). Returns the matching indices in order.
 pub fn filter_parallel(timeline: &Timeline, filter: &CompiledFilter, threads: usize) -> Vec<usize> {
-    let entries = timeline.entries();
+    let len = timeline.len();
     let threads = threads.max(1);
-    let chunk = entries.len().div_ceil(threads).max(1);
+    let chunk = len.div_ceil(threads).max(1);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = entries
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
+        let handles: Vec<_> = (0..len)
+            .step_by(chunk)
+            .map(|start| {
                 scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .filter(|(_, e)| filter.matches(&e.event))
-                        .map(|(i, _)| n * chunk + i)
+                    timeline
+                        .kinds(start..start + chunk)
+                        .filter(|(_, kind)| filter.matches(kind))
+                        .map(|(index, _)| index)
                         .collect::<Vec<_>>()
                 })
             })
@@ -635,6 +634,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::engine::Event;
 
     fn msg(dir: Direction, text: &str) -> Event {
         Event {
@@ -721,7 +721,7 @@ mod tests {
         let run = |spec: FilterSpec| -> Vec<usize> {
             let f = spec.compile();
             (0..events.len())
-                .filter(|&i| f.matches(&events[i]))
+                .filter(|&i| f.matches(&events[i].kind))
                 .collect()
         };
         assert_eq!(run(FilterSpec::default()), vec![0, 1, 2]);

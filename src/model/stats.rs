@@ -52,15 +52,14 @@ impl Stats {
         if timeline.len() < self.read {
             *self = Self::default();
         }
-        for entry in &timeline.entries()[self.read..] {
-            let event = &entry.event;
+        for event in timeline.range(self.read..timeline.len()) {
             let start = *self.start.get_or_insert(event.wall_time);
             let second = event
                 .wall_time
                 .duration_since(start)
                 .unwrap_or_default()
                 .as_secs() as usize;
-            match &event.kind {
+            match event.kind {
                 EventKind::Message { dir, payload } => {
                     if self.seconds.len() <= second {
                         self.seconds.resize(second + 1, Bucket::default());
@@ -95,7 +94,7 @@ impl Stats {
             let at = timeline
                 .get(*index)
                 .zip(self.start)
-                .and_then(|(e, start)| e.event.wall_time.duration_since(start).ok())
+                .and_then(|(e, start)| e.wall_time.duration_since(start).ok())
                 .unwrap_or_default();
             self.rtts.push((at.as_secs_f64(), *rtt));
         }
@@ -138,10 +137,10 @@ impl Stats {
 pub fn time_between(timeline: &Timeline, a: usize, b: usize) -> Option<Duration> {
     let (first, second) = (timeline.get(a)?, timeline.get(b)?);
     if first.attempt == second.attempt {
-        let (x, y) = (first.event.offset, second.event.offset);
+        let (x, y) = (first.offset, second.offset);
         Some(x.abs_diff(y))
     } else {
-        let (x, y) = (first.event.wall_time, second.event.wall_time);
+        let (x, y) = (first.wall_time, second.wall_time);
         Some(
             x.duration_since(y)
                 .or_else(|_| y.duration_since(x))
@@ -178,10 +177,7 @@ mod tests {
         let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let mut timeline = Timeline::default();
         let mut stats = Stats::default();
-        timeline.push(
-            1,
-            at(base, 0, EventKind::Open(Box::new(OpenInfo::default()))),
-        );
+        timeline.push(1, at(base, 0, EventKind::open(OpenInfo::default())));
         timeline.push(1, at(base, 100, msg(Direction::Out, 10)));
         timeline.push(1, at(base, 200, msg(Direction::In, 30)));
         timeline.push(1, at(base, 300, msg(Direction::In, 5)));

@@ -1,11 +1,22 @@
 //! A tab's timeline: every event of every attempt, in arrival order, stored once.
+//!
+//! A stored row is only what cannot be derived: the event's kind (payloads shared, as
+//! received) and its offset, 56 bytes. The attempt, sequence number and wall time of a row
+//! follow from the run of consecutive rows it belongs to: a live attempt is one run, since
+//! the engine numbers its events without gaps and derives wall times from offsets. Rows sit
+//! in fixed-size chunks, so growing never copies what is stored (no pause at a million
+//! rows) and no more than one chunk is ever allocated ahead.
 
-use std::time::Duration;
+use std::ops::Range;
+use std::time::{Duration, SystemTime};
 
 use super::round_trip::PingTracker;
 use crate::engine::{Event, EventKind};
 
-/// One row of the timeline: an engine event and the attempt it belongs to.
+/// Rows per chunk (56 B each: 224 KiB).
+const CHUNK: usize = 4096;
+
+/// An event of an attempt, owned: what the SSE engine hands over and what sessions save.
 #[derive(Clone, Debug)]
 pub struct TimelineEntry {
     /// The attempt (connection) number within the tab, from 1.
@@ -14,11 +25,96 @@ pub struct TimelineEntry {
     pub event: Event,
 }
 
+/// A stored event, borrowed from the timeline, with its derived numbers.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryRef<'a> {
+    /// The attempt (connection) number within the tab, from 1.
+    pub attempt: u32,
+    /// Position in the attempt's stream of events.
+    pub seq: u64,
+    /// Wall-clock time at which the engine saw it.
+    pub wall_time: SystemTime,
+    /// Time since the attempt started.
+    pub offset: Duration,
+    /// What happened.
+    pub kind: &'a EventKind,
+}
+
+impl<'a> EntryRef<'a> {
+    /// A view of `event` of `attempt`, as if it were stored.
+    pub fn of(attempt: u32, event: &'a Event) -> Self {
+        EntryRef {
+            attempt,
+            seq: event.seq,
+            wall_time: event.wall_time,
+            offset: event.offset,
+            kind: &event.kind,
+        }
+    }
+
+    /// An owned copy (payloads are shared, not copied).
+    pub fn to_entry(&self) -> TimelineEntry {
+        TimelineEntry {
+            attempt: self.attempt,
+            event: Event {
+                seq: self.seq,
+                wall_time: self.wall_time,
+                offset: self.offset,
+                kind: self.kind.clone(),
+            },
+        }
+    }
+}
+
+/// What a row stores.
+#[derive(Debug)]
+struct Row {
+    /// Offset from the attempt's start in nanoseconds (clamped at 584 years).
+    offset_nanos: u64,
+    kind: EventKind,
+}
+
+/// Consecutive rows of one attempt whose sequence numbers count up by one and whose wall
+/// times move with their offsets.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    first: usize,
+    attempt: u32,
+    seq: u64,
+    wall_time: SystemTime,
+    offset: Duration,
+}
+
+impl Run {
+    /// The entry of `row`, stored at `index` within this run.
+    fn entry<'a>(&self, index: usize, row: &'a Row) -> EntryRef<'a> {
+        let offset = Duration::from_nanos(row.offset_nanos);
+        EntryRef {
+            attempt: self.attempt,
+            seq: self.seq_at(index),
+            // A run only holds rows whose wall time follows from it.
+            wall_time: self.wall_time_at(offset).unwrap_or(self.wall_time),
+            offset,
+            kind: &row.kind,
+        }
+    }
+
+    fn seq_at(&self, index: usize) -> u64 {
+        self.seq + (index - self.first) as u64
+    }
+
+    fn wall_time_at(&self, offset: Duration) -> Option<SystemTime> {
+        self.wall_time.checked_add(offset.checked_sub(self.offset)?)
+    }
+}
+
 /// Every event a tab has seen, in order. The engine's events are applied by [`Timeline::push`]
 /// only; views read it.
 #[derive(Debug, Default)]
 pub struct Timeline {
-    entries: Vec<TimelineEntry>,
+    chunks: Vec<Vec<Row>>,
+    len: usize,
+    runs: Vec<Run>,
     /// For each attempt (index = attempt - 1), the offset of its open event, once open.
     opened_at: Vec<Option<Duration>>,
     /// Matches pongs to our pings.
@@ -38,38 +134,121 @@ impl Timeline {
             self.opened_at[slot] = Some(event.offset);
         }
         if let Some(rtt) = self.pings.observe(attempt, &event) {
-            self.round_trips.push((self.entries.len(), rtt));
+            self.round_trips.push((self.len, rtt));
         }
-        self.entries.push(TimelineEntry { attempt, event });
+        let offset_nanos = u64::try_from(event.offset.as_nanos()).unwrap_or(u64::MAX);
+        let offset = Duration::from_nanos(offset_nanos);
+        let continues = self.runs.last().is_some_and(|run| {
+            run.attempt == attempt
+                && run.seq_at(self.len) == event.seq
+                && run.wall_time_at(offset) == Some(event.wall_time)
+        });
+        if !continues {
+            self.runs.push(Run {
+                first: self.len,
+                attempt,
+                seq: event.seq,
+                wall_time: event.wall_time,
+                offset,
+            });
+        }
+        if self.chunks.last().is_none_or(|chunk| chunk.len() == CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(Row {
+                offset_nanos,
+                kind: event.kind,
+            });
+            self.len += 1;
+        }
     }
 
     /// How many entries there are.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// True when nothing happened yet.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
+    }
+
+    fn row(&self, index: usize) -> Option<&Row> {
+        self.chunks.get(index / CHUNK)?.get(index % CHUNK)
+    }
+
+    fn run_of(&self, index: usize) -> Option<&Run> {
+        let after = self.runs.partition_point(|run| run.first <= index);
+        self.runs.get(after.checked_sub(1)?)
     }
 
     /// The entry at `index`.
-    pub fn get(&self, index: usize) -> Option<&TimelineEntry> {
-        self.entries.get(index)
+    pub fn get(&self, index: usize) -> Option<EntryRef<'_>> {
+        let row = self.row(index)?;
+        let run = self.run_of(index)?;
+        Some(run.entry(index, row))
     }
 
-    /// All entries, in order.
-    pub fn entries(&self) -> &[TimelineEntry] {
-        &self.entries
+    /// What happened at `index`, without the derived numbers (the quickest look).
+    pub fn kind(&self, index: usize) -> Option<&EventKind> {
+        self.row(index).map(|row| &row.kind)
+    }
+
+    /// The rows in `range` (clamped to the timeline), with their indices, walking the chunks
+    /// directly.
+    fn rows(&self, range: Range<usize>) -> impl Iterator<Item = (usize, &Row)> {
+        let end = range.end.min(self.len);
+        let start = range.start.min(end);
+        let first_chunk = start / CHUNK;
+        self.chunks
+            .iter()
+            .skip(first_chunk)
+            .flat_map(|chunk| chunk.iter())
+            .skip(start - first_chunk * CHUNK)
+            .take(end - start)
+            .enumerate()
+            .map(move |(n, row)| (start + n, row))
+    }
+
+    /// The kinds of the entries in `range` (clamped to the timeline), with their indices:
+    /// the quickest walk, for filters.
+    pub fn kinds(&self, range: Range<usize>) -> impl Iterator<Item = (usize, &EventKind)> {
+        self.rows(range).map(|(index, row)| (index, &row.kind))
+    }
+
+    /// The entries in `range` (clamped to the timeline), in order.
+    pub fn range(&self, range: Range<usize>) -> impl Iterator<Item = EntryRef<'_>> {
+        let first_run = self.runs.partition_point(|run| run.first <= range.start);
+        let mut runs = self.runs[first_run.saturating_sub(1)..].iter().peekable();
+        let mut current = runs.next().copied();
+        self.rows(range).filter_map(move |(index, row)| {
+            while let Some(next) = runs.peek()
+                && next.first <= index
+            {
+                current = runs.next().copied();
+            }
+            current.map(|run| run.entry(index, row))
+        })
+    }
+
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> {
+        self.range(0..self.len)
+    }
+
+    /// Owned copies of every entry (payloads shared), for saving and exporting.
+    pub fn to_entries(&self) -> Vec<TimelineEntry> {
+        self.iter().map(|entry| entry.to_entry()).collect()
     }
 
     /// Time from its attempt's open event to the entry (`None` before open).
     pub fn since_open(&self, index: usize) -> Option<Duration> {
-        let entry = self.entries.get(index)?;
+        let entry = self.get(index)?;
         let opened = (*self
             .opened_at
             .get(entry.attempt.saturating_sub(1) as usize)?)?;
-        entry.event.offset.checked_sub(opened)
+        entry.offset.checked_sub(opened)
     }
 
     /// The round-trip time of the pong at `index`: from the ping it answers (same attempt,
@@ -160,13 +339,10 @@ mod tests {
             payload: Payload::Text("hi".into()),
         };
         timeline.push(1, event(0, url()));
-        timeline.push(1, event(5, EventKind::Open(Box::new(OpenInfo::default()))));
+        timeline.push(1, event(5, EventKind::open(OpenInfo::default())));
         timeline.push(1, event(12, message()));
         timeline.push(2, event(0, url()));
-        timeline.push(
-            2,
-            event(100, EventKind::Open(Box::new(OpenInfo::default()))),
-        );
+        timeline.push(2, event(100, EventKind::open(OpenInfo::default())));
         timeline.push(2, event(130, message()));
         assert_eq!(timeline.len(), 6);
         assert_eq!(timeline.since_open(0), None, "connecting comes before open");
@@ -175,5 +351,88 @@ mod tests {
         assert_eq!(timeline.since_open(9), None);
         timeline.clear();
         assert!(timeline.is_empty());
+    }
+
+    fn numbered(seq: u64, start: SystemTime, offset: Duration) -> Event {
+        Event {
+            seq,
+            wall_time: start + offset,
+            offset,
+            kind: EventKind::Message {
+                dir: Direction::In,
+                payload: Payload::Text(seq.to_string().into()),
+            },
+        }
+    }
+
+    #[test]
+    fn derived_numbers_and_times_are_exactly_what_was_pushed() {
+        let start = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+        let mut pushed = Vec::new();
+        // Two attempts spanning chunk boundaries, then an event that breaks the numbering
+        // (as a hand-edited session might) and one whose wall clock jumped.
+        for seq in 0..(CHUNK as u64 + 10) {
+            pushed.push((1, numbered(seq, start, Duration::from_nanos(seq * 1_001))));
+        }
+        for seq in 0..(CHUNK as u64 * 2) {
+            pushed.push((2, numbered(seq, start, Duration::from_micros(seq * 3 + 7))));
+        }
+        pushed.push((2, numbered(99_999, start, Duration::from_secs(1))));
+        let mut jumped = numbered(100_000, start, Duration::from_secs(2));
+        jumped.wall_time += Duration::from_millis(1);
+        pushed.push((2, jumped));
+        let mut timeline = Timeline::default();
+        for (attempt, event) in &pushed {
+            timeline.push(*attempt, event.clone());
+        }
+        assert_eq!(timeline.len(), pushed.len());
+        assert_eq!(timeline.runs.len(), 4, "one run per attempt, one per break");
+        let check = |index: usize, entry: EntryRef<'_>| {
+            let (attempt, event) = &pushed[index];
+            assert_eq!(entry.attempt, *attempt, "entry {index}");
+            assert_eq!(entry.seq, event.seq, "entry {index}");
+            assert_eq!(entry.offset, event.offset, "entry {index}");
+            assert_eq!(entry.wall_time, event.wall_time, "entry {index}");
+            assert_eq!(entry.kind.name(), "message");
+        };
+        for (index, entry) in timeline.iter().enumerate() {
+            check(index, entry);
+        }
+        for index in [0, CHUNK - 1, CHUNK, CHUNK + 9, CHUNK + 10, pushed.len() - 1] {
+            check(index, timeline.get(index).expect("stored"));
+        }
+        let middle: Vec<usize> = timeline
+            .range(CHUNK + 5..CHUNK + 15)
+            .map(|e| e.seq as usize)
+            .collect();
+        assert_eq!(
+            middle,
+            vec![
+                CHUNK + 5,
+                CHUNK + 6,
+                CHUNK + 7,
+                CHUNK + 8,
+                CHUNK + 9,
+                0,
+                1,
+                2,
+                3,
+                4
+            ]
+        );
+        let kinds: Vec<usize> = timeline
+            .kinds(pushed.len() - 2..usize::MAX)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![pushed.len() - 2, pushed.len() - 1],
+            "clamped to the end"
+        );
+        assert!(timeline.get(pushed.len()).is_none());
+        let owned = timeline.to_entries();
+        assert_eq!(owned.len(), pushed.len());
+        assert_eq!(owned[CHUNK + 10].event.seq, 0);
+        assert_eq!(owned[CHUNK + 10].attempt, 2);
     }
 }

@@ -215,7 +215,7 @@ mod tests {
                     url: "ws://a/".into(),
                 },
             ),
-            entry(1, ms(5), EventKind::Open(Box::new(OpenInfo::default()))),
+            entry(1, ms(5), EventKind::open(OpenInfo::default())),
             entry(1, ms(7), text(Direction::Out, "old attempt")),
             entry(
                 2,
@@ -224,7 +224,7 @@ mod tests {
                     url: "ws://a/".into(),
                 },
             ),
-            entry(2, ms(10), EventKind::Open(Box::new(OpenInfo::default()))),
+            entry(2, ms(10), EventKind::open(OpenInfo::default())),
             entry(2, ms(15), text(Direction::Out, "a")),
             entry(2, ms(16), text(Direction::In, "a")),
             entry(

@@ -78,16 +78,20 @@ struct Emitter<'a> {
     attempt: u32,
     seq: u64,
     started: Instant,
+    /// The wall-clock time at `started`: events' wall times are derived from it, as the
+    /// WebSocket engine does, so they agree exactly with their offsets.
+    started_wall: SystemTime,
     events: &'a UnboundedSender<TimelineEntry>,
     wake: &'a WakeFn,
 }
 
 impl Emitter<'_> {
     fn emit(&mut self, kind: EventKind) {
+        let offset = self.started.elapsed();
         let event = Event {
             seq: self.seq,
-            wall_time: SystemTime::now(),
-            offset: self.started.elapsed(),
+            wall_time: self.started_wall + offset,
+            offset,
             kind,
         };
         self.seq += 1;
@@ -115,6 +119,7 @@ pub(crate) async fn run(mut stream: Stream) {
             attempt,
             seq: 0,
             started: Instant::now(),
+            started_wall: SystemTime::now(),
             events: &stream.events,
             wake: &stream.wake,
         };

@@ -6,10 +6,11 @@ use egui::{Label, RichText, ScrollArea, Ui};
 
 use super::widgets::{self, BAD, GOOD};
 use crate::engine::close_code::describe;
-use crate::engine::{CloseInfo, Event, Initiator};
+use crate::engine::{CloseInfo, Initiator};
+use crate::model::timeline::EntryRef;
 
 /// Shows a close event.
-pub fn ui(ui: &mut Ui, event: &Event, close: &CloseInfo) {
+pub fn ui(ui: &mut Ui, event: &EntryRef<'_>, close: &CloseInfo) {
     let verdict = if close.was_clean { GOOD } else { BAD };
     ui.horizontal_wrapped(|ui| {
         widgets::title(ui, "Close", verdict);

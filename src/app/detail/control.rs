@@ -5,8 +5,9 @@ use egui::{RichText, Ui};
 
 use super::binary::{hex_rows, printable_text};
 use super::widgets;
-use crate::engine::{Direction, Event};
+use crate::engine::Direction;
 use crate::format::hex::to_hex;
+use crate::model::timeline::EntryRef;
 
 /// Which control frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub enum Control {
 }
 
 /// Shows a ping or pong.
-pub fn ui(ui: &mut Ui, event: &Event, control: Control, dir: Direction, payload: &[u8]) {
+pub fn ui(ui: &mut Ui, event: &EntryRef<'_>, control: Control, dir: Direction, payload: &[u8]) {
     let name = match control {
         Control::Ping => "Ping",
         Control::Pong { .. } => "Pong",

@@ -5,11 +5,18 @@ use egui::{RichText, ScrollArea, Ui};
 
 use super::binary::BinaryState;
 use super::widgets::{self, BAD};
-use crate::engine::{ErrorInfo, Event};
+use crate::engine::ErrorInfo;
 use crate::format::base64::to_base64;
+use crate::model::timeline::EntryRef;
 
 /// Shows an error event; `body` caches the rejected handshake's body check.
-pub fn ui(ui: &mut Ui, event: &Event, error: &ErrorInfo, body: &mut BinaryState, fresh: bool) {
+pub fn ui(
+    ui: &mut Ui,
+    event: &EntryRef<'_>,
+    error: &ErrorInfo,
+    body: &mut BinaryState,
+    fresh: bool,
+) {
     ui.horizontal_wrapped(|ui| {
         widgets::title(ui, "Error", BAD);
         widgets::badge(ui, error.category.as_str(), BAD);

@@ -16,14 +16,15 @@ mod widgets;
 use egui::{RichText, Ui};
 
 use crate::app::style;
-use crate::engine::{Direction, Event, EventKind, Payload};
+use crate::engine::{Direction, EventKind, Payload};
+use crate::model::timeline::EntryRef;
 
 /// The selected event and a key that changes whenever the selection does (used for caching).
 pub struct Selected<'a> {
     /// Changes whenever the selection does.
     pub key: u64,
     /// The selected event.
-    pub event: &'a Event,
+    pub event: EntryRef<'a>,
 }
 
 /// The detail pane; keeps caches of derived views (pretty JSON, line index, UTF-8 check) for
@@ -50,8 +51,8 @@ struct Identity {
 
 impl Identity {
     fn of(selected: &Selected<'_>) -> Self {
-        let event = selected.event;
-        let len = match &event.kind {
+        let event = &selected.event;
+        let len = match event.kind {
             EventKind::Message { payload, .. } => payload.len(),
             EventKind::Ping { payload, .. } | EventKind::Pong { payload, .. } => payload.len(),
             EventKind::Error(error) => error.http.as_ref().map_or(0, |http| http.body.len()),
@@ -84,8 +85,8 @@ impl DetailPane {
             self.forget();
             self.shown = Some(identity);
         }
-        let event = selected.event;
-        match &event.kind {
+        let event = &selected.event;
+        match event.kind {
             EventKind::Connecting { url } => connecting(ui, event, url),
             EventKind::Open(open) => open::ui(ui, event, open),
             EventKind::Message { dir, payload } => {
@@ -123,7 +124,7 @@ impl DetailPane {
 }
 
 /// `↓ in  text  1.5 KiB (1536 bytes)  14:03:07.250  +1.250 s  #12`.
-fn message_header(ui: &mut Ui, event: &Event, dir: Direction, payload: &Payload) {
+fn message_header(ui: &mut Ui, event: &EntryRef<'_>, dir: Direction, payload: &Payload) {
     let kind = if payload.as_text().is_some() {
         "text"
     } else {
@@ -135,16 +136,16 @@ fn message_header(ui: &mut Ui, event: &Event, dir: Direction, payload: &Payload)
                 .monospace()
                 .strong(),
         );
-        widgets::badge(ui, kind, style::kind_color(&event.kind));
+        widgets::badge(ui, kind, style::kind_color(event.kind));
         ui.label(widgets::size_text(payload.len()));
         widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
     });
 }
 
 /// The attempt started: its URL.
-fn connecting(ui: &mut Ui, event: &Event, url: &str) {
+fn connecting(ui: &mut Ui, event: &EntryRef<'_>, url: &str) {
     ui.horizontal_wrapped(|ui| {
-        widgets::title(ui, "Connecting", style::kind_color(&event.kind));
+        widgets::title(ui, "Connecting", style::kind_color(event.kind));
         widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
     });
     ui.separator();

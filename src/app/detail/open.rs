@@ -3,10 +3,11 @@
 use egui::{RichText, ScrollArea, Ui};
 
 use super::widgets::{self, GOOD};
-use crate::engine::{Event, OpenInfo};
+use crate::engine::OpenInfo;
+use crate::model::timeline::EntryRef;
 
 /// Shows an open event.
-pub fn ui(ui: &mut Ui, event: &Event, open: &OpenInfo) {
+pub fn ui(ui: &mut Ui, event: &EntryRef<'_>, open: &OpenInfo) {
     ui.horizontal_wrapped(|ui| {
         widgets::title(ui, "Open", GOOD);
         widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
