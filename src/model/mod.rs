@@ -2,6 +2,8 @@
 
 pub mod filter;
 pub mod har;
+pub mod json_filter;
+pub mod json_scan;
 pub mod recorded;
 pub mod round_trip;
 pub mod session;

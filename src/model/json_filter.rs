@@ -1,0 +1,286 @@
+//! The JSON part of a timeline filter: `$.path OP literal` (syntax in [`super::filter`]),
+//! evaluated by scanning the message's text for the path's value ([`super::json_scan`]).
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::json_scan;
+
+/// One step of a JSON path.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Segment {
+    /// `.name` or `["name"]`: an object member.
+    Key(String),
+    /// `[n]`: an array element.
+    Index(usize),
+}
+
+/// How a path's value is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// The path exists.
+    Exists,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `contains`: substring of a string, or element of an array.
+    Contains,
+}
+
+/// A parsed JSON filter: a path, an operator and a literal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonPredicate {
+    /// The path from the document's root.
+    pub path: Vec<Segment>,
+    /// The comparison.
+    pub op: Op,
+    /// The literal compared with (`Null` for [`Op::Exists`]).
+    pub value: Value,
+}
+
+/// Why a JSON filter does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JSON filter: {}", self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn err<T>(message: impl Into<String>) -> Result<T, ParseError> {
+    Err(ParseError(message.into()))
+}
+
+impl JsonPredicate {
+    /// Parses `$.path OP literal` (see the module docs).
+    pub fn parse(input: &str) -> Result<Self, ParseError> {
+        let s = input.trim();
+        let Some(mut rest) = s.strip_prefix('$') else {
+            return err("a filter starts with $, e.g. $.type == \"trade\"");
+        };
+        let mut path = Vec::new();
+        loop {
+            if let Some(after) = rest.strip_prefix('.') {
+                let end = after
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                    .unwrap_or(after.len());
+                if end == 0 {
+                    return err("a name is expected after '.'");
+                }
+                path.push(Segment::Key(after[..end].to_owned()));
+                rest = &after[end..];
+            } else if let Some(after) = rest.strip_prefix('[') {
+                let Some(close) = after.find(']') else {
+                    return err("'[' without ']'");
+                };
+                let inner = after[..close].trim();
+                if let Ok(index) = inner.parse::<usize>() {
+                    path.push(Segment::Index(index));
+                } else if let Ok(Value::String(key)) = serde_json::from_str::<Value>(inner) {
+                    path.push(Segment::Key(key));
+                } else {
+                    return err(format!("[{inner}] is not an index or a quoted name"));
+                }
+                rest = &after[close + 1..];
+            } else {
+                break;
+            }
+        }
+        let rest = rest.trim_start();
+        if rest.is_empty() {
+            return Ok(Self {
+                path,
+                op: Op::Exists,
+                value: Value::Null,
+            });
+        }
+        let ops = [
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+            ("contains", Op::Contains),
+        ];
+        let Some((op, literal)) = ops
+            .iter()
+            .find_map(|(token, op)| rest.strip_prefix(token).map(|lit| (*op, lit.trim())))
+        else {
+            return err(format!(
+                "expected ==, !=, >, >=, <, <= or contains at \"{rest}\""
+            ));
+        };
+        if literal.is_empty() {
+            return err("a value is expected after the operator");
+        }
+        let value: Value = serde_json::from_str(literal).map_err(|_| {
+            ParseError(format!(
+                "{literal} is not a value: use \"text\", a number, true, false or null"
+            ))
+        })?;
+        if matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le) && !value.is_number() {
+            return err("<, <=, >, >= compare with a number");
+        }
+        Ok(Self { path, op, value })
+    }
+
+    /// True when `json` is a JSON document whose value at the path satisfies the predicate.
+    /// Only the path is built into values; everything else is skipped while parsing.
+    pub fn matches(&self, json: &str) -> bool {
+        let trimmed = json.trim_start();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return false;
+        }
+        // Without escapes, an equal string appears in the text verbatim, quotes included.
+        if let (Op::Eq, Value::String(wanted)) = (self.op, &self.value)
+            && !json.contains('\\')
+            && !contains_quoted(json, wanted)
+        {
+            return false;
+        }
+        let Some(raw) = json_scan::value_at(json.as_bytes(), &self.path) else {
+            return false;
+        };
+        match (self.op, &self.value) {
+            (Op::Exists, _) => true,
+            // The common cases read the raw text directly: a string compared for equality
+            // and a number compared by size.
+            (Op::Eq | Op::Ne, Value::String(wanted)) if raw.first() == Some(&b'"') => {
+                let equal = json_scan::string_text(raw).is_some_and(|text| text == *wanted);
+                equal == (self.op == Op::Eq)
+            }
+            (Op::Gt | Op::Ge | Op::Lt | Op::Le, _) => {
+                json_scan::number_value(raw).is_some_and(|found| self.compare(found))
+            }
+            _ => serde_json::from_slice::<Value>(raw).is_ok_and(|found| self.test(&found)),
+        }
+    }
+
+    /// `found <op> literal` for the ordering operators.
+    fn compare(&self, found: f64) -> bool {
+        let Some(literal) = self.value.as_f64() else {
+            return false;
+        };
+        match self.op {
+            Op::Gt => found > literal,
+            Op::Ge => found >= literal,
+            Op::Lt => found < literal,
+            Op::Le => found <= literal,
+            _ => false,
+        }
+    }
+
+    /// True when `found` (the value at the path) satisfies the predicate.
+    pub fn test(&self, found: &Value) -> bool {
+        match self.op {
+            Op::Exists => true,
+            Op::Eq => values_equal(found, &self.value),
+            Op::Ne => !values_equal(found, &self.value),
+            Op::Gt | Op::Ge | Op::Lt | Op::Le => {
+                let (Some(a), Some(b)) = (found.as_f64(), self.value.as_f64()) else {
+                    return false;
+                };
+                match self.op {
+                    Op::Gt => a > b,
+                    Op::Ge => a >= b,
+                    Op::Lt => a < b,
+                    _ => a <= b,
+                }
+            }
+            Op::Contains => match (found, &self.value) {
+                (Value::String(s), Value::String(needle)) => s.contains(needle.as_str()),
+                (Value::Array(items), needle) => items.iter().any(|v| values_equal(v, needle)),
+                _ => false,
+            },
+        }
+    }
+}
+
+/// True when `text` holds `"wanted"` (quotes included).
+fn contains_quoted(text: &str, wanted: &str) -> bool {
+    text.match_indices(wanted)
+        .any(|(at, _)| text[..at].ends_with('"') && text[at + wanted.len()..].starts_with('"'))
+}
+
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if a.is_number() && b.is_number() => x == y,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pred(s: &str) -> JsonPredicate {
+        JsonPredicate::parse(s).expect("parses")
+    }
+
+    #[test]
+    fn parses_paths_operators_and_values() {
+        let p = pred(r#"$.user.name contains "ada""#);
+        assert_eq!(
+            p.path,
+            vec![Segment::Key("user".into()), Segment::Key("name".into())]
+        );
+        assert_eq!(p.op, Op::Contains);
+        let p = pred(r#"$.items[2]["odd key"] >= 1.5"#);
+        assert_eq!(
+            p.path,
+            vec![
+                Segment::Key("items".into()),
+                Segment::Index(2),
+                Segment::Key("odd key".into())
+            ]
+        );
+        assert_eq!(p.op, Op::Ge);
+        assert_eq!(pred("$.error").op, Op::Exists);
+        for bad in [
+            "type == 1",
+            "$.",
+            "$.a ~ 1",
+            "$.a == trade",
+            "$.a > \"x\"",
+            "$.a[",
+            "$.a ==",
+        ] {
+            assert!(JsonPredicate::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn evaluates_against_documents() {
+        let doc = r#"{"type":"trade","price":101.5,"user":{"name":"adam"},"tags":["a","b"],"items":[{"id":7}]}"#;
+        assert!(pred(r#"$.type == "trade""#).matches(doc));
+        assert!(!pred(r#"$.type == "quote""#).matches(doc));
+        assert!(pred(r#"$.type != "quote""#).matches(doc));
+        assert!(pred("$.price > 100").matches(doc));
+        assert!(!pred("$.price < 100").matches(doc));
+        assert!(pred(r#"$.user.name contains "ada""#).matches(doc));
+        assert!(pred(r#"$.tags contains "b""#).matches(doc));
+        assert!(pred("$.items[0].id == 7").matches(doc));
+        assert!(pred("$.items[0].id == 7.0").matches(doc));
+        assert!(!pred("$.items[1].id == 7").matches(doc));
+        assert!(pred("$.user").matches(doc));
+        assert!(!pred("$.missing").matches(doc));
+        assert!(!pred("$.type.deeper").matches(doc));
+        assert!(!pred("$.type == 1").matches("not json type"));
+        assert!(!pred(r#"$.type == "trade""#).matches(r#"{"type":"trade""#));
+        assert!(pred("$[1] == 2").matches("[1,2,3]"));
+    }
+}
