@@ -123,3 +123,53 @@ fn accepting_invalid_certificates_shows_a_warning() {
             .is_some()
     );
 }
+
+#[test]
+fn a_flood_above_the_memory_budget_says_what_was_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = window(None, &dir);
+    harness.step();
+    let url = harness
+        .state()
+        .demo_url("/flood?n=3000&size=1000")
+        .expect("demo server");
+    let tab = harness.state_mut().tab_mut(0).expect("a tab");
+    tab.config.url = url;
+    tab.timeline.set_memory_budget(1 << 20);
+    harness.step();
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "the flood and its close", |h| {
+        h.state().tabs()[0].ready_state() == ReadyState::Closed
+            && h.state().tabs()[0].timeline.len() == 3003
+    });
+    // 1048 payloads of 1000 B fit in 1 MiB; the other 1952 (1.9 MB) were not kept.
+    assert!(
+        harness
+            .query_by_label_contains(
+                "Memory budget of 1.0 MiB reached: 1952 messages (1.9 MiB) were not kept"
+            )
+            .is_some(),
+        "the tab says how much was not kept"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("In: 3000 msgs, 2.9 MiB")
+            .is_some(),
+        "statistics count every byte that arrived"
+    );
+    harness.state_mut().tab_mut(0).expect("a tab").selected = Some(3001);
+    harness.step();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains(
+                "The payload (1000 bytes) was not kept: the tab's memory budget was reached"
+            )
+            .is_some(),
+        "the detail pane explains the missing payload"
+    );
+    assert!(
+        harness.query_by_label("1000 bytes").is_some(),
+        "its header shows the size that arrived"
+    );
+}

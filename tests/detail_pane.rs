@@ -34,6 +34,7 @@ fn pane(event: Option<Event>) -> Harness<'static, State> {
                 let selected = event.as_ref().map(|event| Selected {
                     key: event.seq,
                     event: EntryRef::of(1, event),
+                    not_kept: None,
                 });
                 pane.ui(ui, selected);
             },

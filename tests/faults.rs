@@ -5,7 +5,7 @@ mod support;
 
 use sockscope::engine::{ConnectionConfig, ErrorCategory, EventKind, Initiator};
 use support::tls::{Pki, echo_server, write};
-use support::{close_of, connect_with, error_of, servers, to_close, until};
+use support::{close_of, connect, connect_with, demo, error_of, servers, to_close, until};
 
 async fn run(config: ConnectionConfig) -> Vec<sockscope::engine::Event> {
     let mut handle = connect_with(&config);
@@ -199,4 +199,59 @@ async fn connections_tunnel_through_an_http_connect_proxy() {
         error.message
     );
     assert_eq!(close_of(&events).code, 1006);
+}
+
+/// A flood far above a tab's memory budget: every message gets its row, payloads stop being
+/// kept at the budget, and what was not kept is counted to the byte.
+#[tokio::test]
+async fn a_flood_above_the_memory_budget_is_counted_not_kept() {
+    use sockscope::model::stats::Stats;
+    use sockscope::model::timeline::Timeline;
+
+    const COUNT: u64 = 3000;
+    const SIZE: usize = 1000;
+    const BUDGET: usize = 1 << 20;
+    let server = demo().await;
+    let mut handle = connect(&server.url(&format!("/flood?n={COUNT}&size={SIZE}")));
+    let events = to_close(&mut handle).await;
+    let mut timeline = Timeline::default();
+    timeline.set_memory_budget(BUDGET);
+    for event in events {
+        timeline.push(1, event);
+    }
+    let messages = timeline
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Message { .. }))
+        .count();
+    assert_eq!(messages as u64, COUNT, "every message has its row");
+    let kept = COUNT - timeline.not_kept().messages;
+    assert_eq!(
+        kept,
+        (BUDGET / SIZE) as u64,
+        "payloads are kept up to the budget"
+    );
+    assert_eq!(timeline.kept_bytes(), kept as usize * SIZE);
+    assert_eq!(timeline.not_kept().bytes, (COUNT - kept) * SIZE as u64);
+    let last = timeline.len() - 2;
+    assert_eq!(
+        timeline.not_kept_len(last),
+        Some(SIZE),
+        "the last message's size is known"
+    );
+    let mut stats = Stats::default();
+    stats.update(&timeline);
+    assert_eq!(stats.total.msgs_in, COUNT);
+    assert_eq!(
+        stats.total.bytes_in,
+        COUNT * SIZE as u64,
+        "statistics count what arrived"
+    );
+    let close = close_of(
+        &timeline
+            .to_entries()
+            .into_iter()
+            .map(|e| e.event)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!((close.code, close.reason.as_str()), (1000, "flood done"));
 }

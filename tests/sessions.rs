@@ -236,6 +236,7 @@ fn small_session() -> SessionFile {
             dir: sockscope::engine::Direction::In,
             payload: RecordedPayload::Text("old".into()),
         },
+        not_kept: None,
     };
     SessionFile::new(vec![SessionTab {
         name: "old".into(),
@@ -501,4 +502,43 @@ fn mutated_session_files_give_errors_never_panics() {
             assert!(error.to_string().starts_with("c.har"), "{error}");
         }
     }
+}
+
+#[tokio::test]
+async fn payloads_not_kept_stay_marked_with_their_size_through_a_save() {
+    let server = demo().await;
+    let mut handle = connect(&server.url("/flood?n=40&size=1000"));
+    let events = to_close(&mut handle).await;
+    let mut timeline = sockscope::model::timeline::Timeline::default();
+    timeline.set_memory_budget(10_000);
+    for event in events {
+        timeline.push(1, event);
+    }
+    assert_eq!(timeline.not_kept().messages, 30, "10 of 40 fit in 10,000 B");
+    let config = ConnectionConfig::new("ws://127.0.0.1:1/flood");
+    let entries = timeline.to_entries();
+    let mut tab = SessionTab::from_live(LiveTab {
+        not_kept: timeline.not_kept_rows(),
+        ..LiveTab::new("flood", &config, &entries)
+    });
+    tab.memory_budget_mib = Some(3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flood.ron");
+    SessionFile::new(vec![tab]).save(&path).expect("saved");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches("not_kept: Some(1000)").count(), 30, "{text}");
+    let loaded = SessionFile::load(&path).expect("loads");
+    let restored = loaded.tabs[0].to_timeline("tab 1").expect("restores");
+    assert_eq!(
+        restored.memory_budget(),
+        3 << 20,
+        "the budget is saved with the tab"
+    );
+    assert_eq!(restored.not_kept(), timeline.not_kept());
+    assert_eq!(
+        restored.not_kept_len(2 + 10),
+        Some(1000),
+        "the first one not kept"
+    );
+    assert_eq!(restored.not_kept_len(2 + 9), None, "the last one kept");
 }

@@ -1,5 +1,5 @@
-//! The request section's connection options: client certificate, proxy, keepalive and
-//! reconnect. Plain fields over the tab's config; nothing here does I/O.
+//! The request section's connection options: client certificate, proxy, keepalive,
+//! reconnect and the tab's memory budget. Plain fields over the tab; nothing here does I/O.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +16,37 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     proxy(ui, tab);
     keepalive(ui, tab);
     reconnect(ui, tab);
+    memory_budget(ui, tab);
+}
+
+/// How many payload bytes the tab keeps before it stops keeping payloads.
+fn memory_budget(ui: &mut egui::Ui, tab: &mut Tab) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Memory budget");
+        let mut mib = tab.timeline.memory_budget() >> 20;
+        if ui
+            .add(
+                egui::DragValue::new(&mut mib)
+                    .range(1..=1 << 20)
+                    .suffix(" MiB"),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(
+                "Payload bytes this tab keeps. Past it, new payloads are not kept (their rows, \
+                 times and sizes are) and the tab says how much was not kept.",
+            )
+            .changed()
+        {
+            tab.timeline.set_memory_budget(mib << 20);
+        }
+        ui.label(
+            RichText::new(format!(
+                "{} kept",
+                super::style::format_size(tab.timeline.kept_bytes())
+            ))
+            .weak(),
+        );
+    });
 }
 
 fn path_field(ui: &mut egui::Ui, label: &str, hint: &str, value: &mut Option<PathBuf>) {

@@ -18,13 +18,11 @@ use super::action::Action;
 use super::background::Background;
 use super::replay_view;
 use super::tab::Tab;
-use crate::engine::{ConnectionConfig, WakeFn};
-use crate::format::event_json;
+use super::tab_snapshot::TabSnapshot;
+use crate::engine::WakeFn;
 use crate::model::har;
-use crate::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab};
+use crate::model::session::{SessionFile, SessionTab};
 use crate::model::storage::{FileError, write_atomic};
-use crate::model::template::Template;
-use crate::model::timeline::TimelineEntry;
 
 /// The key of the workspace in eframe's storage.
 pub const STORAGE_KEY: &str = "sockscope-workspace";
@@ -186,40 +184,6 @@ pub enum SessionJob {
 struct Notice {
     text: String,
     error: bool,
-}
-
-/// A tab's data copied for saving in the background.
-struct TabSnapshot {
-    name: String,
-    config: ConnectionConfig,
-    templates: Vec<Template>,
-    variables: Vec<(String, String)>,
-    secret_headers: Vec<SecretHeader>,
-    entries: Vec<TimelineEntry>,
-}
-
-impl TabSnapshot {
-    fn of(tab: &Tab) -> Self {
-        Self {
-            name: tab.title(),
-            config: tab.config.clone(),
-            templates: tab.templates.clone(),
-            variables: tab.variables.clone(),
-            secret_headers: tab.secret_headers.clone(),
-            entries: tab.timeline.to_entries(),
-        }
-    }
-
-    fn to_session(&self) -> SessionTab {
-        SessionTab::from_live(LiveTab {
-            name: &self.name,
-            config: &self.config,
-            templates: &self.templates,
-            variables: &self.variables,
-            secret_headers: &self.secret_headers,
-            timeline: &self.entries,
-        })
-    }
 }
 
 /// The tabs the app holds, lent to a session command.
@@ -621,7 +585,7 @@ impl Sessions {
                     });
                     return;
                 };
-                let snapshot = TabSnapshot::of(tab);
+                let snapshot = TabSnapshot::of(tab, true);
                 self.busy = Some(format!("Exporting to {}", path.display()));
                 self.jobs.spawn_blocking(move || {
                     let result = export(purpose, &path, &snapshot);
@@ -640,7 +604,8 @@ impl Sessions {
     }
 
     fn save(&mut self, path: PathBuf, tabs: &[Tab]) {
-        let snapshots: Vec<TabSnapshot> = tabs.iter().map(TabSnapshot::of).collect();
+        let snapshots: Vec<TabSnapshot> =
+            tabs.iter().map(|tab| TabSnapshot::of(tab, true)).collect();
         let signature = signature(tabs);
         self.busy = Some(format!("Saving {}", path.display()));
         self.jobs.spawn_blocking(move || {
@@ -829,7 +794,7 @@ fn export(purpose: Purpose, path: &Path, tab: &TabSnapshot) -> Result<(), String
         let document = har::export_tabs(&[(&saved, saved.label(0))]).map_err(|e| e.to_string())?;
         har::save(path, &document).map_err(|e| e.to_string())
     } else {
-        let text = event_json::to_json_lines(tab.entries.iter().map(|e| &e.event));
+        let text = tab.json_lines();
         write_atomic(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
     }
 }

@@ -523,7 +523,12 @@ impl eframe::App for SockscopeApp {
                         let selected = tab.selected.and_then(|index| {
                             let event = tab.timeline.get(index)?;
                             let key = (tab.id << 40) ^ index as u64;
-                            Some(Selected { key, event })
+                            let not_kept = tab.timeline.not_kept_len(index);
+                            Some(Selected {
+                                key,
+                                event,
+                                not_kept,
+                            })
                         });
                         detail.ui(ui, selected);
                     });

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::style;
+use crate::model::memory_budget::NotKept;
 use crate::model::stats::Stats;
 
 /// One line of counters: messages and bytes each way, current and peak rate, time
@@ -46,6 +47,24 @@ pub fn strip_ui(ui: &mut egui::Ui, stats: &Stats, last_rtt: Option<std::time::Du
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_secs(1));
     }
+}
+
+/// A warning line once the tab's memory budget was reached: how much was not kept, and
+/// what to do about it. Nothing when everything was kept.
+pub fn not_kept_ui(ui: &mut egui::Ui, not_kept: NotKept, budget: usize) {
+    if not_kept.messages == 0 {
+        return;
+    }
+    ui.label(
+        egui::RichText::new(format!(
+            "Memory budget of {} reached: {} messages ({}) were not kept (their rows, times and \
+             sizes were). Raise the budget in the request options or clear the timeline.",
+            style::format_size(budget),
+            not_kept.messages,
+            style::format_size(usize::try_from(not_kept.bytes).unwrap_or(usize::MAX)),
+        ))
+        .color(ui.visuals().warn_fg_color),
+    );
 }
 
 /// Messages/s and bytes/s each way, and ping round trips, over time (seconds since the

@@ -11,7 +11,7 @@ use crate::engine::{
 };
 use crate::format::variables::{self, VarContext};
 use crate::model::recorded::RecordError;
-use crate::model::session::{self, LiveTab, PinnedRow, SavedTabKind, SecretHeader, SessionTab};
+use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
 use crate::sse::{SseConfig, SseHandle, SseStats};
@@ -22,6 +22,7 @@ use super::composer::ComposerState;
 use super::filter_bar::TimelineState;
 use super::pins::Pin;
 use super::replay_view::ReplayState;
+use super::tab_snapshot::TabSnapshot;
 
 /// What a tab connects with: a WebSocket, or a Server-Sent Events stream (EventSource).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -147,35 +148,7 @@ impl Tab {
     /// The tab in its saved form; `with_timeline` false leaves the timeline out (what the
     /// window keeps between runs).
     pub fn to_session(&self, with_timeline: bool) -> SessionTab {
-        let title = self.title();
-        let entries = if with_timeline {
-            self.timeline.to_entries()
-        } else {
-            Vec::new()
-        };
-        let mut saved = SessionTab::from_live(LiveTab {
-            name: &title,
-            config: &self.config,
-            templates: &self.templates,
-            variables: &self.variables,
-            secret_headers: &self.secret_headers,
-            timeline: &entries,
-        });
-        saved.kind = match self.kind {
-            TabKind::WebSocket => SavedTabKind::WebSocket,
-            TabKind::Sse => SavedTabKind::Sse,
-        };
-        if with_timeline {
-            saved.pins = self
-                .pins
-                .iter()
-                .map(|pin| PinnedRow {
-                    index: pin.index,
-                    note: pin.note.clone(),
-                })
-                .collect();
-        }
-        saved
+        TabSnapshot::of(self, with_timeline).to_session()
     }
 
     /// The readyState of the current attempt (CLOSED when there is none).

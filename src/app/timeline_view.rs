@@ -23,6 +23,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     filter_bar::filter_ui(ui, &mut tab.finding, total);
     let mut jump = filter_bar::search_ui(ui, &mut tab.finding, tab.selected);
     stats_strip::strip_ui(ui, &tab.finding.stats, tab.timeline.last_round_trip());
+    stats_strip::not_kept_ui(ui, tab.timeline.not_kept(), tab.timeline.memory_budget());
     egui::CollapsingHeader::new("Plots")
         .id_salt(("plots", tab.id))
         .show(ui, |ui| {
@@ -145,7 +146,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
                     tab.selected == Some(index) || tab.second_selection == Some(index),
                 );
                 let since_open = tab.timeline.since_open(index);
-                row_cells(&mut row, entry, since_open, &needle);
+                let not_kept = tab.timeline.not_kept_len(index);
+                row_cells(&mut row, entry, since_open, not_kept, &needle);
                 let response = row.response();
                 if response.clicked() {
                     let ctrl = response.ctx.input(|i| i.modifiers.command);
@@ -193,6 +195,7 @@ fn row_cells(
     row: &mut egui_extras::TableRow<'_, '_>,
     event: EntryRef<'_>,
     since_open: Option<std::time::Duration>,
+    not_kept: Option<usize>,
     needle: &str,
 ) {
     let color = style::kind_color(event.kind);
@@ -216,9 +219,15 @@ fn row_cells(
         ui.label(RichText::new(kind_name(event.kind)).color(color).strong());
     });
     row.col(|ui| {
-        ui.label(RichText::new(size_text(event.kind)).monospace().weak());
+        let size = not_kept.map_or_else(|| size_text(event.kind), style::format_size);
+        ui.label(RichText::new(size).monospace().weak());
     });
     row.col(|ui| {
+        if not_kept.is_some() {
+            let color = ui.visuals().warn_fg_color;
+            ui.label(RichText::new(NOT_KEPT).italics().color(color));
+            return;
+        }
         let text = preview(event.kind);
         if !needle.is_empty() && text.contains(needle) {
             ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
@@ -249,6 +258,9 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         other => other.name(),
     }
 }
+
+/// What a row whose payload was not kept shows instead of a preview.
+pub const NOT_KEPT: &str = "payload not kept: the tab's memory budget was reached";
 
 fn size_text(kind: &EventKind) -> String {
     match kind {

@@ -376,6 +376,7 @@ fn import_entry(entry: &HarEntry) -> Result<SessionTab, String> {
             offset_us,
             wall_time_us,
             kind,
+            not_kept: None,
         });
     };
     push(

@@ -4,6 +4,7 @@ pub mod filter;
 pub mod har;
 pub mod json_filter;
 pub mod json_scan;
+pub mod memory_budget;
 pub mod recorded;
 pub mod round_trip;
 pub mod session;

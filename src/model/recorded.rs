@@ -30,6 +30,10 @@ pub struct RecordedEvent {
     pub wall_time_us: i64,
     /// What happened.
     pub kind: RecordedKind,
+    /// For a message whose payload the tab did not keep (its memory budget was reached):
+    /// the payload's size. The saved payload is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_kept: Option<u64>,
 }
 
 /// What happened, with every field of [`EventKind`].
@@ -322,6 +326,7 @@ impl RecordedEvent {
             offset_us: duration_to_us(event.offset),
             wall_time_us: system_time_to_us(event.wall_time),
             kind,
+            not_kept: None,
         }
     }
 

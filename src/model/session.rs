@@ -55,6 +55,9 @@ pub struct SessionTab {
     /// Rows the user pinned, with their notes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pins: Vec<PinnedRow>,
+    /// The tab's memory budget in MiB, when not the default (512).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_budget_mib: Option<u64>,
 }
 
 /// What a saved tab connects with.
@@ -125,6 +128,8 @@ pub struct LiveTab<'a> {
     pub secret_headers: &'a [SecretHeader],
     /// The timeline to record.
     pub timeline: &'a [TimelineEntry],
+    /// Entries whose payload was not kept (memory budget), with the payload's size.
+    pub not_kept: &'a [(usize, usize)],
 }
 
 impl<'a> LiveTab<'a> {
@@ -137,6 +142,7 @@ impl<'a> LiveTab<'a> {
             variables: &[],
             secret_headers: &[],
             timeline,
+            not_kept: &[],
         }
     }
 }
@@ -169,6 +175,11 @@ impl SessionTab {
             }
         };
         let mut timeline = recorded::record_all(live.timeline);
+        for (index, len) in live.not_kept {
+            if let Some(event) = timeline.get_mut(*index) {
+                event.not_kept = Some(*len as u64);
+            }
+        }
         for event in &mut timeline {
             match &mut event.kind {
                 RecordedKind::Open {
@@ -208,8 +219,18 @@ impl SessionTab {
     /// The recorded timeline as a [`Timeline`] the window can show.
     pub fn to_timeline(&self, label: &str) -> Result<Timeline, RecordError> {
         let mut timeline = Timeline::default();
-        for entry in self.entries(label)? {
+        if let Some(mib) = self.memory_budget_mib {
+            let bytes = usize::try_from(mib)
+                .unwrap_or(usize::MAX)
+                .min(usize::MAX >> 20)
+                << 20;
+            timeline.set_memory_budget(bytes.max(1 << 20));
+        }
+        for (entry, recorded) in self.entries(label)?.into_iter().zip(&self.timeline) {
             timeline.push(entry.attempt, entry.event);
+            if let Some(len) = recorded.not_kept {
+                timeline.mark_last_not_kept(usize::try_from(len).unwrap_or(usize::MAX));
+            }
         }
         Ok(timeline)
     }

@@ -52,7 +52,7 @@ impl Stats {
         if timeline.len() < self.read {
             *self = Self::default();
         }
-        for event in timeline.range(self.read..timeline.len()) {
+        for (index, event) in (self.read..).zip(timeline.range(self.read..timeline.len())) {
             let start = *self.start.get_or_insert(event.wall_time);
             let second = event
                 .wall_time
@@ -64,7 +64,7 @@ impl Stats {
                     if self.seconds.len() <= second {
                         self.seconds.resize(second + 1, Bucket::default());
                     }
-                    let len = payload.len() as u64;
+                    let len = timeline.not_kept_len(index).unwrap_or(payload.len()) as u64;
                     for bucket in [&mut self.seconds[second], &mut self.total] {
                         match dir {
                             Direction::In => {

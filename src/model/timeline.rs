@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::time::{Duration, SystemTime};
 
+use super::memory_budget::{MemoryBudget, NotKept};
 use super::round_trip::PingTracker;
 use crate::engine::{Event, EventKind};
 
@@ -121,6 +122,8 @@ pub struct Timeline {
     pings: PingTracker,
     /// Round-trip times, by the index of the pong that answered: in index order.
     round_trips: Vec<(usize, Duration)>,
+    /// How many payload bytes are kept, and what was not.
+    budget: MemoryBudget,
 }
 
 impl Timeline {
@@ -155,11 +158,9 @@ impl Timeline {
         if self.chunks.last().is_none_or(|chunk| chunk.len() == CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
+        let kind = self.budget.admit(self.len, event.kind);
         if let Some(chunk) = self.chunks.last_mut() {
-            chunk.push(Row {
-                offset_nanos,
-                kind: event.kind,
-            });
+            chunk.push(Row { offset_nanos, kind });
             self.len += 1;
         }
     }
@@ -271,9 +272,49 @@ impl Timeline {
         &self.round_trips
     }
 
-    /// Forgets every entry.
+    /// The payload bytes the timeline keeps before it stops keeping payloads.
+    pub fn memory_budget(&self) -> usize {
+        self.budget.limit()
+    }
+
+    /// Changes the memory budget for the payloads that arrive from now on.
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.budget.set_limit(bytes);
+    }
+
+    /// Payload bytes kept.
+    pub fn kept_bytes(&self) -> usize {
+        self.budget.kept()
+    }
+
+    /// What was not kept because the memory budget was reached.
+    pub fn not_kept(&self) -> NotKept {
+        self.budget.not_kept()
+    }
+
+    /// The original payload size of the entry at `index`, when its payload was not kept.
+    pub fn not_kept_len(&self, index: usize) -> Option<usize> {
+        self.budget.dropped_len(index)
+    }
+
+    /// The entries whose payload was not kept, with the payload's size, in order.
+    pub fn not_kept_rows(&self) -> &[(usize, usize)] {
+        self.budget.dropped()
+    }
+
+    /// Marks the latest entry's payload (of `len` bytes) as not kept: for timelines restored
+    /// from a session saved after the budget was reached.
+    pub fn mark_last_not_kept(&mut self, len: usize) {
+        if let Some(last) = self.len.checked_sub(1) {
+            self.budget.record_dropped(last, len);
+        }
+    }
+
+    /// Forgets every entry; the memory budget stays.
     pub fn clear(&mut self) {
+        let limit = self.budget.limit();
         *self = Self::default();
+        self.budget.set_limit(limit);
     }
 }
 

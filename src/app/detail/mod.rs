@@ -25,6 +25,8 @@ pub struct Selected<'a> {
     pub key: u64,
     /// The selected event.
     pub event: EntryRef<'a>,
+    /// The payload's size when the tab did not keep it (its memory budget was reached).
+    pub not_kept: Option<usize>,
 }
 
 /// The detail pane; keeps caches of derived views (pretty JSON, line index, UTF-8 check) for
@@ -90,8 +92,12 @@ impl DetailPane {
             EventKind::Connecting { url } => connecting(ui, event, url),
             EventKind::Open(open) => open::ui(ui, event, open),
             EventKind::Message { dir, payload } => {
-                message_header(ui, event, *dir, payload);
+                message_header(ui, event, *dir, payload, selected.not_kept);
                 ui.separator();
+                if let Some(len) = selected.not_kept {
+                    not_kept(ui, len);
+                    return;
+                }
                 match payload {
                     Payload::Text(text) => self.text.ui(ui, text.as_str(), fresh),
                     Payload::Binary(bytes) => self.binary.ui(ui, bytes, fresh),
@@ -111,6 +117,9 @@ impl DetailPane {
             }
             EventKind::Error(error) => error::ui(ui, event, error, &mut self.binary, fresh),
             EventKind::Close(close) => close::ui(ui, event, close),
+            EventKind::Sse(_) if selected.not_kept.is_some() => {
+                not_kept(ui, selected.not_kept.unwrap_or_default());
+            }
             EventKind::Sse(sse) => self.text.ui(ui, sse.text(), fresh),
         }
     }
@@ -124,7 +133,13 @@ impl DetailPane {
 }
 
 /// `↓ in  text  1.5 KiB (1536 bytes)  14:03:07.250  +1.250 s  #12`.
-fn message_header(ui: &mut Ui, event: &EntryRef<'_>, dir: Direction, payload: &Payload) {
+fn message_header(
+    ui: &mut Ui,
+    event: &EntryRef<'_>,
+    dir: Direction,
+    payload: &Payload,
+    not_kept: Option<usize>,
+) {
     let kind = if payload.as_text().is_some() {
         "text"
     } else {
@@ -137,9 +152,22 @@ fn message_header(ui: &mut Ui, event: &EntryRef<'_>, dir: Direction, payload: &P
                 .strong(),
         );
         widgets::badge(ui, kind, style::kind_color(event.kind));
-        ui.label(widgets::size_text(payload.len()));
+        ui.label(widgets::size_text(not_kept.unwrap_or(payload.len())));
         widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
     });
+}
+
+/// In place of a payload the tab did not keep.
+fn not_kept(ui: &mut Ui, len: usize) {
+    ui.label(
+        RichText::new(format!(
+            "The payload ({}) was not kept: the tab's memory budget was reached when it \
+             arrived. Its time, direction and size are exact. Raise the budget in the request \
+             options, or clear the timeline, to keep what arrives next.",
+            widgets::size_text(len)
+        ))
+        .color(ui.visuals().warn_fg_color),
+    );
 }
 
 /// The attempt started: its URL.
