@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use sockscope::app::{self, AppOptions};
 use sockscope::cli::{self, args::Cli};
 
 fn main() -> ExitCode {
@@ -14,16 +13,29 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(command) => cli::run(command, &matches),
-        None => {
-            let options = AppOptions {
-                url: cli.url.clone(),
-                no_demo_server: cli.no_demo_server,
-                ..AppOptions::default()
-            };
-            match app::run(options) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => cli::exit::failed(&format!("the window could not open: {error}")),
-            }
-        }
+        None => open_window(&cli),
     }
+}
+
+/// Opens the window (the face without a command).
+#[cfg(feature = "gui")]
+fn open_window(cli: &Cli) -> ExitCode {
+    use sockscope::app::{self, AppOptions};
+    let options = AppOptions {
+        url: cli.url.clone(),
+        no_demo_server: cli.no_demo_server,
+        ..AppOptions::default()
+    };
+    match app::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => cli::exit::failed(&format!("the window could not open: {error}")),
+    }
+}
+
+/// Built without the window (`--no-default-features`): only the commands work.
+#[cfg(not(feature = "gui"))]
+fn open_window(_cli: &Cli) -> ExitCode {
+    cli::exit::failed(
+        "this build has no window (built without the gui feature); use a command such as `connect`",
+    )
 }

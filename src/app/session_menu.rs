@@ -810,7 +810,7 @@ pub fn default_folder() -> PathBuf {
 }
 
 /// A hash of what a session saves, cheap enough for every frame: configs, templates,
-/// variables, secret headers and timeline lengths.
+/// variables, secret headers, timeline lengths and memory budgets.
 fn signature(tabs: &[Tab]) -> u64 {
     let mut hasher = DefaultHasher::new();
     tabs.len().hash(&mut hasher);
@@ -821,6 +821,7 @@ fn signature(tabs: &[Tab]) -> u64 {
         )
         .hash(&mut hasher);
         tab.timeline.len().hash(&mut hasher);
+        tab.timeline.memory_budget().hash(&mut hasher);
     }
     hasher.finish()
 }

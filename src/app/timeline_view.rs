@@ -260,7 +260,7 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
 }
 
 /// What a row whose payload was not kept shows instead of a preview.
-pub const NOT_KEPT: &str = "payload not kept: the tab's memory budget was reached";
+pub const NOT_KEPT: &str = "not kept: over the memory budget";
 
 fn size_text(kind: &EventKind) -> String {
     match kind {
