@@ -2,6 +2,7 @@
 //! Sockscope's engine into a timeline, in the same run, on the same machine.
 //!
 //!   cargo bench --bench ingest            (release build; prints a Markdown table)
+//!   cargo bench --bench ingest -- "1 MiB" (only the cases whose name contains the argument)
 //!
 //! Every message is counted; a run that loses one fails loudly instead of reporting.
 
@@ -13,6 +14,10 @@ use sockscope::demo_server;
 use sockscope::engine::{ConnectionConfig, ConnectionHandle, Direction, EventKind};
 use sockscope::model::timeline::Timeline;
 use tokio_tungstenite::tungstenite::Message;
+
+/// The allocator the `sockscope` binary uses (src/main.rs), for every client here alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Case {
     name: &'static str,
@@ -108,7 +113,11 @@ fn main() {
             .expect("demo server");
         println!("| messages | client | msgs/s (median of {ROUNDS}) | MB/s | vs bare |");
         println!("| --- | --- | ---: | ---: | ---: |");
-        for case in CASES {
+        let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+        for case in CASES.iter().filter(|case| {
+            only.as_ref()
+                .is_none_or(|only| case.name.contains(only.as_str()))
+        }) {
             let url = server.url(&format!("/flood?n={}&size={}", case.count, case.size));
             let mut rates: [Vec<f64>; 3] = Default::default();
             for _ in 0..ROUNDS {

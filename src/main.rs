@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use sockscope::cli::{self, args::Cli};
 
+/// mimalloc: an inspector allocates a buffer per message it keeps; with glibc's allocator
+/// a flood spent a quarter of its time in malloc and page faults (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {

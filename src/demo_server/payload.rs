@@ -11,7 +11,7 @@ pub const RANDOM_LEN: usize = 1024 * 1024;
 const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Repeated after the message index to fill a `/flood` message.
-const FLOOD_FILL: &[u8] = b" abcdefghijklmnopqrstuvwxyz0123456789";
+const FLOOD_FILL: &str = " abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// The 256 bytes 0x00..=0xFF in order.
 pub fn ramp() -> Bytes {
@@ -43,12 +43,14 @@ fn xorshift_bytes(seed: u64, len: usize) -> Vec<u8> {
 /// `/flood` message number `index`: the index in decimal, then a repeating ASCII pattern,
 /// exactly `size` bytes (the index itself is cut short when `size` is smaller).
 pub fn flood_message(index: u64, size: usize) -> String {
-    let mut text = index.to_string();
-    text.truncate(size);
+    let mut text = String::with_capacity(size);
+    let number = index.to_string();
+    // The index is ASCII digits, so any prefix of it is a whole string.
+    text.push_str(number.get(..size.min(number.len())).unwrap_or_default());
     while text.len() < size {
         let take = (size - text.len()).min(FLOOD_FILL.len());
-        // FLOOD_FILL is ASCII, so any prefix of it is valid UTF-8.
-        text.push_str(std::str::from_utf8(&FLOOD_FILL[..take]).unwrap_or(""));
+        // FLOOD_FILL is ASCII, so any prefix of it is a whole string.
+        text.push_str(FLOOD_FILL.get(..take).unwrap_or_default());
     }
     text
 }

@@ -89,7 +89,9 @@ impl Emitter {
             if pending.batch.is_empty() {
                 return;
             }
-            let batch = std::mem::take(&mut pending.batch);
+            // The next batch starts as large as this one, not growing from empty again.
+            let capacity = pending.batch.len();
+            let batch = std::mem::replace(&mut pending.batch, Vec::with_capacity(capacity));
             // Sent under the lock, so batches arrive in sequence order.
             let _consumer_gone = self.events.send(batch).is_err();
         }
