@@ -92,7 +92,7 @@ fn main() {
     ];
     println!("Filtering {COUNT} text messages (~90 B each), best of {ROUNDS}, {threads} threads\n");
     println!(
-        "| filter | matches | parallel ({threads} threads) | one thread (window, incremental) |"
+        "| filter | matches | parallel ({threads} threads) | window (incremental, two threads on a backlog) |"
     );
     println!("|---|---:|---:|---:|");
     for (name, spec) in cases {

@@ -268,22 +268,54 @@ impl FilteredView {
     }
 
     /// Tests the entries not yet tested, stopping at `deadline` (checked every 4096
-    /// entries). Returns true when entries are left to test. A cleared (shorter) timeline
-    /// starts the view again.
+    /// entries, or 16,384 per thread on a backlog). A backlog (a new filter over a long timeline) is split over two
+    /// threads; a few new entries are tested on this one. Returns true when entries are left
+    /// to test. A cleared (shorter) timeline starts the view again.
     pub fn update(&mut self, timeline: &Timeline, deadline: Option<Instant>) -> bool {
+        const STEP: usize = 4096;
+        // Each thread's share of a backlog step: large enough that starting a thread is
+        // noise, small enough (a few ms) to keep within a frame's budget.
+        const HALF: usize = 16_384;
         let len = timeline.len();
         if len < self.tested {
             self.matching.clear();
             self.tested = 0;
         }
         while self.tested < len {
-            let end = (self.tested + 4096).min(len);
-            for (index, kind) in timeline.kinds(self.tested..end) {
-                if self.filter.matches(kind) {
-                    self.matching.push(index);
+            let start = self.tested;
+            if len - start >= 2 * HALF {
+                let middle = start + HALF;
+                let filter = &self.filter;
+                let test = move |range: std::ops::Range<usize>| -> Vec<usize> {
+                    timeline
+                        .kinds(range)
+                        .filter(|(_, kind)| filter.matches(kind))
+                        .map(|(index, _)| index)
+                        .collect()
+                };
+                let (first, second) = std::thread::scope(|scope| {
+                    let second = scope.spawn(move || test(middle..middle + HALF));
+                    let first = test(start..middle);
+                    (first, second.join())
+                });
+                self.matching.extend(first);
+                match second {
+                    Ok(found) => {
+                        self.matching.extend(found);
+                        self.tested = middle + HALF;
+                    }
+                    // Never expected (filters do not panic); that half is tested again.
+                    Err(_) => self.tested = middle,
                 }
+            } else {
+                let end = (start + STEP).min(len);
+                for (index, kind) in timeline.kinds(start..end) {
+                    if self.filter.matches(kind) {
+                        self.matching.push(index);
+                    }
+                }
+                self.tested = end;
             }
-            self.tested = end;
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
@@ -423,5 +455,32 @@ mod tests {
         assert_eq!(m.find_ranges("xabab"), vec![1..3, 3..5]);
         let r = TextMatch::Regex(Regex::new("a+").expect("regex"));
         assert_eq!(r.find_ranges("baab a"), vec![1..3, 5..6]);
+    }
+
+    #[test]
+    fn a_backlog_split_over_two_threads_keeps_every_match_in_order() {
+        let mut timeline = Timeline::default();
+        let count = 40_000;
+        for n in 0..count {
+            let dir = if n % 3 == 0 {
+                Direction::In
+            } else {
+                Direction::Out
+            };
+            let mut event = msg(dir, &format!("{{\"n\":{n}}}"));
+            event.seq = n as u64;
+            timeline.push(1, event);
+        }
+        let spec = FilterSpec {
+            outgoing: false,
+            json: "$.n >= 10".into(),
+            ..FilterSpec::default()
+        };
+        let mut view = FilteredView::new(spec.compile());
+        assert!(!view.update(&timeline, None), "everything tested");
+        let expected: Vec<usize> = (0..count).filter(|n| n % 3 == 0 && *n >= 10).collect();
+        assert_eq!(view.matching(), expected.as_slice());
+        assert_eq!(view.tested(), count);
+        assert_eq!(filter_parallel(&timeline, view.filter(), 3), expected);
     }
 }

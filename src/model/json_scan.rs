@@ -154,11 +154,11 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A string, from its opening quote to after its closing one. (A plain loop: messages'
-    /// strings are short, where a vectorised search costs more to set up than it saves.)
+    /// A string, from its opening quote to after its closing one.
     fn string(&mut self) -> Option<()> {
         let mut pos = self.pos + 1;
         loop {
+            pos = skip_plain(self.bytes, pos);
             match *self.bytes.get(pos)? {
                 b'"' => {
                     self.pos = pos + 1;
@@ -166,8 +166,7 @@ impl<'a> Scanner<'a> {
                 }
                 // An escape: the backslash and the character it escapes.
                 b'\\' => pos += 2,
-                0..0x20 => return None,
-                _ => pos += 1,
+                _ => return None,
             }
         }
     }
@@ -182,6 +181,35 @@ impl<'a> Scanner<'a> {
         let end = self.pos + word.len();
         (self.bytes.get(self.pos..end)? == word).then(|| self.pos = end)
     }
+}
+
+/// The first position from `pos` holding a quote, a backslash or a control character (or
+/// the end): eight bytes at a time, then byte by byte.
+fn skip_plain(bytes: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Sets the high bit of the lowest byte that is zero (bytes above it may be wrong).
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let Ok(eight) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(eight);
+        let special = zero_byte(word ^ (ONES * u64::from(b'"')))
+            | zero_byte(word ^ (ONES * u64::from(b'\\')))
+            | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
+        if special != 0 {
+            return pos + (special.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while let Some(&byte) = bytes.get(pos) {
+        if byte == b'"' || byte == b'\\' || byte < 0x20 {
+            break;
+        }
+        pos += 1;
+    }
+    pos
 }
 
 /// Where the JSON number starting at `start` ends, if one does.
@@ -241,6 +269,10 @@ mod tests {
         value_at(json.as_bytes(), path).map(|raw| std::str::from_utf8(raw).expect("utf-8"))
     }
 
+    fn at_str(json: &str) -> Option<String> {
+        at(json, &[key("k")]).map(str::to_owned)
+    }
+
     fn key(name: &str) -> Segment {
         Segment::Key(name.into())
     }
@@ -291,6 +323,15 @@ mod tests {
         assert_eq!(number_value(b"-12.5e2"), Some(-1250.0));
         assert_eq!(number_value(b"0"), Some(0.0));
         assert_eq!(number_value(b"\"1\""), None);
+        // Quotes, escapes and control characters at every offset of the eight-byte steps.
+        for at in 0..20 {
+            let plain = "x".repeat(at);
+            assert_eq!(
+                at_str(&format!(r#"{{"k":"{plain}\"q"}}"#)),
+                Some(format!(r#""{plain}\"q""#))
+            );
+            assert_eq!(at_str(&format!("{{\"k\":\"{plain}\u{1}\"}}")), None, "{at}");
+        }
         let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
         assert_eq!(
             at(&deep, &[]),
