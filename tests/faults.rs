@@ -201,6 +201,54 @@ async fn connections_tunnel_through_an_http_connect_proxy() {
     assert_eq!(close_of(&events).code, 1006);
 }
 
+#[tokio::test]
+async fn connections_tunnel_through_a_socks5_proxy() {
+    use sockscope::engine::proxy::ProxyMode;
+    let server = support::demo().await;
+    let port = server.addr().port();
+    let (proxy, mut targets) = servers::socks5_proxy(Some(("ada", "s3cret"))).await;
+    // socks5h: the proxy resolves the name; socks5: it is resolved here and sent as an address.
+    for (scheme, target) in [
+        ("socks5h", format!("localhost:{port}")),
+        ("socks5", format!("127.0.0.1:{port}")),
+    ] {
+        let mut config = ConnectionConfig::new(format!("ws://localhost:{port}/echo"));
+        config.proxy = ProxyMode::Url(format!("{scheme}://ada:s3cret@{proxy}"));
+        let mut handle = connect_with(&config);
+        until(&mut handle, "open").await;
+        handle.send_text("through SOCKS").unwrap();
+        until(&mut handle, "message").await;
+        let echo = until(&mut handle, "message").await;
+        assert!(
+            matches!(&echo.last().unwrap().kind, EventKind::Message { payload, .. } if payload.as_text() == Some("through SOCKS")),
+            "{scheme}"
+        );
+        assert_eq!(targets.recv().await, Some(target), "{scheme}");
+    }
+
+    let mut config = ConnectionConfig::new(server.url("/echo"));
+    config.proxy = ProxyMode::Url(format!("socks5://ada:wrong@{proxy}"));
+    let events = run(config.clone()).await;
+    let error = error_of(&events);
+    assert_eq!(error.category, ErrorCategory::Http);
+    assert!(
+        error
+            .message
+            .contains("refused us: it refused the username and password"),
+        "{}",
+        error.message
+    );
+    assert_eq!(close_of(&events).code, 1006);
+
+    config.proxy = ProxyMode::Url(format!("socks5://{proxy}"));
+    let error = error_of(&run(config).await);
+    assert!(
+        error.message.contains("requires a username and password"),
+        "{}",
+        error.message
+    );
+}
+
 /// A flood far above a tab's memory budget: every message gets its row, payloads stop being
 /// kept at the budget, and what was not kept is counted to the byte.
 #[tokio::test]

@@ -91,7 +91,7 @@ fn proxy(ui: &mut egui::Ui, tab: &mut Tab) {
         let current = match &tab.config.proxy {
             ProxyMode::FromEnvironment => "From environment",
             ProxyMode::Direct => "None",
-            ProxyMode::Url(_) => "HTTP CONNECT proxy",
+            ProxyMode::Url(_) => "This proxy",
         };
         egui::ComboBox::from_id_salt(("proxy-mode", tab.id))
             .selected_text(current)
@@ -103,7 +103,7 @@ fn proxy(ui: &mut egui::Ui, tab: &mut Tab) {
                 if ui.selectable_label(matches!(proxy, ProxyMode::Direct), "None").clicked() {
                     *proxy = ProxyMode::Direct;
                 }
-                if ui.selectable_label(matches!(proxy, ProxyMode::Url(_)), "HTTP CONNECT proxy").clicked()
+                if ui.selectable_label(matches!(proxy, ProxyMode::Url(_)), "This proxy").clicked()
                     && !matches!(proxy, ProxyMode::Url(_))
                 {
                     *proxy = ProxyMode::Url(String::new());
@@ -112,13 +112,13 @@ fn proxy(ui: &mut egui::Ui, tab: &mut Tab) {
             .response
             .labelled_by(label.id)
             .on_hover_text(
-                "From environment: HTTPS_PROXY (wss), HTTP_PROXY (ws) or ALL_PROXY, except NO_PROXY hosts and loopback",
+                "From environment: HTTPS_PROXY (wss), HTTP_PROXY (ws) or ALL_PROXY, except NO_PROXY hosts and loopback. This proxy: http:// (CONNECT), socks5:// or socks5h:// (the proxy resolves names)",
             );
         if let ProxyMode::Url(url) = &mut tab.config.proxy {
             let url_label = ui.label("Proxy URL");
             ui.add(
                 egui::TextEdit::singleline(url)
-                    .hint_text("http://user:pass@proxy:3128")
+                    .hint_text("http://user:pass@proxy:3128 or socks5h://proxy:1080")
                     .desired_width(240.0),
             )
             .labelled_by(url_label.id);

@@ -329,7 +329,8 @@ pub struct TransportArgs {
     /// The private key (PEM) of --cert.
     #[arg(long = "key", value_name = "FILE.pem", requires = "cert")]
     pub key: Option<PathBuf>,
-    /// Go through this HTTP CONNECT proxy (http://[user:pass@]host:port). Without it,
+    /// Go through this proxy: http://[user:pass@]host:port (HTTP CONNECT), socks5:// or
+    /// socks5h:// (SOCKS5; with h the proxy resolves the name). Without it,
     /// HTTPS_PROXY (wss, https), HTTP_PROXY (ws, http) or ALL_PROXY is used, except for
     /// NO_PROXY hosts and loopback addresses.
     #[arg(long = "proxy", value_name = "URL", conflicts_with = "no_proxy")]

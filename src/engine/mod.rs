@@ -12,6 +12,7 @@ mod handle;
 mod keepalive;
 pub mod proxy;
 mod reconnect;
+mod socks5;
 mod task;
 mod tls;
 mod writer;

@@ -8,6 +8,7 @@ use tokio::net::TcpStream;
 use url::Url;
 
 use super::event::{ErrorCategory, ErrorInfo};
+use super::socks5;
 
 /// How a connection finds its proxy.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,11 +32,25 @@ pub struct Proxy {
     pub port: u16,
     /// `user:password` for Basic authentication, if the proxy URL had credentials.
     pub credentials: Option<String>,
+    /// How the tunnel is asked for.
+    pub kind: ProxyKind,
+}
+
+/// The proxy protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyKind {
+    /// `http://`: an HTTP CONNECT request.
+    HttpConnect,
+    /// `socks5://` (the name resolved here) or `socks5h://` (resolved by the proxy).
+    Socks5 {
+        /// True for `socks5h://`.
+        remote_dns: bool,
+    },
 }
 
 impl Proxy {
-    /// Parses an `http://[user:pass@]host[:port]` proxy URL (a bare `host:port` is taken as
-    /// http). Other schemes are refused with the reason.
+    /// Parses an `http://`, `socks5://` or `socks5h://` `[user:pass@]host[:port]` proxy URL
+    /// (a bare `host:port` is taken as http). Other schemes are refused with the reason.
     pub fn parse(text: &str) -> Result<Self, String> {
         let with_scheme = if text.contains("://") {
             text.to_owned()
@@ -43,12 +58,17 @@ impl Proxy {
             format!("http://{text}")
         };
         let url = Url::parse(&with_scheme).map_err(|e| format!("bad proxy URL {text:?}: {e}"))?;
-        if url.scheme() != "http" {
-            return Err(format!(
-                "proxy {text:?}: only http:// (CONNECT) proxies are supported, not {}://",
-                url.scheme()
-            ));
-        }
+        let (kind, default_port) = match url.scheme() {
+            "http" => (ProxyKind::HttpConnect, 3128),
+            "socks5" => (ProxyKind::Socks5 { remote_dns: false }, 1080),
+            "socks5h" => (ProxyKind::Socks5 { remote_dns: true }, 1080),
+            other => {
+                return Err(format!(
+                    "proxy {text:?}: only http:// (CONNECT), socks5:// and socks5h:// proxies \
+                     are supported, not {other}://"
+                ));
+            }
+        };
         let host = match url.host() {
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
             Some(host) => host.to_string(),
@@ -64,8 +84,9 @@ impl Proxy {
         });
         Ok(Self {
             host,
-            port: url.port().unwrap_or(3128),
+            port: url.port().unwrap_or(default_port),
             credentials,
+            kind,
         })
     }
 }
@@ -150,6 +171,16 @@ pub(crate) async fn connect_through(
         .await
         .map_err(refused)?;
     let _ = tcp.set_nodelay(true);
+    if let ProxyKind::Socks5 { remote_dns } = proxy.kind {
+        let credentials = proxy
+            .credentials
+            .as_deref()
+            .map(|pair| pair.split_once(':').unwrap_or((pair, "")));
+        return match socks5::handshake(&mut tcp, host, port, credentials, remote_dns).await {
+            Ok(()) => Ok(tcp),
+            Err(error) => Err(socks5_error(proxy, host, port, error)),
+        };
+    }
     let authority = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
@@ -187,6 +218,22 @@ pub(crate) async fn connect_through(
                 proxy.host, proxy.port
             ),
         )),
+    }
+}
+
+/// A SOCKS5 failure in words, with the proxy and the target.
+fn socks5_error(proxy: &Proxy, host: &str, port: u16, error: socks5::Socks5Error) -> ErrorInfo {
+    let at = format!("SOCKS5 proxy {}:{}", proxy.host, proxy.port);
+    match error {
+        socks5::Socks5Error::Io(e) => ErrorInfo::new(ErrorCategory::Io, format!("{at}: {e}")),
+        socks5::Socks5Error::Dns(why) => ErrorInfo::new(ErrorCategory::Dns, why),
+        socks5::Socks5Error::Auth(why) => {
+            ErrorInfo::new(ErrorCategory::Http, format!("{at} refused us: {why}"))
+        }
+        socks5::Socks5Error::Refused(why) => ErrorInfo::new(
+            ErrorCategory::Http,
+            format!("{at} refused the tunnel to {host}:{port}: {why}"),
+        ),
     }
 }
 
@@ -273,8 +320,17 @@ mod tests {
 
     #[test]
     fn unsupported_proxies_say_why() {
-        let error = Proxy::parse("socks5://p.test:1080").unwrap_err();
-        assert!(error.contains("only http://"), "{error}");
+        let error = Proxy::parse("socks4://p.test:1080").unwrap_err();
+        assert!(
+            error.contains("only http:// (CONNECT), socks5://"),
+            "{error}"
+        );
+        let socks = Proxy::parse("socks5h://u:p%40ss@p.test").unwrap();
+        assert_eq!(socks.kind, ProxyKind::Socks5 { remote_dns: true });
+        assert_eq!(
+            (socks.port, socks.credentials.as_deref()),
+            (1080, Some("u:p@ss"))
+        );
         assert!(Proxy::parse("http://").is_err());
     }
 }

@@ -172,6 +172,85 @@ pub async fn connect_proxy(
     (addr, targets)
 }
 
+/// A SOCKS5 proxy (RFC 1928) on 127.0.0.1: with `credentials` it requires that
+/// username/password (RFC 1929). Reports each target it tunnels to, as the client named it
+/// (`name:port` for a domain name, `ip:port` for an address).
+pub async fn socks5_proxy(
+    credentials: Option<(&'static str, &'static str)>,
+) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (report, targets) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let report = report.clone();
+            tokio::spawn(async move {
+                let _ = socks5_session(&mut client, credentials, &report).await;
+            });
+        }
+    });
+    (addr, targets)
+}
+
+async fn socks5_session(
+    client: &mut tokio::net::TcpStream,
+    credentials: Option<(&'static str, &'static str)>,
+    report: &tokio::sync::mpsc::UnboundedSender<String>,
+) -> std::io::Result<()> {
+    let mut head = [0u8; 2];
+    client.read_exact(&mut head).await?;
+    let mut methods = vec![0u8; usize::from(head[1])];
+    client.read_exact(&mut methods).await?;
+    let wanted = if credentials.is_some() { 2 } else { 0 };
+    if !methods.contains(&wanted) {
+        return client.write_all(&[5, 0xff]).await;
+    }
+    client.write_all(&[5, wanted]).await?;
+    if let Some((user, password)) = credentials {
+        let mut version_and_len = [0u8; 2];
+        client.read_exact(&mut version_and_len).await?;
+        let mut got_user = vec![0u8; usize::from(version_and_len[1])];
+        client.read_exact(&mut got_user).await?;
+        let mut got_password = vec![0u8; usize::from(client.read_u8().await?)];
+        client.read_exact(&mut got_password).await?;
+        let ok = got_user == user.as_bytes() && got_password == password.as_bytes();
+        client.write_all(&[1, if ok { 0 } else { 1 }]).await?;
+        if !ok {
+            return Ok(());
+        }
+    }
+    let mut request = [0u8; 4];
+    client.read_exact(&mut request).await?;
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            client.read_exact(&mut ip).await?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut name = vec![0u8; usize::from(client.read_u8().await?)];
+            client.read_exact(&mut name).await?;
+            String::from_utf8_lossy(&name).into_owned()
+        }
+        _ => return client.write_all(&[5, 8, 0, 1, 0, 0, 0, 0, 0, 0]).await,
+    };
+    let port = client.read_u16().await?;
+    let target = format!("{host}:{port}");
+    let resolved = if host == "localhost" {
+        format!("127.0.0.1:{port}")
+    } else {
+        target.clone()
+    };
+    let Ok(mut upstream) = tokio::net::TcpStream::connect(&resolved).await else {
+        return client.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+    };
+    let _ = report.send(target);
+    // Bound address 0.0.0.0:0, as many servers answer.
+    client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
+    tokio::io::copy_bidirectional(client, &mut upstream).await?;
+    Ok(())
+}
+
 /// A WebSocket server that completes the handshake, then never reads or writes again (for
 /// 30 s): pings go unanswered, close frames too.
 pub async fn deaf() -> SocketAddr {
