@@ -262,4 +262,20 @@ fn the_tab_kind_and_pins_survive_a_save_and_reopen() {
         (reopened.pins[0].index, reopened.pins[0].note.as_str()),
         (1, "the handshake")
     );
+
+    // The same through the File menu, which saves in the background from a copy.
+    let path = dir.path().join("pins.session.ron");
+    menu(&mut harness, "File", "Save As...");
+    type_path(&mut harness, &path);
+    wait_for(&mut harness, "the save", |h| {
+        h.state().sessions().path().is_some() && !h.state().sessions().is_dirty()
+    });
+    let file = sockscope::model::session::SessionFile::load(&path).expect("the saved session");
+    let reopened = Tab::from_session(100, &file.tabs[0], "tab 1").unwrap();
+    assert_eq!(
+        reopened.kind,
+        TabKind::Sse,
+        "the menu's save keeps the kind"
+    );
+    assert_eq!(reopened.pins.len(), 1, "the menu's save keeps the pins");
 }
