@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -35,14 +35,43 @@ impl SharedState {
     }
 }
 
+/// Times an attempt's events: one monotonic clock read per event, and a wall time derived
+/// from it (the attempt's start plus the offset), so offsets and wall times always agree and
+/// a timeline can store offsets only. Shared by the WebSocket and SSE engines.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AttemptClock {
+    started: Instant,
+    started_wall: SystemTime,
+}
+
+impl AttemptClock {
+    /// A clock starting now.
+    pub(crate) fn start() -> Self {
+        Self {
+            started: Instant::now(),
+            started_wall: SystemTime::now(),
+        }
+    }
+
+    /// When the attempt started.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The offset since the start and the wall time now.
+    pub(crate) fn now(&self) -> (Duration, SystemTime) {
+        let offset = self.started.elapsed();
+        (offset, self.started_wall + offset)
+    }
+}
+
 /// Delivers events in order with gap-free sequence numbers, from the reader and writer
 /// alike. Events are gathered and handed over in batches, one per [`Emitter::wake`], so a
 /// flood costs one channel send and one wake-up per batch rather than per message.
 pub(crate) struct Emitter {
     pending: Mutex<Pending>,
     events: UnboundedSender<Vec<Event>>,
-    started: Instant,
-    started_wall: SystemTime,
+    clock: AttemptClock,
     wake: WakeFn,
 }
 
@@ -60,20 +89,18 @@ impl Emitter {
                 batch: Vec::new(),
             }),
             events,
-            started: Instant::now(),
-            started_wall: SystemTime::now(),
+            clock: AttemptClock::start(),
             wake,
         }
     }
 
     /// Numbers and times one event; it is handed over at the next [`Emitter::wake`].
     pub(crate) fn emit(&self, kind: EventKind) {
-        let offset = self.started.elapsed();
+        let (offset, wall_time) = self.clock.now();
         let mut pending = self.lock();
         let event = Event {
             seq: pending.next_seq,
-            // One clock read per event: wall time is the attempt's start plus the offset.
-            wall_time: self.started_wall + offset,
+            wall_time,
             offset,
             kind,
         };
@@ -100,7 +127,7 @@ impl Emitter {
 
     /// When the attempt started.
     pub(crate) fn started(&self) -> Instant {
-        self.started
+        self.clock.started()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {

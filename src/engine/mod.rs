@@ -22,6 +22,7 @@ pub use config::{
 };
 pub(crate) use config::{check_tls_and_proxy, millis};
 pub(crate) use connect::connect_tcp;
+pub(crate) use emitter::AttemptClock;
 pub use emitter::WakeFn;
 pub use event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,

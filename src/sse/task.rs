@@ -2,7 +2,7 @@
 //! until the stream ends for good.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use http_body_util::BodyExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -12,8 +12,8 @@ use super::config::{PreparedSse, SseConfig};
 use super::handle::{Command, Shared, SseEnd};
 use super::parser::{Parser, SseItem};
 use crate::engine::{
-    CloseInfo, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator, OpenInfo,
-    ReadyState, SseEvent, WakeFn,
+    AttemptClock, CloseInfo, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
+    OpenInfo, ReadyState, SseEvent, WakeFn,
 };
 use crate::model::timeline::TimelineEntry;
 
@@ -77,20 +77,17 @@ impl Ending {
 struct Emitter<'a> {
     attempt: u32,
     seq: u64,
-    started: Instant,
-    /// The wall-clock time at `started`: events' wall times are derived from it, as the
-    /// WebSocket engine does, so they agree exactly with their offsets.
-    started_wall: SystemTime,
+    clock: AttemptClock,
     events: &'a UnboundedSender<TimelineEntry>,
     wake: &'a WakeFn,
 }
 
 impl Emitter<'_> {
     fn emit(&mut self, kind: EventKind) {
-        let offset = self.started.elapsed();
+        let (offset, wall_time) = self.clock.now();
         let event = Event {
             seq: self.seq,
-            wall_time: self.started_wall + offset,
+            wall_time,
             offset,
             kind,
         };
@@ -118,8 +115,7 @@ pub(crate) async fn run(mut stream: Stream) {
         let mut emitter = Emitter {
             attempt,
             seq: 0,
-            started: Instant::now(),
-            started_wall: SystemTime::now(),
+            clock: AttemptClock::start(),
             events: &stream.events,
             wake: &stream.wake,
         };
@@ -239,7 +235,7 @@ async fn run_attempt(
             return Ending::new(Some(error), 1006, "", Initiator::Client, Next::Reconnect);
         }
     };
-    let handshake = emitter.started.elapsed();
+    let handshake = emitter.clock.started().elapsed();
     let mut answered = match check_answer(answered).await {
         Ok(answered) => answered,
         Err(ending) => return *ending,

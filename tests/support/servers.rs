@@ -130,43 +130,59 @@ pub async fn vanishes_mid_message() -> SocketAddr {
 pub async fn connect_proxy(
     credentials: Option<&'static str>,
 ) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    use base64::Engine as _;
+    proxy_server(move |mut client, report| async move {
+        use base64::Engine as _;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match client.read(&mut byte).await {
+                Ok(1) => head.push(byte[0]),
+                _ => return,
+            }
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let target = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+        if let Some(expected) = credentials {
+            let token = base64::engine::general_purpose::STANDARD.encode(expected);
+            if !head.contains(&format!("Proxy-Authorization: Basic {token}")) {
+                let _ = client
+                    .write_all(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+                    )
+                    .await;
+                return;
+            }
+        }
+        let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
+            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+            return;
+        };
+        let _ = report.send(target);
+        let _ = client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await;
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    })
+    .await
+}
+
+/// A loopback server that runs `session` on each connection, with a channel on which the
+/// sessions report the targets they tunnel to.
+async fn proxy_server<F, Fut>(
+    session: F,
+) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>)
+where
+    F: Fn(tokio::net::TcpStream, tokio::sync::mpsc::UnboundedSender<String>) -> Fut
+        + Send
+        + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (report, targets) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let report = report.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match client.read(&mut byte).await {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                let target = head.split_whitespace().nth(1).unwrap_or("").to_owned();
-                if let Some(expected) = credentials {
-                    let token = base64::engine::general_purpose::STANDARD.encode(expected);
-                    if !head.contains(&format!("Proxy-Authorization: Basic {token}")) {
-                        let _ = client
-                            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
-                            .await;
-                        return;
-                    }
-                }
-                let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
-                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
-                    return;
-                };
-                let _ = report.send(target);
-                let _ = client
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .await;
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-            });
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(session(client, report.clone()));
         }
     });
     (addr, targets)
@@ -178,18 +194,10 @@ pub async fn connect_proxy(
 pub async fn socks5_proxy(
     credentials: Option<(&'static str, &'static str)>,
 ) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (report, targets) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let report = report.clone();
-            tokio::spawn(async move {
-                let _ = socks5_session(&mut client, credentials, &report).await;
-            });
-        }
-    });
-    (addr, targets)
+    proxy_server(move |mut client, report| async move {
+        let _ = socks5_session(&mut client, credentials, &report).await;
+    })
+    .await
 }
 
 async fn socks5_session(
