@@ -14,12 +14,11 @@
 //! ```
 
 use std::borrow::Cow;
-use std::time::Instant;
 
 use regex::Regex;
 
+pub use super::filtered_view::{FilteredView, filter_parallel};
 pub use super::json_filter::{JsonPredicate, Op, ParseError, Segment};
-use super::timeline::Timeline;
 use crate::engine::{Direction, EventKind, Payload};
 
 /// What the user chose in a filter bar. Compile it with [`FilterSpec::compile`].
@@ -223,133 +222,6 @@ pub fn searchable_text(kind: &EventKind) -> Option<Cow<'_, str>> {
     }
 }
 
-/// The indices of a timeline's entries that pass a filter, kept up to date incrementally.
-#[derive(Debug)]
-pub struct FilteredView {
-    filter: CompiledFilter,
-    matching: Vec<usize>,
-    tested: usize,
-}
-
-impl Default for FilteredView {
-    fn default() -> Self {
-        Self::new(FilterSpec::default().compile())
-    }
-}
-
-impl FilteredView {
-    /// A view that has tested nothing yet.
-    pub fn new(filter: CompiledFilter) -> Self {
-        Self {
-            filter,
-            matching: Vec::new(),
-            tested: 0,
-        }
-    }
-
-    /// The filter in use.
-    pub fn filter(&self) -> &CompiledFilter {
-        &self.filter
-    }
-
-    /// Replaces the filter; everything is tested again (from [`FilteredView::update`]).
-    pub fn set_filter(&mut self, filter: CompiledFilter) {
-        *self = Self::new(filter);
-    }
-
-    /// The matching entry indices found so far, in order.
-    pub fn matching(&self) -> &[usize] {
-        &self.matching
-    }
-
-    /// How many entries have been tested.
-    pub fn tested(&self) -> usize {
-        self.tested
-    }
-
-    /// Tests the entries not yet tested, stopping at `deadline` (checked every 4096
-    /// entries, or 16,384 per thread on a backlog). A backlog (a new filter over a long timeline) is split over two
-    /// threads; a few new entries are tested on this one. Returns true when entries are left
-    /// to test. A cleared (shorter) timeline starts the view again.
-    pub fn update(&mut self, timeline: &Timeline, deadline: Option<Instant>) -> bool {
-        const STEP: usize = 4096;
-        // Each thread's share of a backlog step: large enough that starting a thread is
-        // noise, small enough (a few ms) to keep within a frame's budget.
-        const HALF: usize = 16_384;
-        let len = timeline.len();
-        if len < self.tested {
-            self.matching.clear();
-            self.tested = 0;
-        }
-        while self.tested < len {
-            let start = self.tested;
-            if len - start >= 2 * HALF {
-                let middle = start + HALF;
-                let filter = &self.filter;
-                let test = move |range: std::ops::Range<usize>| -> Vec<usize> {
-                    timeline
-                        .kinds(range)
-                        .filter(|(_, kind)| filter.matches(kind))
-                        .map(|(index, _)| index)
-                        .collect()
-                };
-                let (first, second) = std::thread::scope(|scope| {
-                    let second = scope.spawn(move || test(middle..middle + HALF));
-                    let first = test(start..middle);
-                    (first, second.join())
-                });
-                self.matching.extend(first);
-                match second {
-                    Ok(found) => {
-                        self.matching.extend(found);
-                        self.tested = middle + HALF;
-                    }
-                    // Never expected (filters do not panic); that half is tested again.
-                    Err(_) => self.tested = middle,
-                }
-            } else {
-                let end = (start + STEP).min(len);
-                for (index, kind) in timeline.kinds(start..end) {
-                    if self.filter.matches(kind) {
-                        self.matching.push(index);
-                    }
-                }
-                self.tested = end;
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
-            }
-        }
-        self.tested < len
-    }
-}
-
-/// Filters every entry at once, split over `threads` threads (for benchmarks and large
-/// one-off passes). Returns the matching indices in order.
-pub fn filter_parallel(timeline: &Timeline, filter: &CompiledFilter, threads: usize) -> Vec<usize> {
-    let len = timeline.len();
-    let threads = threads.max(1);
-    let chunk = len.div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..len)
-            .step_by(chunk)
-            .map(|start| {
-                scope.spawn(move || {
-                    timeline
-                        .kinds(start..start + chunk)
-                        .filter(|(_, kind)| filter.matches(kind))
-                        .map(|(index, _)| index)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, SystemTime};
@@ -428,59 +300,10 @@ mod tests {
     }
 
     #[test]
-    fn the_view_tests_only_new_entries() {
-        let mut timeline = Timeline::default();
-        let mut view = FilteredView::new(
-            FilterSpec {
-                query: "x".into(),
-                ..FilterSpec::default()
-            }
-            .compile(),
-        );
-        timeline.push(1, msg(Direction::In, "x1"));
-        timeline.push(1, msg(Direction::In, "y"));
-        assert!(!view.update(&timeline, None));
-        assert_eq!(view.matching(), &[0]);
-        timeline.push(1, msg(Direction::In, "x2"));
-        view.update(&timeline, None);
-        assert_eq!(view.matching(), &[0, 2]);
-        assert_eq!(view.tested(), 3);
-        let all = filter_parallel(&timeline, view.filter(), 2);
-        assert_eq!(all, vec![0, 2]);
-    }
-
-    #[test]
     fn finds_ranges_for_highlighting() {
         let m = TextMatch::Contains("ab".into());
         assert_eq!(m.find_ranges("xabab"), vec![1..3, 3..5]);
         let r = TextMatch::Regex(Regex::new("a+").expect("regex"));
         assert_eq!(r.find_ranges("baab a"), vec![1..3, 5..6]);
-    }
-
-    #[test]
-    fn a_backlog_split_over_two_threads_keeps_every_match_in_order() {
-        let mut timeline = Timeline::default();
-        let count = 40_000;
-        for n in 0..count {
-            let dir = if n % 3 == 0 {
-                Direction::In
-            } else {
-                Direction::Out
-            };
-            let mut event = msg(dir, &format!("{{\"n\":{n}}}"));
-            event.seq = n as u64;
-            timeline.push(1, event);
-        }
-        let spec = FilterSpec {
-            outgoing: false,
-            json: "$.n >= 10".into(),
-            ..FilterSpec::default()
-        };
-        let mut view = FilteredView::new(spec.compile());
-        assert!(!view.update(&timeline, None), "everything tested");
-        let expected: Vec<usize> = (0..count).filter(|n| n % 3 == 0 && *n >= 10).collect();
-        assert_eq!(view.matching(), expected.as_slice());
-        assert_eq!(view.tested(), count);
-        assert_eq!(filter_parallel(&timeline, view.filter(), 3), expected);
     }
 }

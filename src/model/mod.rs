@@ -1,6 +1,7 @@
 //! Plain data the window shows and sessions save: no egui, no tokio.
 
 pub mod filter;
+pub mod filtered_view;
 pub mod har;
 pub mod json_filter;
 pub mod json_scan;
