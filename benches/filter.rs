@@ -3,6 +3,7 @@
 //! every core).
 //!
 //!   cargo bench --bench filter            (release build; prints a Markdown table)
+//!   cargo bench --bench filter -- price   (only the cases whose name contains "price")
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -91,11 +92,16 @@ fn main() {
         ),
     ];
     println!("Filtering {COUNT} text messages (~90 B each), best of {ROUNDS}, {threads} threads\n");
-    println!(
-        "| filter | matches | one thread | the window's pass ({threads} threads) |"
-    );
+    println!("| filter | matches | one thread | the window's pass ({threads} threads) |");
     println!("|---|---:|---:|---:|");
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
     for (name, spec) in cases {
+        if !only.is_empty() && !only.iter().any(|wanted| name.contains(wanted.as_str())) {
+            continue;
+        }
         let filter = spec.compile();
         let (single, found) = best(|| filter_parallel(&timeline, &filter, 1).len());
         let (window, found_window) = best(|| {

@@ -3,9 +3,11 @@
 
 use std::fmt;
 
+use memchr::memmem::Finder;
 use serde_json::Value;
 
-use super::json_scan;
+use super::json_number;
+use super::json_scan::{self, PathScan};
 
 /// One step of a JSON path.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,7 +40,7 @@ pub enum Op {
 }
 
 /// A parsed JSON filter: a path, an operator and a literal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct JsonPredicate {
     /// The path from the document's root.
     pub path: Vec<Segment>,
@@ -46,6 +48,12 @@ pub struct JsonPredicate {
     pub op: Op,
     /// The literal compared with (`Null` for [`Op::Exists`]).
     pub value: Value,
+    /// For `== "text"`: a searcher for `"text"` (quotes included), built once. A message
+    /// without escapes that lacks it cannot match, which rejects most messages without
+    /// scanning them.
+    quoted: Option<Finder<'static>>,
+    /// The literal as a number, read once, for the ordering operators.
+    number: Option<f64>,
 }
 
 /// Why a JSON filter does not parse.
@@ -105,6 +113,8 @@ impl JsonPredicate {
                 path,
                 op: Op::Exists,
                 value: Value::Null,
+                quoted: None,
+                number: None,
             });
         }
         let ops = [
@@ -135,7 +145,20 @@ impl JsonPredicate {
         if matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le) && !value.is_number() {
             return err("<, <=, >, >= compare with a number");
         }
-        Ok(Self { path, op, value })
+        let quoted = match (op, &value) {
+            (Op::Eq, Value::String(text)) => {
+                Some(Finder::new(format!("\"{text}\"").as_bytes()).into_owned())
+            }
+            _ => None,
+        };
+        let number = value.as_f64();
+        Ok(Self {
+            path,
+            op,
+            value,
+            quoted,
+            number,
+        })
     }
 
     /// True when `json` is a JSON document whose value at the path satisfies the predicate.
@@ -146,15 +169,22 @@ impl JsonPredicate {
             return false;
         }
         // Without escapes, an equal string appears in the text verbatim, quotes included.
-        if let (Op::Eq, Value::String(wanted)) = (self.op, &self.value)
-            && !json.contains('\\')
-            && !contains_quoted(json, wanted)
+        if let Some(quoted) = &self.quoted
+            && quoted.find(json.as_bytes()).is_none()
+            && memchr::memchr(b'\\', json.as_bytes()).is_none()
         {
             return false;
         }
-        let Some(raw) = json_scan::value_at(json.as_bytes(), &self.path) else {
+        // The value first; the rest of the document is checked only when the value passes.
+        let mut scan = PathScan::new(json.as_bytes(), &self.path);
+        let Some(raw) = scan.find() else {
             return false;
         };
+        self.test_raw(raw) && scan.finish()
+    }
+
+    /// True when the raw text of the value at the path satisfies the predicate.
+    fn test_raw(&self, raw: &[u8]) -> bool {
         match (self.op, &self.value) {
             (Op::Exists, _) => true,
             // The common cases read the raw text directly: a string compared for equality
@@ -164,7 +194,7 @@ impl JsonPredicate {
                 equal == (self.op == Op::Eq)
             }
             (Op::Gt | Op::Ge | Op::Lt | Op::Le, _) => {
-                json_scan::number_value(raw).is_some_and(|found| self.compare(found))
+                json_number::number_value(raw).is_some_and(|found| self.compare(found))
             }
             _ => serde_json::from_slice::<Value>(raw).is_ok_and(|found| self.test(&found)),
         }
@@ -172,7 +202,7 @@ impl JsonPredicate {
 
     /// `found <op> literal` for the ordering operators.
     fn compare(&self, found: f64) -> bool {
-        let Some(literal) = self.value.as_f64() else {
+        let Some(literal) = self.number else {
             return false;
         };
         match self.op {
@@ -208,12 +238,6 @@ impl JsonPredicate {
             },
         }
     }
-}
-
-/// True when `text` holds `"wanted"` (quotes included).
-fn contains_quoted(text: &str, wanted: &str) -> bool {
-    text.match_indices(wanted)
-        .any(|(at, _)| text[..at].ends_with('"') && text[at + wanted.len()..].starts_with('"'))
 }
 
 fn values_equal(a: &Value, b: &Value) -> bool {

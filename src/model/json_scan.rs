@@ -1,28 +1,22 @@
 //! A structural JSON scanner: finds the raw text of the value at a path without building
 //! values, so that a JSON filter over a million messages reads each one once and allocates
 //! nothing. The whole document's structure is checked (brackets, strings, commas, colons,
-//! literals, number syntax), so a broken document never matches.
+//! literals, number syntax), so a broken document never matches; but [`PathScan`] stops at
+//! the value first, so a filter checks the rest only of the messages whose value passes.
 
 use super::json_filter::Segment;
+use super::json_number::number_end;
 
-/// Nesting deeper than this is refused, as serde_json refuses it: the scanner recurses.
+/// Nesting deeper than this is refused, as serde_json refuses it (one bit per level of
+/// nesting is kept in a `u128`).
 const MAX_DEPTH: usize = 128;
 
 /// The raw text of the first value at `path` in `json` (`path` empty: the whole document),
 /// when `json` is one well-formed JSON value surrounded only by whitespace.
 pub fn value_at<'a>(json: &'a [u8], path: &[Segment]) -> Option<&'a [u8]> {
-    let mut scanner = Scanner {
-        bytes: json,
-        pos: 0,
-        found: None,
-    };
-    scanner.value(Some(path), 0)?;
-    scanner.skip_whitespace();
-    if scanner.pos == json.len() {
-        scanner.found
-    } else {
-        None
-    }
+    let mut scan = PathScan::new(json, path);
+    let raw = scan.find()?;
+    scan.finish().then_some(raw)
 }
 
 /// The unescaped text of a JSON string literal's raw bytes (quotes included), borrowed when
@@ -36,165 +30,308 @@ pub fn string_text(raw: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
-struct Scanner<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    /// The value at the path, once scanned.
-    found: Option<&'a [u8]>,
+/// Where a scan stopped.
+enum Stop<'a> {
+    /// At the end of the value at the path (its raw text).
+    Found(&'a [u8]),
+    /// The value is not in the document (a container on the path closed without it, or
+    /// the path goes on into a scalar); the rest was not checked.
+    Missing,
+    /// At the end of a well-formed document.
+    End,
+    /// At a byte that breaks the document.
+    Broken,
 }
 
-impl<'a> Scanner<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
+/// One JSON document scanned for the value at a path, without recursion, so that the scan
+/// can stop at the value ([`PathScan::find`]) and later check the rest of the document
+/// ([`PathScan::finish`]).
+pub struct PathScan<'a, 'p> {
+    bytes: &'a [u8],
+    pos: usize,
+    path: &'p [Segment],
+    /// Open containers.
+    depth: usize,
+    /// Bit `d` set: the container at depth `d + 1` is an array.
+    arrays: u128,
+    /// Open containers on the path (always the outermost ones).
+    on_path: usize,
+    /// The innermost container on the path has given its member on the path: as serde_json
+    /// reads a path, only the first member with the wanted name counts.
+    taken: bool,
+    /// Elements seen so far in the innermost container on the path (when an array).
+    index: usize,
+    /// The value about to be read lies on the path.
+    next_on_path: bool,
+    /// Where the wanted value starts and, when it is a container, its depth.
+    target: Option<(usize, usize)>,
+    /// Still looking for the value; once it is found, only the checking goes on.
+    searching: bool,
+    /// A value is expected next (else: what follows a value).
+    expect_value: bool,
+}
+
+impl<'a, 'p> PathScan<'a, 'p> {
+    /// A scan of `json` for the value at `path` (empty: the whole document).
+    pub fn new(json: &'a [u8], path: &'p [Segment]) -> Self {
+        Self {
+            bytes: json,
+            pos: 0,
+            path,
+            depth: 0,
+            arrays: 0,
+            on_path: 0,
+            taken: false,
+            index: 0,
+            next_on_path: true,
+            target: None,
+            searching: true,
+            expect_value: true,
+        }
     }
 
+    /// Scans up to the end of the value at the path and returns its raw text; `None` when
+    /// the document lacks it or breaks before it. Everything up to the value is checked.
+    pub fn find(&mut self) -> Option<&'a [u8]> {
+        match self.run() {
+            Stop::Found(raw) => Some(raw),
+            Stop::Missing | Stop::End | Stop::Broken => None,
+        }
+    }
+
+    /// Checks the rest of the document after [`PathScan::find`]: true when the whole
+    /// document is one well-formed JSON value surrounded only by whitespace.
+    pub fn finish(&mut self) -> bool {
+        self.searching = false;
+        matches!(self.run(), Stop::End)
+    }
+
+    fn run(&mut self) -> Stop<'a> {
+        loop {
+            let stop = if self.expect_value {
+                self.value()
+            } else {
+                self.after_value()
+            };
+            if let Some(stop) = stop {
+                return stop;
+            }
+        }
+    }
+
+    #[inline(always)]
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
     }
 
-    /// Consumes `byte` (after whitespace), or fails.
-    fn expect(&mut self, byte: u8) -> Option<()> {
-        self.skip_whitespace();
-        (self.peek()? == byte).then(|| self.pos += 1)
-    }
-
-    /// Scans one value. `path` is what remains of the path while this value lies on it
-    /// (`Some(&[])`: this is the wanted value), `None` off the path.
-    fn value(&mut self, path: Option<&[Segment]>, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
+    /// Reads one value's first step: a whole scalar, or a container's opening (and its
+    /// first member's name, or its closing when empty).
+    #[inline(always)]
+    fn value(&mut self) -> Option<Stop<'a>> {
         self.skip_whitespace();
         let start = self.pos;
-        let next = path.and_then(<[Segment]>::split_first);
-        match self.peek()? {
-            b'{' => self.object(next, depth)?,
-            b'[' => self.array(next, depth)?,
-            b'"' => self.string()?,
-            b'-' | b'0'..=b'9' => self.number()?,
-            b't' => self.literal(b"true")?,
-            b'f' => self.literal(b"false")?,
-            b'n' => self.literal(b"null")?,
-            _ => return None,
-        }
-        if path.is_some_and(<[Segment]>::is_empty) && self.found.is_none() {
-            self.found = Some(&self.bytes[start..self.pos]);
-        }
-        Some(())
-    }
-
-    fn object(&mut self, next: Option<(&Segment, &[Segment])>, depth: usize) -> Option<()> {
-        self.pos += 1;
-        let mut wanted = match next {
-            Some((Segment::Key(key), rest)) => Some((key.as_str(), rest)),
+        let on_path = std::mem::take(&mut self.next_on_path);
+        let Some(&byte) = self.bytes.get(start) else {
+            return Some(Stop::Broken);
+        };
+        let scalar_end = match byte {
+            b'{' | b'[' => return self.open(byte == b'[', start, on_path),
+            b'"' => self.string().map(|_| self.pos),
+            b'-' | b'0'..=b'9' => number_end(self.bytes, start),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
             _ => None,
         };
-        self.skip_whitespace();
-        if self.peek()? == b'}' {
-            self.pos += 1;
-            return Some(());
-        }
-        loop {
-            self.skip_whitespace();
-            let key_start = self.pos;
-            if self.peek()? != b'"' {
-                return None;
-            }
-            self.string()?;
-            let key = &self.bytes[key_start..self.pos];
-            self.expect(b':')?;
-            // The first member with the wanted name is on the path (as serde_json reads it).
-            let on_path = match wanted {
-                Some((name, rest)) if key_is(key, name) => {
-                    wanted = None;
-                    Some(rest)
-                }
-                _ => None,
-            };
-            self.value(on_path, depth + 1)?;
-            self.skip_whitespace();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    fn array(&mut self, next: Option<(&Segment, &[Segment])>, depth: usize) -> Option<()> {
-        self.pos += 1;
-        let wanted = match next {
-            Some((Segment::Index(index), rest)) => Some((*index, rest)),
-            _ => None,
+        let Some(end) = scalar_end else {
+            return Some(Stop::Broken);
         };
-        self.skip_whitespace();
-        if self.peek()? == b']' {
-            self.pos += 1;
-            return Some(());
-        }
-        let mut index = 0;
-        loop {
-            let on_path = wanted.and_then(|(at, rest)| (at == index).then_some(rest));
-            self.value(on_path, depth + 1)?;
-            index += 1;
-            self.skip_whitespace();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
+        self.pos = end;
+        self.expect_value = false;
+        if !on_path {
+            None
+        } else if self.depth == self.path.len() {
+            self.searching = false;
+            Some(Stop::Found(&self.bytes[start..end]))
+        } else {
+            Some(Stop::Missing)
         }
     }
 
-    /// A string, from its opening quote to after its closing one.
-    fn string(&mut self) -> Option<()> {
+    /// Opens a container whose opening bracket is at `start`.
+    #[inline(always)]
+    fn open(&mut self, array: bool, start: usize, on_path: bool) -> Option<Stop<'a>> {
+        if self.depth == MAX_DEPTH {
+            return Some(Stop::Broken);
+        }
+        let bit = 1u128 << self.depth;
+        self.arrays = if array {
+            self.arrays | bit
+        } else {
+            self.arrays & !bit
+        };
+        self.depth += 1;
+        self.pos = start + 1;
+        if on_path {
+            if self.depth > self.path.len() {
+                self.target = Some((start, self.depth));
+            } else {
+                self.on_path = self.depth;
+                self.taken = false;
+                self.index = 0;
+            }
+        }
+        self.skip_whitespace();
+        let close = if array { b']' } else { b'}' };
+        if self.bytes.get(self.pos) == Some(&close) {
+            self.expect_value = false;
+            return self.close();
+        }
+        if array {
+            self.next_on_path = self.element_on_path();
+            None
+        } else {
+            self.member_name()
+        }
+    }
+
+    /// What follows a value: a comma and the next member or element, a closing bracket,
+    /// or (outside every container) the end.
+    #[inline(always)]
+    fn after_value(&mut self) -> Option<Stop<'a>> {
+        self.skip_whitespace();
+        if self.depth == 0 {
+            return Some(if self.pos == self.bytes.len() {
+                Stop::End
+            } else {
+                Stop::Broken
+            });
+        }
+        let array = (self.arrays >> (self.depth - 1)) & 1 == 1;
+        match (self.bytes.get(self.pos), array) {
+            (Some(b','), true) => {
+                self.pos += 1;
+                self.next_on_path = self.element_on_path();
+                self.expect_value = true;
+                None
+            }
+            (Some(b','), false) => {
+                self.pos += 1;
+                self.expect_value = true;
+                self.member_name()
+            }
+            (Some(b']'), true) | (Some(b'}'), false) => self.close(),
+            _ => Some(Stop::Broken),
+        }
+    }
+
+    /// Closes the innermost container (its closing bracket is at the position).
+    #[inline(always)]
+    fn close(&mut self) -> Option<Stop<'a>> {
+        self.pos += 1;
+        let closed = self.depth;
+        self.depth -= 1;
+        if !self.searching {
+            return None;
+        }
+        match self.target {
+            Some((start, depth)) if depth == closed => {
+                self.searching = false;
+                Some(Stop::Found(&self.bytes[start..self.pos]))
+            }
+            _ if self.on_path == closed => Some(Stop::Missing),
+            _ => None,
+        }
+    }
+
+    /// Reads a member's name and its colon; notes whether the member lies on the path.
+    #[inline(always)]
+    fn member_name(&mut self) -> Option<Stop<'a>> {
+        self.skip_whitespace();
+        let start = self.pos;
+        if self.bytes.get(start) != Some(&b'"') {
+            return Some(Stop::Broken);
+        }
+        let Some(escaped) = self.string() else {
+            return Some(Stop::Broken);
+        };
+        let name_end = self.pos;
+        self.skip_whitespace();
+        if self.bytes.get(self.pos) != Some(&b':') {
+            return Some(Stop::Broken);
+        }
+        self.pos += 1;
+        if self.searching
+            && self.on_path == self.depth
+            && !self.taken
+            && let Some(Segment::Key(wanted)) = self.path.get(self.depth - 1)
+            && key_is(&self.bytes[start..name_end], escaped, wanted)
+        {
+            self.taken = true;
+            self.next_on_path = true;
+        }
+        None
+    }
+
+    /// Counts an element of the innermost container on the path; true when it is the
+    /// element on the path.
+    #[inline(always)]
+    fn element_on_path(&mut self) -> bool {
+        if !self.searching || self.on_path != self.depth || self.taken {
+            return false;
+        }
+        let Some(Segment::Index(wanted)) = self.path.get(self.depth - 1) else {
+            return false;
+        };
+        let here = self.index;
+        self.index += 1;
+        self.taken = here == *wanted;
+        self.taken
+    }
+
+    /// A string, from its opening quote to after its closing one. True when it holds an
+    /// escape.
+    #[inline(always)]
+    fn string(&mut self) -> Option<bool> {
         let mut pos = self.pos + 1;
+        let mut escaped = false;
         loop {
             pos = skip_plain(self.bytes, pos);
             match *self.bytes.get(pos)? {
                 b'"' => {
                     self.pos = pos + 1;
-                    return Some(());
+                    return Some(escaped);
                 }
                 // An escape: the backslash and the character it escapes.
-                b'\\' => pos += 2,
+                b'\\' => {
+                    escaped = true;
+                    pos += 2;
+                }
                 _ => return None,
             }
         }
     }
 
-    /// A number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    fn number(&mut self) -> Option<()> {
-        self.pos = number_end(self.bytes, self.pos)?;
-        Some(())
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
+    /// Where `word` ends when it is at the position.
+    #[inline(always)]
+    fn literal(&self, word: &[u8]) -> Option<usize> {
         let end = self.pos + word.len();
-        (self.bytes.get(self.pos..end)? == word).then(|| self.pos = end)
+        (self.bytes.get(self.pos..end)? == word).then_some(end)
     }
 }
 
 /// The first position from `pos` holding a quote, a backslash or a control character (or
 /// the end): eight bytes at a time, then byte by byte.
+#[inline(always)]
 fn skip_plain(bytes: &[u8], mut pos: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // Sets the high bit of the lowest byte that is zero (bytes above it may be wrong).
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    while let Some(chunk) = bytes.get(pos..pos + 8) {
-        let Ok(eight) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let word = u64::from_le_bytes(eight);
+    while let Some(eight) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*eight);
         let special = zero_byte(word ^ (ONES * u64::from(b'"')))
             | zero_byte(word ^ (ONES * u64::from(b'\\')))
             | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
@@ -212,58 +349,26 @@ fn skip_plain(bytes: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// Where the JSON number starting at `start` ends, if one does.
-fn number_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let digits = |mut pos: usize| {
-        let from = pos;
-        while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
-            pos += 1;
-        }
-        (pos > from).then_some(pos)
-    };
-    let mut pos = start;
-    if bytes.get(pos) == Some(&b'-') {
-        pos += 1;
-    }
-    pos = match bytes.get(pos)? {
-        b'0' => pos + 1,
-        b'1'..=b'9' => digits(pos)?,
-        _ => return None,
-    };
-    if bytes.get(pos) == Some(&b'.') {
-        pos = digits(pos + 1)?;
-    }
-    if let Some(b'e' | b'E') = bytes.get(pos) {
-        pos += 1;
-        if let Some(b'+' | b'-') = bytes.get(pos) {
-            pos += 1;
-        }
-        pos = digits(pos)?;
-    }
-    Some(pos)
-}
-
-/// The value of raw JSON text that is exactly one number.
-pub fn number_value(raw: &[u8]) -> Option<f64> {
-    if number_end(raw, 0)? != raw.len() {
-        return None;
-    }
-    std::str::from_utf8(raw).ok()?.parse().ok()
-}
-
-/// True when the raw key (quotes included) names `name`.
-fn key_is(raw: &[u8], name: &str) -> bool {
-    let inner = &raw[1..raw.len() - 1];
-    if inner.contains(&b'\\') {
-        string_text(raw).is_some_and(|text| text == name)
+/// True when the raw key (quotes included; `escaped` when it holds an escape) names `name`.
+#[inline(always)]
+fn key_is(raw: &[u8], escaped: bool, name: &str) -> bool {
+    if escaped {
+        escaped_key_is(raw, name)
     } else {
-        inner == name.as_bytes()
+        raw.len() == name.len() + 2 && raw[1..raw.len() - 1] == *name.as_bytes()
     }
+}
+
+/// [`key_is`] for a key with escapes (rare): unescaped first.
+#[inline(never)]
+fn escaped_key_is(raw: &[u8], name: &str) -> bool {
+    string_text(raw).is_some_and(|text| text == name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::json_number::number_value;
 
     fn at<'a>(json: &'a str, path: &[Segment]) -> Option<&'a str> {
         value_at(json.as_bytes(), path).map(|raw| std::str::from_utf8(raw).expect("utf-8"))
@@ -338,5 +443,63 @@ mod tests {
             None,
             "nesting deeper than serde_json allows"
         );
+    }
+
+    #[test]
+    fn a_scan_stops_at_the_value_and_checks_the_rest_on_request() {
+        let path = [key("a")];
+        let mut scan = PathScan::new(br#"{"a": [1, {}], "b": tru}"#, &path);
+        assert_eq!(scan.find(), Some(&b"[1, {}]"[..]));
+        assert!(!scan.finish(), "the rest is broken");
+        let mut scan = PathScan::new(br#"{"x": {"a": 1}, "a": 2 , "a": 3} "#, &path);
+        assert_eq!(
+            scan.find(),
+            Some(&b"2"[..]),
+            "the first member named a, at the top"
+        );
+        assert!(scan.finish());
+        let missing = [
+            (r#"{"b":1}"#, vec![key("a")]),
+            (r#"{"a":1}"#, vec![key("a"), key("b")]),
+            (r#"[[],[5]]"#, vec![Segment::Index(1), Segment::Index(1)]),
+            (r#"{"a":{"b":1},"a":{"c":2}}"#, vec![key("a"), key("c")]),
+            (r#"{"a":[1,2]}"#, vec![key("a"), key("b")]),
+            (r#"[{"a":1}]"#, vec![key("a")]),
+        ];
+        for (doc, path) in missing {
+            assert_eq!(PathScan::new(doc.as_bytes(), &path).find(), None, "{doc}");
+        }
+        assert_eq!(
+            at(
+                r#"[[],[5, [6, 7]]]"#,
+                &[Segment::Index(1), Segment::Index(1)]
+            ),
+            Some("[6, 7]")
+        );
+        for valid in [
+            "{}",
+            "[]",
+            "[[]]",
+            r#"{"a":{}}"#,
+            " [ { } , [ ] ] ",
+            "1",
+            r#""s""#,
+        ] {
+            assert_eq!(at(valid, &[]), Some(valid.trim()), "{valid}");
+        }
+        for broken in [
+            "{,}",
+            "[,]",
+            "[1,]",
+            r#"{"a":1,}"#,
+            "[1 2]",
+            "}",
+            "]",
+            "[}",
+            "{]",
+            "1 2",
+        ] {
+            assert_eq!(at(broken, &[]), None, "{broken}");
+        }
     }
 }

@@ -4,6 +4,7 @@ pub mod filter;
 pub mod filtered_view;
 pub mod har;
 pub mod json_filter;
+pub mod json_number;
 pub mod json_scan;
 pub mod memory_budget;
 pub mod recorded;
