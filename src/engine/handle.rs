@@ -35,7 +35,7 @@ pub struct ConnectionHandle {
     commands: mpsc::UnboundedSender<Command>,
     events: mpsc::UnboundedReceiver<Vec<Event>>,
     /// Events of the last batch not read yet.
-    ready: std::collections::VecDeque<Event>,
+    ready: std::vec::IntoIter<Event>,
     shared: Arc<SharedState>,
 }
 
@@ -67,7 +67,7 @@ impl ConnectionHandle {
         Ok(Self {
             commands: command_sender,
             events,
-            ready: std::collections::VecDeque::new(),
+            ready: Vec::new().into_iter(),
             shared,
         })
     }
@@ -123,20 +123,22 @@ impl ConnectionHandle {
 
     /// The next event if one is waiting; never blocks.
     pub fn try_recv(&mut self) -> Option<Event> {
-        while self.ready.is_empty() {
-            let batch = self.events.try_recv().ok()?;
-            self.ready.extend(batch);
+        loop {
+            if let Some(event) = self.ready.next() {
+                return Some(event);
+            }
+            self.ready = self.events.try_recv().ok()?.into_iter();
         }
-        self.ready.pop_front()
     }
 
     /// Waits for the next event; `None` once the attempt is over and every event was read.
     pub async fn recv(&mut self) -> Option<Event> {
-        while self.ready.is_empty() {
-            let batch = self.events.recv().await?;
-            self.ready.extend(batch);
+        loop {
+            if let Some(event) = self.ready.next() {
+                return Some(event);
+            }
+            self.ready = self.events.recv().await?.into_iter();
         }
-        self.ready.pop_front()
     }
 
     fn send_when_open(&self, command: Command) -> Result<(), SendError> {
