@@ -37,7 +37,9 @@ const CASES: &[Case] = &[
         size: 1 << 20,
     },
 ];
-const ROUNDS: usize = 5;
+/// Rounds per case, the three clients taking turns within each: this VM's speed drifts by
+/// ±30% over seconds, so a median over many interleaved rounds is what compares fairly.
+const ROUNDS: usize = 11;
 
 /// Messages received by a bare client, and how long it took from connect to close. With
 /// `keep`, it keeps every message as Sockscope must (an inspector is lossless).
@@ -96,6 +98,20 @@ async fn engine(url: &str) -> (u64, u64, Duration) {
     (count, bytes, started.elapsed())
 }
 
+/// CPU time this whole process (server and client alike) has used so far, in clock ticks
+/// (1/100 s on Linux), from /proc; 0 where there is no /proc.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
+    field(14).unwrap_or(0) + field(15).unwrap_or(0)
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -111,8 +127,10 @@ fn main() {
         let server = demo_server::start("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("demo server");
-        println!("| messages | client | msgs/s (median of {ROUNDS}) | MB/s | vs bare |");
-        println!("| --- | --- | ---: | ---: | ---: |");
+        println!(
+            "| messages | client | msgs/s (median of {ROUNDS}) | MB/s | vs bare | CPU per message (whole process) |"
+        );
+        println!("| --- | --- | ---: | ---: | ---: | ---: |");
         let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
         for case in CASES.iter().filter(|case| {
             only.as_ref()
@@ -120,8 +138,10 @@ fn main() {
         }) {
             let url = server.url(&format!("/flood?n={}&size={}", case.count, case.size));
             let mut rates: [Vec<f64>; 3] = Default::default();
+            let mut ticks = [0u64; 3];
             for _ in 0..ROUNDS {
                 for (client, samples) in rates.iter_mut().enumerate() {
+                    let ticks_before = cpu_ticks();
                     let (count, bytes, took) = match client {
                         0 => bare(&url, false).await,
                         1 => bare(&url, true).await,
@@ -130,6 +150,7 @@ fn main() {
                     assert_eq!(count, case.count, "every message counted");
                     assert_eq!(bytes, case.count * case.size as u64);
                     samples.push(count as f64 / took.as_secs_f64());
+                    ticks[client] += cpu_ticks() - ticks_before;
                 }
             }
             let [bare_rate, keeping_rate, engine_rate] = rates.map(median);
@@ -138,12 +159,15 @@ fn main() {
                 "bare, keeping every message",
                 "Sockscope engine + timeline",
             ];
-            for (name, rate) in names
+            for ((name, rate), ticks) in names
                 .into_iter()
                 .zip([bare_rate, keeping_rate, engine_rate])
+                .zip(ticks)
             {
+                // Ticks are 10 ms: summed over every round to keep the error small.
+                let cpu_per_message = ticks as f64 * 10_000.0 / (ROUNDS as u64 * case.count) as f64;
                 println!(
-                    "| {} x {} | {name} | {rate:.0} | {:.1} | {:.2} |",
+                    "| {} x {} | {name} | {rate:.0} | {:.1} | {:.2} | {cpu_per_message:.2} µs |",
                     case.count,
                     case.name,
                     rate * case.size as f64 / 1e6,

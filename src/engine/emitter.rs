@@ -1,13 +1,11 @@
-//! Numbers, timestamps and delivers events to the consumer, then wakes it.
+//! Numbers and timestamps events, puts them where the consumer takes them, then wakes it.
 
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::mpsc::UnboundedSender;
-
 use super::event::{Event, EventKind, ReadyState};
+use super::inbox::Outbox;
 
 /// A wake-up callback the engine calls after it has delivered events, e.g. one that asks a
 /// window to repaint. It must be cheap and must not block.
@@ -66,38 +64,27 @@ impl AttemptClock {
 }
 
 /// Delivers events in order with gap-free sequence numbers, from the reader and writer
-/// alike. Events are gathered and handed over in batches, one per [`Emitter::wake`], so a
-/// flood costs one channel send and one wake-up per batch rather than per message.
+/// alike, into the attempt's [`Outbox`]. The consumer is told once per [`Emitter::wake`],
+/// so a flood costs one signal and one wake-up per batch rather than per message.
 pub(crate) struct Emitter {
-    pending: Mutex<Pending>,
-    events: UnboundedSender<Vec<Event>>,
+    outbox: Outbox,
     clock: AttemptClock,
     wake: WakeFn,
 }
 
-/// Events numbered but not yet handed over.
-struct Pending {
-    next_seq: u64,
-    batch: Vec<Event>,
-}
-
 impl Emitter {
-    pub(crate) fn new(events: UnboundedSender<Vec<Event>>, wake: WakeFn) -> Self {
+    pub(crate) fn new(outbox: Outbox, wake: WakeFn) -> Self {
         Self {
-            pending: Mutex::new(Pending {
-                next_seq: 0,
-                batch: Vec::new(),
-            }),
-            events,
+            outbox,
             clock: AttemptClock::start(),
             wake,
         }
     }
 
-    /// Numbers and times one event; it is handed over at the next [`Emitter::wake`].
+    /// Numbers and times one event; the consumer is told at the next [`Emitter::wake`].
     pub(crate) fn emit(&self, kind: EventKind) {
         let (offset, wall_time) = self.clock.now();
-        let mut pending = self.lock();
+        let mut pending = self.outbox.lock();
         let event = Event {
             seq: pending.next_seq,
             wall_time,
@@ -105,34 +92,21 @@ impl Emitter {
             kind,
         };
         pending.next_seq += 1;
-        pending.batch.push(event);
+        pending.events.push_back(event);
+        pending.unannounced = true;
     }
 
-    /// Hands the waiting events over and tells the consumer. A consumer that has gone away
-    /// is not an error: the connection still closes properly.
+    /// Tells the consumer about the events emitted since the last call, and calls the
+    /// wake-up callback. A consumer that has gone away is not an error: the connection
+    /// still closes properly.
     pub(crate) fn wake(&self) {
-        {
-            let mut pending = self.lock();
-            if pending.batch.is_empty() {
-                return;
-            }
-            // The next batch starts as large as this one, not growing from empty again.
-            let capacity = pending.batch.len();
-            let batch = std::mem::replace(&mut pending.batch, Vec::with_capacity(capacity));
-            // Sent under the lock, so batches arrive in sequence order.
-            let _consumer_gone = self.events.send(batch).is_err();
+        if self.outbox.announce() {
+            (self.wake)();
         }
-        (self.wake)();
     }
 
     /// When the attempt started.
     pub(crate) fn started(&self) -> Instant {
         self.clock.started()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

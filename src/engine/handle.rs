@@ -10,6 +10,7 @@ use super::command::Command;
 use super::config::{ConfigError, ConnectionConfig};
 use super::emitter::{Emitter, SharedState, WakeFn};
 use super::event::{Event, ReadyState};
+use super::inbox::{Inbox, inbox};
 use super::task::{self, Attempt};
 
 /// Why a command was refused before it reached the connection.
@@ -33,9 +34,7 @@ pub enum SendError {
 /// and the way out (events). Dropping the handle closes the connection cleanly (1001).
 pub struct ConnectionHandle {
     commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<Vec<Event>>,
-    /// Events of the last batch not read yet.
-    ready: std::vec::IntoIter<Event>,
+    events: Inbox,
     shared: Arc<SharedState>,
 }
 
@@ -49,7 +48,7 @@ impl ConnectionHandle {
     ) -> Result<Self, ConfigError> {
         let prepared = config.prepare()?;
         let (command_sender, commands) = mpsc::unbounded_channel();
-        let (event_sender, events) = mpsc::unbounded_channel();
+        let (outbox, events) = inbox();
         let shared = Arc::new(SharedState::new());
         let attempt = Attempt {
             prepared,
@@ -60,14 +59,13 @@ impl ConnectionHandle {
             close_timeout: config.close_timeout,
             max_message_size: config.max_message_size,
             commands,
-            emitter: Arc::new(Emitter::new(event_sender, wake)),
+            emitter: Arc::new(Emitter::new(outbox, wake)),
             shared: Arc::clone(&shared),
         };
         runtime.spawn(task::run(attempt));
         Ok(Self {
             commands: command_sender,
             events,
-            ready: Vec::new().into_iter(),
             shared,
         })
     }
@@ -123,22 +121,12 @@ impl ConnectionHandle {
 
     /// The next event if one is waiting; never blocks.
     pub fn try_recv(&mut self) -> Option<Event> {
-        loop {
-            if let Some(event) = self.ready.next() {
-                return Some(event);
-            }
-            self.ready = self.events.try_recv().ok()?.into_iter();
-        }
+        self.events.try_recv()
     }
 
     /// Waits for the next event; `None` once the attempt is over and every event was read.
     pub async fn recv(&mut self) -> Option<Event> {
-        loop {
-            if let Some(event) = self.ready.next() {
-                return Some(event);
-            }
-            self.ready = self.events.recv().await?.into_iter();
-        }
+        self.events.recv().await
     }
 
     fn send_when_open(&self, command: Command) -> Result<(), SendError> {

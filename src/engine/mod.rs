@@ -9,6 +9,7 @@ mod connect;
 mod emitter;
 mod event;
 mod handle;
+mod inbox;
 mod keepalive;
 pub mod proxy;
 mod reconnect;
