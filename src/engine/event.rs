@@ -19,6 +19,22 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+#[cfg(test)]
+impl Event {
+    /// A text message event for unit tests: sequence 0, now, at offset zero.
+    pub(crate) fn text_for_test(dir: Direction, text: &str) -> Self {
+        Self {
+            seq: 0,
+            wall_time: SystemTime::now(),
+            offset: Duration::ZERO,
+            kind: EventKind::Message {
+                dir,
+                payload: Payload::Text(text.to_owned().into()),
+            },
+        }
+    }
+}
+
 /// What happened.
 #[derive(Clone, Debug)]
 pub enum EventKind {

@@ -224,7 +224,6 @@ pub fn searchable_text(kind: &EventKind) -> Option<Cow<'_, str>> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
 
     use bytes::Bytes;
 
@@ -232,15 +231,7 @@ mod tests {
     use crate::engine::Event;
 
     fn msg(dir: Direction, text: &str) -> Event {
-        Event {
-            seq: 0,
-            wall_time: SystemTime::now(),
-            offset: Duration::ZERO,
-            kind: EventKind::Message {
-                dir,
-                payload: Payload::Text(text.to_owned().into()),
-            },
-        }
+        Event::text_for_test(dir, text)
     }
 
     #[test]

@@ -183,21 +183,12 @@ fn test_in_chunks(
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::engine::{Direction, Event, EventKind, Payload};
+    use crate::engine::{Direction, Event};
 
     fn msg(dir: Direction, text: &str) -> Event {
-        Event {
-            seq: 0,
-            wall_time: SystemTime::now(),
-            offset: Duration::ZERO,
-            kind: EventKind::Message {
-                dir,
-                payload: Payload::Text(text.to_owned().into()),
-            },
-        }
+        Event::text_for_test(dir, text)
     }
 
     #[test]
