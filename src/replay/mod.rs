@@ -17,6 +17,7 @@
 //! recorded close code and reason.
 
 pub mod compare;
+mod diff;
 mod run;
 mod script;
 

@@ -1,6 +1,6 @@
 //! The templates panel: the active tab's templates and the global library, with search,
 //! click to load, send at once, rename, duplicate, delete, reorder and copy between the
-//! two lists. The tab's variables are edited below it ([`super::variables_panel`]).
+//! two lists. The tab's variables are edited below it (`variables_panel`).
 
 pub mod library;
 pub mod list;
