@@ -71,14 +71,18 @@ impl Outbox {
     }
 
     /// Tells the consumer about the events added since it was last told. Returns false
-    /// when there was nothing new.
+    /// when there was nothing new, or nobody to tell (the events are then dropped).
     pub(crate) fn announce(&self) -> bool {
         let mut pending = self.lock();
         if !std::mem::take(&mut pending.unannounced) {
             return false;
         }
+        if self.signal.is_closed() {
+            // The consumer has gone away: nobody will take these (the attempt is closing).
+            pending.events.clear();
+            return false;
+        }
         if !std::mem::replace(&mut pending.signalled, true) {
-            // A consumer that has gone away needs no signal.
             let _consumer_gone = self.signal.send(()).is_err();
         }
         true
@@ -153,5 +157,14 @@ mod tests {
         drop(outbox);
         assert_eq!(inbox.recv().await.map(|e| e.seq), Some(5));
         assert!(inbox.recv().await.is_none(), "the engine is done");
+    }
+
+    #[test]
+    fn events_nobody_will_take_are_dropped() {
+        let (outbox, inbox) = inbox();
+        drop(inbox);
+        post(&outbox, 3);
+        assert!(!outbox.announce(), "nobody to tell");
+        assert!(outbox.lock().events.is_empty());
     }
 }
