@@ -1,7 +1,6 @@
 //! `sockscope connect`: a connection (and its reconnects), every event printed as a JSON
 //! line as it happens.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -9,6 +8,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::exit;
+use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
 use super::replay::Recording;
 use super::summary::Summary;
@@ -28,13 +28,11 @@ struct AttemptEnd {
 /// Prints lines in order with one running `seq` across attempts, and keeps the summary,
 /// the round trips and (with --record) the events.
 struct Output {
-    stdout: std::io::StdoutLock<'static>,
-    seq: u64,
+    lines: JsonLines,
     summary: Summary,
     pings: PingTracker,
     recorded: Option<Vec<TimelineEntry>>,
     quiet_messages: bool,
-    gone: bool,
 }
 
 impl Output {
@@ -54,27 +52,14 @@ impl Output {
                 EventKind::Message { .. } | EventKind::Ping { .. } | EventKind::Pong { .. }
             );
         if quiet {
-            return !self.gone;
+            return !self.lines.gone();
         }
         let mut line = event_json(event);
-        if let Value::Object(map) = &mut line {
-            map.insert("seq".into(), json!(self.seq));
-            map.insert("attempt".into(), json!(attempt));
-            if let Some(rtt) = rtt {
-                map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
-            }
+        self.lines.number(&mut line, attempt);
+        if let (Value::Object(map), Some(rtt)) = (&mut line, rtt) {
+            map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
         }
-        self.seq += 1;
-        self.line(&line)
-    }
-
-    fn line(&mut self, value: &Value) -> bool {
-        if !self.gone {
-            self.gone = writeln!(self.stdout, "{value}")
-                .and_then(|()| self.stdout.flush())
-                .is_err();
-        }
-        !self.gone
+        self.lines.line(&line)
     }
 }
 
@@ -82,13 +67,11 @@ impl Output {
 /// event is kept and the run is saved as a session after the close.
 pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
     let mut out = Output {
-        stdout: std::io::stdout().lock(),
-        seq: 0,
+        lines: JsonLines::stdout(),
         summary: Summary::default(),
         pings: PingTracker::default(),
         recorded: record.as_ref().map(|_| Vec::new()),
         quiet_messages: plan.summary,
-        gone: false,
     };
     let mut attempt = 1;
     let end = loop {
@@ -97,14 +80,14 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
             Err(usage) => return usage,
         };
         let Some(close) = &end.close else { break end };
-        if end.interrupted || out.gone || !plan.reconnect.wants_another(close) {
+        if end.interrupted || out.lines.gone() || !plan.reconnect.wants_another(close) {
             break end;
         }
         let Some(delay) = plan.reconnect.delay_before(attempt, fastrand::f64()) else {
             break end;
         };
         attempt += 1;
-        out.line(&json!({
+        out.lines.line(&json!({
             "event": "reconnecting",
             "attempt": attempt,
             "delay_ms": delay.as_millis() as u64,
@@ -116,7 +99,7 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
     };
     if plan.summary {
         let summary = out.summary.to_json();
-        out.line(&summary);
+        out.lines.line(&summary);
     }
     if let (Some(record), Some(recorded)) = (record, &out.recorded)
         && let Err(error) = record.save(&plan.config, recorded)

@@ -1,15 +1,15 @@
 //! `sockscope sse`: an event stream (and its reconnects), every event printed as a JSON
 //! line as it happens, then one `summary` line.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::args::SseArgs;
 use super::exit;
+use super::output::JsonLines;
 use crate::engine::{ConfigError, EventKind, HeaderEntry};
 use crate::format::event_json::event_json;
 use crate::sse::{SseConfig, SseHandle};
@@ -34,34 +34,6 @@ pub fn config_from(args: &SseArgs) -> Result<SseConfig, ConfigError> {
     Ok(config)
 }
 
-/// Prints lines in order, flushed, with one running `seq` over all attempts.
-struct Output {
-    stdout: std::io::StdoutLock<'static>,
-    seq: u64,
-    gone: bool,
-}
-
-impl Output {
-    /// Prints `value` with the next `seq`; false once nobody reads stdout any more.
-    fn numbered(&mut self, mut value: Value, attempt: u32) -> bool {
-        if let Value::Object(map) = &mut value {
-            map.insert("seq".into(), json!(self.seq));
-            map.insert("attempt".into(), json!(attempt));
-        }
-        self.seq += 1;
-        self.line(&value)
-    }
-
-    fn line(&mut self, value: &Value) -> bool {
-        if !self.gone {
-            self.gone = writeln!(self.stdout, "{value}")
-                .and_then(|()| self.stdout.flush())
-                .is_err();
-        }
-        !self.gone
-    }
-}
-
 /// Runs the stream until it ends for good and returns the exit status: 0 for a normal end
 /// (204, `--max-events` reached, Ctrl+C), 1 when it failed or gave up, 2 for a bad argument.
 pub async fn run(args: &SseArgs) -> ExitCode {
@@ -74,11 +46,7 @@ pub async fn run(args: &SseArgs) -> ExitCode {
             Ok(handle) => handle,
             Err(error) => return exit::usage(&format!("sse: {error}")),
         };
-    let mut out = Output {
-        stdout: std::io::stdout().lock(),
-        seq: 0,
-        gone: false,
-    };
+    let mut out = JsonLines::stdout();
     let mut last_close: Option<SystemTime> = None;
     let mut interrupted = false;
     loop {
@@ -98,7 +66,9 @@ pub async fn run(args: &SseArgs) -> ExitCode {
                 if let EventKind::Close(_) = event.kind {
                     last_close = Some(event.wall_time);
                 }
-                if !out.numbered(event_json(event), entry.attempt) {
+                let mut line = event_json(event);
+                out.number(&mut line, entry.attempt);
+                if !out.line(&line) {
                     // Nobody reads our output any more: stop without printing.
                     handle.close();
                 }
