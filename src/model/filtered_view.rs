@@ -146,13 +146,8 @@ fn test_in_chunks(
         }
         done
     };
-    if threads <= 1 || chunks <= 1 {
-        let done = work(filter);
-        let tested_chunks = done.len();
-        matching.extend(done.into_iter().flat_map(|(_, found)| found));
-        return (range.start + tested_chunks * CHUNK).min(range.end);
-    }
     let mut done = std::thread::scope(|scope| {
+        // No helper for one thread or one chunk (a live feed's few new entries).
         let helpers: Vec<_> = (1..threads.min(chunks))
             .map(|_| {
                 // A worker's own copy: a regex shared between threads hands its scratch

@@ -107,44 +107,8 @@ impl JsonPredicate {
                 break;
             }
         }
-        let rest = rest.trim_start();
-        if rest.is_empty() {
-            return Ok(Self {
-                path,
-                op: Op::Exists,
-                value: Value::Null,
-                quoted: None,
-                number: None,
-            });
-        }
-        let ops = [
-            ("==", Op::Eq),
-            ("!=", Op::Ne),
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-            ("contains", Op::Contains),
-        ];
-        let Some((op, literal)) = ops
-            .iter()
-            .find_map(|(token, op)| rest.strip_prefix(token).map(|lit| (*op, lit.trim())))
-        else {
-            return err(format!(
-                "expected ==, !=, >, >=, <, <= or contains at \"{rest}\""
-            ));
-        };
-        if literal.is_empty() {
-            return err("a value is expected after the operator");
-        }
-        let value: Value = serde_json::from_str(literal).map_err(|_| {
-            ParseError(format!(
-                "{literal} is not a value: use \"text\", a number, true, false or null"
-            ))
-        })?;
-        if matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le) && !value.is_number() {
-            return err("<, <=, >, >= compare with a number");
-        }
+        let (op, value) = comparison(rest.trim_start())?;
+        // Derived once here rather than for every message tested.
         let quoted = match (op, &value) {
             (Op::Eq, Value::String(text)) => {
                 Some(Finder::new(format!("\"{text}\"").as_bytes()).into_owned())
@@ -238,6 +202,42 @@ impl JsonPredicate {
             },
         }
     }
+}
+
+/// The operator and literal after the path: nothing at all is [`Op::Exists`].
+fn comparison(rest: &str) -> Result<(Op, Value), ParseError> {
+    if rest.is_empty() {
+        return Ok((Op::Exists, Value::Null));
+    }
+    let ops = [
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+        ("contains", Op::Contains),
+    ];
+    let Some((op, literal)) = ops
+        .iter()
+        .find_map(|(token, op)| rest.strip_prefix(token).map(|lit| (*op, lit.trim())))
+    else {
+        return err(format!(
+            "expected ==, !=, >, >=, <, <= or contains at \"{rest}\""
+        ));
+    };
+    if literal.is_empty() {
+        return err("a value is expected after the operator");
+    }
+    let value: Value = serde_json::from_str(literal).map_err(|_| {
+        ParseError(format!(
+            "{literal} is not a value: use \"text\", a number, true, false or null"
+        ))
+    })?;
+    if matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le) && !value.is_number() {
+        return err("<, <=, >, >= compare with a number");
+    }
+    Ok((op, value))
 }
 
 fn values_equal(a: &Value, b: &Value) -> bool {
