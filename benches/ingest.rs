@@ -3,6 +3,8 @@
 //!
 //!   cargo bench --bench ingest            (release build; prints a Markdown table)
 //!   cargo bench --bench ingest -- "1 MiB" (only the cases whose name contains the argument)
+//!   cargo bench --bench ingest -- --client=engine (only that client, e.g. under a profiler;
+//!                                                   the others: bare, keeping)
 //!
 //! Every message is counted; a run that loses one fails loudly instead of reporting.
 
@@ -40,6 +42,8 @@ const CASES: &[Case] = &[
 /// Rounds per case, the three clients taking turns within each: this VM's speed drifts by
 /// ±30% over seconds, so a median over many interleaved rounds is what compares fairly.
 const ROUNDS: usize = 11;
+/// The clients' short names, for `--client=NAME`.
+const CLIENTS: [&str; 3] = ["bare", "keeping", "engine"];
 
 /// Messages received by a bare client, and how long it took from connect to close. With
 /// `keep`, it keeps every message as Sockscope must (an inspector is lossless).
@@ -132,6 +136,10 @@ fn main() {
         );
         println!("| --- | --- | ---: | ---: | ---: | ---: |");
         let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+        let client_only = std::env::args().find_map(|arg| {
+            arg.strip_prefix("--client=")
+                .and_then(|name| CLIENTS.iter().position(|client| *client == name))
+        });
         for case in CASES.iter().filter(|case| {
             only.as_ref()
                 .is_none_or(|only| case.name.contains(only.as_str()))
@@ -141,6 +149,10 @@ fn main() {
             let mut ticks = [0u64; 3];
             for _ in 0..ROUNDS {
                 for (client, samples) in rates.iter_mut().enumerate() {
+                    if client_only.is_some_and(|only| only != client) {
+                        samples.push(f64::NAN);
+                        continue;
+                    }
                     let ticks_before = cpu_ticks();
                     let (count, bytes, took) = match client {
                         0 => bare(&url, false).await,

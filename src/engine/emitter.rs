@@ -33,7 +33,7 @@ impl SharedState {
     }
 }
 
-/// Times an attempt's events: one monotonic clock read per event, and a wall time derived
+/// Times an attempt's events: one monotonic clock read per emitted batch, and a wall time derived
 /// from it (the attempt's start plus the offset), so offsets and wall times always agree and
 /// a timeline can store offsets only. Shared by the WebSocket and SSE engines.
 #[derive(Clone, Copy, Debug)]
@@ -83,17 +83,29 @@ impl Emitter {
 
     /// Numbers and times one event; the consumer is told at the next [`Emitter::wake`].
     pub(crate) fn emit(&self, kind: EventKind) {
-        let (offset, wall_time) = self.clock.now();
+        self.emit_all(std::iter::once(kind));
+    }
+
+    /// Numbers and times events that were handled together (frames read in one batch):
+    /// one lock and one clock read for all of them, which then share the time they were
+    /// handed over. The clock is read under the lock, so times never go backwards along the
+    /// sequence, whichever of the reader and the writer emits first.
+    pub(crate) fn emit_all(&self, kinds: impl IntoIterator<Item = EventKind>) {
         let mut pending = self.outbox.lock();
-        let event = Event {
-            seq: pending.next_seq,
-            wall_time,
-            offset,
-            kind,
-        };
-        pending.next_seq += 1;
-        pending.events.push_back(event);
-        pending.unannounced = true;
+        let (offset, wall_time) = self.clock.now();
+        let before = pending.events.len();
+        let first = pending.next_seq;
+        pending
+            .events
+            .extend(kinds.into_iter().zip(first..).map(|(kind, seq)| Event {
+                seq,
+                wall_time,
+                offset,
+                kind,
+            }));
+        let added = pending.events.len() - before;
+        pending.next_seq = first + added as u64;
+        pending.unannounced |= added > 0;
     }
 
     /// Tells the consumer about the events emitted since the last call, and calls the
@@ -108,5 +120,40 @@ impl Emitter {
     /// When the attempt started.
     pub(crate) fn started(&self) -> Instant {
         self.clock.started()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{Direction, Payload};
+    use crate::engine::inbox::inbox;
+
+    fn text(body: &str) -> EventKind {
+        EventKind::Message {
+            dir: Direction::In,
+            payload: Payload::Text(body.into()),
+        }
+    }
+
+    #[test]
+    fn a_batch_is_numbered_without_gaps_and_shares_one_time() {
+        let (outbox, mut inbox) = inbox();
+        let emitter = Emitter::new(outbox, Arc::new(|| {}));
+        emitter.emit(text("alone"));
+        emitter.emit_all(["a", "b", "c"].map(text));
+        emitter.emit_all(Vec::new());
+        emitter.emit(text("after"));
+        emitter.wake();
+        let events: Vec<Event> = std::iter::from_fn(|| inbox.try_recv()).collect();
+        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [0, 1, 2, 3, 4]);
+        assert!(events[1].offset == events[2].offset && events[2].offset == events[3].offset);
+        assert!(events.windows(2).all(|w| w[0].offset <= w[1].offset));
+        assert!(
+            events
+                .iter()
+                .all(|e| e.wall_time == emitter.clock.started_wall + e.offset)
+        );
     }
 }

@@ -103,6 +103,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
         closing: Closing::default(),
         deadline: None,
         keepalive: attempt.keepalive.map(KeepaliveState::new),
+        received: Vec::with_capacity(READ_BATCH),
     };
     connection.run().await;
 }
@@ -185,6 +186,8 @@ struct OpenConnection {
     closing: Closing,
     deadline: Option<tokio::time::Instant>,
     keepalive: Option<KeepaliveState>,
+    /// Events of the frames read in the current batch, emitted together at its end.
+    received: Vec<EventKind>,
 }
 
 impl OpenConnection {
@@ -317,8 +320,15 @@ impl OpenConnection {
         self.deadline = Some(tokio::time::Instant::now() + self.close_timeout);
     }
 
-    /// Handles one frame, then the ones that have already arrived, up to a batch.
+    /// Handles one frame, then the ones that have already arrived, up to a batch, and emits
+    /// their events together.
     fn on_items(&mut self, first: Option<Result<Message, WsError>>) -> Option<Ending> {
+        let ending = self.read_batch(first);
+        self.emitter.emit_all(self.received.drain(..));
+        ending
+    }
+
+    fn read_batch(&mut self, first: Option<Result<Message, WsError>>) -> Option<Ending> {
         if let Some(ending) = self.on_item(first) {
             return Some(ending);
         }
@@ -331,30 +341,30 @@ impl OpenConnection {
         None
     }
 
+    /// Handles one frame; its events go into `received`.
     fn on_item(&mut self, item: Option<Result<Message, WsError>>) -> Option<Ending> {
         let message = match item {
             None => return Some(Ending::StreamEnded),
             Some(Err(error)) => return Some(self.on_read_error(error)),
             Some(Ok(message)) => message,
         };
-        let emit = |kind| self.emitter.emit(kind);
         match message {
-            Message::Text(text) => emit(EventKind::Message {
+            Message::Text(text) => self.received.push(EventKind::Message {
                 dir: Direction::In,
                 payload: Payload::Text(text),
             }),
-            Message::Binary(bytes) => emit(EventKind::Message {
+            Message::Binary(bytes) => self.received.push(EventKind::Message {
                 dir: Direction::In,
                 payload: Payload::Binary(bytes),
             }),
             Message::Ping(payload) => {
-                emit(EventKind::Ping {
+                self.received.push(EventKind::Ping {
                     dir: Direction::In,
                     payload: payload.clone(),
                 });
                 // tungstenite queues the answer itself while the connection is open.
                 if self.shared.ready_state() == ReadyState::Open {
-                    emit(EventKind::Pong {
+                    self.received.push(EventKind::Pong {
                         dir: Direction::Out,
                         payload,
                         auto: true,
@@ -365,7 +375,7 @@ impl OpenConnection {
                 if let Some(keepalive) = &mut self.keepalive {
                     keepalive.pong(&payload);
                 }
-                self.emitter.emit(EventKind::Pong {
+                self.received.push(EventKind::Pong {
                     dir: Direction::In,
                     payload,
                     auto: false,
