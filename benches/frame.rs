@@ -1,9 +1,13 @@
 //! Frame cost of the whole window with 1k, 100k and 1M timeline entries, following the tail
-//! and scrolled to the middle: the real app stepped headless by egui_kittest.
+//! and scrolled to the middle: the real app stepped headless by egui_kittest and
+//! tessellated. A frame's cost is its thread's CPU time (a VM's preemptions do not count);
+//! the wall clock's median is shown beside it.
 //!
 //!   cargo bench --bench frame
 
-use std::time::{Duration, Instant, SystemTime};
+mod support;
+
+use std::time::{Duration, SystemTime};
 
 use egui::Key;
 use egui_kittest::Harness;
@@ -42,24 +46,21 @@ fn timeline(entries: usize) -> Timeline {
     timeline
 }
 
-/// Median and 90th percentile of `FRAMES` steps of the whole window.
-fn measure(harness: &mut Harness<'static, SockscopeApp>) -> (Duration, Duration) {
-    let mut times: Vec<Duration> = (0..FRAMES)
-        .map(|_| {
-            let started = Instant::now();
-            harness.step();
-            started.elapsed()
-        })
-        .collect();
-    times.sort();
-    (times[FRAMES / 2], times[FRAMES * 9 / 10])
+/// `FRAMES` frames of the whole window: the median and 90th percentile by CPU time, and the
+/// median by the wall clock.
+fn measure(harness: &mut Harness<'static, SockscopeApp>) -> (Duration, Duration, Duration) {
+    let (cpu, wall): (Vec<Duration>, Vec<Duration>) = (0..FRAMES)
+        .map(|_| support::timed(|| support::frame(harness)))
+        .unzip();
+    let [median, p90, _] = support::spread(cpu);
+    (median, p90, support::spread(wall)[0])
 }
 
 fn main() {
     let config_dir =
         std::env::temp_dir().join(format!("sockscope-frame-bench-{}", std::process::id()));
-    println!("| entries | view | median frame | p90 frame |");
-    println!("| ---: | --- | ---: | ---: |");
+    println!("| entries | view | median frame (CPU) | p90 | median (wall clock) |");
+    println!("| ---: | --- | ---: | ---: | ---: |");
     for entries in [1_000, 100_000, 1_000_000] {
         let options = AppOptions {
             no_demo_server: true,
@@ -76,8 +77,8 @@ fn main() {
         for _ in 0..5 {
             harness.step();
         }
-        let (median, p90) = measure(&mut harness);
-        println!("| {entries} | following the tail | {median:.2?} | {p90:.2?} |");
+        let (median, p90, wall) = measure(&mut harness);
+        println!("| {entries} | following the tail | {median:.2?} | {p90:.2?} | {wall:.2?} |");
         if let Some(tab) = harness.state_mut().tab_mut(index) {
             tab.follow = false;
             tab.selected = Some(entries / 2 - 1);
@@ -86,8 +87,10 @@ fn main() {
         for _ in 0..5 {
             harness.step();
         }
-        let (median, p90) = measure(&mut harness);
-        println!("| {entries} | scrolled to the middle, row selected | {median:.2?} | {p90:.2?} |");
+        let (median, p90, wall) = measure(&mut harness);
+        println!(
+            "| {entries} | scrolled to the middle, row selected | {median:.2?} | {p90:.2?} | {wall:.2?} |"
+        );
     }
     let _ = std::fs::remove_dir_all(&config_dir);
 }
