@@ -109,12 +109,19 @@ impl Emitter {
     }
 
     /// Tells the consumer about the events emitted since the last call, and calls the
-    /// wake-up callback. A consumer that has gone away is not an error: the connection
-    /// still closes properly.
-    pub(crate) fn wake(&self) {
-        if self.outbox.announce() {
+    /// wake-up callback; true if there was anything to tell. A consumer that has gone away
+    /// is not an error: the connection still closes properly.
+    pub(crate) fn wake(&self) -> bool {
+        let told = self.outbox.announce();
+        if told {
             (self.wake)();
         }
+        told
+    }
+
+    /// Whether events were emitted since the consumer was last told.
+    pub(crate) fn has_unannounced(&self) -> bool {
+        self.outbox.lock().unannounced
     }
 
     /// When the attempt started.

@@ -16,6 +16,7 @@ mod reconnect;
 mod socks5;
 mod task;
 mod tls;
+mod wake_pacer;
 mod writer;
 
 pub use config::{

@@ -20,6 +20,7 @@ use super::event::{
 };
 use super::keepalive::{Keepalive, KeepaliveState};
 use super::proxy::ProxyMode;
+use super::wake_pacer::WakePacer;
 use super::writer::{Outgoing, Writer};
 
 /// How many already-arrived frames are handled before the consumer is woken.
@@ -104,6 +105,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
         deadline: None,
         keepalive: attempt.keepalive.map(KeepaliveState::new),
         received: Vec::with_capacity(READ_BATCH),
+        wake_pacer: WakePacer::default(),
     };
     connection.run().await;
 }
@@ -188,6 +190,7 @@ struct OpenConnection {
     keepalive: Option<KeepaliveState>,
     /// Events of the frames read in the current batch, emitted together at its end.
     received: Vec<EventKind>,
+    wake_pacer: WakePacer,
 }
 
 impl OpenConnection {
@@ -195,6 +198,7 @@ impl OpenConnection {
         let ending = loop {
             let deadline = self.deadline;
             let keepalive_due = self.keepalive.as_ref().map(KeepaliveState::next_due);
+            let wake_due = self.wake_pacer.due();
             let step = tokio::select! {
                 biased;
                 command = self.commands.recv(), if self.commands_open => self.on_command(command),
@@ -204,11 +208,14 @@ impl OpenConnection {
                     self.on_keepalive_due();
                     None
                 }
+                () = sleep_until(wake_due), if wake_due.is_some() => None,
             };
-            self.emitter.wake();
             if let Some(ending) = step {
+                // What was read last is told at once: the ending may take a while.
+                self.emitter.wake();
                 break ending;
             }
+            self.wake_pacer.after_step(&self.emitter);
         };
         self.finish(ending).await;
     }
