@@ -4,6 +4,7 @@
 //! the wall clock's median is shown beside it.
 //!
 //!   cargo bench --bench frame
+//!   cargo bench --bench frame -- 1000000 1000 --frames=600   (these counts, in this order)
 
 mod support;
 
@@ -16,7 +17,8 @@ use sockscope::engine::{ConnectionConfig, Direction, Event, EventKind, Payload};
 use sockscope::model::timeline::Timeline;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-const FRAMES: usize = 60;
+/// Frames measured per view unless `--frames=N` says otherwise.
+const FRAMES: usize = 300;
 
 fn timeline(entries: usize) -> Timeline {
     let mut timeline = Timeline::default();
@@ -46,10 +48,13 @@ fn timeline(entries: usize) -> Timeline {
     timeline
 }
 
-/// `FRAMES` frames of the whole window: the median and 90th percentile by CPU time, and the
+/// `frames` frames of the whole window: the median and 90th percentile by CPU time, and the
 /// median by the wall clock.
-fn measure(harness: &mut Harness<'static, SockscopeApp>) -> (Duration, Duration, Duration) {
-    let (cpu, wall): (Vec<Duration>, Vec<Duration>) = (0..FRAMES)
+fn measure(
+    harness: &mut Harness<'static, SockscopeApp>,
+    frames: usize,
+) -> (Duration, Duration, Duration) {
+    let (cpu, wall): (Vec<Duration>, Vec<Duration>) = (0..frames)
         .map(|_| support::timed(|| support::frame(harness)))
         .unzip();
     let [median, p90, _] = support::spread(cpu);
@@ -61,7 +66,16 @@ fn main() {
         std::env::temp_dir().join(format!("sockscope-frame-bench-{}", std::process::id()));
     println!("| entries | view | median frame (CPU) | p90 | median (wall clock) |");
     println!("| ---: | --- | ---: | ---: | ---: |");
-    for entries in [1_000, 100_000, 1_000_000] {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let frames = args
+        .iter()
+        .find_map(|arg| arg.strip_prefix("--frames=")?.parse().ok())
+        .unwrap_or(FRAMES);
+    let mut counts: Vec<usize> = args.iter().filter_map(|arg| arg.parse().ok()).collect();
+    if counts.is_empty() {
+        counts = vec![1_000, 100_000, 1_000_000];
+    }
+    for entries in counts {
         let options = AppOptions {
             no_demo_server: true,
             config_dir: Some(config_dir.clone()),
@@ -77,7 +91,7 @@ fn main() {
         for _ in 0..5 {
             harness.step();
         }
-        let (median, p90, wall) = measure(&mut harness);
+        let (median, p90, wall) = measure(&mut harness, frames);
         println!("| {entries} | following the tail | {median:.2?} | {p90:.2?} | {wall:.2?} |");
         if let Some(tab) = harness.state_mut().tab_mut(index) {
             tab.follow = false;
@@ -87,7 +101,7 @@ fn main() {
         for _ in 0..5 {
             harness.step();
         }
-        let (median, p90, wall) = measure(&mut harness);
+        let (median, p90, wall) = measure(&mut harness, frames);
         println!(
             "| {entries} | scrolled to the middle, row selected | {median:.2?} | {p90:.2?} | {wall:.2?} |"
         );
