@@ -1,14 +1,17 @@
 //! Memory per stored message: 1,000,000 text messages of 100 bytes pushed into a timeline,
-//! with a counting allocator, and the process's RSS after.
+//! with a counting allocator, and the process's RSS after; then the same million as
+//! received, read by the engine from the demo server's /flood into a timeline.
 //!
 //!   cargo bench --bench memory
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use sockscope::engine::{Direction, Event, EventKind, Payload};
+use sockscope::demo_server;
+use sockscope::engine::{ConnectionConfig, ConnectionHandle, Direction, Event, EventKind, Payload};
 use sockscope::model::timeline::Timeline;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -94,5 +97,50 @@ fn main() {
         took.as_nanos() as f64 / MESSAGES as f64
     );
     std::hint::black_box(&timeline);
+    drop(timeline);
     let _ = Bytes::new();
+    through_the_engine();
+}
+
+/// The million messages as the window gets them: read by the engine from the demo server
+/// (in this process) and pushed into a timeline as they are handed over.
+fn through_the_engine() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let server = demo_server::start("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("demo server");
+        let url = server.url(&format!("/flood?n={MESSAGES}&size={PAYLOAD}"));
+        let rss_before = rss_kib();
+        let before = LIVE.load(Ordering::Relaxed);
+        let Ok(mut handle) = ConnectionHandle::connect(
+            &ConnectionConfig::new(&url),
+            &tokio::runtime::Handle::current(),
+            Arc::new(|| {}),
+        ) else {
+            panic!("engine could not connect to {url}");
+        };
+        let mut timeline = Timeline::default();
+        let mut received = 0;
+        while let Some(event) = handle.recv().await {
+            received += usize::from(matches!(event.kind, EventKind::Message { .. }));
+            timeline.push(1, event);
+        }
+        assert_eq!(received, MESSAGES, "every message kept");
+        drop(handle);
+        let used = LIVE.load(Ordering::Relaxed) - before;
+        let per_message = used as f64 / MESSAGES as f64;
+        println!(
+            "through the engine, as received: {:.1} MiB live, {per_message:.1} B per message, {:.1} B beyond the payload; RSS {} MiB -> {} MiB",
+            used as f64 / (1 << 20) as f64,
+            per_message - PAYLOAD as f64,
+            rss_before / 1024,
+            rss_kib() / 1024,
+        );
+        std::hint::black_box(&timeline);
+    });
 }

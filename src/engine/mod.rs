@@ -11,6 +11,7 @@ mod event;
 mod handle;
 mod inbox;
 mod keepalive;
+mod payload_store;
 pub mod proxy;
 mod reconnect;
 mod socks5;

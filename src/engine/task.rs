@@ -19,6 +19,7 @@ use super::event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload, ReadyState,
 };
 use super::keepalive::{Keepalive, KeepaliveState};
+use super::payload_store::PayloadStore;
 use super::proxy::ProxyMode;
 use super::wake_pacer::WakePacer;
 use super::writer::{Outgoing, Writer};
@@ -105,6 +106,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
         deadline: None,
         keepalive: attempt.keepalive.map(KeepaliveState::new),
         received: Vec::with_capacity(READ_BATCH),
+        payloads: PayloadStore::default(),
         wake_pacer: WakePacer::default(),
     };
     connection.run().await;
@@ -190,6 +192,8 @@ struct OpenConnection {
     keepalive: Option<KeepaliveState>,
     /// Events of the frames read in the current batch, emitted together at its end.
     received: Vec<EventKind>,
+    /// Where received payloads are kept, free of tungstenite's read buffers.
+    payloads: PayloadStore,
     wake_pacer: WakePacer,
 }
 
@@ -358,13 +362,14 @@ impl OpenConnection {
         match message {
             Message::Text(text) => self.received.push(EventKind::Message {
                 dir: Direction::In,
-                payload: Payload::Text(text),
+                payload: self.payloads.payload(Payload::Text(text)),
             }),
             Message::Binary(bytes) => self.received.push(EventKind::Message {
                 dir: Direction::In,
-                payload: Payload::Binary(bytes),
+                payload: Payload::Binary(self.payloads.bytes(bytes)),
             }),
             Message::Ping(payload) => {
+                let payload = self.payloads.bytes(payload);
                 self.received.push(EventKind::Ping {
                     dir: Direction::In,
                     payload: payload.clone(),
@@ -379,6 +384,7 @@ impl OpenConnection {
                 }
             }
             Message::Pong(payload) => {
+                let payload = self.payloads.bytes(payload);
                 if let Some(keepalive) = &mut self.keepalive {
                     keepalive.pong(&payload);
                 }
