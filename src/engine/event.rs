@@ -180,12 +180,15 @@ impl Direction {
     }
 }
 
-/// A data message's payload: text (valid UTF-8) or binary.
+/// A data message's payload: text (valid UTF-8) or binary. Its bytes are stored once and
+/// shared by reference count: a received payload up to 4 KiB sits in a chunk with its
+/// neighbours (copied there once, as it arrived), a larger one in the buffer it was read
+/// into.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
-    /// A text message; cheap to clone, shares the received buffer.
+    /// A text message; cheap to clone.
     Text(Utf8Bytes),
-    /// A binary message; cheap to clone, shares the received buffer.
+    /// A binary message; cheap to clone.
     Binary(Bytes),
 }
 

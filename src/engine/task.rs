@@ -24,7 +24,7 @@ use super::proxy::ProxyMode;
 use super::wake_pacer::WakePacer;
 use super::writer::{Outgoing, Writer};
 
-/// How many already-arrived frames are handled before the consumer is woken.
+/// How many already-arrived frames are handled before their events are handed over.
 const READ_BATCH: usize = 256;
 /// How long a failed connection's close frame may take to leave before the TCP drop.
 const FAIL_GRACE: Duration = Duration::from_millis(500);
@@ -194,6 +194,7 @@ struct OpenConnection {
     received: Vec<EventKind>,
     /// Where received payloads are kept, free of tungstenite's read buffers.
     payloads: PayloadStore,
+    /// When the consumer is next told about what was read.
     wake_pacer: WakePacer,
 }
 
