@@ -6,7 +6,8 @@
 //!   cargo bench --bench ingest -- --client=engine (only that client, e.g. under a profiler;
 //!                                                   the others: bare, keeping)
 //!
-//! Every message is counted; a run that loses one fails loudly instead of reporting.
+//! Every message is counted; a run that loses one fails loudly instead of reporting. Each
+//! case runs in a fresh process; within a case the clients take turns in every round.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +43,8 @@ const CASES: &[Case] = &[
 /// Rounds per case, the three clients taking turns within each: this VM's speed drifts by
 /// ±30% over seconds, so a median over many interleaved rounds is what compares fairly.
 const ROUNDS: usize = 11;
+/// Tells a child process (one case) to print its rows without the table's header.
+const ROWS_ONLY: &str = "--rows-only";
 /// The clients' short names, for `--client=NAME`.
 const CLIENTS: [&str; 3] = ["bare", "keeping", "engine"];
 
@@ -122,6 +125,44 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = args.iter().find(|arg| !arg.starts_with('-'));
+    let client_only = args.iter().find_map(|arg| {
+        arg.strip_prefix("--client=")
+            .and_then(|name| CLIENTS.iter().position(|client| *client == name))
+    });
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|case| only.is_none_or(|only| case.name.contains(only.as_str())))
+        .collect();
+    if !args.iter().any(|arg| arg == ROWS_ONLY) {
+        println!(
+            "| messages | client | msgs/s (median of {ROUNDS}) | MB/s | vs bare | CPU per message (whole process) |"
+        );
+        println!("| --- | --- | ---: | ---: | ---: | ---: |");
+    }
+    if let [case] = cases[..] {
+        run_case(case, client_only);
+        return;
+    }
+    // Each case in a process of its own: what one case leaves behind in the allocator
+    // swung the next case's figures (1 MiB: 0.68-0.96x the bare client after the 100 B
+    // case in the same process, 0.93-0.99x on its own).
+    let exe = std::env::current_exe().expect("this bench's path");
+    for case in cases {
+        let client_args = args.iter().filter(|arg| arg.starts_with("--client="));
+        let status = std::process::Command::new(&exe)
+            .arg(case.name)
+            .arg(ROWS_ONLY)
+            .args(client_args)
+            .status()
+            .expect("run a case");
+        assert!(status.success(), "the {} case failed", case.name);
+    }
+}
+
+/// Measures one case, every client taking turns in each round, and prints its rows.
+fn run_case(case: &Case, client_only: Option<usize>) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -131,61 +172,47 @@ fn main() {
         let server = demo_server::start("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("demo server");
-        println!(
-            "| messages | client | msgs/s (median of {ROUNDS}) | MB/s | vs bare | CPU per message (whole process) |"
-        );
-        println!("| --- | --- | ---: | ---: | ---: | ---: |");
-        let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
-        let client_only = std::env::args().find_map(|arg| {
-            arg.strip_prefix("--client=")
-                .and_then(|name| CLIENTS.iter().position(|client| *client == name))
-        });
-        for case in CASES.iter().filter(|case| {
-            only.as_ref()
-                .is_none_or(|only| case.name.contains(only.as_str()))
-        }) {
-            let url = server.url(&format!("/flood?n={}&size={}", case.count, case.size));
-            let mut rates: [Vec<f64>; 3] = Default::default();
-            let mut ticks = [0u64; 3];
-            for _ in 0..ROUNDS {
-                for (client, samples) in rates.iter_mut().enumerate() {
-                    if client_only.is_some_and(|only| only != client) {
-                        samples.push(f64::NAN);
-                        continue;
-                    }
-                    let ticks_before = cpu_ticks();
-                    let (count, bytes, took) = match client {
-                        0 => bare(&url, false).await,
-                        1 => bare(&url, true).await,
-                        _ => engine(&url).await,
-                    };
-                    assert_eq!(count, case.count, "every message counted");
-                    assert_eq!(bytes, case.count * case.size as u64);
-                    samples.push(count as f64 / took.as_secs_f64());
-                    ticks[client] += cpu_ticks() - ticks_before;
+        let url = server.url(&format!("/flood?n={}&size={}", case.count, case.size));
+        let mut rates: [Vec<f64>; 3] = Default::default();
+        let mut ticks = [0u64; 3];
+        for _ in 0..ROUNDS {
+            for (client, samples) in rates.iter_mut().enumerate() {
+                if client_only.is_some_and(|only| only != client) {
+                    samples.push(f64::NAN);
+                    continue;
                 }
+                let ticks_before = cpu_ticks();
+                let (count, bytes, took) = match client {
+                    0 => bare(&url, false).await,
+                    1 => bare(&url, true).await,
+                    _ => engine(&url).await,
+                };
+                assert_eq!(count, case.count, "every message counted");
+                assert_eq!(bytes, case.count * case.size as u64);
+                samples.push(count as f64 / took.as_secs_f64());
+                ticks[client] += cpu_ticks() - ticks_before;
             }
-            let [bare_rate, keeping_rate, engine_rate] = rates.map(median);
-            let names = [
-                "bare tokio-tungstenite",
-                "bare, keeping every message",
-                "Sockscope engine + timeline",
-            ];
-            for ((name, rate), ticks) in names
-                .into_iter()
-                .zip([bare_rate, keeping_rate, engine_rate])
-                .zip(ticks)
-            {
-                // Ticks are 10 ms: summed over every round to keep the error small.
-                let cpu_per_message = ticks as f64 * 10_000.0 / (ROUNDS as u64 * case.count) as f64;
-                println!(
-                    "| {} x {} | {name} | {rate:.0} | {:.1} | {:.2} | {cpu_per_message:.2} µs |",
-                    case.count,
-                    case.name,
-                    rate * case.size as f64 / 1e6,
-                    rate / bare_rate
-                );
-            }
+        }
+        let [bare_rate, keeping_rate, engine_rate] = rates.map(median);
+        let names = [
+            "bare tokio-tungstenite",
+            "bare, keeping every message",
+            "Sockscope engine + timeline",
+        ];
+        for ((name, rate), ticks) in names
+            .into_iter()
+            .zip([bare_rate, keeping_rate, engine_rate])
+            .zip(ticks)
+        {
+            // Ticks are 10 ms: summed over every round to keep the error small.
+            let cpu_per_message = ticks as f64 * 10_000.0 / (ROUNDS as u64 * case.count) as f64;
+            println!(
+                "| {} x {} | {name} | {rate:.0} | {:.1} | {:.2} | {cpu_per_message:.2} µs |",
+                case.count,
+                case.name,
+                rate * case.size as f64 / 1e6,
+                rate / bare_rate
+            );
         }
     });
 }
