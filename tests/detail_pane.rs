@@ -1,7 +1,7 @@
 //! The detail pane, drawn with egui_kittest from hand-built events: what a user reads for
 //! each kind of event.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use egui_kittest::Harness;
@@ -25,9 +25,26 @@ fn event(kind: EventKind) -> Event {
     }
 }
 
-/// A harness showing `event` in the pane (the key is the event's `seq`).
+/// A harness showing `event` in the pane (the key is the event's `seq`), settled.
 fn pane(event: Option<Event>) -> Harness<'static, State> {
-    let mut harness = Harness::builder()
+    let mut harness = unsettled_pane(event);
+    harness.run();
+    harness
+}
+
+/// Steps `harness` until a label `shown` appears (work on other threads may take a while).
+fn step_until_shown(harness: &mut Harness<'static, State>, shown: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while harness.query_by_label(shown).is_none() {
+        assert!(Instant::now() < deadline, "{shown:?} never appeared");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+    }
+}
+
+/// A harness showing `event` in the pane, not stepped yet.
+fn unsettled_pane(event: Option<Event>) -> Harness<'static, State> {
+    Harness::builder()
         .with_size(egui::vec2(900.0, 700.0))
         .build_ui_state(
             |ui, (pane, event): &mut State| {
@@ -39,9 +56,7 @@ fn pane(event: Option<Event>) -> Harness<'static, State> {
                 pane.ui(ui, selected);
             },
             (DetailPane::default(), event),
-        );
-    harness.run();
-    harness
+        )
 }
 
 fn text_message(text: &str) -> Event {
@@ -130,12 +145,53 @@ fn large_json_shows_only_the_visible_lines() {
         .map(|i| format!(r#"{{"id":{i},"name":"item {i}"}}"#))
         .collect();
     let text = format!("[{}]", items.join(","));
-    let harness = pane(Some(text_message(&text)));
-    harness.get_by_label(r#"    "id": 0,"#);
+    let mut harness = unsettled_pane(Some(text_message(&text)));
+    step_until_shown(&mut harness, r#"    "id": 0,"#);
     assert!(
         harness.query_by_label(r#"    "id": 99999,"#).is_none(),
         "lines far below are not laid out"
     );
+}
+
+#[test]
+fn very_large_json_is_formatted_without_holding_up_frames() {
+    // 8 MiB: the first frame shows progress, and the pretty view follows once it is made.
+    let items: Vec<String> = (0..300_000)
+        .map(|i| format!(r#"{{"id":{i},"name":"item {i}","tags":["a","b"]}}"#))
+        .collect();
+    let text = format!("[{}]", items.join(","));
+    assert!(text.len() > 8 << 20);
+    let mut harness = unsettled_pane(Some(text_message(&text)));
+    harness.step();
+    harness.get_by_label_contains("of JSON…");
+    assert!(harness.query_by_label("Copy pretty JSON").is_none());
+    step_until_shown(&mut harness, r#"    "name": "item 0","#);
+    harness.get_by_label("Copy pretty JSON");
+    assert!(harness.query_by_label_contains("of JSON…").is_none());
+
+    // Scrolled down, then shown again after a binary message: it starts at the top again.
+    let line = harness.get_by_label(r#"    "name": "item 0","#).rect();
+    harness.hover_at(line.center());
+    for _ in 0..5 {
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -5000.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.step();
+    }
+    assert!(harness.query_by_label(r#"    "name": "item 0","#).is_none());
+    let mut binary = event(EventKind::Message {
+        dir: Direction::In,
+        payload: Payload::Binary(Bytes::from_static(&[0xff; 40])),
+    });
+    binary.seq = 1;
+    let big = harness.state_mut().1.replace(binary);
+    step_until_shown(&mut harness, "00000000");
+    harness.state_mut().1 = big;
+    step_until_shown(&mut harness, r#"    "name": "item 0","#);
 }
 
 #[test]

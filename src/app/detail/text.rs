@@ -2,11 +2,14 @@
 //! and a collapsible tree. Derived views are built once per selected event and cached; the
 //! line views lay out only the visible lines.
 
+use std::sync::mpsc;
+
 use egui::text::LayoutJob;
 use egui::{CollapsingHeader, Color32, Id, Label, RichText, ScrollArea, TextFormat, Ui};
 use serde_json::Value;
 
 use super::widgets::{self, MAX_ROW_BYTES};
+use crate::app::style::format_size;
 use crate::format::json::{self, JsonError, JsonToken, LineIndex, Lines};
 
 /// How many children of an object or array the tree shows before "… N more".
@@ -14,6 +17,10 @@ pub const TREE_CHILDREN: usize = 500;
 
 /// How many characters of a string value a tree row shows.
 const TREE_STRING_CHARS: usize = 300;
+
+/// Texts at least this long are pretty-printed on a thread of their own, so selecting one
+/// never holds up a frame (16 MiB takes 100-150 ms); shorter ones are done in the frame.
+pub const FORMAT_IN_BACKGROUND_BYTES: usize = 1 << 20;
 
 /// Which view of a text message is shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,10 +41,68 @@ pub struct TextState {
     derived: Option<Derived>,
 }
 
+/// Pretty-printed JSON and its line index, or why there is none ("not JSON: …").
+type PrettyResult = Result<Lines, String>;
+
+fn pretty_lines(text: &str) -> PrettyResult {
+    json::pretty_lines(text, MAX_ROW_BYTES).map_err(|err| format!("not JSON: {err}"))
+}
+
+/// The pretty view of a text: made, or being made on a thread of its own.
+enum Pretty {
+    Ready(PrettyResult),
+    Formatting(mpsc::Receiver<PrettyResult>),
+}
+
+impl Pretty {
+    /// Starts pretty-printing `text`: in this frame when it is short, on a thread when it is
+    /// long (the thread asks `ctx` for a frame when it is done).
+    fn start(text: &str, ctx: &egui::Context) -> Self {
+        if text.len() < FORMAT_IN_BACKGROUND_BYTES {
+            return Pretty::Ready(pretty_lines(text));
+        }
+        let (sender, receiver) = mpsc::channel();
+        let (owned, ctx) = (text.to_owned(), ctx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-format".to_owned())
+            .spawn(move || {
+                // The selection may have moved on: then nobody waits for this.
+                let _unwanted = sender.send(pretty_lines(&owned)).is_err();
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => Pretty::Formatting(receiver),
+            Err(_) => Pretty::Ready(pretty_lines(text)),
+        }
+    }
+
+    /// The result, once there is one.
+    fn ready(&mut self) -> Option<&PrettyResult> {
+        if let Pretty::Formatting(receiver) = self {
+            match receiver.try_recv() {
+                Ok(result) => *self = Pretty::Ready(result),
+                Err(mpsc::TryRecvError::Empty) => return None,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    *self = Pretty::Ready(Err(
+                        "not formatted: the formatting thread stopped without an answer".to_owned(),
+                    ));
+                }
+            }
+        }
+        match self {
+            Pretty::Ready(result) => Some(result),
+            Pretty::Formatting(_) => None,
+        }
+    }
+}
+
 /// What is derived from one text, each part at most once.
 struct Derived {
     /// Pretty-printed JSON and its line index, or why the text is not JSON.
-    pretty: Result<Lines, JsonError>,
+    pretty: Pretty,
+    /// Nothing of the text has been shown yet (its pretty view is being made): the first
+    /// frame that shows it starts at the top, as a new selection does.
+    unseen: bool,
     /// The raw text's line index, built when the raw view is first shown.
     raw: Option<LineIndex>,
     /// The parsed tree, built when the tree view is first shown.
@@ -54,11 +119,20 @@ impl TextState {
     /// chosen view filling the rest. `fresh` is true on the first frame of a selection.
     pub fn ui(&mut self, ui: &mut Ui, text: &str, fresh: bool) {
         let derived = self.derived.get_or_insert_with(|| Derived {
-            pretty: json::pretty_lines(text, MAX_ROW_BYTES),
+            pretty: Pretty::start(text, ui.ctx()),
+            unseen: true,
             raw: None,
             tree: None,
         });
-        let is_json = derived.pretty.is_ok();
+        let Some(pretty) = derived.pretty.ready() else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Formatting {} of JSON…", format_size(text.len())));
+            });
+            return;
+        };
+        let fresh = fresh || std::mem::take(&mut derived.unseen);
+        let is_json = pretty.is_ok();
         let mut view = if is_json { self.view } else { TextView::Raw };
         ui.horizontal_wrapped(|ui| {
             widgets::view_switch(
@@ -72,7 +146,7 @@ impl TextState {
             );
             ui.separator();
             widgets::copy_button(ui, "Copy text", || text.to_owned());
-            if let Ok(lines) = &derived.pretty {
+            if let Ok(lines) = pretty {
                 widgets::copy_button(ui, "Copy pretty JSON", || lines.text().to_owned());
             }
         });
@@ -83,11 +157,11 @@ impl TextState {
             ui.label(RichText::new("(empty message)").weak());
             return;
         }
-        if let Err(err) = &derived.pretty {
-            ui.label(RichText::new(format!("not JSON: {err}")).small().weak());
+        if let Err(err) = pretty {
+            ui.label(RichText::new(err).small().weak());
         }
         let palette = Palette::of(ui);
-        match (view, &derived.pretty) {
+        match (view, pretty) {
             (TextView::Pretty, Ok(lines)) => pretty_view(ui, lines, &palette, fresh),
             (TextView::Tree, Ok(_)) => {
                 let tree = derived.tree.get_or_insert_with(|| {
