@@ -27,26 +27,6 @@ const FRAMES: usize = 60;
 /// How long the first view may take before the bench gives up.
 const MAX_FIRST_VIEW: Duration = Duration::from_secs(10);
 
-/// A JSON array of small records, at least `bytes` long, as a feed's snapshot would be.
-fn big_json(bytes: usize) -> String {
-    let mut json = String::with_capacity(bytes + 256);
-    json.push('[');
-    let mut id = 0u64;
-    while json.len() < bytes {
-        if id > 0 {
-            json.push(',');
-        }
-        json.push_str(&format!(
-            r#"{{"id":{id},"name":"user {id}","active":{},"score":{}.5,"tags":["alpha","beta"]}}"#,
-            id.is_multiple_of(3),
-            id % 1000
-        ));
-        id += 1;
-    }
-    json.push(']');
-    json
-}
-
 /// `bytes` bytes that are not UTF-8 (so the hex view is the one shown), from a xorshift.
 fn big_binary(bytes: usize) -> Bytes {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -88,7 +68,8 @@ fn app_with_big_messages(
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("app"));
     let mut timeline = Timeline::default();
-    let json = big_json(JSON_BYTES);
+    // What the demo server's /big-json sends.
+    let json = sockscope::demo_server::big_json(JSON_BYTES);
     println!(
         "JSON message: {:.1} MiB; binary message: {:.1} MiB\n",
         json.len() as f64 / (1 << 20) as f64,

@@ -90,6 +90,24 @@ async fn refused(server: &DemoServer, path: &str) -> (u16, String) {
 }
 
 #[tokio::test]
+async fn big_json_sends_one_json_text_of_the_size_asked_then_echoes() {
+    let server = server().await;
+    let mut ws = connect(&server, "/big-json?mib=2").await;
+    let Message::Text(text) = next_data(&mut ws).await else {
+        panic!("expected a text message");
+    };
+    assert!(
+        (2 << 20..(2 << 20) + 200).contains(&text.len()),
+        "{} bytes",
+        text.len()
+    );
+    let records: Vec<serde_json::Value> = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(records[1]["name"], "user 1");
+    ws.send(Message::text("still there?")).await.unwrap();
+    assert_eq!(next_data(&mut ws).await, Message::text("still there?"));
+}
+
+#[tokio::test]
 async fn echo_returns_text_and_binary_and_answers_close() {
     let server = server().await;
     let mut ws = connect(&server, "/echo").await;

@@ -1,5 +1,5 @@
-//! Scenarios that echo: `/echo` and `/subproto`, and `/headers` and `/binary`, which send
-//! something first and then echo.
+//! Scenarios that echo: `/echo` and `/subproto`, and `/headers`, `/binary` and
+//! `/big-json`, which send something first and then echo.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
@@ -34,6 +34,12 @@ pub async fn headers(ws: &mut Ws, accepted: &Accepted) -> WsResult {
 pub async fn binary(ws: &mut Ws) -> WsResult {
     ws.feed(Message::Binary(payload::ramp())).await?;
     ws.send(Message::Binary(payload::random_mib())).await?;
+    echo(ws).await
+}
+
+/// `/big-json?mib=N`: one JSON text of about `mib` MiB, then echo.
+pub async fn big_json(ws: &mut Ws, mib: usize) -> WsResult {
+    ws.send(Message::text(payload::big_json(mib << 20))).await?;
     echo(ws).await
 }
 

@@ -21,6 +21,8 @@ mod routes;
 mod sse;
 mod ticker;
 
+pub use payload::big_json;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -121,6 +123,7 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::Echo | Scenario::Subproto => echo::echo(&mut ws).await,
         Scenario::Headers => echo::headers(&mut ws, &accepted).await,
         Scenario::Binary => echo::binary(&mut ws).await,
+        Scenario::BigJson { mib } => echo::big_json(&mut ws, mib).await,
         Scenario::Json { count } => ticker::json(&mut ws, count).await,
         Scenario::Ping => ticker::ping(&mut ws).await,
         Scenario::Close { code, reason } => closing::close(&mut ws, code, reason).await,

@@ -1,4 +1,4 @@
-//! Deterministic payloads for `/binary` and `/flood`.
+//! Deterministic payloads for `/binary`, `/flood` and `/big-json`.
 
 use std::sync::OnceLock;
 
@@ -55,9 +55,38 @@ pub fn flood_message(index: u64, size: usize) -> String {
     text
 }
 
+/// A JSON array of small records, at least `bytes` long (and at most one record more):
+/// what a feed's snapshot looks like, for trying the detail pane on a big message.
+pub fn big_json(bytes: usize) -> String {
+    let mut json = String::with_capacity(bytes + 128);
+    json.push('[');
+    let mut id = 0u64;
+    while json.len() < bytes {
+        if id > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!(
+            r#"{{"id":{id},"name":"user {id}","active":{},"score":{}.5,"tags":["alpha","beta"]}}"#,
+            id.is_multiple_of(3),
+            id % 1000
+        ));
+        id += 1;
+    }
+    json.push(']');
+    json
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_json_is_json_of_the_size_asked() {
+        let json = big_json(100_000);
+        assert!((100_000..100_200).contains(&json.len()));
+        let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(value[0]["name"], "user 0");
+    }
 
     #[test]
     fn ramp_is_in_order() {

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 /// The paths the demo server knows, shown in the 404 body.
 const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, \
-     /binary, /headers, /subproto, /flood?n=N&size=S, /ping, /evil/invalid-utf8, \
-     /evil/ignore-close; and over plain HTTP (not WebSocket) /sse?count=N";
+     /binary, /big-json?mib=N, /headers, /subproto, /flood?n=N&size=S, /ping, \
+     /evil/invalid-utf8, /evil/ignore-close; and over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
@@ -14,6 +14,10 @@ pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
 pub const DEFAULT_FLOOD_SIZE: usize = 100;
 /// Largest message size `/flood` accepts (the usual maximum frame size of a client).
 pub const MAX_FLOOD_SIZE: usize = 16 * 1024 * 1024;
+/// Default size in MiB of `/big-json`'s message.
+pub const DEFAULT_BIG_JSON_MIB: usize = 16;
+/// Largest `/big-json` message in MiB: a client's usual message size limit is 64 MiB.
+pub const MAX_BIG_JSON_MIB: usize = 63;
 /// Largest close reason in bytes: a close frame's payload is at most 125 bytes, two of
 /// which are the status code.
 pub const MAX_CLOSE_REASON: usize = 123;
@@ -39,6 +43,12 @@ pub enum Scenario {
     Drop,
     /// `/binary`: 256 bytes 0..=255, 1 MiB of deterministic pseudo-random bytes, then echo.
     Binary,
+    /// `/big-json?mib=N`: one JSON text of about `mib` MiB (an array of small records),
+    /// then echo.
+    BigJson {
+        /// The message's size in MiB.
+        mib: usize,
+    },
     /// `/headers`: a JSON description of the handshake request, then echo.
     Headers,
     /// `/subproto`: selects `chat.v2` when offered, then echo.
@@ -102,6 +112,7 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
         }),
         "/drop" => Ok(Scenario::Drop),
         "/binary" => Ok(Scenario::Binary),
+        "/big-json" => parse_big_json(&query),
         "/headers" => Ok(Scenario::Headers),
         "/subproto" => Ok(Scenario::Subproto),
         "/flood" => parse_flood(&query),
@@ -124,6 +135,18 @@ fn parse_flood(query: &Query) -> Result<Scenario, RouteError> {
         )));
     }
     Ok(Scenario::Flood { count, size })
+}
+
+fn parse_big_json(query: &Query) -> Result<Scenario, RouteError> {
+    let mib = query
+        .number::<usize>("mib")?
+        .unwrap_or(DEFAULT_BIG_JSON_MIB);
+    if mib > MAX_BIG_JSON_MIB {
+        return Err(RouteError::bad_request(format!(
+            "bad mib {mib}: at most {MAX_BIG_JSON_MIB}"
+        )));
+    }
+    Ok(Scenario::BigJson { mib })
 }
 
 fn parse_close(code: &str, query: &Query) -> Result<Scenario, RouteError> {
@@ -188,6 +211,23 @@ impl<'a> Query<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_json_takes_a_size_within_limits() {
+        assert_eq!(parse("/big-json", None), Ok(Scenario::BigJson { mib: 16 }));
+        assert_eq!(
+            parse("/big-json", Some("mib=2")),
+            Ok(Scenario::BigJson { mib: 2 })
+        );
+        assert_eq!(
+            parse("/big-json", Some("mib=64")).map_err(|e| e.status),
+            Err(400)
+        );
+        assert_eq!(
+            parse("/big-json", Some("mib=lots")).map_err(|e| e.status),
+            Err(400)
+        );
+    }
 
     #[test]
     fn simple_paths() {
