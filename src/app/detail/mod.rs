@@ -99,7 +99,7 @@ impl DetailPane {
                     return;
                 }
                 match payload {
-                    Payload::Text(text) => self.text.ui(ui, text.as_str(), fresh),
+                    Payload::Text(text) => self.text.ui(ui, text::Shown::Message(text), fresh),
                     Payload::Binary(bytes) => self.binary.ui(ui, bytes, fresh),
                 }
             }
@@ -120,7 +120,7 @@ impl DetailPane {
             EventKind::Sse(_) if selected.not_kept.is_some() => {
                 not_kept(ui, selected.not_kept.unwrap_or_default());
             }
-            EventKind::Sse(sse) => self.text.ui(ui, sse.text(), fresh),
+            EventKind::Sse(sse) => self.text.ui(ui, text::Shown::Other(sse.text()), fresh),
         }
     }
 

@@ -10,6 +10,8 @@ use serde_json::Value;
 
 use super::widgets::{self, MAX_ROW_BYTES};
 use crate::app::style::format_size;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
 use crate::format::json::{self, JsonError, JsonToken, LineIndex, Lines};
 
 /// How many children of an object or array the tree shows before "… N more".
@@ -41,6 +43,33 @@ pub struct TextState {
     derived: Option<Derived>,
 }
 
+/// The text a view shows: a message's payload, shared by reference count (a formatting
+/// thread takes it without a copy), or other text (an SSE event's data).
+#[derive(Clone, Copy)]
+pub enum Shown<'a> {
+    /// A text message's payload.
+    Message(&'a Utf8Bytes),
+    /// Any other text.
+    Other(&'a str),
+}
+
+impl<'a> Shown<'a> {
+    fn as_str(self) -> &'a str {
+        match self {
+            Shown::Message(text) => text.as_str(),
+            Shown::Other(text) => text,
+        }
+    }
+
+    /// The text for another thread: a reference for a message, a copy otherwise.
+    fn to_shared(self) -> Utf8Bytes {
+        match self {
+            Shown::Message(text) => text.clone(),
+            Shown::Other(text) => Utf8Bytes::from(text),
+        }
+    }
+}
+
 /// Pretty-printed JSON and its line index, or why there is none ("not JSON: …").
 type PrettyResult = Result<Lines, String>;
 
@@ -57,12 +86,13 @@ enum Pretty {
 impl Pretty {
     /// Starts pretty-printing `text`: in this frame when it is short, on a thread when it is
     /// long (the thread asks `ctx` for a frame when it is done).
-    fn start(text: &str, ctx: &egui::Context) -> Self {
+    fn start(shown: Shown<'_>, ctx: &egui::Context) -> Self {
+        let text = shown.as_str();
         if text.len() < FORMAT_IN_BACKGROUND_BYTES {
             return Pretty::Ready(pretty_lines(text));
         }
         let (sender, receiver) = mpsc::channel();
-        let (owned, ctx) = (text.to_owned(), ctx.clone());
+        let (owned, ctx) = (shown.to_shared(), ctx.clone());
         let spawned = std::thread::Builder::new()
             .name("sockscope-format".to_owned())
             .spawn(move || {
@@ -115,11 +145,12 @@ impl TextState {
         self.derived = None;
     }
 
-    /// Shows `text`: the view switch, copy buttons, a note when it is not JSON, then the
+    /// Shows the text: the view switch, copy buttons, a note when it is not JSON, then the
     /// chosen view filling the rest. `fresh` is true on the first frame of a selection.
-    pub fn ui(&mut self, ui: &mut Ui, text: &str, fresh: bool) {
+    pub fn ui(&mut self, ui: &mut Ui, shown: Shown<'_>, fresh: bool) {
+        let text = shown.as_str();
         let derived = self.derived.get_or_insert_with(|| Derived {
-            pretty: Pretty::start(text, ui.ctx()),
+            pretty: Pretty::start(shown, ui.ctx()),
             unseen: true,
             raw: None,
             tree: None,
