@@ -23,11 +23,21 @@ const SETTLE: Duration = Duration::from_secs(2);
 const IDLE: Duration = Duration::from_secs(10);
 const MAX_STARTUP: Duration = Duration::from_secs(30);
 
-/// Kills the wrapped process when dropped, so a failed round leaves nothing running.
+/// Ends the wrapped process when dropped, so a failed round leaves nothing running: SIGTERM
+/// first (an X server then removes its lock file and socket), SIGKILL after 5 s.
 struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
+        // SAFETY: kill() only sends a signal to our own child process.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -36,7 +46,10 @@ impl Drop for Running {
 /// An Xvfb server on the first free display, and a connection to it.
 fn start_xvfb() -> (Running, String, RustConnection) {
     let display = (90..200)
-        .find(|d| !Path::new(&format!("/tmp/.X11-unix/X{d}")).exists())
+        .find(|d| {
+            !Path::new(&format!("/tmp/.X11-unix/X{d}")).exists()
+                && !Path::new(&format!("/tmp/.X{d}-lock")).exists()
+        })
         .map(|d| format!(":{d}"))
         .expect("a free X display number");
     let xvfb = Command::new("Xvfb")
@@ -140,8 +153,6 @@ fn round(display: &str, connection: &RustConnection) -> Round {
     let (before, _) = cpu_ticks_and_rss(pid);
     std::thread::sleep(IDLE);
     let (after, rss_kib) = cpu_ticks_and_rss(pid);
-    // SAFETY: kill() only sends SIGTERM to our own child, which is still running.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     drop(app);
     let _ = std::fs::remove_dir_all(&home);
     Round {
