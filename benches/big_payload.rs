@@ -9,6 +9,10 @@
 
 mod support;
 
+/// The allocator the `sockscope` binary uses (src/main.rs), so frames cost what they do there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
