@@ -9,6 +9,7 @@ use egui::{Color32, RichText};
 use super::action::Action;
 use super::tab::Tab;
 use crate::engine::{Payload, WakeFn};
+use crate::format::head;
 use crate::format::json_path::JsonPath;
 use crate::replay::{
     CompareOptions, ComparisonItem, MessageRef, Replay, ReplayHandle, ReplayOptions, ReplayReport,
@@ -448,16 +449,4 @@ fn preview(payload: &Payload) -> String {
         Some(text) => head(text, 80).replace(['\n', '\r'], " "),
         None => format!("binary, {} bytes", payload.len()),
     }
-}
-
-/// The first `max` bytes of `text`, cut at a character boundary.
-fn head(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }

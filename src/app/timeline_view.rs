@@ -8,6 +8,7 @@ use egui_extras::{Column, TableBuilder};
 use super::tab::Tab;
 use super::{filter_bar, pins, stats_strip, style};
 use crate::engine::{Direction, EventKind};
+use crate::format::head;
 use crate::model::stats;
 use crate::model::timeline::EntryRef;
 
@@ -306,17 +307,6 @@ pub fn preview(kind: &EventKind) -> String {
         }
         EventKind::Sse(sse) => one_line(head(sse.text(), PREVIEW_BYTES)),
     }
-}
-
-fn head(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 fn one_line(text: &str) -> String {

@@ -603,13 +603,6 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 
 /// Cuts a reason to what fits in a close frame, on a character boundary.
 fn truncate_reason(reason: &str) -> String {
-    let max = super::close_code::MAX_REASON_BYTES;
-    if reason.len() <= max {
-        return reason.to_owned();
-    }
-    let mut end = max;
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = reason.floor_char_boundary(super::close_code::MAX_REASON_BYTES);
     reason[..end].to_owned()
 }

@@ -338,10 +338,7 @@ impl LineIndex {
     fn cut(&mut self, text: &str, from: usize, to: usize, max: usize) {
         let mut start = from;
         while to - start > max {
-            let mut cut = start + max;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
+            let cut = text.floor_char_boundary(start + max);
             self.continuations.push(self.starts.len());
             self.starts.push(cut);
             start = cut;

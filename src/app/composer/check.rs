@@ -181,10 +181,7 @@ pub fn locate(text: &str, position: usize) -> (usize, usize) {
 }
 
 fn preview(expanded: &str) -> Preview {
-    let mut end = expanded.len().min(PREVIEW_BYTES);
-    while !expanded.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = expanded.floor_char_boundary(PREVIEW_BYTES);
     Preview {
         text: expanded[..end].to_owned(),
         bytes: expanded.len(),

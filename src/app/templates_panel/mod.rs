@@ -313,10 +313,7 @@ fn tooltip(ui: &mut egui::Ui, template: &Template) {
         ui.label(&template.description);
     }
     ui.label(RichText::new(template.format.label()).weak());
-    let mut end = template.body.len().min(TOOLTIP_BYTES);
-    while !template.body.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = template.body.floor_char_boundary(TOOLTIP_BYTES);
     let mut body = template.body[..end].to_owned();
     if end < template.body.len() {
         body.push_str(" …");
