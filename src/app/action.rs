@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::replay_view::ReplayAction;
+use super::row_menu::RowCommand;
 use super::session_menu::FileAction;
 use crate::model::template::{MessageFormat, Template};
 
@@ -42,6 +43,8 @@ pub enum Action {
     File(FileAction),
     /// Start, cancel or walk a replay.
     Replay(ReplayAction),
+    /// A command from a timeline row's menu in the active tab.
+    Row(RowCommand),
 }
 
 /// A message as the user wrote it: a format and a body before variable expansion (for

@@ -13,10 +13,11 @@ use super::background::{Background, JobDone};
 use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
 use super::replay_view::{self, ReplayAction, ReplayDialog, ReplayState};
+use super::row_menu::RowCommand;
 use super::session_menu::{Sessions, Tabs, Workspace};
 use super::tab::{Tab, TabKind};
 use super::templates_panel::{self, Library, TemplatesPanel};
-use super::{connection_bar, tab_strip, timeline_view};
+use super::{connection_bar, pins, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::{ConnectionConfig, WakeFn};
 use crate::format::json_path::JsonPath;
@@ -294,6 +295,17 @@ impl SockscopeApp {
                 },
             ),
             Action::Replay(action) => self.run_replay(action),
+            Action::Row(command) => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    match command {
+                        RowCommand::Pin(index) => {
+                            pins::pin(&mut tab.pins, index);
+                        }
+                        RowCommand::EditInComposer(index) => tab.edit_message(index),
+                        RowCommand::SendAgain(index) => tab.send_again(index),
+                    }
+                }
+            }
         }
     }
 
@@ -532,7 +544,8 @@ impl eframe::App for SockscopeApp {
                         });
                         detail.ui(ui, selected);
                     });
-                egui::CentralPanel::default().show(ui, |ui| timeline_view::ui(ui, tab));
+                egui::CentralPanel::default()
+                    .show(ui, |ui| timeline_view::ui(ui, tab, &mut actions));
             }
             None => {
                 egui::CentralPanel::default().show(ui, |ui| {

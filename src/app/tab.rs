@@ -7,8 +7,11 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::engine::{
-    CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
+    CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, Payload, ReadyState, SendError,
+    WakeFn,
 };
+use crate::format::hex::to_hex_lines;
+use crate::format::json;
 use crate::format::variables::{self, VarContext};
 use crate::model::recorded::RecordError;
 use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
@@ -22,6 +25,8 @@ use super::composer::ComposerState;
 use super::filter_bar::TimelineState;
 use super::pins::Pin;
 use super::replay_view::ReplayState;
+use super::row_menu;
+use super::style::format_size;
 use super::tab_snapshot::TabSnapshot;
 
 /// What a tab connects with: a WebSocket, or a Server-Sent Events stream (EventSource).
@@ -409,6 +414,81 @@ impl Tab {
                 self.composer.record_sent(draft);
             }
             Err(error) => self.composer.send_error = Some(error.to_string()),
+        }
+    }
+
+    /// Sends the message at timeline entry `index` again, byte for byte (nothing in it is
+    /// expanded). A refusal, or a payload the memory budget did not keep, shows under Send.
+    pub fn send_again(&mut self, index: usize) {
+        let payload = match self.kept_message(index) {
+            Ok(payload) => payload,
+            Err(error) => {
+                self.composer.send_error = Some(format!("not sent: {error}"));
+                return;
+            }
+        };
+        let result = match (&self.connection, payload) {
+            (Some(handle), Payload::Text(text)) => handle.send_text(text.as_str()),
+            (Some(handle), Payload::Binary(bytes)) => handle.send_binary(bytes),
+            (None, _) => Err(SendError::NotOpen(ReadyState::Closed)),
+        };
+        match result {
+            Ok(()) => {
+                self.composer.send_error = None;
+                self.composer.note = Some(format!("Sent #{index} again."));
+            }
+            Err(error) => self.composer.send_error = Some(error.to_string()),
+        }
+    }
+
+    /// Puts the message at timeline entry `index` into the composer, to edit and send:
+    /// JSON objects and arrays as JSON, other text as Text, binary as hex. Its `{{` are
+    /// escaped, so sending it unedited sends the same bytes.
+    pub fn edit_message(&mut self, index: usize) {
+        let payload = match self.kept_message(index) {
+            Ok(payload) if payload.len() > row_menu::EDIT_MAX_BYTES => {
+                self.composer.send_error = Some(format!(
+                    "#{index} is too large to edit ({}); copy it or send it again",
+                    format_size(payload.len())
+                ));
+                return;
+            }
+            Ok(payload) => payload,
+            Err(error) => {
+                self.composer.send_error = Some(format!("not loaded: {error}"));
+                return;
+            }
+        };
+        let draft = match &payload {
+            Payload::Text(text) => {
+                let trimmed = text.trim_start();
+                let structured = trimmed.starts_with('{') || trimmed.starts_with('[');
+                let format = if structured && json::validate(text).is_ok() {
+                    MessageFormat::Json
+                } else {
+                    MessageFormat::Text
+                };
+                Draft::new(format, variables::escape(text))
+            }
+            Payload::Binary(bytes) => Draft::new(MessageFormat::Hex, to_hex_lines(bytes)),
+        };
+        self.composer.set_draft(draft);
+        self.composer.send_error = None;
+        self.composer.note = Some(format!("#{index} is in the composer: edit it, then Send."));
+    }
+
+    /// The payload of the message at entry `index`, if the timeline kept it.
+    fn kept_message(&self, index: usize) -> Result<Payload, String> {
+        if let Some(len) = self.timeline.not_kept_len(index) {
+            return Err(format!(
+                "the payload of #{index} ({}) was not kept: the tab's memory budget was full",
+                format_size(len)
+            ));
+        }
+        match self.timeline.kind(index) {
+            Some(EventKind::Message { payload, .. }) => Ok(payload.clone()),
+            Some(_) => Err(format!("#{index} is not a message")),
+            None => Err(format!("there is no #{index}")),
         }
     }
 

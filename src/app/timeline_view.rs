@@ -5,9 +5,11 @@ use chrono::{DateTime, Local};
 use egui::{Align, Key, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::tab::Tab;
+use super::action::Action;
+use super::row_menu::{self, RowMenuContext};
+use super::tab::{Tab, TabKind};
 use super::{filter_bar, pins, stats_strip, style};
-use crate::engine::{Direction, EventKind};
+use crate::engine::{Direction, EventKind, ReadyState};
 use crate::format::head;
 use crate::model::stats;
 use crate::model::timeline::EntryRef;
@@ -18,8 +20,9 @@ const PREVIEW_BYTES: usize = 160;
 
 /// Draws the filter bar, search, statistics, plots, pins and the timeline of `tab`, and
 /// handles selection by click (Ctrl+click picks a second row) and arrow keys. Rows are the
-/// entries passing the filter; selection always holds the real entry index.
-pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
+/// entries passing the filter; selection always holds the real entry index. A row's
+/// context menu copies it, or pushes a [`RowCommand`] (pin, edit, send again).
+pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let total = tab.timeline.len();
     filter_bar::filter_ui(ui, &mut tab.finding, total);
     let mut jump = filter_bar::search_ui(ui, &mut tab.finding, tab.selected);
@@ -125,8 +128,15 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         table = table.scroll_to_row(count - 1, Some(Align::BOTTOM));
     }
     let mut clicked = None;
-    let mut pin_request = None;
+    let mut row_command = None;
     let needle = tab.finding.search.query.clone();
+    let state = tab.ready_state();
+    let send_off = (state != ReadyState::Open)
+        .then(|| format!("Send is off: the connection is {state}. Connect first."));
+    let menu_cx = RowMenuContext {
+        can_compose: tab.kind == TabKind::WebSocket,
+        send_off: send_off.as_deref(),
+    };
     let output = table
         .header(ROW_HEIGHT, |mut header| {
             for title in ["Time", "+since open", "", "Kind", "Size", "Preview"] {
@@ -155,15 +165,14 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
                     clicked = Some((index, ctrl));
                 }
                 response.context_menu(|ui| {
-                    if ui.button("Pin this row").clicked() {
-                        pin_request = Some(index);
-                        ui.close();
+                    if let Some(command) = row_menu::ui(ui, entry, index, not_kept, menu_cx) {
+                        row_command = Some(command);
                     }
                 });
             });
         });
-    if let Some(index) = pin_request {
-        pins::pin(&mut tab.pins, index);
+    if let Some(command) = row_command {
+        actions.push(Action::Row(command));
     }
     match clicked {
         Some((index, true)) if tab.selected.is_some_and(|s| s != index) => {

@@ -75,6 +75,19 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Lower-case hex for reading and editing: bytes apart, 16 to a line, e.g. `0a 0b 0c`.
+/// [`parse_hex`] reads it back.
+pub fn to_hex_lines(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, byte) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(if i % 16 == 0 { '\n' } else { ' ' });
+        }
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +136,19 @@ mod tests {
         assert_eq!(to_hex(&[]), "");
         let all: Vec<u8> = (0..=255).collect();
         assert_eq!(parse_hex(&to_hex(&all)).unwrap(), all);
+    }
+
+    #[test]
+    fn hex_lines_put_sixteen_bytes_on_a_line_and_read_back() {
+        assert_eq!(to_hex_lines(&[0x0a, 0xff, 0x00]), "0a ff 00");
+        assert_eq!(to_hex_lines(&[]), "");
+        let all: Vec<u8> = (0..=255).collect();
+        let lines = to_hex_lines(&all);
+        assert_eq!(lines.lines().count(), 16);
+        assert_eq!(
+            lines.lines().nth(1),
+            Some("10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f")
+        );
+        assert_eq!(parse_hex(&lines).unwrap(), all);
     }
 }

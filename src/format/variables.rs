@@ -256,6 +256,12 @@ pub fn has_variables(input: &str) -> bool {
     input.contains("{{")
 }
 
+/// `text` written so that [`expand`] gives it back unchanged: every `{{` becomes `\{{`.
+/// For putting received text into an editor whose contents are expanded when sent.
+pub fn escape(text: &str) -> String {
+    text.replace("{{", "\\{{")
+}
+
 /// Replaces every `{{name}}` in `input`; the first unknown variable, missing environment
 /// variable or unclosed `{{` is an error and nothing is returned.
 pub fn expand(input: &str, ctx: &VarContext<'_>) -> Result<String, VarError> {
@@ -331,6 +337,28 @@ mod tests {
             env: &fake_env,
         };
         expand(input, &ctx)
+    }
+
+    #[test]
+    fn escaped_text_expands_to_itself() {
+        for text in [
+            "plain",
+            "{{user}} and {{ room }}",
+            "{{",
+            "{{{{}}",
+            r"a \{{user}} b",
+            r"\\{{x",
+            r#"{"a\\b": "{{not a var"}"#,
+            "",
+        ] {
+            let escaped = escape(text);
+            assert_eq!(
+                run(&escaped).unwrap(),
+                text,
+                "{text:?} escaped as {escaped:?}"
+            );
+        }
+        assert_eq!(escape("x {{y}}"), r"x \{{y}}");
     }
 
     #[test]

@@ -1,0 +1,123 @@
+//! The context menu of a timeline row (right-click): copy the event in the forms people
+//! paste elsewhere, edit a message in the composer, send it again, pin the row.
+
+use egui::Ui;
+
+use crate::engine::{EventKind, Payload};
+use crate::format::base64::to_base64;
+use crate::format::event_json::event_json;
+use crate::format::hex::to_hex;
+use crate::model::timeline::EntryRef;
+
+/// The largest message "Edit in composer" loads: the composer is a text editor, and
+/// editing megabytes there helps nobody (Copy and Send again take any size).
+pub const EDIT_MAX_BYTES: usize = 1 << 20;
+
+/// What a row's menu asks the app to do; copying is done in the menu itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowCommand {
+    /// Pin the row at this entry index.
+    Pin(usize),
+    /// Put the message at this entry index into the composer.
+    EditInComposer(usize),
+    /// Send the message at this entry index again, byte for byte.
+    SendAgain(usize),
+}
+
+/// What the menu needs to know about the tab.
+#[derive(Clone, Copy, Debug)]
+pub struct RowMenuContext<'a> {
+    /// Whether the tab can send (a WebSocket tab); an SSE tab only receives.
+    pub can_compose: bool,
+    /// Why Send again is off right now (the connection is not OPEN), if it is.
+    pub send_off: Option<&'a str>,
+}
+
+/// Draws the menu of the row for `entry` (entry index `index`; `not_kept`: the size of a
+/// payload the memory budget did not keep) and returns what was chosen.
+pub fn ui(
+    ui: &mut Ui,
+    entry: EntryRef<'_>,
+    index: usize,
+    not_kept: Option<usize>,
+    cx: RowMenuContext<'_>,
+) -> Option<RowCommand> {
+    match entry.kind {
+        EventKind::Message { .. } if not_kept.is_some() => {
+            ui.add_enabled(false, egui::Button::new("Payload not kept"))
+                .on_disabled_hover_text(
+                    "The tab's memory budget was full: only the row was kept, not the bytes",
+                );
+        }
+        EventKind::Message { payload, .. } => copy_payload_buttons(ui, payload),
+        EventKind::Sse(sse) => copy_button(ui, "Copy data", || sse.text().to_owned()),
+        _ => {}
+    }
+    copy_button(ui, "Copy as JSON line", || json_line(entry, not_kept));
+    let mut command = None;
+    if let (EventKind::Message { payload, .. }, None, true) = (entry.kind, not_kept, cx.can_compose)
+    {
+        ui.separator();
+        command = compose_buttons(ui, payload, index, cx);
+    }
+    ui.separator();
+    if ui.button("Pin this row").clicked() {
+        command = Some(RowCommand::Pin(index));
+    }
+    if command.is_some() {
+        ui.close();
+    }
+    command
+}
+
+/// The event as the command line prints it (and Export JSON lines writes it).
+fn json_line(entry: EntryRef<'_>, not_kept: Option<usize>) -> String {
+    let mut line = event_json(&entry.to_entry().event);
+    if let (Some(len), Some(fields)) = (not_kept, line.as_object_mut()) {
+        fields.insert("not_kept".into(), len.into());
+    }
+    line.to_string()
+}
+
+/// Edit in composer and Send again, each off (saying why) when it cannot be done.
+fn compose_buttons(
+    ui: &mut Ui,
+    payload: &Payload,
+    index: usize,
+    cx: RowMenuContext<'_>,
+) -> Option<RowCommand> {
+    let editable = payload.len() <= EDIT_MAX_BYTES;
+    let edit = ui
+        .add_enabled(editable, egui::Button::new("Edit in composer"))
+        .on_disabled_hover_text(format!(
+            "Too large to edit: at most {} KiB; copy it or send it again",
+            EDIT_MAX_BYTES >> 10
+        ));
+    let again = ui
+        .add_enabled(cx.send_off.is_none(), egui::Button::new("Send again"))
+        .on_disabled_hover_text(cx.send_off.unwrap_or_default());
+    if edit.clicked() {
+        Some(RowCommand::EditInComposer(index))
+    } else if again.clicked() {
+        Some(RowCommand::SendAgain(index))
+    } else {
+        None
+    }
+}
+
+fn copy_payload_buttons(ui: &mut Ui, payload: &Payload) {
+    match payload {
+        Payload::Text(text) => copy_button(ui, "Copy text", || text.as_str().to_owned()),
+        Payload::Binary(bytes) => {
+            copy_button(ui, "Copy as hex", || to_hex(bytes));
+            copy_button(ui, "Copy as base64", || to_base64(bytes));
+        }
+    }
+}
+
+/// A menu button that puts `text()` on the clipboard (made only when clicked).
+fn copy_button(ui: &mut Ui, label: &str, text: impl FnOnce() -> String) {
+    if ui.button(label).clicked() {
+        ui.ctx().copy_text(text());
+    }
+}

@@ -1,0 +1,299 @@
+//! A timeline row's context menu as a user meets it, driven through egui_kittest against
+//! the embedded demo server's /echo: copy a message (as text, hex, base64 or the command
+//! line's JSON line), edit it in the composer, send it again, and what is off when.
+
+mod support;
+
+use std::time::SystemTime;
+
+use egui::OutputCommand;
+use egui_kittest::kittest::{NodeT, Queryable};
+use serde_json::Value;
+use sockscope::app::AppOptions;
+use sockscope::engine::{ConnectionConfig, Direction, Event, EventKind, Payload};
+use sockscope::model::template::MessageFormat;
+use sockscope::model::timeline::Timeline;
+use support::window::{Window, has_label, open, wait_for};
+
+/// The window (its template library in a fresh temporary directory), connected to /echo.
+fn connected() -> (Window, tempfile::TempDir) {
+    let config = tempfile::tempdir().expect("a temporary config dir");
+    let mut harness = open(AppOptions {
+        config_dir: Some(config.path().to_owned()),
+        ..AppOptions::default()
+    });
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "OPEN", |h| has_label(h, "OPEN"));
+    (harness, config)
+}
+
+/// Types `body` into the composer in `format`, sends it and waits for its echo.
+fn send_and_wait_for_echo(harness: &mut Window, format: MessageFormat, body: &str) {
+    if harness.state().tabs()[0].composer.format() != format {
+        harness.get_by_label("Format").click();
+        harness.step();
+        harness.step();
+        harness.get_by_label(format.label()).click();
+        harness.step();
+        harness.step();
+    }
+    harness.get_by_label("Message").focus();
+    harness.step();
+    harness.get_by_label("Message").type_text(body);
+    harness.step();
+    let before = harness.state().tabs()[0].timeline.len();
+    harness.get_by_label("Send").click();
+    wait_for(harness, "the echo", |h| {
+        h.state().tabs()[0].timeline.len() == before + 2
+    });
+}
+
+/// Right-clicks the last timeline row whose preview contains `preview` (the timeline is
+/// drawn after the composer, whose variables preview may show the same text).
+fn open_row_menu(harness: &mut Window, preview: &str) {
+    harness
+        .query_all_by_label_contains(preview)
+        .last()
+        .unwrap_or_else(|| panic!("a row previewing {preview:?}"))
+        .click_secondary();
+    harness.step();
+    harness.step();
+}
+
+/// Clicks the menu entry `label` and returns the text it put on the clipboard, if any.
+fn choose(harness: &mut Window, label: &str) -> Option<String> {
+    harness.get_by_label(label).click();
+    harness.step();
+    let copied =
+        harness
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|command| match command {
+                OutputCommand::CopyText(text) => Some(text.clone()),
+                _ => None,
+            });
+    harness.step();
+    copied
+}
+
+/// The payloads of the first tab's messages that went `dir`, in order.
+fn payloads(harness: &Window, dir: Direction) -> Vec<Payload> {
+    harness.state().tabs()[0]
+        .timeline
+        .iter()
+        .filter_map(|entry| match entry.kind {
+            EventKind::Message { dir: d, payload } if *d == dir => Some(payload.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn text(payload: &Payload) -> &str {
+    payload.as_text().expect("a text message")
+}
+
+#[test]
+fn copy_a_text_message_and_its_json_line() {
+    let (mut harness, _config) = connected();
+    send_and_wait_for_echo(&mut harness, MessageFormat::Text, "hello there");
+    // Rows: connecting, open, the message out (#2), its echo (#3).
+    open_row_menu(&mut harness, "hello there");
+    assert!(
+        harness.query_by_label("Copy as hex").is_none(),
+        "a text message offers no binary forms"
+    );
+    assert_eq!(
+        choose(&mut harness, "Copy text").as_deref(),
+        Some("hello there")
+    );
+
+    open_row_menu(&mut harness, "hello there");
+    let line = choose(&mut harness, "Copy as JSON line").expect("a JSON line was copied");
+    let line: Value = serde_json::from_str(&line).expect("the copied line is JSON");
+    assert_eq!(line["event"], "message");
+    assert_eq!(line["dir"], "in");
+    assert_eq!(line["type"], "text");
+    assert_eq!(line["text"], "hello there");
+    assert_eq!(line["len"], 11);
+    assert!(line["time"].is_string() && line["seq"].is_u64());
+}
+
+#[test]
+fn send_again_sends_the_same_bytes_and_says_so() {
+    let (mut harness, _config) = connected();
+    send_and_wait_for_echo(&mut harness, MessageFormat::Text, "once more");
+    open_row_menu(&mut harness, "once more");
+    harness.get_by_label("Send again").click();
+    wait_for(&mut harness, "the second echo", |h| {
+        payloads(h, Direction::In).len() == 2
+    });
+    let out = payloads(&harness, Direction::Out);
+    assert_eq!(out.iter().map(text).collect::<Vec<_>>(), ["once more"; 2]);
+    assert!(has_label(&harness, "Sent #3 again."));
+}
+
+#[test]
+fn edit_in_composer_keeps_braces_literal_and_picks_json() {
+    let (mut harness, _config) = connected();
+    // `\{{` is how the composer writes a literal `{{`: this sends {"tpl":"{{name}}","n":1}.
+    send_and_wait_for_echo(
+        &mut harness,
+        MessageFormat::Text,
+        r#"{"tpl":"\{{name}}","n":1}"#,
+    );
+    let sent = r#"{"tpl":"{{name}}","n":1}"#;
+    assert_eq!(text(&payloads(&harness, Direction::In)[0]), sent);
+
+    open_row_menu(&mut harness, "\"tpl\"");
+    harness.get_by_label("Edit in composer").click();
+    harness.step();
+    harness.step();
+    let composer = &harness.state().tabs()[0].composer;
+    assert_eq!(
+        composer.format(),
+        MessageFormat::Json,
+        "a JSON object opens as JSON"
+    );
+    assert_eq!(composer.text(), r#"{"tpl":"\{{name}}","n":1}"#);
+    assert!(has_label(
+        &harness,
+        "#3 is in the composer: edit it, then Send."
+    ));
+
+    // Sent unedited, it is the same message again, not an unknown variable.
+    harness.get_by_label("Send").click();
+    wait_for(&mut harness, "the second echo", |h| {
+        payloads(h, Direction::In).len() == 2
+    });
+    let out = payloads(&harness, Direction::Out);
+    assert_eq!(text(&out[1]), sent);
+}
+
+#[test]
+fn a_binary_message_copies_as_hex_and_base64_and_edits_as_hex() {
+    let (mut harness, _config) = connected();
+    send_and_wait_for_echo(&mut harness, MessageFormat::Hex, "de ad be ef 00 01");
+    let echoed = payloads(&harness, Direction::In);
+    assert_eq!(echoed[0].as_bytes(), [0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]);
+
+    // The binary rows preview their bytes in hex.
+    open_row_menu(&mut harness, "de ad be ef");
+    assert_eq!(
+        choose(&mut harness, "Copy as hex").as_deref(),
+        Some("deadbeef0001")
+    );
+    open_row_menu(&mut harness, "de ad be ef");
+    assert_eq!(
+        choose(&mut harness, "Copy as base64").as_deref(),
+        Some("3q2+7wAB")
+    );
+    open_row_menu(&mut harness, "de ad be ef");
+    harness.get_by_label("Edit in composer").click();
+    harness.step();
+    let composer = &harness.state().tabs()[0].composer;
+    assert_eq!(composer.format(), MessageFormat::Hex);
+    assert_eq!(composer.text(), "de ad be ef 00 01");
+}
+
+#[test]
+fn send_again_is_off_once_closed_and_other_rows_only_copy_and_pin() {
+    let (mut harness, _config) = connected();
+    send_and_wait_for_echo(&mut harness, MessageFormat::Text, "before the close");
+    harness.get_by_label("Close").click();
+    wait_for(&mut harness, "CLOSED", |h| has_label(h, "CLOSED"));
+
+    open_row_menu(&mut harness, "before the close");
+    assert!(
+        harness
+            .get_by_label("Send again")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing can be sent on a closed connection"
+    );
+    assert!(
+        !harness
+            .get_by_label("Edit in composer")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+
+    open_row_menu(&mut harness, "1000 Normal Closure");
+    assert!(harness.query_by_label("Send again").is_none());
+    assert!(harness.query_by_label("Edit in composer").is_none());
+    let line = choose(&mut harness, "Copy as JSON line").expect("a JSON line was copied");
+    let line: Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(
+        (&line["event"], &line["code"]),
+        (&Value::from("close"), &Value::from(1000))
+    );
+    assert_eq!(line["was_clean"], true);
+
+    open_row_menu(&mut harness, "1000 Normal Closure");
+    harness.get_by_label("Pin this row").click();
+    harness.step();
+    let tab = &harness.state().tabs()[0];
+    assert_eq!(tab.pins.len(), 1);
+    assert_eq!(tab.pins[0].index, tab.timeline.len() - 1);
+}
+
+#[test]
+fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
+    let mut harness = open(AppOptions {
+        no_demo_server: true,
+        config_dir: Some(tempfile::tempdir().expect("a temp dir").keep()),
+        ..AppOptions::default()
+    });
+    let mut timeline = Timeline::default();
+    timeline.set_memory_budget(16);
+    for (seq, body) in [(1, "kept: short"), (2, "dropped: over the sixteen bytes")] {
+        timeline.push(
+            1,
+            Event {
+                seq,
+                wall_time: SystemTime::now(),
+                offset: std::time::Duration::from_millis(seq),
+                kind: EventKind::Message {
+                    dir: Direction::In,
+                    payload: Payload::Text(body.into()),
+                },
+            },
+        );
+    }
+    harness
+        .state_mut()
+        .open_tab_with(ConnectionConfig::new("ws://127.0.0.1:9/"), timeline);
+    harness.step();
+    harness.step();
+    let tab = harness.state().tabs().len() - 1;
+    assert_eq!(
+        harness.state().tabs()[tab].timeline.not_kept_len(1),
+        Some(31)
+    );
+
+    // The kept row previews its text; the other row has no payload to preview.
+    open_row_menu(&mut harness, "kept: short");
+    assert!(harness.query_by_label("Copy text").is_some());
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    let dropped_row = harness
+        .query_all_by_label("↓")
+        .nth(1)
+        .expect("the second incoming row");
+    dropped_row.click_secondary();
+    harness.step();
+    harness.step();
+    assert!(harness.query_by_label("Payload not kept").is_some());
+    assert!(harness.query_by_label("Copy text").is_none());
+    assert!(harness.query_by_label("Send again").is_none());
+    // Its JSON line says what was lost, as Export JSON lines does.
+    let line = choose(&mut harness, "Copy as JSON line").expect("a JSON line was copied");
+    let line: Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(
+        (&line["seq"], &line["not_kept"]),
+        (&Value::from(2), &Value::from(31))
+    );
+}
