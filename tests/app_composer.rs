@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use sockscope::app::{AppOptions, SockscopeApp};
 use sockscope::engine::{Direction, EventKind};
 use sockscope::model::template::{MessageFormat, TemplateFile};
-use support::window::{Window, has_label, has_label_containing, wait_for};
+use support::window::{Window, choose_format, has_label, has_label_containing, wait_for};
 
 /// The window with its template library in a fresh temporary directory (returned, so it
 /// lives as long as the test).
@@ -39,16 +39,6 @@ fn connect(harness: &mut Window) {
 
 fn send_is_enabled(harness: &Window) -> bool {
     !harness.get_by_label("Send").accesskit_node().is_disabled()
-}
-
-fn choose_format(harness: &mut Window, format: MessageFormat) {
-    harness.get_by_label("Format").click();
-    harness.step();
-    harness.step();
-    harness.get_by_label(format.label()).click();
-    harness.step();
-    harness.step();
-    assert_eq!(composer_format(harness), format);
 }
 
 fn composer_format(harness: &Window) -> MessageFormat {

@@ -13,7 +13,7 @@ use sockscope::app::AppOptions;
 use sockscope::engine::{ConnectionConfig, Direction, Event, EventKind, Payload};
 use sockscope::model::template::MessageFormat;
 use sockscope::model::timeline::Timeline;
-use support::window::{Window, has_label, open, wait_for};
+use support::window::{Window, choose_format, has_label, open, wait_for};
 
 /// The window (its template library in a fresh temporary directory), connected to /echo.
 fn connected() -> (Window, tempfile::TempDir) {
@@ -30,12 +30,7 @@ fn connected() -> (Window, tempfile::TempDir) {
 /// Types `body` into the composer in `format`, sends it and waits for its echo.
 fn send_and_wait_for_echo(harness: &mut Window, format: MessageFormat, body: &str) {
     if harness.state().tabs()[0].composer.format() != format {
-        harness.get_by_label("Format").click();
-        harness.step();
-        harness.step();
-        harness.get_by_label(format.label()).click();
-        harness.step();
-        harness.step();
+        choose_format(harness, format);
     }
     harness.get_by_label("Message").focus();
     harness.step();
@@ -78,6 +73,12 @@ fn choose(harness: &mut Window, label: &str) -> Option<String> {
     copied
 }
 
+/// Chooses "Copy as JSON line" in the open menu and parses what was copied.
+fn copy_json_line(harness: &mut Window) -> Value {
+    let line = choose(harness, "Copy as JSON line").expect("a JSON line was copied");
+    serde_json::from_str(&line).expect("the copied line is JSON")
+}
+
 /// The payloads of the first tab's messages that went `dir`, in order.
 fn payloads(harness: &Window, dir: Direction) -> Vec<Payload> {
     harness.state().tabs()[0]
@@ -110,8 +111,7 @@ fn copy_a_text_message_and_its_json_line() {
     );
 
     open_row_menu(&mut harness, "hello there");
-    let line = choose(&mut harness, "Copy as JSON line").expect("a JSON line was copied");
-    let line: Value = serde_json::from_str(&line).expect("the copied line is JSON");
+    let line = copy_json_line(&mut harness);
     assert_eq!(line["event"], "message");
     assert_eq!(line["dir"], "in");
     assert_eq!(line["type"], "text");
@@ -224,8 +224,7 @@ fn send_again_is_off_once_closed_and_other_rows_only_copy_and_pin() {
     open_row_menu(&mut harness, "1000 Normal Closure");
     assert!(harness.query_by_label("Send again").is_none());
     assert!(harness.query_by_label("Edit in composer").is_none());
-    let line = choose(&mut harness, "Copy as JSON line").expect("a JSON line was copied");
-    let line: Value = serde_json::from_str(&line).expect("JSON");
+    let line = copy_json_line(&mut harness);
     assert_eq!(
         (&line["event"], &line["code"]),
         (&Value::from("close"), &Value::from(1000))
@@ -290,8 +289,7 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
     assert!(harness.query_by_label("Copy text").is_none());
     assert!(harness.query_by_label("Send again").is_none());
     // Its JSON line says what was lost, as Export JSON lines does.
-    let line = choose(&mut harness, "Copy as JSON line").expect("a JSON line was copied");
-    let line: Value = serde_json::from_str(&line).expect("JSON");
+    let line = copy_json_line(&mut harness);
     assert_eq!(
         (&line["seq"], &line["not_kept"]),
         (&Value::from(2), &Value::from(31))

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
+use sockscope::model::template::MessageFormat;
 
 /// The whole app in a kittest harness.
 pub type Window = Harness<'static, SockscopeApp>;
@@ -39,4 +40,16 @@ pub fn has_label(harness: &Window, text: &str) -> bool {
 /// Whether any label contains `text`.
 pub fn has_label_containing(harness: &Window, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Picks `format` in the active tab's composer, as a user does, through the Format box.
+pub fn choose_format(harness: &mut Window, format: MessageFormat) {
+    harness.get_by_label("Format").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label(format.label()).click();
+    harness.step();
+    harness.step();
+    let active = harness.state().active_tab();
+    assert_eq!(harness.state().tabs()[active].composer.format(), format);
 }
