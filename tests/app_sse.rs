@@ -77,3 +77,48 @@ fn an_sse_tab_receives_the_demo_ticker_across_a_reconnect_and_does_not_send() {
     assert!(tab.attempts() >= 2);
     assert!(tab.sse_stats().is_some_and(|s| s.events == 7));
 }
+
+#[test]
+fn an_sse_row_copies_its_data_and_offers_nothing_to_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = window(&dir);
+    harness.step();
+    let url = harness
+        .state()
+        .demo_url("/sse?count=2")
+        .expect("the demo server runs")
+        .replacen("ws://", "http://", 1);
+    let tab = harness.state_mut().tab_mut(0).expect("a tab");
+    tab.kind = TabKind::Sse;
+    tab.config.url = url;
+    harness.step();
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "2 events", |h| sse_attempts(h).len() >= 2);
+    let data = harness.state().tabs()[0]
+        .timeline
+        .iter()
+        .find_map(|e| match e.kind {
+            EventKind::Sse(sse @ SseEvent::Message(_)) => Some(sse.text().to_owned()),
+            _ => None,
+        })
+        .expect("an SSE message");
+    let first_line = data.lines().next().expect("data has a line").to_owned();
+    harness
+        .query_all_by_label_contains(&first_line)
+        .last()
+        .expect("the row previews its data")
+        .click_secondary();
+    harness.step();
+    harness.step();
+    assert!(harness.query_by_label("Edit in composer").is_none());
+    assert!(harness.query_by_label("Send again").is_none());
+    harness.get_by_label("Copy data").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|command| matches!(command, egui::OutputCommand::CopyText(text) if *text == data));
+    assert!(copied, "the event's data went to the clipboard: {data:?}");
+}
