@@ -55,9 +55,14 @@ fn open_row_menu(harness: &mut Window, preview: &str) {
     harness.step();
 }
 
-/// Clicks the menu entry `label` and returns the text it put on the clipboard, if any.
+/// Clicks the open menu's entry `label` (the detail pane may have a button of the same name:
+/// the menu is drawn after it) and returns the text it put on the clipboard, if any.
 fn choose(harness: &mut Window, label: &str) -> Option<String> {
-    harness.get_by_label(label).click();
+    harness
+        .query_all_by_label(label)
+        .last()
+        .unwrap_or_else(|| panic!("a menu entry {label:?}"))
+        .click();
     harness.step();
     let copied =
         harness
@@ -101,6 +106,11 @@ fn copy_a_text_message_and_its_json_line() {
     send_and_wait_for_echo(&mut harness, MessageFormat::Text, "hello there");
     // Rows: connecting, open, the message out (#2), its echo (#3).
     open_row_menu(&mut harness, "hello there");
+    assert_eq!(
+        harness.state().tabs()[0].selected,
+        Some(3),
+        "a right-click selects the row, so the details show what the menu acts on"
+    );
     assert!(
         harness.query_by_label("Copy as hex").is_none(),
         "a text message offers no binary forms"
@@ -275,7 +285,10 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
 
     // The kept row previews its text; the other row has no payload to preview.
     open_row_menu(&mut harness, "kept: short");
-    assert!(harness.query_by_label("Copy text").is_some());
+    assert!(
+        harness.query_all_by_label("Copy text").count() == 2,
+        "menu and details"
+    );
     harness.key_press(egui::Key::Escape);
     harness.step();
     let dropped_row = harness

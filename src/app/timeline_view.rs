@@ -163,6 +163,9 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
                 if response.clicked() {
                     let ctrl = response.ctx.input(|i| i.modifiers.command);
                     clicked = Some((index, ctrl));
+                } else if response.secondary_clicked() {
+                    // The menu acts on this row: show it in the detail pane too.
+                    clicked = Some((index, false));
                 }
                 response.context_menu(|ui| {
                     if let Some(command) = row_menu::ui(ui, entry, index, not_kept, menu_cx) {
