@@ -1,6 +1,7 @@
-//! A timeline row's context menu as a user meets it, driven through egui_kittest against
-//! the embedded demo server's /echo: copy a message (as text, hex, base64 or the command
-//! line's JSON line), edit it in the composer, send it again, and what is off when.
+//! What a user does to the timeline itself, driven through egui_kittest against the embedded
+//! demo server's /echo: a row's context menu (copy a message as text, hex, base64 or the
+//! command line's JSON line, edit it in the composer, send it again, and what is off when),
+//! and Clear.
 
 mod support;
 
@@ -307,4 +308,52 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
         (&line["seq"], &line["not_kept"]),
         (&Value::from(2), &Value::from(31))
     );
+}
+
+#[test]
+fn clear_empties_the_timeline_while_the_connection_goes_on() {
+    let (mut harness, _config) = connected();
+    send_and_wait_for_echo(&mut harness, MessageFormat::Text, "before");
+    open_row_menu(&mut harness, "before");
+    choose(&mut harness, "Pin this row");
+    assert!(has_label(&harness, "In: 1 msgs, 6 B"));
+    assert_eq!(harness.state().tabs()[0].pins.len(), 1);
+
+    harness.get_by_label("Clear").click();
+    harness.step();
+    harness.step();
+    let tab = &harness.state().tabs()[0];
+    assert!(tab.timeline.is_empty());
+    assert_eq!((tab.selected, tab.pins.len()), (None, 0));
+    assert!(has_label(&harness, "Timeline: 0 events"));
+    assert!(has_label(&harness, "In: 0 msgs, 0 B"));
+    assert!(has_label(
+        &harness,
+        "No events yet: new ones appear here as they arrive."
+    ));
+    assert!(has_label(&harness, "OPEN"), "the connection is still open");
+    assert!(
+        harness.query_by_label_contains("Connected: ").is_some(),
+        "the time connected carries on"
+    );
+    assert!(
+        harness.get_by_label("Clear").accesskit_node().is_disabled(),
+        "nothing left to clear"
+    );
+
+    // The next messages are rows 0 and 1, still timed from the attempt's open.
+    harness.get_by_label("Send").click();
+    wait_for(&mut harness, "the echo after the clear", |h| {
+        h.state().tabs()[0].timeline.len() == 2
+    });
+    let tab = &harness.state().tabs()[0];
+    assert!(tab.timeline.since_open(1).is_some());
+    assert_eq!(
+        payloads(&harness, Direction::In)
+            .iter()
+            .map(text)
+            .collect::<Vec<_>>(),
+        ["before"]
+    );
+    assert!(has_label(&harness, "In: 1 msgs, 6 B"));
 }

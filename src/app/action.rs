@@ -43,6 +43,8 @@ pub enum Action {
     File(FileAction),
     /// Start, cancel or walk a replay.
     Replay(ReplayAction),
+    /// Empty the active tab's timeline (its connection goes on).
+    ClearTimeline,
     /// A command from a timeline row's menu in the active tab.
     Row(RowCommand),
 }

@@ -47,6 +47,14 @@ pub struct SearchState {
 }
 
 impl TimelineState {
+    /// Starts over on a timeline whose rows were cleared: the same filter and search, tested
+    /// again from the first entry; statistics from zero (time connected carries on).
+    pub fn restart(&mut self) {
+        self.view = FilteredView::new(self.view.filter().clone());
+        self.search.restart();
+        self.stats.restart();
+    }
+
     /// True when the filter lets everything through (the timeline shows every entry).
     pub fn shows_everything(&self) -> bool {
         self.view.filter().is_everything()

@@ -295,6 +295,11 @@ impl SockscopeApp {
                 },
             ),
             Action::Replay(action) => self.run_replay(action),
+            Action::ClearTimeline => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.clear_timeline();
+                }
+            }
             Action::Row(command) => {
                 if let Some(tab) = self.tabs.get_mut(self.active) {
                     match command {

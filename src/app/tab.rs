@@ -417,6 +417,22 @@ impl Tab {
         }
     }
 
+    /// Empties the timeline, as Clear in a browser's message list does: the rows, their
+    /// selection and pins, the statistics; the connection, filter and search go on. Refused
+    /// (false) in a replay's tab, whose comparison points into its rows.
+    pub fn clear_timeline(&mut self) -> bool {
+        if self.replay.is_some() {
+            return false;
+        }
+        self.timeline.clear_rows();
+        self.finding.restart();
+        self.selected = None;
+        self.second_selection = None;
+        self.pins.clear();
+        self.follow = true;
+        true
+    }
+
     /// Sends the message at timeline entry `index` again, byte for byte (nothing in it is
     /// expanded). A refusal, or a payload the memory budget did not keep, shows under Send.
     pub fn send_again(&mut self, index: usize) {

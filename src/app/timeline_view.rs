@@ -57,6 +57,20 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
             ui.weak("Ctrl+click a second row for the time between them");
         }
         ui.with_layout(egui::Layout::right_to_left(Align::Center), |ui| {
+            let clearable = total > 0 && tab.replay.is_none();
+            let clear = ui
+                .add_enabled(clearable, egui::Button::new("Clear"))
+                .on_hover_text(
+                    "Remove every event from this tab's timeline; the connection goes on",
+                )
+                .on_disabled_hover_text(if tab.replay.is_some() {
+                    "A replay's timeline is kept whole: its comparison points into it"
+                } else {
+                    "Nothing to clear"
+                });
+            if clear.clicked() {
+                actions.push(Action::ClearTimeline);
+            }
             let was = tab.follow;
             ui.toggle_value(&mut tab.follow, "Follow latest")
                 .on_hover_text("Keep the newest event in view; scrolling up turns this off");
@@ -69,7 +83,13 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     if count == 0 {
         ui.add_space(24.0);
         ui.vertical_centered(|ui| {
-            let hint = if total == 0 {
+            let live = matches!(
+                tab.ready_state(),
+                ReadyState::Connecting | ReadyState::Open | ReadyState::Closing
+            );
+            let hint = if total == 0 && live {
+                "No events yet: new ones appear here as they arrive."
+            } else if total == 0 {
                 "Nothing yet. Press Connect (or Enter in the URL field) to open the connection."
             } else {
                 "No event matches the filter."

@@ -126,6 +126,17 @@ impl Stats {
             })
     }
 
+    /// Starts counting again after the timeline's rows were cleared
+    /// ([`Timeline::clear_rows`]): counters, rates and round trips from zero, while the time
+    /// connected (the connection did not end) carries on.
+    pub fn restart(&mut self) {
+        *self = Self {
+            open_since: self.open_since,
+            connected_before: self.connected_before,
+            ..Self::default()
+        };
+    }
+
     /// True while the latest attempt is open.
     pub fn is_open(&self) -> bool {
         self.open_since.is_some()
@@ -213,6 +224,28 @@ mod tests {
         assert_eq!(
             time_between(&timeline, 4, 1),
             Some(Duration::from_millis(1400))
+        );
+    }
+
+    #[test]
+    fn a_restart_counts_from_zero_and_keeps_the_time_connected() {
+        let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut timeline = Timeline::default();
+        let mut stats = Stats::default();
+        timeline.push(1, at(base, 0, EventKind::open(OpenInfo::default())));
+        timeline.push(1, at(base, 100, msg(Direction::In, 10)));
+        stats.update(&timeline);
+        timeline.clear_rows();
+        stats.restart();
+        timeline.push(1, at(base, 4200, msg(Direction::Out, 7)));
+        stats.update(&timeline);
+        assert_eq!((stats.total.msgs_in, stats.total.msgs_out), (0, 1));
+        assert_eq!(stats.total.bytes_out, 7);
+        assert_eq!(stats.peak_rate(), 1);
+        assert!(stats.is_open(), "still connected");
+        assert_eq!(
+            stats.connected_for(base + Duration::from_secs(5)),
+            Duration::from_secs(5)
         );
     }
 }

@@ -310,6 +310,18 @@ impl Timeline {
         }
     }
 
+    /// Forgets every entry, as the user's Clear does, but keeps what later events of the
+    /// same attempts are measured by: when each attempt opened (for "+since open") and the
+    /// pings still waiting for their pong (for round trips). The memory budget's limit stays.
+    pub fn clear_rows(&mut self) {
+        let limit = self.budget.limit();
+        self.chunks = Vec::new();
+        self.len = 0;
+        self.runs.clear();
+        self.round_trips.clear();
+        self.budget = MemoryBudget::new(limit);
+    }
+
     /// Forgets every entry; the memory budget stays.
     pub fn clear(&mut self) {
         let limit = self.budget.limit();
@@ -392,6 +404,53 @@ mod tests {
         assert_eq!(timeline.since_open(9), None);
         timeline.clear();
         assert!(timeline.is_empty());
+    }
+
+    #[test]
+    fn clearing_rows_keeps_times_since_open_and_pending_pings() {
+        let mut timeline = Timeline::default();
+        timeline.set_memory_budget(4);
+        let text = |t: &'static str| EventKind::Message {
+            dir: Direction::In,
+            payload: Payload::Text(t.into()),
+        };
+        timeline.push(1, event(5, EventKind::open(OpenInfo::default())));
+        timeline.push(1, event(6, text("over the budget")));
+        timeline.push(
+            1,
+            event(
+                10,
+                EventKind::Ping {
+                    dir: Direction::Out,
+                    payload: Bytes::from_static(b"p"),
+                },
+            ),
+        );
+        assert!(timeline.not_kept().messages == 1);
+        timeline.clear_rows();
+        assert!(timeline.is_empty());
+        assert_eq!(
+            timeline.not_kept().messages,
+            0,
+            "what was not kept went too"
+        );
+        assert_eq!(timeline.memory_budget(), 4, "the limit stays");
+        timeline.push(1, event(25, text("ok")));
+        timeline.push(
+            1,
+            event(
+                40,
+                EventKind::Pong {
+                    dir: Direction::In,
+                    payload: Bytes::from_static(b"p"),
+                    auto: false,
+                },
+            ),
+        );
+        assert_eq!(timeline.len(), 2);
+        assert_eq!(timeline.since_open(0), Some(Duration::from_millis(20)));
+        assert_eq!(timeline.round_trip(1), Some(Duration::from_millis(30)));
+        assert_eq!(timeline.kept_bytes(), 2);
     }
 
     fn numbered(seq: u64, start: SystemTime, offset: Duration) -> Event {
