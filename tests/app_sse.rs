@@ -20,6 +20,22 @@ fn window(config_dir: &tempfile::TempDir) -> Window {
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
 }
 
+/// The window with its first tab made an SSE tab on the demo server's `path`.
+fn sse_window(config_dir: &tempfile::TempDir, path: &str) -> Window {
+    let mut harness = window(config_dir);
+    harness.step();
+    let url = harness
+        .state()
+        .demo_url(path)
+        .expect("the demo server runs")
+        .replacen("ws://", "http://", 1);
+    let tab = harness.state_mut().tab_mut(0).expect("a tab");
+    tab.kind = TabKind::Sse;
+    tab.config.url = url;
+    harness.step();
+    harness
+}
+
 /// The attempt numbers of the tab's SSE messages, in order.
 fn sse_attempts(harness: &Window) -> Vec<u32> {
     harness.state().tabs()[0]
@@ -33,17 +49,7 @@ fn sse_attempts(harness: &Window) -> Vec<u32> {
 #[test]
 fn an_sse_tab_receives_the_demo_ticker_across_a_reconnect_and_does_not_send() {
     let dir = tempfile::tempdir().unwrap();
-    let mut harness = window(&dir);
-    harness.step();
-    let url = harness
-        .state()
-        .demo_url("/sse?count=7")
-        .expect("the demo server runs")
-        .replacen("ws://", "http://", 1);
-    let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.kind = TabKind::Sse;
-    tab.config.url = url;
-    harness.step();
+    let mut harness = sse_window(&dir, "/sse?count=7");
     assert!(
         harness
             .query_by_label_contains("An SSE tab only receives")
@@ -81,17 +87,7 @@ fn an_sse_tab_receives_the_demo_ticker_across_a_reconnect_and_does_not_send() {
 #[test]
 fn an_sse_row_copies_its_data_and_offers_nothing_to_send() {
     let dir = tempfile::tempdir().unwrap();
-    let mut harness = window(&dir);
-    harness.step();
-    let url = harness
-        .state()
-        .demo_url("/sse?count=2")
-        .expect("the demo server runs")
-        .replacen("ws://", "http://", 1);
-    let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.kind = TabKind::Sse;
-    tab.config.url = url;
-    harness.step();
+    let mut harness = sse_window(&dir, "/sse?count=2");
     harness.get_by_label("Connect").click();
     wait_for(&mut harness, "2 events", |h| sse_attempts(h).len() >= 2);
     let data = harness.state().tabs()[0]
