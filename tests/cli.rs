@@ -4,7 +4,9 @@
 mod support;
 
 use serde_json::Value;
-use support::cli::{events, messages, sockscope};
+use std::time::Duration;
+
+use support::cli::{Run, events, messages, sockscope, sockscope_fed};
 use support::demo;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -498,4 +500,84 @@ async fn keepalive_pongs_carry_their_round_trip_time() {
             .all(|p| p["rtt_ms"].as_f64().is_some_and(|ms| ms >= 0.0))
     );
     assert!(pongs.iter().any(|p| p["hex"] == "0102"));
+}
+
+/// The texts of the `message` lines going `dir`.
+fn texts<'a>(run: &'a Run, dir: &str) -> Vec<&'a str> {
+    messages(run, dir)
+        .iter()
+        .map(|m| m["text"].as_str().expect("a text message"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_lines_are_sent_as_text_messages_after_the_other_sends() {
+    let server = demo().await;
+    let input: &[u8] = b"one\ntwo {{counter}}\r\n\nlast, no newline";
+    let run = sockscope_fed(
+        &[
+            "connect",
+            &server.url("/echo"),
+            "--send",
+            "first",
+            "--stdin",
+            "--wait",
+            "300",
+        ],
+        &[(Duration::ZERO, input)],
+    )
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let sent = ["first", "one", "two {{counter}}", "", "last, no newline"];
+    assert_eq!(
+        texts(&run, "out"),
+        sent,
+        "in order, line ends off, nothing expanded"
+    );
+    assert_eq!(texts(&run, "in"), sent, "every line echoed");
+    let close = run.lines.last().expect("a close line");
+    assert_eq!(
+        (close["event"].as_str(), close["code"].as_u64()),
+        (Some("close"), Some(1000))
+    );
+    assert_eq!(close["was_clean"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_keeps_the_connection_open_until_its_end_then_waits() {
+    let server = demo().await;
+    // --wait 100 would have closed long before the second line: input holds it open.
+    let run = sockscope_fed(
+        &["connect", &server.url("/echo"), "--stdin", "--wait", "100"],
+        &[
+            (Duration::ZERO, b"early\n"),
+            (Duration::from_millis(800), b"late\n"),
+        ],
+    )
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(texts(&run, "in"), ["early", "late"]);
+    assert_eq!(events(&run).iter().filter(|e| **e == "open").count(), 1);
+    assert_eq!(
+        run.lines.last().expect("a close line")["initiator"],
+        "client"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdin_line_that_is_not_utf8_is_not_sent_and_exits_1() {
+    let server = demo().await;
+    let run = sockscope_fed(
+        &["connect", &server.url("/echo"), "--stdin", "--wait", "200"],
+        &[(Duration::ZERO, b"fine\n\xff\xfe binary\nalso fine\n")],
+    )
+    .await;
+    assert_eq!(run.status, 1, "a line was not sent");
+    assert_eq!(texts(&run, "out"), ["fine", "also fine"]);
+    assert!(
+        run.stderr.contains("--stdin line 2 is not UTF-8: not sent"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.lines.last().expect("a close line")["was_clean"], true);
 }

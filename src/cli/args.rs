@@ -197,6 +197,7 @@ Examples:
   sockscope connect ws://127.0.0.1:9001/echo --send hello --send-hex 0a0b0c
   sockscope connect ws://127.0.0.1:9001/json?count=3 --wait inf
   sockscope connect ws://127.0.0.1:9001/flood?n=100000 --wait inf --summary
+  printf 'a\\nb\\n' | sockscope connect ws://127.0.0.1:9001/echo --stdin
   sockscope connect ws://127.0.0.1:9001/echo --send hi --record echo.session.ron";
 
 const SERVE_PATHS: &str = "\
@@ -293,6 +294,12 @@ pub struct ConnectArgs {
     /// Send every received text or binary message straight back.
     #[arg(long)]
     pub echo: bool,
+    /// Send each line of standard input as a text message as soon as it is read, after the
+    /// other sends (without its \n or \r\n; nothing in it is expanded). The connection stays
+    /// open while input lasts; --wait counts from its end. A line that is not UTF-8 is not
+    /// sent, and the exit status is then 1.
+    #[arg(long)]
+    pub stdin: bool,
     /// No line per message, ping or pong; one `summary` line after the close event.
     #[arg(long)]
     pub summary: bool,

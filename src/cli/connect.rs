@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::exit;
 use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
 use super::replay::Recording;
+use super::stdin_lines::{self, Line};
 use super::summary::Summary;
 use crate::engine::{CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError};
 use crate::format::event_json::event_json;
@@ -73,9 +75,11 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
         recorded: record.as_ref().map(|_| Vec::new()),
         quiet_messages: plan.summary,
     };
+    // Read once for the whole run: lines not sent yet go to the next attempt.
+    let mut stdin = plan.stdin.then(stdin_lines::spawn_stdin);
     let mut attempt = 1;
     let end = loop {
-        let end = match run_attempt(&plan, attempt, &mut out).await {
+        let end = match run_attempt(&plan, attempt, &mut out, &mut stdin).await {
             Ok(end) => end,
             Err(usage) => return usage,
         };
@@ -114,8 +118,14 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
     }
 }
 
-/// One attempt: connect, send the plan's messages after open, listen, close.
-async fn run_attempt(plan: &Plan, attempt: u32, out: &mut Output) -> Result<AttemptEnd, ExitCode> {
+/// One attempt: connect, send the plan's messages (then the lines of `stdin`, while it
+/// lasts) after open, listen, close.
+async fn run_attempt(
+    plan: &Plan,
+    attempt: u32,
+    out: &mut Output,
+    stdin: &mut Option<mpsc::Receiver<Line>>,
+) -> Result<AttemptEnd, ExitCode> {
     let mut handle = ConnectionHandle::connect(
         &plan.config,
         &tokio::runtime::Handle::current(),
@@ -129,6 +139,7 @@ async fn run_attempt(plan: &Plan, attempt: u32, out: &mut Output) -> Result<Atte
         interrupted: false,
     };
     let mut close_at: Option<Instant> = None;
+    let mut closing = false;
     let (code, reason) = &plan.close;
     loop {
         let deadline = close_at;
@@ -143,7 +154,10 @@ async fn run_attempt(plan: &Plan, attempt: u32, out: &mut Output) -> Result<Atte
                     EventKind::Open(_) => {
                         end.opened = true;
                         end.refused_sends += send_all(&handle, &plan.actions);
-                        close_at = wait_deadline(plan.wait);
+                        // While input lasts, the wait has not begun.
+                        if stdin.is_none() {
+                            close_at = wait_deadline(plan.wait);
+                        }
                     }
                     EventKind::Message { dir: Direction::In, payload } if plan.echo => {
                         // A server may close right behind its last message; an echo
@@ -162,11 +176,22 @@ async fn run_attempt(plan: &Plan, attempt: u32, out: &mut Output) -> Result<Atte
                     _ => {}
                 }
             }
+            line = next_line(stdin), if end.opened && !closing && stdin.is_some() => {
+                match line {
+                    Some(line) => end.refused_sends += send_line(&handle, line),
+                    None => {
+                        *stdin = None;
+                        close_at = wait_deadline(plan.wait);
+                    }
+                }
+            }
             () = sleep_until(deadline), if deadline.is_some() => {
                 close_at = None;
+                closing = true;
                 let _already_closing = handle.close(*code, reason);
             }
             _ = tokio::signal::ctrl_c() => {
+                closing = true;
                 if end.interrupted {
                     handle.abort();
                 } else {
@@ -201,6 +226,32 @@ fn send_all(handle: &ConnectionHandle, actions: &[Action]) -> usize {
         }
     }
     refused
+}
+
+/// Sends one line of input as a text message; returns 1 when it was refused or could not
+/// be sent (said on stderr), 0 when it went.
+fn send_line(handle: &ConnectionHandle, line: Line) -> usize {
+    let result = match line {
+        Line::Text(text) => handle.send_text(text).map_err(|error| error.to_string()),
+        Line::NotUtf8 { number } => Err(format!(
+            "--stdin line {number} is not UTF-8: not sent (a text message must be UTF-8)"
+        )),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("sockscope connect: {error}");
+            1
+        }
+    }
+}
+
+/// The next line of input; never, without input.
+async fn next_line(stdin: &mut Option<mpsc::Receiver<Line>>) -> Option<Line> {
+    match stdin {
+        Some(lines) => lines.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn echo(handle: &ConnectionHandle, payload: &Payload) -> Result<(), SendError> {

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod replay;
 mod serve;
 pub mod sse;
+mod stdin_lines;
 mod summary;
 pub mod template_args;
 

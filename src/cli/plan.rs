@@ -48,6 +48,8 @@ pub struct Plan {
     pub wait: Wait,
     /// Echo received messages back.
     pub echo: bool,
+    /// Send the lines of standard input as text messages.
+    pub stdin: bool,
     /// Print a summary instead of a line per message.
     pub summary: bool,
     /// Whether and when to reconnect.
@@ -93,6 +95,7 @@ impl Plan {
             close: parse_close(&args.close)?,
             wait: parse_wait(&args.wait)?,
             echo: args.echo,
+            stdin: args.stdin,
             summary: args.summary,
             reconnect: reconnect_policy(args),
         })

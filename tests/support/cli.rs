@@ -28,6 +28,38 @@ pub async fn sockscope_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         .await
         .expect("the binary ends within 30 s")
         .expect("the binary runs");
+    parse(output)
+}
+
+/// Runs the binary with `args`, writing each `(delay, bytes)` of `feed` to its standard
+/// input after its delay, then closing it; parses what it printed (killed after 30 s).
+pub async fn sockscope_fed(args: &[&str], feed: &[(std::time::Duration, &[u8])]) -> Run {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    for (delay, bytes) in feed {
+        tokio::time::sleep(*delay).await;
+        stdin
+            .write_all(bytes)
+            .await
+            .expect("the binary reads its input");
+    }
+    drop(stdin);
+    let output = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the binary ends within 30 s")
+        .expect("the binary runs");
+    parse(output)
+}
+
+fn parse(output: std::process::Output) -> Run {
     let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
     let lines = stdout
         .lines()
