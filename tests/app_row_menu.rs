@@ -136,7 +136,7 @@ fn send_again_sends_the_same_bytes_and_says_so() {
     let (mut harness, _config) = connected();
     send_and_wait_for_echo(&mut harness, MessageFormat::Text, "once more");
     open_row_menu(&mut harness, "once more");
-    harness.get_by_label("Send again").click();
+    choose(&mut harness, "Send again");
     wait_for(&mut harness, "the second echo", |h| {
         payloads(h, Direction::In).len() == 2
     });
@@ -158,7 +158,7 @@ fn edit_in_composer_keeps_braces_literal_and_picks_json() {
     assert_eq!(text(&payloads(&harness, Direction::In)[0]), sent);
 
     open_row_menu(&mut harness, "\"tpl\"");
-    harness.get_by_label("Edit in composer").click();
+    choose(&mut harness, "Edit in composer");
     harness.step();
     harness.step();
     let composer = &harness.state().tabs()[0].composer;
@@ -201,7 +201,7 @@ fn a_binary_message_copies_as_hex_and_base64_and_edits_as_hex() {
         Some("3q2+7wAB")
     );
     open_row_menu(&mut harness, "de ad be ef");
-    harness.get_by_label("Edit in composer").click();
+    choose(&mut harness, "Edit in composer");
     harness.step();
     let composer = &harness.state().tabs()[0].composer;
     assert_eq!(composer.format(), MessageFormat::Hex);
@@ -216,18 +216,18 @@ fn send_again_is_off_once_closed_and_other_rows_only_copy_and_pin() {
     wait_for(&mut harness, "CLOSED", |h| has_label(h, "CLOSED"));
 
     open_row_menu(&mut harness, "before the close");
+    // The menu and the detail pane (the row is selected) both offer them.
+    for button in harness.query_all_by_label("Send again") {
+        assert!(
+            button.accesskit_node().is_disabled(),
+            "nothing can be sent on a closed connection"
+        );
+    }
+    assert_eq!(harness.query_all_by_label("Send again").count(), 2);
     assert!(
         harness
-            .get_by_label("Send again")
-            .accesskit_node()
-            .is_disabled(),
-        "nothing can be sent on a closed connection"
-    );
-    assert!(
-        !harness
-            .get_by_label("Edit in composer")
-            .accesskit_node()
-            .is_disabled()
+            .query_all_by_label("Edit in composer")
+            .all(|button| !button.accesskit_node().is_disabled())
     );
     harness.key_press(egui::Key::Escape);
     harness.step();
@@ -356,4 +356,45 @@ fn clear_empties_the_timeline_while_the_connection_goes_on() {
         ["before"]
     );
     assert!(has_label(&harness, "In: 1 msgs, 6 B"));
+}
+
+#[test]
+fn the_detail_pane_of_a_selected_message_edits_it_or_sends_it_again() {
+    let (mut harness, _config) = connected();
+    send_and_wait_for_echo(&mut harness, MessageFormat::Text, "from the details");
+    harness
+        .query_all_by_label_contains("from the details")
+        .last()
+        .expect("the echo's row")
+        .click();
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().tabs()[0].selected, Some(3));
+    harness.get_by_label("Send again").click();
+    wait_for(&mut harness, "the second echo", |h| {
+        payloads(h, Direction::In).len() == 2
+    });
+    assert!(has_label(&harness, "Sent #3 again."));
+    // (The composer still holds what was typed, so the note tells the load apart.)
+    harness.get_by_label("Edit in composer").click();
+    harness.step();
+    harness.step();
+    assert!(has_label(
+        &harness,
+        "#3 is in the composer: edit it, then Send."
+    ));
+    assert_eq!(
+        harness.state().tabs()[0].composer.text(),
+        "from the details"
+    );
+
+    // The open event's details offer neither.
+    harness
+        .get_by_label_contains("101 Switching Protocols")
+        .click();
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().tabs()[0].selected, Some(1));
+    assert!(harness.query_by_label("Send again").is_none());
+    assert!(harness.query_by_label("Edit in composer").is_none());
 }

@@ -53,6 +53,8 @@ fn unsettled_pane(event: Option<Event>) -> Harness<'static, State> {
                     key: event.seq,
                     event: EntryRef::of(1, event),
                     not_kept: None,
+                    index: 0,
+                    compose: None,
                 });
                 pane.ui(ui, selected);
             },

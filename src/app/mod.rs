@@ -11,7 +11,7 @@ pub mod filter_bar;
 pub mod pins;
 pub mod replay_view;
 mod request_panel;
-mod row_menu;
+pub mod row_menu;
 pub mod session_menu;
 mod sockscope_app;
 mod stats_strip;

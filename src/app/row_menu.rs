@@ -79,8 +79,9 @@ fn json_line(entry: EntryRef<'_>, not_kept: Option<usize>) -> String {
     line.to_string()
 }
 
-/// Edit in composer and Send again, each off (saying why) when it cannot be done.
-fn compose_buttons(
+/// Edit in composer and Send again, each off (saying why) when it cannot be done; the
+/// detail pane shows them too.
+pub fn compose_buttons(
     ui: &mut Ui,
     payload: &Payload,
     index: usize,

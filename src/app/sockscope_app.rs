@@ -13,7 +13,7 @@ use super::background::{Background, JobDone};
 use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
 use super::replay_view::{self, ReplayAction, ReplayDialog, ReplayState};
-use super::row_menu::RowCommand;
+use super::row_menu::{RowCommand, RowMenuContext};
 use super::session_menu::{Sessions, Tabs, Workspace};
 use super::tab::{Tab, TabKind};
 use super::templates_panel::{self, Library, TemplatesPanel};
@@ -537,6 +537,11 @@ impl eframe::App for SockscopeApp {
                     .default_size(460.0)
                     .min_size(320.0)
                     .show(ui, |ui| {
+                        let send_off = tab.send_off_reason();
+                        let compose = (tab.kind == TabKind::WebSocket).then_some(RowMenuContext {
+                            can_compose: true,
+                            send_off: send_off.as_deref(),
+                        });
                         let selected = tab.selected.and_then(|index| {
                             let event = tab.timeline.get(index)?;
                             let key = (tab.id << 40) ^ index as u64;
@@ -545,9 +550,13 @@ impl eframe::App for SockscopeApp {
                                 key,
                                 event,
                                 not_kept,
+                                index,
+                                compose,
                             })
                         });
-                        detail.ui(ui, selected);
+                        if let Some(command) = detail.ui(ui, selected) {
+                            actions.push(Action::Row(command));
+                        }
                     });
                 egui::CentralPanel::default()
                     .show(ui, |ui| timeline_view::ui(ui, tab, &mut actions));

@@ -417,6 +417,13 @@ impl Tab {
         }
     }
 
+    /// Why nothing can be sent now ("Send is off: …"), or `None` while OPEN.
+    pub fn send_off_reason(&self) -> Option<String> {
+        let state = self.ready_state();
+        (state != ReadyState::Open)
+            .then(|| format!("Send is off: the connection is {state}. Connect first."))
+    }
+
     /// Empties the timeline, as Clear in a browser's message list does: the rows, their
     /// selection and pins, the statistics; the connection, filter and search go on. Refused
     /// (false) in a replay's tab, whose comparison points into its rows.

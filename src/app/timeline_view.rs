@@ -54,7 +54,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
                 delta.as_secs_f64()
             ));
         } else if tab.selected.is_some() {
-            ui.weak("Ctrl+click a second row for the time between them");
+            ui.weak("Ctrl+click: time between rows");
         }
         ui.with_layout(egui::Layout::right_to_left(Align::Center), |ui| {
             let clearable = total > 0 && tab.replay.is_none();
@@ -150,9 +150,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let mut clicked = None;
     let mut row_command = None;
     let needle = tab.finding.search.query.clone();
-    let state = tab.ready_state();
-    let send_off = (state != ReadyState::Open)
-        .then(|| format!("Send is off: the connection is {state}. Connect first."));
+    let send_off = tab.send_off_reason();
     let menu_cx = RowMenuContext {
         can_compose: tab.kind == TabKind::WebSocket,
         send_off: send_off.as_deref(),

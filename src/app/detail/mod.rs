@@ -15,6 +15,7 @@ mod widgets;
 
 use egui::{RichText, Ui};
 
+use crate::app::row_menu::{self, RowCommand, RowMenuContext};
 use crate::app::style;
 use crate::engine::{Direction, EventKind, Payload};
 use crate::model::timeline::EntryRef;
@@ -27,6 +28,11 @@ pub struct Selected<'a> {
     pub event: EntryRef<'a>,
     /// The payload's size when the tab did not keep it (its memory budget was reached).
     pub not_kept: Option<usize>,
+    /// The event's index in its timeline, for the commands the pane offers.
+    pub index: usize,
+    /// Whether and how a message can be edited or sent again from its tab; `None` where
+    /// nothing is sent (an SSE tab, a view without a connection).
+    pub compose: Option<RowMenuContext<'a>>,
 }
 
 /// The detail pane; keeps caches of derived views (pretty JSON, line index, UTF-8 check) for
@@ -70,8 +76,9 @@ impl Identity {
 }
 
 impl DetailPane {
-    /// Draws the details of `selected` (or a hint when nothing is selected) in all of `ui`.
-    pub fn ui(&mut self, ui: &mut Ui, selected: Option<Selected<'_>>) {
+    /// Draws the details of `selected` (or a hint when nothing is selected) in all of `ui`;
+    /// returns a command for a message (edit it, send it again) when one was chosen.
+    pub fn ui(&mut self, ui: &mut Ui, selected: Option<Selected<'_>>) -> Option<RowCommand> {
         let Some(selected) = selected else {
             self.forget();
             ui.centered_and_justified(|ui| {
@@ -79,7 +86,7 @@ impl DetailPane {
                     RichText::new("Select an event in the timeline to see its details").weak(),
                 );
             });
-            return;
+            return None;
         };
         let identity = Identity::of(&selected);
         let fresh = self.shown != Some(identity);
@@ -88,15 +95,21 @@ impl DetailPane {
             self.shown = Some(identity);
         }
         let event = &selected.event;
+        let mut command = None;
         match event.kind {
             EventKind::Connecting { url } => connecting(ui, event, url),
             EventKind::Open(open) => open::ui(ui, event, open),
             EventKind::Message { dir, payload } => {
                 message_header(ui, event, *dir, payload, selected.not_kept);
+                if let (Some(cx), None) = (selected.compose, selected.not_kept) {
+                    command = ui
+                        .horizontal(|ui| row_menu::compose_buttons(ui, payload, selected.index, cx))
+                        .inner;
+                }
                 ui.separator();
                 if let Some(len) = selected.not_kept {
                     not_kept(ui, len);
-                    return;
+                    return command;
                 }
                 match payload {
                     Payload::Text(text) => self.text.ui(ui, text::Shown::Message(text), fresh),
@@ -122,6 +135,7 @@ impl DetailPane {
             }
             EventKind::Sse(sse) => self.text.ui(ui, text::Shown::Other(sse.text()), fresh),
         }
+        command
     }
 
     /// Drops the caches of the previously shown event.
