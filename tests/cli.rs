@@ -581,3 +581,23 @@ async fn a_stdin_line_that_is_not_utf8_is_not_sent_and_exits_1() {
     );
     assert_eq!(run.lines.last().expect("a close line")["was_clean"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_connection_ended_exits_while_stdin_is_still_open() {
+    let server = demo().await;
+    // The server closes at once; nobody ever closes our stdin (a terminal left alone).
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["connect", &server.url("/close/4000"), "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs");
+    let _stdin_held_open = child.stdin.take();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the binary exits with its connection, not with its input")
+        .expect("the binary runs");
+    assert_eq!(status.code(), Some(0), "a clean close by the server");
+}

@@ -1,8 +1,13 @@
-//! `connect --stdin`: standard input read line by line on a task of its own, each line to
-//! become one text message. The channel is bounded, so a fast producer waits for the
+//! `connect --stdin`: standard input read line by line on a thread of its own, each line
+//! to become one text message. The channel is bounded, so a fast producer waits for the
 //! connection instead of filling memory.
+//!
+//! A plain thread, not tokio's stdin: a read from a terminal cannot be cancelled, and the
+//! runtime waits for its blocking tasks when it shuts down, so a run whose connection had
+//! ended would hang until the user pressed Enter. Nothing waits for this thread.
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
+
 use tokio::sync::mpsc;
 
 /// How many read lines may wait for the connection.
@@ -22,36 +27,45 @@ pub enum Line {
 
 /// Reads standard input until its end; the receiver closes then.
 pub fn spawn_stdin() -> mpsc::Receiver<Line> {
-    spawn(tokio::io::stdin())
+    spawn(std::io::stdin())
 }
 
-/// Reads `input` line by line on a task until its end (or a read error, which goes to
-/// stderr); the receiver closes then, or the task stops when the receiver is dropped.
-pub fn spawn<R: AsyncRead + Unpin + Send + 'static>(input: R) -> mpsc::Receiver<Line> {
+/// Reads `input` line by line on a thread until its end (or a read error, which goes to
+/// stderr); the receiver closes then. The thread stops at its next line once the receiver
+/// is dropped.
+pub fn spawn<R: Read + Send + 'static>(input: R) -> mpsc::Receiver<Line> {
     let (sender, receiver) = mpsc::channel(WAITING_LINES);
-    tokio::spawn(async move {
-        let mut input = BufReader::new(input);
-        let mut buffer = Vec::new();
-        for number in 1.. {
-            buffer.clear();
-            match input.read_until(b'\n', &mut buffer).await {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(error) => {
-                    eprintln!("sockscope connect: --stdin: {error}");
-                    break;
-                }
-            }
-            let line = match String::from_utf8(without_line_end(&buffer).to_vec()) {
-                Ok(text) => Line::Text(text),
-                Err(_) => Line::NotUtf8 { number },
-            };
-            if sender.send(line).await.is_err() {
-                break; // Nobody sends lines any more (the run ended).
+    let spawned = std::thread::Builder::new()
+        .name("sockscope-stdin".to_owned())
+        .spawn(move || read_lines(input, &sender));
+    if let Err(error) = spawned {
+        // The sender is gone with the closure: the receiver reports the end at once.
+        eprintln!("sockscope connect: --stdin: cannot start its reader: {error}");
+    }
+    receiver
+}
+
+fn read_lines<R: Read>(input: R, sender: &mpsc::Sender<Line>) {
+    let mut input = BufReader::new(input);
+    let mut buffer = Vec::new();
+    for number in 1.. {
+        buffer.clear();
+        match input.read_until(b'\n', &mut buffer) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(error) => {
+                eprintln!("sockscope connect: --stdin: {error}");
+                break;
             }
         }
-    });
-    receiver
+        let line = match String::from_utf8(without_line_end(&buffer).to_vec()) {
+            Ok(text) => Line::Text(text),
+            Err(_) => Line::NotUtf8 { number },
+        };
+        if sender.blocking_send(line).is_err() {
+            break; // Nobody sends lines any more (the run ended).
+        }
+    }
 }
 
 fn without_line_end(line: &[u8]) -> &[u8] {
