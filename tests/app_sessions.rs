@@ -279,3 +279,42 @@ fn the_tab_kind_and_pins_survive_a_save_and_reopen() {
     );
     assert_eq!(reopened.pins.len(), 1, "the menu's save keeps the pins");
 }
+
+#[test]
+fn copy_tab_as_command_line_puts_the_sockscope_command_on_the_clipboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = window(dir.path());
+    harness.step();
+    let tab = harness.state_mut().tab_mut(0).expect("a tab");
+    tab.config.url = "ws://127.0.0.1:9001/{{room}}".into();
+    tab.config.headers = vec![sockscope::engine::HeaderEntry::new("X-Team", "a b")];
+    tab.variables = vec![("room".into(), "lobby".into())];
+    harness.step();
+    harness.get_by_label("File").click();
+    wait_for(&mut harness, "the File menu", |h| {
+        has_label(h, "Copy tab as command line")
+    });
+    harness.get_by_label("Copy tab as command line").click();
+    harness.step();
+    let copied: Vec<String> = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    harness.step();
+    assert_eq!(
+        copied,
+        ["sockscope connect ws://127.0.0.1:9001/lobby -H 'X-Team: a b' --wait inf"]
+    );
+
+    // A variable that cannot be expanded is said where a connect would say it.
+    harness.state_mut().tab_mut(0).expect("a tab").config.url = "ws://h/{{nope}}".into();
+    menu(&mut harness, "File", "Copy tab as command line");
+    harness.step();
+    assert!(has_label_containing(&harness, "Not copied: the URL"));
+}

@@ -601,3 +601,88 @@ async fn a_run_whose_connection_ended_exits_while_stdin_is_still_open() {
         .expect("the binary runs");
     assert_eq!(status.code(), Some(0), "a clean close by the server");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_copied_as_a_command_line_runs_in_a_shell_and_connects_as_the_tab_would() {
+    use sockscope::cli::command_line::{CommandKind, command_line};
+    use sockscope::engine::{ConnectionConfig, HeaderEntry};
+    use sockscope::model::session::SecretHeader;
+
+    let server = demo().await;
+    let mut config = ConnectionConfig::new(format!("{}?room={{{{room}}}}", server.url("/headers")));
+    let awkward = r#"it's "quoted" $HOME `date` \ ! {x}"#;
+    config.headers = vec![
+        HeaderEntry::new("X-Awkward", awkward),
+        HeaderEntry::new("X-Room", "{{room}}"),
+        HeaderEntry::new("Authorization", "Bearer never-copied"),
+    ];
+    config.subprotocols = vec!["chat.v2".into()];
+    let user = [("room".to_owned(), "lobby-1".to_owned())];
+    let secrets = [SecretHeader::new("Authorization", "SOCKSCOPE_TEST_TOKEN")];
+    let line = command_line(CommandKind::Connect, &config, &user, &secrets).expect("a command");
+    assert!(!line.contains("never-copied"));
+    // The tab's --wait inf would listen for ever: this run stops 300 ms after open.
+    let line = format!(
+        "{} --wait 300",
+        line.strip_suffix(" --wait inf").expect("--wait inf")
+    );
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_sockscope"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().expect("a folder").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = tokio::process::Command::new("sh")
+        .args(["-c", &line])
+        .env("PATH", path)
+        .env("SOCKSCOPE_TEST_TOKEN", "Bearer from-the-environment")
+        .output()
+        .await
+        .expect("sh runs");
+    let run = support::cli::parse(output);
+    assert_eq!(run.status, 0, "{line}\n{}", run.stderr);
+    let seen: Value = serde_json::from_str(messages(&run, "in")[0]["text"].as_str().unwrap())
+        .expect("the server describes the request");
+    assert_eq!(seen["headers"]["x-awkward"], awkward, "{line}");
+    assert_eq!(seen["headers"]["x-room"], "lobby-1");
+    assert_eq!(
+        seen["headers"]["authorization"],
+        "Bearer from-the-environment"
+    );
+    assert_eq!(seen["subprotocols"], serde_json::json!(["chat.v2"]));
+    assert_eq!(seen["query"], "room=lobby-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backoff_max_caps_the_growing_delay() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = sockscope(&[
+        "connect",
+        &format!("ws://127.0.0.1:{port}/"),
+        "--reconnect",
+        "5",
+        "--reconnect-delay",
+        "40",
+        "--backoff",
+        "--backoff-max",
+        "60",
+    ])
+    .await;
+    let delays: Vec<u64> = run
+        .lines
+        .iter()
+        .filter(|l| l["event"] == "reconnecting")
+        .map(|l| l["delay_ms"].as_u64().expect("a delay"))
+        .collect();
+    assert_eq!(delays.len(), 5, "{}", run.stderr);
+    // Equal jitter: each delay is drawn from the upper half of 40, 60, 60, ... ms.
+    assert!(delays[0] >= 20 && delays[0] <= 40, "{delays:?}");
+    assert!(
+        delays[1..].iter().all(|d| (30..=60).contains(d)),
+        "{delays:?}"
+    );
+}

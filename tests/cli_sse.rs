@@ -140,3 +140,24 @@ async fn usage_errors_exit_2_with_one_line() {
     let run = sockscope(&["sse", "http://127.0.0.1:1/", "--max-events", "0"]).await;
     assert_eq!(run.status, 2, "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_event_size_fails_a_stream_whose_event_is_larger() {
+    let server = demo().await;
+    let url = server.http_url("/sse?count=2");
+    let run = sockscope(&["sse", &url, "--max-event-size", "8"]).await;
+    assert_eq!(run.status, 1, "stderr: {}", run.stderr);
+    let error = run
+        .lines
+        .iter()
+        .find(|l| l["event"] == "error")
+        .expect("an error line");
+    assert_eq!(error["category"], "protocol");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("larger than 8 bytes")),
+        "{error}"
+    );
+    assert_eq!(events(&run).iter().filter(|e| **e == "sse").count(), 0);
+}

@@ -45,6 +45,8 @@ pub enum Action {
     Replay(ReplayAction),
     /// Empty the active tab's timeline (its connection goes on).
     ClearTimeline,
+    /// Put the active tab's connection on the clipboard as a `sockscope` command line.
+    CopyCommandLine,
     /// A command from a timeline row's menu in the active tab.
     Row(RowCommand),
 }

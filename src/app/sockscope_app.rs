@@ -232,7 +232,7 @@ impl SockscopeApp {
         self.tabs.get_mut(index)
     }
 
-    fn run(&mut self, action: Action) {
+    fn run(&mut self, action: Action, ctx: &egui::Context) {
         let runtime = self.runtime_handle.clone();
         match action {
             Action::NewTab => self.open_tab(self.default_url()),
@@ -295,6 +295,14 @@ impl SockscopeApp {
                 },
             ),
             Action::Replay(action) => self.run_replay(action),
+            Action::CopyCommandLine => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    match tab.command_line() {
+                        Ok(line) => ctx.copy_text(line),
+                        Err(error) => tab.input_error = Some(format!("Not copied: {error}")),
+                    }
+                }
+            }
             Action::ClearTimeline => {
                 if let Some(tab) = self.tabs.get_mut(self.active) {
                     tab.clear_timeline();
@@ -572,7 +580,7 @@ impl eframe::App for SockscopeApp {
             }
         }
         for action in actions {
-            self.run(action);
+            self.run(action, ui.ctx());
         }
     }
 

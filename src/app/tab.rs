@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use crate::cli::command_line::{self, CommandKind};
 use crate::engine::{
     CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, Payload, ReadyState, SendError,
     WakeFn,
@@ -14,7 +15,7 @@ use crate::format::hex::to_hex_lines;
 use crate::format::json;
 use crate::format::variables::{self, VarContext};
 use crate::model::recorded::RecordError;
-use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
+use crate::model::session::{self, ResolveError, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
 use crate::sse::{SseConfig, SseHandle, SseStats};
@@ -415,6 +416,21 @@ impl Tab {
             }
             Err(error) => self.composer.send_error = Some(error.to_string()),
         }
+    }
+
+    /// The `sockscope connect` (or `sse`) command that connects as this tab does, its
+    /// variables expanded as a connect would, secrets left as environment references.
+    pub fn command_line(&self) -> Result<String, ResolveError> {
+        let kind = match self.kind {
+            TabKind::WebSocket => CommandKind::Connect,
+            TabKind::Sse => CommandKind::Sse,
+        };
+        command_line::command_line(
+            kind,
+            &self.config,
+            &self.valid_variables(),
+            &self.secret_headers,
+        )
     }
 
     /// Why nothing can be sent now ("Send is off: …"), or `None` while OPEN.

@@ -108,6 +108,9 @@ pub struct SseArgs {
     /// Print comment lines (keep-alives) as sse-comment lines.
     #[arg(long = "show-comments")]
     pub show_comments: bool,
+    /// The largest line or event data accepted, in bytes; a larger one fails the stream.
+    #[arg(long = "max-event-size", value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_event_size: usize,
     /// TLS and proxy settings.
     #[command(flatten)]
     pub transport: TransportArgs,
@@ -285,9 +288,17 @@ pub struct ConnectArgs {
         requires = "reconnect"
     )]
     pub reconnect_delay: u64,
-    /// Double the reconnect delay each time (up to 30 s), with random jitter.
+    /// Double the reconnect delay each time (up to --backoff-max), with random jitter.
     #[arg(long = "backoff", requires = "reconnect")]
     pub backoff: bool,
+    /// The longest delay --backoff grows to, in milliseconds (at least --reconnect-delay).
+    #[arg(
+        long = "backoff-max",
+        value_name = "MS",
+        default_value_t = 30_000,
+        requires = "backoff"
+    )]
+    pub backoff_max: u64,
     /// The largest message accepted from the server, in bytes (larger: close 1009).
     #[arg(long = "max-message-size", value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_message_size: usize,

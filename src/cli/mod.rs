@@ -3,6 +3,7 @@
 //! `export-har` convert HAR files, `sse` prints a Server-Sent Events stream's events. All drive the same engine as the window.
 
 pub mod args;
+pub mod command_line;
 mod connect;
 pub mod exit;
 mod har_commands;

@@ -165,7 +165,7 @@ fn reconnect_policy(args: &ConnectArgs) -> ReconnectPolicy {
         delay: if args.backoff {
             ReconnectDelay::Backoff {
                 initial: delay,
-                max: delay.max(Duration::from_secs(30)),
+                max: delay.max(Duration::from_millis(args.backoff_max)),
             }
         } else {
             ReconnectDelay::Fixed(delay)

@@ -28,6 +28,7 @@ pub fn config_from(args: &SseArgs) -> Result<SseConfig, ConfigError> {
     config.handshake_timeout = Duration::from_millis(args.timeout);
     config.reconnect_time = Duration::from_millis(args.retry);
     config.show_comments = args.show_comments;
+    config.max_event_size = args.max_event_size;
     config.tls = args.transport.tls();
     config.proxy = args.transport.proxy();
     config.prepare()?;

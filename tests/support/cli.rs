@@ -59,7 +59,8 @@ pub async fn sockscope_fed(args: &[&str], feed: &[(std::time::Duration, &[u8])])
     parse(output)
 }
 
-fn parse(output: std::process::Output) -> Run {
+/// What a finished run printed, parsed.
+pub fn parse(output: std::process::Output) -> Run {
     let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
     let lines = stdout
         .lines()

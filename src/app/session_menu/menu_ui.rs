@@ -132,6 +132,16 @@ impl Sessions {
                 .flatten(),
             );
             actions.extend(chosen.into_iter().map(Action::File));
+            if ui
+                .button("Copy tab as command line")
+                .on_hover_text(
+                    "The sockscope command that connects as this tab does, for a shell; \
+                     secret headers and {{env.…}} stay references to the environment",
+                )
+                .clicked()
+            {
+                actions.push(Action::CopyCommandLine);
+            }
         });
     }
 

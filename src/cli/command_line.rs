@@ -1,0 +1,291 @@
+//! A tab's connection as a `sockscope` command line, as a browser's "Copy as cURL" does for
+//! a request: the same URL, headers, subprotocols, limits, TLS, proxy, keepalive and
+//! reconnects, listening until the server closes. Quoted for a POSIX shell.
+//!
+//! `{{variables}}` in the URL and header values are expanded as a connect would expand
+//! them, except `{{env.NAME}}` and secret headers, which stay references to the
+//! environment (`"${NAME}"`), so no secret is copied.
+
+use std::time::Duration;
+
+use crate::engine::proxy::ProxyMode;
+use crate::engine::{ConnectionConfig, Keepalive, MissingPong, ReconnectDelay};
+use crate::model::session::{ResolveError, SecretHeader, resolve_config};
+
+/// Which command: a WebSocket connection or a Server-Sent Events stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandKind {
+    /// `sockscope connect`.
+    Connect,
+    /// `sockscope sse`.
+    Sse,
+}
+
+/// Marks an environment reference inside an expanded value: NUL cannot occur in a URL or
+/// a header value, so it cannot be confused with text.
+const ENV_MARK: char = '\0';
+
+/// The command line that connects as `config` does. `user` are the tab's variables;
+/// `secrets` name the headers whose values come from the environment.
+pub fn command_line(
+    kind: CommandKind,
+    config: &ConnectionConfig,
+    user: &[(String, String)],
+    secrets: &[SecretHeader],
+) -> Result<String, ResolveError> {
+    let env = |name: &str| Some(format!("{ENV_MARK}{name}{ENV_MARK}"));
+    let resolved = resolve_config(config, user, &env)?;
+    let defaults = ConnectionConfig::default();
+    let mut words: Vec<String> = vec!["sockscope".into()];
+    words.push(match kind {
+        CommandKind::Connect => "connect".into(),
+        CommandKind::Sse => "sse".into(),
+    });
+    words.push(quote(resolved.url.trim()));
+    for header in resolved.headers.iter().filter(|h| h.enabled) {
+        let secret = secrets
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(header.name.trim()));
+        let value = match secret {
+            Some(secret) => format!("{ENV_MARK}{}{ENV_MARK}", secret.env),
+            None => header.value.clone(),
+        };
+        words.push("-H".into());
+        words.push(quote(&format!("{}: {value}", header.name.trim())));
+    }
+    if kind == CommandKind::Connect {
+        for protocol in &resolved.subprotocols {
+            words.push("-p".into());
+            words.push(quote(protocol));
+        }
+    }
+    if resolved.handshake_timeout != defaults.handshake_timeout {
+        flag(&mut words, "--timeout", millis(resolved.handshake_timeout));
+    }
+    match kind {
+        CommandKind::Connect => connect_flags(&mut words, &resolved, &defaults),
+        CommandKind::Sse if resolved.max_message_size != defaults.max_message_size => {
+            flag(&mut words, "--max-event-size", resolved.max_message_size);
+        }
+        CommandKind::Sse => {}
+    }
+    transport_flags(&mut words, &resolved);
+    if kind == CommandKind::Connect {
+        // A tab listens until the server closes or the user disconnects (Ctrl+C here).
+        flag(&mut words, "--wait", "inf");
+    }
+    Ok(words.join(" "))
+}
+
+fn connect_flags(words: &mut Vec<String>, config: &ConnectionConfig, defaults: &ConnectionConfig) {
+    if config.close_timeout != defaults.close_timeout {
+        flag(words, "--close-timeout", millis(config.close_timeout));
+    }
+    if config.max_message_size != defaults.max_message_size {
+        flag(words, "--max-message-size", config.max_message_size);
+    }
+    if let Some(Keepalive {
+        interval,
+        pong_timeout,
+        on_missing_pong,
+    }) = &config.keepalive
+    {
+        flag(words, "--keepalive", millis(*interval));
+        if *pong_timeout != Duration::from_secs(10) {
+            flag(words, "--pong-timeout", millis(*pong_timeout));
+        }
+        if *on_missing_pong == MissingPong::Close {
+            words.push("--keepalive-close".into());
+        }
+    }
+    match config.reconnect.delay {
+        ReconnectDelay::Off => {}
+        ReconnectDelay::Fixed(delay) => {
+            flag(words, "--reconnect", config.reconnect.max_reconnects);
+            flag(words, "--reconnect-delay", millis(delay));
+        }
+        ReconnectDelay::Backoff { initial, max } => {
+            flag(words, "--reconnect", config.reconnect.max_reconnects);
+            flag(words, "--reconnect-delay", millis(initial));
+            words.push("--backoff".into());
+            if max != Duration::from_secs(30) {
+                flag(words, "--backoff-max", millis(max));
+            }
+        }
+    }
+}
+
+fn transport_flags(words: &mut Vec<String>, config: &ConnectionConfig) {
+    let tls = &config.tls;
+    if tls.accept_invalid_certs {
+        words.push("--insecure".into());
+    }
+    for (name, path) in [
+        ("--ca", &tls.ca_file),
+        ("--cert", &tls.client_cert),
+        ("--key", &tls.client_key),
+    ] {
+        if let Some(path) = path {
+            words.push(name.into());
+            words.push(quote(&path.display().to_string()));
+        }
+    }
+    match &config.proxy {
+        ProxyMode::FromEnvironment => {}
+        ProxyMode::Direct => words.push("--no-proxy".into()),
+        ProxyMode::Url(url) => {
+            words.push("--proxy".into());
+            words.push(quote(url));
+        }
+    }
+}
+
+fn flag(words: &mut Vec<String>, name: &str, value: impl ToString) {
+    words.push(name.into());
+    words.push(quote(&value.to_string()));
+}
+
+fn millis(duration: Duration) -> u128 {
+    duration.as_millis()
+}
+
+/// `text` as one shell word: bare when it is plain, else in single quotes, with each
+/// environment reference as `"${NAME}"` (adjacent quoted parts make one word).
+pub fn quote(text: &str) -> String {
+    let plain = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c))
+    };
+    if plain(text) {
+        return text.to_owned();
+    }
+    let mut word = String::new();
+    for (i, part) in text.split(ENV_MARK).enumerate() {
+        if i % 2 == 1 {
+            word.push_str(&format!("\"${{{part}}}\""));
+        } else if !part.is_empty() {
+            word.push('\'');
+            word.push_str(&part.replace('\'', r"'\''"));
+            word.push('\'');
+        }
+    }
+    if word.is_empty() {
+        word.push_str("''");
+    }
+    word
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::engine::{HeaderEntry, ReconnectPolicy, TlsOptions};
+
+    #[test]
+    fn plain_words_stay_bare_and_others_are_single_quoted() {
+        assert_eq!(
+            quote("ws://127.0.0.1:9001/echo"),
+            "ws://127.0.0.1:9001/echo"
+        );
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote("$HOME `x` \\ !"), r"'$HOME `x` \ !'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(
+            quote("Authorization: Bearer \0TOKEN\0"),
+            r#"'Authorization: Bearer '"${TOKEN}""#
+        );
+        assert_eq!(quote("\0A\0\0B\0"), r#""${A}""${B}""#);
+    }
+
+    #[test]
+    fn a_default_tab_is_the_url_listening_until_the_server_closes() {
+        let config = ConnectionConfig::new("ws://127.0.0.1:9001/echo");
+        let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
+        assert_eq!(
+            line,
+            "sockscope connect ws://127.0.0.1:9001/echo --wait inf"
+        );
+    }
+
+    #[test]
+    fn every_setting_that_differs_from_the_default_becomes_a_flag() {
+        let mut config = ConnectionConfig::new("wss://example.test/{{room}}?v=1&x=y");
+        config.headers = vec![
+            HeaderEntry::new("X-Room", "{{room}}"),
+            HeaderEntry::new("Authorization", "Bearer s3cret"),
+            HeaderEntry::new("X-Token", "{{env.TOKEN}}"),
+            HeaderEntry {
+                enabled: false,
+                ..HeaderEntry::new("X-Off", "never")
+            },
+        ];
+        config.subprotocols = vec!["graphql-ws".into()];
+        config.handshake_timeout = Duration::from_millis(2500);
+        config.close_timeout = Duration::from_secs(1);
+        config.max_message_size = 1024;
+        config.tls = TlsOptions {
+            ca_file: Some(PathBuf::from("/etc/my ca.pem")),
+            accept_invalid_certs: true,
+            client_cert: None,
+            client_key: None,
+        };
+        config.proxy = ProxyMode::Url("socks5h://127.0.0.1:1080".into());
+        config.keepalive = Some(Keepalive {
+            interval: Duration::from_secs(15),
+            pong_timeout: Duration::from_secs(3),
+            on_missing_pong: MissingPong::Close,
+        });
+        config.reconnect = ReconnectPolicy {
+            delay: ReconnectDelay::Backoff {
+                initial: Duration::from_millis(500),
+                max: Duration::from_secs(60),
+            },
+            max_reconnects: 0,
+        };
+        let user = [("room".to_owned(), "lobby 1".to_owned())];
+        let secrets = [SecretHeader::new("authorization", "API_TOKEN")];
+        let line = command_line(CommandKind::Connect, &config, &user, &secrets).unwrap();
+        assert_eq!(
+            line,
+            "sockscope connect 'wss://example.test/lobby 1?v=1&x=y' \
+             -H 'X-Room: lobby 1' \
+             -H 'Authorization: '\"${API_TOKEN}\" \
+             -H 'X-Token: '\"${TOKEN}\" \
+             -p graphql-ws --timeout 2500 --close-timeout 1000 --max-message-size 1024 \
+             --keepalive 15000 --pong-timeout 3000 --keepalive-close \
+             --reconnect 0 --reconnect-delay 500 --backoff --backoff-max 60000 \
+             --insecure --ca '/etc/my ca.pem' --proxy socks5h://127.0.0.1:1080 --wait inf"
+        );
+        assert!(
+            !line.contains("s3cret"),
+            "a secret header's value is never copied"
+        );
+        assert!(!line.contains("X-Off"), "disabled headers are not sent");
+    }
+
+    #[test]
+    fn an_sse_tab_becomes_sockscope_sse() {
+        let mut config = ConnectionConfig::new("http://127.0.0.1:9001/sse");
+        config.headers = vec![HeaderEntry::new("Accept-Language", "en")];
+        config.proxy = ProxyMode::Direct;
+        config.max_message_size = 4096;
+        config.subprotocols = vec!["ignored".into()];
+        let line = command_line(CommandKind::Sse, &config, &[], &[]).unwrap();
+        assert_eq!(
+            line,
+            "sockscope sse http://127.0.0.1:9001/sse -H 'Accept-Language: en' \
+             --max-event-size 4096 --no-proxy"
+        );
+    }
+
+    #[test]
+    fn an_unknown_variable_is_the_same_error_as_at_connect() {
+        let config = ConnectionConfig::new("ws://h/{{nope}}");
+        let error = command_line(CommandKind::Connect, &config, &[], &[]).unwrap_err();
+        assert!(error.to_string().contains("nope"), "{error}");
+    }
+}
