@@ -25,11 +25,7 @@ fn window(url: Option<String>, config_dir: &tempfile::TempDir) -> Window {
 #[test]
 fn a_reconnect_loop_counts_down_and_succeeds_once_the_server_is_up() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::closed_port();
     let mut harness = window(Some(format!("ws://127.0.0.1:{port}/echo")), &dir);
     harness.step();
     let tab = harness.state_mut().tab_mut(0).expect("a tab");

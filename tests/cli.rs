@@ -201,11 +201,7 @@ async fn rejected_handshake_prints_status_and_body_and_exits_1() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_port_exits_1_with_category_refused() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::closed_port();
     let run = sockscope(&["connect", &format!("ws://127.0.0.1:{port}/")]).await;
     assert_eq!(run.status, 1);
     assert_eq!(run.lines[1]["category"], "refused");
@@ -372,11 +368,7 @@ async fn help_documents_the_options() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_loop_succeeds_once_the_server_comes_up() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::closed_port();
     let url = format!("ws://127.0.0.1:{port}/echo");
     let starter = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -449,11 +441,7 @@ async fn reconnect_loop_succeeds_once_the_server_comes_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_gives_up_after_n_attempts() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::closed_port();
     let run = sockscope(&[
         "connect",
         &format!("ws://127.0.0.1:{port}/"),
@@ -586,14 +574,7 @@ async fn a_stdin_line_that_is_not_utf8_is_not_sent_and_exits_1() {
 async fn a_run_whose_connection_ended_exits_while_stdin_is_still_open() {
     let server = demo().await;
     // The server closes at once; nobody ever closes our stdin (a terminal left alone).
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["connect", &server.url("/close/4000"), "--stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary runs");
+    let mut child = support::cli::spawn_piped(&["connect", &server.url("/close/4000"), "--stdin"]);
     let _stdin_held_open = child.stdin.take();
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
@@ -655,11 +636,7 @@ async fn a_tab_copied_as_a_command_line_runs_in_a_shell_and_connects_as_the_tab_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backoff_max_caps_the_growing_delay() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::closed_port();
     let run = sockscope(&[
         "connect",
         &format!("ws://127.0.0.1:{port}/"),

@@ -35,14 +35,7 @@ pub async fn sockscope_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 /// input after its delay, then closing it; parses what it printed (killed after 30 s).
 pub async fn sockscope_fed(args: &[&str], feed: &[(std::time::Duration, &[u8])]) -> Run {
     use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary runs");
+    let mut child = spawn_piped(args);
     let mut stdin = child.stdin.take().expect("a piped stdin");
     for (delay, bytes) in feed {
         tokio::time::sleep(*delay).await;
@@ -57,6 +50,19 @@ pub async fn sockscope_fed(args: &[&str], feed: &[(std::time::Duration, &[u8])])
         .expect("the binary ends within 30 s")
         .expect("the binary runs");
     parse(output)
+}
+
+/// Starts the binary with `args` and its standard input, output and error piped (killed
+/// when dropped).
+pub fn spawn_piped(args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs")
 }
 
 /// What a finished run printed, parsed.

@@ -16,6 +16,15 @@ pub mod servers;
 pub mod tls;
 pub mod window;
 
+/// A loopback port nothing listens on (bound once to find it free, then released), for
+/// refused connections.
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
 /// The demo server on a free loopback port.
 pub async fn demo() -> DemoServer {
     demo_server::start("127.0.0.1:0".parse().expect("address"))
