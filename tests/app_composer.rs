@@ -497,3 +497,65 @@ fn a_broken_library_is_reported_and_left_alone() {
         "not overwritten"
     );
 }
+
+#[test]
+fn repeat_sends_the_message_at_an_interval_until_stopped() {
+    let (mut harness, _config) = window();
+    connect(&mut harness);
+    type_into(&mut harness, "Message", "beat {{counter}}");
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .composer
+        .repeat_every = std::time::Duration::from_millis(50);
+    harness.step();
+    harness.get_by_label("Start").click();
+    wait_for(&mut harness, "three beats echoed", |h| {
+        texts(h, Direction::In).len() >= 3
+    });
+    assert_eq!(
+        texts(&harness, Direction::Out)[..3],
+        ["beat 1", "beat 2", "beat 3"],
+        "variables are expanded for each send"
+    );
+    assert!(has_label_containing(&harness, "Sending every 50 ms: "));
+    harness.get_by_label("Stop").click();
+    harness.step();
+    harness.step();
+    let sent = texts(&harness, Direction::Out).len();
+    for _ in 0..10 {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        harness.step();
+    }
+    assert_eq!(
+        texts(&harness, Direction::Out).len(),
+        sent,
+        "nothing after Stop"
+    );
+    assert!(harness.state().tabs()[0].repeat.is_none());
+    assert!(has_label(&harness, "Repeat every"));
+}
+
+#[test]
+fn a_repeat_stops_when_the_connection_closes_and_says_so() {
+    let (mut harness, _config) = window();
+    connect(&mut harness);
+    type_into(&mut harness, "Message", "tick");
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .composer
+        .repeat_every = std::time::Duration::from_millis(40);
+    harness.step();
+    harness.get_by_label("Start").click();
+    wait_for(&mut harness, "two ticks", |h| {
+        texts(h, Direction::Out).len() >= 2
+    });
+    harness.get_by_label("Disconnect").click();
+    wait_for(&mut harness, "CLOSED", |h| has_label(h, "CLOSED"));
+    assert!(harness.state().tabs()[0].repeat.is_none());
+    assert!(has_label_containing(&harness, "Repeat stopped after "));
+    assert!(has_label_containing(&harness, "sends: the connection is C"));
+}

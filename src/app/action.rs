@@ -43,6 +43,10 @@ pub enum Action {
     File(FileAction),
     /// Start, cancel or walk a replay.
     Replay(ReplayAction),
+    /// Send this message in the active tab now and then at the composer's repeat interval.
+    StartRepeat(Draft),
+    /// Stop the active tab's repeat.
+    StopRepeat,
     /// Empty the active tab's timeline (its connection goes on).
     ClearTimeline,
     /// Put the active tab's connection on the clipboard as a `sockscope` command line.

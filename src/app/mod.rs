@@ -9,6 +9,7 @@ mod connection_options;
 pub mod detail;
 pub mod filter_bar;
 pub mod pins;
+mod repeat;
 pub mod replay_view;
 mod request_panel;
 pub mod row_menu;

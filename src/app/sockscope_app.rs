@@ -10,8 +10,10 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::action::Action;
 use super::background::{Background, JobDone};
+use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
+use super::repeat::Repeat;
 use super::replay_view::{self, ReplayAction, ReplayDialog, ReplayState};
 use super::row_menu::{RowCommand, RowMenuContext};
 use super::session_menu::{Sessions, Tabs, Workspace};
@@ -193,6 +195,19 @@ impl SockscopeApp {
 
     /// Starts the reconnects that are due, and asks for a frame when the next one is, so
     /// the countdown stays current (about ten frames a second while a tab waits).
+    /// Sends the repeats that are due and asks for a frame when the next one is.
+    fn run_due_repeats(&mut self, ctx: &egui::Context) {
+        let now = Instant::now();
+        let next = self
+            .tabs
+            .iter_mut()
+            .filter_map(|tab| tab.run_repeat(now, &self.jobs))
+            .min();
+        if let Some(next) = next {
+            ctx.request_repaint_after(next.saturating_duration_since(now));
+        }
+    }
+
     fn run_due_reconnects(&mut self, ctx: &egui::Context) {
         let now = Instant::now();
         let runtime = self.runtime_handle.clone();
@@ -295,6 +310,19 @@ impl SockscopeApp {
                 },
             ),
             Action::Replay(action) => self.run_replay(action),
+            Action::StartRepeat(draft) => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    let every = tab.composer.repeat_every;
+                    tab.repeat = Some(Repeat::start(draft, every, Instant::now()));
+                    tab.run_repeat(Instant::now(), &self.jobs);
+                    ctx.request_repaint();
+                }
+            }
+            Action::StopRepeat => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.repeat = None;
+                }
+            }
             Action::CopyCommandLine => {
                 if let Some(tab) = self.tabs.get_mut(self.active) {
                     match tab.command_line() {
@@ -456,6 +484,7 @@ impl eframe::App for SockscopeApp {
             more_waiting |= replay_view::drain(tab, deadline);
         }
         self.run_due_reconnects(ctx);
+        self.run_due_repeats(ctx);
         // Filters, searches and statistics catch up with new entries in a budget of their own.
         let find_deadline = Instant::now() + DRAIN_BUDGET;
         for tab in &mut self.tabs {
@@ -525,6 +554,10 @@ impl eframe::App for SockscopeApp {
                                 library: library.is_available().then(|| library.templates()),
                             },
                             show_templates,
+                            repeating: tab.repeat.as_ref().map(|r| Repeating {
+                                every: r.every,
+                                sent: r.sent,
+                            }),
                         };
                         egui::ScrollArea::vertical()
                             .id_salt("composer-scroll")

@@ -25,6 +25,7 @@ use super::background::{Background, JobDone};
 use super::composer::ComposerState;
 use super::filter_bar::TimelineState;
 use super::pins::Pin;
+use super::repeat::Repeat;
 use super::replay_view::ReplayState;
 use super::row_menu;
 use super::style::format_size;
@@ -82,6 +83,8 @@ pub struct Tab {
     pub second_selection: Option<usize>,
     /// Rows pinned with a note (entry indices into the timeline).
     pub pins: Vec<Pin>,
+    /// The composer's message being sent at an interval, if it is.
+    pub repeat: Option<Repeat>,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
@@ -114,6 +117,7 @@ impl Tab {
             finding: TimelineState::default(),
             second_selection: None,
             pins: Vec::new(),
+            repeat: None,
             counter: 1,
             connection: None,
             sse: None,
@@ -431,6 +435,34 @@ impl Tab {
             &self.valid_variables(),
             &self.secret_headers,
         )
+    }
+
+    /// Sends the repeat's message when it is due at `now`, and ends the repeat when the
+    /// connection left OPEN or a send failed (saying why under Send). Returns when the
+    /// next send is due, while the repeat runs.
+    pub fn run_repeat(&mut self, now: Instant, jobs: &Background<JobDone>) -> Option<Instant> {
+        let state = self.ready_state();
+        let repeat = self.repeat.as_mut()?;
+        if state != ReadyState::Open {
+            let sent = repeat.sent;
+            self.repeat = None;
+            self.composer.note = Some(format!(
+                "Repeat stopped after {sent} sends: the connection is {state}."
+            ));
+            return None;
+        }
+        if repeat.take_due(now) {
+            let draft = repeat.draft.clone();
+            self.send_draft(draft, jobs);
+            if self.composer.send_error.is_some() {
+                self.repeat = None;
+                return None;
+            }
+            if let Some(repeat) = &mut self.repeat {
+                repeat.sent += 1;
+            }
+        }
+        self.repeat.as_ref().map(Repeat::next_due)
     }
 
     /// Why nothing can be sent now ("Send is off: …"), or `None` while OPEN.

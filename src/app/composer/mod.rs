@@ -11,6 +11,7 @@ mod controls;
 mod editor;
 mod history;
 mod json_layout;
+pub mod repeat_controls;
 mod save_dialog;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,8 @@ pub struct ComposerContext<'a> {
     pub templates: TemplateLists<'a>,
     /// Whether the templates and variables panel is shown (a toggle in the heading).
     pub show_templates: &'a mut bool,
+    /// The tab's running repeat, if any.
+    pub repeating: Option<repeat_controls::Repeating>,
 }
 
 /// The size lookup of a File body's file.
@@ -88,6 +91,8 @@ pub struct ComposerState {
     pub close_reason: String,
     /// The ping payload (sent as UTF-8).
     pub ping_payload: String,
+    /// The interval a repeat is started with.
+    pub repeat_every: Duration,
 }
 
 impl Default for ComposerState {
@@ -109,6 +114,7 @@ impl Default for ComposerState {
             close_code: 1000,
             close_reason: String::new(),
             ping_payload: String::new(),
+            repeat_every: Duration::from_secs(1),
         }
     }
 }
@@ -382,6 +388,10 @@ pub fn ui(
                 composer.save_dialog = Some(SaveDialog::new(name, composer.save_scope));
             }
             status(ui, composer);
+            if !cx.receive_only {
+                ui.separator();
+                repeat_controls::ui(ui, composer, cx.repeating, can_send, actions);
+            }
             send.clicked()
         })
         .inner;
