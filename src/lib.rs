@@ -5,6 +5,9 @@
 //! offline and is what the tests connect to. [`sse`] is the engine's sibling for
 //! Server-Sent Events (EventSource), reporting the same [`engine::Event`]s.
 
+// Every public item says what it is (CI's clippy -D warnings makes this an error).
+#![warn(missing_docs)]
+
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
