@@ -18,6 +18,7 @@ mod sockscope_app;
 mod stats_strip;
 mod style;
 mod tab;
+mod tab_messages;
 mod tab_snapshot;
 mod tab_strip;
 pub mod templates_panel;

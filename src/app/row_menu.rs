@@ -43,7 +43,7 @@ pub fn ui(
     cx: RowMenuContext<'_>,
 ) -> Option<RowCommand> {
     match entry.kind {
-        EventKind::Message { .. } if not_kept.is_some() => {
+        EventKind::Message { .. } | EventKind::Sse(_) if not_kept.is_some() => {
             ui.add_enabled(false, egui::Button::new("Payload not kept"))
                 .on_disabled_hover_text(
                     "The tab's memory budget was full: only the row was kept, not the bytes",
