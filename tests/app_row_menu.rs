@@ -11,7 +11,7 @@ use egui::OutputCommand;
 use egui_kittest::kittest::{NodeT, Queryable};
 use serde_json::Value;
 use sockscope::app::AppOptions;
-use sockscope::engine::{ConnectionConfig, Direction, Event, EventKind, Payload};
+use sockscope::engine::{ConnectionConfig, Direction, Event, EventKind, Payload, SseMessage};
 use sockscope::model::template::MessageFormat;
 use sockscope::model::timeline::Timeline;
 use support::window::{Window, choose_format, has_label, open, wait_for};
@@ -273,6 +273,21 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
             },
         );
     }
+    timeline.push(
+        1,
+        Event {
+            seq: 3,
+            wall_time: SystemTime::now(),
+            offset: std::time::Duration::from_millis(3),
+            kind: EventKind::sse_message(SseMessage {
+                event_type: "message".into(),
+                data: "an SSE event over the budget".into(),
+                id: None,
+                last_event_id: String::new(),
+                retry: None,
+            }),
+        },
+    );
     harness
         .state_mut()
         .open_tab_with(ConnectionConfig::new("ws://127.0.0.1:9/"), timeline);
@@ -308,6 +323,15 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
         (&line["seq"], &line["not_kept"]),
         (&Value::from(2), &Value::from(31))
     );
+
+    // An SSE event whose data was not kept has none to copy either.
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.get_by_label("sse").click_secondary();
+    harness.step();
+    harness.step();
+    assert!(harness.query_by_label("Payload not kept").is_some());
+    assert!(harness.query_by_label("Copy data").is_none());
 }
 
 #[test]
