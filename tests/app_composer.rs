@@ -498,19 +498,24 @@ fn a_broken_library_is_reported_and_left_alone() {
     );
 }
 
-#[test]
-fn repeat_sends_the_message_at_an_interval_until_stopped() {
-    let (mut harness, _config) = window();
-    connect(&mut harness);
-    type_into(&mut harness, "Message", "beat {{counter}}");
+/// Connects, types `text`, sets the repeat interval (a DragValue, set directly) and starts.
+fn start_repeat(harness: &mut Window, text: &str, every_ms: u64) {
+    connect(harness);
+    type_into(harness, "Message", text);
     harness
         .state_mut()
         .tab_mut(0)
         .expect("a tab")
         .composer
-        .repeat_every = std::time::Duration::from_millis(50);
+        .repeat_every = std::time::Duration::from_millis(every_ms);
     harness.step();
     harness.get_by_label("Start").click();
+}
+
+#[test]
+fn repeat_sends_the_message_at_an_interval_until_stopped() {
+    let (mut harness, _config) = window();
+    start_repeat(&mut harness, "beat {{counter}}", 50);
     wait_for(&mut harness, "three beats echoed", |h| {
         texts(h, Direction::In).len() >= 3
     });
@@ -540,16 +545,7 @@ fn repeat_sends_the_message_at_an_interval_until_stopped() {
 #[test]
 fn a_repeat_stops_when_the_connection_closes_and_says_so() {
     let (mut harness, _config) = window();
-    connect(&mut harness);
-    type_into(&mut harness, "Message", "tick");
-    harness
-        .state_mut()
-        .tab_mut(0)
-        .expect("a tab")
-        .composer
-        .repeat_every = std::time::Duration::from_millis(40);
-    harness.step();
-    harness.get_by_label("Start").click();
+    start_repeat(&mut harness, "tick", 40);
     wait_for(&mut harness, "two ticks", |h| {
         texts(h, Direction::Out).len() >= 2
     });
