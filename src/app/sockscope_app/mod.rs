@@ -2,6 +2,8 @@
 //! template library. `logic` drains engine events within a time budget and collects the
 //! results of background jobs; `ui` lays out the panels, then runs the actions they pushed.
 
+mod running;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,18 +15,15 @@ use super::background::{Background, JobDone};
 use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
-use super::repeat::Repeat;
-use super::replay_view::{self, ReplayAction, ReplayDialog, ReplayState};
-use super::row_menu::{RowCommand, RowMenuContext};
+use super::replay_view::{self, ReplayDialog};
+use super::row_menu::RowMenuContext;
 use super::session_menu::{Sessions, Tabs, Workspace};
 use super::tab::{Tab, TabKind};
 use super::templates_panel::{self, Library, TemplatesPanel};
-use super::{connection_bar, pins, tab_strip, timeline_view};
+use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::{ConnectionConfig, WakeFn};
-use crate::format::json_path::JsonPath;
 use crate::model::timeline::Timeline;
-use crate::replay::Replay;
 
 /// How long one frame may spend moving events into timelines.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -195,41 +194,6 @@ impl SockscopeApp {
 
     /// Starts the reconnects that are due, and asks for a frame when the next one is, so
     /// the countdown stays current (about ten frames a second while a tab waits).
-    /// Sends the repeats that are due and asks for a frame when the next one is.
-    fn run_due_repeats(&mut self, ctx: &egui::Context) {
-        let now = Instant::now();
-        let next = self
-            .tabs
-            .iter_mut()
-            .filter_map(|tab| tab.run_repeat(now, &self.jobs))
-            .min();
-        if let Some(next) = next {
-            ctx.request_repaint_after(next.saturating_duration_since(now));
-        }
-    }
-
-    fn run_due_reconnects(&mut self, ctx: &egui::Context) {
-        let now = Instant::now();
-        let runtime = self.runtime_handle.clone();
-        let mut next: Option<Instant> = None;
-        for tab in &mut self.tabs {
-            let Some((due, _)) = tab.reconnect_due() else {
-                continue;
-            };
-            if due <= now {
-                tab.connect(&runtime, Arc::clone(&self.wake));
-            } else {
-                next = Some(next.map_or(due, |n| n.min(due)));
-            }
-        }
-        if let Some(next) = next {
-            let soon = next
-                .saturating_duration_since(now)
-                .min(Duration::from_millis(100));
-            ctx.request_repaint_after(soon);
-        }
-    }
-
     /// Opens a tab with `config` and an existing `timeline` (a reopened session, a replay,
     /// a benchmark) and makes it active; returns its index.
     pub fn open_tab_with(&mut self, config: ConnectionConfig, timeline: Timeline) -> usize {
@@ -246,202 +210,6 @@ impl SockscopeApp {
     pub fn tab_mut(&mut self, index: usize) -> Option<&mut Tab> {
         self.tabs.get_mut(index)
     }
-
-    fn run(&mut self, action: Action, ctx: &egui::Context) {
-        let runtime = self.runtime_handle.clone();
-        match action {
-            Action::NewTab => self.open_tab(self.default_url()),
-            Action::CloseTab(index) if index < self.tabs.len() => {
-                // Dropping the tab drops its handle: the engine closes cleanly (1001).
-                self.tabs.remove(index);
-                if self.active >= self.tabs.len() {
-                    self.active = self.tabs.len().saturating_sub(1);
-                }
-            }
-            Action::SelectTab(index) if index < self.tabs.len() => self.active = index,
-            Action::CloseTab(_) | Action::SelectTab(_) => {}
-            Action::Connect => {
-                let wake = Arc::clone(&self.wake);
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.connect(&runtime, wake);
-                }
-            }
-            Action::Disconnect => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.disconnect();
-                }
-            }
-            Action::Send(draft) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.send_draft(draft, &self.jobs);
-                }
-            }
-            Action::Ping(payload) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.send_with(|handle| handle.ping(payload));
-                }
-            }
-            Action::Close { code, reason } => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.send_with(|handle| handle.close(code, &reason));
-                }
-            }
-            Action::CheckFile(path) => {
-                if let Some(tab) = self.tabs.get(self.active) {
-                    self.jobs.check_file(tab.id, path);
-                }
-            }
-            Action::BrowseFile => {
-                if let Some(tab) = self.tabs.get(self.active) {
-                    self.jobs.pick_file(tab.id);
-                }
-            }
-            Action::Template(action) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    templates_panel::run(action, tab, &mut self.library, &self.jobs);
-                }
-            }
-            Action::File(action) => self.sessions.run(
-                action,
-                Tabs {
-                    tabs: &mut self.tabs,
-                    active: &mut self.active,
-                    next_tab_id: &mut self.next_tab_id,
-                },
-            ),
-            Action::Replay(action) => self.run_replay(action),
-            Action::StartRepeat(draft) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    let every = tab.composer.repeat_every;
-                    tab.repeat = Some(Repeat::start(draft, every, Instant::now()));
-                    tab.run_repeat(Instant::now(), &self.jobs);
-                    ctx.request_repaint();
-                }
-            }
-            Action::StopRepeat => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.repeat = None;
-                }
-            }
-            Action::CopyCommandLine => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    match tab.command_line() {
-                        Ok(line) => ctx.copy_text(line),
-                        Err(error) => tab.input_error = Some(format!("Not copied: {error}")),
-                    }
-                }
-            }
-            Action::ClearTimeline => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.clear_timeline();
-                }
-            }
-            Action::Row(command) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    match command {
-                        RowCommand::Pin(index) => {
-                            pins::pin(&mut tab.pins, index);
-                        }
-                        RowCommand::EditInComposer(index) => tab.edit_message(index),
-                        RowCommand::SendAgain(index) => tab.send_again(index),
-                    }
-                }
-            }
-        }
-    }
-
-    fn run_replay(&mut self, action: ReplayAction) {
-        match action {
-            ReplayAction::OpenDialog => self.replay_dialog.open(),
-            ReplayAction::Start { speed, ignore } => {
-                let Some(source) = self.tabs.get(self.active) else {
-                    return;
-                };
-                let ignore: Vec<JsonPath> = ignore
-                    .iter()
-                    .filter_map(|path| JsonPath::parse(path).ok())
-                    .collect();
-                let replay = Replay::new(
-                    &source.config,
-                    &source.valid_variables(),
-                    &source.timeline.to_entries(),
-                    None,
-                    None,
-                );
-                let state = match replay {
-                    Ok(replay) => {
-                        let runtime = self.runtime_handle.clone();
-                        let wake = Arc::clone(&self.wake);
-                        ReplayState::start(replay, speed, ignore, source, &runtime, wake)
-                    }
-                    Err(error) => {
-                        self.notice = Some(format!("Cannot replay {}: {error}", source.title()));
-                        return;
-                    }
-                };
-                let (config, variables, templates, secrets) = (
-                    source.config.clone(),
-                    source.variables.clone(),
-                    source.templates.clone(),
-                    source.secret_headers.clone(),
-                );
-                let index = self.open_tab_with(config, Timeline::default());
-                if let Some(tab) = self.tabs.get_mut(index) {
-                    tab.variables = variables;
-                    tab.templates = templates;
-                    tab.secret_headers = secrets;
-                    tab.replay = Some(state);
-                }
-            }
-            ReplayAction::Cancel => {
-                if let Some(state) = self
-                    .tabs
-                    .get_mut(self.active)
-                    .and_then(|t| t.replay.as_mut())
-                {
-                    state.cancel();
-                }
-            }
-            ReplayAction::ShowRecorded { tab, row } => {
-                if let Some(tab) = tab_with(&mut self.tabs, tab)
-                    && row < tab.timeline.len()
-                {
-                    tab.selected = Some(row);
-                    tab.follow = false;
-                }
-            }
-        }
-    }
-
-    /// Hands a finished background job to the tab (by id) or the library it belongs to.
-    fn finish_job(&mut self, done: JobDone) {
-        match done {
-            JobDone::FileChecked { tab, path, result } => {
-                if let Some(tab) = tab_with(&mut self.tabs, tab) {
-                    tab.composer.file_checked(&path, result);
-                }
-            }
-            JobDone::FileRead { tab, draft, result } => {
-                if let Some(tab) = tab_with(&mut self.tabs, tab) {
-                    tab.finish_file_send(draft, result);
-                }
-            }
-            JobDone::FilePicked {
-                tab,
-                path,
-                open_for,
-            } => {
-                if let Some(tab) = tab_with(&mut self.tabs, tab) {
-                    tab.composer.file_picked(path, open_for);
-                }
-            }
-            JobDone::LibrarySaved { seq, result } => self.library.saved(seq, result),
-        }
-    }
-}
-
-fn tab_with(tabs: &mut [Tab], id: u64) -> Option<&mut Tab> {
-    tabs.iter_mut().find(|tab| tab.id == id)
 }
 
 /// SIGTERM closes the window the normal way, so connections get their closing handshakes.
