@@ -234,6 +234,10 @@ async fn usage_errors_exit_2_with_one_line_naming_the_argument() {
         ),
         (&["connect", &url, "-H", "NoColon"], "--header"),
         (&["connect", &url, "--wait", "later"], "--wait"),
+        (
+            &["connect", &url, "--max-message-size", "0"],
+            "the message size limit must be at least 1 byte (it is 0)",
+        ),
         (&["connect", &url, "--bogus"], "--bogus"),
     ];
     for (args, expected) in cases {

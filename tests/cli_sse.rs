@@ -130,6 +130,10 @@ async fn usage_errors_exit_2_with_one_line() {
             vec!["sse", "http://127.0.0.1:1/", "-H", "no colon"],
             "Name: value",
         ),
+        (
+            vec!["sse", "http://127.0.0.1:1/", "--max-event-size", "0"],
+            "the event size limit must be at least 1 byte (it is 0)",
+        ),
     ] {
         let run = sockscope(&args).await;
         assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);

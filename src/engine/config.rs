@@ -144,6 +144,9 @@ pub enum ConfigError {
     /// The proxy setting cannot be used.
     #[error("{0}")]
     Proxy(String),
+    /// A size limit of zero would accept nothing.
+    #[error("the {0} size limit must be at least 1 byte (it is 0)")]
+    ZeroLimit(&'static str),
 }
 
 /// A validated configuration: the request to send and where to send it.
@@ -205,6 +208,9 @@ impl ConnectionConfig {
     /// network; reads the CA file only to check that it is there.
     pub fn prepare(&self) -> Result<PreparedRequest, ConfigError> {
         let url = normalize_url(&self.url)?;
+        if self.max_message_size == 0 {
+            return Err(ConfigError::ZeroLimit("message"));
+        }
         let bad_url = |why: String| ConfigError::Url {
             url: self.url.clone(),
             why,

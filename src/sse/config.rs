@@ -74,6 +74,9 @@ impl SseConfig {
     /// only to check that they are there.
     pub fn prepare(&self) -> Result<PreparedSse, ConfigError> {
         let target = Target::parse(&self.url)?;
+        if self.max_event_size == 0 {
+            return Err(ConfigError::ZeroLimit("event"));
+        }
         let mut headers = Vec::new();
         for entry in self.headers.iter().filter(|h| h.enabled) {
             let name = entry.name.trim();
