@@ -21,7 +21,7 @@ const PREVIEW_BYTES: usize = 160;
 /// Draws the filter bar, search, statistics, plots, pins and the timeline of `tab`, and
 /// handles selection by click (Ctrl+click picks a second row) and arrow keys. Rows are the
 /// entries passing the filter; selection always holds the real entry index. A row's
-/// context menu copies it, or pushes a [`RowCommand`] (pin, edit, send again).
+/// context menu copies it, or pushes a [`row_menu::RowCommand`] (pin, edit, send again).
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let total = tab.timeline.len();
     filter_bar::filter_ui(ui, &mut tab.finding, total);

@@ -352,6 +352,8 @@ pub struct TransportArgs {
     /// HTTPS_PROXY (wss, https), HTTP_PROXY (ws, http) or ALL_PROXY is used, except for
     /// NO_PROXY hosts and loopback addresses.
     #[arg(long = "proxy", value_name = "URL", conflicts_with = "no_proxy")]
+    // The text is --help's, where [user:pass@] reads as "optional", not as a rustdoc link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     pub proxy: Option<String>,
     /// Connect directly, ignoring proxy environment variables.
     #[arg(long = "no-proxy")]

@@ -1,5 +1,5 @@
-//! The repeat controls beside Send: "Repeat every [1000 ms] [Start]", or while running,
-//! "Sending every 1000 ms: 12 sent [Stop]".
+//! The repeat controls beside Send: `Repeat every [1000 ms] [Start]`, or while running,
+//! `Sending every 1000 ms: 12 sent [Stop]`.
 
 use std::time::Duration;
 
