@@ -7,6 +7,17 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::TlsOptions;
 use crate::engine::proxy::ProxyMode;
 
+/// `--timeout`'s default (connect and sse), in milliseconds.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// `connect --close-timeout`'s default, in milliseconds.
+pub const DEFAULT_CLOSE_TIMEOUT_MS: u64 = 5_000;
+/// `connect --pong-timeout`'s default, in milliseconds.
+pub const DEFAULT_PONG_TIMEOUT_MS: u64 = 10_000;
+/// `connect --backoff-max`'s default, in milliseconds.
+pub const DEFAULT_BACKOFF_MAX_MS: u64 = 30_000;
+/// `connect --max-message-size`'s and `sse --max-event-size`'s default, in bytes.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 << 20;
+
 /// Sockscope: a WebSocket inspector. With no command it opens the window.
 #[derive(Debug, Parser)]
 #[command(
@@ -100,7 +111,7 @@ pub struct SseArgs {
     #[arg(long = "max-reconnects", value_name = "N")]
     pub max_reconnects: Option<u32>,
     /// How long DNS, TCP, TLS and the response's status and headers may take, in ms.
-    #[arg(long = "timeout", value_name = "MS", default_value_t = 10_000)]
+    #[arg(long = "timeout", value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub timeout: u64,
     /// The reconnection time until the server sends `retry`, in ms.
     #[arg(long = "retry", value_name = "MS", default_value_t = 3_000)]
@@ -109,7 +120,7 @@ pub struct SseArgs {
     #[arg(long = "show-comments")]
     pub show_comments: bool,
     /// The largest line or event data accepted, in bytes; a larger one fails the stream.
-    #[arg(long = "max-event-size", value_name = "BYTES", default_value_t = 64 << 20)]
+    #[arg(long = "max-event-size", value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_event_size: usize,
     /// TLS and proxy settings.
     #[command(flatten)]
@@ -254,10 +265,10 @@ pub struct ConnectArgs {
     #[arg(long = "wait", value_name = "MS|inf", default_value = "1000")]
     pub wait: String,
     /// Opening handshake timeout in milliseconds (DNS, TCP, TLS and HTTP together).
-    #[arg(long = "timeout", value_name = "MS", default_value_t = 10_000)]
+    #[arg(long = "timeout", value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub timeout: u64,
     /// How long to wait for the server's close frame after ours, in milliseconds.
-    #[arg(long = "close-timeout", value_name = "MS", default_value_t = 5_000)]
+    #[arg(long = "close-timeout", value_name = "MS", default_value_t = DEFAULT_CLOSE_TIMEOUT_MS)]
     pub close_timeout: u64,
     /// TLS and proxy settings.
     #[command(flatten)]
@@ -269,7 +280,7 @@ pub struct ConnectArgs {
     #[arg(
         long = "pong-timeout",
         value_name = "MS",
-        default_value_t = 10_000,
+        default_value_t = DEFAULT_PONG_TIMEOUT_MS,
         requires = "keepalive"
     )]
     pub pong_timeout: u64,
@@ -295,12 +306,12 @@ pub struct ConnectArgs {
     #[arg(
         long = "backoff-max",
         value_name = "MS",
-        default_value_t = 30_000,
+        default_value_t = DEFAULT_BACKOFF_MAX_MS,
         requires = "backoff"
     )]
     pub backoff_max: u64,
     /// The largest message accepted from the server, in bytes (larger: close 1009).
-    #[arg(long = "max-message-size", value_name = "BYTES", default_value_t = 64 << 20)]
+    #[arg(long = "max-message-size", value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_size: usize,
     /// Send every received text or binary message straight back.
     #[arg(long)]

@@ -8,6 +8,10 @@
 
 use std::time::Duration;
 
+use super::args::{
+    DEFAULT_BACKOFF_MAX_MS, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_PONG_TIMEOUT_MS, DEFAULT_TIMEOUT_MS,
+};
 use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConnectionConfig, Keepalive, MissingPong, ReconnectDelay};
 use crate::model::session::{ResolveError, SecretHeader, resolve_config};
@@ -35,7 +39,6 @@ pub fn command_line(
 ) -> Result<String, ResolveError> {
     let env = |name: &str| Some(format!("{ENV_MARK}{name}{ENV_MARK}"));
     let resolved = resolve_config(config, user, &env)?;
-    let defaults = ConnectionConfig::default();
     let mut words: Vec<String> = vec!["sockscope".into()];
     words.push(match kind {
         CommandKind::Connect => "connect".into(),
@@ -59,12 +62,13 @@ pub fn command_line(
             words.push(quote(protocol));
         }
     }
-    if resolved.handshake_timeout != defaults.handshake_timeout {
+    // A flag only where the value differs from what the command uses without it.
+    if resolved.handshake_timeout != Duration::from_millis(DEFAULT_TIMEOUT_MS) {
         flag(&mut words, "--timeout", millis(resolved.handshake_timeout));
     }
     match kind {
-        CommandKind::Connect => connect_flags(&mut words, &resolved, &defaults),
-        CommandKind::Sse if resolved.max_message_size != defaults.max_message_size => {
+        CommandKind::Connect => connect_flags(&mut words, &resolved),
+        CommandKind::Sse if resolved.max_message_size != DEFAULT_MAX_MESSAGE_BYTES => {
             flag(&mut words, "--max-event-size", resolved.max_message_size);
         }
         CommandKind::Sse => {}
@@ -77,11 +81,11 @@ pub fn command_line(
     Ok(words.join(" "))
 }
 
-fn connect_flags(words: &mut Vec<String>, config: &ConnectionConfig, defaults: &ConnectionConfig) {
-    if config.close_timeout != defaults.close_timeout {
+fn connect_flags(words: &mut Vec<String>, config: &ConnectionConfig) {
+    if config.close_timeout != Duration::from_millis(DEFAULT_CLOSE_TIMEOUT_MS) {
         flag(words, "--close-timeout", millis(config.close_timeout));
     }
-    if config.max_message_size != defaults.max_message_size {
+    if config.max_message_size != DEFAULT_MAX_MESSAGE_BYTES {
         flag(words, "--max-message-size", config.max_message_size);
     }
     if let Some(Keepalive {
@@ -91,7 +95,7 @@ fn connect_flags(words: &mut Vec<String>, config: &ConnectionConfig, defaults: &
     }) = &config.keepalive
     {
         flag(words, "--keepalive", millis(*interval));
-        if *pong_timeout != Duration::from_secs(10) {
+        if *pong_timeout != Duration::from_millis(DEFAULT_PONG_TIMEOUT_MS) {
             flag(words, "--pong-timeout", millis(*pong_timeout));
         }
         if *on_missing_pong == MissingPong::Close {
@@ -108,7 +112,7 @@ fn connect_flags(words: &mut Vec<String>, config: &ConnectionConfig, defaults: &
             flag(words, "--reconnect", config.reconnect.max_reconnects);
             flag(words, "--reconnect-delay", millis(initial));
             words.push("--backoff".into());
-            if max != Duration::from_secs(30) {
+            if max != Duration::from_millis(DEFAULT_BACKOFF_MAX_MS) {
                 flag(words, "--backoff-max", millis(max));
             }
         }
