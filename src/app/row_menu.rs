@@ -24,23 +24,23 @@ pub enum RowCommand {
     SendAgain(usize),
 }
 
-/// What the menu needs to know about the tab.
+/// What Edit and Send again need to know about a tab that sends (a WebSocket tab; an SSE
+/// tab only receives and passes none).
 #[derive(Clone, Copy, Debug)]
 pub struct RowMenuContext<'a> {
-    /// Whether the tab can send (a WebSocket tab); an SSE tab only receives.
-    pub can_compose: bool,
     /// Why Send again is off right now (the connection is not OPEN), if it is.
     pub send_off: Option<&'a str>,
 }
 
 /// Draws the menu of the row for `entry` (entry index `index`; `not_kept`: the size of a
-/// payload the memory budget did not keep) and returns what was chosen.
+/// payload the memory budget did not keep; `compose`: `None` where nothing is sent) and
+/// returns what was chosen.
 pub fn ui(
     ui: &mut Ui,
     entry: EntryRef<'_>,
     index: usize,
     not_kept: Option<usize>,
-    cx: RowMenuContext<'_>,
+    compose: Option<RowMenuContext<'_>>,
 ) -> Option<RowCommand> {
     match entry.kind {
         EventKind::Message { .. } | EventKind::Sse(_) if not_kept.is_some() => {
@@ -55,8 +55,7 @@ pub fn ui(
     }
     copy_button(ui, "Copy as JSON line", || json_line(entry, not_kept));
     let mut command = None;
-    if let (EventKind::Message { payload, .. }, None, true) = (entry.kind, not_kept, cx.can_compose)
-    {
+    if let (EventKind::Message { payload, .. }, None, Some(cx)) = (entry.kind, not_kept, compose) {
         ui.separator();
         command = compose_buttons(ui, payload, index, cx);
     }

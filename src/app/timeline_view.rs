@@ -151,10 +151,9 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let mut row_command = None;
     let needle = tab.finding.search.query.clone();
     let send_off = tab.send_off_reason();
-    let menu_cx = RowMenuContext {
-        can_compose: tab.kind == TabKind::WebSocket,
+    let compose = (tab.kind == TabKind::WebSocket).then_some(RowMenuContext {
         send_off: send_off.as_deref(),
-    };
+    });
     let output = table
         .header(ROW_HEIGHT, |mut header| {
             for title in ["Time", "+since open", "", "Kind", "Size", "Preview"] {
@@ -186,7 +185,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
                     clicked = Some((index, false));
                 }
                 response.context_menu(|ui| {
-                    if let Some(command) = row_menu::ui(ui, entry, index, not_kept, menu_cx) {
+                    if let Some(command) = row_menu::ui(ui, entry, index, not_kept, compose) {
                         row_command = Some(command);
                     }
                 });

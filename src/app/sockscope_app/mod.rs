@@ -348,7 +348,6 @@ impl eframe::App for SockscopeApp {
                     .show(ui, |ui| {
                         let send_off = tab.send_off_reason();
                         let compose = (tab.kind == TabKind::WebSocket).then_some(RowMenuContext {
-                            can_compose: true,
                             send_off: send_off.as_deref(),
                         });
                         let selected = tab.selected.and_then(|index| {
