@@ -445,11 +445,11 @@ impl Tab {
     }
 
     /// Empties the timeline, as Clear in a browser's message list does: the rows, their
-    /// selection and pins, the statistics; the connection, filter and search go on. Refused
-    /// (false) in a replay's tab, whose comparison points into its rows.
-    pub fn clear_timeline(&mut self) -> bool {
+    /// selection and pins, the statistics; the connection, filter and search go on. Does
+    /// nothing in a replay's tab, whose comparison points into its rows.
+    pub fn clear_timeline(&mut self) {
         if self.replay.is_some() {
-            return false;
+            return;
         }
         self.timeline.clear_rows();
         self.finding.restart();
@@ -457,7 +457,6 @@ impl Tab {
         self.second_selection = None;
         self.pins.clear();
         self.follow = true;
-        true
     }
 
     /// Moves waiting events into the timeline until `deadline`; returns true when events
