@@ -349,9 +349,15 @@ pub struct TransportArgs {
     /// Accept invalid TLS certificates (self-signed, expired, wrong name).
     #[arg(long)]
     pub insecure: bool,
-    /// Trust the CA certificates in this PEM file as well as the system's.
+    /// Trust the CA certificates in this PEM file as well as the system's; a server whose
+    /// own certificate is exactly one in the file (e.g. a self-signed one from a plain
+    /// `openssl req -x509`) is accepted as pinned.
     #[arg(long = "ca", value_name = "FILE.pem")]
     pub ca: Option<PathBuf>,
+    /// Accept only the server certificate(s) in this PEM file, byte for byte (the server must
+    /// hold its key); CA chain, host name and dates are not checked. Replaces --ca.
+    #[arg(long = "pin-cert", value_name = "FILE.pem")]
+    pub pin_cert: Option<PathBuf>,
     /// A client certificate (PEM) to present when the server asks for one; needs --key.
     #[arg(long = "cert", value_name = "FILE.pem", requires = "key")]
     pub cert: Option<PathBuf>,
@@ -376,6 +382,7 @@ impl TransportArgs {
     pub fn tls(&self) -> TlsOptions {
         TlsOptions {
             ca_file: self.ca.clone(),
+            pinned_cert: self.pin_cert.clone(),
             accept_invalid_certs: self.insecure,
             client_cert: self.cert.clone(),
             client_key: self.key.clone(),

@@ -126,6 +126,7 @@ fn transport_flags(words: &mut Vec<String>, config: &ConnectionConfig) {
     }
     for (name, path) in [
         ("--ca", &tls.ca_file),
+        ("--pin-cert", &tls.pinned_cert),
         ("--cert", &tls.client_cert),
         ("--key", &tls.client_key),
     ] {
@@ -233,6 +234,7 @@ mod tests {
         config.max_message_size = 1024;
         config.tls = TlsOptions {
             ca_file: Some(PathBuf::from("/etc/my ca.pem")),
+            pinned_cert: None,
             accept_invalid_certs: true,
             client_cert: None,
             client_key: None,

@@ -111,8 +111,13 @@ impl HeaderEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TlsOptions {
-    /// A PEM file of extra CA certificates to trust besides the system's.
+    /// A PEM file of extra CA certificates to trust besides the system's. A server whose
+    /// own certificate is byte for byte one of them is accepted as if it were pinned.
     pub ca_file: Option<PathBuf>,
+    /// A PEM file with the exact server certificate(s) to accept, and nothing else: the
+    /// server's certificate must be one of them byte for byte (and prove it holds its key);
+    /// the CA chain, host name and validity dates are not checked, as the user chose it.
+    pub pinned_cert: Option<PathBuf>,
     /// Skip certificate verification altogether (for test servers only).
     pub accept_invalid_certs: bool,
     /// A PEM file with the client certificate (chain) for servers that ask for one.
@@ -265,6 +270,7 @@ impl ConnectionConfig {
 pub(crate) fn check_tls_and_proxy(tls: &TlsOptions, proxy: &ProxyMode) -> Result<(), ConfigError> {
     let files = [
         ("CA file", &tls.ca_file),
+        ("pinned certificate", &tls.pinned_cert),
         ("client certificate", &tls.client_cert),
         ("client key", &tls.client_key),
     ];

@@ -14,6 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::config::{PreparedRequest, TlsOptions};
 use super::event::{ErrorCategory, ErrorInfo, HttpRejection, OpenInfo};
+use super::extensions;
 use super::proxy::{self, ProxyMode};
 use super::tls;
 
@@ -54,6 +55,7 @@ pub(crate) async fn establish(
         MaybeTlsStream::Plain(tcp)
     };
     let request_headers = header_pairs(prepared.request.headers());
+    let offered = prepared.request.headers().clone();
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size));
@@ -61,6 +63,17 @@ pub(crate) async fn establish(
         tokio_tungstenite::client_async_with_config(prepared.request, stream, Some(ws_config))
             .await
             .map_err(handshake_error)?;
+    if let Some(name) = extensions::unrequested(&offered, response.headers()) {
+        // Dropping the socket ends the TCP connection: the frames that would follow are
+        // encoded with an extension this client does not speak.
+        return Err(ErrorInfo::new(
+            ErrorCategory::Protocol,
+            format!(
+                "the server accepted the extension {name:?}, which was not requested; \
+                 a client must fail such a handshake (RFC 6455 section 4.1)"
+            ),
+        ));
+    }
     let header = |name: &str| {
         response
             .headers()

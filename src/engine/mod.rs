@@ -8,6 +8,7 @@ mod config;
 mod connect;
 mod emitter;
 mod event;
+mod extensions;
 mod handle;
 mod inbox;
 mod keepalive;
@@ -17,6 +18,7 @@ mod reconnect;
 mod socks5;
 mod task;
 mod tls;
+mod tls_pin;
 mod wake_pacer;
 mod writer;
 

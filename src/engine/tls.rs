@@ -1,8 +1,10 @@
 //! TLS for `wss://`: trusted roots (the system's, or bundled ones when the system has none),
-//! an extra CA file, optionally no verification; and TLS failures said in plain words.
+//! an extra CA file, an exactly pinned certificate, optionally no verification (the client
+//! certificate is presented in every case); and TLS failures said in plain words.
 
 use std::sync::{Arc, OnceLock};
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -11,6 +13,7 @@ use rustls::{
 };
 
 use super::config::TlsOptions;
+use super::tls_pin::{PinMismatch, PinnedCertificates};
 
 /// The system's trusted roots, loaded once; webpki's bundled roots when the system has none.
 fn default_roots() -> &'static RootCertStore {
@@ -30,46 +33,84 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Builds the client configuration for `options`; an unreadable or empty CA file is an error.
+/// Builds the client configuration for `options`; an unreadable or empty CA or pinned
+/// certificate file is an error.
 pub(crate) fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let config = if options.accept_invalid_certs {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
-            .with_no_client_auth()
-    } else {
-        let mut roots = default_roots().clone();
-        if let Some(path) = &options.ca_file {
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("CA file {} is not valid PEM: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("CA file {} holds no certificate", path.display()));
-            }
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(format!(
-                    "CA file {} holds no usable certificate",
-                    path.display()
-                ));
-            }
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(server_verifier(options)?);
+    // The client certificate goes with every kind of verification: a test server with a
+    // self-signed certificate may well ask for one.
+    let config = match (&options.client_cert, &options.client_key) {
+        (Some(cert), Some(key)) => {
+            let (chain, key) = client_identity(cert, key)?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("the client certificate cannot be used: {e}"))?
         }
-        let builder = builder.with_root_certificates(roots);
-        match (&options.client_cert, &options.client_key) {
-            (Some(cert), Some(key)) => {
-                let (chain, key) = client_identity(cert, key)?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| format!("the client certificate cannot be used: {e}"))?
-            }
-            _ => builder.with_no_client_auth(),
-        }
+        _ => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
+}
+
+/// Who judges the server's certificate: nobody (`accept_invalid_certs`), the pinned file
+/// alone, or the trusted roots plus the CA file (whose own certificates count as pinned).
+fn server_verifier(options: &TlsOptions) -> Result<Arc<dyn ServerCertVerifier>, String> {
+    if options.accept_invalid_certs {
+        return Ok(Arc::new(AcceptAnyCertificate(provider())));
+    }
+    if let Some(path) = &options.pinned_cert {
+        let pinned = read_certificates(path, "pinned certificate file")?;
+        return Ok(Arc::new(PinnedCertificates::new(
+            pinned,
+            path.clone(),
+            None,
+            provider(),
+        )));
+    }
+    let mut roots = default_roots().clone();
+    let Some(path) = &options.ca_file else {
+        return web_pki(roots);
+    };
+    let certs = read_certificates(path, "CA file")?;
+    let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
+    if added == 0 {
+        return Err(format!(
+            "CA file {} holds no usable certificate",
+            path.display()
+        ));
+    }
+    Ok(Arc::new(PinnedCertificates::new(
+        certs,
+        path.clone(),
+        Some(web_pki(roots)?),
+        provider(),
+    )))
+}
+
+/// The usual verification: a chain to one of `roots`, valid now, for the host name.
+fn web_pki(roots: RootCertStore) -> Result<Arc<dyn ServerCertVerifier>, String> {
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|e| format!("cannot set up certificate verification: {e}"))?;
+    Ok(verifier)
+}
+
+/// Every certificate in the PEM file at `path`; none at all is an error.
+fn read_certificates(
+    path: &std::path::Path,
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{what} {} is not valid PEM: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{what} {} holds no certificate", path.display()));
+    }
+    Ok(certs)
 }
 
 /// Reads a client certificate chain and its private key from PEM files.
@@ -114,24 +155,7 @@ pub(crate) fn describe_tls_error(error: &std::io::Error) -> String {
     };
     match tls {
         rustls::Error::InvalidCertificate(cert) => {
-            let why = match cert {
-                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                    "the server's certificate has expired".to_owned()
-                }
-                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                    "the server's certificate is not valid yet".to_owned()
-                }
-                CertificateError::UnknownIssuer => {
-                    "the server's certificate was issued by an unknown authority (self-signed or a private CA: pass its CA file, or accept invalid certificates)".to_owned()
-                }
-                CertificateError::NotValidForName
-                | CertificateError::NotValidForNameContext { .. } => {
-                    "the server's certificate is not valid for this host name".to_owned()
-                }
-                CertificateError::Revoked => "the server's certificate has been revoked".to_owned(),
-                other => format!("the server's certificate is invalid: {other:?}"),
-            };
-            format!("TLS handshake failed: {why}")
+            format!("TLS handshake failed: {}", describe_certificate_error(cert))
         }
         rustls::Error::AlertReceived(alert) => match alert {
             rustls::AlertDescription::CertificateRequired => {
@@ -146,6 +170,99 @@ pub(crate) fn describe_tls_error(error: &std::io::Error) -> String {
         },
         other => format!("TLS handshake failed: {other}"),
     }
+}
+
+/// What to do about a certificate that is not trusted, for both faces.
+const TRUST_HINTS: &str = "pass the CA that issued it (--ca FILE, or Extra CA file in the \
+     request section), or pin the server's very certificate (--pin-cert FILE, or Pinned \
+     certificate); turning verification off (--insecure) is for test servers only";
+
+/// Why the server's certificate was refused, and what to do, in plain words.
+fn describe_certificate_error(error: &CertificateError) -> String {
+    match error {
+        CertificateError::Expired => {
+            "the server's certificate has expired; the server needs a new one".to_owned()
+        }
+        CertificateError::ExpiredContext { not_after, .. } => format!(
+            "the server's certificate has expired (on {}); the server needs a new one",
+            date(*not_after)
+        ),
+        CertificateError::NotValidYet => {
+            "the server's certificate is not valid yet (check this computer's clock)".to_owned()
+        }
+        CertificateError::NotValidYetContext { not_before, .. } => format!(
+            "the server's certificate is not valid yet (not before {}; check this computer's clock)",
+            date(*not_before)
+        ),
+        CertificateError::UnknownIssuer => format!(
+            "the server's certificate was issued by an unknown authority (self-signed or a \
+             private CA): {TRUST_HINTS}"
+        ),
+        CertificateError::NotValidForName => {
+            "the server's certificate is not valid for this host name".to_owned()
+        }
+        CertificateError::NotValidForNameContext {
+            expected,
+            presented,
+        } => {
+            let names = if presented.is_empty() {
+                "no names".to_owned()
+            } else {
+                presented.join(", ")
+            };
+            format!(
+                "the server's certificate is not valid for this host name ({}); it names {names}. \
+                 Connect with one of those names, or pin the certificate (--pin-cert FILE)",
+                expected.to_str()
+            )
+        }
+        CertificateError::Revoked => "the server's certificate has been revoked".to_owned(),
+        CertificateError::BadSignature => {
+            "the server's certificate has a bad signature (altered, or not signed by the issuer it names)"
+                .to_owned()
+        }
+        #[allow(deprecated)]
+        CertificateError::UnsupportedSignatureAlgorithm
+        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "the server's certificate is signed with an algorithm that is not supported".to_owned()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "the server's certificate is not meant for a TLS server (its extended key usage lacks serverAuth)"
+                .to_owned()
+        }
+        CertificateError::BadEncoding => {
+            "the server's certificate cannot be parsed (it is not valid DER)".to_owned()
+        }
+        CertificateError::Other(other) => {
+            if let Some(mismatch) = other.0.downcast_ref::<PinMismatch>() {
+                mismatch.to_string()
+            } else if let Some(webpki::Error::CaUsedAsEndEntity) =
+                other.0.downcast_ref::<webpki::Error>()
+            {
+                "the server's certificate is a CA certificate (CA:TRUE, as a plain `openssl req \
+                 -x509` makes), which a server may not use as its own: to trust exactly this \
+                 certificate, pin it (--pin-cert FILE, or --ca FILE holding exactly the server's \
+                 certificate; in the window, Pinned certificate), or give the server a \
+                 certificate without CA:TRUE"
+                    .to_owned()
+            } else {
+                format!("the server's certificate is invalid: {other}")
+            }
+        }
+        other => format!("the server's certificate is invalid: {other:?}"),
+    }
+}
+
+/// A certificate date as `2020-01-01 00:00 UTC`.
+fn date(time: UnixTime) -> String {
+    i64::try_from(time.as_secs())
+        .ok()
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map_or_else(
+            || format!("{} s after 1970", time.as_secs()),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
 }
 
 /// Accepts any certificate; signatures are still checked so the handshake is well formed.

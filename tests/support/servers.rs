@@ -69,6 +69,31 @@ pub async fn unoffered_subprotocol() -> SocketAddr {
     addr
 }
 
+/// A WebSocket server that accepts `permessage-deflate` whether or not it was offered.
+pub async fn unrequested_deflate() -> SocketAddr {
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let callback = |_req: &Request, mut response: Response| {
+                    response.headers_mut().insert(
+                        "sec-websocket-extensions",
+                        "permessage-deflate; server_no_context_takeover"
+                            .parse()
+                            .expect("value"),
+                    );
+                    Ok(response)
+                };
+                let _ws = tokio_tungstenite::accept_hdr_async(socket, callback).await;
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            });
+        }
+    });
+    addr
+}
+
 /// A WebSocket server for one connection that reports the close code it receives
 /// (`None` when the connection ended without a close frame).
 pub async fn close_recorder() -> (SocketAddr, tokio::sync::oneshot::Receiver<Option<u16>>) {

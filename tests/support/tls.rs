@@ -64,6 +64,24 @@ impl Pki {
     }
 }
 
+/// A self-signed certificate as a plain `openssl req -x509 -subj /CN=NAME` makes it: the
+/// name only as its common name (no subject alternative names) and CA:TRUE.
+pub fn openssl_style_self_signed(name: &str) -> Identity {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-signed");
+    Identity {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+        cert_der: cert.der().clone(),
+        key_der: key.serialize_der(),
+    }
+}
+
 /// Writes `text` to a file in `dir` and returns its path.
 pub fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let path = dir.path().join(name);
