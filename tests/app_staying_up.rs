@@ -169,3 +169,38 @@ fn a_flood_above_the_memory_budget_says_what_was_not_kept() {
         "its header shows the size that arrived"
     );
 }
+
+#[test]
+fn a_pinned_certificate_typed_in_the_request_section_connects_and_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = support::tls::openssl_style_self_signed("localhost");
+    let addr = runtime.block_on(support::tls::echo_server(&server, None));
+    let pin = support::tls::write(&dir, "server.pem", &server.cert_pem);
+    let mut harness = window(Some(format!("wss://localhost:{}/", addr.port())), &dir);
+    harness.step();
+    harness
+        .get_by_label("Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect")
+        .click();
+    harness.step();
+    harness.get_by_label("Pinned certificate (PEM)").focus();
+    harness.step();
+    harness
+        .get_by_label("Pinned certificate (PEM)")
+        .type_text(&pin.display().to_string());
+    harness.step();
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "OPEN with the pinned certificate", |h| {
+        h.state().tabs()[0].ready_state() == ReadyState::Open
+    });
+    let tab = &harness.state().tabs()[0];
+    let saved =
+        sockscope::model::storage::to_ron(&sockscope::model::session::SessionFile::new(vec![
+            tab.to_session(true),
+        ]))
+        .unwrap();
+    assert!(
+        saved.contains(&format!("pinned_cert: Some(\"{}\")", pin.display())),
+        "{saved}"
+    );
+}

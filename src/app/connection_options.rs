@@ -1,4 +1,5 @@
-//! The request section's connection options: client certificate, proxy, keepalive,
+//! The request section's connection options: pinned server certificate, client
+//! certificate, proxy, keepalive,
 //! reconnect and the tab's memory budget. Plain fields over the tab; nothing here does I/O.
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use crate::engine::{Keepalive, MissingPong, ReconnectDelay};
 
 /// Draws the options of `tab`'s config.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
+    pinned_certificate(ui, tab);
     client_certificate(ui, tab);
     proxy(ui, tab);
     keepalive(ui, tab);
@@ -66,6 +68,23 @@ fn path_field(ui: &mut egui::Ui, label: &str, hint: &str, value: &mut Option<Pat
     {
         *value = (!text.trim().is_empty()).then(|| text.trim().into());
     }
+}
+
+/// The exact server certificate to accept (and nothing else), e.g. a self-signed one.
+fn pinned_certificate(ui: &mut egui::Ui, tab: &mut Tab) {
+    ui.horizontal(|ui| {
+        path_field(
+            ui,
+            "Pinned certificate (PEM)",
+            "/path/to/server.pem",
+            &mut tab.config.tls.pinned_cert,
+        );
+    })
+    .response
+    .on_hover_text(
+        "Accept only this server certificate, byte for byte (the server must hold its key); \
+         its CA, host name and dates are not checked. For self-signed servers.",
+    );
 }
 
 fn client_certificate(ui: &mut egui::Ui, tab: &mut Tab) {
