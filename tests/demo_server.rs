@@ -584,3 +584,176 @@ async fn dropping_the_server_stops_accepting_and_ends_connections() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The handshake for `path` with `Origin: origin`: the HTTP status (101 when accepted) and
+/// the body of a refusal.
+async fn with_origin(server: &DemoServer, path: &str, origin: &str) -> (u16, String) {
+    let mut request = server.url(path).into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", HeaderValue::from_str(origin).unwrap());
+    match tokio::time::timeout(PATIENCE, connect_async(request)).await {
+        Ok(Ok((_ws, response))) => (response.status().as_u16(), String::new()),
+        Ok(Err(Error::Http(response))) => {
+            let body = response.body().clone().unwrap_or_default();
+            (
+                response.status().as_u16(),
+                String::from_utf8_lossy(&body).into_owned(),
+            )
+        }
+        Ok(Err(other)) => panic!("{path} from {origin}: {other}"),
+        Err(_) => panic!("{path} from {origin}: handshake timed out"),
+    }
+}
+
+/// A raw plain-HTTP GET of `/sse` with these extra header lines; the response's head.
+async fn sse_head(server: &DemoServer, extra: &str) -> String {
+    let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let request = format!("GET /sse HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(PATIENCE, tcp.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        assert!(n > 0, "the server answered {head:?} and closed");
+        head.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+#[tokio::test]
+async fn web_pages_from_elsewhere_are_refused_local_ones_and_plain_clients_served() {
+    let server = server().await;
+    let (status, body) = with_origin(&server, "/echo", "https://evil.example").await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("\"https://evil.example\" may not use the Sockscope demo server"),
+        "{body}"
+    );
+    assert_eq!(with_origin(&server, "/echo", "null").await.0, 403);
+    let own = format!("http://{}", server.addr());
+    for origin in [own.as_str(), "http://localhost:5173", "https://[::1]"] {
+        assert_eq!(
+            with_origin(&server, "/echo", origin).await.0,
+            101,
+            "{origin}"
+        );
+    }
+    // Without an Origin header (command-line clients, Sockscope itself).
+    connect(&server, "/echo").await;
+
+    let refused = sse_head(&server, "Origin: https://evil.example\r\n").await;
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    let served = sse_head(&server, &format!("Origin: {own}\r\n")).await;
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    assert!(sse_head(&server, "").await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_refused_with_503() {
+    let server = server().await;
+    let mut held = Vec::new();
+    for _ in 0..demo_server::MAX_CONNECTIONS {
+        held.push(connect(&server, "/echo").await);
+    }
+    let (status, body) = refused(&server, "/echo").await;
+    assert_eq!(status, 503);
+    assert!(body.contains("64 connections"), "{body}");
+    // The ones held are served as before.
+    let last = held.last_mut().unwrap();
+    last.send(Message::text("still served")).await.unwrap();
+    assert_eq!(next_data(last).await, Message::text("still served"));
+    // Once one leaves, a new client gets its place.
+    let mut leaving = held.remove(0);
+    leaving.close(None).await.unwrap();
+    while next(&mut leaving).await.is_some_and(|m| m.is_ok()) {}
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match connect_async(server.url("/echo")).await {
+            Ok(_) => break,
+            Err(Error::Http(response)) if response.status() == 503 => {
+                assert!(Instant::now() < deadline, "the place was not freed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+}
+
+/// Resident memory of process `pid` in KiB, from /proc.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+/// `sockscope serve` as its own process, with 20 clients of `/big-json?mib=63` that read
+/// the start of their message and then nothing more: the server's resident memory stays
+/// bounded (1371 MiB before the payload was made and sent in pieces, 28-33 MiB after).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_readers_of_big_json_do_not_grow_the_server() {
+    use tokio::io::AsyncBufReadExt;
+    const CLIENTS: usize = 20;
+    const LIMIT_MIB: u64 = 200;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).await.unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ws://")
+        .unwrap()
+        .to_owned();
+    let idle = rss_kib(pid);
+
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let mut tcp = TcpStream::connect(&addr).await.unwrap();
+        let request = format!(
+            "GET /big-json?mib=63 HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\n\
+             Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        // The 101 and the start of the message: the server is sending.
+        let mut start = vec![0u8; 64 * 1024];
+        tokio::time::timeout(Duration::from_secs(60), tcp.read_exact(&mut start))
+            .await
+            .expect("the message starts")
+            .unwrap();
+        assert!(start.starts_with(b"HTTP/1.1 101"));
+        clients.push(tcp);
+    }
+    // Let the server fill what the sockets take; then the memory no longer moves.
+    let mut peak = rss_kib(pid);
+    let mut still = 0;
+    while still < 10 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = rss_kib(pid);
+        still = if now > peak + 1024 { 0 } else { still + 1 };
+        peak = peak.max(now);
+    }
+    eprintln!(
+        "sockscope serve RSS: {} MiB idle, {} MiB with {CLIENTS} slow /big-json?mib=63 clients",
+        idle / 1024,
+        peak / 1024
+    );
+    assert!(
+        peak / 1024 < LIMIT_MIB,
+        "the server holds {} MiB for {CLIENTS} slow readers",
+        peak / 1024
+    );
+    drop(clients);
+}

@@ -1,20 +1,25 @@
 //! Scenarios that echo: `/echo` and `/subproto`, and `/headers`, `/binary` and
 //! `/big-json`, which send something first and then echo.
 
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::Data;
 
 use super::handshake::Accepted;
-use super::payload;
 use super::{Ws, WsResult};
+use super::{fragments, payload};
 
-/// Sends text and binary messages back verbatim until the client closes; the client's
-/// close is answered normally (tungstenite queues the reply; the next read sends it).
+/// Sends text and binary messages back verbatim until the client closes (big ones in
+/// fragments, see [`fragments`]); the client's close is answered normally (tungstenite
+/// queues the reply; the next read sends it).
 pub async fn echo(ws: &mut Ws) -> WsResult {
     while let Some(incoming) = ws.next().await {
         match incoming? {
-            message @ (Message::Text(_) | Message::Binary(_)) => ws.send(message).await?,
+            message @ (Message::Text(_) | Message::Binary(_)) => {
+                fragments::send(ws, message).await?;
+            }
             // Pings are answered by tungstenite; a close is answered on the next read,
             // which then ends the stream.
             Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => {}
@@ -33,13 +38,15 @@ pub async fn headers(ws: &mut Ws, accepted: &Accepted) -> WsResult {
 /// `/binary`: 256 bytes 0x00..=0xFF, then 1 MiB of fixed-seed pseudo-random bytes, then echo.
 pub async fn binary(ws: &mut Ws) -> WsResult {
     ws.feed(Message::Binary(payload::ramp())).await?;
-    ws.send(Message::Binary(payload::random_mib())).await?;
+    fragments::send(ws, Message::Binary(payload::random_mib())).await?;
     echo(ws).await
 }
 
-/// `/big-json?mib=N`: one JSON text of about `mib` MiB, then echo.
+/// `/big-json?mib=N`: one JSON text of about `mib` MiB, made and sent in fragments, then
+/// echo.
 pub async fn big_json(ws: &mut Ws, mib: usize) -> WsResult {
-    ws.send(Message::text(payload::big_json(mib << 20))).await?;
+    let pieces = payload::BigJsonPieces::new(mib << 20).map(Bytes::from);
+    fragments::send_pieces(ws, Data::Text, pieces).await?;
     echo(ws).await
 }
 

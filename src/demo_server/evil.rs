@@ -36,7 +36,9 @@ pub async fn invalid_utf8(ws: &mut Ws) -> WsResult {
 pub async fn ignore_close(ws: &mut Ws) -> WsResult {
     while let Some(incoming) = ws.next().await {
         match incoming? {
-            message @ (Message::Text(_) | Message::Binary(_)) => ws.send(message).await?,
+            message @ (Message::Text(_) | Message::Binary(_)) => {
+                super::fragments::send(ws, message).await?;
+            }
             Message::Close(_) => {
                 // tungstenite has queued a close reply; it goes out only when the socket is
                 // read, written or flushed again, so leave the socket alone.

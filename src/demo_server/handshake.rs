@@ -1,5 +1,6 @@
-//! The server side of the opening handshake: routes the request, refuses unknown paths
-//! with an HTTP error, selects a subprotocol, and remembers what `/headers` reports.
+//! The server side of the opening handshake: refuses foreign origins (403), routes the
+//! request, refuses unknown paths with an HTTP error, selects a subprotocol, and remembers
+//! what `/headers` reports.
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::server::{
@@ -7,8 +8,8 @@ use tokio_tungstenite::tungstenite::handshake::server::{
 };
 use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use super::Ws;
 use super::routes::{self, RouteError, Scenario};
+use super::{Ws, origin};
 
 /// The subprotocol `/subproto` selects when the client offers it.
 const CHAT_V2: &str = "chat.v2";
@@ -41,7 +42,8 @@ pub async fn accept(
     let router = Router {
         accepted: &mut accepted,
     };
-    let ws = tokio_tungstenite::accept_hdr_async(tcp, router).await?;
+    let ws = tokio_tungstenite::accept_hdr_async_with_config(tcp, router, Some(super::ws_config()))
+        .await?;
     match accepted {
         Some(accepted) => Ok((ws, accepted)),
         // The callback runs before a successful handshake returns, so this is unreachable
@@ -57,6 +59,16 @@ struct Router<'a> {
 
 impl Callback for Router<'_> {
     fn on_request(self, request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        if !origin::allowed(origin.as_deref()) {
+            return Err(error_response(RouteError {
+                status: 403,
+                body: format!("{}\n", origin::refusal(origin.as_deref().unwrap_or(""))),
+            }));
+        }
         let uri = request.uri();
         let scenario = routes::parse(uri.path(), uri.query()).map_err(error_response)?;
         let response = select_subprotocol(&scenario, request.headers(), response);

@@ -9,13 +9,24 @@
 //!
 //! Each connection runs in its own task; an error on one never affects the others, and
 //! nothing is printed (stdout belongs to the command line).
+//!
+//! It runs inside the window's own process and listens on 127.0.0.1, which web pages in the
+//! user's browser can reach too, so it keeps to limits: requests from foreign web pages are
+//! refused with 403 (see [`origin`]); at most [`MAX_CONNECTIONS`] connections are served at
+//! once, more get 503; messages from clients are at most [`MAX_MESSAGE_BYTES`]; and big
+//! messages are made and sent in fragments of [`payload::FRAGMENT`] bytes, each written out
+//! before the next is made, so a client that does not read holds about one fragment of the
+//! server's memory rather than its whole message.
 
+mod busy;
 mod clock;
 mod closing;
 mod echo;
 mod evil;
 mod flood;
+mod fragments;
 mod handshake;
+pub mod origin;
 mod payload;
 mod routes;
 mod sse;
@@ -24,11 +35,14 @@ mod ticker;
 pub use payload::big_json;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use routes::Scenario;
 
@@ -40,6 +54,28 @@ type WsResult = Result<(), tokio_tungstenite::tungstenite::Error>;
 
 /// How long a client may take to send its handshake request.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections (WebSocket and SSE) served at once; more are answered 503.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// The most refusals under way at once; past it a connection is closed unanswered.
+const MAX_REFUSALS: usize = 64;
+
+/// The largest message (and frame) a client may send; a bigger one ends its connection
+/// with 1009 (Message Too Big). Echo holds one such message at a time.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+/// The most bytes waiting in a connection's write buffer: big messages leave in fragments
+/// that each fit, so this is only a safety net against a send that would not.
+const MAX_WRITE_BUFFER_BYTES: usize = 4 << 20;
+
+/// The WebSocket limits of every demo connection.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+}
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -84,19 +120,32 @@ pub async fn start(addr: SocketAddr) -> std::io::Result<DemoServer> {
 }
 
 /// Accepts connections until aborted. The connections' tasks live in a `JoinSet` owned by
-/// this future, so when the loop is aborted they are aborted with it.
+/// this future, so when the loop is aborted they are aborted with it. Each served
+/// connection holds one of [`MAX_CONNECTIONS`] slots until its task ends.
 async fn accept_loop(listener: TcpListener) {
     let mut connections = JoinSet::new();
+    let mut refusals = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _peer)) => {
-                    connections.spawn(serve_connection(tcp));
-                }
+                Ok((tcp, _peer)) => match Arc::clone(&slots).try_acquire_owned() {
+                    Ok(slot) => {
+                        connections.spawn(async move {
+                            serve_connection(tcp).await;
+                            drop(slot);
+                        });
+                    }
+                    Err(_) if refusals.len() < MAX_REFUSALS => {
+                        refusals.spawn(busy::refuse(tcp, MAX_CONNECTIONS));
+                    }
+                    Err(_) => drop(tcp),
+                },
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
-            // Reap finished connections so the set does not grow without bound.
+            // Reap finished tasks so the sets do not grow without bound.
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
         }
     }
 }

@@ -4,6 +4,9 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
+/// Bytes per fragment when a big message is made or sent in pieces.
+pub const FRAGMENT: usize = 64 * 1024;
+
 /// Size of `/binary`'s second message.
 pub const RANDOM_LEN: usize = 1024 * 1024;
 
@@ -58,22 +61,84 @@ pub fn flood_message(index: u64, size: usize) -> String {
 /// A JSON array of small records, at least `bytes` long (and at most one record more):
 /// what a feed's snapshot looks like, for trying the detail pane on a big message.
 pub fn big_json(bytes: usize) -> String {
-    let mut json = String::with_capacity(bytes + 128);
-    json.push('[');
-    let mut id = 0u64;
-    while json.len() < bytes {
-        if id > 0 {
-            json.push(',');
+    BigJsonPieces::new(bytes).collect()
+}
+
+/// [`big_json`]'s text in pieces of about [`FRAGMENT`] bytes, made one at a time as they
+/// are asked for, so `/big-json` never holds its whole message.
+#[derive(Debug)]
+pub struct BigJsonPieces {
+    /// The length to reach before the array is closed.
+    target: usize,
+    /// Bytes made so far, in earlier pieces.
+    made: usize,
+    /// The next record's id.
+    id: u64,
+    /// Whether the closing `]` has been made.
+    done: bool,
+}
+
+impl BigJsonPieces {
+    /// The pieces of a JSON text at least `bytes` long.
+    pub fn new(bytes: usize) -> Self {
+        Self {
+            target: bytes,
+            made: 0,
+            id: 0,
+            done: false,
         }
-        json.push_str(&format!(
-            r#"{{"id":{id},"name":"user {id}","active":{},"score":{}.5,"tags":["alpha","beta"]}}"#,
-            id.is_multiple_of(3),
-            id % 1000
-        ));
-        id += 1;
     }
-    json.push(']');
-    json
+}
+
+impl Iterator for BigJsonPieces {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if self.done {
+            return None;
+        }
+        let mut piece = String::with_capacity(FRAGMENT + 128);
+        if self.made == 0 {
+            piece.push('[');
+        }
+        while self.made + piece.len() < self.target && piece.len() < FRAGMENT {
+            if self.id > 0 {
+                piece.push(',');
+            }
+            let id = self.id;
+            piece.push_str(&format!(
+                r#"{{"id":{id},"name":"user {id}","active":{},"score":{}.5,"tags":["alpha","beta"]}}"#,
+                id.is_multiple_of(3),
+                id % 1000
+            ));
+            self.id += 1;
+        }
+        if self.made + piece.len() >= self.target {
+            piece.push(']');
+            self.done = true;
+        }
+        self.made += piece.len();
+        Some(piece)
+    }
+}
+
+/// [`flood_message`]`(index, size)` in pieces of at most [`FRAGMENT`] bytes, made one at a
+/// time (at least one piece, empty when `size` is 0).
+pub fn flood_pieces(index: u64, size: usize) -> impl Iterator<Item = String> {
+    let number = index.to_string();
+    let starts = (0..size.max(1)).step_by(FRAGMENT);
+    starts.map(move |start| {
+        let end = (start + FRAGMENT).min(size);
+        (start..end)
+            .map(|at| match number.as_bytes().get(at) {
+                Some(digit) => char::from(*digit),
+                None => {
+                    let fill = FLOOD_FILL.as_bytes();
+                    char::from(fill[(at - number.len()) % fill.len()])
+                }
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -86,6 +151,39 @@ mod tests {
         assert!((100_000..100_200).contains(&json.len()));
         let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
         assert_eq!(value[0]["name"], "user 0");
+    }
+
+    #[test]
+    fn pieces_make_the_same_texts() {
+        for bytes in [0, 1, 100, FRAGMENT - 1, FRAGMENT * 3 + 17] {
+            let pieces: Vec<String> = BigJsonPieces::new(bytes).collect();
+            assert!(pieces.iter().all(|p| p.len() <= FRAGMENT + 128));
+            assert_eq!(pieces.concat(), old_big_json(bytes), "{bytes}");
+        }
+        for size in [0, 3, 10, FRAGMENT, FRAGMENT * 2 + 1] {
+            let pieces: Vec<String> = flood_pieces(12345, size).collect();
+            assert!(!pieces.is_empty() && pieces.iter().all(|p| p.len() <= FRAGMENT));
+            assert_eq!(pieces.concat(), flood_message(12345, size), "{size}");
+        }
+    }
+
+    /// `big_json` as it was written before it was made in pieces.
+    fn old_big_json(bytes: usize) -> String {
+        let mut json = String::from("[");
+        let mut id = 0u64;
+        while json.len() < bytes {
+            if id > 0 {
+                json.push(',');
+            }
+            json.push_str(&format!(
+                r#"{{"id":{id},"name":"user {id}","active":{},"score":{}.5,"tags":["alpha","beta"]}}"#,
+                id.is_multiple_of(3),
+                id % 1000
+            ));
+            id += 1;
+        }
+        json.push(']');
+        json
     }
 
     #[test]

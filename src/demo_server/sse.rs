@@ -98,10 +98,26 @@ struct Refusal {
     body: String,
 }
 
-/// Parses the request head into the ticker to run, or the refusal to answer.
+/// Parses the request head into the ticker to run, or the refusal to answer (403 for a
+/// foreign `Origin`, first).
 fn parse_request(head: &str) -> Result<Ticker, Refusal> {
-    let mut lines = head.lines();
-    let target = lines
+    let header = |wanted: &str| {
+        head.lines().skip(1).find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case(wanted)
+                .then(|| value.trim().to_owned())
+        })
+    };
+    let origin = header("origin");
+    if !super::origin::allowed(origin.as_deref()) {
+        return Err(Refusal {
+            status: "403 Forbidden",
+            body: super::origin::refusal(origin.as_deref().unwrap_or("")),
+        });
+    }
+    let target = head
+        .lines()
         .next()
         .and_then(|line| line.split_whitespace().nth(1))
         .unwrap_or("/");
@@ -140,12 +156,7 @@ fn parse_request(head: &str) -> Result<Ticker, Refusal> {
             _ => {}
         }
     }
-    let last_id = lines.find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("last-event-id")
-            .then(|| value.trim().to_owned())
-    });
+    let last_id = header("last-event-id");
     if let Some(last) = last_id.and_then(|id| id.parse::<u64>().ok()) {
         ticker.first = last.saturating_add(1);
     }

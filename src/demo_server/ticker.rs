@@ -64,7 +64,7 @@ pub async fn ping(ws: &mut Ws) -> WsResult {
             }
             incoming = ws.next() => match incoming {
                 Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
-                    ws.send(message).await?;
+                    super::fragments::send(ws, message).await?;
                 }
                 Some(Ok(Message::Close(_))) => return answer_close(ws).await,
                 Some(Ok(_)) => {}
