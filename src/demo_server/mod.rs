@@ -14,9 +14,9 @@
 //! user's browser can reach too, so it keeps to limits: requests from foreign web pages are
 //! refused with 403 (see [`origin`]); at most [`MAX_CONNECTIONS`] connections are served at
 //! once, more get 503; messages from clients are at most [`MAX_MESSAGE_BYTES`]; and big
-//! messages are made and sent in fragments of [`payload::FRAGMENT`] bytes, each written out
-//! before the next is made, so a client that does not read holds about one fragment of the
-//! server's memory rather than its whole message.
+//! messages are made and sent in fragments of 64 KiB, each written out before the next is
+//! made, so a client that does not read holds about one fragment of the server's memory
+//! rather than its whole message.
 
 mod busy;
 mod clock;
