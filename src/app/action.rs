@@ -53,6 +53,9 @@ pub enum Action {
     CopyCommandLine,
     /// A command from a timeline row's menu in the active tab.
     Row(RowCommand),
+    /// The answer to the active tab's environment prompt: allow the variables it names
+    /// and go on (true), or cancel (false).
+    AnswerEnvPrompt(bool),
 }
 
 /// A message as the user wrote it: a format and a body before variable expansion (for

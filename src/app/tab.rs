@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::cli::command_line::{self, CommandKind};
+use crate::cli::command_line::{self, CommandKind, CommandLineError};
 use crate::engine::{
     CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
-use crate::format::variables::{self, VarContext};
+use crate::format::variables::{self, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
-use crate::model::session::{self, ResolveError, SavedTabKind, SecretHeader, SessionTab};
+use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
 use crate::sse::{SseConfig, SseHandle, SseStats};
@@ -20,6 +20,7 @@ use crate::sse::{SseConfig, SseHandle, SseStats};
 use super::action::Draft;
 use super::background::{Background, JobDone};
 use super::composer::ComposerState;
+use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
 use super::pins::Pin;
 use super::repeat::Repeat;
@@ -80,6 +81,11 @@ pub struct Tab {
     pub pins: Vec<Pin>,
     /// The composer's message being sent at an interval, if it is.
     pub repeat: Option<Repeat>,
+    /// Which environment variables the tab may read (all, unless it came from a file).
+    pub env_access: EnvAccess,
+    /// The question asked before a tab from a file reads environment variables not yet
+    /// allowed; nothing is sent until it is answered.
+    pub env_prompt: Option<EnvPrompt>,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
@@ -113,6 +119,8 @@ impl Tab {
             second_selection: None,
             pins: Vec::new(),
             repeat: None,
+            env_access: EnvAccess::default(),
+            env_prompt: None,
             counter: 1,
             connection: None,
             sse: None,
@@ -132,6 +140,8 @@ impl Tab {
         tab.templates = saved.templates.clone();
         tab.variables = saved.variables.clone();
         tab.secret_headers = saved.secret_headers.clone();
+        // A file's `{{env.NAME}}` (its secret headers' too) reads nothing until allowed.
+        tab.env_access = EnvAccess::from_file();
         tab.timeline = saved.to_timeline(label)?;
         tab.kind = match saved.kind {
             SavedTabKind::WebSocket => TabKind::WebSocket,
@@ -214,17 +224,93 @@ impl Tab {
             .collect()
     }
 
+    /// The environment variables this tab may read if it came from a file: those allowed
+    /// in the prompt and those of the secret headers the user marked in this tab.
+    pub fn allowed_env(&self) -> Vec<String> {
+        let mut names = self.env_access.allowed.clone();
+        for secret in &self.secret_headers {
+            let marked = self
+                .env_access
+                .marked_secrets
+                .iter()
+                .any(|header| header.eq_ignore_ascii_case(secret.name.trim()));
+            if marked && !names.contains(&secret.env) {
+                names.push(secret.env.clone());
+            }
+        }
+        names
+    }
+
+    /// Asks before reading environment variables `names` that this tab may not read yet
+    /// (a tab from a file); true when it asked, and `pending` then waits for the answer.
+    /// Invalid names are left to the expansion, which reports them.
+    fn ask_env(&mut self, names: Vec<String>, pending: PendingUse) -> bool {
+        let allowed = self.allowed_env();
+        let policy = self.env_access.policy(&allowed);
+        let missing: Vec<String> = names
+            .into_iter()
+            .filter(|name| check_env_name(name).is_ok() && !policy.allows(name))
+            .collect();
+        if missing.is_empty() {
+            return false;
+        }
+        self.env_prompt = Some(EnvPrompt {
+            names: missing,
+            host: env_consent::host_of(&self.config.url),
+            pending,
+        });
+        true
+    }
+
+    /// The user answered the environment prompt: allow its variables for this tab and do
+    /// what waited, or cancel it with a note saying nothing was sent.
+    pub fn answer_env_prompt(
+        &mut self,
+        allow: bool,
+        runtime: &tokio::runtime::Handle,
+        wake: WakeFn,
+        jobs: &Background<JobDone>,
+    ) {
+        let Some(prompt) = self.env_prompt.take() else {
+            return;
+        };
+        if !allow {
+            let names = prompt.names.join(", ");
+            let why = format!(
+                "environment variable {names} is not allowed for this tab (it came from a file)"
+            );
+            match prompt.pending {
+                PendingUse::Connect => self.input_error = Some(format!("Not connected: {why}")),
+                PendingUse::Send(_) => self.composer.send_error = Some(format!("not sent: {why}")),
+            }
+            return;
+        }
+        self.env_access.allow(&prompt.names);
+        match prompt.pending {
+            PendingUse::Connect => self.connect(runtime, wake),
+            PendingUse::Send(draft) => self.send_draft(draft, jobs),
+        }
+    }
+
     /// Starts a new attempt with the tab's config, `{{variables}}` in the URL and in header
     /// values expanded in a copy (the config keeps what the user typed). A bad config or a
-    /// variable that cannot be expanded is shown at the URL field and nothing is sent.
+    /// variable that cannot be expanded is shown at the URL field and nothing is sent. A tab
+    /// from a file that would read environment variables not allowed yet asks first
+    /// ([`Tab::env_prompt`]) and connects only once they are allowed.
     pub fn connect(&mut self, runtime: &tokio::runtime::Handle, wake: WakeFn) {
         if self.ready_state() != ReadyState::Closed {
             return;
         }
+        if self.ask_env(session::config_env_names(&self.config), PendingUse::Connect) {
+            self.reconnect.due = None;
+            return;
+        }
+        let allowed = self.allowed_env();
         let resolved = match session::resolve_config(
             &self.config,
             &self.valid_variables(),
             &variables::process_env,
+            self.env_access.policy(&allowed),
         ) {
             Ok(resolved) => resolved,
             Err(error) => {
@@ -367,11 +453,19 @@ impl Tab {
             self.composer.send_error = Some(SendError::NotOpen(state).to_string());
             return;
         }
+        if self.ask_env(
+            variables::env_names(&draft.body),
+            PendingUse::Send(draft.clone()),
+        ) {
+            return;
+        }
         let user = self.valid_variables();
+        let allowed = self.allowed_env();
         let ctx = VarContext {
             counter: self.counter,
             user: &user,
             env: &variables::process_env,
+            env_policy: self.env_access.policy(&allowed),
         };
         if draft.format == MessageFormat::File {
             match variables::expand(&draft.body, &ctx) {
@@ -419,7 +513,7 @@ impl Tab {
 
     /// The `sockscope connect` (or `sse`) command that connects as this tab does, its
     /// variables expanded as a connect would, secrets left as environment references.
-    pub fn command_line(&self) -> Result<String, ResolveError> {
+    pub fn command_line(&self) -> Result<String, CommandLineError> {
         let kind = match self.kind {
             TabKind::WebSocket => CommandKind::Connect,
             TabKind::Sse => CommandKind::Sse,

@@ -130,6 +130,9 @@ impl Target {
             url: input.to_owned(),
             why: why.to_owned(),
         };
+        if let Some(why) = crate::engine::forbidden_url_char(input) {
+            return Err(bad(&why));
+        }
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(bad("the URL is empty"));

@@ -249,6 +249,9 @@ impl ComposerState {
                 counter,
                 user: &valid,
                 env: &variables::process_env,
+                // The preview stays on this screen; sending from a tab that came from a
+                // file asks before any variable is read for the network (Tab::send_draft).
+                env_policy: variables::EnvPolicy::Any,
             };
             self.check = Some(check::check(key, self.body(), &ctx));
         }
