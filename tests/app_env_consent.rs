@@ -28,7 +28,9 @@ fn window(config_dir: &Path) -> Window {
 /// File > Open, answering the typed-path prompt (no file dialog exists here) with `path`.
 fn open_session(harness: &mut Window, path: &Path) {
     harness.get_by_label("File").click();
-    wait_for(harness, "the File menu", |h| has_label_containing(h, "Open"));
+    wait_for(harness, "the File menu", |h| {
+        has_label_containing(h, "Open")
+    });
     harness.get_by_label_contains("Open").click();
     harness.step();
     wait_for(harness, "the path prompt", |h| has_label(h, "Path"));
@@ -61,10 +63,18 @@ fn a_session_tab_asks_before_sending_an_environment_variable_and_sends_nothing_u
     let mut harness = window(dir.path());
     open_session(&mut harness, &session);
     wait_for(&mut harness, "the session's tab", |h| {
-        h.state().tabs().iter().any(|t| t.config.url.contains("/collect"))
+        h.state()
+            .tabs()
+            .iter()
+            .any(|t| t.config.url.contains("/collect"))
     });
     let active = harness.state().active_tab();
-    assert!(harness.state().tabs()[active].config.url.contains("/collect"));
+    assert!(
+        harness.state().tabs()[active]
+            .config
+            .url
+            .contains("/collect")
+    );
     let recorded = harness.state().tabs()[active].timeline.len();
     let host = server.addr.to_string();
 
@@ -99,7 +109,9 @@ fn a_session_tab_asks_before_sending_an_environment_variable_and_sends_nothing_u
     });
     assert!(server.requests().is_empty());
     harness.get_by_label("Allow").click();
-    wait_for(&mut harness, "the request", |_| !server.requests().is_empty());
+    wait_for(&mut harness, "the request", |_| {
+        !server.requests().is_empty()
+    });
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert!(
@@ -123,10 +135,127 @@ fn a_tab_the_user_created_reads_the_environment_without_asking() {
     harness.step();
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
     tab.config.url = server.url("/typed");
-    tab.config.headers = vec![sockscope::engine::HeaderEntry::new("X-Home", "{{env.HOME}}")];
+    tab.config.headers = vec![sockscope::engine::HeaderEntry::new(
+        "X-Home",
+        "{{env.HOME}}",
+    )];
     harness.step();
     harness.get_by_label("Connect").click();
-    wait_for(&mut harness, "the request", |_| !server.requests().is_empty());
+    wait_for(&mut harness, "the request", |_| {
+        !server.requests().is_empty()
+    });
     assert!(!has_label(&harness, "Allow environment variables?"));
     assert!(server.requests()[0].contains(&format!("x-home: {home}")));
+}
+
+/// The text messages of the first tab's timeline that went `dir`.
+fn texts(harness: &Window, dir: sockscope::engine::Direction) -> Vec<String> {
+    harness.state().tabs()[0]
+        .timeline
+        .iter()
+        .filter_map(|entry| match entry.kind {
+            sockscope::engine::EventKind::Message { dir: d, payload } if *d == dir => {
+                payload.as_text().map(str::to_owned)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_library_template_asks_before_sending_an_environment_variable() {
+    use sockscope::engine::Direction;
+    let home = std::env::var("HOME").expect("HOME is set");
+    let config = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        config.path().join("templates.ron"),
+        r#"(version: 1, templates: [(name: "leak", format: Text, body: "home={{env.HOME}}")])"#,
+    )
+    .expect("write the library");
+    let options = AppOptions {
+        config_dir: Some(config.path().to_owned()),
+        ..AppOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 860.0))
+        .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"));
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "OPEN", |h| has_label(h, "OPEN"));
+
+    harness.get_by_label("Send library template leak").click();
+    wait_for(&mut harness, "the prompt", |h| {
+        has_label(h, "Allow environment variables?")
+    });
+    assert!(has_label_containing(&harness, "template library"));
+    assert!(has_label_containing(&harness, "HOME → 127.0.0.1:"));
+    idle(&mut harness);
+    assert!(
+        texts(&harness, Direction::Out).is_empty(),
+        "nothing was sent"
+    );
+
+    harness.get_by_label("Allow").click();
+    let expected = format!("home={home}");
+    wait_for(&mut harness, "the echo", |h| {
+        texts(h, Direction::In).contains(&expected)
+    });
+    assert_eq!(texts(&harness, Direction::Out), [expected]);
+}
+
+#[test]
+fn a_restored_tab_keeps_what_was_allowed_and_an_unknown_one_counts_as_from_a_file() {
+    use sockscope::app::env_consent::EnvAccess;
+    use sockscope::app::session_menu::Workspace;
+    use sockscope::model::session::SessionTab;
+    let server = RecordingServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = sockscope::engine::ConnectionConfig::new(server.url("/restored"));
+    config.headers = vec![sockscope::engine::HeaderEntry::new(
+        "X-Home",
+        "{{env.HOME}}",
+    )];
+    let tab = SessionTab {
+        name: "restored".into(),
+        config,
+        ..SessionTab::default()
+    };
+    let start = |env_access: Vec<EnvAccess>| {
+        let options = AppOptions {
+            config_dir: Some(dir.path().to_owned()),
+            no_demo_server: true,
+            restore: Some(Workspace {
+                tabs: vec![tab.clone()],
+                env_access,
+                ..Workspace::default()
+            }),
+            ..AppOptions::default()
+        };
+        Harness::builder()
+            .with_size(egui::vec2(1400.0, 860.0))
+            .build_eframe(move |cc| {
+                SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts")
+            })
+    };
+
+    // A workspace from before consent existed: its tabs ask.
+    let mut harness = start(Vec::new());
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "the prompt", |h| {
+        has_label(h, "Allow environment variables?")
+    });
+    idle(&mut harness);
+    assert!(server.requests().is_empty());
+    drop(harness);
+
+    // Allowed in an earlier run: connects without asking.
+    let allowed = EnvAccess {
+        allowed: vec!["HOME".into()],
+        ..EnvAccess::from_file()
+    };
+    let mut harness = start(vec![allowed]);
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "the request", |_| {
+        !server.requests().is_empty()
+    });
+    assert!(!has_label(&harness, "Allow environment variables?"));
 }

@@ -50,7 +50,8 @@ fn every_argument_is_data_to_the_shell() {
     let marker = dir.path().join("pwned");
     let marker_text = marker.display().to_string();
     for (i, evil) in crafted(&marker_text).into_iter().enumerate() {
-        let mut config = ConnectionConfig::new(format!("ws://127.0.0.1:9001/{{{{room}}}}?q={evil}"));
+        let mut config =
+            ConnectionConfig::new(format!("ws://127.0.0.1:9001/{{{{room}}}}?q={evil}"));
         config.headers = vec![
             HeaderEntry::new("X-Evil", evil.clone()),
             HeaderEntry::new("X-Room", "{{room}}"),
@@ -71,7 +72,9 @@ fn every_argument_is_data_to_the_shell() {
         let expected: Vec<String> = vec![
             "connect".into(),
             // The URL is trimmed, as a connect trims it.
-            format!("ws://127.0.0.1:9001/{evil}?q={evil}").trim().to_owned(),
+            format!("ws://127.0.0.1:9001/{evil}?q={evil}")
+                .trim()
+                .to_owned(),
             "-H".into(),
             format!("X-Evil: {evil}"),
             "-H".into(),
@@ -98,16 +101,13 @@ fn every_argument_is_data_to_the_shell() {
 fn a_name_that_is_not_an_identifier_never_reaches_the_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let marker = dir.path().join("pwned").display().to_string();
-    for name in crafted(&marker)
-        .into_iter()
-        .chain([
-            // What the line used to carry as "${X:-$(touch …)}": a command run on paste.
-            format!("X:-$(touch {marker})"),
-            "A-B".to_owned(),
-            "9X".to_owned(),
-            String::new(),
-        ])
-    {
+    for name in crafted(&marker).into_iter().chain([
+        // What the line used to carry as "${X:-$(touch …)}": a command run on paste.
+        format!("X:-$(touch {marker})"),
+        "A-B".to_owned(),
+        "9X".to_owned(),
+        String::new(),
+    ]) {
         let mut config = ConnectionConfig::new("ws://127.0.0.1:9001/echo");
         config.headers = vec![HeaderEntry::new("X-Token", format!("{{{{env.{name}}}}}"))];
         match command_line(CommandKind::Connect, &config, &[], &[]) {
@@ -131,7 +131,9 @@ fn a_name_that_is_not_an_identifier_never_reaches_the_line() {
             "{name:?}: {error}"
         );
         assert!(
-            error.to_string().contains("not a valid environment variable name"),
+            error
+                .to_string()
+                .contains("not a valid environment variable name"),
             "{error}"
         );
     }

@@ -5,7 +5,6 @@
 
 mod support;
 
-
 use support::cli::{sockscope, sockscope_with_env};
 use support::recording::{RecordingServer, crafted_session};
 
@@ -28,9 +27,8 @@ async fn a_replayed_session_file_reads_no_environment_variable_unless_allowed() 
     let run = sockscope_with_env(&["replay", session, "--fast"], &env).await;
     assert_eq!(run.status, 2, "stderr: {}", run.stderr);
     assert!(
-        run.stderr.contains(
-            "environment variable SOCKSCOPE_TEST_SECRET is not allowed for this file"
-        ),
+        run.stderr
+            .contains("environment variable SOCKSCOPE_TEST_SECRET is not allowed for this file"),
         "{}",
         run.stderr
     );
@@ -49,11 +47,7 @@ async fn a_replayed_session_file_reads_no_environment_variable_unless_allowed() 
     );
 
     // Allowing another name does not allow this one.
-    let run = sockscope_with_env(
-        &["replay", session, "--fast", "--allow-env", "HOME"],
-        &env,
-    )
-    .await;
+    let run = sockscope_with_env(&["replay", session, "--fast", "--allow-env", "HOME"], &env).await;
     assert_eq!(run.status, 2, "stderr: {}", run.stderr);
     assert!(server.requests().is_empty());
 
@@ -69,7 +63,11 @@ async fn a_replayed_session_file_reads_no_environment_variable_unless_allowed() 
         &env,
     )
     .await;
-    assert_eq!(run.status, 1, "the 403 fails the connection: {}", run.stderr);
+    assert_eq!(
+        run.status, 1,
+        "the 403 fails the connection: {}",
+        run.stderr
+    );
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert!(
@@ -112,11 +110,7 @@ async fn names_that_are_not_identifiers_are_refused_where_written() {
     ])
     .await;
     assert_eq!(run.status, 2, "stderr: {}", run.stderr);
-    assert!(
-        run.stderr.contains("--secret"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("--secret"), "{}", run.stderr);
     assert!(server.requests().is_empty(), "{:?}", server.requests());
 }
 
@@ -137,9 +131,8 @@ async fn a_template_file_reads_only_allowed_names_while_typed_sends_read_any() {
     let run = sockscope_with_env(&["connect", &url, "--template", &template], &env).await;
     assert_eq!(run.status, 2, "stderr: {}", run.stderr);
     assert!(
-        run.stderr.contains(
-            "environment variable SOCKSCOPE_TEST_SECRET is not allowed for this file"
-        ),
+        run.stderr
+            .contains("environment variable SOCKSCOPE_TEST_SECRET is not allowed for this file"),
         "{}",
         run.stderr
     );

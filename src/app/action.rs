@@ -66,6 +66,9 @@ pub struct Draft {
     pub format: MessageFormat,
     /// The body as typed.
     pub body: String,
+    /// The body came from a file (a template of the library), not from the user's typing:
+    /// it reads only the environment variables allowed for the tab.
+    pub from_file: bool,
 }
 
 impl Draft {
@@ -74,6 +77,15 @@ impl Draft {
         Self {
             format,
             body: body.into(),
+            from_file: false,
+        }
+    }
+
+    /// This draft, marked as coming from a file (see [`Draft::from_file`]).
+    pub fn came_from_file(self) -> Self {
+        Self {
+            from_file: true,
+            ..self
         }
     }
 

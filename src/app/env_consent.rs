@@ -80,7 +80,14 @@ pub struct EnvPrompt {
     pub host: String,
     /// What runs when the user allows them.
     pub pending: PendingUse,
+    /// Where the text came from, as a sentence ("This tab came from a file.").
+    pub origin: &'static str,
 }
+
+/// [`EnvPrompt::origin`] for a tab opened from a session or HAR file.
+pub const FROM_TAB_FILE: &str = "This tab came from a file.";
+/// [`EnvPrompt::origin`] for a template of the library.
+pub const FROM_LIBRARY: &str = "This message came from the template library, a file.";
 
 /// The host a config's URL points at, for the prompt.
 pub fn host_of(url: &str) -> String {
@@ -105,9 +112,9 @@ pub fn ui(ctx: &egui::Context, prompt: &EnvPrompt, actions: &mut Vec<Action>) {
     let modal = egui::Modal::new(egui::Id::unique("env-consent-prompt")).show(ctx, |ui| {
         ui.heading("Allow environment variables?");
         ui.label(format!(
-            "This tab came from a file. {doing} would read these environment variables and \
-             send their values to {}:",
-            prompt.host
+            "{} {doing} would read these environment variables and send their values \
+             to {}:",
+            prompt.origin, prompt.host
         ));
         for name in &prompt.names {
             ui.label(egui::RichText::new(format!("{name} → {}", prompt.host)).monospace());

@@ -10,7 +10,7 @@ use crate::cli::command_line::{self, CommandKind, CommandLineError};
 use crate::engine::{
     CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
-use crate::format::variables::{self, VarContext, check_env_name};
+use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
 use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
@@ -244,9 +244,13 @@ impl Tab {
     /// Asks before reading environment variables `names` that this tab may not read yet
     /// (a tab from a file); true when it asked, and `pending` then waits for the answer.
     /// Invalid names are left to the expansion, which reports them.
-    fn ask_env(&mut self, names: Vec<String>, pending: PendingUse) -> bool {
+    fn ask_env(&mut self, names: Vec<String>, from_file: bool, pending: PendingUse) -> bool {
         let allowed = self.allowed_env();
-        let policy = self.env_access.policy(&allowed);
+        let policy = if from_file {
+            EnvPolicy::Only(&allowed)
+        } else {
+            self.env_access.policy(&allowed)
+        };
         let missing: Vec<String> = names
             .into_iter()
             .filter(|name| check_env_name(name).is_ok() && !policy.allows(name))
@@ -258,6 +262,11 @@ impl Tab {
             names: missing,
             host: env_consent::host_of(&self.config.url),
             pending,
+            origin: if from_file && !self.env_access.from_file {
+                env_consent::FROM_LIBRARY
+            } else {
+                env_consent::FROM_TAB_FILE
+            },
         });
         true
     }
@@ -276,8 +285,13 @@ impl Tab {
         };
         if !allow {
             let names = prompt.names.join(", ");
+            let (variable, is) = match prompt.names.len() {
+                1 => ("environment variable", "is"),
+                _ => ("environment variables", "are"),
+            };
             let why = format!(
-                "environment variable {names} is not allowed for this tab (it came from a file)"
+                "{variable} {names} {is} not allowed for this tab; nothing was sent. {}",
+                prompt.origin
             );
             match prompt.pending {
                 PendingUse::Connect => self.input_error = Some(format!("Not connected: {why}")),
@@ -292,6 +306,16 @@ impl Tab {
         }
     }
 
+    /// What a draft may read: what the tab may, and only the allowed names when the draft
+    /// itself came from a file (a library template).
+    fn draft_policy<'a>(&self, draft: &Draft, allowed: &'a [String]) -> EnvPolicy<'a> {
+        if draft.from_file {
+            EnvPolicy::Only(allowed)
+        } else {
+            self.env_access.policy(allowed)
+        }
+    }
+
     /// Starts a new attempt with the tab's config, `{{variables}}` in the URL and in header
     /// values expanded in a copy (the config keeps what the user typed). A bad config or a
     /// variable that cannot be expanded is shown at the URL field and nothing is sent. A tab
@@ -301,7 +325,8 @@ impl Tab {
         if self.ready_state() != ReadyState::Closed {
             return;
         }
-        if self.ask_env(session::config_env_names(&self.config), PendingUse::Connect) {
+        let names = session::config_env_names(&self.config);
+        if self.ask_env(names, false, PendingUse::Connect) {
             self.reconnect.due = None;
             return;
         }
@@ -453,10 +478,8 @@ impl Tab {
             self.composer.send_error = Some(SendError::NotOpen(state).to_string());
             return;
         }
-        if self.ask_env(
-            variables::env_names(&draft.body),
-            PendingUse::Send(draft.clone()),
-        ) {
+        let names = variables::env_names(&draft.body);
+        if self.ask_env(names, draft.from_file, PendingUse::Send(draft.clone())) {
             return;
         }
         let user = self.valid_variables();
@@ -465,7 +488,7 @@ impl Tab {
             counter: self.counter,
             user: &user,
             env: &variables::process_env,
-            env_policy: self.env_access.policy(&allowed),
+            env_policy: self.draft_policy(&draft, &allowed),
         };
         if draft.format == MessageFormat::File {
             match variables::expand(&draft.body, &ctx) {
@@ -630,4 +653,36 @@ struct ReconnectState {
     in_a_row: u32,
     /// The user disconnected: no reconnect until they connect again.
     stopped_by_user: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::HeaderEntry;
+
+    #[test]
+    fn a_file_tab_reads_the_variables_of_secrets_marked_in_it_and_no_others() {
+        let mut config = ConnectionConfig::new("ws://h/");
+        config
+            .headers
+            .push(HeaderEntry::new("Authorization", "{{env.API_TOKEN}}"));
+        let saved = SessionTab {
+            config,
+            // The file says these are secret; that alone allows nothing.
+            secret_headers: vec![
+                SecretHeader::new("Authorization", "API_TOKEN"),
+                SecretHeader::new("X-Other", "AWS_SECRET_ACCESS_KEY"),
+            ],
+            ..SessionTab::default()
+        };
+        let mut tab = Tab::from_session(1, &saved, "tab 1").expect("a tab");
+        assert!(tab.env_access.from_file);
+        assert!(tab.allowed_env().is_empty());
+        tab.env_access.mark_secret("authorization");
+        assert_eq!(tab.allowed_env(), ["API_TOKEN"]);
+        let allowed = tab.allowed_env();
+        let policy = tab.env_access.policy(&allowed);
+        assert!(policy.allows("API_TOKEN") && !policy.allows("AWS_SECRET_ACCESS_KEY"));
+        assert!(Tab::new(2, "ws://h/").env_access.policy(&[]).allows("ANY"));
+    }
 }

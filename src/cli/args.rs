@@ -340,7 +340,8 @@ pub struct ConnectArgs {
     #[arg(long = "record", value_name = "FILE.ron")]
     pub record: Option<PathBuf>,
     /// With --record: save header NAME as the reference {{env.ENV}} instead of its value
-    /// (repeatable).
+    /// (repeatable). ENV is letters, digits and _, not starting with a digit; replaying the
+    /// session reads it only with --allow-env ENV.
     #[arg(long = "secret", value_name = "NAME=ENV", requires = "record")]
     pub secrets: Vec<String>,
 }

@@ -18,7 +18,7 @@ use super::args::{
 };
 use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConnectionConfig, Keepalive, MissingPong, ReconnectDelay};
-use crate::format::variables::{EnvPolicy, EnvNameError, check_env_name};
+use crate::format::variables::{EnvNameError, EnvPolicy, check_env_name};
 use crate::model::session::{ResolveError, SecretHeader, resolve_config};
 
 /// Why a tab cannot be copied as a command line.
@@ -132,7 +132,11 @@ fn check_no_nul(
     if let Some((name, _)) = user.iter().find(|(_, value)| value.contains(ENV_MARK)) {
         return nul(format!("variable {name:?}"));
     }
-    let paths = [&config.tls.ca_file, &config.tls.client_cert, &config.tls.client_key];
+    let paths = [
+        &config.tls.ca_file,
+        &config.tls.client_cert,
+        &config.tls.client_key,
+    ];
     if paths
         .into_iter()
         .flatten()

@@ -151,7 +151,10 @@ pub fn expand_in_order(
                 Ok(Outgoing::Text(text)) => Action::Text(text),
                 Ok(Outgoing::Binary(bytes)) => Action::Binary(bytes),
                 Err(e) => {
-                    let hint = e.env_not_allowed().map(not_allowed_hint).unwrap_or_default();
+                    let hint = e
+                        .env_not_allowed()
+                        .map(not_allowed_hint)
+                        .unwrap_or_default();
                     return Err(UsageError(format!(
                         "--template {arg:?}: {} body: {e}{hint}",
                         template.format.label()
@@ -264,6 +267,9 @@ mod tests {
         assert_eq!(actions, [(1, Action::Text("t0k".into()))]);
         assert!(parse_allow_env(&["TOKEN".into()]).is_ok());
         let error = parse_allow_env(&["$(id)".into()]).unwrap_err().to_string();
-        assert!(error.starts_with("--allow-env: \"$(id)\" is not a valid"), "{error}");
+        assert!(
+            error.starts_with("--allow-env: \"$(id)\" is not a valid"),
+            "{error}"
+        );
     }
 }

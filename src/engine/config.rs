@@ -403,7 +403,10 @@ mod tests {
     #[test]
     fn urls_with_nul_cr_or_lf_are_refused() {
         for (url, what) in [
-            ("ws://127.0.0.1:9001/echo\r\nX-Injected: 1", "carriage return"),
+            (
+                "ws://127.0.0.1:9001/echo\r\nX-Injected: 1",
+                "carriage return",
+            ),
             ("ws://127.0.0.1:9001/ec\nho", "line feed"),
             ("ws://127.0.0.1:9001/\0", "NUL"),
             ("ws://evil\n.example/", "line feed"),

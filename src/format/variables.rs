@@ -585,7 +585,17 @@ mod tests {
     fn env_names_must_be_identifiers() {
         assert!(check_env_name("API_TOKEN").is_ok());
         assert!(check_env_name("_x9").is_ok());
-        for bad in ["", "9X", "A-B", "A.B", "$(touch /tmp/x)", "A B", "É", "A\nB", "`id`"] {
+        for bad in [
+            "",
+            "9X",
+            "A-B",
+            "A.B",
+            "$(touch /tmp/x)",
+            "A B",
+            "É",
+            "A\nB",
+            "`id`",
+        ] {
             assert!(check_env_name(bad).is_err(), "{bad:?}");
             let text = format!("{{{{env.{bad}}}}}");
             assert_eq!(
@@ -595,7 +605,10 @@ mod tests {
             );
         }
         let error = run("{{env.$(id)}}").unwrap_err().to_string();
-        assert!(error.contains("not a valid environment variable name"), "{error}");
+        assert!(
+            error.contains("not a valid environment variable name"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -75,4 +75,3 @@ pub fn crafted_session(dir: &Path, url: &str, header_value: &str) -> PathBuf {
     std::fs::write(&path, text).expect("write the session");
     path
 }
-

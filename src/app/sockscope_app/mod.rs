@@ -287,7 +287,11 @@ impl eframe::App for SockscopeApp {
             .ui(ui, self.tabs.get(self.active), &mut actions);
         self.replay_dialog
             .ui(ui.ctx(), self.tabs.get(self.active), &mut actions);
-        if let Some(prompt) = self.tabs.get(self.active).and_then(|t| t.env_prompt.as_ref()) {
+        if let Some(prompt) = self
+            .tabs
+            .get(self.active)
+            .and_then(|t| t.env_prompt.as_ref())
+        {
             env_consent::ui(ui.ctx(), prompt, &mut actions);
         }
         egui::Panel::top("tab-strip").show(ui, |ui| {

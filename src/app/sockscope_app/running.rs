@@ -196,10 +196,8 @@ impl SockscopeApp {
                             }
                             _ => "",
                         };
-                        self.notice = Some(format!(
-                            "Cannot replay {}: {error}{hint}",
-                            source.title()
-                        ));
+                        self.notice =
+                            Some(format!("Cannot replay {}: {error}{hint}", source.title()));
                         return;
                     }
                 };
