@@ -259,3 +259,39 @@ fn a_restored_tab_keeps_what_was_allowed_and_an_unknown_one_counts_as_from_a_fil
     });
     assert!(!has_label(&harness, "Allow environment variables?"));
 }
+
+#[test]
+fn copy_as_command_line_refuses_a_crafted_environment_name_and_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut harness = window(dir.path());
+    harness.step();
+    let tab = harness.state_mut().tab_mut(0).expect("a tab");
+    tab.config.url = "ws://127.0.0.1:9/".into();
+    tab.config.headers = vec![sockscope::engine::HeaderEntry::new(
+        "X-Token",
+        "{{env.X:-$(touch /tmp/sockscope-pwned)}}",
+    )];
+    harness.step();
+    harness.get_by_label("File").click();
+    wait_for(&mut harness, "the File menu", |h| {
+        has_label(h, "Copy tab as command line")
+    });
+    harness.get_by_label("Copy tab as command line").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|command| matches!(command, egui::OutputCommand::CopyText(_)));
+    harness.step();
+    assert!(!copied, "nothing reaches the clipboard");
+    assert!(has_label_containing(
+        &harness,
+        "Not copied: header \"X-Token\": {{env.X:-$(touch /tmp/sockscope-pwned)}} at position 0"
+    ));
+    assert!(has_label_containing(
+        &harness,
+        "is not a valid environment variable name"
+    ));
+}

@@ -252,8 +252,13 @@ impl ConnectionConfig {
         let headers = request.headers_mut();
         for entry in self.headers.iter().filter(|h| h.enabled) {
             let name = entry.name.trim();
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ConfigError::Header(format!("{name:?} is not a valid header name")))?;
+            // Checked before trimming too: a name with a CR or LF is refused, not cut.
+            let bad_name =
+                || ConfigError::Header(format!("{:?} is not a valid header name", entry.name));
+            if entry.name.contains(['\0', '\r', '\n']) {
+                return Err(bad_name());
+            }
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_name())?;
             let value = HeaderValue::from_str(&entry.value).map_err(|_| {
                 ConfigError::Header(format!(
                     "the value of {name:?} contains characters that cannot be sent (control characters or newlines)"
@@ -426,7 +431,13 @@ mod tests {
         config.subprotocols = vec!["has space".into()];
         assert!(matches!(config.prepare(), Err(ConfigError::Subprotocol(_))));
         config.subprotocols.clear();
-        for bad in ["line\nbreak", "cr\rhere", "nul\0here", "a\r\nX-Injected: 1"] {
+        for bad in [
+            "line\nbreak",
+            "cr\rhere",
+            "nul\0here",
+            "a\r\nX-Injected: 1",
+            "end\r\n",
+        ] {
             config.headers = vec![HeaderEntry::new("X-A", bad)];
             assert!(
                 matches!(config.prepare(), Err(ConfigError::Header(_))),
