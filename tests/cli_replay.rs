@@ -201,9 +201,30 @@ async fn a_recorded_run_replays_as_a_regression_test() {
     assert!(!saved.contains("hunter2"), "{saved}");
     assert!(saved.contains("{{env.SOCKSCOPE_TEST_TOKEN}}"), "{saved}");
 
-    // The secret comes from the environment at replay time.
+    // A session file reads no environment variable the user did not allow for it.
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
         .args(["replay", &record, "--fast"])
+        .env("SOCKSCOPE_TEST_TOKEN", "Bearer hunter2")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pass --allow-env SOCKSCOPE_TEST_TOKEN"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+
+    // Allowed, the secret comes from the environment at replay time.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args([
+            "replay",
+            &record,
+            "--fast",
+            "--allow-env",
+            "SOCKSCOPE_TEST_TOKEN",
+        ])
         .env("SOCKSCOPE_TEST_TOKEN", "Bearer hunter2")
         .output()
         .await
@@ -216,7 +237,13 @@ async fn a_recorded_run_replays_as_a_regression_test() {
     assert_eq!(open["request_headers"]["authorization"], "Bearer hunter2");
     // Without it, the replay cannot start: a usage error naming the variable.
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["replay", &record, "--fast"])
+        .args([
+            "replay",
+            &record,
+            "--fast",
+            "--allow-env",
+            "SOCKSCOPE_TEST_TOKEN",
+        ])
         .env_remove("SOCKSCOPE_TEST_TOKEN")
         .output()
         .await

@@ -48,6 +48,8 @@ async fn templates_and_variables_reach_the_server_expanded_in_order() {
             "user=ada",
             "--template",
             &bytes,
+            "--allow-env",
+            "SOCKSCOPE_TEST_TOKEN",
             "--wait",
             "300",
         ],
@@ -97,7 +99,18 @@ async fn a_missing_environment_variable_is_a_usage_error() {
     let url = server.url("/echo");
     let (_dir, file) = template_file();
     let arg = format!("{file}:needs env");
-    let run = sockscope(&["connect", &url, "--template", &arg], &[]).await;
+    let run = sockscope(
+        &[
+            "connect",
+            &url,
+            "--template",
+            &arg,
+            "--allow-env",
+            "SOCKSCOPE_TEST_UNSET",
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(run.status, 2, "stderr: {}", run.stderr);
     assert!(run.lines.is_empty(), "nothing printed: {:?}", run.lines);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sockscope::engine::{ConnectionConfig, Event, EventKind, HeaderEntry};
+use sockscope::format::variables::EnvPolicy;
 use sockscope::model::recorded::{RecordedEvent, RecordedKind, RecordedPayload};
 use sockscope::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab, resolve_config};
 use sockscope::model::storage::FileError;
@@ -213,16 +214,19 @@ async fn secret_header_values_never_reach_the_file() {
     }
     assert!(text.contains("{{env.API_TOKEN}}"), "{text}");
     assert!(text.contains("{{env.API_KEY}}"), "{text}");
-    // At connect time the references are expanded from the environment.
+    // At connect time the references are expanded from the environment, for the names
+    // the user allowed for the file.
     let loaded = SessionFile::load(&path).unwrap();
+    let allowed = ["API_TOKEN".to_owned(), "API_KEY".to_owned()];
+    let policy = EnvPolicy::Only(&allowed);
     let env = |name: &str| match name {
         "API_TOKEN" => Some("Bearer s3cret-t0ken".to_owned()),
         "API_KEY" => Some("k3y-v4lue".to_owned()),
         _ => None,
     };
-    let resolved = resolve_config(&loaded.tabs[0].config, &[], &env).unwrap();
+    let resolved = resolve_config(&loaded.tabs[0].config, &[], &env, policy).unwrap();
     assert_eq!(resolved.headers, config.headers);
-    let unset = resolve_config(&loaded.tabs[0].config, &[], &|_| None).unwrap_err();
+    let unset = resolve_config(&loaded.tabs[0].config, &[], &|_| None, policy).unwrap_err();
     assert!(unset.to_string().contains("API_TOKEN"), "{unset}");
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sockscope::format::variables::VarContext;
+use sockscope::format::variables::{EnvPolicy, VarContext};
 use sockscope::model::storage::FileError;
 use sockscope::model::template::{MessageFormat, Outgoing, Template, TemplateFile};
 
@@ -81,6 +81,7 @@ fn shipped_templates_can_be_sent() {
         counter: 1,
         user: &[],
         env: &env,
+        env_policy: EnvPolicy::Any,
     };
     let mut formats = Vec::new();
     for template in &file.templates {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::format::variables::{VarContext, expand, referenced};
+use sockscope::format::variables::{EnvPolicy, VarContext, expand, referenced};
 
 fuzz_target!(|input: (&str, Vec<(String, String)>)| {
     let (text, user) = input;
@@ -11,6 +11,7 @@ fuzz_target!(|input: (&str, Vec<(String, String)>)| {
         counter: 7,
         user: &user,
         env: &env,
+        env_policy: EnvPolicy::Any,
     };
     let _ = expand(text, &context);
     let _ = referenced(text);

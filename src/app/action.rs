@@ -53,6 +53,9 @@ pub enum Action {
     CopyCommandLine,
     /// A command from a timeline row's menu in the active tab.
     Row(RowCommand),
+    /// The answer to the active tab's environment prompt: allow the variables it names
+    /// and go on (true), or cancel (false).
+    AnswerEnvPrompt(bool),
 }
 
 /// A message as the user wrote it: a format and a body before variable expansion (for
@@ -63,6 +66,9 @@ pub struct Draft {
     pub format: MessageFormat,
     /// The body as typed.
     pub body: String,
+    /// The body came from a file (a template of the library), not from the user's typing:
+    /// it reads only the environment variables allowed for the tab.
+    pub from_file: bool,
 }
 
 impl Draft {
@@ -71,6 +77,15 @@ impl Draft {
         Self {
             format,
             body: body.into(),
+            from_file: false,
+        }
+    }
+
+    /// This draft, marked as coming from a file (see [`Draft::from_file`]).
+    pub fn came_from_file(self) -> Self {
+        Self {
+            from_file: true,
+            ..self
         }
     }
 

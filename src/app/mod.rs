@@ -7,6 +7,7 @@ pub mod composer;
 mod connection_bar;
 mod connection_options;
 pub mod detail;
+pub mod env_consent;
 pub mod filter_bar;
 pub mod pins;
 mod repeat;

@@ -6,12 +6,14 @@ use egui::RichText;
 
 use super::tab::Tab;
 use crate::engine::HeaderEntry;
+use crate::format::variables;
 use crate::model::session::SecretHeader;
 
 /// Draws the editable request settings of `tab`.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     let config = &mut tab.config;
     let secrets = &mut tab.secret_headers;
+    let env_access = &mut tab.env_access;
     ui.label(RichText::new("Headers").strong());
     let mut remove = None;
     egui::Grid::new(("headers", tab.id))
@@ -48,7 +50,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
                         .desired_width(240.0),
                 )
                 .labelled_by(value);
-                secret_cell(ui, secrets, &header.name, secret);
+                if secret_cell(ui, secrets, &header.name, secret) {
+                    // Marked by the user here: its variable may be read even in a tab
+                    // that came from a file.
+                    env_access.mark_secret(header.name.trim());
+                }
                 if ui
                     .small_button("×")
                     .on_hover_text("Remove this header")
@@ -147,8 +153,15 @@ fn duration_ms(ui: &mut egui::Ui, label: &str, value: &mut Duration) {
     }
 }
 
-/// The "secret" checkbox of a header row, and the environment variable it reads from.
-fn secret_cell(ui: &mut egui::Ui, secrets: &mut Vec<SecretHeader>, name: &str, label: egui::Id) {
+/// The "secret" checkbox of a header row, and the environment variable it reads from;
+/// true when the user marked the header or edited its variable's name.
+fn secret_cell(
+    ui: &mut egui::Ui,
+    secrets: &mut Vec<SecretHeader>,
+    name: &str,
+    label: egui::Id,
+) -> bool {
+    let mut marked = false;
     let position = secrets
         .iter()
         .position(|s| !name.is_empty() && s.name.eq_ignore_ascii_case(name));
@@ -174,7 +187,14 @@ fn secret_cell(ui: &mut egui::Ui, secrets: &mut Vec<SecretHeader>, name: &str, l
                         }
                     })
                     .collect();
+                // A name may not start with a digit.
+                let env = if env.starts_with(|c: char| c.is_ascii_digit()) {
+                    format!("_{env}")
+                } else {
+                    env
+                };
                 secrets.push(SecretHeader::new(name.trim(), env));
+                marked = true;
             }
             (true, false, Some(index)) => {
                 secrets.remove(index);
@@ -186,12 +206,19 @@ fn secret_cell(ui: &mut egui::Ui, secrets: &mut Vec<SecretHeader>, name: &str, l
             .find(|s| !name.is_empty() && s.name.eq_ignore_ascii_case(name))
         {
             let env_label = ui.label("from env");
-            ui.add(
-                egui::TextEdit::singleline(&mut entry.env)
-                    .hint_text("ENV_VAR")
-                    .desired_width(110.0),
-            )
-            .labelled_by(env_label.id);
+            marked |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut entry.env)
+                        .hint_text("ENV_VAR")
+                        .desired_width(110.0),
+                )
+                .labelled_by(env_label.id)
+                .changed();
+            if let Err(error) = variables::check_env_name(&entry.env) {
+                ui.colored_label(ui.visuals().error_fg_color, "invalid name")
+                    .on_hover_text(error.to_string());
+            }
         }
     });
+    marked
 }

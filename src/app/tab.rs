@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::cli::command_line::{self, CommandKind};
+use crate::cli::command_line::{self, CommandKind, CommandLineError};
 use crate::engine::{
     CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
-use crate::format::variables::{self, VarContext};
+use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
-use crate::model::session::{self, ResolveError, SavedTabKind, SecretHeader, SessionTab};
+use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
 use crate::sse::{SseConfig, SseHandle, SseStats};
@@ -20,6 +20,7 @@ use crate::sse::{SseConfig, SseHandle, SseStats};
 use super::action::Draft;
 use super::background::{Background, JobDone};
 use super::composer::ComposerState;
+use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
 use super::pins::Pin;
 use super::repeat::Repeat;
@@ -80,6 +81,11 @@ pub struct Tab {
     pub pins: Vec<Pin>,
     /// The composer's message being sent at an interval, if it is.
     pub repeat: Option<Repeat>,
+    /// Which environment variables the tab may read (all, unless it came from a file).
+    pub env_access: EnvAccess,
+    /// The question asked before a tab from a file reads environment variables not yet
+    /// allowed; nothing is sent until it is answered.
+    pub env_prompt: Option<EnvPrompt>,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
@@ -113,6 +119,8 @@ impl Tab {
             second_selection: None,
             pins: Vec::new(),
             repeat: None,
+            env_access: EnvAccess::default(),
+            env_prompt: None,
             counter: 1,
             connection: None,
             sse: None,
@@ -132,6 +140,8 @@ impl Tab {
         tab.templates = saved.templates.clone();
         tab.variables = saved.variables.clone();
         tab.secret_headers = saved.secret_headers.clone();
+        // A file's `{{env.NAME}}` (its secret headers' too) reads nothing until allowed.
+        tab.env_access = EnvAccess::from_file();
         tab.timeline = saved.to_timeline(label)?;
         tab.kind = match saved.kind {
             SavedTabKind::WebSocket => TabKind::WebSocket,
@@ -214,17 +224,118 @@ impl Tab {
             .collect()
     }
 
+    /// The environment variables this tab may read if it came from a file: those allowed
+    /// in the prompt and those of the secret headers the user marked in this tab.
+    pub fn allowed_env(&self) -> Vec<String> {
+        let mut names = self.env_access.allowed.clone();
+        for secret in &self.secret_headers {
+            let marked = self
+                .env_access
+                .marked_secrets
+                .iter()
+                .any(|header| header.eq_ignore_ascii_case(secret.name.trim()));
+            if marked && !names.contains(&secret.env) {
+                names.push(secret.env.clone());
+            }
+        }
+        names
+    }
+
+    /// Asks before reading environment variables `names` that this tab may not read yet
+    /// (a tab from a file); true when it asked, and `pending` then waits for the answer.
+    /// Invalid names are left to the expansion, which reports them.
+    fn ask_env(&mut self, names: Vec<String>, from_file: bool, pending: PendingUse) -> bool {
+        let allowed = self.allowed_env();
+        let policy = if from_file {
+            EnvPolicy::Only(&allowed)
+        } else {
+            self.env_access.policy(&allowed)
+        };
+        let missing: Vec<String> = names
+            .into_iter()
+            .filter(|name| check_env_name(name).is_ok() && !policy.allows(name))
+            .collect();
+        if missing.is_empty() {
+            return false;
+        }
+        self.env_prompt = Some(EnvPrompt {
+            names: missing,
+            host: env_consent::host_of(&self.config.url),
+            pending,
+            origin: if from_file && !self.env_access.from_file {
+                env_consent::FROM_LIBRARY
+            } else {
+                env_consent::FROM_TAB_FILE
+            },
+        });
+        true
+    }
+
+    /// The user answered the environment prompt: allow its variables for this tab and do
+    /// what waited, or cancel it with a note saying nothing was sent.
+    pub fn answer_env_prompt(
+        &mut self,
+        allow: bool,
+        runtime: &tokio::runtime::Handle,
+        wake: WakeFn,
+        jobs: &Background<JobDone>,
+    ) {
+        let Some(prompt) = self.env_prompt.take() else {
+            return;
+        };
+        if !allow {
+            let names = prompt.names.join(", ");
+            let (variable, is) = match prompt.names.len() {
+                1 => ("environment variable", "is"),
+                _ => ("environment variables", "are"),
+            };
+            let why = format!(
+                "{variable} {names} {is} not allowed for this tab; nothing was sent. {}",
+                prompt.origin
+            );
+            match prompt.pending {
+                PendingUse::Connect => self.input_error = Some(format!("Not connected: {why}")),
+                PendingUse::Send(_) => self.composer.send_error = Some(format!("not sent: {why}")),
+            }
+            return;
+        }
+        self.env_access.allow(&prompt.names);
+        match prompt.pending {
+            PendingUse::Connect => self.connect(runtime, wake),
+            PendingUse::Send(draft) => self.send_draft(draft, jobs),
+        }
+    }
+
+    /// What a draft may read: what the tab may, and only the allowed names when the draft
+    /// itself came from a file (a library template).
+    fn draft_policy<'a>(&self, draft: &Draft, allowed: &'a [String]) -> EnvPolicy<'a> {
+        if draft.from_file {
+            EnvPolicy::Only(allowed)
+        } else {
+            self.env_access.policy(allowed)
+        }
+    }
+
     /// Starts a new attempt with the tab's config, `{{variables}}` in the URL and in header
     /// values expanded in a copy (the config keeps what the user typed). A bad config or a
-    /// variable that cannot be expanded is shown at the URL field and nothing is sent.
+    /// variable that cannot be expanded is shown at the URL field and nothing is sent. A tab
+    /// from a file that would read environment variables not allowed yet asks first
+    /// ([`Tab::env_prompt`]) and connects only once they are allowed.
     pub fn connect(&mut self, runtime: &tokio::runtime::Handle, wake: WakeFn) {
         if self.ready_state() != ReadyState::Closed {
             return;
         }
+        let names = session::config_env_names(&self.config);
+        if self.ask_env(names, false, PendingUse::Connect) {
+            self.reconnect.due = None;
+            return;
+        }
+        let allowed = self.allowed_env();
         let resolved = match session::resolve_config(
             &self.config,
             &self.valid_variables(),
             &variables::process_env,
+            self.env_access.policy(&allowed),
         ) {
             Ok(resolved) => resolved,
             Err(error) => {
@@ -367,11 +478,17 @@ impl Tab {
             self.composer.send_error = Some(SendError::NotOpen(state).to_string());
             return;
         }
+        let names = variables::env_names(&draft.body);
+        if self.ask_env(names, draft.from_file, PendingUse::Send(draft.clone())) {
+            return;
+        }
         let user = self.valid_variables();
+        let allowed = self.allowed_env();
         let ctx = VarContext {
             counter: self.counter,
             user: &user,
             env: &variables::process_env,
+            env_policy: self.draft_policy(&draft, &allowed),
         };
         if draft.format == MessageFormat::File {
             match variables::expand(&draft.body, &ctx) {
@@ -419,7 +536,7 @@ impl Tab {
 
     /// The `sockscope connect` (or `sse`) command that connects as this tab does, its
     /// variables expanded as a connect would, secrets left as environment references.
-    pub fn command_line(&self) -> Result<String, ResolveError> {
+    pub fn command_line(&self) -> Result<String, CommandLineError> {
         let kind = match self.kind {
             TabKind::WebSocket => CommandKind::Connect,
             TabKind::Sse => CommandKind::Sse,
@@ -536,4 +653,36 @@ struct ReconnectState {
     in_a_row: u32,
     /// The user disconnected: no reconnect until they connect again.
     stopped_by_user: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::HeaderEntry;
+
+    #[test]
+    fn a_file_tab_reads_the_variables_of_secrets_marked_in_it_and_no_others() {
+        let mut config = ConnectionConfig::new("ws://h/");
+        config
+            .headers
+            .push(HeaderEntry::new("Authorization", "{{env.API_TOKEN}}"));
+        let saved = SessionTab {
+            config,
+            // The file says these are secret; that alone allows nothing.
+            secret_headers: vec![
+                SecretHeader::new("Authorization", "API_TOKEN"),
+                SecretHeader::new("X-Other", "AWS_SECRET_ACCESS_KEY"),
+            ],
+            ..SessionTab::default()
+        };
+        let mut tab = Tab::from_session(1, &saved, "tab 1").expect("a tab");
+        assert!(tab.env_access.from_file);
+        assert!(tab.allowed_env().is_empty());
+        tab.env_access.mark_secret("authorization");
+        assert_eq!(tab.allowed_env(), ["API_TOKEN"]);
+        let allowed = tab.allowed_env();
+        let policy = tab.env_access.policy(&allowed);
+        assert!(policy.allows("API_TOKEN") && !policy.allows("AWS_SECRET_ACCESS_KEY"));
+        assert!(Tab::new(2, "ws://h/").env_access.policy(&[]).allows("ANY"));
+    }
 }

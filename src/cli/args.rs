@@ -172,6 +172,11 @@ pub struct ReplayArgs {
     /// the recording, 1 to 30 s).
     #[arg(long = "grace", value_name = "MS")]
     pub grace: Option<u64>,
+    /// Let the session file read the environment variable NAME for its {{env.NAME}}
+    /// references (repeatable). A file reads no other environment variable: a reference to
+    /// one is an error and nothing is sent.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
 }
 
 /// `sockscope import-har FILE.har --out FILE.ron`.
@@ -245,6 +250,11 @@ pub struct ConnectArgs {
     /// uuid, now (RFC 3339 UTC), now_ms, counter, random_int, env.NAME (environment).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Let --template files read the environment variable NAME for their {{env.NAME}}
+    /// references (repeatable). A template file reads no other environment variable (a
+    /// reference to one is an error and nothing is sent); --send texts read any.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
     /// Send a binary message given in hex; spaces and 0x prefixes allowed (repeatable).
     #[arg(long = "send-hex", value_name = "HEX")]
     pub send_hex: Vec<String>,
@@ -330,7 +340,8 @@ pub struct ConnectArgs {
     #[arg(long = "record", value_name = "FILE.ron")]
     pub record: Option<PathBuf>,
     /// With --record: save header NAME as the reference {{env.ENV}} instead of its value
-    /// (repeatable).
+    /// (repeatable). ENV is letters, digits and _, not starting with a digit; replaying the
+    /// session reads it only with --allow-env ENV.
     #[arg(long = "secret", value_name = "NAME=ENV", requires = "record")]
     pub secrets: Vec<String>,
 }

@@ -5,6 +5,10 @@
 //! `{{variables}}` in the URL and header values are expanded as a connect would expand
 //! them, except `{{env.NAME}}` and secret headers, which stay references to the
 //! environment (`"${NAME}"`), so no secret is copied.
+//!
+//! Everything else is data to the shell: single-quoted, `'` written as `'\''`. A name put
+//! inside `"${…}"` is always a valid environment variable name (`[A-Za-z_][A-Za-z0-9_]*`);
+//! any other name, or a NUL anywhere, means no line at all ([`CommandLineError`]).
 
 use std::time::Duration;
 
@@ -14,7 +18,27 @@ use super::args::{
 };
 use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConnectionConfig, Keepalive, MissingPong, ReconnectDelay};
+use crate::format::variables::{EnvNameError, EnvPolicy, check_env_name};
 use crate::model::session::{ResolveError, SecretHeader, resolve_config};
+
+/// Why a tab cannot be copied as a command line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandLineError {
+    /// A variable cannot be expanded (unknown, or an invalid `{{env.NAME}}`).
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// A secret header's environment variable name is not a valid name.
+    #[error("secret header {header:?}: {error}")]
+    SecretEnvName {
+        /// The header.
+        header: String,
+        /// What is wrong with its name.
+        error: EnvNameError,
+    },
+    /// A URL, header or variable holds NUL, which no command-line argument can carry.
+    #[error("{0} contains NUL, which a command line cannot carry")]
+    Nul(String),
+}
 
 /// Which command: a WebSocket connection or a Server-Sent Events stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,9 +60,18 @@ pub fn command_line(
     config: &ConnectionConfig,
     user: &[(String, String)],
     secrets: &[SecretHeader],
-) -> Result<String, ResolveError> {
+) -> Result<String, CommandLineError> {
+    check_no_nul(config, user)?;
+    for secret in secrets {
+        check_env_name(&secret.env).map_err(|error| CommandLineError::SecretEnvName {
+            header: secret.name.clone(),
+            error,
+        })?;
+    }
+    // Nothing is read from the environment: each reference stays a reference, its name
+    // checked by the expansion (an invalid one is an error).
     let env = |name: &str| Some(format!("{ENV_MARK}{name}{ENV_MARK}"));
-    let resolved = resolve_config(config, user, &env)?;
+    let resolved = resolve_config(config, user, &env, EnvPolicy::Any)?;
     let mut words: Vec<String> = vec!["sockscope".into()];
     words.push(match kind {
         CommandKind::Connect => "connect".into(),
@@ -79,6 +112,47 @@ pub fn command_line(
         flag(&mut words, "--wait", "inf");
     }
     Ok(words.join(" "))
+}
+
+/// Refuses NUL in what goes on the line: it cannot be passed as an argument, and it marks
+/// environment references here.
+fn check_no_nul(
+    config: &ConnectionConfig,
+    user: &[(String, String)],
+) -> Result<(), CommandLineError> {
+    let nul = |what: String| Err(CommandLineError::Nul(what));
+    if config.url.contains(ENV_MARK) {
+        return nul("the URL".into());
+    }
+    for header in config.headers.iter().filter(|h| h.enabled) {
+        if header.name.contains(ENV_MARK) || header.value.contains(ENV_MARK) {
+            return nul(format!("header {:?}", header.name));
+        }
+    }
+    if let Some((name, _)) = user.iter().find(|(_, value)| value.contains(ENV_MARK)) {
+        return nul(format!("variable {name:?}"));
+    }
+    let paths = [
+        &config.tls.ca_file,
+        &config.tls.client_cert,
+        &config.tls.client_key,
+    ];
+    if paths
+        .into_iter()
+        .flatten()
+        .any(|path| path.to_string_lossy().contains(ENV_MARK))
+    {
+        return nul("a TLS file path".into());
+    }
+    if let ProxyMode::Url(url) = &config.proxy
+        && url.contains(ENV_MARK)
+    {
+        return nul("the proxy URL".into());
+    }
+    if let Some(protocol) = config.subprotocols.iter().find(|p| p.contains(ENV_MARK)) {
+        return nul(format!("subprotocol {protocol:?}"));
+    }
+    Ok(())
 }
 
 fn connect_flags(words: &mut Vec<String>, config: &ConnectionConfig) {
@@ -155,7 +229,8 @@ fn millis(duration: Duration) -> u128 {
 }
 
 /// `text` as one shell word: bare when it is plain, else in single quotes, with each
-/// environment reference as `"${NAME}"` (adjacent quoted parts make one word).
+/// environment reference (a valid name between NUL marks) as `"${NAME}"` (adjacent quoted
+/// parts make one word); a marked part that is not a valid name is quoted as data.
 pub fn quote(text: &str) -> String {
     let plain = |part: &str| {
         !part.is_empty()
@@ -168,7 +243,8 @@ pub fn quote(text: &str) -> String {
     }
     let mut word = String::new();
     for (i, part) in text.split(ENV_MARK).enumerate() {
-        if i % 2 == 1 {
+        // Only a valid name goes inside "${…}"; anything else stays quoted data.
+        if i % 2 == 1 && check_env_name(part).is_ok() {
             word.push_str(&format!("\"${{{part}}}\""));
         } else if !part.is_empty() {
             word.push('\'');
@@ -204,6 +280,7 @@ mod tests {
             r#"'Authorization: Bearer '"${TOKEN}""#
         );
         assert_eq!(quote("\0A\0\0B\0"), r#""${A}""${B}""#);
+        assert_eq!(quote("\0$(id)\0"), "'$(id)'");
     }
 
     #[test]

@@ -124,10 +124,12 @@ fn ordered_actions(args: &ConnectArgs, matches: &ArgMatches) -> Result<Vec<Actio
         let arg = arg.clone();
         expandable.push((index, Expandable::Template { arg, template }));
     }
+    let allowed_env = template_args::parse_allow_env(&args.allow_env)?;
     indexed.extend(template_args::expand_in_order(
         expandable,
         &user,
         &process_env,
+        &allowed_env,
     )?);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
         let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;

@@ -12,16 +12,18 @@ use serde_json::{Value, json};
 use super::args::{ConnectArgs, ReplayArgs};
 use super::exit;
 use super::plan::UsageError;
+use super::template_args::{self, not_allowed_hint};
 use crate::engine::{ConnectionConfig, Event, Payload};
 use crate::format::event_json::event_json;
 use crate::format::hex::to_hex;
 use crate::format::json_path::JsonPath;
+use crate::format::variables;
 use crate::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab};
 use crate::model::storage::FileError;
 use crate::model::timeline::TimelineEntry;
 use crate::replay::{
-    CloseSummary, CompareOptions, ComparisonItem, MessageRef, Replay, ReplayOptions, ReplayReport,
-    Speed,
+    CloseSummary, CompareOptions, ComparisonItem, MessageRef, Replay, ReplayError, ReplayOptions,
+    ReplayReport, Speed,
 };
 
 /// Exit status of a replay that ran but did not match the recording.
@@ -50,11 +52,21 @@ pub async fn run(args: &ReplayArgs) -> ExitCode {
         Ok(options) => options,
         Err(error) => return exit::usage(&format!("replay: {error}")),
     };
+    let allowed_env = match template_args::parse_allow_env(&args.allow_env) {
+        Ok(names) => names,
+        Err(error) => return exit::usage(&format!("replay: {error}")),
+    };
     let label = tab.label(index);
-    let replay = match Replay::from_tab(tab, &label, None, args.url.as_deref()) {
+    let url = args.url.as_deref();
+    let replay = match Replay::from_tab_allowing(tab, &label, None, url, &allowed_env) {
         Ok(replay) => replay,
         Err(error) => {
-            return exit::usage(&format!("replay {}: {error}", args.file.display()));
+            let hint = match &error {
+                ReplayError::Resolve(error) => error.env_not_allowed().map(not_allowed_hint),
+                _ => None,
+            };
+            let hint = hint.unwrap_or_default();
+            return exit::usage(&format!("replay {}: {error}{hint}", args.file.display()));
         }
     };
     let mut stdout = std::io::stdout().lock();
@@ -226,6 +238,8 @@ impl Recording {
             .iter()
             .map(|value| match value.split_once('=') {
                 Some((name, env)) if !name.trim().is_empty() && !env.trim().is_empty() => {
+                    variables::check_env_name(env.trim())
+                        .map_err(|e| UsageError(format!("--secret {value:?}: {e}")))?;
                     Ok(SecretHeader::new(name.trim(), env.trim()))
                 }
                 _ => Err(UsageError(format!(

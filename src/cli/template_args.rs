@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::plan::{Action, UsageError};
-use crate::format::variables::{self, VarContext};
+use crate::format::variables::{self, EnvPolicy, VarContext};
 use crate::model::template::{Outgoing, Template, TemplateFile};
 
 /// Parses one `--var NAME=VALUE`. The value may be empty and may contain `=`.
@@ -20,6 +20,24 @@ pub fn parse_var(value: &str) -> Result<(String, String), UsageError> {
 /// Parses every `--var`, in order (a later one with the same name wins).
 pub fn parse_vars(values: &[String]) -> Result<Vec<(String, String)>, UsageError> {
     values.iter().map(|value| parse_var(value)).collect()
+}
+
+/// Checks every `--allow-env NAME`: each must be a valid environment variable name.
+pub fn parse_allow_env(values: &[String]) -> Result<Vec<String>, UsageError> {
+    values
+        .iter()
+        .map(|name| {
+            variables::check_env_name(name)
+                .map(|()| name.clone())
+                .map_err(|e| UsageError(format!("--allow-env: {e}")))
+        })
+        .collect()
+}
+
+/// The usage error for an environment variable a file may not read: names it and says
+/// how to allow it.
+pub fn not_allowed_hint(name: &str) -> String {
+    format!("; pass --allow-env {name} to let this file read it")
 }
 
 /// A `--template FILE.ron:NAME` argument, split.
@@ -104,16 +122,27 @@ pub enum Expandable {
 
 /// Expands and encodes `sends` in the order of their argument index, numbering them
 /// `{{counter}}` = 1, 2, … in that order. Returns each with its index, ready to merge with
-/// the other actions.
+/// the other actions. A `--send` text (typed by the user) may read any environment
+/// variable; a template (from a file) only those in `allowed_env`.
 pub fn expand_in_order(
     mut sends: Vec<(usize, Expandable)>,
     user: &[(String, String)],
     env: &dyn Fn(&str) -> Option<String>,
+    allowed_env: &[String],
 ) -> Result<Vec<(usize, Action)>, UsageError> {
     sends.sort_by_key(|(index, _)| *index);
     let mut actions = Vec::with_capacity(sends.len());
     for (counter, (index, send)) in (1u64..).zip(sends) {
-        let ctx = VarContext { counter, user, env };
+        let env_policy = match send {
+            Expandable::Text(_) => EnvPolicy::Any,
+            Expandable::Template { .. } => EnvPolicy::Only(allowed_env),
+        };
+        let ctx = VarContext {
+            counter,
+            user,
+            env,
+            env_policy,
+        };
         let action = match send {
             Expandable::Text(text) => variables::expand(&text, &ctx)
                 .map(Action::Text)
@@ -122,8 +151,12 @@ pub fn expand_in_order(
                 Ok(Outgoing::Text(text)) => Action::Text(text),
                 Ok(Outgoing::Binary(bytes)) => Action::Binary(bytes),
                 Err(e) => {
+                    let hint = e
+                        .env_not_allowed()
+                        .map(not_allowed_hint)
+                        .unwrap_or_default();
                     return Err(UsageError(format!(
-                        "--template {arg:?}: {} body: {e}",
+                        "--template {arg:?}: {} body: {e}{hint}",
                         template.format.label()
                     )));
                 }
@@ -192,7 +225,7 @@ mod tests {
                 Expandable::Text("{{who}} #{{counter}} {{env.TOKEN}}".into()),
             ),
         ];
-        let actions = expand_in_order(sends, &user, &env).unwrap();
+        let actions = expand_in_order(sends, &user, &env, &[]).unwrap();
         assert_eq!(
             actions,
             [
@@ -204,12 +237,39 @@ mod tests {
             vec![(1, Expandable::Text("{{env.NOPE}}".into()))],
             &[],
             &env,
+            &[],
         )
         .unwrap_err()
         .to_string();
         assert_eq!(
             error,
             "--send \"{{env.NOPE}}\": environment variable NOPE is not set (at position 0)"
+        );
+    }
+
+    #[test]
+    fn a_template_file_reads_only_allowed_env_names() {
+        let template = |body: &str| Expandable::Template {
+            arg: "t.ron:leak".into(),
+            template: Template::new("leak", MessageFormat::Text, body),
+        };
+        let error = expand_in_order(vec![(1, template("{{env.TOKEN}}"))], &[], &env, &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "--template \"t.ron:leak\": Text body: environment variable TOKEN is not allowed \
+             for this file (at position 0); pass --allow-env TOKEN to let this file read it"
+        );
+        let allowed = ["TOKEN".to_owned()];
+        let actions =
+            expand_in_order(vec![(1, template("{{env.TOKEN}}"))], &[], &env, &allowed).unwrap();
+        assert_eq!(actions, [(1, Action::Text("t0k".into()))]);
+        assert!(parse_allow_env(&["TOKEN".into()]).is_ok());
+        let error = parse_allow_env(&["$(id)".into()]).unwrap_err().to_string();
+        assert!(
+            error.starts_with("--allow-env: \"$(id)\" is not a valid"),
+            "{error}"
         );
     }
 }

@@ -175,6 +175,9 @@ pub fn normalize_url(input: &str) -> Result<Url, ConfigError> {
         url: input.to_owned(),
         why: why.to_owned(),
     };
+    if let Some(why) = forbidden_url_char(input) {
+        return Err(bad(&why));
+    }
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(bad("the URL is empty"));
@@ -199,6 +202,24 @@ pub fn normalize_url(input: &str) -> Result<Url, ConfigError> {
         return Err(bad("a WebSocket URL cannot have a fragment (#…)"));
     }
     Ok(url)
+}
+
+/// Why a URL cannot be used as written, when it holds NUL, CR or LF anywhere (a URL
+/// parser would silently drop CR and LF, so a request would go somewhere other than what
+/// the text says): `None` when it holds none.
+pub fn forbidden_url_char(input: &str) -> Option<String> {
+    let (position, ch) = input
+        .chars()
+        .enumerate()
+        .find(|(_, c)| matches!(c, '\0' | '\r' | '\n'))?;
+    let name = match ch {
+        '\0' => "NUL",
+        '\r' => "a carriage return (CR)",
+        _ => "a line feed (LF)",
+    };
+    Some(format!(
+        "the URL contains {name} at position {position}; URLs cannot hold NUL, CR or LF"
+    ))
 }
 
 fn is_token(name: &str) -> bool {
@@ -236,8 +257,13 @@ impl ConnectionConfig {
         let headers = request.headers_mut();
         for entry in self.headers.iter().filter(|h| h.enabled) {
             let name = entry.name.trim();
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ConfigError::Header(format!("{name:?} is not a valid header name")))?;
+            // Checked before trimming too: a name with a CR or LF is refused, not cut.
+            let bad_name =
+                || ConfigError::Header(format!("{:?} is not a valid header name", entry.name));
+            if entry.name.contains(['\0', '\r', '\n']) {
+                return Err(bad_name());
+            }
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_name())?;
             let value = HeaderValue::from_str(&entry.value).map_err(|_| {
                 ConfigError::Header(format!(
                     "the value of {name:?} contains characters that cannot be sent (control characters or newlines)"
@@ -386,6 +412,24 @@ mod tests {
     }
 
     #[test]
+    fn urls_with_nul_cr_or_lf_are_refused() {
+        for (url, what) in [
+            (
+                "ws://127.0.0.1:9001/echo\r\nX-Injected: 1",
+                "carriage return",
+            ),
+            ("ws://127.0.0.1:9001/ec\nho", "line feed"),
+            ("ws://127.0.0.1:9001/\0", "NUL"),
+            ("ws://evil\n.example/", "line feed"),
+            ("ws://127.0.0.1:9001/echo\n", "line feed"),
+        ] {
+            let error = ConnectionConfig::new(url).prepare().unwrap_err();
+            assert!(matches!(error, ConfigError::Url { .. }), "{url:?}");
+            assert!(error.to_string().contains(what), "{url:?}: {error}");
+        }
+    }
+
+    #[test]
     fn prepare_refuses_bad_input() {
         let mut config = ConnectionConfig::new("wss://[::1]/");
         assert_eq!(config.prepare().unwrap().port, 443);
@@ -393,8 +437,24 @@ mod tests {
         config.subprotocols = vec!["has space".into()];
         assert!(matches!(config.prepare(), Err(ConfigError::Subprotocol(_))));
         config.subprotocols.clear();
-        config.headers.push(HeaderEntry::new("X-A", "line\nbreak"));
-        assert!(matches!(config.prepare(), Err(ConfigError::Header(_))));
+        for bad in [
+            "line\nbreak",
+            "cr\rhere",
+            "nul\0here",
+            "a\r\nX-Injected: 1",
+            "end\r\n",
+        ] {
+            config.headers = vec![HeaderEntry::new("X-A", bad)];
+            assert!(
+                matches!(config.prepare(), Err(ConfigError::Header(_))),
+                "{bad:?}"
+            );
+            config.headers = vec![HeaderEntry::new(format!("X-{bad}"), "v")];
+            assert!(
+                matches!(config.prepare(), Err(ConfigError::Header(_))),
+                "{bad:?} in a name"
+            );
+        }
         config.headers.clear();
         config.tls.ca_file = Some("/nonexistent/ca.pem".into());
         assert!(

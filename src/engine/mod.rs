@@ -23,7 +23,8 @@ mod wake_pacer;
 mod writer;
 
 pub use config::{
-    ConfigError, ConnectionConfig, HeaderEntry, PreparedRequest, TlsOptions, normalize_url,
+    ConfigError, ConnectionConfig, HeaderEntry, PreparedRequest, TlsOptions, forbidden_url_char,
+    normalize_url,
 };
 pub(crate) use config::{check_tls_and_proxy, millis};
 pub(crate) use connect::connect_tcp;

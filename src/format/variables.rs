@@ -19,7 +19,7 @@
 //! | `now_ms`      | milliseconds since the Unix epoch |
 //! | `counter`     | [`VarContext::counter`]: the caller's per-tab send counter |
 //! | `random_int`  | a random integer in `0..=2^31-1` |
-//! | `env.NAME`    | the environment variable `NAME` (an error when it is not set) |
+//! | `env.NAME`    | the environment variable `NAME` (an error when it is not set, when `NAME` is not a valid name, or when [`VarContext::env_policy`] does not allow it) |
 //! | anything else | a user variable from [`VarContext::user`] |
 //!
 //! The clock is read once per [`expand`] call, so `{{now}}` and `{{now_ms}}` in one
@@ -47,6 +47,62 @@ pub const BUILTINS: &[(&str, &str)] = &[
 /// The prefix of environment variable references: `{{env.API_TOKEN}}`.
 pub const ENV_PREFIX: &str = "env.";
 
+/// Which environment variables an expansion may read. Text the user typed themselves may
+/// read any; text that came from a file (a session, a HAR import, a template file, the
+/// template library) only the names the user allowed for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvPolicy<'a> {
+    /// Any name: the user wrote the text.
+    Any,
+    /// Only these names: the text came from a file.
+    Only(&'a [String]),
+}
+
+impl EnvPolicy<'_> {
+    /// True when `{{env.name}}` may be read.
+    pub fn allows(&self, name: &str) -> bool {
+        match self {
+            EnvPolicy::Any => true,
+            EnvPolicy::Only(names) => names.iter().any(|allowed| allowed == name),
+        }
+    }
+}
+
+/// Why a name cannot be an environment variable's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a valid environment variable name (letters, digits and _, not starting with a digit)"
+)]
+pub struct EnvNameError(pub String);
+
+/// Checks an environment variable's name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn check_env_name(name: &str) -> Result<(), EnvNameError> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(EnvNameError(name.to_owned()))
+    }
+}
+
+/// The environment variable names `input` references (`{{env.NAME}}`), in order, each
+/// once; invalid names included (expanding reports them).
+pub fn env_names(input: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for var in referenced(input) {
+        if let Some(name) = var.env_name()
+            && !names.iter().any(|known| known == name)
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
 /// What [`expand`] needs besides the text.
 pub struct VarContext<'a> {
     /// The value of `{{counter}}`. The caller keeps one counter per tab (starting at 1)
@@ -58,6 +114,9 @@ pub struct VarContext<'a> {
     /// Looks up an environment variable; [`process_env`] reads the real environment.
     /// Injectable so tests and previews need not touch the process environment.
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Which names `env` may be asked for; a name it does not allow is an error
+    /// ([`VarErrorKind::EnvNotAllowed`]) and `env` is not called.
+    pub env_policy: EnvPolicy<'a>,
 }
 
 /// Reads an environment variable of this process; a value that is not Unicode counts as
@@ -107,6 +166,20 @@ pub enum VarErrorKind {
     MissingEnv(String),
     /// A `{{` without a `}}` after it.
     Unclosed,
+    /// `{{env.NAME}}` where `NAME` is not `[A-Za-z_][A-Za-z0-9_]*`.
+    InvalidEnvName(String),
+    /// `{{env.NAME}}` in text from a file, where the user did not allow `NAME` for it.
+    EnvNotAllowed(String),
+}
+
+impl VarError {
+    /// For an environment variable the policy refused, its name.
+    pub fn env_not_allowed(&self) -> Option<&str> {
+        match &self.kind {
+            VarErrorKind::EnvNotAllowed(name) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for VarError {
@@ -121,6 +194,15 @@ impl fmt::Display for VarError {
                 "environment variable {name} is not set (at position {position})"
             ),
             VarErrorKind::Unclosed => write!(f, "unclosed {{{{ at position {position}"),
+            VarErrorKind::InvalidEnvName(name) => write!(
+                f,
+                "{{{{env.{name}}}}} at position {position}: {}",
+                EnvNameError(name.clone())
+            ),
+            VarErrorKind::EnvNotAllowed(name) => write!(
+                f,
+                "environment variable {name} is not allowed for this file (at position {position})"
+            ),
         }
     }
 }
@@ -293,7 +375,13 @@ fn resolve(var: &VarRef, ctx: &VarContext<'_>, now: DateTime<Utc>) -> Result<Str
         position: var.position,
         kind,
     };
-    if let Some(name) = var.env_name().filter(|name| !name.is_empty()) {
+    if let Some(name) = var.env_name() {
+        if check_env_name(name).is_err() {
+            return Err(error(VarErrorKind::InvalidEnvName(name.to_owned())));
+        }
+        if !ctx.env_policy.allows(name) {
+            return Err(error(VarErrorKind::EnvNotAllowed(name.to_owned())));
+        }
         return (ctx.env)(name).ok_or_else(|| error(VarErrorKind::MissingEnv(name.to_owned())));
     }
     let value = match var.name.as_str() {
@@ -335,6 +423,7 @@ mod tests {
             counter: 7,
             user: &user,
             env: &fake_env,
+            env_policy: EnvPolicy::Any,
         };
         expand(input, &ctx)
     }
@@ -425,6 +514,7 @@ mod tests {
             counter: 1,
             user: &[],
             env: &no_env,
+            env_policy: EnvPolicy::Any,
         };
         assert_eq!(
             expand_at("{{now}} {{now_ms}}", &ctx, now).unwrap(),
@@ -471,7 +561,7 @@ mod tests {
         );
         assert_eq!(
             run("{{env.}}").unwrap_err().kind,
-            VarErrorKind::Unknown("env.".into())
+            VarErrorKind::InvalidEnvName(String::new())
         );
     }
 
@@ -488,6 +578,68 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "environment variable HOME_NOT_SET is not set (at position 3)"
+        );
+    }
+
+    #[test]
+    fn env_names_must_be_identifiers() {
+        assert!(check_env_name("API_TOKEN").is_ok());
+        assert!(check_env_name("_x9").is_ok());
+        for bad in [
+            "",
+            "9X",
+            "A-B",
+            "A.B",
+            "$(touch /tmp/x)",
+            "A B",
+            "É",
+            "A\nB",
+            "`id`",
+        ] {
+            assert!(check_env_name(bad).is_err(), "{bad:?}");
+            let text = format!("{{{{env.{bad}}}}}");
+            assert_eq!(
+                run(&text).unwrap_err().kind,
+                VarErrorKind::InvalidEnvName(bad.to_owned()),
+                "{text:?}"
+            );
+        }
+        let error = run("{{env.$(id)}}").unwrap_err().to_string();
+        assert!(
+            error.contains("not a valid environment variable name"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_policy_limits_which_env_names_are_read() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let env = |name: &str| {
+            asked.borrow_mut().push(name.to_owned());
+            Some(format!("<{name}>"))
+        };
+        let allowed = vec!["API_TOKEN".to_owned()];
+        let ctx = VarContext {
+            counter: 1,
+            user: &[],
+            env: &env,
+            env_policy: EnvPolicy::Only(&allowed),
+        };
+        assert_eq!(expand("{{env.API_TOKEN}}", &ctx).unwrap(), "<API_TOKEN>");
+        let error = expand("a {{env.API_TOKEN}} {{env.AWS_SECRET_ACCESS_KEY}}", &ctx).unwrap_err();
+        assert_eq!(error.env_not_allowed(), Some("AWS_SECRET_ACCESS_KEY"));
+        assert_eq!(
+            error.to_string(),
+            "environment variable AWS_SECRET_ACCESS_KEY is not allowed for this file (at position 20)"
+        );
+        assert_eq!(
+            *asked.borrow(),
+            ["API_TOKEN", "API_TOKEN"],
+            "a name that is not allowed is never looked up"
+        );
+        assert_eq!(
+            env_names("{{env.A}} {{ env.B }} {{env.A}} {{user}} {{env.$x}}"),
+            ["A", "B", "$x"]
         );
     }
 

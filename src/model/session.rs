@@ -14,7 +14,7 @@ use super::storage::{self, FileError};
 use super::template::Template;
 use super::timeline::{Timeline, TimelineEntry};
 use crate::engine::ConnectionConfig;
-use crate::format::variables::{self, ENV_PREFIX, VarContext, VarError};
+use crate::format::variables::{self, ENV_PREFIX, EnvPolicy, VarContext, VarError};
 
 /// The version [`SessionFile`] writes and accepts.
 pub const SESSION_FILE_VERSION: u32 = 1;
@@ -349,18 +349,48 @@ pub struct ResolveError {
     pub error: VarError,
 }
 
+impl ResolveError {
+    /// For an environment variable the policy refused, its name.
+    pub fn env_not_allowed(&self) -> Option<&str> {
+        self.error.env_not_allowed()
+    }
+}
+
+/// The environment variable names the URL and the enabled header values of `config`
+/// reference, in order, each once: what connecting with it would read.
+pub fn config_env_names(config: &ConnectionConfig) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let texts = std::iter::once(config.url.as_str()).chain(
+        config
+            .headers
+            .iter()
+            .filter(|h| h.enabled)
+            .map(|h| h.value.as_str()),
+    );
+    for name in texts.flat_map(variables::env_names) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// The config to connect with: `{{env.NAME}}` references and the tab's variables in the
 /// URL and in enabled header values are expanded (`env` looks environment variables up;
-/// pass [`variables::process_env`] for the real environment).
+/// pass [`variables::process_env`] for the real environment). `policy` says which
+/// environment variables may be read: a config that came from a file reads only the
+/// names the user allowed for it.
 pub fn resolve_config(
     config: &ConnectionConfig,
     user: &[(String, String)],
     env: &dyn Fn(&str) -> Option<String>,
+    policy: EnvPolicy<'_>,
 ) -> Result<ConnectionConfig, ResolveError> {
     let ctx = VarContext {
         counter: 1,
         user,
         env,
+        env_policy: policy,
     };
     let mut resolved = config.clone();
     if variables::has_variables(&resolved.url) {
@@ -401,12 +431,30 @@ mod tests {
         assert_eq!(tab.config.headers[0].value, "{{env.API_TOKEN}}");
         let env = |name: &str| (name == "API_TOKEN").then(|| "Bearer s3cret".to_owned());
         let vars = vec![("room".to_owned(), "lobby".to_owned())];
-        let resolved = resolve_config(&tab.config, &vars, &env).unwrap();
+        let resolved = resolve_config(&tab.config, &vars, &env, EnvPolicy::Any).unwrap();
         assert_eq!(resolved.headers[0].value, "Bearer s3cret");
         assert_eq!(resolved.url, "ws://h/lobby");
-        let missing = resolve_config(&tab.config, &vars, &|_| None).unwrap_err();
+        let missing = resolve_config(&tab.config, &vars, &|_| None, EnvPolicy::Any).unwrap_err();
         assert!(missing.to_string().contains("API_TOKEN"), "{missing}");
         assert!(missing.to_string().contains("authorization"), "{missing}");
+    }
+
+    #[test]
+    fn a_config_from_a_file_reads_only_allowed_env_names() {
+        let mut config = ConnectionConfig::new("ws://h/{{env.ROOM}}");
+        config
+            .headers
+            .push(HeaderEntry::new("X-Leak", "{{env.AWS_SECRET_ACCESS_KEY}}"));
+        assert_eq!(config_env_names(&config), ["ROOM", "AWS_SECRET_ACCESS_KEY"]);
+        let env = |name: &str| Some(format!("<{name}>"));
+        let allowed = vec!["ROOM".to_owned()];
+        let error = resolve_config(&config, &[], &env, EnvPolicy::Only(&allowed)).unwrap_err();
+        assert_eq!(error.env_not_allowed(), Some("AWS_SECRET_ACCESS_KEY"));
+        assert!(error.to_string().contains("X-Leak"), "{error}");
+        let allowed = vec!["ROOM".to_owned(), "AWS_SECRET_ACCESS_KEY".to_owned()];
+        let resolved = resolve_config(&config, &[], &env, EnvPolicy::Only(&allowed)).unwrap();
+        assert_eq!(resolved.url, "ws://h/<ROOM>");
+        assert_eq!(resolved.headers[0].value, "<AWS_SECRET_ACCESS_KEY>");
     }
 
     #[test]

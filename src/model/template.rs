@@ -256,6 +256,16 @@ pub enum PrepareError {
     Encode(EncodeError),
 }
 
+impl PrepareError {
+    /// For an environment variable the policy refused, its name.
+    pub fn env_not_allowed(&self) -> Option<&str> {
+        match self {
+            PrepareError::Variables(error) => error.env_not_allowed(),
+            PrepareError::Encode(_) => None,
+        }
+    }
+}
+
 /// Expands `body`'s variables with `ctx`, then [`encode`]s it.
 pub fn prepare(
     format: MessageFormat,
@@ -337,6 +347,7 @@ mod tests {
             counter: 3,
             user: &user,
             env: &no_env,
+            env_policy: variables::EnvPolicy::Any,
         };
         let template = Template::new("t", MessageFormat::Json, r#"{"id":{{id}},"n":{{counter}}}"#);
         assert_eq!(

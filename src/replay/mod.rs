@@ -32,7 +32,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::engine::{ConfigError, ConnectionConfig, Event};
-use crate::format::variables::process_env;
+use crate::format::variables::{EnvPolicy, process_env};
 use crate::model::recorded::RecordError;
 use crate::model::session::{ResolveError, SessionTab, resolve_config};
 use crate::model::timeline::TimelineEntry;
@@ -111,33 +111,50 @@ pub struct Replay {
 impl Replay {
     /// A replay of a live tab's timeline: the last attempt that opened (or `attempt`),
     /// connecting with `config` (its `{{env.NAME}}` and `variables` expanded from the
-    /// process environment), to `url` instead of the config's URL when given.
+    /// process environment, reading only the names `env_policy` allows), to `url` instead
+    /// of the config's URL when given.
     pub fn new(
         config: &ConnectionConfig,
         variables: &[(String, String)],
         entries: &[TimelineEntry],
         attempt: Option<u32>,
         url: Option<&str>,
+        env_policy: EnvPolicy<'_>,
     ) -> Result<Self, ReplayError> {
         let script = ReplayScript::from_entries(entries, attempt)?;
         let mut config = config.clone();
         if let Some(url) = url {
             config.url = url.to_owned();
         }
-        let config = resolve_config(&config, variables, &process_env)?;
+        let config = resolve_config(&config, variables, &process_env, env_policy)?;
         config.prepare().map_err(ReplayError::Config)?;
         Ok(Self { config, script })
     }
 
-    /// A replay of a saved tab (`label` names it in errors, see [`SessionTab::label`]).
+    /// A replay of a saved tab (`label` names it in errors, see [`SessionTab::label`]). The
+    /// tab came from a file, so it reads no environment variable: a `{{env.NAME}}` in its
+    /// URL or headers is an error ([`Replay::from_tab_allowing`] allows names).
     pub fn from_tab(
         tab: &SessionTab,
         label: &str,
         attempt: Option<u32>,
         url: Option<&str>,
     ) -> Result<Self, ReplayError> {
+        Self::from_tab_allowing(tab, label, attempt, url, &[])
+    }
+
+    /// [`Replay::from_tab`], reading the environment variables named in `allowed_env` (and
+    /// no others) for the tab's `{{env.NAME}}` references.
+    pub fn from_tab_allowing(
+        tab: &SessionTab,
+        label: &str,
+        attempt: Option<u32>,
+        url: Option<&str>,
+        allowed_env: &[String],
+    ) -> Result<Self, ReplayError> {
         let entries = tab.entries(label)?;
-        Self::new(&tab.config, &tab.variables, &entries, attempt, url)
+        let policy = EnvPolicy::Only(allowed_env);
+        Self::new(&tab.config, &tab.variables, &entries, attempt, url, policy)
     }
 
     /// Runs the replay on the current tokio runtime; `on_event` sees each event of the new

@@ -80,8 +80,13 @@ impl SseConfig {
         let mut headers = Vec::new();
         for entry in self.headers.iter().filter(|h| h.enabled) {
             let name = entry.name.trim();
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ConfigError::Header(format!("{name:?} is not a valid header name")))?;
+            // Checked before trimming too: a name with a CR or LF is refused, not cut.
+            let bad_name =
+                || ConfigError::Header(format!("{:?} is not a valid header name", entry.name));
+            if entry.name.contains(['\0', '\r', '\n']) {
+                return Err(bad_name());
+            }
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_name())?;
             let value = HeaderValue::from_str(&entry.value).map_err(|_| {
                 ConfigError::Header(format!(
                     "the value of {name:?} contains characters that cannot be sent (control characters or newlines)"
@@ -130,6 +135,9 @@ impl Target {
             url: input.to_owned(),
             why: why.to_owned(),
         };
+        if let Some(why) = crate::engine::forbidden_url_char(input) {
+            return Err(bad(&why));
+        }
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(bad("the URL is empty"));

@@ -208,6 +208,7 @@ mod tests {
             counter: 3,
             user: &user,
             env: &env,
+            env_policy: variables::EnvPolicy::Any,
         };
         check(key(format), body, &ctx)
     }

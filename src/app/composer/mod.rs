@@ -77,6 +77,9 @@ pub struct ComposerState {
     history: History,
     /// The template last loaded, proposed as the name when saving.
     loaded_name: Option<String>,
+    /// The text was loaded from a file (a library template): sending it reads only the
+    /// environment variables allowed for the tab.
+    from_file: bool,
     save_scope: TemplateScope,
     save_dialog: Option<SaveDialog>,
     /// Give the editor the keyboard focus back once the dialog's layer is gone.
@@ -106,6 +109,7 @@ impl Default for ComposerState {
             file: None,
             history: History::default(),
             loaded_name: None,
+            from_file: false,
             save_scope: TemplateScope::Library,
             save_dialog: None,
             refocus_editor: false,
@@ -145,7 +149,10 @@ impl ComposerState {
 
     /// The format and body, as Send would send them.
     pub fn draft(&self) -> Draft {
-        Draft::new(self.format, self.body())
+        Draft {
+            from_file: self.from_file,
+            ..Draft::new(self.format, self.body())
+        }
     }
 
     /// Replaces the format and body (a template loaded, a test); leaves history browsing.
@@ -219,6 +226,7 @@ impl ComposerState {
 
     fn show_draft(&mut self, draft: Draft) {
         self.format = draft.format;
+        self.from_file = draft.from_file;
         match draft.format {
             MessageFormat::File => self.file_path = draft.body,
             _ => self.text = draft.body,
@@ -249,6 +257,9 @@ impl ComposerState {
                 counter,
                 user: &valid,
                 env: &variables::process_env,
+                // The preview stays on this screen; sending from a tab that came from a
+                // file asks before any variable is read for the network (Tab::send_draft).
+                env_policy: variables::EnvPolicy::Any,
             };
             self.check = Some(check::check(key, self.body(), &ctx));
         }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::background::Background;
+use super::env_consent::EnvAccess;
 use super::tab::Tab;
 use super::tab_snapshot::TabSnapshot;
 use crate::engine::WakeFn;
@@ -46,6 +47,10 @@ pub struct Workspace {
     /// The demo server's base URL (`ws://127.0.0.1:PORT`) in that run: tabs pointing at it
     /// are moved to this run's demo server.
     pub demo_base: Option<String>,
+    /// Per tab (in the order of `tabs`), which environment variables it may read: whether
+    /// it came from a file and what the user allowed. Kept here, in the user's own
+    /// workspace, never in a session file. A tab without an entry counts as from a file.
+    pub env_access: Vec<EnvAccess>,
 }
 
 /// What a path is asked for.

@@ -15,6 +15,7 @@ use super::background::{Background, JobDone};
 use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected};
+use super::env_consent::{self, EnvAccess};
 use super::replay_view::{self, ReplayDialog};
 use super::row_menu::RowMenuContext;
 use super::session_menu::{Sessions, Tabs, Workspace};
@@ -129,8 +130,13 @@ impl SockscopeApp {
     fn restore(&mut self, workspace: Workspace) {
         self.sessions.restore(&workspace);
         let base_now = self.demo_url("");
-        for saved in &workspace.tabs {
+        for (index, saved) in workspace.tabs.iter().enumerate() {
             let mut tab = Tab::new(self.next_tab_id, saved.config.url.clone());
+            tab.env_access = workspace
+                .env_access
+                .get(index)
+                .cloned()
+                .unwrap_or_else(EnvAccess::from_file);
             tab.config = saved.config.clone();
             if let (Some(old), Some(new)) = (&workspace.demo_base, &base_now)
                 && let Some(rest) = tab.config.url.strip_prefix(old.as_str())
@@ -154,6 +160,7 @@ impl SockscopeApp {
             session: self.sessions.path().map(Path::to_owned),
             recent: self.sessions.recent().to_vec(),
             demo_base: self.demo_url(""),
+            env_access: self.tabs.iter().map(|tab| tab.env_access.clone()).collect(),
         }
     }
 
@@ -280,6 +287,13 @@ impl eframe::App for SockscopeApp {
             .ui(ui, self.tabs.get(self.active), &mut actions);
         self.replay_dialog
             .ui(ui.ctx(), self.tabs.get(self.active), &mut actions);
+        if let Some(prompt) = self
+            .tabs
+            .get(self.active)
+            .and_then(|t| t.env_prompt.as_ref())
+        {
+            env_consent::ui(ui.ctx(), prompt, &mut actions);
+        }
         egui::Panel::top("tab-strip").show(ui, |ui| {
             tab_strip::ui(ui, &self.tabs, self.active, &mut actions);
         });

@@ -16,7 +16,7 @@ use crate::app::tab::Tab;
 use crate::app::templates_panel;
 use crate::format::json_path::JsonPath;
 use crate::model::timeline::Timeline;
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 impl SockscopeApp {
     /// Sends the repeats that are due and asks for a frame when the next one is.
@@ -143,6 +143,12 @@ impl SockscopeApp {
                     tab.clear_timeline();
                 }
             }
+            Action::AnswerEnvPrompt(allow) => {
+                let wake = Arc::clone(&self.wake);
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.answer_env_prompt(allow, &runtime, wake, &self.jobs);
+                }
+            }
             Action::Row(command) => {
                 if let Some(tab) = self.tabs.get_mut(self.active) {
                     match command {
@@ -168,12 +174,14 @@ impl SockscopeApp {
                     .iter()
                     .filter_map(|path| JsonPath::parse(path).ok())
                     .collect();
+                let allowed = source.allowed_env();
                 let replay = Replay::new(
                     &source.config,
                     &source.valid_variables(),
                     &source.timeline.to_entries(),
                     None,
                     None,
+                    source.env_access.policy(&allowed),
                 );
                 let state = match replay {
                     Ok(replay) => {
@@ -182,21 +190,30 @@ impl SockscopeApp {
                         ReplayState::start(replay, speed, ignore, source, &runtime, wake)
                     }
                     Err(error) => {
-                        self.notice = Some(format!("Cannot replay {}: {error}", source.title()));
+                        let hint = match &error {
+                            ReplayError::Resolve(e) if e.env_not_allowed().is_some() => {
+                                "; Connect the tab once to be asked to allow it"
+                            }
+                            _ => "",
+                        };
+                        self.notice =
+                            Some(format!("Cannot replay {}: {error}{hint}", source.title()));
                         return;
                     }
                 };
-                let (config, variables, templates, secrets) = (
+                let (config, variables, templates, secrets, env_access) = (
                     source.config.clone(),
                     source.variables.clone(),
                     source.templates.clone(),
                     source.secret_headers.clone(),
+                    source.env_access.clone(),
                 );
                 let index = self.open_tab_with(config, Timeline::default());
                 if let Some(tab) = self.tabs.get_mut(index) {
                     tab.variables = variables;
                     tab.templates = templates;
                     tab.secret_headers = secrets;
+                    tab.env_access = env_access;
                     tab.replay = Some(state);
                 }
             }

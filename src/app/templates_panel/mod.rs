@@ -326,6 +326,16 @@ fn tooltip(ui: &mut egui::Ui, template: &Template) {
     );
 }
 
+/// The draft a template holds; one from the library (a file) is marked so, and reads only
+/// the environment variables allowed for the tab.
+fn library_draft(scope: TemplateScope, template: &Template) -> Draft {
+    let draft = Draft::of_template(template);
+    match scope {
+        TemplateScope::Library => draft.came_from_file(),
+        TemplateScope::Tab => draft,
+    }
+}
+
 /// Carries out a template action on the active `tab` and the `library`.
 pub fn run(
     action: TemplateAction,
@@ -337,8 +347,8 @@ pub fn run(
         TemplateAction::Load(scope, index) => {
             match template_at(tab, library, scope, index).cloned() {
                 Some(template) => {
-                    tab.composer
-                        .load_template(&template.name, Draft::of_template(&template));
+                    let draft = library_draft(scope, &template);
+                    tab.composer.load_template(&template.name, draft);
                     Ok(())
                 }
                 None => Err("that template is no longer there".to_owned()),
@@ -346,7 +356,7 @@ pub fn run(
         }
         TemplateAction::Send(scope, index) => match template_at(tab, library, scope, index) {
             Some(template) => {
-                let draft = Draft::of_template(template);
+                let draft = library_draft(scope, template);
                 tab.send_draft(draft, jobs);
                 Ok(())
             }

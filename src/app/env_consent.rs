@@ -1,0 +1,161 @@
+//! Which environment variables a tab may read, and the one-time prompt that asks.
+//!
+//! A tab the user created and typed into may read any `{{env.NAME}}`. A tab that came from
+//! a file (a session, a HAR import) reads only the names the user allowed for it: a secret
+//! header they marked in this tab, or a name they allowed in the prompt, which names each
+//! variable and the host it would go to before anything is sent.
+
+use serde::{Deserialize, Serialize};
+
+use super::action::{Action, Draft};
+use crate::format::variables::EnvPolicy;
+
+/// What a tab may read from the environment. Kept with the workspace (the user's own
+/// file), never in a session file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnvAccess {
+    /// The tab came from a file: it reads only the allowed names.
+    pub from_file: bool,
+    /// Names the user allowed in the prompt.
+    pub allowed: Vec<String>,
+    /// Headers the user marked Secret in this tab: their environment variables are allowed.
+    pub marked_secrets: Vec<String>,
+}
+
+impl EnvAccess {
+    /// The access of a tab loaded from a file: nothing allowed yet.
+    pub fn from_file() -> Self {
+        Self {
+            from_file: true,
+            ..Self::default()
+        }
+    }
+
+    /// The expansion policy, given the allowed names (see `Tab::allowed_env`).
+    pub fn policy<'a>(&self, allowed: &'a [String]) -> EnvPolicy<'a> {
+        if self.from_file {
+            EnvPolicy::Only(allowed)
+        } else {
+            EnvPolicy::Any
+        }
+    }
+
+    /// Allows `names` for this tab from now on.
+    pub fn allow(&mut self, names: &[String]) {
+        for name in names {
+            if !self.allowed.contains(name) {
+                self.allowed.push(name.clone());
+            }
+        }
+    }
+
+    /// Marks the header `name` as one the user made secret in this tab.
+    pub fn mark_secret(&mut self, name: &str) {
+        if !self
+            .marked_secrets
+            .iter()
+            .any(|marked| marked.eq_ignore_ascii_case(name))
+        {
+            self.marked_secrets.push(name.to_owned());
+        }
+    }
+}
+
+/// What waits for the user's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PendingUse {
+    /// Connecting the tab.
+    Connect,
+    /// Sending this message.
+    Send(Draft),
+}
+
+/// The question shown before a tab from a file reads environment variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvPrompt {
+    /// The variables not allowed yet, in order.
+    pub names: Vec<String>,
+    /// Where their values would go: the URL's host (or the URL when it has none).
+    pub host: String,
+    /// What runs when the user allows them.
+    pub pending: PendingUse,
+    /// Where the text came from, as a sentence ("This tab came from a file.").
+    pub origin: &'static str,
+}
+
+/// [`EnvPrompt::origin`] for a tab opened from a session or HAR file.
+pub const FROM_TAB_FILE: &str = "This tab came from a file.";
+/// [`EnvPrompt::origin`] for a template of the library.
+pub const FROM_LIBRARY: &str = "This message came from the template library, a file.";
+
+/// The host a config's URL points at, for the prompt.
+pub fn host_of(url: &str) -> String {
+    match url::Url::parse(url.trim()) {
+        Ok(parsed) => match (parsed.host_str(), parsed.port()) {
+            (Some(host), _) if host.contains('{') => url.trim().to_owned(),
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => url.trim().to_owned(),
+        },
+        Err(_) => url.trim().to_owned(),
+    }
+}
+
+/// Draws the prompt as a modal; pushes the answer.
+pub fn ui(ctx: &egui::Context, prompt: &EnvPrompt, actions: &mut Vec<Action>) {
+    let mut answer = None;
+    let doing = match prompt.pending {
+        PendingUse::Connect => "Connecting",
+        PendingUse::Send(_) => "Sending this message",
+    };
+    let modal = egui::Modal::new(egui::Id::unique("env-consent-prompt")).show(ctx, |ui| {
+        ui.heading("Allow environment variables?");
+        ui.label(format!(
+            "{} {doing} would read these environment variables and send their values \
+             to {}:",
+            prompt.origin, prompt.host
+        ));
+        for name in &prompt.names {
+            ui.label(egui::RichText::new(format!("{name} → {}", prompt.host)).monospace());
+        }
+        ui.label("Allow only if you trust the file and that host.");
+        ui.horizontal(|ui| {
+            if ui.button("Allow").clicked() {
+                answer = Some(true);
+            }
+            if ui.button("Cancel").clicked() {
+                answer = Some(false);
+            }
+        });
+    });
+    if modal.should_close() && answer.is_none() {
+        answer = Some(false);
+    }
+    if let Some(allow) = answer {
+        actions.push(Action::AnswerEnvPrompt(allow));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_for_the_prompt() {
+        assert_eq!(host_of("wss://evil.example/x"), "evil.example");
+        assert_eq!(host_of("ws://127.0.0.1:9001/echo"), "127.0.0.1:9001");
+        assert_eq!(host_of("ws://{{env.HOST}}/x"), "ws://{{env.HOST}}/x");
+    }
+
+    #[test]
+    fn a_file_tab_reads_only_what_was_allowed() {
+        let mut access = EnvAccess::from_file();
+        let allowed = vec!["A".to_owned()];
+        assert!(access.policy(&allowed).allows("A"));
+        assert!(!access.policy(&allowed).allows("B"));
+        access.allow(&["B".to_owned(), "B".to_owned()]);
+        assert_eq!(access.allowed, ["B"]);
+        assert!(EnvAccess::default().policy(&[]).allows("ANY"));
+    }
+}
