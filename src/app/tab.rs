@@ -1,6 +1,7 @@
 //! One tab: its connection settings, its live connection (if any), its timeline and the
 //! user's unsent input. Plain state and the calls that act on it; no drawing.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use crate::engine::{
 };
 use crate::format::variables::{self, VarContext};
 use crate::model::recorded::RecordError;
+use crate::model::redact::{self, Redactor};
 use crate::model::session::{self, ResolveError, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
@@ -80,6 +82,10 @@ pub struct Tab {
     pub pins: Vec<Pin>,
     /// The composer's message being sent at an interval, if it is.
     pub repeat: Option<Repeat>,
+    /// The secrets this tab's connections were made with (environment values, secret
+    /// headers, URL passwords), learnt at each connect and send: every export of the tab
+    /// goes through it. Never saved.
+    pub redactor: Redactor,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
@@ -113,6 +119,7 @@ impl Tab {
             second_selection: None,
             pins: Vec::new(),
             repeat: None,
+            redactor: Redactor::new(),
             counter: 1,
             connection: None,
             sse: None,
@@ -133,6 +140,13 @@ impl Tab {
         tab.variables = saved.variables.clone();
         tab.secret_headers = saved.secret_headers.clone();
         tab.timeline = saved.to_timeline(label)?;
+        // A file may hold credentials of its own (written by hand or by an older version):
+        // they are secrets of this tab too, so that its exports do not repeat them.
+        tab.redactor
+            .add_config(&saved.config, &saved.secret_headers);
+        for entry in tab.timeline.iter() {
+            tab.redactor.learn(entry.kind);
+        }
         tab.kind = match saved.kind {
             SavedTabKind::WebSocket => TabKind::WebSocket,
             SavedTabKind::Sse => TabKind::Sse,
@@ -221,17 +235,18 @@ impl Tab {
         if self.ready_state() != ReadyState::Closed {
             return;
         }
-        let resolved = match session::resolve_config(
-            &self.config,
-            &self.valid_variables(),
-            &variables::process_env,
-        ) {
+        // Every value the environment gives is a secret of this tab from now on.
+        let found = RefCell::new(Redactor::new());
+        let env = redact::recording_env(&found, &variables::process_env);
+        let resolved = match session::resolve_config(&self.config, &self.valid_variables(), &env) {
             Ok(resolved) => resolved,
             Err(error) => {
                 self.input_error = Some(format!("Not connected: {error}"));
                 return;
             }
         };
+        self.redactor.merge(&found.take());
+        self.redactor.add_config(&resolved, &self.secret_headers);
         // Whatever a previous SSE stream left unread goes to the timeline first.
         self.drain_sse(None);
         self.sse = None;
@@ -368,13 +383,17 @@ impl Tab {
             return;
         }
         let user = self.valid_variables();
+        let found = RefCell::new(Redactor::new());
+        let env = redact::recording_env(&found, &variables::process_env);
         let ctx = VarContext {
             counter: self.counter,
             user: &user,
-            env: &variables::process_env,
+            env: &env,
         };
         if draft.format == MessageFormat::File {
-            match variables::expand(&draft.body, &ctx) {
+            let path = variables::expand(&draft.body, &ctx);
+            self.redactor.merge(&found.take());
+            match path {
                 Ok(path) if !path.trim().is_empty() => {
                     let path = PathBuf::from(path.trim());
                     self.composer.note = Some(format!("Reading {}…", path.display()));
@@ -385,7 +404,9 @@ impl Tab {
             }
             return;
         }
-        match template::prepare(draft.format, &draft.body, &ctx) {
+        let prepared = template::prepare(draft.format, &draft.body, &ctx);
+        self.redactor.merge(&found.take());
+        match prepared {
             Ok(outgoing) => self.deliver(draft, outgoing),
             Err(error) => self.composer.send_error = Some(format!("not sent: {error}")),
         }

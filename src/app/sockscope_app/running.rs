@@ -175,8 +175,10 @@ impl SockscopeApp {
                     None,
                     None,
                 );
+                let mut redactor = source.redactor.clone();
                 let state = match replay {
                     Ok(replay) => {
+                        redactor.merge(&replay.redactor);
                         let runtime = self.runtime_handle.clone();
                         let wake = Arc::clone(&self.wake);
                         ReplayState::start(replay, speed, ignore, source, &runtime, wake)
@@ -197,6 +199,7 @@ impl SockscopeApp {
                     tab.variables = variables;
                     tab.templates = templates;
                     tab.secret_headers = secrets;
+                    tab.redactor = redactor;
                     tab.replay = Some(state);
                 }
             }
