@@ -239,3 +239,35 @@ fn a_har_export_of_a_hand_written_session_scrubs_its_credentials() {
     assert!(har.contains(&format!("echo {MARKER}")), "{har}");
     assert!(har.contains(&format!("ws://user:{MARKER}@h/")), "{har}");
 }
+
+#[tokio::test]
+async fn a_devtools_har_imports_without_its_cookies_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("devtools.har");
+    let document = serde_json::json!({"log": {"entries": [{
+        "startedDateTime": "2026-01-01T00:00:00.000Z",
+        "request": {"url": "wss://api.example/ws", "headers": [
+            {"name": "Authorization", "value": AUTHORIZATION},
+            {"name": "Cookie", "value": format!("sid={TOKEN}; theme=dark")},
+            {"name": "X-Team", "value": "blue"},
+        ]},
+        "response": {"status": 101, "headers": []},
+        "_webSocketMessages": [
+            {"type": "receive", "time": 1767225600.5, "opcode": 1, "data": format!("hello {TOKEN}")},
+        ],
+    }]}});
+    std::fs::write(&har, document.to_string()).unwrap();
+    let out = dir.path().join("imported.session.ron");
+    let run = sockscope(&[
+        "import-har",
+        &har.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let saved = std::fs::read_to_string(&out).expect("the imported session");
+    assert_absent(&saved, TOKEN, "the imported session");
+    assert!(saved.contains("blue"), "other headers are kept: {saved}");
+    assert!(saved.contains(&format!("hello {MARKER}")), "{saved}");
+}

@@ -182,6 +182,38 @@ impl SessionTab {
         }
     }
 
+    /// This tab as it may be written to a file, through the [`Redactor`] of
+    /// [`SessionTab::from_live`] (for tabs that did not come from a live tab, such as a HAR
+    /// import); `label` names it in errors.
+    pub fn redacted(&self, label: &str) -> Result<Self, RecordError> {
+        let entries = self.entries(label)?;
+        let not_kept: Vec<(usize, usize)> = self
+            .timeline
+            .iter()
+            .enumerate()
+            .filter_map(|(index, event)| {
+                let len = usize::try_from(event.not_kept?).unwrap_or(usize::MAX);
+                Some((index, len))
+            })
+            .collect();
+        let live = LiveTab {
+            name: &self.name,
+            config: &self.config,
+            templates: &self.templates,
+            variables: &self.variables,
+            secret_headers: &self.secret_headers,
+            timeline: &entries,
+            not_kept: &not_kept,
+            redactor: &redact::NO_SECRETS,
+        };
+        Ok(Self {
+            kind: self.kind,
+            pins: self.pins.clone(),
+            memory_budget_mib: self.memory_budget_mib,
+            ..Self::from_live(live)
+        })
+    }
+
     /// The recorded timeline as engine entries; `label` names the tab in the error (see
     /// [`SessionTab::label`]).
     pub fn entries(&self, label: &str) -> Result<Vec<TimelineEntry>, RecordError> {
