@@ -12,11 +12,13 @@ use std::path::Path;
 
 use egui::{Key, Modifiers, OutputCommand};
 use egui_kittest::kittest::Queryable;
-use reflector::{AUTHORIZATION, TOKEN, reflector};
+use reflector::{AUTHORIZATION, TOKEN, binary_with, reflector};
 use sockscope::app::AppOptions;
 use sockscope::app::session_menu::Workspace;
 use sockscope::engine::proxy::ProxyMode;
-use sockscope::engine::{ConnectionConfig, HeaderEntry};
+use sockscope::engine::{ConnectionConfig, EventKind, HeaderEntry};
+use sockscope::format::base64::to_base64;
+use sockscope::format::hex::to_hex;
 use sockscope::model::session::{SecretHeader, SessionFile, SessionTab};
 use support::window::{Window, has_label, has_label_containing, open, wait_for};
 
@@ -98,6 +100,20 @@ fn copy_from_row(harness: &mut Window, preview: &str, entry: &str) -> String {
     panic!("no row previewing {preview:?} has a menu entry {entry:?}")
 }
 
+/// Selects the first row whose event `is`, and clicks the detail pane's `button`.
+fn copy_from_detail(harness: &mut Window, is: impl Fn(&EventKind) -> bool, button: &str) -> String {
+    let tab = &harness.state().tabs()[0];
+    let index = (0..tab.timeline.len())
+        .find(|&i| tab.timeline.get(i).is_some_and(|entry| is(entry.kind)))
+        .expect("such a row");
+    harness.state_mut().tab_mut(0).expect("the tab").selected = Some(index);
+    harness.step();
+    harness.step();
+    harness.get_by_label(button).click();
+    harness.step();
+    copied(harness).unwrap_or_else(|| panic!("{button} copied something"))
+}
+
 #[test]
 fn a_restored_tab_exports_no_reflected_token_and_no_proxy_password() {
     // SAFETY: the only test of this binary sets it before the window (and its threads)
@@ -163,6 +179,34 @@ fn a_restored_tab_exports_no_reflected_token_and_no_proxy_password() {
     let line = copy_from_row(&mut harness, "you sent", "Copy as JSON line");
     assert_clean(&line, "Copy as JSON line");
     assert!(line.contains(MARKER), "{line}");
+
+    let base64 = copy_from_row(&mut harness, "00 01 42", "Copy as base64");
+    assert_eq!(
+        base64,
+        to_base64(&binary_with(MARKER)),
+        "the binary message"
+    );
+
+    // The detail pane's copy buttons.
+    let text = copy_from_detail(
+        &mut harness,
+        |kind| matches!(kind, EventKind::Message { payload, .. } if payload.as_text().is_some()),
+        "Copy text",
+    );
+    assert_eq!(text, format!("you sent {MARKER}"));
+    let hex = copy_from_detail(
+        &mut harness,
+        |kind| matches!(kind, EventKind::Message { payload, .. } if payload.as_text().is_none()),
+        "Copy as hex",
+    );
+    assert_eq!(hex, to_hex(&binary_with(MARKER)));
+    let headers = copy_from_detail(
+        &mut harness,
+        |kind| matches!(kind, EventKind::Open(_)),
+        "Copy request headers",
+    );
+    assert_clean(&headers, "Copy request headers");
+    assert!(headers.contains(&format!(": {MARKER}")), "{headers}");
 
     // A proxy with a password: the workspace and the copied command line keep its user only.
     harness

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -85,7 +86,7 @@ pub struct Tab {
     /// The secrets this tab's connections were made with (environment values, secret
     /// headers, URL passwords), learnt at each connect and send: every export of the tab
     /// goes through it. Never saved.
-    pub redactor: Redactor,
+    pub redactor: Arc<Redactor>,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
@@ -119,7 +120,7 @@ impl Tab {
             second_selection: None,
             pins: Vec::new(),
             repeat: None,
-            redactor: Redactor::new(),
+            redactor: Arc::default(),
             counter: 1,
             connection: None,
             sse: None,
@@ -142,10 +143,10 @@ impl Tab {
         tab.timeline = saved.to_timeline(label)?;
         // A file may hold credentials of its own (written by hand or by an older version):
         // they are secrets of this tab too, so that its exports do not repeat them.
-        tab.redactor
-            .add_config(&saved.config, &saved.secret_headers);
+        let redactor = Arc::make_mut(&mut tab.redactor);
+        redactor.add_config(&saved.config, &saved.secret_headers);
         for entry in tab.timeline.iter() {
-            tab.redactor.learn(entry.kind);
+            redactor.learn(entry.kind);
         }
         tab.kind = match saved.kind {
             SavedTabKind::WebSocket => TabKind::WebSocket,
@@ -245,8 +246,9 @@ impl Tab {
                 return;
             }
         };
-        self.redactor.merge(&found.take());
-        self.redactor.add_config(&resolved, &self.secret_headers);
+        let redactor = Arc::make_mut(&mut self.redactor);
+        redactor.merge(&found.take());
+        redactor.add_config(&resolved, &self.secret_headers);
         // Whatever a previous SSE stream left unread goes to the timeline first.
         self.drain_sse(None);
         self.sse = None;
@@ -392,7 +394,7 @@ impl Tab {
         };
         if draft.format == MessageFormat::File {
             let path = variables::expand(&draft.body, &ctx);
-            self.redactor.merge(&found.take());
+            Arc::make_mut(&mut self.redactor).merge(&found.take());
             match path {
                 Ok(path) if !path.trim().is_empty() => {
                     let path = PathBuf::from(path.trim());
@@ -405,7 +407,7 @@ impl Tab {
             return;
         }
         let prepared = template::prepare(draft.format, &draft.body, &ctx);
-        self.redactor.merge(&found.take());
+        Arc::make_mut(&mut self.redactor).merge(&found.take());
         match prepared {
             Ok(outgoing) => self.deliver(draft, outgoing),
             Err(error) => self.composer.send_error = Some(format!("not sent: {error}")),

@@ -59,7 +59,7 @@ impl TabSnapshot {
             entries,
             not_kept,
             pins,
-            redactor: tab.redactor.clone(),
+            redactor: (*tab.redactor).clone(),
         }
     }
 

@@ -175,7 +175,7 @@ impl SockscopeApp {
                     None,
                     None,
                 );
-                let mut redactor = source.redactor.clone();
+                let mut redactor = (*source.redactor).clone();
                 let state = match replay {
                     Ok(replay) => {
                         redactor.merge(&replay.redactor);
@@ -199,7 +199,7 @@ impl SockscopeApp {
                     tab.variables = variables;
                     tab.templates = templates;
                     tab.secret_headers = secrets;
-                    tab.redactor = redactor;
+                    tab.redactor = Arc::new(redactor);
                     tab.replay = Some(state);
                 }
             }
