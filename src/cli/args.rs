@@ -330,7 +330,8 @@ pub struct ConnectArgs {
     #[arg(long = "record", value_name = "FILE.ron")]
     pub record: Option<PathBuf>,
     /// With --record: save header NAME as the reference {{env.ENV}} instead of its value
-    /// (repeatable).
+    /// (repeatable). Its value is also redacted (`[redacted]`) wherever it shows up in the
+    /// output and the file, as Authorization-like headers always are.
     #[arg(long = "secret", value_name = "NAME=ENV", requires = "record")]
     pub secrets: Vec<String>,
 }

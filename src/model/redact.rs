@@ -227,17 +227,6 @@ impl Redactor {
         out
     }
 
-    /// [`Redactor::text`] on an owned string, in place; true when it changed.
-    pub fn text_in_place(&self, text: &mut String) -> bool {
-        match self.text(text) {
-            Cow::Borrowed(_) => false,
-            Cow::Owned(redacted) => {
-                *text = redacted;
-                true
-            }
-        }
-    }
-
     /// `bytes` with every known secret value's UTF-8 bytes replaced by [`MARKER`]; `None`
     /// when none was there.
     pub fn bytes(&self, bytes: &[u8]) -> Option<Vec<u8>> {
@@ -297,17 +286,9 @@ impl Redactor {
         })
     }
 
-    /// [`Redactor::event`], borrowed when nothing changes.
-    pub fn event_cow<'a>(&self, event: &'a Event) -> Cow<'a, Event> {
-        match self.event(event) {
-            Some(redacted) => Cow::Owned(redacted),
-            None => Cow::Borrowed(event),
-        }
-    }
-
-    /// The event's JSON line object (as the command line prints it, see
-    /// [`event_json`](crate::format::event_json::event_json)), redacted. A line that
-    /// redaction changed says `"redacted": true`; its `len` stays the size on the wire.
+    /// The event's JSON line object (as the command line prints it, see [`event_json`]),
+    /// redacted. A line that redaction changed says `"redacted": true`; its `len` stays the
+    /// size on the wire.
     pub fn json_line(&self, event: &Event) -> serde_json::Value {
         let Some(redacted) = self.event(event) else {
             return event_json(event);
@@ -652,6 +633,66 @@ mod tests {
         for name in ["Sec-WebSocket-Key", "Accept", "X-Room"] {
             assert!(!is_sensitive_header(name), "{name}");
         }
+    }
+
+    #[test]
+    fn json_lines_say_what_was_redacted_and_keep_the_size_on_the_wire() {
+        use std::time::{Duration, SystemTime};
+
+        use crate::engine::Direction;
+        let found = RefCell::new(Redactor::new());
+        let env = |name: &str| (name == "TOKEN").then(|| "env-secret-1".to_owned());
+        let recording = recording_env(&found, &env);
+        assert_eq!(recording("TOKEN").as_deref(), Some("env-secret-1"));
+        assert_eq!(recording("OTHER"), None);
+        let redactor = found.take();
+        let event = |payload| Event {
+            seq: 3,
+            wall_time: SystemTime::UNIX_EPOCH,
+            offset: Duration::ZERO,
+            kind: EventKind::Message {
+                dir: Direction::In,
+                payload,
+            },
+        };
+        let binary = event(Payload::Binary(Bytes::from_static(b"\x01env-secret-1")));
+        let line = redactor.json_line(&binary);
+        assert_eq!(line["len"], 13);
+        assert_eq!(line["hex"], to_hex(b"\x01[redacted]"));
+        assert_eq!(line["redacted"], true);
+        let plain = redactor.json_line(&event(Payload::Text("nothing here".into())));
+        assert_eq!(plain.get("redacted"), None, "{plain}");
+        let again = redactor.json_line(&binary);
+        assert_eq!(again, line, "stable");
+    }
+
+    #[test]
+    fn a_refused_handshake_loses_its_secret_headers_and_body_bytes() {
+        use crate::engine::ErrorCategory;
+        let mut redactor = Redactor::new();
+        redactor.add_header("X-Api-Key", "key-0123456");
+        let error = ErrorInfo {
+            category: ErrorCategory::Http,
+            message: "401 from http://u:pw@h/ for key-0123456".into(),
+            http: Some(HttpRejection {
+                status: 401,
+                headers: vec![
+                    ("set-cookie".into(), "sid=zzz".into()),
+                    ("x-echo".into(), "key-0123456".into()),
+                    ("content-type".into(), "text/plain".into()),
+                ],
+                body: Bytes::from_static(b"bad key-0123456"),
+            }),
+        };
+        let redacted = redactor.error(&error).expect("changed");
+        assert_eq!(
+            redacted.message,
+            "401 from http://u:[redacted]@h/ for [redacted]"
+        );
+        let http = redacted.http.expect("the answer");
+        let values: Vec<&str> = http.headers.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(values, ["[redacted]", "[redacted]", "text/plain"]);
+        assert_eq!(&http.body[..], b"bad [redacted]");
     }
 
     #[test]
