@@ -549,13 +549,13 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 /// `text` with the password of every `scheme://user:password@host` in it replaced by
-/// [`MARKER`] (the user is kept: `http://user:[redacted]@host`). A text that starts with a
-/// bare `user:password@host` (a proxy written without its scheme) is treated the same.
+/// [`MARKER`] (the user is kept: `http://user:[redacted]@host`). A text that is one bare
+/// `user:password@host[:port]` (a proxy written without its scheme) is treated the same.
 pub fn hide_passwords(text: &str) -> Cow<'_, str> {
     let mut out = String::new();
     let mut done = 0;
     let mut starts: Vec<usize> = text.match_indices("://").map(|(at, _)| at + 3).collect();
-    if !text.contains("://") {
+    if starts.is_empty() && !text.trim().contains(char::is_whitespace) {
         starts.push(0);
     }
     for start in starts {
@@ -596,6 +596,10 @@ mod tests {
             "could not reach socks5://a:[redacted]@p and wss://u:[redacted]@h/x?y"
         );
         assert_eq!(hide_passwords("u:p@proxy:8080"), "u:[redacted]@proxy:8080");
+        assert!(matches!(
+            hide_passwords("a chat line: ratio 1:2@home"),
+            Cow::Borrowed(_)
+        ));
         assert!(matches!(
             hide_passwords("ws://user@host/a:b@c"),
             Cow::Borrowed(_)

@@ -172,7 +172,8 @@ impl SessionTab {
             }
         }
         Self {
-            name: live.name.to_owned(),
+            // `connect --record` names the tab after its URL.
+            name: redactor.url(live.name).into_owned(),
             config,
             templates: live.templates.to_vec(),
             variables: live.variables.to_vec(),
@@ -411,6 +412,16 @@ mod tests {
         let missing = resolve_config(&tab.config, &vars, &|_| None).unwrap_err();
         assert!(missing.to_string().contains("API_TOKEN"), "{missing}");
         assert!(missing.to_string().contains("authorization"), "{missing}");
+    }
+
+    #[test]
+    fn a_url_password_is_saved_in_neither_the_name_nor_the_config() {
+        let url = "ws://me:pw-123456@h/";
+        let config = ConnectionConfig::new(url);
+        let tab = SessionTab::from_live(LiveTab::new(url, &config, &[]));
+        let text = SessionFile::new(vec![tab]).to_ron().unwrap();
+        assert!(!text.contains("pw-123456"), "{text}");
+        assert!(text.contains("ws://me:[redacted]@h/"), "{text}");
     }
 
     #[test]
