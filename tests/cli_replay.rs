@@ -234,7 +234,9 @@ async fn a_recorded_run_replays_as_a_regression_test() {
     let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(counts(&last), [2, 2, 0, 0, 0]);
     let open: Value = serde_json::from_str(stdout.lines().nth(1).unwrap()).unwrap();
-    assert_eq!(open["request_headers"]["authorization"], "Bearer hunter2");
+    // Sent, but never printed.
+    assert_eq!(open["request_headers"]["authorization"], "[redacted]");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
     // Without it, the replay cannot start: a usage error naming the variable.
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
         .args([

@@ -68,10 +68,16 @@ async fn templates_and_variables_reach_the_server_expanded_in_order() {
         echoed,
         [
             "first 1 from ada",
-            r#"{"n": 2, "user": "ada", "token": "s3cret"}"#,
+            // A value read from the environment is sent, but never printed.
+            r#"{"n": 2, "user": "ada", "token": "[redacted]"}"#,
             "hex:ff",
             "hex:0a03",
         ]
+    );
+    assert_eq!(
+        messages(&run, "in")[1]["len"],
+        r#"{"n": 2, "user": "ada", "token": "s3cret"}"#.len(),
+        "the size on the wire counts the value"
     );
 }
 

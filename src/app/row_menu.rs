@@ -5,8 +5,8 @@ use egui::Ui;
 
 use crate::engine::{EventKind, Payload};
 use crate::format::base64::to_base64;
-use crate::format::event_json::event_json;
 use crate::format::hex::to_hex;
+use crate::model::redact::Redactor;
 use crate::model::timeline::EntryRef;
 
 /// The largest message "Edit in composer" loads: the composer is a text editor, and
@@ -34,13 +34,15 @@ pub struct RowMenuContext<'a> {
 
 /// Draws the menu of the row for `entry` (entry index `index`; `not_kept`: the size of a
 /// payload the memory budget did not keep; `compose`: `None` where nothing is sent) and
-/// returns what was chosen.
+/// returns what was chosen. Every copy goes through `redactor` (the tab's secrets): the
+/// clipboard leaves the program.
 pub fn ui(
     ui: &mut Ui,
     entry: EntryRef<'_>,
     index: usize,
     not_kept: Option<usize>,
     compose: Option<RowMenuContext<'_>>,
+    redactor: &Redactor,
 ) -> Option<RowCommand> {
     match entry.kind {
         EventKind::Message { .. } | EventKind::Sse(_) if not_kept.is_some() => {
@@ -49,11 +51,15 @@ pub fn ui(
                     "The tab's memory budget was full: only the row was kept, not the bytes",
                 );
         }
-        EventKind::Message { payload, .. } => copy_payload_buttons(ui, payload),
-        EventKind::Sse(sse) => copy_button(ui, "Copy data", || sse.text().to_owned()),
+        EventKind::Message { payload, .. } => copy_payload_buttons(ui, payload, redactor),
+        EventKind::Sse(sse) => {
+            copy_button(ui, "Copy data", || redactor.text(sse.text()).into_owned())
+        }
         _ => {}
     }
-    copy_button(ui, "Copy as JSON line", || json_line(entry, not_kept));
+    copy_button(ui, "Copy as JSON line", || {
+        json_line(entry, not_kept, redactor)
+    });
     let mut command = None;
     if let (EventKind::Message { payload, .. }, None, Some(cx)) = (entry.kind, not_kept, compose) {
         ui.separator();
@@ -69,9 +75,9 @@ pub fn ui(
     command
 }
 
-/// The event as the command line prints it (and Export JSON lines writes it).
-fn json_line(entry: EntryRef<'_>, not_kept: Option<usize>) -> String {
-    let mut line = event_json(&entry.to_entry().event);
+/// The event as the command line prints it (and Export JSON lines writes it), redacted.
+fn json_line(entry: EntryRef<'_>, not_kept: Option<usize>, redactor: &Redactor) -> String {
+    let mut line = redactor.json_line(&entry.to_entry().event);
     if let (Some(len), Some(fields)) = (not_kept, line.as_object_mut()) {
         fields.insert("not_kept".into(), len.into());
     }
@@ -105,12 +111,15 @@ pub fn compose_buttons(
     }
 }
 
-fn copy_payload_buttons(ui: &mut Ui, payload: &Payload) {
+fn copy_payload_buttons(ui: &mut Ui, payload: &Payload, redactor: &Redactor) {
     match payload {
-        Payload::Text(text) => copy_button(ui, "Copy text", || text.as_str().to_owned()),
+        Payload::Text(text) => copy_button(ui, "Copy text", || {
+            redactor.text(text.as_str()).into_owned()
+        }),
         Payload::Binary(bytes) => {
-            copy_button(ui, "Copy as hex", || to_hex(bytes));
-            copy_button(ui, "Copy as base64", || to_base64(bytes));
+            let redacted = || redactor.bytes(bytes).unwrap_or_else(|| bytes.to_vec());
+            copy_button(ui, "Copy as hex", || to_hex(&redacted()));
+            copy_button(ui, "Copy as base64", || to_base64(&redacted()));
         }
     }
 }

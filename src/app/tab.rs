@@ -1,7 +1,9 @@
 //! One tab: its connection settings, its live connection (if any), its timeline and the
 //! user's unsent input. Plain state and the calls that act on it; no drawing.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -12,6 +14,7 @@ use crate::engine::{
 };
 use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
+use crate::model::redact::{self, Redactor};
 use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::{self, MessageFormat, Outgoing, Template};
 use crate::model::timeline::Timeline;
@@ -86,6 +89,10 @@ pub struct Tab {
     /// The question asked before a tab from a file reads environment variables not yet
     /// allowed; nothing is sent until it is answered.
     pub env_prompt: Option<EnvPrompt>,
+    /// The secrets this tab's connections were made with (environment values, secret
+    /// headers, URL passwords), learnt at each connect and send: every export of the tab
+    /// goes through it. Never saved.
+    pub redactor: Arc<Redactor>,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     connection: Option<ConnectionHandle>,
@@ -121,6 +128,7 @@ impl Tab {
             repeat: None,
             env_access: EnvAccess::default(),
             env_prompt: None,
+            redactor: Arc::default(),
             counter: 1,
             connection: None,
             sse: None,
@@ -143,6 +151,13 @@ impl Tab {
         // A file's `{{env.NAME}}` (its secret headers' too) reads nothing until allowed.
         tab.env_access = EnvAccess::from_file();
         tab.timeline = saved.to_timeline(label)?;
+        // A file may hold credentials of its own (written by hand or by an older version):
+        // they are secrets of this tab too, so that its exports do not repeat them.
+        let redactor = Arc::make_mut(&mut tab.redactor);
+        redactor.add_config(&saved.config, &saved.secret_headers);
+        for entry in tab.timeline.iter() {
+            redactor.learn(entry.kind);
+        }
         tab.kind = match saved.kind {
             SavedTabKind::WebSocket => TabKind::WebSocket,
             SavedTabKind::Sse => TabKind::Sse,
@@ -331,10 +346,13 @@ impl Tab {
             return;
         }
         let allowed = self.allowed_env();
+        // Every value the environment gives is a secret of this tab from now on.
+        let found = RefCell::new(Redactor::new());
+        let env = redact::recording_env(&found, &variables::process_env);
         let resolved = match session::resolve_config(
             &self.config,
             &self.valid_variables(),
-            &variables::process_env,
+            &env,
             self.env_access.policy(&allowed),
         ) {
             Ok(resolved) => resolved,
@@ -343,6 +361,9 @@ impl Tab {
                 return;
             }
         };
+        let redactor = Arc::make_mut(&mut self.redactor);
+        redactor.merge(&found.take());
+        redactor.add_config(&resolved, &self.secret_headers);
         // Whatever a previous SSE stream left unread goes to the timeline first.
         self.drain_sse(None);
         self.sse = None;
@@ -484,14 +505,18 @@ impl Tab {
         }
         let user = self.valid_variables();
         let allowed = self.allowed_env();
+        let found = RefCell::new(Redactor::new());
+        let env = redact::recording_env(&found, &variables::process_env);
         let ctx = VarContext {
             counter: self.counter,
             user: &user,
-            env: &variables::process_env,
+            env: &env,
             env_policy: self.draft_policy(&draft, &allowed),
         };
         if draft.format == MessageFormat::File {
-            match variables::expand(&draft.body, &ctx) {
+            let path = variables::expand(&draft.body, &ctx);
+            Arc::make_mut(&mut self.redactor).merge(&found.take());
+            match path {
                 Ok(path) if !path.trim().is_empty() => {
                     let path = PathBuf::from(path.trim());
                     self.composer.note = Some(format!("Reading {}…", path.display()));
@@ -502,7 +527,9 @@ impl Tab {
             }
             return;
         }
-        match template::prepare(draft.format, &draft.body, &ctx) {
+        let prepared = template::prepare(draft.format, &draft.body, &ctx);
+        Arc::make_mut(&mut self.redactor).merge(&found.take());
+        match prepared {
             Ok(outgoing) => self.deliver(draft, outgoing),
             Err(error) => self.composer.send_error = Some(format!("not sent: {error}")),
         }

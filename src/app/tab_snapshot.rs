@@ -3,8 +3,8 @@
 //! [`SessionTab`] (base64, scrubbing secrets), which may run on a background thread.
 
 use crate::engine::ConnectionConfig;
-use crate::format::event_json;
 use crate::model::memory_budget;
+use crate::model::redact::Redactor;
 use crate::model::session::{LiveTab, PinnedRow, SavedTabKind, SecretHeader, SessionTab};
 use crate::model::template::Template;
 use crate::model::timeline::TimelineEntry;
@@ -23,6 +23,7 @@ pub struct TabSnapshot {
     entries: Vec<TimelineEntry>,
     not_kept: Vec<(usize, usize)>,
     pins: Vec<PinnedRow>,
+    redactor: Redactor,
 }
 
 impl TabSnapshot {
@@ -58,16 +59,20 @@ impl TabSnapshot {
             entries,
             not_kept,
             pins,
+            redactor: (*tab.redactor).clone(),
         }
     }
 
-    /// The timeline as JSON lines, as `connect` prints events. A message whose payload was
-    /// not kept says so with `"not_kept": <its size in bytes>` (its payload is empty).
+    /// The timeline as JSON lines, as `connect` prints events, through the tab's
+    /// [`Redactor`]. A message whose payload was not kept says so with
+    /// `"not_kept": <its size in bytes>` (its payload is empty).
     pub fn json_lines(&self) -> String {
         let mut out = String::new();
         let mut not_kept = self.not_kept.iter().peekable();
+        let mut redactor = self.redactor.learned_from(&self.entries);
+        redactor.add_config(&self.config, &self.secret_headers);
         for (index, entry) in self.entries.iter().enumerate() {
-            let mut line = event_json::event_json(&entry.event);
+            let mut line = redactor.json_line(&entry.event);
             if let Some((_, len)) = not_kept.next_if(|(at, _)| *at == index)
                 && let Some(fields) = line.as_object_mut()
             {
@@ -89,6 +94,7 @@ impl TabSnapshot {
             secret_headers: &self.secret_headers,
             timeline: &self.entries,
             not_kept: &self.not_kept,
+            redactor: &self.redactor,
         });
         saved.kind = self.kind;
         saved.pins = self.pins.clone();

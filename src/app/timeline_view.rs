@@ -151,6 +151,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let mut row_command = None;
     let needle = tab.finding.search.query.clone();
     let send_off = tab.send_off_reason();
+    let redactor = &tab.redactor;
     let compose = (tab.kind == TabKind::WebSocket).then_some(RowMenuContext {
         send_off: send_off.as_deref(),
     });
@@ -185,7 +186,9 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
                     clicked = Some((index, false));
                 }
                 response.context_menu(|ui| {
-                    if let Some(command) = row_menu::ui(ui, entry, index, not_kept, compose) {
+                    if let Some(command) =
+                        row_menu::ui(ui, entry, index, not_kept, compose, redactor)
+                    {
                         row_command = Some(command);
                     }
                 });

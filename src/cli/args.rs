@@ -341,7 +341,9 @@ pub struct ConnectArgs {
     pub record: Option<PathBuf>,
     /// With --record: save header NAME as the reference {{env.ENV}} instead of its value
     /// (repeatable). ENV is letters, digits and _, not starting with a digit; replaying the
-    /// session reads it only with --allow-env ENV.
+    /// session reads it only with --allow-env ENV. Its value is also redacted (`[redacted]`)
+    /// wherever it shows up in the output and the file, as Authorization-like headers always
+    /// are.
     #[arg(long = "secret", value_name = "NAME=ENV", requires = "record")]
     pub secrets: Vec<String>,
 }

@@ -4,7 +4,9 @@
 //!
 //! `{{variables}}` in the URL and header values are expanded as a connect would expand
 //! them, except `{{env.NAME}}` and secret headers, which stay references to the
-//! environment (`"${NAME}"`), so no secret is copied.
+//! environment (`"${NAME}"`), so no secret is copied: an Authorization-like header typed
+//! into the tab, and the password of the URL's or the proxy's userinfo, are copied as
+//! [`redact::MARKER`].
 //!
 //! Everything else is data to the shell: single-quoted, `'` written as `'\''`. A name put
 //! inside `"${…}"` is always a valid environment variable name (`[A-Za-z_][A-Za-z0-9_]*`);
@@ -19,6 +21,7 @@ use super::args::{
 use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConnectionConfig, Keepalive, MissingPong, ReconnectDelay};
 use crate::format::variables::{EnvNameError, EnvPolicy, check_env_name};
+use crate::model::redact;
 use crate::model::session::{ResolveError, SecretHeader, resolve_config};
 
 /// Why a tab cannot be copied as a command line.
@@ -77,13 +80,19 @@ pub fn command_line(
         CommandKind::Connect => "connect".into(),
         CommandKind::Sse => "sse".into(),
     });
-    words.push(quote(resolved.url.trim()));
+    words.push(quote(&redact::hide_passwords(resolved.url.trim())));
     for header in resolved.headers.iter().filter(|h| h.enabled) {
         let secret = secrets
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(header.name.trim()));
         let value = match secret {
             Some(secret) => format!("{ENV_MARK}{}{ENV_MARK}", secret.env),
+            // A credential typed into the tab is not copied (one from the environment is).
+            None if redact::is_sensitive_header(&header.name)
+                && !header.value.contains(ENV_MARK) =>
+            {
+                redact::MARKER.to_owned()
+            }
             None => header.value.clone(),
         };
         words.push("-H".into());
@@ -214,7 +223,7 @@ fn transport_flags(words: &mut Vec<String>, config: &ConnectionConfig) {
         ProxyMode::Direct => words.push("--no-proxy".into()),
         ProxyMode::Url(url) => {
             words.push("--proxy".into());
-            words.push(quote(url));
+            words.push(quote(&redact::hide_passwords(url)));
         }
     }
 }

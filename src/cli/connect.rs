@@ -15,7 +15,7 @@ use super::replay::Recording;
 use super::stdin_lines::{self, Line};
 use super::summary::Summary;
 use crate::engine::{CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError};
-use crate::format::event_json::event_json;
+use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
 use crate::model::timeline::TimelineEntry;
 
@@ -35,6 +35,7 @@ struct Output {
     pings: PingTracker,
     recorded: Option<Vec<TimelineEntry>>,
     quiet_messages: bool,
+    redactor: Redactor,
 }
 
 impl Output {
@@ -56,7 +57,7 @@ impl Output {
         if quiet {
             return !self.lines.gone();
         }
-        let mut line = event_json(event);
+        let mut line = self.redactor.json_line(event);
         self.lines.number(&mut line, attempt);
         if let (Value::Object(map), Some(rtt)) = (&mut line, rtt) {
             map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
@@ -74,6 +75,7 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
         pings: PingTracker::default(),
         recorded: record.as_ref().map(|_| Vec::new()),
         quiet_messages: plan.summary,
+        redactor: plan.redactor.clone(),
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
     let mut stdin = plan.stdin.then(stdin_lines::spawn_stdin);
@@ -106,7 +108,7 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
         out.lines.line(&summary);
     }
     if let (Some(record), Some(recorded)) = (record, &out.recorded)
-        && let Err(error) = record.save(&plan.config, recorded)
+        && let Err(error) = record.save(&plan.config, recorded, &plan.redactor)
     {
         return exit::failed(&format!("--record: {error}"));
     }

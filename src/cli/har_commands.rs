@@ -28,6 +28,16 @@ pub fn import(args: &ImportHarArgs) -> ExitCode {
         Ok(tabs) => tabs,
         Err(error) => return file_error(&error),
     };
+    // A DevTools HAR holds the browser's cookies and tokens: the session file does not.
+    let tabs = match tabs
+        .iter()
+        .enumerate()
+        .map(|(index, tab)| tab.redacted(&tab.label(index)))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(tabs) => tabs,
+        Err(error) => return exit::usage(&format!("{}: {error}", args.file.display())),
+    };
     let described: Vec<_> = tabs
         .iter()
         .map(

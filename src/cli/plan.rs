@@ -1,6 +1,7 @@
 //! Turns `connect`'s arguments into a checked plan, before any traffic: every bad argument
 //! is a usage error that names the argument and says why.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use crate::engine::{
 };
 use crate::format::variables::process_env;
 use crate::format::{base64::parse_base64, hex::parse_hex};
+use crate::model::redact::{self, Redactor};
 
 /// Something to do once the connection is open, in command-line order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +56,9 @@ pub struct Plan {
     pub summary: bool,
     /// Whether and when to reconnect.
     pub reconnect: ReconnectPolicy,
+    /// The run's secrets (Authorization-like and `--secret` headers, values read from the
+    /// environment, URL passwords): every line printed and the `--record` file go through it.
+    pub redactor: Redactor,
 }
 
 /// A usage error: one line for stderr that names the bad argument or file.
@@ -89,20 +94,36 @@ impl Plan {
         });
         config.proxy = args.transport.proxy();
         config.prepare().map_err(|e| usage(e.to_string()))?;
+        let found = RefCell::new(Redactor::new());
+        let actions = ordered_actions(args, matches, &found)?;
+        let mut redactor = found.take();
+        for secret in &args.secrets {
+            if let Some((name, _)) = secret.split_once('=') {
+                redactor.add_secret_name(name);
+            }
+        }
+        redactor.add_config(&config, &[]);
         Ok(Self {
             config,
-            actions: ordered_actions(args, matches)?,
+            actions,
             close: parse_close(&args.close)?,
             wait: parse_wait(&args.wait)?,
             echo: args.echo,
             stdin: args.stdin,
             summary: args.summary,
             reconnect: reconnect_policy(args),
+            redactor,
         })
     }
 }
 
-fn ordered_actions(args: &ConnectArgs, matches: &ArgMatches) -> Result<Vec<Action>, UsageError> {
+/// The sends in command-line order; every value read from the environment is remembered in
+/// `found` (a secret of the run).
+fn ordered_actions(
+    args: &ConnectArgs,
+    matches: &ArgMatches,
+    found: &RefCell<Redactor>,
+) -> Result<Vec<Action>, UsageError> {
     let mut indexed: Vec<(usize, Action)> = Vec::new();
     let positions = |id: &str| -> Vec<usize> {
         matches
@@ -125,10 +146,11 @@ fn ordered_actions(args: &ConnectArgs, matches: &ArgMatches) -> Result<Vec<Actio
         expandable.push((index, Expandable::Template { arg, template }));
     }
     let allowed_env = template_args::parse_allow_env(&args.allow_env)?;
+    let env = redact::recording_env(found, &process_env);
     indexed.extend(template_args::expand_in_order(
         expandable,
         &user,
-        &process_env,
+        &env,
         &allowed_env,
     )?);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {

@@ -14,10 +14,10 @@ use super::exit;
 use super::plan::UsageError;
 use super::template_args::{self, not_allowed_hint};
 use crate::engine::{ConnectionConfig, Event, Payload};
-use crate::format::event_json::event_json;
 use crate::format::hex::to_hex;
 use crate::format::json_path::JsonPath;
 use crate::format::variables;
+use crate::model::redact::Redactor;
 use crate::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab};
 use crate::model::storage::FileError;
 use crate::model::timeline::TimelineEntry;
@@ -72,7 +72,7 @@ pub async fn run(args: &ReplayArgs) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let mut reading = true;
     let on_event = |event: &Event| {
-        if reading && !print_line(&mut stdout, &event_json(event)) {
+        if reading && !print_line(&mut stdout, &replay.redactor.json_line(event)) {
             reading = false;
         }
     };
@@ -87,10 +87,11 @@ pub async fn run(args: &ReplayArgs) -> ExitCode {
         eprintln!("sockscope replay: not sent: {unsent}");
     }
     let mut summary = summary_json(&report);
+    replay.redactor.json_strings(&mut summary);
     if let Value::Object(map) = &mut summary {
         map.insert("session".into(), json!(args.file.display().to_string()));
         map.insert("tab".into(), json!(label));
-        map.insert("url".into(), json!(replay.config.url));
+        map.insert("url".into(), json!(replay.redactor.url(&replay.config.url)));
     }
     print_line(&mut stdout, &summary);
     if !report.opened {
@@ -253,14 +254,17 @@ impl Recording {
         }))
     }
 
-    /// Saves the run as a one-tab session named after its URL.
+    /// Saves the run as a one-tab session named after its URL, through the run's
+    /// `redactor`.
     pub fn save(
         &self,
         config: &ConnectionConfig,
         events: &[TimelineEntry],
+        redactor: &Redactor,
     ) -> Result<(), FileError> {
         let tab = SessionTab::from_live(LiveTab {
             secret_headers: &self.secrets,
+            redactor,
             ..LiveTab::new(&config.url, config, events)
         });
         SessionFile::new(vec![tab]).save(&self.path)

@@ -11,7 +11,7 @@ use super::args::SseArgs;
 use super::exit;
 use super::output::JsonLines;
 use crate::engine::{ConfigError, EventKind, HeaderEntry};
-use crate::format::event_json::event_json;
+use crate::model::redact::Redactor;
 use crate::sse::{SseConfig, SseHandle};
 
 /// Builds the stream's configuration from the arguments; a bad one is a usage error.
@@ -47,6 +47,10 @@ pub async fn run(args: &SseArgs) -> ExitCode {
             Ok(handle) => handle,
             Err(error) => return exit::usage(&format!("sse: {error}")),
         };
+    // Every line goes through the stream's secrets (Authorization-like headers, URL
+    // passwords).
+    let mut redactor = Redactor::new();
+    redactor.add_request(&config.url, &config.headers, &config.proxy, &[]);
     let mut out = JsonLines::stdout();
     let mut last_close: Option<SystemTime> = None;
     let mut interrupted = false;
@@ -61,13 +65,13 @@ pub async fn run(args: &SseArgs) -> ExitCode {
                         "event": "reconnecting",
                         "attempt": entry.attempt,
                         "delay_ms": waited.as_millis() as u64,
-                        "last_event_id": handle.stats().last_event_id,
+                        "last_event_id": redactor.text(&handle.stats().last_event_id),
                     }));
                 }
                 if let EventKind::Close(_) = event.kind {
                     last_close = Some(event.wall_time);
                 }
-                let mut line = event_json(event);
+                let mut line = redactor.json_line(event);
                 out.number(&mut line, entry.attempt);
                 if !out.line(&line) {
                     // Nobody reads our output any more: stop without printing.
@@ -86,7 +90,7 @@ pub async fn run(args: &SseArgs) -> ExitCode {
         "attempts": stats.attempts,
         "events": stats.events,
         "comments": stats.comments,
-        "last_event_id": stats.last_event_id,
+        "last_event_id": redactor.text(&stats.last_event_id),
         "reconnection_time_ms": stats.reconnection_time.as_millis() as u64,
         "end": stats.end.map(|end| end.as_str()),
     }));

@@ -7,6 +7,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
+use crate::model::redact;
+
 use super::event::{ErrorCategory, ErrorInfo};
 use super::socks5;
 
@@ -52,6 +54,14 @@ impl Proxy {
     /// Parses an `http://`, `socks5://` or `socks5h://` `[user:pass@]host[:port]` proxy URL
     /// (a bare `host:port` is taken as http). Other schemes are refused with the reason.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_url(text).map_err(|error| {
+            // The error quotes the URL: never with its password.
+            let shown = redact::hide_passwords(text);
+            error.replace(&format!("{text:?}"), &format!("{shown:?}"))
+        })
+    }
+
+    fn parse_url(text: &str) -> Result<Self, String> {
         let with_scheme = if text.contains("://") {
             text.to_owned()
         } else {

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use super::recorded::{
     RecordError, RecordedEvent, RecordedKind, RecordedPayload, duration_to_us, system_time_to_us,
 };
+use super::redact::Redactor;
 use super::session::SessionTab;
 use super::storage::{FileError, write_atomic};
 use super::timeline::TimelineEntry;
@@ -66,9 +67,17 @@ fn iso_time(us: i64) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// The HAR entries of a timeline, one per attempt, in order. `config_url` is used when an
-/// attempt has no connecting event.
-pub fn timeline_entries(config_url: &str, entries: &[TimelineEntry]) -> Vec<Value> {
+/// The HAR entries of a timeline, one per attempt, in order, through `redactor` (see
+/// [`Redactor::entries`]: no secret header value, known secret or URL password is written).
+/// `config_url` is used when an attempt has no connecting event.
+pub fn timeline_entries(
+    config_url: &str,
+    entries: &[TimelineEntry],
+    redactor: &Redactor,
+) -> Vec<Value> {
+    let redactor = redactor.learned_from(entries);
+    let config_url = redactor.url(config_url);
+    let entries = &redactor.entries(entries);
     let mut attempts: Vec<u32> = entries.iter().map(|e| e.attempt).collect();
     attempts.dedup();
     attempts
@@ -79,7 +88,7 @@ pub fn timeline_entries(config_url: &str, entries: &[TimelineEntry]) -> Vec<Valu
                 .filter(|e| e.attempt == attempt)
                 .map(RecordedEvent::from_entry)
                 .collect();
-            attempt_entry(config_url, &events)
+            attempt_entry(&config_url, &events)
         })
         .collect()
 }
@@ -191,13 +200,17 @@ pub fn document(entries: Vec<Value>) -> Value {
 }
 
 /// The HAR document of saved tabs: every attempt of every tab, in order. `labels[i]` names
-/// tab `i` in errors (a recorded event that cannot be restored).
+/// tab `i` in errors (a recorded event that cannot be restored). Each tab goes through a
+/// [`Redactor`] that knows its config's secret headers (a file written by hand or by an
+/// older version may hold some).
 pub fn export_tabs(tabs: &[(&SessionTab, String)]) -> Result<Value, RecordError> {
     let mut entries = Vec::new();
     for (tab, label) in tabs {
         // Restoring checks every recorded event (base64, names) before anything is written.
         let restored = tab.entries(label)?;
-        entries.extend(timeline_entries(&tab.config.url, &restored));
+        let mut redactor = Redactor::new();
+        redactor.add_config(&tab.config, &tab.secret_headers);
+        entries.extend(timeline_entries(&tab.config.url, &restored, &redactor));
     }
     Ok(document(entries))
 }

@@ -8,6 +8,7 @@ pub mod json_number;
 pub mod json_scan;
 pub mod memory_budget;
 pub mod recorded;
+pub mod redact;
 pub mod round_trip;
 pub mod session;
 pub mod stats;

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::recorded::{self, RecordError, RecordedEvent, RecordedKind, RecordedPayload};
+use super::recorded::{self, RecordError, RecordedEvent, RecordedKind};
+use super::redact::{self, Redactor};
 use super::storage::{self, FileError};
 use super::template::Template;
 use super::timeline::{Timeline, TimelineEntry};
@@ -108,7 +109,8 @@ impl SecretHeader {
         format!("{{{{{ENV_PREFIX}{}}}}}", self.env)
     }
 
-    fn matches(&self, header: &str) -> bool {
+    /// Whether this is header `header` (names compared without regard to case).
+    pub fn matches(&self, header: &str) -> bool {
         self.name.trim().eq_ignore_ascii_case(header.trim())
     }
 }
@@ -130,6 +132,8 @@ pub struct LiveTab<'a> {
     pub timeline: &'a [TimelineEntry],
     /// Entries whose payload was not kept (memory budget), with the payload's size.
     pub not_kept: &'a [(usize, usize)],
+    /// The secrets the tab learnt while connecting (environment values and the like).
+    pub redactor: &'a Redactor,
 }
 
 impl<'a> LiveTab<'a> {
@@ -143,64 +147,33 @@ impl<'a> LiveTab<'a> {
             secret_headers: &[],
             timeline,
             not_kept: &[],
+            redactor: &redact::NO_SECRETS,
         }
     }
 }
 
 impl SessionTab {
-    /// The saved form of a live tab. Every header named in `secret_headers` (in the config
-    /// and in the recorded request headers of open events) is written as its `{{env.NAME}}`
-    /// reference, never with its value; where a secret value turns up in a text message or
-    /// an error message (a server that echoes headers), it is replaced by the reference too.
-    /// Everything else is kept exactly as it was.
+    /// The saved form of a live tab, through the tab's [`Redactor`]: every header named in
+    /// `secret_headers` is written in the config as its `{{env.NAME}}` reference, never with
+    /// its value; other Authorization-like headers typed in the config, and passwords in
+    /// the URL and the proxy URL, as [`redact::MARKER`]. The recorded timeline goes through
+    /// [`Redactor::entries`]: secret header values, known secret values (in text, bytes,
+    /// close reasons, errors, a refused handshake's answer, SSE data) and URL passwords are
+    /// replaced by the marker. Everything else is kept exactly as it was.
     pub fn from_live(live: LiveTab<'_>) -> Self {
         let secrets = live.secret_headers;
-        let mut config = live.config.clone();
-        // (value, reference) of every secret header that has a real value.
-        let mut values: Vec<(String, String)> = Vec::new();
-        for header in &mut config.headers {
-            if let Some(secret) = secrets.iter().find(|s| s.matches(&header.name)) {
-                let reference = secret.reference();
-                if !header.value.trim().is_empty() && header.value != reference {
-                    values.push((header.value.clone(), reference.clone()));
-                }
-                header.value = reference;
-            }
-        }
-        let scrub = |text: &mut String| {
-            for (value, reference) in &values {
-                if text.contains(value.as_str()) {
-                    *text = text.replace(value.as_str(), reference);
-                }
-            }
-        };
-        let mut timeline = recorded::record_all(live.timeline);
+        let mut redactor = live.redactor.clone();
+        redactor.add_config(live.config, secrets);
+        let config = redactor.config(live.config, secrets);
+        let mut timeline = recorded::record_all(&redactor.entries(live.timeline));
         for (index, len) in live.not_kept {
             if let Some(event) = timeline.get_mut(*index) {
                 event.not_kept = Some(*len as u64);
             }
         }
-        for event in &mut timeline {
-            match &mut event.kind {
-                RecordedKind::Open {
-                    request_headers, ..
-                } => {
-                    for (name, value) in request_headers {
-                        if let Some(secret) = secrets.iter().find(|s| s.matches(name)) {
-                            *value = secret.reference();
-                        }
-                    }
-                }
-                RecordedKind::Message {
-                    payload: RecordedPayload::Text(text),
-                    ..
-                } => scrub(text),
-                RecordedKind::Error { message, .. } => scrub(message),
-                _ => {}
-            }
-        }
         Self {
-            name: live.name.to_owned(),
+            // `connect --record` names the tab after its URL.
+            name: redactor.url(live.name).into_owned(),
             config,
             templates: live.templates.to_vec(),
             variables: live.variables.to_vec(),
@@ -208,6 +181,38 @@ impl SessionTab {
             timeline,
             ..Self::default()
         }
+    }
+
+    /// This tab as it may be written to a file, through the [`Redactor`] of
+    /// [`SessionTab::from_live`] (for tabs that did not come from a live tab, such as a HAR
+    /// import); `label` names it in errors.
+    pub fn redacted(&self, label: &str) -> Result<Self, RecordError> {
+        let entries = self.entries(label)?;
+        let not_kept: Vec<(usize, usize)> = self
+            .timeline
+            .iter()
+            .enumerate()
+            .filter_map(|(index, event)| {
+                let len = usize::try_from(event.not_kept?).unwrap_or(usize::MAX);
+                Some((index, len))
+            })
+            .collect();
+        let live = LiveTab {
+            name: &self.name,
+            config: &self.config,
+            templates: &self.templates,
+            variables: &self.variables,
+            secret_headers: &self.secret_headers,
+            timeline: &entries,
+            not_kept: &not_kept,
+            redactor: &redact::NO_SECRETS,
+        };
+        Ok(Self {
+            kind: self.kind,
+            pins: self.pins.clone(),
+            memory_budget_mib: self.memory_budget_mib,
+            ..Self::from_live(live)
+        })
     }
 
     /// The recorded timeline as engine entries; `label` names the tab in the error (see
@@ -455,6 +460,16 @@ mod tests {
         let resolved = resolve_config(&config, &[], &env, EnvPolicy::Only(&allowed)).unwrap();
         assert_eq!(resolved.url, "ws://h/<ROOM>");
         assert_eq!(resolved.headers[0].value, "<AWS_SECRET_ACCESS_KEY>");
+    }
+
+    #[test]
+    fn a_url_password_is_saved_in_neither_the_name_nor_the_config() {
+        let url = "ws://me:pw-123456@h/";
+        let config = ConnectionConfig::new(url);
+        let tab = SessionTab::from_live(LiveTab::new(url, &config, &[]));
+        let text = SessionFile::new(vec![tab]).to_ron().unwrap();
+        assert!(!text.contains("pw-123456"), "{text}");
+        assert!(text.contains("ws://me:[redacted]@h/"), "{text}");
     }
 
     #[test]

@@ -28,12 +28,14 @@ pub use compare::{
 pub use run::{ReplayHandle, ReplayReport, ReplayUpdate};
 pub use script::{ReplayScript, ScriptedSend, SendAction};
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::time::Duration;
 
 use crate::engine::{ConfigError, ConnectionConfig, Event};
 use crate::format::variables::{EnvPolicy, process_env};
 use crate::model::recorded::RecordError;
+use crate::model::redact::{self, Redactor};
 use crate::model::session::{ResolveError, SessionTab, resolve_config};
 use crate::model::timeline::TimelineEntry;
 
@@ -106,6 +108,9 @@ pub struct Replay {
     pub config: ConnectionConfig,
     /// What to send and expect.
     pub script: ReplayScript,
+    /// The secrets of the connection (environment values, secret headers, URL
+    /// passwords): what the replay's events are redacted with on their way out.
+    pub redactor: Redactor,
 }
 
 impl Replay {
@@ -126,9 +131,17 @@ impl Replay {
         if let Some(url) = url {
             config.url = url.to_owned();
         }
-        let config = resolve_config(&config, variables, &process_env, env_policy)?;
+        let found = RefCell::new(Redactor::new());
+        let env = redact::recording_env(&found, &process_env);
+        let config = resolve_config(&config, variables, &env, env_policy)?;
         config.prepare().map_err(ReplayError::Config)?;
-        Ok(Self { config, script })
+        let mut redactor = found.take().learned_from(entries);
+        redactor.add_config(&config, &[]);
+        Ok(Self {
+            config,
+            script,
+            redactor,
+        })
     }
 
     /// A replay of a saved tab (`label` names it in errors, see [`SessionTab::label`]). The

@@ -64,8 +64,8 @@ impl BinaryState {
                 ],
             );
             ui.separator();
-            widgets::copy_button(ui, "Copy as hex", || to_hex(bytes));
-            widgets::copy_button(ui, "Copy as base64", || to_base64(bytes));
+            widgets::copy_bytes_button(ui, "Copy as hex", bytes, to_hex);
+            widgets::copy_bytes_button(ui, "Copy as base64", bytes, to_base64);
         });
         if is_utf8 {
             self.view = view;

@@ -56,7 +56,7 @@ pub fn ui(ui: &mut Ui, event: &EntryRef<'_>, control: Control, dir: Direction, p
     }
     ui.horizontal(|ui| {
         ui.label(RichText::new("Hex").strong());
-        widgets::copy_button(ui, "Copy as hex", || to_hex(payload));
+        widgets::copy_bytes_button(ui, "Copy as hex", payload, to_hex);
     });
     hex_rows(ui, payload);
 }

@@ -64,7 +64,7 @@ pub fn ui(
                 });
             } else {
                 ui.label(RichText::new("not UTF-8, shown in hex").weak());
-                widgets::copy_button(ui, "Copy body as base64", || to_base64(&http.body));
+                widgets::copy_bytes_button(ui, "Copy body as base64", &http.body, to_base64);
             }
         }
     });

@@ -13,6 +13,8 @@ mod open;
 mod text;
 mod widgets;
 
+pub(crate) use widgets::set_clipboard_redactor;
+
 use egui::{RichText, Ui};
 
 use crate::app::row_menu::{self, RowCommand, RowMenuContext};

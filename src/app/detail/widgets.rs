@@ -1,6 +1,7 @@
 //! Small pieces the detail views share: the header line, key/value grids, copy buttons,
 //! badges, view switches and the virtualized monospace line view.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
@@ -9,6 +10,7 @@ use egui::{Color32, FontId, Label, RichText, ScrollArea, TextFormat, TextStyle, 
 
 use crate::app::style;
 use crate::engine::Direction;
+use crate::model::redact::Redactor;
 
 /// Green for good news (a clean close).
 pub const GOOD: Color32 = Color32::from_rgb(70, 190, 90);
@@ -159,8 +161,10 @@ pub fn headers_section(ui: &mut Ui, heading: &str, id_salt: &str, headers: &[(St
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("{heading} ({})", headers.len())).strong());
         if !headers.is_empty() {
+            let redactor = clipboard_redactor(ui.ctx());
             copy_button(ui, &format!("Copy {}", heading.to_lowercase()), || {
-                headers_text(headers)
+                let redacted = redactor.headers(headers);
+                headers_text(redacted.as_deref().unwrap_or(headers))
             });
         }
     });
@@ -185,16 +189,43 @@ pub fn headers_text(headers: &[(String, String)]) -> String {
         .collect()
 }
 
-/// A small button that copies `make()` to the clipboard when clicked; the text is only
-/// built on click.
+/// A small button that copies `make()` to the clipboard when clicked, through the tab's
+/// redactor ([`set_clipboard_redactor`]); the text is only built on click.
 pub fn copy_button(ui: &mut Ui, label: &str, make: impl FnOnce() -> String) {
     if ui
         .small_button(label)
         .on_hover_text("Copy to the clipboard")
         .clicked()
     {
-        ui.ctx().copy_text(make());
+        let text = make();
+        let redacted = clipboard_redactor(ui.ctx()).url(&text).into_owned();
+        ui.ctx().copy_text(redacted);
     }
+}
+
+/// A small button that copies `bytes` encoded by `encode` (hex, base64), their secret
+/// values replaced first (see [`copy_button`]).
+pub fn copy_bytes_button(ui: &mut Ui, label: &str, bytes: &[u8], encode: fn(&[u8]) -> String) {
+    let ctx = ui.ctx().clone();
+    copy_button(ui, label, || match clipboard_redactor(&ctx).bytes(bytes) {
+        Some(redacted) => encode(&redacted),
+        None => encode(bytes),
+    });
+}
+
+fn redactor_id() -> egui::Id {
+    egui::Id::unique("sockscope-clipboard-redactor")
+}
+
+/// Sets the redactor the copy buttons drawn after it in this frame use: the shown tab's.
+pub fn set_clipboard_redactor(ctx: &egui::Context, redactor: Arc<Redactor>) {
+    ctx.data_mut(|data| data.insert_temp(redactor_id(), redactor));
+}
+
+/// The redactor [`set_clipboard_redactor`] set (one without secret values if none was).
+pub fn clipboard_redactor(ctx: &egui::Context) -> Arc<Redactor> {
+    ctx.data(|data| data.get_temp::<Arc<Redactor>>(redactor_id()))
+        .unwrap_or_default()
 }
 
 /// A row of toggles choosing one of `options` (the disabled ones greyed out).

@@ -14,7 +14,7 @@ use super::action::Action;
 use super::background::{Background, JobDone};
 use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, TemplateLists};
-use super::detail::{DetailPane, Selected};
+use super::detail::{DetailPane, Selected, set_clipboard_redactor};
 use super::env_consent::{self, EnvAccess};
 use super::replay_view::{self, ReplayDialog};
 use super::row_menu::RowMenuContext;
@@ -360,6 +360,8 @@ impl eframe::App for SockscopeApp {
                     .default_size(460.0)
                     .min_size(320.0)
                     .show(ui, |ui| {
+                        // The pane's copy buttons put text on the clipboard: redacted.
+                        set_clipboard_redactor(ui.ctx(), Arc::clone(&tab.redactor));
                         let send_off = tab.send_off_reason();
                         let compose = (tab.kind == TabKind::WebSocket).then_some(RowMenuContext {
                             send_off: send_off.as_deref(),

@@ -183,8 +183,10 @@ impl SockscopeApp {
                     None,
                     source.env_access.policy(&allowed),
                 );
+                let mut redactor = (*source.redactor).clone();
                 let state = match replay {
                     Ok(replay) => {
+                        redactor.merge(&replay.redactor);
                         let runtime = self.runtime_handle.clone();
                         let wake = Arc::clone(&self.wake);
                         ReplayState::start(replay, speed, ignore, source, &runtime, wake)
@@ -214,6 +216,7 @@ impl SockscopeApp {
                     tab.templates = templates;
                     tab.secret_headers = secrets;
                     tab.env_access = env_access;
+                    tab.redactor = Arc::new(redactor);
                     tab.replay = Some(state);
                 }
             }
