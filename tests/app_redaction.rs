@@ -14,6 +14,7 @@ use egui::{Key, Modifiers, OutputCommand};
 use egui_kittest::kittest::Queryable;
 use reflector::{AUTHORIZATION, TOKEN, binary_with, reflector};
 use sockscope::app::AppOptions;
+use sockscope::app::env_consent::EnvAccess;
 use sockscope::app::session_menu::Workspace;
 use sockscope::engine::proxy::ProxyMode;
 use sockscope::engine::{ConnectionConfig, EventKind, HeaderEntry};
@@ -140,6 +141,11 @@ fn a_restored_tab_exports_no_reflected_token_and_no_proxy_password() {
         config_dir: Some(dir.path().to_owned()),
         restore: Some(Workspace {
             tabs: vec![restored],
+            // The user marked the header Secret in this tab, so its variable may be read.
+            env_access: vec![EnvAccess {
+                marked_secrets: vec!["Authorization".to_owned()],
+                ..EnvAccess::from_file()
+            }],
             ..Workspace::default()
         }),
         ..AppOptions::default()
