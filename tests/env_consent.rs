@@ -155,13 +155,22 @@ async fn a_template_file_reads_only_allowed_names_while_typed_sends_read_any() {
     )
     .await;
     assert_eq!(run.status, 0, "stderr: {}", run.stderr);
-    let received: Vec<&str> = run
+    // The echoes are printed redacted (the value came from the environment); their sizes
+    // show the value itself went on the wire.
+    let received: Vec<(&str, u64)> = run
         .lines
         .iter()
         .filter(|line| line["event"] == "message" && line["dir"] == "in")
-        .filter_map(|line| line["text"].as_str())
+        .filter_map(|line| Some((line["text"].as_str()?, line["len"].as_u64()?)))
         .collect();
-    assert_eq!(received, [SECRET.to_owned(), format!("typed {SECRET}")]);
+    let len = SECRET.len() as u64;
+    assert_eq!(
+        received,
+        [
+            ("[redacted]", len),
+            ("typed [redacted]", "typed ".len() as u64 + len)
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
