@@ -13,4 +13,6 @@ pub mod session;
 pub mod stats;
 pub mod storage;
 pub mod template;
+pub mod template_merge;
 pub mod timeline;
+pub mod workspace;
