@@ -56,8 +56,9 @@ pub enum JobDone {
     LibrarySaved {
         /// The save's sequence number (later saves have larger ones).
         seq: u64,
-        /// Whether the file was written.
-        result: Result<(), String>,
+        /// What was written (`None`: skipped, a newer save was written first), or why
+        /// nothing was.
+        result: Result<Option<super::templates_panel::library::LibraryWrite>, String>,
     },
 }
 

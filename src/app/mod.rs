@@ -27,7 +27,7 @@ mod timeline_view;
 mod variables_panel;
 
 pub use pins::Pin;
-pub use sockscope_app::{AppOptions, SockscopeApp};
+pub use sockscope_app::{AppOptions, SockscopeApp, default_workspace_file, restore_workspace};
 pub use tab::{Tab, TabKind};
 
 /// The window icon, from assets/.
@@ -37,7 +37,7 @@ const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
 pub fn run(options: AppOptions) -> Result<(), String> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Sockscope")
-        .with_app_id("sockscope")
+        .with_app_id(sockscope_app::APP_ID)
         .with_inner_size([1280.0, 800.0])
         .with_min_inner_size([720.0, 480.0]);
     if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
@@ -53,10 +53,11 @@ pub fn run(options: AppOptions) -> Result<(), String> {
         native,
         Box::new(move |cc| {
             let mut options = options;
+            if options.workspace_file.is_none() {
+                options.workspace_file = default_workspace_file();
+            }
             if options.restore.is_none() {
-                options.restore = cc
-                    .storage
-                    .and_then(|storage| eframe::get_value(storage, session_menu::STORAGE_KEY));
+                options.restore = restore_workspace(options.workspace_file.as_deref(), cc.storage);
             }
             let app = SockscopeApp::new(&cc.egui_ctx, options)?;
             Ok(Box::new(app))

@@ -1,5 +1,6 @@
 //! Plain data the window shows and sessions save: no egui, no tokio.
 
+pub mod env_access;
 pub mod filter;
 pub mod filtered_view;
 pub mod har;
@@ -14,4 +15,6 @@ pub mod session;
 pub mod stats;
 pub mod storage;
 pub mod template;
+pub mod template_merge;
 pub mod timeline;
+pub mod workspace;

@@ -91,8 +91,15 @@ impl std::error::Error for FileError {
 /// half of it: a temporary file beside the target (same directory, unique name) is written
 /// and fsynced, renamed over the target, and the directory is fsynced (best effort, unix).
 /// On failure the old file is left as it was and the temporary file is removed.
+///
+/// A symbolic link is written through: the link is followed to its final target, the
+/// temporary file is made beside that target and renamed onto it, so the link stays a link.
+/// The new file keeps the permissions of the file it replaces; a new file is created
+/// readable and writable by its owner only (0600 on unix), as it may hold private headers.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let target = resolve_links(path)?;
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -103,6 +110,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             format!("{} is not a file name", path.display()),
         )
     })?;
+    let existing = match fs::metadata(path) {
+        Ok(metadata) => Some(metadata.permissions()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
     temp_name.push(format!(
@@ -112,10 +124,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     ));
     let temp = dir.join(temp_name);
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
+        let mut file = create_private(&temp)?;
+        if let Some(permissions) = existing {
+            // Set on the open file, so the umask plays no part.
+            file.set_permissions(permissions)?;
+        }
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -127,6 +140,92 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     sync_dir(dir);
     Ok(())
+}
+
+/// How many symbolic links [`resolve_links`] follows before it gives up (as the kernel's
+/// `ELOOP`).
+const MAX_LINKS: usize = 40;
+
+/// `path` with every symbolic link at its end followed (a relative link is read from the
+/// link's directory). A link to a file that does not exist yet resolves to that file's
+/// path, so saving through a dangling link creates its target.
+fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{}: too many levels of symbolic links", path.display()),
+    ))
+}
+
+/// Creates `path`, which must not exist, readable and writable by its owner only.
+#[cfg(unix)]
+fn create_private(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Creates `path`, which must not exist.
+#[cfg(not(unix))]
+fn create_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// Keeps `bytes`, the content of `path` that could not be read, beside it as
+/// `NAME.broken-YYYYMMDD-HHMMSS` (created private, see [`write_atomic`]), so that saving
+/// over `path` loses nothing. When such a copy with the same bytes exists already, that
+/// copy is returned and no other is made. Returns the copy's path.
+pub fn keep_broken_copy(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a file name", path.display()),
+            )
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let prefix = format!("{file_name}.broken-");
+    for entry in fs::read_dir(dir)?.flatten() {
+        let same_name = entry.file_name().to_string_lossy().starts_with(&prefix);
+        let same_size = entry
+            .metadata()
+            .is_ok_and(|m| m.len() == bytes.len() as u64);
+        if same_name && same_size && fs::read(entry.path()).is_ok_and(|old| old == bytes) {
+            return Ok(entry.path());
+        }
+    }
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let mut copy = dir.join(format!("{prefix}{stamp}"));
+    let mut n = 2;
+    while fs::symlink_metadata(&copy).is_ok() {
+        copy = dir.join(format!("{prefix}{stamp}-{n}"));
+        n += 1;
+    }
+    write_atomic(&copy, bytes)?;
+    Ok(copy)
 }
 
 #[cfg(unix)]
@@ -239,6 +338,103 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["dir.ron", "keep.ron"]);
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_keeps_the_mode_and_new_files_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.ron");
+        write_atomic(&new, b"new").unwrap();
+        assert_eq!(mode(&new), 0o600, "a new file is for its owner only");
+        for kept in [0o600, 0o640, 0o644, 0o400] {
+            let path = dir.path().join(format!("{kept:o}.ron"));
+            fs::write(&path, b"old").unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(kept)).unwrap();
+            write_atomic(&path, b"saved").unwrap();
+            assert_eq!(fs::read(&path).unwrap(), b"saved");
+            assert_eq!(mode(&path), kept, "mode {kept:o} kept");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_writes_through_symbolic_links() {
+        use std::os::unix::fs::{PermissionsExt as _, symlink};
+        let links = tempfile::tempdir().unwrap();
+        let targets = tempfile::tempdir().unwrap();
+        let target = targets.path().join("real.ron");
+        fs::write(&target, b"old").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        // An absolute link, and a relative link to that link.
+        let link = links.path().join("link.ron");
+        symlink(&target, &link).unwrap();
+        let chained = links.path().join("chained.ron");
+        symlink("link.ron", &chained).unwrap();
+        write_atomic(&link, b"through the link").unwrap();
+        write_atomic(&chained, b"through two links").unwrap();
+        for path in [&link, &chained] {
+            assert!(
+                fs::symlink_metadata(path).unwrap().file_type().is_symlink(),
+                "{} is still a link",
+                path.display()
+            );
+        }
+        assert_eq!(fs::read(&target).unwrap(), b"through two links");
+        assert_eq!(mode(&target), 0o600);
+        let names = |dir: &Path| {
+            let mut names: Vec<_> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(links.path()), ["chained.ron", "link.ron"]);
+        assert_eq!(names(targets.path()), ["real.ron"]);
+        // A link whose target does not exist yet: the target is created, private.
+        let dangling = links.path().join("dangling.ron");
+        let later = targets.path().join("later.ron");
+        symlink(&later, &dangling).unwrap();
+        write_atomic(&dangling, b"created").unwrap();
+        assert!(
+            fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&later).unwrap(), b"created");
+        assert_eq!(mode(&later), 0o600);
+        // A loop of links is an error, not a hang.
+        let a = links.path().join("a.ron");
+        let b = links.path().join("b.ron");
+        symlink(&b, &a).unwrap();
+        symlink(&a, &b).unwrap();
+        assert!(write_atomic(&a, b"x").is_err());
+    }
+
+    #[test]
+    fn broken_files_are_copied_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("templates.ron");
+        fs::write(&path, b"(broken").unwrap();
+        let copy = keep_broken_copy(&path, b"(broken").unwrap();
+        assert_eq!(copy.parent(), Some(dir.path()));
+        let name = copy.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("templates.ron.broken-"), "{name}");
+        assert_eq!(fs::read(&copy).unwrap(), b"(broken");
+        assert_eq!(keep_broken_copy(&path, b"(broken").unwrap(), copy);
+        let other = keep_broken_copy(&path, b"(other").unwrap();
+        assert_ne!(other, copy);
+        assert_eq!(fs::read(&other).unwrap(), b"(other");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The menu bar's File menu and what it does: new, open, save, save as, recent sessions,
 //! HAR import and export, JSON lines export; the unsaved-changes marker and the
-//! "save changes?" prompt; the workspace kept between runs (eframe persistence).
+//! "save changes?" prompt; the workspace kept between runs (`workspace.ron`).
 //!
 //! Every read and write runs in the background; file dialogs are rfd's async ones, and where
 //! none is available (no portal: Xvfb, CI) a typed path is asked for instead.
@@ -13,10 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::background::Background;
-use super::env_consent::EnvAccess;
 use super::tab::Tab;
 use super::tab_snapshot::TabSnapshot;
 use crate::engine::WakeFn;
@@ -24,34 +21,15 @@ use crate::model::har;
 use crate::model::session::{SessionFile, SessionTab};
 use crate::model::storage::{FileError, write_atomic};
 
-/// The key of the workspace in eframe's storage.
+/// The key under which versions before `workspace.ron` kept the workspace in eframe's
+/// storage: read once when there is no workspace file yet, then removed.
 pub const STORAGE_KEY: &str = "sockscope-workspace";
 /// How many recent sessions the menu lists.
 const MAX_RECENT: usize = 8;
 /// A dialog that returns nothing sooner than this was never shown: no dialog is available.
 const NO_DIALOG_WITHIN: Duration = Duration::from_millis(400);
 
-/// What the window keeps between runs: the tabs' configs (never their timelines), the
-/// session file and the recent sessions.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Workspace {
-    /// The open tabs, without timelines.
-    pub tabs: Vec<SessionTab>,
-    /// The active tab.
-    pub active: usize,
-    /// The session file the tabs came from or were saved to.
-    pub session: Option<PathBuf>,
-    /// Recently opened or saved sessions, newest first.
-    pub recent: Vec<PathBuf>,
-    /// The demo server's base URL (`ws://127.0.0.1:PORT`) in that run: tabs pointing at it
-    /// are moved to this run's demo server.
-    pub demo_base: Option<String>,
-    /// Per tab (in the order of `tabs`), which environment variables it may read: whether
-    /// it came from a file and what the user allowed. Kept here, in the user's own
-    /// workspace, never in a session file. A tab without an entry counts as from a file.
-    pub env_access: Vec<EnvAccess>,
-}
+pub use crate::model::workspace::Workspace;
 
 /// What a path is asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! results of background jobs; `ui` lays out the panels, then runs the actions they pushed.
 
 mod running;
+mod workspace_file;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::{ConnectionConfig, WakeFn};
 use crate::model::timeline::Timeline;
+pub use workspace_file::{APP_ID, default_workspace_file, restore_workspace};
 
 /// How long one frame may spend moving events into timelines.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -40,8 +42,11 @@ pub struct AppOptions {
     /// config directory (`~/.config/sockscope` on Linux). Tests point it at a temporary one.
     pub config_dir: Option<PathBuf>,
     /// The workspace of the last run (tabs and configs, recent sessions); the window reads
-    /// it from eframe's storage. `None` (the default, and what tests use) starts afresh.
+    /// it from `workspace_file`. `None` (the default, and what tests use) starts afresh.
     pub restore: Option<Workspace>,
+    /// Where the workspace is saved for the next run (`workspace.ron` in the app's data
+    /// directory); `None` (the default, and what tests use) keeps it nowhere.
+    pub workspace_file: Option<PathBuf>,
 }
 
 /// The Sockscope window's state.
@@ -63,6 +68,9 @@ pub struct SockscopeApp {
     show_templates: bool,
     sessions: Sessions,
     replay_dialog: ReplayDialog,
+    /// Where the workspace is saved, and the text last written there.
+    workspace_file: Option<PathBuf>,
+    workspace_written: Option<String>,
 }
 
 impl SockscopeApp {
@@ -113,6 +121,8 @@ impl SockscopeApp {
             show_templates: true,
             sessions,
             replay_dialog: ReplayDialog::default(),
+            workspace_file: options.workspace_file.clone(),
+            workspace_written: None,
         };
         if let Some(workspace) = options.restore {
             app.restore(workspace);
@@ -401,7 +411,11 @@ impl eframe::App for SockscopeApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, super::session_menu::STORAGE_KEY, &self.workspace());
+        if self.workspace_file.is_some() {
+            // Older versions kept the workspace here, in a file eframe writes in place.
+            storage.remove_string(super::session_menu::STORAGE_KEY);
+            self.save_workspace();
+        }
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

@@ -1,13 +1,20 @@
 //! The global template library: `templates.ron` in the user's config directory, loaded once
-//! at start and saved atomically in the background after each change. A file that cannot
-//! be read is reported and left untouched until the user changes the library.
+//! at start and saved atomically in the background after each change.
+//!
+//! A file that cannot be parsed is copied beside itself (`templates.ron.broken-…`) before
+//! anything can replace it, and the panel says where. Several windows may share the file:
+//! each save re-reads it under a lock and merges what another window wrote since this one
+//! last read it ([`template_merge`]), so no window undoes another's changes.
 
+use std::fs::{self, File, OpenOptions};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::app::background::{Background, JobDone};
-use crate::model::storage::FileError;
+use crate::model::storage::{FileError, keep_broken_copy};
 use crate::model::template::{Template, TemplateFile};
+use crate::model::template_merge::{self, Merged};
 
 /// The library's file name inside the config directory.
 pub const LIBRARY_FILE: &str = "templates.ron";
@@ -24,43 +31,109 @@ pub fn library_path(config_dir: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
+/// What a background save of the library wrote.
+#[derive(Debug)]
+pub struct LibraryWrite {
+    /// The templates the window asked to write.
+    pub sent: Vec<Template>,
+    /// The templates written: `sent` merged with what another window saved meanwhile.
+    pub written: Vec<Template>,
+    /// What the user should know about the merge (conflicts), if anything.
+    pub conflicts: Option<String>,
+    /// Where an unreadable file found on disk was kept before it was replaced.
+    pub broken_copy: Option<PathBuf>,
+}
+
 /// The global template library.
 pub struct Library {
     path: Option<PathBuf>,
     templates: Vec<Template>,
+    /// The library as this window last read or wrote it: the base of the next merge.
+    synced: Vec<Template>,
+    /// The save whose result `synced` holds (0: the file as read at start).
+    synced_seq: u64,
     /// Why the library could not be read or saved.
     problem: Option<String>,
-    /// Something worth knowing (it was started from the examples).
+    /// Something worth knowing (it was started from the examples, changes were merged).
     note: Option<String>,
     /// The sequence number of the last save written, shared with the save jobs.
     written: Arc<Mutex<u64>>,
     next_seq: u64,
     /// The newest save still running.
     pending: Option<u64>,
+    /// Where the file that could not be read at start was copied.
+    kept_copy: Option<PathBuf>,
+}
+
+/// The library file as found on disk.
+enum OnDisk {
+    /// There is no file yet.
+    Missing,
+    /// The file's templates.
+    Templates(Vec<Template>),
+    /// The file cannot be used: its bytes and why (with line and column when it is a
+    /// syntax error).
+    Broken { bytes: Vec<u8>, error: String },
+}
+
+/// Reads the library file. Only a file that cannot be read at all is an error.
+fn read_library(path: &Path) -> io::Result<OnDisk> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(OnDisk::Missing),
+        Err(error) => return Err(error),
+    };
+    let parsed = match std::str::from_utf8(&bytes) {
+        Ok(text) => TemplateFile::parse(path, text).map_err(|error| match error {
+            FileError::Parse {
+                line,
+                column,
+                message,
+                ..
+            } => format!("line {line}, column {column}: {message}"),
+            FileError::Invalid { message, .. } => message,
+            other => other.to_string(),
+        }),
+        Err(error) => Err(format!(
+            "it is not UTF-8 text (byte {})",
+            error.valid_up_to() + 1
+        )),
+    };
+    Ok(match parsed {
+        Ok(file) => OnDisk::Templates(file.templates),
+        Err(error) => OnDisk::Broken { bytes, error },
+    })
 }
 
 impl Library {
     /// Loads the library at `path` (blocking: called once, at start). With no file yet, it
     /// starts from the templates in `examples` when that file is readable, and saves them.
-    /// A file that cannot be read leaves the library empty and is reported.
+    /// A file that cannot be parsed is copied beside itself first and reported; the
+    /// library then starts empty.
     pub fn open(path: Option<PathBuf>, examples: &Path, jobs: &Background<JobDone>) -> Self {
         let mut library = Self {
             path,
             templates: Vec::new(),
+            synced: Vec::new(),
+            synced_seq: 0,
             problem: None,
             note: None,
             written: Arc::new(Mutex::new(0)),
             next_seq: 1,
             pending: None,
+            kept_copy: None,
         };
         let Some(path) = library.path.clone() else {
             library.problem =
                 Some("No config directory was found, so there is no global library.".into());
             return library;
         };
-        match TemplateFile::load(&path) {
-            Ok(file) => library.templates = file.templates,
-            Err(FileError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+        match read_library(&path) {
+            Ok(OnDisk::Templates(templates)) => {
+                library.synced = templates.clone();
+                library.templates = templates;
+            }
+            Ok(OnDisk::Missing) => {
                 if let Ok(file) = TemplateFile::load(examples) {
                     library.templates = file.templates;
                     library.note = Some(format!(
@@ -70,10 +143,31 @@ impl Library {
                     library.save(jobs);
                 }
             }
+            Ok(OnDisk::Broken { bytes, error }) => {
+                let what = format!(
+                    "The library could not be read: {}: {error}.",
+                    path.display()
+                );
+                library.problem = Some(match keep_broken_copy(&path, &bytes) {
+                    Ok(copy) => {
+                        let text = format!(
+                            "{what} A copy of it was kept as {}. The library starts empty, \
+                             and your next change replaces the file.",
+                            copy.display()
+                        );
+                        library.kept_copy = Some(copy);
+                        text
+                    }
+                    Err(copy_error) => format!(
+                        "{what} No copy of it could be kept ({copy_error}), so it is left \
+                         as it is."
+                    ),
+                });
+            }
             Err(error) => {
                 library.problem = Some(format!(
-                    "The library could not be read: {error}. The file is left as it is until \
-                     you change the library."
+                    "The library could not be read: {}: {error}.",
+                    path.display()
                 ));
             }
         }
@@ -100,7 +194,8 @@ impl Library {
         self.problem.as_deref()
     }
 
-    /// A remark about the library (it was started from the examples).
+    /// A remark about the library (it was started from the examples, or changes from
+    /// another window were merged).
     pub fn note(&self) -> Option<&str> {
         self.note.as_deref()
     }
@@ -126,21 +221,70 @@ impl Library {
         Ok(result)
     }
 
-    /// A background save finished.
-    pub fn saved(&mut self, seq: u64, result: Result<(), String>) {
+    /// A background save finished. When it merged in changes from another window, they
+    /// are taken into this window's templates too (keeping changes made since the save
+    /// started).
+    pub fn saved(&mut self, seq: u64, result: Result<Option<LibraryWrite>, String>) {
         if self.pending == Some(seq) {
             self.pending = None;
         }
         match result {
-            Ok(()) => {
+            Ok(write) => {
+                let mut notes = Vec::new();
+                if let Some(write) = write {
+                    if let Some(copy) = &write.broken_copy {
+                        self.kept_copy = Some(copy.clone());
+                    }
+                    notes.extend(self.take_write(seq, write));
+                }
                 if self.pending.is_none() {
                     self.problem = None;
+                    if let Some(copy) = self.kept_copy.take() {
+                        notes.insert(
+                            0,
+                            format!(
+                                "The library file that could not be read was kept as {}.",
+                                copy.display()
+                            ),
+                        );
+                    }
+                }
+                if !notes.is_empty() {
+                    self.note = Some(notes.join(" "));
                 }
             }
             Err(error) => {
                 self.problem = Some(format!("The library could not be saved: {error}"));
             }
         }
+    }
+
+    /// Takes what a save wrote: merged changes from another window become this window's
+    /// too. Returns what the user should be told.
+    fn take_write(&mut self, seq: u64, write: LibraryWrite) -> Option<String> {
+        let mut note = None;
+        if write.written != write.sent {
+            self.templates = if self.templates == write.sent {
+                write.written.clone()
+            } else {
+                // Changed again since this save started: keep those changes too.
+                template_merge::merge(&write.sent, &self.templates, &write.written).templates
+            };
+            note = Some(match &write.conflicts {
+                Some(conflicts) => format!(
+                    "The library was changed in another window; its changes were merged \
+                     ({conflicts})."
+                ),
+                None => {
+                    "The library was changed in another window; its changes were merged.".to_owned()
+                }
+            });
+        }
+        if seq > self.synced_seq {
+            self.synced = write.written;
+            self.synced_seq = seq;
+        }
+        note
     }
 
     fn save(&mut self, jobs: &Background<JobDone>) {
@@ -150,35 +294,84 @@ impl Library {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.pending = Some(seq);
-        let file = TemplateFile::new(self.templates.clone());
+        let base = self.synced.clone();
+        let ours = self.templates.clone();
         let written = Arc::clone(&self.written);
         jobs.spawn_blocking(move || JobDone::LibrarySaved {
             seq,
-            result: write_in_order(&path, &file, seq, &written),
+            result: write_merged(&path, &base, ours, seq, &written),
         });
     }
 }
 
-/// Writes `file` unless a newer save (a larger `seq`) was written already, so saves that
-/// finish out of order never put an older library on disk.
-fn write_in_order(
+/// The lock file beside the library (`.templates.ron.lock`), held while a window reads,
+/// merges and writes the library, so two windows never write from the same old file.
+fn lock_beside(path: &Path) -> io::Result<File> {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&lock_path)?;
+    file.lock()?;
+    Ok(file)
+}
+
+/// Writes `ours` merged with what the file holds now (changed by another window since
+/// this one read `base`), unless a newer save (a larger `seq`) was written already, so
+/// saves that finish out of order never put an older library on disk. `Ok(None)`: skipped.
+fn write_merged(
     path: &Path,
-    file: &TemplateFile,
+    base: &[Template],
+    ours: Vec<Template>,
     seq: u64,
     written: &Mutex<u64>,
-) -> Result<(), String> {
+) -> Result<Option<LibraryWrite>, String> {
     let mut last = written
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if *last > seq {
-        return Ok(());
+        return Ok(None);
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    file.save(path).map_err(|e| e.to_string())?;
+    let _lock = lock_beside(path).map_err(|e| format!("{}: cannot lock: {e}", path.display()))?;
+    let mut broken_copy = None;
+    let merged = match read_library(path).map_err(|e| format!("{}: {e}", path.display()))? {
+        OnDisk::Templates(theirs) => template_merge::merge(base, &ours, &theirs),
+        OnDisk::Missing => Merged {
+            templates: ours.clone(),
+            ..Merged::default()
+        },
+        OnDisk::Broken { bytes, error } => {
+            let copy = keep_broken_copy(path, &bytes).map_err(|copy_error| {
+                format!(
+                    "{} cannot be read ({error}) and no copy of it could be kept \
+                     ({copy_error}), so it was not replaced",
+                    path.display()
+                )
+            })?;
+            broken_copy = Some(copy);
+            Merged {
+                templates: ours.clone(),
+                ..Merged::default()
+            }
+        }
+    };
+    TemplateFile::new(merged.templates.clone())
+        .save(path)
+        .map_err(|e| e.to_string())?;
     *last = seq;
-    Ok(())
+    Ok(Some(LibraryWrite {
+        sent: ours,
+        conflicts: merged.summary(),
+        written: merged.templates,
+        broken_copy,
+    }))
 }
 
 #[cfg(test)]
@@ -193,9 +386,152 @@ mod tests {
         let written = Mutex::new(0);
         let new = TemplateFile::new(vec![Template::new("new", MessageFormat::Text, "")]);
         let old = TemplateFile::new(vec![Template::new("old", MessageFormat::Text, "")]);
-        write_in_order(&path, &new, 2, &written).unwrap();
-        write_in_order(&path, &old, 1, &written).unwrap();
+        write_merged(&path, &[], new.templates.clone(), 2, &written).unwrap();
+        assert!(
+            write_merged(&path, &[], old.templates.clone(), 1, &written)
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(TemplateFile::load(&path).unwrap(), new);
+    }
+
+    /// A runtime for the save jobs and the jobs' queue.
+    fn jobs() -> (tokio::runtime::Runtime, Background<JobDone>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let jobs = Background::new(runtime.handle().clone(), Arc::new(|| {}));
+        (runtime, jobs)
+    }
+
+    /// Waits for `library`'s save to finish and hands it the result, as the app does.
+    fn finish_save(library: &mut Library, jobs: &Background<JobDone>) {
+        while library.is_saving() {
+            match jobs.try_recv() {
+                Some(JobDone::LibrarySaved { seq, result }) => library.saved(seq, result),
+                Some(other) => panic!("unexpected job {other:?}"),
+                None => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+    }
+
+    fn text(name: &str, body: &str) -> Template {
+        Template::new(name, MessageFormat::Text, body)
+    }
+
+    fn names(templates: &[Template]) -> Vec<(&str, &str)> {
+        templates
+            .iter()
+            .map(|t| (t.name.as_str(), t.body.as_str()))
+            .collect()
+    }
+
+    fn on_disk(path: &Path) -> Vec<Template> {
+        TemplateFile::load(path).unwrap().templates
+    }
+
+    #[test]
+    fn two_windows_on_one_library_keep_each_others_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LIBRARY_FILE);
+        TemplateFile::new(vec![text("a", "1"), text("b", "2")])
+            .save(&path)
+            .unwrap();
+        let (_runtime, jobs_a) = jobs();
+        let (_runtime_b, jobs_b) = jobs();
+        let no_examples = dir.path().join("none.ron");
+        let mut window_a = Library::open(Some(path.clone()), &no_examples, &jobs_a);
+        let mut window_b = Library::open(Some(path.clone()), &no_examples, &jobs_b);
+
+        // A adds a template; B, which read the file before, adds one and deletes "a".
+        window_a
+            .change(&jobs_a, |list| {
+                list.push(text("from A", "x"));
+                Ok(())
+            })
+            .unwrap();
+        finish_save(&mut window_a, &jobs_a);
+        window_b
+            .change(&jobs_b, |list| {
+                list.retain(|t| t.name != "a");
+                list.push(text("from B", "y"));
+                Ok(())
+            })
+            .unwrap();
+        finish_save(&mut window_b, &jobs_b);
+        let expected = [("b", "2"), ("from A", "x"), ("from B", "y")];
+        assert_eq!(names(&on_disk(&path)), expected);
+        assert_eq!(names(window_b.templates()), expected);
+        let note = window_b.note().unwrap();
+        assert!(note.contains("changed in another window"), "{note}");
+        assert_eq!(window_b.problem(), None);
+
+        // A changes "b" without having seen B's save: B's template stays, "a" stays deleted.
+        window_a
+            .change(&jobs_a, |list| {
+                list[1].body = "two".into();
+                Ok(())
+            })
+            .unwrap();
+        finish_save(&mut window_a, &jobs_a);
+        let expected = [("b", "two"), ("from A", "x"), ("from B", "y")];
+        assert_eq!(names(&on_disk(&path)), expected);
+        assert_eq!(names(window_a.templates()), expected);
+
+        // Both change "from A": the last writer wins, and says so.
+        window_a
+            .change(&jobs_a, |list| {
+                list[1].body = "A's".into();
+                Ok(())
+            })
+            .unwrap();
+        finish_save(&mut window_a, &jobs_a);
+        window_b
+            .change(&jobs_b, |list| {
+                list[1].body = "B's".into();
+                Ok(())
+            })
+            .unwrap();
+        finish_save(&mut window_b, &jobs_b);
+        assert_eq!(on_disk(&path)[1].body, "B's");
+        let note = window_b.note().unwrap();
+        assert!(note.contains("your version of \"from A\""), "{note}");
+    }
+
+    #[test]
+    fn a_broken_library_is_copied_before_it_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LIBRARY_FILE);
+        let broken = "(version: 1, templates: [\n  (name: \"x\" ";
+        std::fs::write(&path, broken).unwrap();
+        let (_runtime, jobs) = jobs();
+        let mut library = Library::open(Some(path.clone()), &dir.path().join("none"), &jobs);
+        let problem = library.problem().unwrap().to_owned();
+        assert!(problem.contains("line 2, column"), "{problem}");
+        let copies: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(".broken-"))
+            .collect();
+        assert_eq!(copies.len(), 1);
+        assert!(
+            problem.contains(&copies[0].display().to_string()),
+            "{problem}"
+        );
+        assert_eq!(std::fs::read_to_string(&copies[0]).unwrap(), broken);
+        library
+            .change(&jobs, |list| {
+                list.push(text("new", "n"));
+                Ok(())
+            })
+            .unwrap();
+        finish_save(&mut library, &jobs);
+        assert_eq!(names(&on_disk(&path)), [("new", "n")]);
+        assert_eq!(std::fs::read_to_string(&copies[0]).unwrap(), broken);
+        assert_eq!(library.problem(), None);
+        let note = library.note().unwrap();
+        assert!(note.contains(&copies[0].display().to_string()), "{note}");
     }
 
     #[test]

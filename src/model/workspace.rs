@@ -1,0 +1,90 @@
+//! What the window keeps between runs: the open tabs' settings (never their timelines), the
+//! session file and the recent sessions. It is RON in `workspace.ron` in the app's data
+//! directory, written like every file Sockscope writes ([`storage::write_atomic`]: atomic,
+//! the file's mode kept, new files private, through symbolic links).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::env_access::EnvAccess;
+use super::session::SessionTab;
+use super::storage::{self, FileError};
+
+/// The workspace's file name in the app's data directory.
+pub const WORKSPACE_FILE: &str = "workspace.ron";
+
+/// What the window keeps between runs: the tabs' configs (never their timelines), the
+/// session file and the recent sessions.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Workspace {
+    /// The open tabs, without timelines.
+    pub tabs: Vec<SessionTab>,
+    /// The active tab.
+    pub active: usize,
+    /// The session file the tabs came from or were saved to.
+    pub session: Option<PathBuf>,
+    /// Recently opened or saved sessions, newest first.
+    pub recent: Vec<PathBuf>,
+    /// The demo server's base URL (`ws://127.0.0.1:PORT`) in that run: tabs pointing at it
+    /// are moved to this run's demo server.
+    pub demo_base: Option<String>,
+    /// Per tab (in the order of `tabs`), which environment variables it may read: whether
+    /// it came from a file and what the user allowed. Kept here, in the user's own
+    /// workspace, never in a session file. A tab without an entry counts as from a file.
+    pub env_access: Vec<EnvAccess>,
+}
+
+impl Workspace {
+    /// Parses a workspace's `text`; `path` names it in errors (with line and column).
+    pub fn parse(path: &Path, text: &str) -> Result<Self, FileError> {
+        storage::from_ron(path, text)
+    }
+
+    /// Reads and parses a workspace file.
+    pub fn load(path: &Path) -> Result<Self, FileError> {
+        storage::load_ron(path)
+    }
+
+    /// The workspace as the RON text [`Workspace::save_text`] writes.
+    pub fn to_text(&self) -> Result<String, FileError> {
+        storage::to_ron(self)
+    }
+
+    /// Writes `text` (from [`Workspace::to_text`]) to `path`, creating its directory.
+    pub fn save_text(path: &Path, text: &str) -> Result<(), FileError> {
+        let io_error = |source| FileError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io_error)?;
+        }
+        storage::write_atomic(path, text.as_bytes()).map_err(io_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_round_trips_and_errors_name_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(WORKSPACE_FILE);
+        let workspace = Workspace {
+            active: 2,
+            recent: vec![PathBuf::from("/tmp/a.ron")],
+            demo_base: Some("ws://127.0.0.1:9".into()),
+            ..Workspace::default()
+        };
+        Workspace::save_text(&path, &workspace.to_text().unwrap()).unwrap();
+        let back = Workspace::load(&path).unwrap();
+        assert_eq!(back.active, 2);
+        assert_eq!(back.recent, workspace.recent);
+        assert_eq!(back.demo_base, workspace.demo_base);
+        let error = Workspace::parse(Path::new("w.ron"), "(\n  active: \"x\",\n)").unwrap_err();
+        assert_eq!(error.line_column().map(|(line, _)| line), Some(2));
+    }
+}
