@@ -433,11 +433,13 @@ fn odd_payloads_do_not_panic() {
     ] {
         let _ = pane(Some(text_message(text)));
     }
+    // Deeper than the tree and pretty views follow: raw, with a note (Tree stays off).
     let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
     let mut harness = pane(Some(text_message(&deep)));
     harness.get_by_label("Tree").click();
     harness.run();
-    harness.get_by_label_contains("The tree cannot be shown");
+    harness.get_by_label("nested 300 levels deep; showing raw");
+    harness.get_by_label(&deep);
     let long_line = "x".repeat(100_000);
     let harness = pane(Some(text_message(&long_line)));
     assert!(harness.query_all_by_label_contains("xxxx").count() >= 1);
@@ -445,4 +447,33 @@ fn odd_payloads_do_not_panic() {
         dir: Direction::In,
         payload: Payload::Binary(Bytes::new()),
     })));
+}
+
+#[test]
+fn json_too_deep_to_format_is_shown_raw_with_a_note() {
+    // The issue's example: 200 KB of brackets, whose pretty view needed 20 GB.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let harness = pane(Some(text_message(&deep)));
+    harness.get_by_label("nested 100000 levels deep; showing raw");
+    assert!(harness.query_all_by_label(&"[".repeat(1000)).count() >= 10);
+    assert!(harness.query_by_label("Copy pretty JSON").is_none());
+    // Objects too, and a long one goes through the formatting thread.
+    let objects = format!("{}1{}", r#"{"a":"#.repeat(300_000), "}".repeat(300_000));
+    assert!(objects.len() >= 1 << 20);
+    let mut harness = unsettled_pane(Some(text_message(&objects)));
+    step_until_shown(&mut harness, "nested 300000 levels deep; showing raw");
+}
+
+#[test]
+fn json_at_the_depth_limit_is_pretty_and_has_a_tree() {
+    let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    let mut harness = pane(Some(text_message(&deep)));
+    harness.get_by_label("[");
+    // Each line indented by its depth (drawn, not stored); the innermost lie far below.
+    harness.get_by_label(&format!("{}[", "  ".repeat(5)));
+    assert!(harness.query_by_label_contains("showing raw").is_none());
+    harness.get_by_label("Tree").click();
+    harness.run();
+    harness.get_by_label("[1 item]");
+    assert!(harness.query_by_label_contains("cannot be shown").is_none());
 }
