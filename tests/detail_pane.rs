@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use sockscope::app::detail::{DetailPane, Selected};
 use sockscope::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
@@ -234,6 +234,30 @@ fn binary_that_is_utf8_has_a_text_view() {
     harness.run();
     harness.get_by_label("line one");
     harness.get_by_label("line two ü");
+}
+
+#[test]
+fn long_binary_is_checked_for_utf8_without_holding_up_frames() {
+    // 2.6 MB of text lines sent as binary: the hex dump is there in the first frame; the
+    // UTF-8 view once the check (on a thread of its own) is done.
+    let text = "line of text\n".repeat(200_000);
+    let mut harness = unsettled_pane(Some(event(EventKind::Message {
+        dir: Direction::In,
+        payload: Payload::Binary(Bytes::from(text)),
+    })));
+    harness.step();
+    harness.get_by_label_contains("00000000  6c 69 6e 65");
+    assert!(
+        harness.get_by_label("UTF-8").accesskit_node().is_disabled(),
+        "the check is still running: the frame did not wait for it"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while harness.query_all_by_label("line of text").next().is_none() {
+        assert!(Instant::now() < deadline, "the UTF-8 view never came");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.get_by_label("UTF-8").click();
+        harness.step();
+    }
 }
 
 #[test]

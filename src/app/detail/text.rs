@@ -7,11 +7,10 @@
 //! raw, with a note saying why), the tree keeps a bounded number of nodes, and each view of
 //! a long text is made on a thread of its own, so no frame waits for it.
 
-use std::sync::mpsc;
-
 use egui::text::LayoutJob;
 use egui::{CollapsingHeader, Color32, Id, Label, RichText, ScrollArea, TextFormat, Ui};
 
+use super::job::{Job, LOST};
 use super::widgets::{self, MAX_ROW_BYTES};
 use crate::app::style::format_size;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -96,56 +95,17 @@ fn raw_index(text: &str) -> LineIndex {
     LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES)
 }
 
-/// A view derived from a text: made, or being made on a thread of its own.
-enum Job<T> {
-    Ready(T),
-    Running(mpsc::Receiver<T>),
-    /// The thread stopped without an answer (it panicked: never expected).
-    Lost,
-}
-
-impl<T: Send + 'static> Job<T> {
-    /// Starts making `make(text)`: in this frame when the text is short, on a thread when
-    /// it is long (the thread asks `ctx` for a frame when it is done).
-    fn start(shown: Shown<'_>, ctx: &egui::Context, make: fn(&str) -> T) -> Self {
-        let text = shown.as_str();
-        if text.len() < FORMAT_IN_BACKGROUND_BYTES {
-            return Job::Ready(make(text));
-        }
-        let (sender, receiver) = mpsc::channel();
-        let (owned, ctx) = (shown.to_shared(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("sockscope-format".to_owned())
-            .spawn(move || {
-                // The selection may have moved on: then nobody waits for this.
-                let _unwanted = sender.send(make(&owned)).is_err();
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => Job::Running(receiver),
-            Err(_) => Job::Ready(make(text)),
-        }
+/// Starts making `make(text)`: in this frame when the text is short, on a thread when it
+/// is long.
+fn derive<T: Send + 'static>(shown: Shown<'_>, ctx: &egui::Context, make: fn(&str) -> T) -> Job<T> {
+    let text = shown.as_str();
+    if text.len() < FORMAT_IN_BACKGROUND_BYTES {
+        return Job::Ready(make(text));
     }
-
-    /// The result once there is one: `Some(None)` when the thread was lost.
-    fn ready(&mut self) -> Option<Option<&T>> {
-        if let Job::Running(receiver) = self {
-            match receiver.try_recv() {
-                Ok(result) => *self = Job::Ready(result),
-                Err(mpsc::TryRecvError::Empty) => return None,
-                Err(mpsc::TryRecvError::Disconnected) => *self = Job::Lost,
-            }
-        }
-        match self {
-            Job::Ready(result) => Some(Some(result)),
-            Job::Lost => Some(None),
-            Job::Running(_) => None,
-        }
-    }
+    Job::start(ctx, (shown.to_shared(), make), |(text, make)| {
+        make(text.as_str())
+    })
 }
-
-/// Why a lost job's view is missing.
-const LOST: &str = "not formatted: the formatting thread stopped without an answer";
 
 /// What is derived from one text, each part at most once.
 struct Derived {
@@ -171,7 +131,7 @@ impl TextState {
     pub fn ui(&mut self, ui: &mut Ui, shown: Shown<'_>, fresh: bool) {
         let text = shown.as_str();
         let derived = self.derived.get_or_insert_with(|| Derived {
-            pretty: Job::start(shown, ui.ctx(), pretty_lines),
+            pretty: derive(shown, ui.ctx(), pretty_lines),
             unseen: true,
             raw: None,
             tree: None,
@@ -234,7 +194,7 @@ impl TextState {
             (TextView::Tree, Ok(_)) => {
                 let job = derived
                     .tree
-                    .get_or_insert_with(|| Job::start(shown, ui.ctx(), tree));
+                    .get_or_insert_with(|| derive(shown, ui.ctx(), tree));
                 match job.ready() {
                     None => working(ui, "Reading the tree…"),
                     Some(Some(tree)) => tree_view(ui, tree, &palette, fresh),
@@ -244,7 +204,7 @@ impl TextState {
             _ => {
                 let job = derived
                     .raw
-                    .get_or_insert_with(|| Job::start(shown, ui.ctx(), raw_index));
+                    .get_or_insert_with(|| derive(shown, ui.ctx(), raw_index));
                 match job.ready() {
                     None => working(ui, "Finding lines…"),
                     Some(Some(index)) => {
