@@ -5,7 +5,7 @@
 mod support;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use sockscope::app::{AppOptions, SockscopeApp};
 use support::window::{Window, has_label, has_label_containing, wait_for};
 
@@ -95,4 +95,28 @@ fn json_deep_within_the_limit_is_pretty_with_drawn_indentation() {
     assert!(!has_label_containing(&harness, "showing raw"));
     // Far below: not laid out until scrolled to.
     assert!(!has_label(&harness, &deepest));
+}
+
+#[test]
+fn json_too_deep_to_indent_is_not_pretty_printed_in_the_composer() {
+    // Indented, 10 000 levels would be 200 MB: Edit in composer, then Pretty-print, says so.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let mut harness = window();
+    select_echo_of(&mut harness, &deep);
+    wait_for(&mut harness, "the note", |h| {
+        has_label(h, "nested 10000 levels deep; showing raw")
+    });
+    harness.get_by_label("Edit in composer").click();
+    wait_for(&mut harness, "Pretty-print on", |h| {
+        h.query_by_label("Pretty-print")
+            .is_some_and(|button| !button.accesskit_node().is_disabled())
+    });
+    harness.get_by_label("Pretty-print").click();
+    wait_for(&mut harness, "the composer's note", |h| {
+        has_label(
+            h,
+            "Not pretty-printed: nested 10000 levels deep, the indented JSON would pass 8.0 MiB",
+        )
+    });
+    assert_eq!(harness.state().tabs()[0].composer.text(), deep);
 }

@@ -103,7 +103,7 @@ pub fn validate(text: &str) -> Result<(), JsonError> {
 /// depth times lines: for texts a person wrote; a view of a payload uses [`pretty_lines`].
 pub fn pretty(text: &str) -> Result<String, JsonError> {
     validate(text)?;
-    Ok(relayout(text, true, None)
+    Ok(relayout(text, true, Mode::UNBOUNDED)
         .map(|layout| layout.out)
         .unwrap_or_default())
 }
@@ -129,7 +129,7 @@ fn pretty_lines_within(
     if depth > MAX_DEPTH {
         return Err(PrettyError::TooDeep { depth });
     }
-    let mut layout = relayout(text, true, Some(ceiling))?;
+    let mut layout = relayout(text, true, Mode::Depths { ceiling })?;
     layout.out.shrink_to_fit();
     layout.depths.shrink_to_fit();
     let mut index = LineIndex::from_line_starts(&layout.out, layout.starts, max_line_bytes);
@@ -168,10 +168,43 @@ pub fn nesting_depth(bytes: &[u8]) -> usize {
 /// references outside strings are copied exactly as written, so it also serves a composer
 /// body that expands to JSON. Input that is not JSON is still laid out, without panicking.
 pub fn reformat(text: &str, pretty: bool) -> String {
-    // Without a ceiling the layout cannot fail.
-    relayout(text, pretty, None)
+    // Without a limit the layout cannot fail.
+    relayout(text, pretty, Mode::UNBOUNDED)
         .map(|layout| layout.out)
         .unwrap_or_default()
+}
+
+/// [`reformat`], or `None` when its output would pass `max_bytes`: indentation grows with
+/// depth times lines, so a deeply nested text can need gigabytes. Stops at the first line
+/// break past the limit, so time and memory stay within about `max_bytes` plus one line.
+pub fn reformat_within(text: &str, pretty: bool, max_bytes: usize) -> Option<String> {
+    relayout(text, pretty, Mode::Indented { max_bytes })
+        .ok()
+        .map(|layout| layout.out)
+}
+
+/// How [`relayout`] lays lines out, and when it gives up.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Indentation spelled out; stops with [`PrettyError::TooLarge`] once the text passes
+    /// `max_bytes`.
+    Indented {
+        /// The most bytes of output.
+        max_bytes: usize,
+    },
+    /// Lines not indented: each line's depth kept in [`Layout::depths`]; stops with
+    /// [`PrettyError::TooLarge`] once the text and line tables would pass `ceiling` bytes.
+    Depths {
+        /// The most bytes of text and line tables.
+        ceiling: usize,
+    },
+}
+
+impl Mode {
+    /// Indented, without a limit: never fails.
+    const UNBOUNDED: Mode = Mode::Indented {
+        max_bytes: usize::MAX,
+    };
 }
 
 /// What [`relayout`] made.
@@ -185,17 +218,14 @@ struct Layout {
 }
 
 /// [`reformat`], also returning where each output line starts. Works on bytes but only ever
-/// cuts at ASCII bytes, so every slice it copies is whole UTF-8.
-///
-/// With a `ceiling`, lines are not indented: each line's depth is kept in
-/// [`Layout::depths`] instead, and the layout stops with [`PrettyError::TooLarge`] once its
-/// text and line tables would pass `ceiling` bytes. Without one it never fails.
-fn relayout(text: &str, pretty: bool, ceiling: Option<usize>) -> Result<Layout, PrettyError> {
+/// cuts at ASCII bytes, so every slice it copies is whole UTF-8. `mode` says how lines are
+/// indented and when to give up ([`PrettyError::TooLarge`]).
+fn relayout(text: &str, pretty: bool, mode: Mode) -> Result<Layout, PrettyError> {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + text.len() / 2 + 16);
     let mut starts = vec![0];
     let mut depths = Vec::new();
-    if ceiling.is_some() {
+    if let Mode::Depths { .. } = mode {
         depths.push(0);
     }
     let mut depth = 0usize;
@@ -206,16 +236,22 @@ fn relayout(text: &str, pretty: bool, ceiling: Option<usize>) -> Result<Layout, 
         if !pretty {
             return Ok(());
         }
-        if let Some(ceiling) = ceiling {
-            out.push('\n');
-            starts.push(out.len());
-            depths.push(u8::try_from(depth).unwrap_or(u8::MAX));
-            if out.len() + starts.len() * LINE_TABLE_BYTES > ceiling {
-                return Err(PrettyError::TooLarge);
+        let max_bytes = match mode {
+            Mode::Indented { max_bytes } => max_bytes,
+            Mode::Depths { ceiling } => {
+                out.push('\n');
+                starts.push(out.len());
+                depths.push(u8::try_from(depth).unwrap_or(u8::MAX));
+                if out.len() + starts.len() * LINE_TABLE_BYTES > ceiling {
+                    return Err(PrettyError::TooLarge);
+                }
+                return Ok(());
             }
-            return Ok(());
-        }
+        };
         let len = 1 + depth * INDENT.len();
+        if out.len().saturating_add(len) > max_bytes {
+            return Err(PrettyError::TooLarge);
+        }
         while break_and_indent.len() < len {
             break_and_indent.push_str(INDENT);
         }
@@ -292,6 +328,11 @@ fn relayout(text: &str, pretty: bool, ceiling: Option<usize>) -> Result<Layout, 
                 i = end;
             }
         }
+    }
+    if let Mode::Indented { max_bytes } = mode
+        && out.len() > max_bytes
+    {
+        return Err(PrettyError::TooLarge);
     }
     Ok(Layout {
         out,
@@ -932,5 +973,21 @@ mod tests {
             PrettyError::TooLarge.to_string(),
             "too large to pretty-print (over 256 MiB)"
         );
+    }
+
+    #[test]
+    fn reformat_within_gives_up_past_its_limit() {
+        // 200 KB of brackets would indent into 20 GB: refused at the limit instead.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(reformat_within(&deep, true, 1 << 20), None);
+        assert_eq!(reformat_within(&deep, false, 1 << 20), Some(deep.clone()));
+        let text = r#"{"a":[1,{{n}}]}"#;
+        assert_eq!(
+            reformat_within(text, true, 1 << 20),
+            Some(reformat(text, true))
+        );
+        let pretty_len = reformat(text, true).len();
+        assert!(reformat_within(text, true, pretty_len).is_some());
+        assert!(reformat_within(text, true, pretty_len - 1).is_none());
     }
 }
