@@ -45,21 +45,24 @@ fn step_until_shown(harness: &mut Harness<'static, State>, shown: &str) {
 
 /// A harness showing `event` in the pane, not stepped yet.
 fn unsettled_pane(event: Option<Event>) -> Harness<'static, State> {
-    Harness::builder()
-        .with_size(egui::vec2(900.0, 700.0))
-        .build_ui_state(
-            |ui, (pane, event): &mut State| {
-                let selected = event.as_ref().map(|event| Selected {
-                    key: event.seq,
-                    event: EntryRef::of(1, event),
-                    not_kept: None,
-                    index: 0,
-                    compose: None,
-                });
-                pane.ui(ui, selected);
-            },
-            (DetailPane::default(), event),
-        )
+    sized_pane(event, egui::vec2(900.0, 700.0))
+}
+
+/// A harness of `size` showing `event` in the pane, not stepped yet.
+fn sized_pane(event: Option<Event>, size: egui::Vec2) -> Harness<'static, State> {
+    Harness::builder().with_size(size).build_ui_state(
+        |ui, (pane, event): &mut State| {
+            let selected = event.as_ref().map(|event| Selected {
+                key: event.seq,
+                event: EntryRef::of(1, event),
+                not_kept: None,
+                index: 0,
+                compose: None,
+            });
+            pane.ui(ui, selected);
+        },
+        (DetailPane::default(), event),
+    )
 }
 
 fn text_message(text: &str) -> Event {
@@ -500,4 +503,22 @@ fn json_at_the_depth_limit_is_pretty_and_has_a_tree() {
     harness.run();
     harness.get_by_label("[1 item]");
     assert!(harness.query_by_label_contains("cannot be shown").is_none());
+}
+
+#[test]
+fn the_tree_opens_to_its_deepest_level() {
+    // 127 levels, each opened by a click: the tree's drawing recurses that deep (on a test
+    // thread's 2 MiB stack here; the window's main thread has 8 MiB).
+    let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    let mut harness = sized_pane(Some(text_message(&deep)), egui::vec2(4000.0, 4000.0));
+    harness.run();
+    harness.get_by_label("Tree").click();
+    harness.run();
+    for opened in 1..126 {
+        let headers: Vec<_> = harness.query_all_by_label("0: [1 item]").collect();
+        assert_eq!(headers.len(), opened, "one more level each time");
+        headers.last().expect("the deepest closed level").click();
+        harness.run();
+    }
+    harness.get_by_label("0: [0 items]");
 }
