@@ -1,7 +1,8 @@
 //! Every view of a payload a server sends must be bounded whatever it holds: the pretty
 //! view (output linear in the input, depth refused past the limit, the same text as
 //! `pretty` once indented), the tree (it exists whenever the pretty view does), the row
-//! preview (one short line) and the JSON filter (never panics). None may panic.
+//! preview (one short line), the composer's bounded Pretty-print and the JSON filter. None
+//! may panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -40,6 +41,11 @@ fuzz_target!(|data: &[u8]| {
         Err(PrettyError::TooLarge) => panic!("a fuzz input is far below the ceiling"),
     }
     let _ = json_tree::parse(text);
+    // The composer's Pretty-print: within its limit it is reformat exactly, else nothing.
+    if let Some(out) = json::reformat_within(text, true, 1 << 20) {
+        assert!(out.len() <= 1 << 20);
+        assert_eq!(out, json::reformat(text, true));
+    }
 
     // The first line is a filter, the rest a message.
     let (filter, message) = text.split_once('\n').unwrap_or(("$", text));
