@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use sockscope::app::detail::{DetailPane, Selected};
 use sockscope::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
@@ -45,21 +45,24 @@ fn step_until_shown(harness: &mut Harness<'static, State>, shown: &str) {
 
 /// A harness showing `event` in the pane, not stepped yet.
 fn unsettled_pane(event: Option<Event>) -> Harness<'static, State> {
-    Harness::builder()
-        .with_size(egui::vec2(900.0, 700.0))
-        .build_ui_state(
-            |ui, (pane, event): &mut State| {
-                let selected = event.as_ref().map(|event| Selected {
-                    key: event.seq,
-                    event: EntryRef::of(1, event),
-                    not_kept: None,
-                    index: 0,
-                    compose: None,
-                });
-                pane.ui(ui, selected);
-            },
-            (DetailPane::default(), event),
-        )
+    sized_pane(event, egui::vec2(900.0, 700.0))
+}
+
+/// A harness of `size` showing `event` in the pane, not stepped yet.
+fn sized_pane(event: Option<Event>, size: egui::Vec2) -> Harness<'static, State> {
+    Harness::builder().with_size(size).build_ui_state(
+        |ui, (pane, event): &mut State| {
+            let selected = event.as_ref().map(|event| Selected {
+                key: event.seq,
+                event: EntryRef::of(1, event),
+                not_kept: None,
+                index: 0,
+                compose: None,
+            });
+            pane.ui(ui, selected);
+        },
+        (DetailPane::default(), event),
+    )
 }
 
 fn text_message(text: &str) -> Event {
@@ -234,6 +237,30 @@ fn binary_that_is_utf8_has_a_text_view() {
     harness.run();
     harness.get_by_label("line one");
     harness.get_by_label("line two ü");
+}
+
+#[test]
+fn long_binary_is_checked_for_utf8_without_holding_up_frames() {
+    // 2.6 MB of text lines sent as binary: the hex dump is there in the first frame; the
+    // UTF-8 view once the check (on a thread of its own) is done.
+    let text = "line of text\n".repeat(200_000);
+    let mut harness = unsettled_pane(Some(event(EventKind::Message {
+        dir: Direction::In,
+        payload: Payload::Binary(Bytes::from(text)),
+    })));
+    harness.step();
+    harness.get_by_label_contains("00000000  6c 69 6e 65");
+    assert!(
+        harness.get_by_label("UTF-8").accesskit_node().is_disabled(),
+        "the check is still running: the frame did not wait for it"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while harness.query_all_by_label("line of text").next().is_none() {
+        assert!(Instant::now() < deadline, "the UTF-8 view never came");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.get_by_label("UTF-8").click();
+        harness.step();
+    }
 }
 
 #[test]
@@ -433,11 +460,13 @@ fn odd_payloads_do_not_panic() {
     ] {
         let _ = pane(Some(text_message(text)));
     }
+    // Deeper than the tree and pretty views follow: raw, with a note (Tree stays off).
     let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
     let mut harness = pane(Some(text_message(&deep)));
     harness.get_by_label("Tree").click();
     harness.run();
-    harness.get_by_label_contains("The tree cannot be shown");
+    harness.get_by_label("nested 300 levels deep; showing raw");
+    harness.get_by_label(&deep);
     let long_line = "x".repeat(100_000);
     let harness = pane(Some(text_message(&long_line)));
     assert!(harness.query_all_by_label_contains("xxxx").count() >= 1);
@@ -445,4 +474,51 @@ fn odd_payloads_do_not_panic() {
         dir: Direction::In,
         payload: Payload::Binary(Bytes::new()),
     })));
+}
+
+#[test]
+fn json_too_deep_to_format_is_shown_raw_with_a_note() {
+    // The issue's example: 200 KB of brackets, whose pretty view needed 20 GB.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let harness = pane(Some(text_message(&deep)));
+    harness.get_by_label("nested 100000 levels deep; showing raw");
+    assert!(harness.query_all_by_label(&"[".repeat(1000)).count() >= 10);
+    assert!(harness.query_by_label("Copy pretty JSON").is_none());
+    // Objects too, and a long one goes through the formatting thread.
+    let objects = format!("{}1{}", r#"{"a":"#.repeat(300_000), "}".repeat(300_000));
+    assert!(objects.len() >= 1 << 20);
+    let mut harness = unsettled_pane(Some(text_message(&objects)));
+    step_until_shown(&mut harness, "nested 300000 levels deep; showing raw");
+}
+
+#[test]
+fn json_at_the_depth_limit_is_pretty_and_has_a_tree() {
+    let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    let mut harness = pane(Some(text_message(&deep)));
+    harness.get_by_label("[");
+    // Each line indented by its depth (drawn, not stored); the innermost lie far below.
+    harness.get_by_label(&format!("{}[", "  ".repeat(5)));
+    assert!(harness.query_by_label_contains("showing raw").is_none());
+    harness.get_by_label("Tree").click();
+    harness.run();
+    harness.get_by_label("[1 item]");
+    assert!(harness.query_by_label_contains("cannot be shown").is_none());
+}
+
+#[test]
+fn the_tree_opens_to_its_deepest_level() {
+    // 127 levels, each opened by a click: the tree's drawing recurses that deep (on a test
+    // thread's 2 MiB stack here; the window's main thread has 8 MiB).
+    let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    let mut harness = sized_pane(Some(text_message(&deep)), egui::vec2(4000.0, 4000.0));
+    harness.run();
+    harness.get_by_label("Tree").click();
+    harness.run();
+    for opened in 1..126 {
+        let headers: Vec<_> = harness.query_all_by_label("0: [1 item]").collect();
+        assert_eq!(headers.len(), opened, "one more level each time");
+        headers.last().expect("the deepest closed level").click();
+        harness.run();
+    }
+    harness.get_by_label("0: [0 items]");
 }

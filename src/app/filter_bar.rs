@@ -10,6 +10,11 @@ use crate::model::filter::{FilterSpec, FilteredView, TextMatch, searchable_text}
 use crate::model::stats::Stats;
 use crate::model::timeline::Timeline;
 
+/// The search reads the clock after this many entries...
+const SEARCH_CHECK_ENTRIES: usize = 4096;
+/// ...or this many bytes of text searched, whichever comes first.
+const SEARCH_CHECK_BYTES: usize = 1 << 20;
+
 /// The JSON filter syntax, shown on hover.
 pub const JSON_HELP: &str = "JSON filter on a path of each text message:\n\
   $.type == \"trade\"   equal (\"text\", numbers, true, false, null)\n\
@@ -86,19 +91,26 @@ impl TimelineState {
             let needle = self.search.query.as_str();
             // Test only what the filter has tested, so the two stay in step.
             let limit = if everything { len } else { self.view.tested() };
-            while self.search.tested < limit {
-                let end = (self.search.tested + 4096).min(limit);
-                for (index, kind) in timeline.kinds(self.search.tested..end) {
-                    if (everything || filter.matches(kind))
-                        && searchable_text(kind).is_some_and(|t| t.contains(needle))
-                    {
+            // The clock is read every 4096 entries or 1 MiB of text searched, whichever
+            // comes first, so a few huge messages cannot hold up a frame either.
+            let (mut entries, mut bytes) = (0usize, 0usize);
+            let from = self.search.tested.min(limit);
+            for (index, kind) in timeline.kinds(from..limit) {
+                if everything || filter.matches(kind) {
+                    let text = searchable_text(kind);
+                    bytes += text.as_ref().map_or(0, |t| t.len());
+                    if text.is_some_and(|t| t.contains(needle)) {
                         self.search.matches.push(index);
                     }
                 }
-                self.search.tested = end;
-                if Instant::now() >= deadline {
-                    more = true;
-                    break;
+                self.search.tested = index + 1;
+                entries += 1;
+                if entries >= SEARCH_CHECK_ENTRIES || bytes >= SEARCH_CHECK_BYTES {
+                    (entries, bytes) = (0, 0);
+                    if Instant::now() >= deadline {
+                        more |= self.search.tested < limit;
+                        break;
+                    }
                 }
             }
         }
@@ -315,5 +327,28 @@ pub fn count_text(shown: usize, total: usize, everything: bool) -> RichText {
         RichText::new(format!("Timeline: {total} events")).strong()
     } else {
         RichText::new(format!("{shown} of {total} events")).strong()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Direction, Event};
+
+    #[test]
+    fn search_through_huge_messages_looks_at_the_deadline() {
+        // Eight 2 MiB messages: a frame whose deadline has passed searches one, not all.
+        let mut timeline = Timeline::default();
+        let big = "x".repeat(2 << 20);
+        for _ in 0..8 {
+            timeline.push(1, Event::text_for_test(Direction::In, &big));
+        }
+        let mut state = TimelineState::default();
+        state.search.query = "y".into();
+        assert!(state.refresh(&timeline, Instant::now()), "work is left");
+        assert_eq!(state.search.tested, 1);
+        while state.refresh(&timeline, Instant::now()) {}
+        assert_eq!(state.search.tested, 8);
+        assert!(state.search.matches.is_empty());
     }
 }

@@ -10,13 +10,11 @@ use super::row_menu::{self, RowMenuContext};
 use super::tab::{Tab, TabKind};
 use super::{filter_bar, pins, stats_strip, style};
 use crate::engine::{Direction, EventKind, ReadyState};
-use crate::format::head;
+use crate::format::preview::{hex_preview, text_preview};
 use crate::model::stats;
 use crate::model::timeline::EntryRef;
 
 const ROW_HEIGHT: f32 = 20.0;
-/// How much of a payload a preview shows; the rest is in the detail pane.
-const PREVIEW_BYTES: usize = 160;
 
 /// Draws the filter bar, search, statistics, plots, pins and the timeline of `tab`, and
 /// handles selection by click (Ctrl+click picks a second row) and arrow keys. Rows are the
@@ -305,7 +303,8 @@ fn size_text(kind: &EventKind) -> String {
     }
 }
 
-/// A one-line preview of an event, from at most [`PREVIEW_BYTES`] of its payload.
+/// A one-line preview of an event, from at most
+/// [`PREVIEW_BYTES`](crate::format::preview::PREVIEW_BYTES) of its payload (or message).
 pub fn preview(kind: &EventKind) -> String {
     match kind {
         EventKind::Connecting { url } => url.clone(),
@@ -318,11 +317,11 @@ pub fn preview(kind: &EventKind) -> String {
             )
         }
         EventKind::Message { payload, .. } => match payload.as_text() {
-            Some(text) => one_line(head(text, PREVIEW_BYTES)),
+            Some(text) => text_preview(text),
             None => hex_preview(payload.as_bytes()),
         },
         EventKind::Ping { payload, .. } | EventKind::Pong { payload, .. } => hex_preview(payload),
-        EventKind::Error(error) => format!("{}: {}", error.category, error.message),
+        EventKind::Error(error) => format!("{}: {}", error.category, text_preview(&error.message)),
         EventKind::Close(close) => {
             let info = crate::engine::close_code::describe(close.code);
             let clean = if close.was_clean {
@@ -333,25 +332,10 @@ pub fn preview(kind: &EventKind) -> String {
             let reason = if close.reason.is_empty() {
                 String::new()
             } else {
-                format!(" \"{}\"", close.reason)
+                format!(" \"{}\"", text_preview(&close.reason))
             };
             format!("{info}{reason}, {clean}, by {}", close.initiator.as_str())
         }
-        EventKind::Sse(sse) => one_line(head(sse.text(), PREVIEW_BYTES)),
+        EventKind::Sse(sse) => text_preview(sse.text()),
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-fn hex_preview(bytes: &[u8]) -> String {
-    let shown = &bytes[..bytes.len().min(PREVIEW_BYTES / 3)];
-    let mut text: Vec<String> = shown.iter().map(|b| format!("{b:02x}")).collect();
-    if shown.len() < bytes.len() {
-        text.push("…".to_owned());
-    }
-    text.join(" ")
 }

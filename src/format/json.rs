@@ -2,6 +2,12 @@
 //! message exactly as sent (key order, duplicate keys, number spelling and string escapes),
 //! a per-line tokenizer for syntax colouring, and a line index so a view can fetch any line
 //! of a many-megabyte text in O(1) and lay out only the visible ones.
+//!
+//! A view of a payload is bounded whatever the input: [`pretty_lines`] refuses nesting
+//! deeper than [`MAX_DEPTH`] and output larger than [`MAX_PRETTY_BYTES`], and keeps each
+//! line's depth as a number instead of indentation (indentation grows with depth times
+//! lines, which made a 200 KB `[[[…]]]` need gigabytes), so its output is at most about
+//! eleven bytes per input byte.
 
 use std::fmt;
 use std::ops::Range;
@@ -47,6 +53,40 @@ impl From<serde_json::Error> for JsonError {
 /// The indentation of one nesting level in [`pretty`]'s output.
 pub const INDENT: &str = "  ";
 
+/// The deepest nesting [`pretty_lines`] (and the tree view) follows: serde_json's own
+/// default recursion limit (it refuses a 128th level). Deeper texts are shown raw.
+pub const MAX_DEPTH: usize = 127;
+
+/// The most bytes [`pretty_lines`] may use for its text and line tables, whatever the
+/// input's size; a larger pretty view is refused and the text shown raw.
+pub const MAX_PRETTY_BYTES: usize = 256 << 20;
+
+/// The bytes one line costs in [`Lines`] besides its text: its start and its depth.
+const LINE_TABLE_BYTES: usize = size_of::<usize>() + size_of::<u8>();
+
+/// Why a text has no pretty view.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PrettyError {
+    /// The text is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(JsonError),
+    /// The text nests deeper than [`MAX_DEPTH`] levels.
+    #[error("nested {depth} levels deep")]
+    TooDeep {
+        /// How deep the text nests.
+        depth: usize,
+    },
+    /// The pretty view would take more than [`MAX_PRETTY_BYTES`].
+    #[error("too large to pretty-print (over {} MiB)", MAX_PRETTY_BYTES >> 20)]
+    TooLarge,
+}
+
+impl From<JsonError> for PrettyError {
+    fn from(err: JsonError) -> Self {
+        PrettyError::NotJson(err)
+    }
+}
+
 /// Checks that `text` is one JSON value (surrounding white space allowed), without building
 /// it in memory and without a nesting limit.
 pub fn validate(text: &str) -> Result<(), JsonError> {
@@ -59,22 +99,68 @@ pub fn validate(text: &str) -> Result<(), JsonError> {
 /// The text is checked by serde_json first; it is then re-indented token by token, so what
 /// the message said is kept as it was: key order, duplicate keys, the spelling of numbers
 /// (`1.50`, `1e3`, integers beyond 64 bits) and string escapes (`\u00e9`). Empty objects and
-/// arrays print as `{}` and `[]`. Nesting depth is not limited.
+/// arrays print as `{}` and `[]`. Nesting depth is not limited, and the output grows with
+/// depth times lines: for texts a person wrote; a view of a payload uses [`pretty_lines`].
 pub fn pretty(text: &str) -> Result<String, JsonError> {
     validate(text)?;
-    Ok(relayout(text, true).0)
+    Ok(relayout(text, true, Mode::UNBOUNDED)
+        .map(|layout| layout.out)
+        .unwrap_or_default())
 }
 
-/// [`pretty`] and a [`LineIndex`] of its output (lines longer than `max_line_bytes` cut
-/// into segments), made in one pass: what a line view of a large message needs.
-pub fn pretty_lines(text: &str, max_line_bytes: usize) -> Result<Lines, JsonError> {
+/// [`pretty`]'s lines, each without its indentation but with its depth, and a
+/// [`LineIndex`] of them (lines longer than `max_line_bytes` cut into segments), made in one
+/// pass: what a line view of a message needs. Bounded whatever the input: nesting deeper
+/// than [`MAX_DEPTH`] is refused ([`PrettyError::TooDeep`], with the depth), so is a view
+/// that would take more than [`MAX_PRETTY_BYTES`]; the text is at most twice the input and
+/// each line costs nine bytes more. Time is linear in the input.
+pub fn pretty_lines(text: &str, max_line_bytes: usize) -> Result<Lines, PrettyError> {
+    pretty_lines_within(text, max_line_bytes, MAX_PRETTY_BYTES)
+}
+
+/// [`pretty_lines`] with another ceiling than [`MAX_PRETTY_BYTES`].
+fn pretty_lines_within(
+    text: &str,
+    max_line_bytes: usize,
+    ceiling: usize,
+) -> Result<Lines, PrettyError> {
     validate(text)?;
-    let (pretty, line_starts) = relayout(text, true);
-    let index = LineIndex::from_line_starts(&pretty, line_starts, max_line_bytes);
+    let depth = nesting_depth(text.as_bytes());
+    if depth > MAX_DEPTH {
+        return Err(PrettyError::TooDeep { depth });
+    }
+    let mut layout = relayout(text, true, Mode::Depths { ceiling })?;
+    layout.out.shrink_to_fit();
+    layout.depths.shrink_to_fit();
+    let mut index = LineIndex::from_line_starts(&layout.out, layout.starts, max_line_bytes);
+    index.starts.shrink_to_fit();
     Ok(Lines {
-        text: pretty,
+        text: layout.out,
         index,
+        depths: layout.depths,
     })
+}
+
+/// How deep `bytes` nest: the most brackets open at once (outside strings). Linear, no
+/// recursion; any bytes are accepted.
+pub fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i = string_end(bytes, i);
+                continue;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
 }
 
 /// Lays JSON out again with a two-space indent, one value per line and `"key": value`, or,
@@ -82,29 +168,96 @@ pub fn pretty_lines(text: &str, max_line_bytes: usize) -> Result<Lines, JsonErro
 /// references outside strings are copied exactly as written, so it also serves a composer
 /// body that expands to JSON. Input that is not JSON is still laid out, without panicking.
 pub fn reformat(text: &str, pretty: bool) -> String {
-    relayout(text, pretty).0
+    // Without a limit the layout cannot fail.
+    relayout(text, pretty, Mode::UNBOUNDED)
+        .map(|layout| layout.out)
+        .unwrap_or_default()
+}
+
+/// [`reformat`], or `None` when its output would pass `max_bytes`: indentation grows with
+/// depth times lines, so a deeply nested text can need gigabytes. Stops at the first line
+/// break past the limit, so time and memory stay within about `max_bytes` plus one line.
+pub fn reformat_within(text: &str, pretty: bool, max_bytes: usize) -> Option<String> {
+    relayout(text, pretty, Mode::Indented { max_bytes })
+        .ok()
+        .map(|layout| layout.out)
+}
+
+/// How [`relayout`] lays lines out, and when it gives up.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Indentation spelled out; stops with [`PrettyError::TooLarge`] once the text passes
+    /// `max_bytes`.
+    Indented {
+        /// The most bytes of output.
+        max_bytes: usize,
+    },
+    /// Lines not indented: each line's depth kept in [`Layout::depths`]; stops with
+    /// [`PrettyError::TooLarge`] once the text and line tables would pass `ceiling` bytes.
+    Depths {
+        /// The most bytes of text and line tables.
+        ceiling: usize,
+    },
+}
+
+impl Mode {
+    /// Indented, without a limit: never fails.
+    const UNBOUNDED: Mode = Mode::Indented {
+        max_bytes: usize::MAX,
+    };
+}
+
+/// What [`relayout`] made.
+struct Layout {
+    /// The text laid out.
+    out: String,
+    /// Where each line starts.
+    starts: Vec<usize>,
+    /// Each line's depth, when lines are not indented (else empty).
+    depths: Vec<u8>,
 }
 
 /// [`reformat`], also returning where each output line starts. Works on bytes but only ever
-/// cuts at ASCII bytes, so every slice it copies is whole UTF-8.
-fn relayout(text: &str, pretty: bool) -> (String, Vec<usize>) {
+/// cuts at ASCII bytes, so every slice it copies is whole UTF-8. `mode` says how lines are
+/// indented and when to give up ([`PrettyError::TooLarge`]).
+fn relayout(text: &str, pretty: bool, mode: Mode) -> Result<Layout, PrettyError> {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + text.len() / 2 + 16);
     let mut starts = vec![0];
+    let mut depths = Vec::new();
+    if let Mode::Depths { .. } = mode {
+        depths.push(0);
+    }
     let mut depth = 0usize;
     let mut i = 0;
     // "\n" and then indentation, grown as the nesting deepens; one copy per new line.
     let mut break_and_indent = String::from("\n");
     let mut newline = |out: &mut String, starts: &mut Vec<usize>, depth: usize| {
         if !pretty {
-            return;
+            return Ok(());
         }
+        let max_bytes = match mode {
+            Mode::Indented { max_bytes } => max_bytes,
+            Mode::Depths { ceiling } => {
+                out.push('\n');
+                starts.push(out.len());
+                depths.push(u8::try_from(depth).unwrap_or(u8::MAX));
+                if out.len() + starts.len() * LINE_TABLE_BYTES > ceiling {
+                    return Err(PrettyError::TooLarge);
+                }
+                return Ok(());
+            }
+        };
         let len = 1 + depth * INDENT.len();
+        if out.len().saturating_add(len) > max_bytes {
+            return Err(PrettyError::TooLarge);
+        }
         while break_and_indent.len() < len {
             break_and_indent.push_str(INDENT);
         }
         out.push_str(break_and_indent.get(..len).unwrap_or_default());
         starts.push(out.len() - (len - 1));
+        Ok(())
     };
     while i < bytes.len() {
         match bytes[i] {
@@ -132,19 +285,19 @@ fn relayout(text: &str, pretty: bool) -> (String, Vec<usize>) {
                 } else {
                     out.push(char::from(open));
                     depth += 1;
-                    newline(&mut out, &mut starts, depth);
+                    newline(&mut out, &mut starts, depth)?;
                     i += 1;
                 }
             }
             close @ (b'}' | b']') => {
                 depth = depth.saturating_sub(1);
-                newline(&mut out, &mut starts, depth);
+                newline(&mut out, &mut starts, depth)?;
                 out.push(char::from(close));
                 i += 1;
             }
             b',' => {
                 out.push(',');
-                newline(&mut out, &mut starts, depth);
+                newline(&mut out, &mut starts, depth)?;
                 i += 1;
             }
             b':' => {
@@ -176,7 +329,16 @@ fn relayout(text: &str, pretty: bool) -> (String, Vec<usize>) {
             }
         }
     }
-    (out, starts)
+    if let Mode::Indented { max_bytes } = mode
+        && out.len() > max_bytes
+    {
+        return Err(PrettyError::TooLarge);
+    }
+    Ok(Layout {
+        out,
+        starts,
+        depths,
+    })
 }
 
 /// The index just past the closing quote of the string opening at `start` (or the end of the
@@ -391,24 +553,81 @@ impl LineIndex {
     }
 }
 
-/// A text together with its [`LineIndex`], e.g. pretty-printed JSON.
+/// A text together with its [`LineIndex`], e.g. pretty-printed JSON, and optionally each
+/// line's depth: [`pretty_lines`] keeps indentation as a number per line, which a view
+/// draws (see [`Lines::indent`]) and [`Lines::indented`] spells out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lines {
     text: String,
     index: LineIndex,
+    /// The depth of each text line (not segment); empty when the text is not indented.
+    depths: Vec<u8>,
 }
 
 impl Lines {
     /// Indexes `text` (long lines are not cut).
     pub fn new(text: String) -> Self {
         let index = LineIndex::new(&text);
-        Lines { text, index }
+        Lines {
+            text,
+            index,
+            depths: Vec::new(),
+        }
     }
 
     /// Indexes `text`, cutting lines longer than `max_line_bytes` into segments.
     pub fn with_max_line_bytes(text: String, max_line_bytes: usize) -> Self {
         let index = LineIndex::with_max_line_bytes(&text, max_line_bytes);
-        Lines { text, index }
+        Lines {
+            text,
+            index,
+            depths: Vec::new(),
+        }
+    }
+
+    /// How many [`INDENT`]s go before line (segment) `i`: its line's depth for a line's
+    /// first segment, 0 for a continuation, out of range, or a text without depths.
+    pub fn indent(&self, i: usize) -> usize {
+        if self.is_continuation(i) {
+            return 0;
+        }
+        let line = self.line_number(i).saturating_sub(1);
+        self.depths.get(line).map_or(0, |&depth| usize::from(depth))
+    }
+
+    /// The length of [`Lines::indented`]'s text, without making it.
+    pub fn indented_len(&self) -> usize {
+        let indents: usize = self.depths.iter().map(|&depth| usize::from(depth)).sum();
+        self.text.len() + indents * INDENT.len()
+    }
+
+    /// The text with each line's indentation spelled out (what [`pretty`] returns for
+    /// the same JSON). Its size is [`Lines::indented_len`], up to [`MAX_DEPTH`] indents per
+    /// line: check it before making it for a large text.
+    pub fn indented(&self) -> String {
+        if self.depths.is_empty() {
+            return self.text.clone();
+        }
+        let mut out = String::with_capacity(self.indented_len());
+        for (n, line) in self.text.split('\n').enumerate() {
+            if n > 0 {
+                out.push('\n');
+            }
+            let depth = self.depths.get(n).map_or(0, |&depth| usize::from(depth));
+            for _ in 0..depth {
+                out.push_str(INDENT);
+            }
+            out.push_str(line);
+        }
+        out
+    }
+
+    /// The bytes this holds on the heap (text, line tables), by capacity.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.depths.capacity()
+            + (self.index.starts.capacity() + self.index.continuations.capacity())
+                * size_of::<usize>()
     }
 
     /// The number of lines (segments); at least 1.
@@ -436,7 +655,8 @@ impl Lines {
         self.index.line_number(i)
     }
 
-    /// The whole text.
+    /// The whole text (without indentation when the lines have depths: see
+    /// [`Lines::indented`]).
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -607,16 +827,22 @@ mod tests {
         let text = r#"{"a":[1,2],"long":"abcdefghijklmnopqrstuvwxyz","e":[]}"#;
         let pretty_text = pretty(text).unwrap();
         let lines = pretty_lines(text, 10_000).unwrap();
-        assert_eq!(lines, Lines::new(pretty_text.clone()));
-        assert_eq!(lines.line(2), "    1,");
-        assert_eq!(lines.line(7), "}");
+        assert_eq!(lines.indented(), pretty_text);
+        assert_eq!(lines.indented_len(), pretty_text.len());
+        assert_eq!(lines.len(), Lines::new(pretty_text.clone()).len());
+        assert_eq!((lines.indent(2), lines.line(2)), (2, "1,"));
+        assert_eq!((lines.indent(7), lines.line(7)), (0, "}"));
 
         let cut = pretty_lines(text, 16).unwrap();
-        assert_eq!(cut, Lines::with_max_line_bytes(pretty_text, 16));
-        assert_eq!(cut.line(5), r#"  "long": "abcde"#);
+        assert_eq!(cut.indented(), pretty_text);
+        assert_eq!((cut.indent(5), cut.line(5)), (1, r#""long": "abcdefg"#));
         assert!(cut.is_continuation(6));
+        assert_eq!(cut.indent(6), 0, "a continuation is not indented");
         assert_eq!(cut.line_number(7), 6);
-        assert!(pretty_lines("{", 16).is_err());
+        assert!(matches!(
+            pretty_lines("{", 16),
+            Err(PrettyError::NotJson(_))
+        ));
     }
 
     #[test]
@@ -644,5 +870,124 @@ mod tests {
         let numbers: Vec<usize> = (0..index.len()).map(|i| index.line_number(i)).collect();
         assert_eq!(numbers, vec![1, 1, 1, 2, 2, 2]);
         assert_eq!(LineIndex::new(text).line_number(1), 2);
+    }
+
+    /// Hostile shapes: deep arrays and objects, long strings, many tiny values.
+    fn hostile_inputs() -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "deep arrays",
+                format!("{}{}", "[".repeat(3000), "]".repeat(3000)),
+            ),
+            (
+                "deep objects",
+                format!("{}1{}", "{\"a\":".repeat(3000), "}".repeat(3000)),
+            ),
+            ("long string", format!("[\"{}\"]", "x".repeat(1 << 20))),
+            (
+                "tiny values at depth 127",
+                format!(
+                    "{}{}1{}",
+                    "[".repeat(127),
+                    "1,".repeat(100_000),
+                    "]".repeat(127)
+                ),
+            ),
+            (
+                "a value at every level",
+                format!("{}1{}", "{\"k\":1,\"a\":".repeat(127), "}".repeat(127)),
+            ),
+        ]
+    }
+
+    #[test]
+    fn pretty_lines_output_is_linear_in_the_input() {
+        for (name, text) in hostile_inputs() {
+            let lines = match pretty_lines(&text, 1000) {
+                Ok(lines) => lines,
+                Err(PrettyError::TooDeep { depth }) if depth > MAX_DEPTH => continue,
+                Err(err) => panic!("{name}: {err}"),
+            };
+            let output = lines.text().len();
+            assert!(
+                output <= 2 * text.len() + 16,
+                "{name}: {output} bytes of pretty text from {} bytes",
+                text.len()
+            );
+            let held = lines.heap_bytes();
+            assert!(
+                held <= 12 * text.len() + 64,
+                "{name}: {held} bytes held for {} bytes",
+                text.len()
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_with_its_depth() {
+        let deep = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(pretty_lines(&deep(MAX_DEPTH), 1000).is_ok());
+        let err = pretty_lines(&deep(MAX_DEPTH + 1), 1000).unwrap_err();
+        assert_eq!(
+            err,
+            PrettyError::TooDeep {
+                depth: MAX_DEPTH + 1
+            }
+        );
+        // The example of the issue: 200 KB of brackets, which needed gigabytes.
+        let err = pretty_lines(&deep(100_000), 1000).unwrap_err();
+        assert_eq!(err.to_string(), "nested 100000 levels deep");
+        let objects = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+        assert_eq!(
+            pretty_lines(&objects, 1000),
+            Err(PrettyError::TooDeep { depth: 10_000 })
+        );
+        // Brackets inside strings do not count.
+        assert_eq!(nesting_depth(br#"["[[[{{{", {"a": "]]]"}]"#), 2);
+    }
+
+    #[test]
+    fn validating_a_million_levels_does_not_overflow_the_stack() {
+        // serde_json skips ignored values without recursion; checked on a small stack.
+        let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+        let checked = std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(move || (validate(&deep).is_ok(), pretty_lines(&deep, 1000).is_err()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(checked, (true, true));
+    }
+
+    #[test]
+    fn a_pretty_view_over_the_ceiling_is_refused() {
+        // Within the depth limit, the layout stops at its ceiling (MAX_PRETTY_BYTES for
+        // pretty_lines): many tiny values make nine bytes of line table per two of input.
+        let text = format!("[{}1]", "1,".repeat(100_000));
+        assert!(pretty_lines_within(&text, 1000, 2 << 20).is_ok());
+        assert_eq!(
+            pretty_lines_within(&text, 1000, 1 << 20),
+            Err(PrettyError::TooLarge)
+        );
+        assert_eq!(
+            PrettyError::TooLarge.to_string(),
+            "too large to pretty-print (over 256 MiB)"
+        );
+    }
+
+    #[test]
+    fn reformat_within_gives_up_past_its_limit() {
+        // 200 KB of brackets would indent into 20 GB: refused at the limit instead.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(reformat_within(&deep, true, 1 << 20), None);
+        assert_eq!(reformat_within(&deep, false, 1 << 20), Some(deep.clone()));
+        let text = r#"{"a":[1,{{n}}]}"#;
+        assert_eq!(
+            reformat_within(text, true, 1 << 20),
+            Some(reformat(text, true))
+        );
+        let pretty_len = reformat(text, true).len();
+        assert!(reformat_within(text, true, pretty_len).is_some());
+        assert!(reformat_within(text, true, pretty_len - 1).is_none());
     }
 }

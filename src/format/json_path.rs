@@ -306,4 +306,21 @@ mod tests {
         assert!(error("$['a").to_string().contains("unclosed"));
         assert!(error("$[1").to_string().contains("']'"));
     }
+
+    #[test]
+    fn the_deepest_value_serde_json_reads_is_walked_within_a_small_stack() {
+        // Values come from serde_json, which refuses a 128th level: recursive descent
+        // (and dropping the value) recurses at most that deep.
+        let too_deep = format!("{}1{}", r#"{"a":"#.repeat(128), "}".repeat(128));
+        assert!(serde_json::from_str::<Value>(&too_deep).is_err());
+        let deepest = format!("{}1{}", r#"{"a":"#.repeat(127), "}".repeat(127));
+        let value: Value = serde_json::from_str(&deepest).unwrap();
+        let left = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || removed("$..a", value))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(left, json!({}));
+    }
 }

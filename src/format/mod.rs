@@ -8,6 +8,8 @@ pub mod hex;
 pub mod hex_dump;
 pub mod json;
 pub mod json_path;
+pub mod json_tree;
+pub mod preview;
 pub mod variables;
 
 /// The first `max_bytes` bytes of `text`, cut back to a character boundary; all of `text`

@@ -11,9 +11,15 @@ use std::time::Instant;
 
 use super::filter::{CompiledFilter, FilterSpec};
 use super::timeline::Timeline;
+use crate::engine::EventKind;
 
 /// Entries tested between two looks at the deadline, and the unit workers claim.
 const CHUNK: usize = 4096;
+
+/// Bytes of payload tested between two looks at the deadline within a chunk, so a chunk of
+/// huge messages cannot hold up a frame: a chunk stopped at the deadline counts up to
+/// where it stopped when it is the next one due, and is tested again from its start when not.
+const CHECK_BYTES: usize = 1 << 20;
 
 /// From this many untested entries on, testing is spread over every core; fewer (the few
 /// new entries of a live feed) are tested on the calling thread.
@@ -64,7 +70,8 @@ impl FilteredView {
     }
 
     /// Tests the entries not yet tested, stopping at `deadline` (looked at after every
-    /// 4096 entries a thread tests, so each thread tests at least that many). A backlog is
+    /// 4096 entries or 1 MiB of payload a thread tests, so each thread tests at least one
+    /// entry). A backlog is
     /// spread over every core; a few new entries are tested on this thread. Returns true
     /// when entries are left to test. A cleared (shorter) timeline starts the view again.
     pub fn update(&mut self, timeline: &Timeline, deadline: Option<Instant>) -> bool {
@@ -126,7 +133,10 @@ fn test_in_chunks(
 ) -> usize {
     let chunks = range.len().div_ceil(CHUNK);
     let next_chunk = AtomicUsize::new(0);
-    let work = |filter: &CompiledFilter| -> Vec<(usize, Vec<usize>)> {
+    let past_deadline = || deadline.is_some_and(|d| Instant::now() >= d);
+    // Each chunk done: its number, its matches and where testing stopped (its end unless
+    // the deadline passed inside it).
+    let work = |filter: &CompiledFilter| -> Vec<(usize, Vec<usize>, usize)> {
         let mut done = Vec::new();
         loop {
             let chunk = next_chunk.fetch_add(1, Ordering::Relaxed);
@@ -134,13 +144,23 @@ fn test_in_chunks(
                 break;
             }
             let start = range.start + chunk * CHUNK;
-            let found = timeline
-                .kinds(start..(start + CHUNK).min(range.end))
-                .filter(|(_, kind)| filter.matches(kind))
-                .map(|(index, _)| index)
-                .collect();
-            done.push((chunk, found));
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            let end = (start + CHUNK).min(range.end);
+            let (mut found, mut reached, mut bytes) = (Vec::new(), start, 0);
+            for (index, kind) in timeline.kinds(start..end) {
+                if filter.matches(kind) {
+                    found.push(index);
+                }
+                reached = index + 1;
+                bytes += tested_bytes(kind);
+                if bytes >= CHECK_BYTES {
+                    bytes = 0;
+                    if past_deadline() {
+                        break;
+                    }
+                }
+            }
+            done.push((chunk, found, reached));
+            if reached < end || past_deadline() {
                 break;
             }
         }
@@ -164,16 +184,29 @@ fn test_in_chunks(
         }
         done
     });
-    done.sort_unstable_by_key(|(chunk, _)| *chunk);
-    let mut tested_chunks = 0;
-    for (chunk, found) in done {
-        if chunk != tested_chunks {
+    done.sort_unstable_by_key(|(chunk, _, _)| *chunk);
+    let mut tested = range.start;
+    for (chunk, found, reached) in done {
+        if range.start + chunk * CHUNK != tested {
             break;
         }
         matching.extend(found);
-        tested_chunks += 1;
+        tested = reached;
+        if reached < (range.start + (chunk + 1) * CHUNK).min(range.end) {
+            break;
+        }
     }
-    (range.start + tested_chunks * CHUNK).min(range.end)
+    tested
+}
+
+/// About how many bytes testing `kind` reads (a text or JSON filter reads the payload).
+fn tested_bytes(kind: &EventKind) -> usize {
+    match kind {
+        EventKind::Message { payload, .. } => payload.len(),
+        EventKind::Ping { payload, .. } | EventKind::Pong { payload, .. } => payload.len(),
+        EventKind::Sse(sse) => sse.text().len(),
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
@@ -259,5 +292,26 @@ mod tests {
         assert!(frames > 1);
         assert_eq!(view.matching(), (0..50_000).collect::<Vec<_>>().as_slice());
         assert_eq!(view.tested(), count);
+    }
+
+    #[test]
+    fn huge_messages_are_not_all_tested_after_the_deadline() {
+        // Eight 2 MiB messages fit in one chunk; a frame whose deadline has passed tests
+        // one (progress), not all eight: the deadline is looked at every CHECK_BYTES.
+        let mut timeline = Timeline::default();
+        let big = format!("{{\"n\":\"{}\"}}", "x".repeat(2 << 20));
+        for _ in 0..8 {
+            timeline.push(1, msg(Direction::In, &big));
+        }
+        let spec = FilterSpec {
+            query: "y".into(),
+            ..FilterSpec::default()
+        };
+        let mut view = FilteredView::new(spec.compile());
+        assert!(view.update(&timeline, Some(Instant::now())), "work is left");
+        assert_eq!(view.tested(), 1);
+        while view.update(&timeline, Some(Instant::now())) {}
+        assert_eq!(view.tested(), 8);
+        assert!(view.matching().is_empty());
     }
 }

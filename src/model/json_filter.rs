@@ -307,4 +307,46 @@ mod tests {
         assert!(!pred(r#"$.type == "trade""#).matches(r#"{"type":"trade""#));
         assert!(pred("$[1] == 2").matches("[1,2,3]"));
     }
+
+    #[test]
+    fn deep_documents_never_match_and_never_overflow_the_stack() {
+        let deep = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let hostile = [
+            format!(r#"{{"a":{}}}"#, deep(100_000)),
+            format!(r#"{{"type":"t","a":{}}}"#, deep(100_000)),
+            deep(1_000_000),
+            format!("{}1{}", r#"{"a":"#.repeat(100_000), "}".repeat(100_000)),
+        ];
+        let filters = [
+            "$.a",
+            r#"$.type == "t""#,
+            "$.a contains 1",
+            "$.a == [1]",
+            "$.a[0][0] > 0",
+            "$[0][0][0]",
+            "$.a.a.a == 1",
+        ];
+        let matched = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                let mut matched = Vec::new();
+                for doc in &hostile {
+                    for filter in filters {
+                        if pred(filter).matches(doc) {
+                            matched.push(filter);
+                        }
+                    }
+                }
+                matched
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(matched.is_empty(), "{matched:?}");
+        // Within the limit, a deep value is still compared.
+        let within = format!(r#"{{"a":{}}}"#, deep(100));
+        assert!(pred("$.a").matches(&within));
+        assert!(pred(&format!("$.a == {}", deep(100))).matches(&within));
+        assert!(!pred("$.a contains 2").matches(&within));
+    }
 }

@@ -30,6 +30,7 @@ use super::action::{Action, Draft, TemplateAction, TemplateScope};
 use super::background::FileInfo;
 use super::style;
 use crate::engine::ReadyState;
+use crate::format::json;
 use crate::format::variables::{self, VarContext, VarRef};
 use crate::model::template::MessageFormat;
 
@@ -493,6 +494,10 @@ fn heading_row(
     .inner
 }
 
+/// The most bytes Pretty-print writes into the editor: indentation grows with depth times
+/// lines, so a deeply nested message (loaded with Edit in composer) could need gigabytes.
+const PRETTY_PRINT_MAX_BYTES: usize = 8 << 20;
+
 /// Pretty-print and Minify, enabled when the body (expanded) is valid JSON. Variables are
 /// kept as written, so what is sent stays exactly what is shown.
 fn json_buttons(ui: &mut egui::Ui, composer: &mut ComposerState) {
@@ -507,8 +512,19 @@ fn json_buttons(ui: &mut egui::Ui, composer: &mut ComposerState) {
         .on_disabled_hover_text(why)
         .clicked()
     {
-        composer.text = reformat(&composer.text, true);
-        composer.changed();
+        match json::reformat_within(&composer.text, true, PRETTY_PRINT_MAX_BYTES) {
+            Some(text) => {
+                composer.text = text;
+                composer.changed();
+            }
+            None => {
+                composer.note = Some(format!(
+                    "Not pretty-printed: nested {} levels deep, the indented JSON would pass {}",
+                    json::nesting_depth(composer.text.as_bytes()),
+                    style::format_size(PRETTY_PRINT_MAX_BYTES)
+                ));
+            }
+        }
     }
     if ui
         .add_enabled(valid, egui::Button::new("Minify"))

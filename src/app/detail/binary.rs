@@ -1,10 +1,13 @@
 //! Binary payloads: a hex dump that formats only the visible rows, and a UTF-8 view when
-//! the bytes happen to be UTF-8 (checked once per selected event).
+//! the bytes happen to be UTF-8 (checked once per selected event, on a thread of its own
+//! for a long payload, while the hex dump is already shown).
 
+use bytes::Bytes;
 use egui::text::LayoutJob;
 use egui::{Label, RichText, TextFormat, Ui};
 
-use super::text::raw_lines_view;
+use super::job::Job;
+use super::text::{FORMAT_IN_BACKGROUND_BYTES, raw_lines_view};
 use super::widgets::{self, MAX_ROW_BYTES};
 use crate::format::base64::to_base64;
 use crate::format::hex::to_hex;
@@ -28,8 +31,16 @@ pub enum BinaryView {
 #[derive(Default)]
 pub struct BinaryState {
     view: BinaryView,
-    /// `Some(None)`: checked, not UTF-8; `Some(Some(index))`: UTF-8, with its line index.
-    utf8: Option<Option<LineIndex>>,
+    /// The UTF-8 check: `Some(None)` when the bytes are not UTF-8, `Some(Some(index))`
+    /// when they are, with their line index.
+    utf8: Option<Job<Option<LineIndex>>>,
+}
+
+/// The line index of `bytes` as UTF-8 text, or `None` when they are not UTF-8.
+fn utf8_lines(bytes: &[u8]) -> Option<LineIndex> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .map(|text| LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES))
 }
 
 impl BinaryState {
@@ -41,18 +52,25 @@ impl BinaryState {
     /// The line index of `bytes` as UTF-8 text, or `None` when they are not UTF-8; checked
     /// once, then cached until [`BinaryState::reset`].
     pub fn utf8_index(&mut self, bytes: &[u8]) -> Option<&LineIndex> {
-        self.utf8
-            .get_or_insert_with(|| {
-                std::str::from_utf8(bytes)
-                    .ok()
-                    .map(|text| LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES))
-            })
-            .as_ref()
+        let job = self
+            .utf8
+            .get_or_insert_with(|| Job::Ready(utf8_lines(bytes)));
+        job.ready().flatten().and_then(Option::as_ref)
     }
 
-    /// Shows a binary message's payload: the view switch, copy buttons and the chosen view.
-    pub fn ui(&mut self, ui: &mut Ui, bytes: &[u8], fresh: bool) {
-        let is_utf8 = !bytes.is_empty() && self.utf8_index(bytes).is_some();
+    /// [`BinaryState::utf8_index`] for a payload that may be long: checked on a thread from
+    /// [`FORMAT_IN_BACKGROUND_BYTES`] on (`None` meanwhile), so no frame waits for it.
+    fn utf8_index_soon(&mut self, ctx: &egui::Context, bytes: &Bytes) -> Option<&LineIndex> {
+        if bytes.len() >= FORMAT_IN_BACKGROUND_BYTES && self.utf8.is_none() {
+            self.utf8 = Some(Job::start(ctx, bytes.clone(), |bytes| utf8_lines(bytes)));
+        }
+        self.utf8_index(bytes)
+    }
+
+    /// Shows a binary message's payload: the view switch, copy buttons and the chosen view
+    /// (the hex dump while a long payload's UTF-8 check is still running).
+    pub fn ui(&mut self, ui: &mut Ui, bytes: &Bytes, fresh: bool) {
+        let is_utf8 = !bytes.is_empty() && self.utf8_index_soon(ui.ctx(), bytes).is_some();
         let mut view = if is_utf8 { self.view } else { BinaryView::Hex };
         ui.horizontal_wrapped(|ui| {
             widgets::view_switch(
@@ -74,7 +92,7 @@ impl BinaryState {
             ui.label(RichText::new("(empty message)").weak());
             return;
         }
-        match (view, self.utf8_index(bytes)) {
+        match (view, self.utf8_index_soon(ui.ctx(), bytes)) {
             (BinaryView::Utf8, Some(index)) => {
                 raw_lines_view(ui, "detail-utf8", bytes, index, fresh);
             }

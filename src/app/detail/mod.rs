@@ -9,6 +9,7 @@ mod binary;
 mod close;
 mod control;
 mod error;
+mod job;
 mod open;
 mod text;
 mod widgets;

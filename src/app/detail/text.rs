@@ -1,28 +1,35 @@
 //! Text messages: the text as received, and when it is JSON a pretty, syntax-coloured view
 //! and a collapsible tree. Derived views are built once per selected event and cached; the
 //! line views lay out only the visible lines.
-
-use std::sync::mpsc;
+//!
+//! Every view is bounded whatever the text: the pretty view refuses nesting deeper than
+//! [`json::MAX_DEPTH`] and output past [`json::MAX_PRETTY_BYTES`] (the text is then shown
+//! raw, with a note saying why), the tree keeps a bounded number of nodes, and each view of
+//! a long text is made on a thread of its own, so no frame waits for it.
 
 use egui::text::LayoutJob;
 use egui::{CollapsingHeader, Color32, Id, Label, RichText, ScrollArea, TextFormat, Ui};
-use serde_json::Value;
 
+use super::job::{Job, LOST};
 use super::widgets::{self, MAX_ROW_BYTES};
 use crate::app::style::format_size;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::format::json::{self, JsonError, JsonToken, LineIndex, Lines};
-
-/// How many children of an object or array the tree shows before "… N more".
-pub const TREE_CHILDREN: usize = 500;
+use crate::format::json::{self, JsonToken, LineIndex, Lines, PrettyError};
+use crate::format::json_tree::{self, Node, ScalarKind};
 
 /// How many characters of a string value a tree row shows.
-const TREE_STRING_CHARS: usize = 300;
+const TREE_STRING_CHARS: usize = json_tree::MAX_CHARS;
 
-/// Texts at least this long are pretty-printed on a thread of their own, so selecting one
-/// never holds up a frame (16 MiB takes 100-150 ms); shorter ones are done in the frame.
+/// Texts at least this long are pretty-printed, parsed into a tree and indexed on a thread
+/// of their own, so selecting one never holds up a frame (16 MiB takes 100-150 ms); shorter
+/// ones are done in the frame (each view's work is linear in the text, so below this it
+/// takes a few milliseconds whatever the text holds).
 pub const FORMAT_IN_BACKGROUND_BYTES: usize = 1 << 20;
+
+/// The most bytes "Copy pretty JSON" puts on the clipboard; a larger pretty text (deep
+/// nesting spelled out as indentation) is not copied.
+pub const MAX_COPY_BYTES: usize = 64 << 20;
 
 /// Which view of a text message is shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,73 +77,47 @@ impl<'a> Shown<'a> {
     }
 }
 
-/// Pretty-printed JSON and its line index, or why there is none ("not JSON: …").
-type PrettyResult = Result<Lines, String>;
+/// Pretty-printed JSON and its line index, or why there is none.
+type PrettyResult = Result<Lines, PrettyError>;
 
 fn pretty_lines(text: &str) -> PrettyResult {
-    json::pretty_lines(text, MAX_ROW_BYTES).map_err(|err| format!("not JSON: {err}"))
+    json::pretty_lines(text, MAX_ROW_BYTES)
 }
 
-/// The pretty view of a text: made, or being made on a thread of its own.
-enum Pretty {
-    Ready(PrettyResult),
-    Formatting(mpsc::Receiver<PrettyResult>),
+/// The bounded tree, or why it cannot be shown.
+type TreeResult = Result<Node, String>;
+
+fn tree(text: &str) -> TreeResult {
+    json_tree::parse(text).map_err(|err| err.to_string())
 }
 
-impl Pretty {
-    /// Starts pretty-printing `text`: in this frame when it is short, on a thread when it is
-    /// long (the thread asks `ctx` for a frame when it is done).
-    fn start(shown: Shown<'_>, ctx: &egui::Context) -> Self {
-        let text = shown.as_str();
-        if text.len() < FORMAT_IN_BACKGROUND_BYTES {
-            return Pretty::Ready(pretty_lines(text));
-        }
-        let (sender, receiver) = mpsc::channel();
-        let (owned, ctx) = (shown.to_shared(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("sockscope-format".to_owned())
-            .spawn(move || {
-                // The selection may have moved on: then nobody waits for this.
-                let _unwanted = sender.send(pretty_lines(&owned)).is_err();
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => Pretty::Formatting(receiver),
-            Err(_) => Pretty::Ready(pretty_lines(text)),
-        }
-    }
+fn raw_index(text: &str) -> LineIndex {
+    LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES)
+}
 
-    /// The result, once there is one.
-    fn ready(&mut self) -> Option<&PrettyResult> {
-        if let Pretty::Formatting(receiver) = self {
-            match receiver.try_recv() {
-                Ok(result) => *self = Pretty::Ready(result),
-                Err(mpsc::TryRecvError::Empty) => return None,
-                Err(mpsc::TryRecvError::Disconnected) => {
-                    *self = Pretty::Ready(Err(
-                        "not formatted: the formatting thread stopped without an answer".to_owned(),
-                    ));
-                }
-            }
-        }
-        match self {
-            Pretty::Ready(result) => Some(result),
-            Pretty::Formatting(_) => None,
-        }
+/// Starts making `make(text)`: in this frame when the text is short, on a thread when it
+/// is long.
+fn derive<T: Send + 'static>(shown: Shown<'_>, ctx: &egui::Context, make: fn(&str) -> T) -> Job<T> {
+    let text = shown.as_str();
+    if text.len() < FORMAT_IN_BACKGROUND_BYTES {
+        return Job::Ready(make(text));
     }
+    Job::start(ctx, (shown.to_shared(), make), |(text, make)| {
+        make(text.as_str())
+    })
 }
 
 /// What is derived from one text, each part at most once.
 struct Derived {
-    /// Pretty-printed JSON and its line index, or why the text is not JSON.
-    pretty: Pretty,
+    /// Pretty-printed JSON and its line index, or why there is none.
+    pretty: Job<PrettyResult>,
     /// Nothing of the text has been shown yet (its pretty view is being made): the first
     /// frame that shows it starts at the top, as a new selection does.
     unseen: bool,
-    /// The raw text's line index, built when the raw view is first shown.
-    raw: Option<LineIndex>,
-    /// The parsed tree, built when the tree view is first shown.
-    tree: Option<Result<Value, String>>,
+    /// The raw text's line index, made when the raw view is first shown.
+    raw: Option<Job<LineIndex>>,
+    /// The bounded tree, made when the tree view is first shown.
+    tree: Option<Job<TreeResult>>,
 }
 
 impl TextState {
@@ -150,17 +131,23 @@ impl TextState {
     pub fn ui(&mut self, ui: &mut Ui, shown: Shown<'_>, fresh: bool) {
         let text = shown.as_str();
         let derived = self.derived.get_or_insert_with(|| Derived {
-            pretty: Pretty::start(shown, ui.ctx()),
+            pretty: derive(shown, ui.ctx(), pretty_lines),
             unseen: true,
             raw: None,
             tree: None,
         });
         let Some(pretty) = derived.pretty.ready() else {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!("Formatting {} of JSON…", format_size(text.len())));
-            });
+            working(
+                ui,
+                &format!("Formatting {} of JSON…", format_size(text.len())),
+            );
             return;
+        };
+        let lost = Err(LOST.to_owned());
+        let pretty = match pretty {
+            Some(Ok(lines)) => Ok(lines),
+            Some(Err(err)) => Err(err.to_string()),
+            None => lost,
         };
         let fresh = fresh || std::mem::take(&mut derived.unseen);
         let is_json = pretty.is_ok();
@@ -178,7 +165,7 @@ impl TextState {
             ui.separator();
             widgets::copy_button(ui, "Copy text", || text.to_owned());
             if let Ok(lines) = pretty {
-                widgets::copy_button(ui, "Copy pretty JSON", || lines.text().to_owned());
+                copy_pretty_button(ui, lines);
             }
         });
         if is_json {
@@ -188,25 +175,70 @@ impl TextState {
             ui.label(RichText::new("(empty message)").weak());
             return;
         }
-        if let Err(err) = pretty {
-            ui.label(RichText::new(err).small().weak());
+        match &pretty {
+            // Not JSON: raw is all there is, and the note says where it failed.
+            Err(err) if err.starts_with("not JSON") => {
+                ui.label(RichText::new(err).small().weak());
+            }
+            // JSON that is too deep or too large to format: say so, as a warning.
+            Err(err) => {
+                ui.label(
+                    RichText::new(format!("{err}; showing raw")).color(ui.visuals().warn_fg_color),
+                );
+            }
+            Ok(_) => {}
         }
         let palette = Palette::of(ui);
         match (view, pretty) {
             (TextView::Pretty, Ok(lines)) => pretty_view(ui, lines, &palette, fresh),
             (TextView::Tree, Ok(_)) => {
-                let tree = derived.tree.get_or_insert_with(|| {
-                    serde_json::from_str::<Value>(text).map_err(|e| JsonError::from(e).to_string())
-                });
-                tree_view(ui, tree, &palette, fresh);
+                let job = derived
+                    .tree
+                    .get_or_insert_with(|| derive(shown, ui.ctx(), tree));
+                match job.ready() {
+                    None => working(ui, "Reading the tree…"),
+                    Some(Some(tree)) => tree_view(ui, tree, &palette, fresh),
+                    Some(None) => tree_view(ui, &Err(LOST.to_owned()), &palette, fresh),
+                }
             }
             _ => {
-                let index = derived
+                let job = derived
                     .raw
-                    .get_or_insert_with(|| LineIndex::with_max_line_bytes(text, MAX_ROW_BYTES));
-                raw_lines_view(ui, "detail-raw-text", text.as_bytes(), index, fresh);
+                    .get_or_insert_with(|| derive(shown, ui.ctx(), raw_index));
+                match job.ready() {
+                    None => working(ui, "Finding lines…"),
+                    Some(Some(index)) => {
+                        raw_lines_view(ui, "detail-raw-text", text.as_bytes(), index, fresh);
+                    }
+                    Some(None) => {
+                        ui.label(LOST);
+                    }
+                }
             }
         }
+    }
+}
+
+/// A spinner and what is being made.
+fn working(ui: &mut Ui, what: &str) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(what);
+    });
+}
+
+/// "Copy pretty JSON": the text with its indentation spelled out, unless that would be
+/// more than [`MAX_COPY_BYTES`] (then the button is off and says why).
+fn copy_pretty_button(ui: &mut Ui, lines: &Lines) {
+    let len = lines.indented_len();
+    if len <= MAX_COPY_BYTES {
+        widgets::copy_button(ui, "Copy pretty JSON", || lines.indented());
+    } else {
+        ui.add_enabled(false, egui::Button::new("Copy pretty JSON"))
+            .on_disabled_hover_text(format!(
+                "The pretty text would be {}; use Copy text",
+                format_size(len)
+            ));
     }
 }
 
@@ -234,6 +266,16 @@ fn pretty_view(ui: &mut Ui, lines: &Lines, palette: &Palette, fresh: bool) {
         widgets::gutter(ui, (!continued).then(|| lines.line_number(i)), digits);
         let line = lines.line(i);
         let mut job = LayoutJob::default();
+        // The indentation is kept as a depth per line and spelled out only here, for the
+        // visible lines (at most MAX_DEPTH indents each).
+        let indent = lines.indent(i);
+        if indent > 0 {
+            job.append(
+                &json::INDENT.repeat(indent),
+                0.0,
+                TextFormat::simple(font.clone(), palette.of_token(JsonToken::Space)),
+            );
+        }
         if continued {
             // The middle of a cut long line (a long string): no token boundaries to trust.
             job.append(line, 0.0, TextFormat::simple(font.clone(), palette.string));
@@ -251,7 +293,7 @@ fn pretty_view(ui: &mut Ui, lines: &Lines, palette: &Palette, fresh: bool) {
     });
 }
 
-fn tree_view(ui: &mut Ui, tree: &Result<Value, String>, palette: &Palette, fresh: bool) {
+fn tree_view(ui: &mut Ui, tree: &TreeResult, palette: &Palette, fresh: bool) {
     let value = match tree {
         Ok(value) => value,
         Err(err) => {
@@ -272,20 +314,25 @@ fn tree_view(ui: &mut Ui, tree: &Result<Value, String>, palette: &Palette, fresh
 }
 
 /// One node of the tree: a collapsible header for objects and arrays (their children shown
-/// only while open, at most [`TREE_CHILDREN`] of them), a coloured line for the rest.
-fn node(ui: &mut Ui, name: Option<&str>, value: &Value, id: Id, open: bool, palette: &Palette) {
+/// only while open: those the bounded tree kept, at most [`json_tree::MAX_CHILDREN`]), a coloured
+/// line for the rest. Recursion follows the tree, at most [`json::MAX_DEPTH`] levels.
+fn node(ui: &mut Ui, name: Option<&str>, value: &Node, id: Id, open: bool, palette: &Palette) {
     let font = widgets::mono_font(ui);
     let mut job = LayoutJob::default();
     if let Some(name) = name {
         job.append(name, 0.0, TextFormat::simple(font.clone(), palette.key));
         job.append(": ", 0.0, TextFormat::simple(font.clone(), palette.punct));
     }
-    let (summary, count) = match value {
-        Value::Object(map) => (count_text('{', map.len(), "key", '}'), map.len()),
-        Value::Array(items) => (count_text('[', items.len(), "item", ']'), items.len()),
-        scalar => {
-            let (text, color) = scalar_text(scalar, palette);
-            job.append(&text, 0.0, TextFormat::simple(font, color));
+    let (summary, count, kept) = match value {
+        Node::Object { members, len } => (count_text('{', *len, "key", '}'), *len, members.len()),
+        Node::Array { items, len } => (count_text('[', *len, "item", ']'), *len, items.len()),
+        Node::Scalar { text, kind } => {
+            let text = widgets::ellipsize(text, TREE_STRING_CHARS);
+            job.append(
+                &text,
+                0.0,
+                TextFormat::simple(font, palette.of_scalar(*kind)),
+            );
             ui.add(Label::new(job).extend());
             return;
         }
@@ -300,20 +347,20 @@ fn node(ui: &mut Ui, name: Option<&str>, value: &Value, id: Id, open: bool, pale
         .default_open(open)
         .show(ui, |ui| {
             match value {
-                Value::Object(map) => {
-                    for (i, (key, child)) in map.iter().take(TREE_CHILDREN).enumerate() {
+                Node::Object { members, .. } => {
+                    for (i, (key, child)) in members.iter().enumerate() {
                         node(ui, Some(key), child, id.with(i), false, palette);
                     }
                 }
-                Value::Array(items) => {
-                    for (i, child) in items.iter().take(TREE_CHILDREN).enumerate() {
+                Node::Array { items, .. } => {
+                    for (i, child) in items.iter().enumerate() {
                         node(ui, Some(&i.to_string()), child, id.with(i), false, palette);
                     }
                 }
-                _ => {}
+                Node::Scalar { .. } => {}
             }
-            if count > TREE_CHILDREN {
-                ui.label(RichText::new(format!("… {} more", count - TREE_CHILDREN)).weak());
+            if count > kept {
+                ui.label(RichText::new(format!("… {} more", count - kept)).weak());
             }
         });
 }
@@ -322,23 +369,6 @@ fn node(ui: &mut Ui, name: Option<&str>, value: &Value, id: Id, open: bool, pale
 fn count_text(open: char, count: usize, noun: &str, close: char) -> String {
     let plural = if count == 1 { "" } else { "s" };
     format!("{open}{count} {noun}{plural}{close}")
-}
-
-/// A scalar as JSON spells it (strings quoted and escaped, long ones cut) and its colour.
-fn scalar_text(value: &Value, palette: &Palette) -> (String, Color32) {
-    match value {
-        Value::String(s) => {
-            let quoted = serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"));
-            (
-                widgets::ellipsize(&quoted, TREE_STRING_CHARS).into_owned(),
-                palette.string,
-            )
-        }
-        Value::Number(n) => (n.to_string(), palette.number),
-        Value::Bool(b) => (b.to_string(), palette.literal),
-        Value::Null => ("null".to_owned(), palette.literal),
-        Value::Object(_) | Value::Array(_) => (String::new(), palette.punct),
-    }
 }
 
 /// Syntax colours for JSON, for dark and light themes.
@@ -374,6 +404,15 @@ impl Palette {
                 literal: Color32::from_rgb(130, 40, 170),
                 punct: Color32::from_gray(90),
             }
+        }
+    }
+
+    /// The colour of a tree's scalar.
+    pub fn of_scalar(&self, kind: ScalarKind) -> Color32 {
+        match kind {
+            ScalarKind::String => self.string,
+            ScalarKind::Number => self.number,
+            ScalarKind::Bool | ScalarKind::Null => self.literal,
         }
     }
 
