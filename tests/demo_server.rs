@@ -606,10 +606,11 @@ async fn with_origin(server: &DemoServer, path: &str, origin: &str) -> (u16, Str
     }
 }
 
-/// A raw plain-HTTP GET of `/sse` with these extra header lines; the response's head.
-async fn sse_head(server: &DemoServer, extra: &str) -> String {
+/// A raw plain-HTTP GET of `/sse` with `Host: host` and these extra header lines; the
+/// response's head.
+async fn sse_head(server: &DemoServer, host: &str, extra: &str) -> String {
     let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
-    let request = format!("GET /sse HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+    let request = format!("GET /sse HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n");
     tcp.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
@@ -645,11 +646,48 @@ async fn web_pages_from_elsewhere_are_refused_local_ones_and_plain_clients_serve
     // Without an Origin header (command-line clients, Sockscope itself).
     connect(&server, "/echo").await;
 
-    let refused = sse_head(&server, "Origin: https://evil.example\r\n").await;
+    let host = server.addr().to_string();
+    let refused = sse_head(&server, &host, "Origin: https://evil.example\r\n").await;
     assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
-    let served = sse_head(&server, &format!("Origin: {own}\r\n")).await;
+    let served = sse_head(&server, &host, &format!("Origin: {own}\r\n")).await;
     assert!(served.starts_with("HTTP/1.1 200"), "{served}");
-    assert!(sse_head(&server, "").await.starts_with("HTTP/1.1 200"));
+    assert!(
+        sse_head(&server, &host, "")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+}
+
+#[tokio::test]
+async fn a_page_that_rebinds_its_own_name_to_the_server_is_refused() {
+    // DNS rebinding: the page's requests are same-origin (no Origin header) but carry the
+    // page's own name as Host.
+    let server = server().await;
+    let port = server.addr().port();
+    let rebound = format!("rebind.evil.example:{port}");
+    let sse = sse_head(&server, &rebound, "").await;
+    assert!(sse.starts_with("HTTP/1.1 403"), "{sse}");
+    let mut request = server.url("/echo").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("host", HeaderValue::from_str(&rebound).unwrap());
+    match tokio::time::timeout(PATIENCE, connect_async(request)).await {
+        Ok(Err(Error::Http(response))) => {
+            assert_eq!(response.status(), 403);
+            let body = response.body().clone().unwrap_or_default();
+            let body = String::from_utf8_lossy(&body);
+            assert!(
+                body.contains("answers to IP addresses and localhost only"),
+                "{body}"
+            );
+        }
+        other => panic!("a rebound name was served: {other:?}"),
+    }
+    // Its own address and localhost names are served.
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let served = sse_head(&server, &host, "").await;
+        assert!(served.starts_with("HTTP/1.1 200"), "{host}: {served}");
+    }
 }
 
 #[tokio::test]

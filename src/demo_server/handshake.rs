@@ -69,6 +69,16 @@ impl Callback for Router<'_> {
                 body: format!("{}\n", origin::refusal(origin.as_deref().unwrap_or(""))),
             }));
         }
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        if !origin::host_allowed(host.as_deref()) {
+            return Err(error_response(RouteError {
+                status: 403,
+                body: format!("{}\n", origin::host_refusal(host.as_deref().unwrap_or(""))),
+            }));
+        }
         let uri = request.uri();
         let scenario = routes::parse(uri.path(), uri.query()).map_err(error_response)?;
         let response = select_subprotocol(&scenario, request.headers(), response);

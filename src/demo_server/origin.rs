@@ -5,6 +5,12 @@
 //! `http(s)://localhost`, `http(s)://*.localhost`, `http(s)://127.x.y.z`,
 //! `http(s)://[::1]` (and the same with `ws(s)://`). Everything else, `null` included
 //! (sandboxed frames, `file:` pages), is refused with 403.
+//!
+//! A page can also reach the server under a name of its own that it points at 127.0.0.1
+//! (DNS rebinding): its requests then carry no foreign `Origin` (same-origin `GET`s carry
+//! none), but their `Host` is that name. So the `Host` header must be an IP address (any:
+//! `serve` may listen on a LAN address) or `localhost` / `*.localhost`, with any port;
+//! other names are refused with 403 as well.
 
 use url::{Host, Url};
 
@@ -28,6 +34,38 @@ pub fn allowed(origin: Option<&str>) -> bool {
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// Whether a request with this `Host` header (`None`: none, as HTTP/1.0 allows) may use the
+/// demo server: an IP address or a `localhost` name, with or without a port.
+pub fn host_allowed(host: Option<&str>) -> bool {
+    let Some(host) = host else {
+        return true;
+    };
+    let host = host.trim();
+    if host.is_empty() || host.contains(['/', '@', '?', '#']) {
+        return false;
+    }
+    let Ok(url) = Url::parse(&format!("http://{host}/")) else {
+        return false;
+    };
+    match url.host() {
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(_) | Host::Ipv6(_)) => true,
+        None => false,
+    }
+}
+
+/// The plain-text body of the 403 for a `Host` that [`host_allowed`] refuses.
+pub fn host_refusal(host: &str) -> String {
+    let shown: String = host.chars().take(200).collect();
+    format!(
+        "host {shown:?} may not use the Sockscope demo server: it answers to IP addresses and \
+         localhost only (a page pointing its own name at this machine is refused)"
+    )
 }
 
 /// The plain-text body of the 403 for `origin` (without a final newline).
@@ -74,5 +112,30 @@ mod tests {
             assert!(!allowed(Some(origin)), "{origin}");
         }
         assert!(refusal("https://evil.example").contains("\"https://evil.example\""));
+    }
+
+    #[test]
+    fn hosts_are_ip_addresses_or_localhost_names() {
+        for host in [
+            "127.0.0.1:9001",
+            "localhost",
+            "LOCALHOST:80",
+            "app.localhost:3000",
+            "[::1]:9001",
+            "192.168.1.10:9001",
+        ] {
+            assert!(host_allowed(Some(host)), "{host}");
+        }
+        assert!(host_allowed(None));
+        for host in [
+            "rebind.evil.example:9001",
+            "localhost.evil.example",
+            "",
+            "a@127.0.0.1",
+            "127.0.0.1/x",
+        ] {
+            assert!(!host_allowed(Some(host)), "{host}");
+        }
+        assert!(host_refusal("rebind.evil.example").contains("\"rebind.evil.example\""));
     }
 }

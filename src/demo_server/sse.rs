@@ -116,6 +116,13 @@ fn parse_request(head: &str) -> Result<Ticker, Refusal> {
             body: super::origin::refusal(origin.as_deref().unwrap_or("")),
         });
     }
+    let host = header("host");
+    if !super::origin::host_allowed(host.as_deref()) {
+        return Err(Refusal {
+            status: "403 Forbidden",
+            body: super::origin::host_refusal(host.as_deref().unwrap_or("")),
+        });
+    }
     let target = head
         .lines()
         .next()
