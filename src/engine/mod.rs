@@ -8,6 +8,7 @@ mod config;
 mod connect;
 mod emitter;
 mod event;
+mod event_size;
 mod handle;
 mod inbox;
 mod keepalive;
