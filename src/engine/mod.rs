@@ -15,6 +15,7 @@ mod keepalive;
 mod payload_store;
 pub mod proxy;
 mod reconnect;
+mod send_room;
 mod socks5;
 mod task;
 mod tls;
@@ -35,4 +36,5 @@ pub use event::{
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
+pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
 pub(crate) use tls::{client_config, describe_tls_error, is_tls_error};
