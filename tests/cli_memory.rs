@@ -327,3 +327,59 @@ async fn record_and_replay_keep_rows_but_not_payloads_past_the_budget() {
         summary["not_kept"]
     );
 }
+
+/// A server that completes the handshake, then sends a frame header claiming 2^62 bytes.
+async fn giant_header() -> SocketAddr {
+    use tokio::io::AsyncWriteExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(socket).await else {
+                    return;
+                };
+                let header = [0x82, 0x7f, 0x40, 0, 0, 0, 0, 0, 0, 0];
+                if ws.get_mut().write_all(&header).await.is_err() {
+                    return;
+                }
+                let _ = ws.get_mut().write_all(&[0u8; 4096]).await;
+                let mut socket = ws.into_inner();
+                let mut sink = Vec::new();
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut sink).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_huge_message_size_limit_is_clamped_and_a_giant_frame_closes_with_1009() {
+    let addr = giant_header().await;
+    let url = format!("ws://{addr}/");
+    let run = support::cli::sockscope(&[
+        "connect",
+        &url,
+        "--max-message-size",
+        "4611686018427387904",
+        "--wait",
+        "inf",
+    ])
+    .await;
+    assert!(
+        run.stderr
+            .contains("--max-message-size 4611686018427387904 is above the ceiling"),
+        "{}",
+        run.stderr
+    );
+    let close = run.lines.last().expect("a close line");
+    assert_eq!(close["event"], "close");
+    assert_eq!(close["code"], 1009, "{close}");
+    assert!(
+        close["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("exceeds the limit")),
+        "{close}"
+    );
+    assert_eq!(run.status, 1);
+}

@@ -71,7 +71,7 @@ impl ConnectionHandle {
             keepalive: config.keepalive.clone(),
             handshake_timeout: config.handshake_timeout,
             close_timeout: config.close_timeout,
-            max_message_size: config.max_message_size,
+            max_message_size: super::limits::clamp_message_size(config.max_message_size),
             commands,
             send_room: send_room.clone(),
             emitter: Arc::new(Emitter::new(outbox, wake)),

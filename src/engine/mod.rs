@@ -12,6 +12,7 @@ mod event_size;
 mod handle;
 mod inbox;
 mod keepalive;
+pub mod limits;
 mod payload_store;
 pub mod proxy;
 mod reconnect;

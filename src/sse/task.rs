@@ -323,7 +323,10 @@ async fn read_events(
     emitter: &mut Emitter<'_>,
     last_event_id: String,
 ) -> Ending {
-    let mut parser = Parser::new(last_event_id, config.max_event_size);
+    let mut parser = Parser::new(
+        last_event_id,
+        crate::engine::limits::clamp_message_size(config.max_event_size),
+    );
     let mut items = Vec::new();
     if let Some(ending) = max_events_reached(config, shared) {
         return ending;
