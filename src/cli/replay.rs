@@ -129,6 +129,9 @@ fn print_line(out: &mut impl Write, value: &Value) -> bool {
 /// A message in the summary: its type, length and (cut to 1000 characters or 256 bytes)
 /// content.
 fn message_json(message: &MessageRef) -> Value {
+    if let Some(len) = message.not_kept {
+        return json!({"len": len, "not_kept": len});
+    }
     match &message.payload {
         Payload::Text(text) => {
             let cut: String = text.chars().take(1000).collect();

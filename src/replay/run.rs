@@ -23,7 +23,8 @@ pub struct ReplayReport {
     /// Every event of the new run, in order ([`MessageRef::index`] of a received message
     /// is its position here); past the memory budget, messages without their payloads.
     pub events: Vec<Event>,
-    /// What the memory budget did not keep (those messages compare as different).
+    /// What the memory budget did not keep (those messages cannot be compared: they never
+    /// match).
     pub not_kept: NotKept,
     /// The new run's connection opened.
     pub opened: bool,
@@ -155,6 +156,7 @@ pub(super) async fn run(
                             index: events.len(),
                             offset: event.offset,
                             payload: payload.clone(),
+                            not_kept: budget.dropped_len(events.len()),
                         });
                     }
                     EventKind::Close(_) => is_close = true,
