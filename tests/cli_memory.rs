@@ -387,3 +387,47 @@ async fn a_huge_message_size_limit_is_clamped_and_a_giant_frame_closes_with_1009
     );
     assert_eq!(run.status, 1);
 }
+
+/// A plain HTTP server that answers with an event stream of `MESSAGE`-byte events, without
+/// end; counts the events written.
+async fn sse_flood() -> (SocketAddr, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&sent);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let event = format!("data: {}\n\n", "s".repeat(MESSAGE - 8));
+                while socket.write_all(event.as_bytes()).await.is_ok() {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (addr, sent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_with_a_stalled_reader_stops_reading_the_stream() {
+    let (addr, sent) = sse_flood().await;
+    let url = format!("http://{addr}/");
+    let mut child = sockscope(&["sse", &url]);
+    let (events, peak) = watch(&child, || sent.load(Ordering::SeqCst), 16_384).await;
+    assert!(
+        events < 16_384,
+        "the server could send {} MiB to a reader that does not read",
+        mib(events)
+    );
+    eprintln!("held back after {} MiB, peak {peak} MiB", mib(events));
+    let _ = child.kill();
+    let _ = child.wait();
+}
