@@ -95,6 +95,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
             .add(
                 egui::DragValue::new(&mut mib)
                     .range(1..=MAX_MESSAGE_CEILING >> 20)
+                    // A larger limit from a session stays as it is, with the note below.
+                    .clamp_existing_to_range(false)
                     .suffix(" MiB"),
             )
             .changed()
