@@ -283,7 +283,7 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
                 event_type: "message".into(),
                 data: "an SSE event over the budget".into(),
                 id: None,
-                last_event_id: String::new(),
+                last_event_id: "".into(),
                 retry: None,
             }),
         },

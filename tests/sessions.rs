@@ -513,8 +513,14 @@ async fn payloads_not_kept_stay_marked_with_their_size_through_a_save() {
     let server = demo().await;
     let mut handle = connect(&server.url("/flood?n=40&size=1000"));
     let events = to_close(&mut handle).await;
+    // Strings count in the budget too: leave room for the URL and the handshake's headers.
+    let strings: usize = events
+        .iter()
+        .take_while(|e| !matches!(e.kind, EventKind::Message { .. }))
+        .map(|e| e.kind.heap_bytes())
+        .sum();
     let mut timeline = sockscope::model::timeline::Timeline::default();
-    timeline.set_memory_budget(10_000);
+    timeline.set_memory_budget(10_000 + strings);
     for event in events {
         timeline.push(1, event);
     }

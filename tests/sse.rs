@@ -257,7 +257,7 @@ async fn fields_multi_line_data_and_max_events() {
     );
     assert_eq!(messages[1].1.id, None);
     assert_eq!(
-        messages[1].1.last_event_id, "9",
+        &*messages[1].1.last_event_id, "9",
         "the last event id persists"
     );
     let close = closes(&entries)[0];

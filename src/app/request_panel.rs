@@ -6,6 +6,7 @@ use egui::RichText;
 
 use super::tab::Tab;
 use crate::engine::HeaderEntry;
+use crate::engine::limits::{MAX_MESSAGE_CEILING, clamp_note};
 use crate::format::variables;
 use crate::model::session::SecretHeader;
 
@@ -99,12 +100,18 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         if ui
             .add(
                 egui::DragValue::new(&mut mib)
-                    .range(1..=4096)
+                    .range(1..=MAX_MESSAGE_CEILING >> 20)
+                    // A larger limit from a session stays as it is, with the note below.
+                    .clamp_existing_to_range(false)
                     .suffix(" MiB"),
             )
             .changed()
         {
             config.max_message_size = mib << 20;
+        }
+        // A session file may hold any limit; the engine clamps it and this says so.
+        if let Some(note) = clamp_note("Max message", config.max_message_size) {
+            ui.colored_label(ui.visuals().warn_fg_color, note);
         }
     });
     ui.horizontal(|ui| {

@@ -17,6 +17,9 @@ pub const DEFAULT_PONG_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_BACKOFF_MAX_MS: u64 = 30_000;
 /// `connect --max-message-size`'s and `sse --max-event-size`'s default, in bytes.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// Payload MiB that `connect --record` and `replay` keep unless told: the window's default.
+pub const DEFAULT_MEMORY_BUDGET_MIB: u64 =
+    (crate::model::memory_budget::DEFAULT_LIMIT >> 20) as u64;
 
 /// Sockscope: a WebSocket inspector. With no command it opens the window.
 #[derive(Debug, Parser)]
@@ -177,6 +180,11 @@ pub struct ReplayArgs {
     /// one is an error and nothing is sent.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
+    /// Payload bytes the new run keeps, in MiB; past it, messages keep their rows (and are
+    /// counted) but not their payloads, and the summary says how many were not kept.
+    #[arg(long = "memory-budget", value_name = "MIB", default_value_t = DEFAULT_MEMORY_BUDGET_MIB,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_budget: u64,
 }
 
 /// `sockscope import-har FILE.har --out FILE.ron`.
@@ -339,6 +347,11 @@ pub struct ConnectArgs {
     /// for `sockscope replay`.
     #[arg(long = "record", value_name = "FILE.ron")]
     pub record: Option<PathBuf>,
+    /// With --record: payload bytes kept for the session, in MiB; past it, messages keep
+    /// their rows (time, direction, size) but not their payloads (`not_kept`).
+    #[arg(long = "memory-budget", value_name = "MIB", default_value_t = DEFAULT_MEMORY_BUDGET_MIB,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_budget: u64,
     /// With --record: save header NAME as the reference {{env.ENV}} instead of its value
     /// (repeatable). ENV is letters, digits and _, not starting with a digit; replaying the
     /// session reads it only with --allow-env ENV. Its value is also redacted (`[redacted]`)

@@ -14,10 +14,12 @@ use super::plan::{Action, Plan, Wait};
 use super::replay::Recording;
 use super::stdin_lines::{self, Line};
 use super::summary::Summary;
-use crate::engine::{CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError};
+use crate::engine::{
+    CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError, SendRoom,
+};
 use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
-use crate::model::timeline::TimelineEntry;
+use crate::model::timeline::Timeline;
 
 /// What one attempt came to.
 struct AttemptEnd {
@@ -28,12 +30,12 @@ struct AttemptEnd {
 }
 
 /// Prints lines in order with one running `seq` across attempts, and keeps the summary,
-/// the round trips and (with --record) the events.
+/// the round trips and (with --record) the events, within the memory budget.
 struct Output {
     lines: JsonLines,
     summary: Summary,
     pings: PingTracker,
-    recorded: Option<Vec<TimelineEntry>>,
+    recorded: Option<Timeline>,
     quiet_messages: bool,
     redactor: Redactor,
 }
@@ -44,10 +46,7 @@ impl Output {
         self.summary.count(event);
         let rtt = self.pings.observe(attempt, event);
         if let Some(recorded) = &mut self.recorded {
-            recorded.push(TimelineEntry {
-                attempt,
-                event: event.clone(),
-            });
+            recorded.push(attempt, event.clone());
         }
         let quiet = self.quiet_messages
             && matches!(
@@ -73,7 +72,11 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
         lines: JsonLines::stdout(),
         summary: Summary::default(),
         pings: PingTracker::default(),
-        recorded: record.as_ref().map(|_| Vec::new()),
+        recorded: record.as_ref().map(|record| {
+            let mut timeline = Timeline::default();
+            timeline.set_memory_budget(record.memory_budget);
+            timeline
+        }),
         quiet_messages: plan.summary,
         redactor: plan.redactor.clone(),
     };
@@ -143,8 +146,15 @@ async fn run_attempt(
     let mut close_at: Option<Instant> = None;
     let mut closing = false;
     let (code, reason) = &plan.close;
+    // The plan's sends not queued yet: like the lines of stdin, each waits for room in the
+    // outgoing queue, so a server that does not read holds them back instead of memory.
+    let mut next_action = 0;
+    let send_room = handle.send_room();
     loop {
         let deadline = close_at;
+        let sending = end.opened && !closing;
+        let actions_left = next_action < plan.actions.len();
+        let room = send_room.available();
         tokio::select! {
             event = handle.recv() => {
                 let Some(event) = event else { break };
@@ -155,9 +165,8 @@ async fn run_attempt(
                 match &event.kind {
                     EventKind::Open(_) => {
                         end.opened = true;
-                        end.refused_sends += send_all(&handle, &plan.actions);
-                        // While input lasts, the wait has not begun.
-                        if stdin.is_none() {
+                        // While sends or input are left, the wait has not begun.
+                        if plan.actions.is_empty() && stdin.is_none() {
                             close_at = wait_deadline(plan.wait);
                         }
                     }
@@ -178,7 +187,15 @@ async fn run_attempt(
                     _ => {}
                 }
             }
-            line = next_line(stdin), if end.opened && !closing && stdin.is_some() => {
+            () = wait_for_room(&send_room), if sending && !room && (actions_left || stdin.is_some()) => {}
+            () = std::future::ready(()), if sending && room && actions_left => {
+                end.refused_sends += send_action(&handle, &plan.actions[next_action]);
+                next_action += 1;
+                if next_action == plan.actions.len() && stdin.is_none() {
+                    close_at = wait_deadline(plan.wait);
+                }
+            }
+            line = next_line(stdin), if sending && room && !actions_left && stdin.is_some() => {
                 match line {
                     Some(line) => end.refused_sends += send_line(&handle, line),
                     None => {
@@ -203,6 +220,11 @@ async fn run_attempt(
             }
         }
     }
+    let unsent = plan.actions.len() - next_action;
+    if end.opened && unsent > 0 && !end.interrupted {
+        eprintln!("sockscope connect: {unsent} send(s) not sent: the connection ended first");
+        end.refused_sends += unsent;
+    }
     Ok(end)
 }
 
@@ -213,21 +235,24 @@ fn wait_deadline(wait: Wait) -> Option<Instant> {
     }
 }
 
-/// Sends every action in order; a refusal goes to stderr and counts as a failure.
-fn send_all(handle: &ConnectionHandle, actions: &[Action]) -> usize {
-    let mut refused = 0;
-    for action in actions {
-        let result = match action {
-            Action::Text(text) => handle.send_text(text.clone()),
-            Action::Binary(bytes) => handle.send_binary(bytes.clone()),
-            Action::Ping(payload) => handle.ping(payload.clone()),
-        };
-        if let Err(error) = result {
+/// Sends one action; a refusal goes to stderr and counts (1) as a failure.
+fn send_action(handle: &ConnectionHandle, action: &Action) -> usize {
+    let result = match action {
+        Action::Text(text) => handle.send_text(text.clone()),
+        Action::Binary(bytes) => handle.send_binary(bytes.clone()),
+        Action::Ping(payload) => handle.ping(payload.clone()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
             eprintln!("sockscope connect: {error}");
-            refused += 1;
+            1
         }
     }
-    refused
+}
+
+async fn wait_for_room(room: &SendRoom) {
+    room.wait().await;
 }
 
 /// Sends one line of input as a text message; returns 1 when it was refused or could not

@@ -39,6 +39,10 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> ExitCode {
             let sub = matches.subcommand_matches("connect").unwrap_or(matches);
             let checked = plan::Plan::from_args(args, sub)
                 .and_then(|plan| Ok((plan, replay::Recording::from_args(args)?)));
+            let flag = "--max-message-size";
+            if let Some(note) = crate::engine::limits::clamp_note(flag, args.max_message_size) {
+                eprintln!("sockscope connect: {note}");
+            }
             match checked {
                 Ok((plan, record)) => runtime.block_on(connect::run(plan, record)),
                 Err(error) => exit::usage(&format!("connect: {error}")),
@@ -48,6 +52,12 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> ExitCode {
         CliCommand::Replay(args) => runtime.block_on(replay::run(args)),
         CliCommand::ImportHar(args) => har_commands::import(args),
         CliCommand::ExportHar(args) => har_commands::export(args),
-        CliCommand::Sse(args) => runtime.block_on(sse::run(args)),
+        CliCommand::Sse(args) => {
+            let flag = "--max-event-size";
+            if let Some(note) = crate::engine::limits::clamp_note(flag, args.max_event_size) {
+                eprintln!("sockscope sse: {note}");
+            }
+            runtime.block_on(sse::run(args))
+        }
     }
 }

@@ -20,7 +20,7 @@ use crate::format::variables;
 use crate::model::redact::Redactor;
 use crate::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab};
 use crate::model::storage::FileError;
-use crate::model::timeline::TimelineEntry;
+use crate::model::timeline::Timeline;
 use crate::replay::{
     CloseSummary, CompareOptions, ComparisonItem, MessageRef, Replay, ReplayError, ReplayOptions,
     ReplayReport, Speed,
@@ -28,6 +28,13 @@ use crate::replay::{
 
 /// Exit status of a replay that ran but did not match the recording.
 pub const DIFFERENT: u8 = 3;
+
+/// `--memory-budget MIB` in bytes.
+fn mib_to_bytes(mib: u64) -> usize {
+    usize::try_from(mib)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(1 << 20)
+}
 
 /// A usage error for a file problem: one line, `path:line:col: message` when known.
 fn file_error(error: &FileError) -> ExitCode {
@@ -79,7 +86,8 @@ pub async fn run(args: &ReplayArgs) -> ExitCode {
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let report = match replay.run_until(&options, on_event, cancel).await {
+    let budget = mib_to_bytes(args.memory_budget);
+    let report = match replay.run_within(&options, budget, on_event, cancel).await {
         Ok(report) => report,
         Err(error) => return exit::usage(&format!("replay {}: {error}", args.file.display())),
     };
@@ -134,6 +142,9 @@ fn print_line(out: &mut impl Write, value: &Value) -> bool {
 /// A message in the summary: its type, length and (cut to 1000 characters or 256 bytes)
 /// content.
 fn message_json(message: &MessageRef) -> Value {
+    if let Some(len) = message.not_kept {
+        return json!({"len": len, "not_kept": len});
+    }
     match &message.payload {
         Payload::Text(text) => {
             let cut: String = text.chars().take(1000).collect();
@@ -203,6 +214,7 @@ pub fn summary_json(report: &ReplayReport) -> Value {
         "sent": report.sent,
         "unsent": report.unsent.len(),
         "cancelled": report.cancelled,
+        "not_kept": {"messages": report.not_kept.messages, "bytes": report.not_kept.bytes},
         "close": close,
         "differences": differences,
     })
@@ -215,6 +227,8 @@ pub struct Recording {
     pub path: PathBuf,
     /// Headers saved as environment references.
     pub secrets: Vec<SecretHeader>,
+    /// Payload bytes kept for the session (`--memory-budget`, in bytes).
+    pub memory_budget: usize,
 }
 
 impl Recording {
@@ -251,21 +265,24 @@ impl Recording {
         Ok(Some(Self {
             path: path.clone(),
             secrets,
+            memory_budget: mib_to_bytes(args.memory_budget),
         }))
     }
 
     /// Saves the run as a one-tab session named after its URL, through the run's
-    /// `redactor`.
+    /// `redactor`; the entries whose payload the budget did not keep say so (`not_kept`).
     pub fn save(
         &self,
         config: &ConnectionConfig,
-        events: &[TimelineEntry],
+        timeline: &Timeline,
         redactor: &Redactor,
     ) -> Result<(), FileError> {
+        let events = timeline.to_entries();
         let tab = SessionTab::from_live(LiveTab {
             secret_headers: &self.secrets,
             redactor,
-            ..LiveTab::new(&config.url, config, events)
+            not_kept: timeline.not_kept_rows(),
+            ..LiveTab::new(&config.url, config, &events)
         });
         SessionFile::new(vec![tab]).save(&self.path)
     }

@@ -95,17 +95,33 @@ impl Emitter {
         let (offset, wall_time) = self.clock.now();
         let before = pending.events.len();
         let first = pending.next_seq;
+        let mut bytes = 0;
         pending
             .events
-            .extend(kinds.into_iter().zip(first..).map(|(kind, seq)| Event {
-                seq,
-                wall_time,
-                offset,
-                kind,
+            .extend(kinds.into_iter().zip(first..).map(|(kind, seq)| {
+                let event = Event {
+                    seq,
+                    wall_time,
+                    offset,
+                    kind,
+                };
+                bytes += event.queued_bytes();
+                event
             }));
         let added = pending.events.len() - before;
         pending.next_seq = first + added as u64;
+        pending.bytes += bytes;
         pending.unannounced |= added > 0;
+    }
+
+    /// True while the consumer's queue is full: the reader waits for [`Emitter::room`].
+    pub(crate) fn is_full(&self) -> bool {
+        self.outbox.is_full()
+    }
+
+    /// Resolves once the consumer has taken events.
+    pub(crate) async fn room(&self) {
+        self.outbox.room().await;
     }
 
     /// Tells the consumer about the events emitted since the last call, and calls the

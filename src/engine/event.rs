@@ -154,8 +154,9 @@ pub struct SseMessage {
     /// The `id` field of this block, if it had one (an id with a NUL is ignored).
     pub id: Option<String>,
     /// The stream's last event id after this block (`MessageEvent.lastEventId`): the latest
-    /// `id` seen, which persists across events and reconnects.
-    pub last_event_id: String,
+    /// `id` seen, which persists across events and reconnects. Stored once and shared by
+    /// every event until the id changes, so a long id is not copied into each event.
+    pub last_event_id: std::sync::Arc<str>,
     /// The `retry` field of this block (the new reconnection time), if it had a valid one.
     pub retry: Option<Duration>,
 }

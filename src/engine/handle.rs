@@ -11,6 +11,7 @@ use super::config::{ConfigError, ConnectionConfig};
 use super::emitter::{Emitter, SharedState, WakeFn};
 use super::event::{Event, ReadyState};
 use super::inbox::{Inbox, inbox};
+use super::send_room::SendRoom;
 use super::task::{self, Attempt};
 
 /// Why a command was refused before it reached the connection.
@@ -28,6 +29,17 @@ pub enum SendError {
     /// A ping or pong payload is longer than a control frame can carry.
     #[error("a ping or pong payload is {0} bytes long; at most 125 bytes fit in a control frame")]
     ControlPayloadTooLong(usize),
+    /// The server is not reading what was sent: the outgoing queue is full.
+    #[error(
+        "not sent: {queued} bytes are still waiting to be sent (the limit is {limit}); \
+         the server is not reading them"
+    )]
+    QueueFull {
+        /// The bytes waiting.
+        queued: usize,
+        /// The bytes that may wait.
+        limit: usize,
+    },
 }
 
 /// One connection attempt. Its task owns the socket; this handle owns the way in (commands)
@@ -36,6 +48,7 @@ pub struct ConnectionHandle {
     commands: mpsc::UnboundedSender<Command>,
     events: Inbox,
     shared: Arc<SharedState>,
+    send_room: SendRoom,
 }
 
 impl ConnectionHandle {
@@ -50,6 +63,7 @@ impl ConnectionHandle {
         let (command_sender, commands) = mpsc::unbounded_channel();
         let (outbox, events) = inbox();
         let shared = Arc::new(SharedState::new());
+        let send_room = SendRoom::default();
         let attempt = Attempt {
             prepared,
             tls: config.tls.clone(),
@@ -57,8 +71,9 @@ impl ConnectionHandle {
             keepalive: config.keepalive.clone(),
             handshake_timeout: config.handshake_timeout,
             close_timeout: config.close_timeout,
-            max_message_size: config.max_message_size,
+            max_message_size: super::limits::clamp_message_size(config.max_message_size),
             commands,
+            send_room: send_room.clone(),
             emitter: Arc::new(Emitter::new(outbox, wake)),
             shared: Arc::clone(&shared),
         };
@@ -67,7 +82,13 @@ impl ConnectionHandle {
             commands: command_sender,
             events,
             shared,
+            send_room,
         })
+    }
+
+    /// The outgoing queue: how full it is, and a way to wait for room before sending.
+    pub fn send_room(&self) -> SendRoom {
+        self.send_room.clone()
     }
 
     /// The connection's readyState, as a browser reports it.
@@ -75,14 +96,33 @@ impl ConnectionHandle {
         self.shared.ready_state()
     }
 
-    /// Queues a text message. Refused unless OPEN.
+    /// Queues a text message. Refused unless OPEN, and while the outgoing queue is full
+    /// (see [`ConnectionHandle::send_room`]).
     pub fn send_text(&self, text: impl Into<String>) -> Result<(), SendError> {
-        self.send_when_open(Command::SendText(text.into()))
+        let text = text.into();
+        self.send_message(text.len(), Command::SendText(text))
     }
 
-    /// Queues a binary message. Refused unless OPEN.
+    /// Queues a binary message. Refused unless OPEN, and while the outgoing queue is full.
     pub fn send_binary(&self, bytes: impl Into<Bytes>) -> Result<(), SendError> {
-        self.send_when_open(Command::SendBinary(bytes.into()))
+        let bytes = bytes.into();
+        self.send_message(bytes.len(), Command::SendBinary(bytes))
+    }
+
+    /// Queues a data message of `len` bytes, counted in the outgoing queue until written.
+    fn send_message(&self, len: usize, command: Command) -> Result<(), SendError> {
+        if !self.send_room.available() {
+            return Err(SendError::QueueFull {
+                queued: self.send_room.queued(),
+                limit: self.send_room.limit(),
+            });
+        }
+        self.send_room.reserve(len);
+        let sent = self.send_when_open(command);
+        if sent.is_err() {
+            self.send_room.release(len);
+        }
+        sent
     }
 
     /// Queues a ping (payload at most 125 bytes). Refused unless OPEN.

@@ -21,11 +21,15 @@ use super::event::{
 use super::keepalive::{Keepalive, KeepaliveState};
 use super::payload_store::PayloadStore;
 use super::proxy::ProxyMode;
+use super::send_room::SendRoom;
 use super::wake_pacer::WakePacer;
 use super::writer::{Outgoing, Writer};
 
 /// How many already-arrived frames are handled before their events are handed over.
 const READ_BATCH: usize = 256;
+/// How many payload bytes a batch reads at most (one message may go beyond), so that a full
+/// queue is noticed after at most this much more.
+const READ_BATCH_BYTES: usize = 1 << 20;
 /// How long a failed connection's close frame may take to leave before the TCP drop.
 const FAIL_GRACE: Duration = Duration::from_millis(500);
 
@@ -39,6 +43,7 @@ pub(crate) struct Attempt {
     pub(crate) close_timeout: Duration,
     pub(crate) max_message_size: usize,
     pub(crate) commands: UnboundedReceiver<Command>,
+    pub(crate) send_room: SendRoom,
     pub(crate) emitter: Arc<Emitter>,
     pub(crate) shared: Arc<SharedState>,
 }
@@ -96,7 +101,8 @@ pub(crate) async fn run(mut attempt: Attempt) {
     let (sink, stream) = socket.split();
     let connection = OpenConnection {
         stream,
-        writer: Writer::spawn(sink, Arc::clone(&emitter)),
+        writer: Writer::spawn(sink, Arc::clone(&emitter), attempt.send_room.clone()),
+        send_room: attempt.send_room,
         commands: attempt.commands,
         commands_open: true,
         emitter,
@@ -106,6 +112,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
         deadline: None,
         keepalive: attempt.keepalive.map(KeepaliveState::new),
         received: Vec::with_capacity(READ_BATCH),
+        batch_bytes: 0,
         payloads: PayloadStore::default(),
         wake_pacer: WakePacer::default(),
     };
@@ -182,6 +189,8 @@ enum Ending {
 struct OpenConnection {
     stream: SplitStream<Socket>,
     writer: Writer,
+    /// The handle's count of queued message bytes; released for messages that never go.
+    send_room: SendRoom,
     commands: UnboundedReceiver<Command>,
     commands_open: bool,
     emitter: Arc<Emitter>,
@@ -192,6 +201,8 @@ struct OpenConnection {
     keepalive: Option<KeepaliveState>,
     /// Events of the frames read in the current batch, emitted together at its end.
     received: Vec<EventKind>,
+    /// The payload bytes read in the current batch.
+    batch_bytes: usize,
     /// Where received payloads are kept, free of tungstenite's read buffers.
     payloads: PayloadStore,
     /// When the consumer is next told about what was read.
@@ -201,13 +212,25 @@ struct OpenConnection {
 impl OpenConnection {
     async fn run(mut self) {
         let ending = loop {
-            let deadline = self.deadline;
-            let keepalive_due = self.keepalive.as_ref().map(KeepaliveState::next_due);
+            // Backpressure: while the consumer's queue is full, the socket is not read (TCP
+            // holds the server back), and no timer that waits for the server runs (what it
+            // waits for may be in the unread bytes).
+            if self.emitter.is_full() {
+                self.emitter.wake();
+            }
+            let full = self.emitter.is_full();
+            let deadline = self.deadline.filter(|_| !full);
+            let keepalive_due = self
+                .keepalive
+                .as_ref()
+                .map(KeepaliveState::next_due)
+                .filter(|_| !full);
             let wake_due = self.wake_pacer.due();
             let step = tokio::select! {
                 biased;
                 command = self.commands.recv(), if self.commands_open => self.on_command(command),
-                item = self.stream.next() => self.on_items(item),
+                item = self.stream.next(), if !full => self.on_items(item),
+                () = self.emitter.room(), if full => None,
                 () = sleep_until(deadline), if deadline.is_some() => Some(Ending::DeadlinePassed),
                 () = sleep_until(keepalive_due), if keepalive_due.is_some() => {
                     self.on_keepalive_due();
@@ -241,6 +264,7 @@ impl OpenConnection {
             Command::SendText(text) => {
                 let text = tokio_tungstenite::tungstenite::Utf8Bytes::from(text);
                 Outgoing {
+                    reserved: text.len(),
                     message: Message::Text(text.clone()),
                     event: Some(EventKind::Message {
                         dir: Direction::Out,
@@ -249,6 +273,7 @@ impl OpenConnection {
                 }
             }
             Command::SendBinary(bytes) => Outgoing {
+                reserved: bytes.len(),
                 message: Message::Binary(bytes.clone()),
                 event: Some(EventKind::Message {
                     dir: Direction::Out,
@@ -256,6 +281,7 @@ impl OpenConnection {
                 }),
             },
             Command::Ping(payload) => Outgoing {
+                reserved: 0,
                 message: Message::Ping(payload.clone()),
                 event: Some(EventKind::Ping {
                     dir: Direction::Out,
@@ -263,6 +289,7 @@ impl OpenConnection {
                 }),
             },
             Command::Pong(payload) => Outgoing {
+                reserved: 0,
                 message: Message::Pong(payload.clone()),
                 event: Some(EventKind::Pong {
                     dir: Direction::Out,
@@ -272,7 +299,9 @@ impl OpenConnection {
             },
         };
         let state = self.shared.ready_state();
+        let reserved = outgoing.reserved;
         if state != ReadyState::Open || !self.writer.queue(outgoing) {
+            self.send_room.release(reserved);
             self.emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
                 ErrorCategory::Send,
                 format!("not sent: the connection is {state}"),
@@ -305,6 +334,7 @@ impl OpenConnection {
         }
         if let Some(payload) = ping {
             self.writer.queue(Outgoing {
+                reserved: 0,
                 message: Message::Ping(payload.clone()),
                 event: Some(EventKind::Ping {
                     dir: Direction::Out,
@@ -328,6 +358,7 @@ impl OpenConnection {
         self.writer.queue(Outgoing {
             message: Message::Close(Some(frame)),
             event: None,
+            reserved: 0,
         });
         self.deadline = Some(tokio::time::Instant::now() + self.close_timeout);
     }
@@ -335,6 +366,7 @@ impl OpenConnection {
     /// Handles one frame, then the ones that have already arrived, up to a batch, and emits
     /// their events together.
     fn on_items(&mut self, first: Option<Result<Message, WsError>>) -> Option<Ending> {
+        self.batch_bytes = 0;
         let ending = self.read_batch(first);
         self.emitter.emit_all(self.received.drain(..));
         ending
@@ -345,6 +377,9 @@ impl OpenConnection {
             return Some(ending);
         }
         for _ in 1..READ_BATCH {
+            if self.batch_bytes >= READ_BATCH_BYTES {
+                break;
+            }
             let item = self.stream.next().now_or_never()?;
             if let Some(ending) = self.on_item(item) {
                 return Some(ending);
@@ -360,6 +395,7 @@ impl OpenConnection {
             Some(Err(error)) => return Some(self.on_read_error(error)),
             Some(Ok(message)) => message,
         };
+        self.batch_bytes += message.len();
         match message {
             Message::Text(text) => self.received.push(EventKind::Message {
                 dir: Direction::In,
@@ -546,6 +582,7 @@ impl OpenConnection {
                             reason: reason.clone().into(),
                         })),
                         event: None,
+                        reserved: 0,
                     });
                 }
                 // Draining also flushes a close answer tungstenite queued itself.

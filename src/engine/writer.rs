@@ -13,11 +13,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::emitter::Emitter;
 use super::event::{ErrorCategory, ErrorInfo, EventKind};
+use super::send_room::SendRoom;
 
 /// A frame to send, and the event to report once it has been handed to the socket.
 pub(crate) struct Outgoing {
     pub(crate) message: Message,
     pub(crate) event: Option<EventKind>,
+    /// The bytes it holds in the handle's [`SendRoom`], released once written.
+    pub(crate) reserved: usize,
 }
 
 /// The running writer: a queue into its task, and counts of what was queued and written.
@@ -33,13 +36,20 @@ impl Writer {
     pub(crate) fn spawn<S>(
         sink: SplitSink<WebSocketStream<S>, Message>,
         emitter: Arc<Emitter>,
+        room: SendRoom,
     ) -> Self
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let (queue, receiver) = mpsc::unbounded_channel();
         let written = Arc::new(AtomicU64::new(0));
-        let task = tokio::spawn(write_loop(sink, receiver, emitter, Arc::clone(&written)));
+        let task = tokio::spawn(write_loop(
+            sink,
+            receiver,
+            emitter,
+            room,
+            Arc::clone(&written),
+        ));
         Self {
             queue: Some(queue),
             task: Some(task),
@@ -48,7 +58,9 @@ impl Writer {
         }
     }
 
-    /// Queues a frame; returns false when the writer has already stopped.
+    /// Queues a frame; returns false when the writer has already stopped. The queue holds
+    /// frames, not bytes: the bytes of data messages are bounded by the handle's
+    /// [`SendRoom`], and control frames are small and few.
     pub(crate) fn queue(&mut self, outgoing: Outgoing) -> bool {
         let Some(queue) = &self.queue else {
             return false;
@@ -86,6 +98,7 @@ async fn write_loop<S>(
     mut sink: SplitSink<WebSocketStream<S>, Message>,
     mut receiver: mpsc::UnboundedReceiver<Outgoing>,
     emitter: Arc<Emitter>,
+    room: SendRoom,
     written: Arc<AtomicU64>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -94,7 +107,9 @@ async fn write_loop<S>(
         let mut next = Some(first);
         // Feed everything already queued, then flush once: one syscall for a burst.
         while let Some(outgoing) = next.take() {
-            if let Err(error) = sink.feed(outgoing.message).await {
+            let fed = sink.feed(outgoing.message).await;
+            room.release(outgoing.reserved);
+            if let Err(error) = fed {
                 report_failure(&emitter, &error);
                 return;
             }

@@ -87,7 +87,7 @@ pub fn event_json(event: &Event) -> Value {
                 "type": message.event_type,
                 "data": message.data,
                 "id": message.id,
-                "last_event_id": message.last_event_id,
+                "last_event_id": &*message.last_event_id,
             });
             if let (Some(retry), Value::Object(map)) = (message.retry, &mut fields) {
                 map.insert("retry".into(), json!(retry.as_millis() as u64));

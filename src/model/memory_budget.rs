@@ -3,6 +3,8 @@
 //! are not kept: their rows stay (kind, direction, time and original size) and the tab says
 //! how many messages and bytes it did not keep.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -10,6 +12,14 @@ use crate::engine::{EventKind, Payload, SseEvent};
 
 /// Payload bytes a tab keeps unless told otherwise: 512 MiB.
 pub const DEFAULT_LIMIT: usize = 512 << 20;
+
+/// How much of an SSE event's name and id is kept once its data is not.
+pub const KEPT_LABEL: usize = 64;
+
+fn cut(text: &mut String) {
+    let end = text.floor_char_boundary(KEPT_LABEL);
+    text.truncate(end);
+}
 
 /// What a timeline did not keep because its budget was reached.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,6 +38,8 @@ pub struct MemoryBudget {
     /// Rows whose payload was not kept, with the payload's size, in index order.
     dropped: Vec<(usize, usize)>,
     not_kept: NotKept,
+    /// The SSE last event id counted last (shared by the events until it changes).
+    last_event_id: Option<Arc<str>>,
 }
 
 impl Default for MemoryBudget {
@@ -44,6 +56,7 @@ impl MemoryBudget {
             kept: 0,
             dropped: Vec::new(),
             not_kept: NotKept::default(),
+            last_event_id: None,
         }
     }
 
@@ -76,21 +89,36 @@ impl MemoryBudget {
         Some(self.dropped[found].1)
     }
 
-    /// `kind`, to be stored at `index`: as it is while the budget allows its payload, or
-    /// with the payload emptied (and counted) once it does not. Control frames (at most 125
-    /// bytes) are always kept.
+    /// `kind`, to be stored at `index`: as it is while the budget allows it, or with its
+    /// payload emptied (and counted) once it does not. Every byte the event holds counts
+    /// towards the budget: payloads, and strings too (headers, reasons, error texts, SSE
+    /// event names and ids; a stream's shared last event id once per change). Past the
+    /// budget, a message or SSE event keeps its row but not its payload (an SSE event's name
+    /// and id are cut to [`KEPT_LABEL`] bytes); control frames (at most 125 bytes) and the
+    /// rare events (open, error, close) are always kept.
     pub fn admit(&mut self, index: usize, kind: EventKind) -> EventKind {
-        let len = match &kind {
+        let mut cost = kind.heap_bytes();
+        if let EventKind::Sse(SseEvent::Message(message)) = &kind
+            && !self
+                .last_event_id
+                .as_ref()
+                .is_some_and(|last| Arc::ptr_eq(last, &message.last_event_id))
+        {
+            cost += message.last_event_id.len();
+            self.last_event_id = Some(Arc::clone(&message.last_event_id));
+        }
+        let payload = match &kind {
             EventKind::Message { payload, .. } => payload.len(),
             EventKind::Sse(SseEvent::Message(message)) => message.data.len(),
-            _ => return kind,
+            EventKind::Sse(SseEvent::Comment(text)) => text.len(),
+            _ => 0,
         };
-        if self.kept.saturating_add(len) <= self.limit || len == 0 {
-            self.kept += len;
+        if payload == 0 || self.kept.saturating_add(cost) <= self.limit {
+            self.kept = self.kept.saturating_add(cost);
             return kind;
         }
-        self.record_dropped(index, len);
-        match kind {
+        self.record_dropped(index, payload);
+        let kind = match kind {
             EventKind::Message { dir, payload } => EventKind::Message {
                 dir,
                 payload: match payload {
@@ -100,10 +128,19 @@ impl MemoryBudget {
             },
             EventKind::Sse(SseEvent::Message(mut message)) => {
                 message.data = String::new();
+                cut(&mut message.event_type);
+                if let Some(id) = &mut message.id {
+                    cut(id);
+                }
                 EventKind::Sse(SseEvent::Message(message))
             }
+            EventKind::Sse(SseEvent::Comment(_)) => {
+                EventKind::Sse(SseEvent::Comment(String::new()))
+            }
             other => other,
-        }
+        };
+        self.kept = self.kept.saturating_add(kind.heap_bytes());
+        kind
     }
 
     /// The rows whose payload was not kept, with the payload's size, in index order.
@@ -158,7 +195,11 @@ mod tests {
         );
         assert!(matches!(ping, EventKind::Ping { .. }));
         assert_eq!(payload_len(&budget.admit(5, message(1))), 0);
-        assert_eq!(budget.kept(), 250);
+        assert_eq!(
+            budget.kept(),
+            251,
+            "the ping's byte counts, though it is kept"
+        );
         assert_eq!(
             budget.not_kept(),
             NotKept {
@@ -169,5 +210,41 @@ mod tests {
         assert_eq!(budget.dropped_len(2), Some(100));
         assert_eq!(budget.dropped_len(3), None);
         assert_eq!(budget.dropped_len(5), Some(1));
+    }
+
+    fn sse(event_type: &str, data: &str, last_event_id: &Arc<str>) -> EventKind {
+        EventKind::sse_message(crate::engine::SseMessage {
+            event_type: event_type.to_owned(),
+            data: data.to_owned(),
+            id: None,
+            last_event_id: Arc::clone(last_event_id),
+            retry: None,
+        })
+    }
+
+    #[test]
+    fn strings_count_and_a_shared_last_event_id_counts_once() {
+        let id: Arc<str> = Arc::from("i".repeat(1000).as_str());
+        let mut budget = MemoryBudget::new(1 << 20);
+        budget.admit(0, sse("tick", "d", &id));
+        let first = budget.kept();
+        assert!(first > 1000, "the id, the name and the data count: {first}");
+        budget.admit(1, sse("tick", "d", &id));
+        assert!(
+            budget.kept() - first < 1000,
+            "the same id is not counted again"
+        );
+
+        // A huge event name past the budget: the row stays, cut short, without its data.
+        let mut budget = MemoryBudget::new(100);
+        let kept = budget.admit(0, sse(&"n".repeat(10_000), "data", &id));
+        let EventKind::Sse(SseEvent::Message(message)) = kept else {
+            panic!("still an SSE event");
+        };
+        assert_eq!(
+            (message.event_type.len(), message.data.as_str()),
+            (KEPT_LABEL, "")
+        );
+        assert_eq!(budget.not_kept().messages, 1);
     }
 }

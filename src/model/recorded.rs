@@ -311,7 +311,7 @@ impl RecordedEvent {
                 event_type: message.event_type.clone(),
                 data: message.data.clone(),
                 id: message.id.clone(),
-                last_event_id: message.last_event_id.clone(),
+                last_event_id: message.last_event_id.to_string(),
                 retry_ms: message
                     .retry
                     .map(|retry| u64::try_from(retry.as_millis()).unwrap_or(u64::MAX)),
@@ -427,7 +427,7 @@ impl RecordedEvent {
                 event_type: event_type.clone(),
                 data: data.clone(),
                 id: id.clone(),
-                last_event_id: last_event_id.clone(),
+                last_event_id: last_event_id.as_str().into(),
                 retry: retry_ms.map(Duration::from_millis),
             }))),
             RecordedKind::SseComment { text } => EventKind::Sse(SseEvent::Comment(text.clone())),

@@ -452,7 +452,11 @@ impl Redactor {
             event_type: event_type.into_owned(),
             data: data.into_owned(),
             id: id.or_else(|| message.id.clone()),
-            last_event_id: last.into_owned(),
+            // Shared with the other events when it did not change.
+            last_event_id: match last {
+                Cow::Borrowed(_) => message.last_event_id.clone(),
+                Cow::Owned(last) => last.into(),
+            },
             retry: message.retry,
         })
     }

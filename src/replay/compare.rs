@@ -34,6 +34,9 @@ pub struct MessageRef {
     pub offset: Duration,
     /// Its payload.
     pub payload: Payload,
+    /// Set when its payload was not kept (past a memory budget): the payload's size. Such
+    /// a message cannot be compared, so it never matches.
+    pub not_kept: Option<usize>,
 }
 
 /// The outcome for one recorded or received message.
@@ -306,6 +309,18 @@ fn canonical(value: &Value, out: &mut Vec<u8>) {
 /// in order.
 const MAX_LCS_CELLS: usize = 4_000_000;
 
+/// The key of a message on one `side`: its normal form's, or one that matches nothing when
+/// its payload was not kept.
+fn key<'a>(side: u8) -> impl Fn((&MessageRef, &Normal<'a>)) -> Vec<u8> {
+    move |(message, normal)| match message.not_kept {
+        Some(_) => [b'n', side]
+            .into_iter()
+            .chain(message.index.to_le_bytes())
+            .collect(),
+        None => normal.key(),
+    }
+}
+
 /// Aligns and compares the messages (see the module documentation).
 pub fn compare_messages(
     expected: &[MessageRef],
@@ -320,8 +335,8 @@ pub fn compare_messages(
         .iter()
         .map(|m| Normal::new(&m.payload, options))
         .collect();
-    let exp_keys: Vec<Vec<u8>> = exp.iter().map(Normal::key).collect();
-    let act_keys: Vec<Vec<u8>> = act.iter().map(Normal::key).collect();
+    let exp_keys: Vec<Vec<u8>> = expected.iter().zip(&exp).map(key(b'e')).collect();
+    let act_keys: Vec<Vec<u8>> = actual.iter().zip(&act).map(key(b'a')).collect();
     let pairs = matching_pairs(&exp_keys, &act_keys);
 
     let mut items = Vec::with_capacity(expected.len().max(actual.len()));
@@ -420,6 +435,7 @@ mod tests {
             index,
             offset: Duration::ZERO,
             payload: Payload::Text(t.to_owned().into()),
+            not_kept: None,
         }
     }
 
@@ -428,6 +444,7 @@ mod tests {
             index,
             offset: Duration::ZERO,
             payload: Payload::Binary(Bytes::from_static(b)),
+            not_kept: None,
         }
     }
 
@@ -481,6 +498,20 @@ mod tests {
                 "$.new: unexpected (got null)",
             ]
         );
+    }
+
+    #[test]
+    fn a_message_whose_payload_was_not_kept_never_matches() {
+        let emptied = |index| MessageRef {
+            not_kept: Some(5),
+            ..text(index, "")
+        };
+        let items = compare_messages(
+            &[text(0, "a"), text(1, "")],
+            &[text(0, "a"), emptied(1)],
+            &CompareOptions::default(),
+        );
+        assert_eq!(statuses(&items), ["matched", "different"]);
     }
 
     #[test]

@@ -177,7 +177,8 @@ impl Replay {
         options: &ReplayOptions,
         on_event: impl FnMut(&Event),
     ) -> Result<ReplayReport, ReplayError> {
-        run::run(self, options, on_event, std::future::pending()).await
+        let budget = crate::model::memory_budget::DEFAULT_LIMIT;
+        run::run(self, options, budget, on_event, std::future::pending()).await
     }
 
     /// [`Replay::run`], closing the connection early (1000 "replay cancelled") when
@@ -188,6 +189,7 @@ impl Replay {
         on_event: impl FnMut(&Event),
         cancel: impl Future<Output = ()>,
     ) -> Result<ReplayReport, ReplayError> {
-        run::run(self, options, on_event, cancel).await
+        let budget = crate::model::memory_budget::DEFAULT_LIMIT;
+        run::run(self, options, budget, on_event, cancel).await
     }
 }

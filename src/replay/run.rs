@@ -11,6 +11,7 @@ use super::compare::{Comparison, MessageRef};
 use super::script::{ReplayScript, SendAction};
 use super::{Replay, ReplayError, ReplayOptions, Speed};
 use crate::engine::{ConnectionHandle, Direction, Event, EventKind, SendError, WakeFn};
+use crate::model::memory_budget::{MemoryBudget, NotKept};
 
 /// After everything expected has arrived, how long to listen for more before closing (when
 /// the recording ended by the client's doing).
@@ -20,8 +21,11 @@ const SETTLE: Duration = Duration::from_millis(250);
 #[derive(Clone, Debug)]
 pub struct ReplayReport {
     /// Every event of the new run, in order ([`MessageRef::index`] of a received message
-    /// is its position here).
+    /// is its position here); past the memory budget, messages without their payloads.
     pub events: Vec<Event>,
+    /// What the memory budget did not keep (those messages cannot be compared: they never
+    /// match).
+    pub not_kept: NotKept,
     /// The new run's connection opened.
     pub opened: bool,
     /// How many recorded sends were sent.
@@ -72,11 +76,27 @@ fn send(handle: &ConnectionHandle, action: &SendAction) -> Result<(), SendError>
     }
 }
 
+impl Replay {
+    /// [`Replay::run_until`], keeping at most `memory_budget` bytes of the new run's
+    /// payloads and strings: past it, messages keep their place (and are counted in
+    /// [`ReplayReport::not_kept`]) but not their payloads. `on_event` sees every event whole.
+    pub async fn run_within(
+        &self,
+        options: &ReplayOptions,
+        memory_budget: usize,
+        on_event: impl FnMut(&Event),
+        cancel: impl Future<Output = ()>,
+    ) -> Result<ReplayReport, ReplayError> {
+        run(self, options, memory_budget, on_event, cancel).await
+    }
+}
+
 /// The replay loop. `cancel` resolving closes the connection early (the run still goes on
 /// to its close event).
 pub(super) async fn run(
     replay: &Replay,
     options: &ReplayOptions,
+    memory_budget: usize,
     mut on_event: impl FnMut(&Event),
     cancel: impl Future<Output = ()>,
 ) -> Result<ReplayReport, ReplayError> {
@@ -94,6 +114,7 @@ pub(super) async fn run(
     let expected = script.expected.len();
 
     let mut events: Vec<Event> = Vec::new();
+    let mut budget = MemoryBudget::new(memory_budget);
     let mut received: Vec<MessageRef> = Vec::new();
     let mut opened_at: Option<Instant> = None;
     let mut next_send = 0;
@@ -117,6 +138,10 @@ pub(super) async fn run(
             event = handle.recv() => {
                 let Some(event) = event else { break };
                 on_event(&event);
+                let event = Event {
+                    kind: budget.admit(events.len(), event.kind),
+                    ..event
+                };
                 let now = Instant::now();
                 let mut is_close = false;
                 match &event.kind {
@@ -131,6 +156,7 @@ pub(super) async fn run(
                             index: events.len(),
                             offset: event.offset,
                             payload: payload.clone(),
+                            not_kept: budget.dropped_len(events.len()),
                         });
                     }
                     EventKind::Close(_) => is_close = true,
@@ -193,6 +219,7 @@ pub(super) async fn run(
         &options.compare,
     );
     Ok(ReplayReport {
+        not_kept: budget.not_kept(),
         opened: opened_at.is_some(),
         events,
         sent,
@@ -241,7 +268,8 @@ impl ReplayHandle {
             let cancelled = async {
                 let _ = cancelled.await;
             };
-            let last = match run(&replay, &options, on_event, cancelled).await {
+            let budget = crate::model::memory_budget::DEFAULT_LIMIT;
+            let last = match run(&replay, &options, budget, on_event, cancelled).await {
                 Ok(report) => ReplayUpdate::Finished(Box::new(report)),
                 Err(error) => ReplayUpdate::Failed(error),
             };

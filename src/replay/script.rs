@@ -116,6 +116,7 @@ impl ReplayScript {
                         index,
                         offset: event.offset,
                         payload: payload.clone(),
+                        not_kept: None,
                     });
                     None
                 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::config::SseConfig;
+use super::queued::Queued;
 use super::task::{self, Stream};
 use crate::engine::{ConfigError, ReadyState, WakeFn};
 use crate::model::timeline::TimelineEntry;
@@ -118,6 +119,8 @@ pub(crate) enum Command {
 pub struct SseHandle {
     commands: mpsc::UnboundedSender<Command>,
     events: mpsc::UnboundedReceiver<TimelineEntry>,
+    /// What the waiting events hold; the task stops reading while it is full.
+    queued: Queued,
     shared: Arc<Shared>,
 }
 
@@ -141,17 +144,20 @@ impl SseHandle {
             last_event_id: config.last_event_id.clone().unwrap_or_default(),
             end: None,
         }));
+        let queued = Queued::default();
         runtime.spawn(task::run(Stream {
             prepared,
             config: config.clone(),
             commands,
             events: event_sender,
+            queued: queued.clone(),
             wake,
             shared: Arc::clone(&shared),
         }));
         Ok(Self {
             commands: command_sender,
             events,
+            queued,
             shared,
         })
     }
@@ -175,12 +181,16 @@ impl SseHandle {
 
     /// The next event, with its attempt number, if one is waiting; never blocks.
     pub fn try_recv(&mut self) -> Option<TimelineEntry> {
-        self.events.try_recv().ok()
+        let entry = self.events.try_recv().ok()?;
+        self.queued.take(entry.event.queued_bytes());
+        Some(entry)
     }
 
     /// Waits for the next event; `None` once the stream ended for good and every event was
     /// read.
     pub async fn recv(&mut self) -> Option<TimelineEntry> {
-        self.events.recv().await
+        let entry = self.events.recv().await?;
+        self.queued.take(entry.event.queued_bytes());
+        Some(entry)
     }
 }

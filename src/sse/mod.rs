@@ -21,6 +21,7 @@ mod client;
 mod config;
 mod handle;
 pub mod parser;
+mod queued;
 mod task;
 
 pub use config::{PreparedSse, SseConfig, Target};

@@ -67,8 +67,9 @@ pub struct Parser {
     block_retry: Option<Duration>,
     /// The last event ID buffer: set by `id`, kept across blocks.
     id_buffer: String,
-    /// The last event ID string: the buffer, as of the latest blank line.
-    last_event_id: String,
+    /// The last event ID string: the buffer, as of the latest blank line; shared by the
+    /// events dispatched while it stays the same.
+    last_event_id: std::sync::Arc<str>,
     /// Largest line and largest data, in bytes.
     limit: usize,
 }
@@ -91,8 +92,8 @@ impl Parser {
             data: String::new(),
             block_id: None,
             block_retry: None,
-            id_buffer: last_event_id.clone(),
-            last_event_id,
+            last_event_id: std::sync::Arc::from(last_event_id.as_str()),
+            id_buffer: last_event_id,
             limit,
         }
     }
@@ -220,7 +221,9 @@ impl Parser {
     /// A blank line: the last event id takes the buffer's value; an event with data is
     /// dispatched; the block's buffers are emptied either way.
     fn dispatch(&mut self, out: &mut Vec<SseItem>) {
-        self.last_event_id.clone_from(&self.id_buffer);
+        if *self.last_event_id != *self.id_buffer {
+            self.last_event_id = std::sync::Arc::from(self.id_buffer.as_str());
+        }
         let event_type = std::mem::take(&mut self.event_type);
         let mut data = std::mem::take(&mut self.data);
         let id = self.block_id.take();
@@ -238,7 +241,7 @@ impl Parser {
             event_type,
             data,
             id,
-            last_event_id: self.last_event_id.clone(),
+            last_event_id: std::sync::Arc::clone(&self.last_event_id),
             retry,
         }));
     }
@@ -289,7 +292,7 @@ mod tests {
             "the type did not carry over"
         );
         assert_eq!(events[0].id, None);
-        assert_eq!(events[0].last_event_id, "7", "the id did");
+        assert_eq!(&*events[0].last_event_id, "7", "the id did");
         let items = parse("data:\n\n");
         assert_eq!(
             self::events(&items)[0].data,
@@ -307,7 +310,7 @@ mod tests {
         let events = events(&items);
         let ids: Vec<_> = events
             .iter()
-            .map(|e| (e.id.as_deref(), e.last_event_id.as_str()))
+            .map(|e| (e.id.as_deref(), &*e.last_event_id))
             .collect();
         assert_eq!(
             ids,
@@ -317,7 +320,7 @@ mod tests {
         let mut seeded = Parser::new("41".into(), usize::MAX);
         assert_eq!(seeded.last_event_id(), "41");
         let items = seeded.parse_all(b"data: z\n\n").unwrap();
-        assert_eq!(self::events(&items)[0].last_event_id, "41");
+        assert_eq!(&*self::events(&items)[0].last_event_id, "41");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::client::{self, Answered};
 use super::config::{PreparedSse, SseConfig};
 use super::handle::{Command, Shared, SseEnd};
 use super::parser::{Parser, SseItem};
+use super::queued::Queued;
 use crate::engine::{
     AttemptClock, CloseInfo, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
     OpenInfo, ReadyState, SseEvent, WakeFn,
@@ -28,6 +29,8 @@ pub(crate) struct Stream {
     pub(crate) config: SseConfig,
     pub(crate) commands: UnboundedReceiver<Command>,
     pub(crate) events: UnboundedSender<TimelineEntry>,
+    /// What the events not taken yet hold (the channel is bounded by it, in bytes).
+    pub(crate) queued: Queued,
     pub(crate) wake: WakeFn,
     pub(crate) shared: Arc<Shared>,
 }
@@ -79,6 +82,7 @@ struct Emitter<'a> {
     seq: u64,
     clock: AttemptClock,
     events: &'a UnboundedSender<TimelineEntry>,
+    queued: &'a Queued,
     wake: &'a WakeFn,
 }
 
@@ -96,8 +100,11 @@ impl Emitter<'_> {
             attempt: self.attempt,
             event,
         };
+        let bytes = entry.event.queued_bytes();
         // A consumer that has gone away is not an error; the task ends at its next step.
-        let _consumer_gone = self.events.send(entry).is_err();
+        if self.events.send(entry).is_ok() {
+            self.queued.add(bytes);
+        }
     }
 
     fn wake(&self) {
@@ -117,6 +124,7 @@ pub(crate) async fn run(mut stream: Stream) {
             seq: 0,
             clock: AttemptClock::start(),
             events: &stream.events,
+            queued: &stream.queued,
             wake: &stream.wake,
         };
         let mut ending = run_attempt(
@@ -315,18 +323,24 @@ async fn read_events(
     emitter: &mut Emitter<'_>,
     last_event_id: String,
 ) -> Ending {
-    let mut parser = Parser::new(last_event_id, config.max_event_size);
+    let mut parser = Parser::new(
+        last_event_id,
+        crate::engine::limits::clamp_message_size(config.max_event_size),
+    );
     let mut items = Vec::new();
     if let Some(ending) = max_events_reached(config, shared) {
         return ending;
     }
     loop {
+        // Backpressure: while the consumer's queue is full, the body is not read.
+        let full = emitter.queued.is_full();
         let frame = tokio::select! {
             biased;
             _command = commands.recv() => {
                 return Ending::closed_by_client("closed by the client", SseEnd::Closed);
             }
-            frame = answered.body.frame() => frame,
+            () = emitter.queued.taken(), if full => continue,
+            frame = answered.body.frame(), if !full => frame,
         };
         let data = match frame {
             None => {
