@@ -12,7 +12,7 @@ use url::Url;
 use super::keepalive::Keepalive;
 use super::proxy::{Proxy, ProxyMode};
 use super::reconnect::ReconnectPolicy;
-use crate::model::redact;
+use crate::format::userinfo;
 
 /// Everything a connection attempt is made with. Saved in sessions; validated by
 /// [`ConnectionConfig::prepare`] before an attempt starts.
@@ -173,7 +173,7 @@ pub struct PreparedRequest {
 /// Normalizes a URL as a browser's `new WebSocket(url)` does: http(s) → ws(s), no fragment.
 pub fn normalize_url(input: &str) -> Result<Url, ConfigError> {
     let bad = |why: &str| ConfigError::Url {
-        url: redact::hide_passwords(input).into_owned(),
+        url: userinfo::hide_passwords(input).into_owned(),
         why: why.to_owned(),
     };
     if let Some(why) = forbidden_url_char(input) {

@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
-use crate::model::redact;
+use crate::format::userinfo;
 
 use super::event::{ErrorCategory, ErrorInfo};
 use super::socks5;
@@ -56,7 +56,7 @@ impl Proxy {
     pub fn parse(text: &str) -> Result<Self, String> {
         Self::parse_url(text).map_err(|error| {
             // The error quotes the URL: never with its password.
-            let shown = redact::hide_passwords(text);
+            let shown = userinfo::hide_passwords(text);
             error.replace(&format!("{text:?}"), &format!("{shown:?}"))
         })
     }

@@ -10,6 +10,7 @@ pub mod json;
 pub mod json_path;
 pub mod json_tree;
 pub mod preview;
+pub mod userinfo;
 pub mod variables;
 
 /// The first `max_bytes` bytes of `text`, cut back to a character boundary; all of `text`

@@ -9,7 +9,7 @@ use url::Url;
 use crate::engine::check_tls_and_proxy;
 use crate::engine::proxy::ProxyMode;
 use crate::engine::{ConfigError, HeaderEntry, TlsOptions};
-use crate::model::redact;
+use crate::format::userinfo;
 
 /// Everything an SSE stream is opened with, as an SSE tab saves it. Validated by
 /// [`SseConfig::prepare`] before the first attempt.
@@ -133,7 +133,7 @@ impl Target {
     /// Parses and checks an `http://` or `https://` URL; a fragment is dropped, as fetch does.
     pub fn parse(input: &str) -> Result<Self, ConfigError> {
         let bad = |why: &str| ConfigError::Url {
-            url: redact::hide_passwords(input).into_owned(),
+            url: userinfo::hide_passwords(input).into_owned(),
             why: why.to_owned(),
         };
         if let Some(why) = crate::engine::forbidden_url_char(input) {
