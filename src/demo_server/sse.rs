@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn requests_resume_after_the_last_event_id() {
         let ticker = parse_request(
-            "GET /sse?count=7&drop=2 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 5\r\n\r\n",
+            "GET /sse?count=7&drop=2 HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nLast-Event-ID: 5\r\n\r\n",
         )
         .unwrap();
         assert_eq!(
@@ -275,6 +275,9 @@ mod tests {
         let refusal = parse_request("GET /echo HTTP/1.1\r\n\r\n").unwrap_err();
         assert_eq!(refusal.status, "404 Not Found");
         assert!(parse_request("GET /sse/ HTTP/1.1\r\n\r\n").is_ok());
+        let refusal =
+            parse_request("GET /sse HTTP/1.1\r\nHost: rebind.example:9001\r\n\r\n").unwrap_err();
+        assert_eq!(refusal.status, "403 Forbidden");
     }
 
     #[test]
