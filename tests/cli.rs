@@ -575,6 +575,33 @@ async fn a_stdin_line_that_is_not_utf8_is_not_sent_and_exits_1() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdin_line_over_the_message_size_limit_is_skipped_not_held_and_exits_1() {
+    let server = demo().await;
+    let run = sockscope_fed(
+        &[
+            "connect",
+            &server.url("/echo"),
+            "--stdin",
+            "--max-message-size",
+            "8",
+            "--wait",
+            "200",
+        ],
+        &[(Duration::ZERO, b"fine\nmuch too long a line\r\nok too\n")],
+    )
+    .await;
+    assert_eq!(run.status, 1, "a line was not sent");
+    assert_eq!(texts(&run, "out"), ["fine", "ok too"]);
+    assert!(
+        run.stderr
+            .contains("--stdin line 2 is 20 bytes, over the message size limit of 8: not sent"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.lines.last().expect("a close line")["was_clean"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_whose_connection_ended_exits_while_stdin_is_still_open() {
     let server = demo().await;
     // The server closes at once; nobody ever closes our stdin (a terminal left alone).

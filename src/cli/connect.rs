@@ -5,15 +5,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::exit;
 use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
 use super::replay::Recording;
-use super::stdin_lines::{self, Line};
+use super::stdin_lines::{self, Line, Lines};
 use super::summary::Summary;
+use crate::engine::limits::clamp_message_size;
 use crate::engine::{
     CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError, SendRoom,
 };
@@ -81,7 +81,9 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
         redactor: plan.redactor.clone(),
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
-    let mut stdin = plan.stdin.then(stdin_lines::spawn_stdin);
+    let mut stdin = plan
+        .stdin
+        .then(|| stdin_lines::spawn_stdin(clamp_message_size(plan.config.max_message_size)));
     let mut attempt = 1;
     let end = loop {
         let end = match run_attempt(&plan, attempt, &mut out, &mut stdin).await {
@@ -129,7 +131,7 @@ async fn run_attempt(
     plan: &Plan,
     attempt: u32,
     out: &mut Output,
-    stdin: &mut Option<mpsc::Receiver<Line>>,
+    stdin: &mut Option<Lines>,
 ) -> Result<AttemptEnd, ExitCode> {
     let mut handle = ConnectionHandle::connect(
         &plan.config,
@@ -263,6 +265,14 @@ fn send_line(handle: &ConnectionHandle, line: Line) -> usize {
         Line::NotUtf8 { number } => Err(format!(
             "--stdin line {number} is not UTF-8: not sent (a text message must be UTF-8)"
         )),
+        Line::TooLong {
+            number,
+            bytes,
+            limit,
+        } => Err(format!(
+            "--stdin line {number} is {bytes} bytes, over the message size limit of {limit}: \
+             not sent (--max-message-size raises the limit)"
+        )),
     };
     match result {
         Ok(()) => 0,
@@ -274,7 +284,7 @@ fn send_line(handle: &ConnectionHandle, line: Line) -> usize {
 }
 
 /// The next line of input; never, without input.
-async fn next_line(stdin: &mut Option<mpsc::Receiver<Line>>) -> Option<Line> {
+async fn next_line(stdin: &mut Option<Lines>) -> Option<Line> {
     match stdin {
         Some(lines) => lines.recv().await,
         None => std::future::pending().await,
