@@ -6,13 +6,12 @@ mod support;
 
 use std::path::Path;
 
-use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
 use sockscope::engine::ReadyState;
 use support::recording::{RecordingServer, crafted_session};
-use support::window::{Window, has_label, has_label_containing, wait_for};
+use support::window::{Window, has_label, has_label_containing, menu, type_path, wait_for};
 
 fn window(config_dir: &Path) -> Window {
     let options = AppOptions {
@@ -27,23 +26,8 @@ fn window(config_dir: &Path) -> Window {
 
 /// File > Open, answering the typed-path prompt (no file dialog exists here) with `path`.
 fn open_session(harness: &mut Window, path: &Path) {
-    harness.get_by_label("File").click();
-    wait_for(harness, "the File menu", |h| {
-        has_label_containing(h, "Open")
-    });
-    harness.get_by_label_contains("Open").click();
-    harness.step();
-    wait_for(harness, "the path prompt", |h| has_label(h, "Path"));
-    harness.get_by_label("Path").focus();
-    harness.step();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.step();
-    harness
-        .get_by_label("Path")
-        .type_text(&path.display().to_string());
-    harness.step();
-    harness.key_press(Key::Enter);
-    harness.step();
+    menu(harness, "File", "Open");
+    type_path(harness, path);
 }
 
 /// Steps a few frames, as time passing with the window idle.

@@ -8,9 +8,7 @@
 mod reflector;
 mod support;
 
-use std::path::Path;
-
-use egui::{Key, Modifiers, OutputCommand};
+use egui::{Key, OutputCommand};
 use egui_kittest::kittest::Queryable;
 use reflector::{AUTHORIZATION, TOKEN, binary_with, reflector};
 use sockscope::app::AppOptions;
@@ -21,7 +19,7 @@ use sockscope::engine::{ConnectionConfig, EventKind, HeaderEntry};
 use sockscope::format::base64::to_base64;
 use sockscope::format::hex::to_hex;
 use sockscope::model::session::{SecretHeader, SessionFile, SessionTab};
-use support::window::{Window, has_label, has_label_containing, open, wait_for};
+use support::window::{Window, has_label_containing, menu, open, type_path, wait_for};
 
 const MARKER: &str = "[redacted]";
 
@@ -38,29 +36,6 @@ fn assert_clean(text: &str, what: &str) {
             "{secret:?} leaks in {what}:\n{text}"
         );
     }
-}
-
-/// Opens a menu of the menu bar and clicks one of its entries.
-fn menu(harness: &mut Window, menu: &str, entry: &str) {
-    harness.get_by_label(menu).click();
-    wait_for(harness, entry, |h| has_label_containing(h, entry));
-    harness.get_by_label_contains(entry).click();
-    harness.step();
-}
-
-/// Answers the typed-path prompt (shown because no file dialog exists here) with `path`.
-fn type_path(harness: &mut Window, path: &Path) {
-    wait_for(harness, "the path prompt", |h| has_label(h, "Path"));
-    harness.get_by_label("Path").focus();
-    harness.step();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.step();
-    harness
-        .get_by_label("Path")
-        .type_text(&path.display().to_string());
-    harness.step();
-    harness.key_press(Key::Enter);
-    harness.step();
 }
 
 /// What the last frame put on the clipboard.

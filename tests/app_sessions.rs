@@ -7,11 +7,10 @@ mod support;
 
 use std::path::Path;
 
-use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
-use support::window::{Window, has_label, has_label_containing, wait_for};
+use support::window::{Window, has_label, has_label_containing, menu, type_path, wait_for};
 
 /// A window whose template library lives in `config_dir` (never the user's) and which
 /// starts afresh (no stored workspace).
@@ -23,30 +22,6 @@ fn window(config_dir: &Path) -> Window {
     Harness::builder()
         .with_size(egui::vec2(1400.0, 860.0))
         .build_eframe(move |cc| SockscopeApp::new(&cc.egui_ctx, options).expect("the app starts"))
-}
-
-/// Opens a menu of the menu bar and clicks one of its entries.
-fn menu(harness: &mut Window, menu: &str, entry: &str) {
-    harness.get_by_label(menu).click();
-    // An entry with a shortcut is labelled with it too ("Open... Ctrl+O").
-    wait_for(harness, entry, |h| has_label_containing(h, entry));
-    harness.get_by_label_contains(entry).click();
-    harness.step();
-}
-
-/// Answers the typed-path prompt (shown because no file dialog exists here) with `path`.
-fn type_path(harness: &mut Window, path: &Path) {
-    wait_for(harness, "the path prompt", |h| has_label(h, "Path"));
-    harness.get_by_label("Path").focus();
-    harness.step();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.step();
-    harness
-        .get_by_label("Path")
-        .type_text(&path.display().to_string());
-    harness.step();
-    harness.key_press(Key::Enter);
-    harness.step();
 }
 
 /// Connects the first tab to /echo, sends `message`, sees the echo, closes cleanly.

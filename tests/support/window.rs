@@ -53,3 +53,27 @@ pub fn choose_format(harness: &mut Window, format: MessageFormat) {
     let active = harness.state().active_tab();
     assert_eq!(harness.state().tabs()[active].composer.format(), format);
 }
+
+/// Opens a menu of the menu bar and clicks one of its entries (an entry with a shortcut is
+/// labelled with it too, "Open... Ctrl+O", so it is found by what its label contains).
+pub fn menu(harness: &mut Window, menu: &str, entry: &str) {
+    harness.get_by_label(menu).click();
+    wait_for(harness, entry, |h| has_label_containing(h, entry));
+    harness.get_by_label_contains(entry).click();
+    harness.step();
+}
+
+/// Answers the typed-path prompt (shown because no file dialog exists here) with `path`.
+pub fn type_path(harness: &mut Window, path: &std::path::Path) {
+    wait_for(harness, "the path prompt", |h| has_label(h, "Path"));
+    harness.get_by_label("Path").focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness
+        .get_by_label("Path")
+        .type_text(&path.display().to_string());
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+}
