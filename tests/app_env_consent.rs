@@ -111,6 +111,54 @@ fn a_session_tab_asks_before_sending_an_environment_variable_and_sends_nothing_u
 }
 
 #[test]
+fn replaying_a_session_tab_asks_first_and_starts_once_allowed() {
+    let home = std::env::var("HOME").expect("HOME is set");
+    let server = RecordingServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = crafted_session(dir.path(), &server.url("/replayed"), "{{env.HOME}}");
+    let mut harness = window(dir.path());
+    open_session(&mut harness, &session);
+    wait_for(&mut harness, "the session's tab", |h| {
+        h.state()
+            .tabs()
+            .iter()
+            .any(|t| t.config.url.contains("/replayed"))
+    });
+    let tabs = harness.state().tabs().len();
+
+    menu(&mut harness, "Replay", "Replay this tab");
+    wait_for(&mut harness, "the replay dialog", |h| {
+        has_label(h, "Start replay")
+    });
+    harness.get_by_label("Start replay").click();
+    wait_for(&mut harness, "the prompt", |h| {
+        has_label(h, "Allow environment variables?")
+    });
+    assert!(has_label_containing(
+        &harness,
+        "Replaying this tab would read"
+    ));
+    assert!(has_label_containing(
+        &harness,
+        &format!("HOME → {}", server.addr)
+    ));
+    idle(&mut harness);
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    assert_eq!(harness.state().tabs().len(), tabs, "no replay tab yet");
+
+    harness.get_by_label("Allow").click();
+    wait_for(&mut harness, "the replay's request", |_| {
+        !server.requests().is_empty()
+    });
+    assert!(
+        server.requests()[0].contains(&format!("x-leak: {home}")),
+        "{}",
+        server.requests()[0]
+    );
+    assert_eq!(harness.state().tabs().len(), tabs + 1, "the replay's tab");
+}
+
+#[test]
 fn a_tab_the_user_created_reads_the_environment_without_asking() {
     let home = std::env::var("HOME").expect("HOME is set");
     let server = RecordingServer::start();

@@ -6,6 +6,7 @@
 //! variable and the host it would go to before anything is sent.
 
 use super::action::{Action, Draft};
+use super::replay_view::ReplayAction;
 
 pub use crate::model::env_access::EnvAccess;
 
@@ -16,6 +17,9 @@ pub enum PendingUse {
     Connect,
     /// Sending this message.
     Send(Draft),
+    /// Replaying the tab's recording in a new tab (started by the app, which owns the
+    /// tabs: [`crate::app::Tab::answer_env_prompt`] hands it back).
+    Replay(ReplayAction),
 }
 
 /// The question shown before a tab from a file reads environment variables.
@@ -55,6 +59,7 @@ pub fn ui(ctx: &egui::Context, prompt: &EnvPrompt, actions: &mut Vec<Action>) {
     let doing = match prompt.pending {
         PendingUse::Connect => "Connecting",
         PendingUse::Send(_) => "Sending this message",
+        PendingUse::Replay(_) => "Replaying this tab",
     };
     let modal = egui::Modal::new(egui::Id::unique("env-consent-prompt")).show(ctx, |ui| {
         ui.heading("Allow environment variables?");

@@ -27,7 +27,7 @@ use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
 use super::pins::Pin;
 use super::repeat::Repeat;
-use super::replay_view::ReplayState;
+use super::replay_view::{ReplayAction, ReplayState};
 use super::tab_snapshot::TabSnapshot;
 
 /// What a tab connects with: a WebSocket, or a Server-Sent Events stream (EventSource).
@@ -259,7 +259,12 @@ impl Tab {
     /// Asks before reading environment variables `names` that this tab may not read yet
     /// (a tab from a file); true when it asked, and `pending` then waits for the answer.
     /// Invalid names are left to the expansion, which reports them.
-    fn ask_env(&mut self, names: Vec<String>, from_file: bool, pending: PendingUse) -> bool {
+    pub(crate) fn ask_env(
+        &mut self,
+        names: Vec<String>,
+        from_file: bool,
+        pending: PendingUse,
+    ) -> bool {
         let allowed = self.allowed_env();
         let policy = if from_file {
             EnvPolicy::Only(&allowed)
@@ -287,17 +292,16 @@ impl Tab {
     }
 
     /// The user answered the environment prompt: allow its variables for this tab and do
-    /// what waited, or cancel it with a note saying nothing was sent.
+    /// what waited, or cancel it with a note saying nothing was sent. A replay that waited
+    /// is handed back for the app to start (it opens a new tab).
     pub fn answer_env_prompt(
         &mut self,
         allow: bool,
         runtime: &tokio::runtime::Handle,
         wake: WakeFn,
         jobs: &Background<JobDone>,
-    ) {
-        let Some(prompt) = self.env_prompt.take() else {
-            return;
-        };
+    ) -> Option<ReplayAction> {
+        let prompt = self.env_prompt.take()?;
         if !allow {
             let names = prompt.names.join(", ");
             let (variable, is) = match prompt.names.len() {
@@ -311,14 +315,17 @@ impl Tab {
             match prompt.pending {
                 PendingUse::Connect => self.input_error = Some(format!("Not connected: {why}")),
                 PendingUse::Send(_) => self.composer.send_error = Some(format!("not sent: {why}")),
+                PendingUse::Replay(_) => self.input_error = Some(format!("Not replayed: {why}")),
             }
-            return;
+            return None;
         }
         self.env_access.allow(&prompt.names);
         match prompt.pending {
             PendingUse::Connect => self.connect(runtime, wake),
             PendingUse::Send(draft) => self.send_draft(draft, jobs),
+            PendingUse::Replay(replay) => return Some(replay),
         }
+        None
     }
 
     /// What a draft may read: what the tab may, and only the allowed names when the draft

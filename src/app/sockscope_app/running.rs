@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::SockscopeApp;
 use crate::app::action::Action;
 use crate::app::background::JobDone;
+use crate::app::env_consent::PendingUse;
 use crate::app::pins;
 use crate::app::repeat::Repeat;
 use crate::app::replay_view::{ReplayAction, ReplayState};
@@ -15,8 +16,9 @@ use crate::app::session_menu::Tabs;
 use crate::app::tab::Tab;
 use crate::app::templates_panel;
 use crate::format::json_path::JsonPath;
+use crate::model::session;
 use crate::model::timeline::Timeline;
-use crate::replay::{Replay, ReplayError};
+use crate::replay::Replay;
 
 impl SockscopeApp {
     /// Sends the repeats that are due and asks for a frame when the next one is.
@@ -145,8 +147,12 @@ impl SockscopeApp {
             }
             Action::AnswerEnvPrompt(allow) => {
                 let wake = Arc::clone(&self.wake);
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.answer_env_prompt(allow, &runtime, wake, &self.jobs);
+                let replay = self
+                    .tabs
+                    .get_mut(self.active)
+                    .and_then(|tab| tab.answer_env_prompt(allow, &runtime, wake, &self.jobs));
+                if let Some(replay) = replay {
+                    self.run_replay(replay);
                 }
             }
             Action::Row(command) => {
@@ -167,9 +173,20 @@ impl SockscopeApp {
         match action {
             ReplayAction::OpenDialog => self.replay_dialog.open(),
             ReplayAction::Start { speed, ignore } => {
-                let Some(source) = self.tabs.get(self.active) else {
+                let Some(source) = self.tabs.get_mut(self.active) else {
                     return;
                 };
+                // A tab from a file asks before its recording's config reads the
+                // environment; the replay starts once the user allows it.
+                let names = session::config_env_names(&source.config);
+                let pending = PendingUse::Replay(ReplayAction::Start {
+                    speed,
+                    ignore: ignore.clone(),
+                });
+                if source.ask_env(names, false, pending) {
+                    return;
+                }
+                let source = &*source;
                 let ignore: Vec<JsonPath> = ignore
                     .iter()
                     .filter_map(|path| JsonPath::parse(path).ok())
@@ -192,14 +209,7 @@ impl SockscopeApp {
                         ReplayState::start(replay, speed, ignore, source, &runtime, wake)
                     }
                     Err(error) => {
-                        let hint = match &error {
-                            ReplayError::Resolve(e) if e.env_not_allowed().is_some() => {
-                                "; Connect the tab once to be asked to allow it"
-                            }
-                            _ => "",
-                        };
-                        self.notice =
-                            Some(format!("Cannot replay {}: {error}{hint}", source.title()));
+                        self.notice = Some(format!("Cannot replay {}: {error}", source.title()));
                         return;
                     }
                 };
