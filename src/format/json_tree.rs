@@ -222,6 +222,14 @@ impl<'de> de::Deserialize<'de> for Key {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_number_beyond_f64_says_why_the_tree_cannot_be_shown() {
+        // Found by the payload_views fuzz target: valid JSON, which the pretty view shows.
+        let error = parse("8e838").unwrap_err();
+        assert!(error.message.contains("number out of range"), "{error}");
+        assert_eq!(error.line, 1);
+    }
+
     fn number(text: &str) -> Node {
         scalar(text.to_owned(), ScalarKind::Number)
     }
