@@ -119,7 +119,10 @@ async fn export_then_import_keeps_the_messages_and_their_times() {
         speed: Speed::Fast,
         ..ReplayOptions::default()
     };
-    let report = replay.run(&options, |_| {}).await.unwrap();
+    let report = replay
+        .run(&options, |_| std::future::ready(()))
+        .await
+        .unwrap();
     assert!(report.all_match(), "{:#?}", report.comparison);
     assert_eq!(report.comparison.matched(), 3);
     assert_eq!(report.comparison.close_matches(), None);

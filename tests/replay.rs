@@ -23,7 +23,7 @@ use sockscope::model::session::{SessionFile, SessionTab};
 use sockscope::model::timeline::TimelineEntry;
 use sockscope::replay::{
     CompareOptions, ComparisonItem, Diff, Replay, ReplayError, ReplayHandle, ReplayOptions,
-    ReplayReport, ReplayUpdate, Speed,
+    ReplayReport, ReplayUpdate, Speed, UPDATE_QUEUE_BYTES,
 };
 use support::demo;
 
@@ -53,10 +53,13 @@ fn ignoring(paths: &[&str]) -> ReplayOptions {
 
 async fn replay(tab: &SessionTab, url: &str, options: &ReplayOptions) -> ReplayReport {
     let replay = Replay::from_tab(tab, "tab", None, Some(url)).unwrap();
-    tokio::time::timeout(Duration::from_secs(30), replay.run(options, |_| {}))
-        .await
-        .expect("a replay ends within 30 s")
-        .unwrap()
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        replay.run(options, |_| std::future::ready(())),
+    )
+    .await
+    .expect("a replay ends within 30 s")
+    .unwrap()
 }
 
 fn counts(report: &ReplayReport) -> [usize; 5] {
@@ -374,7 +377,7 @@ async fn sends_keep_their_recorded_spacing_scaled_by_the_speed() {
     };
     let replay = Replay::from_tab(&tab, "t", None, Some(&url)).unwrap();
     assert!(matches!(
-        replay.run(&bad, |_| {}).await,
+        replay.run(&bad, |_| std::future::ready(())).await,
         Err(ReplayError::Speed(_))
     ));
 }
@@ -445,6 +448,57 @@ async fn a_background_replay_reports_progress_and_can_be_cancelled() {
         close.actual.map(|c| (c.code, c.reason, c.initiator)),
         Some((1000, "replay cancelled".into(), Initiator::Client))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_replay_whose_consumer_is_behind_stops_at_its_queue_bound() {
+    let server = demo().await;
+    // The recording's one send goes to a flood of 600 x 64 KiB (37.5 MiB), then 1000.
+    let tab = example("close-codes.session.ron");
+    let url = server.url("/flood?n=600&size=65536");
+    let replay = Replay::from_tab(&tab, "t", None, Some(&url)).unwrap();
+    let mut handle = ReplayHandle::spawn(
+        replay,
+        fast(),
+        &tokio::runtime::Handle::current(),
+        Arc::new(|| {}),
+    );
+    // Nobody takes updates: they stop growing once the queue's bytes are full.
+    let mut waiting = 0;
+    let mut still = 0;
+    while still < 30 && waiting < 600 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = handle.waiting_updates();
+        still = if now == waiting { still + 1 } else { 0 };
+        waiting = now;
+    }
+    let bound = UPDATE_QUEUE_BYTES / 65536 + 4;
+    assert!(
+        (bound - 8..=bound).contains(&waiting),
+        "{waiting} updates wait (bound {bound})"
+    );
+    // Then every message arrives: the run waited, it dropped nothing.
+    let mut messages = 0;
+    let report = loop {
+        match tokio::time::timeout(Duration::from_secs(20), handle.recv())
+            .await
+            .unwrap()
+        {
+            Some(ReplayUpdate::Event(event)) => {
+                messages += usize::from(matches!(
+                    event.kind,
+                    EventKind::Message {
+                        dir: Direction::In,
+                        ..
+                    }
+                ));
+            }
+            Some(ReplayUpdate::Finished(report)) => break report,
+            other => panic!("unexpected update {other:?}"),
+        }
+    };
+    assert_eq!(messages, 600);
+    assert_eq!(report.comparison.close.unwrap().actual.unwrap().code, 1000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -78,10 +78,12 @@ pub async fn run(args: &ReplayArgs) -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     let mut reading = true;
+    // Printing blocks on a slow stdout, which holds the run (and its connection) back.
     let on_event = |event: &Event| {
         if reading && !print_line(&mut stdout, &replay.redactor.json_line(event)) {
             reading = false;
         }
+        std::future::ready(())
     };
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -25,7 +25,7 @@ pub use compare::{
     CloseComparison, CloseSummary, CompareOptions, Comparison, ComparisonItem, Diff,
     JsonDifference, MessageRef,
 };
-pub use run::{ReplayHandle, ReplayReport, ReplayUpdate};
+pub use run::{ReplayHandle, ReplayReport, ReplayUpdate, UPDATE_QUEUE_BYTES};
 pub use script::{ReplayScript, ScriptedSend, SendAction};
 
 use std::cell::RefCell;
@@ -171,11 +171,12 @@ impl Replay {
     }
 
     /// Runs the replay on the current tokio runtime; `on_event` sees each event of the new
-    /// run as it happens.
-    pub async fn run(
+    /// run as it happens, and the run waits for the future it returns (a consumer that is
+    /// behind holds the run, which then stops reading its connection).
+    pub async fn run<Fut: Future<Output = ()>>(
         &self,
         options: &ReplayOptions,
-        on_event: impl FnMut(&Event),
+        on_event: impl FnMut(&Event) -> Fut,
     ) -> Result<ReplayReport, ReplayError> {
         let budget = crate::model::memory_budget::DEFAULT_LIMIT;
         run::run(self, options, budget, on_event, std::future::pending()).await
@@ -183,10 +184,10 @@ impl Replay {
 
     /// [`Replay::run`], closing the connection early (1000 "replay cancelled") when
     /// `cancel` resolves (e.g. Ctrl-C).
-    pub async fn run_until(
+    pub async fn run_until<Fut: Future<Output = ()>>(
         &self,
         options: &ReplayOptions,
-        on_event: impl FnMut(&Event),
+        on_event: impl FnMut(&Event) -> Fut,
         cancel: impl Future<Output = ()>,
     ) -> Result<ReplayReport, ReplayError> {
         let budget = crate::model::memory_budget::DEFAULT_LIMIT;

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::compare::{Comparison, MessageRef};
@@ -80,11 +80,11 @@ impl Replay {
     /// [`Replay::run_until`], keeping at most `memory_budget` bytes of the new run's
     /// payloads and strings: past it, messages keep their place (and are counted in
     /// [`ReplayReport::not_kept`]) but not their payloads. `on_event` sees every event whole.
-    pub async fn run_within(
+    pub async fn run_within<Fut: Future<Output = ()>>(
         &self,
         options: &ReplayOptions,
         memory_budget: usize,
-        on_event: impl FnMut(&Event),
+        on_event: impl FnMut(&Event) -> Fut,
         cancel: impl Future<Output = ()>,
     ) -> Result<ReplayReport, ReplayError> {
         run(self, options, memory_budget, on_event, cancel).await
@@ -93,11 +93,11 @@ impl Replay {
 
 /// The replay loop. `cancel` resolving closes the connection early (the run still goes on
 /// to its close event).
-pub(super) async fn run(
+pub(super) async fn run<Fut: Future<Output = ()>>(
     replay: &Replay,
     options: &ReplayOptions,
     memory_budget: usize,
-    mut on_event: impl FnMut(&Event),
+    mut on_event: impl FnMut(&Event) -> Fut,
     cancel: impl Future<Output = ()>,
 ) -> Result<ReplayReport, ReplayError> {
     options.check()?;
@@ -137,7 +137,9 @@ pub(super) async fn run(
         tokio::select! {
             event = handle.recv() => {
                 let Some(event) = event else { break };
-                on_event(&event);
+                // A consumer that is behind holds the run here, so it stops reading the
+                // connection, whose own bounded queue then holds the server back.
+                on_event(&event).await;
                 let event = Event {
                     kind: budget.admit(events.len(), event.kind),
                     ..event
@@ -240,11 +242,26 @@ pub enum ReplayUpdate {
     Failed(ReplayError),
 }
 
+/// The bytes of events a background replay may have sent and its consumer not taken yet;
+/// past it the run waits (and so stops reading its connection), as the engine's own queue
+/// does.
+pub const UPDATE_QUEUE_BYTES: usize = 8 << 20;
+
+/// What one event takes of [`UPDATE_QUEUE_BYTES`] (at least 1, at most all of it, so a
+/// larger event still passes alone).
+fn queue_cost(event: &Event) -> u32 {
+    let bytes = event.kind.heap_bytes().clamp(1, UPDATE_QUEUE_BYTES);
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
 /// A replay running on a tokio runtime. Dropping the handle cancels it (the connection is
 /// closed cleanly).
 #[derive(Debug)]
 pub struct ReplayHandle {
     updates: mpsc::UnboundedReceiver<ReplayUpdate>,
+    /// Room left in [`UPDATE_QUEUE_BYTES`]: taken as events are sent, given back as they
+    /// are received (the channel itself is bounded by it).
+    room: Arc<Semaphore>,
     cancel: Option<oneshot::Sender<()>>,
 }
 
@@ -259,10 +276,20 @@ impl ReplayHandle {
     ) -> Self {
         let (sender, updates) = mpsc::unbounded_channel();
         let (cancel, cancelled) = oneshot::channel::<()>();
+        let room = Arc::new(Semaphore::new(UPDATE_QUEUE_BYTES));
+        let taken = Arc::clone(&room);
         runtime.spawn(async move {
             let on_event = |event: &Event| {
-                let _gone = sender.send(ReplayUpdate::Event(event.clone()));
-                wake();
+                let (cost, event) = (queue_cost(event), event.clone());
+                let (taken, sender, wake) = (Arc::clone(&taken), sender.clone(), Arc::clone(&wake));
+                async move {
+                    // Closed when the handle is dropped: then nothing waits for room.
+                    if let Ok(permit) = taken.acquire_many(cost).await {
+                        permit.forget();
+                    }
+                    let _gone = sender.send(ReplayUpdate::Event(event));
+                    wake();
+                }
             };
             // Resolves on cancel() and when the handle is dropped.
             let cancelled = async {
@@ -278,18 +305,35 @@ impl ReplayHandle {
         });
         Self {
             updates,
+            room,
             cancel: Some(cancel),
         }
     }
 
     /// The next update if one is waiting; never blocks.
     pub fn try_recv(&mut self) -> Option<ReplayUpdate> {
-        self.updates.try_recv().ok()
+        let update = self.updates.try_recv().ok()?;
+        Some(self.taken(update))
     }
 
     /// Waits for the next update; `None` after the last one.
     pub async fn recv(&mut self) -> Option<ReplayUpdate> {
-        self.updates.recv().await
+        let update = self.updates.recv().await?;
+        Some(self.taken(update))
+    }
+
+    /// How many updates were sent and not received yet (their events hold at most
+    /// [`UPDATE_QUEUE_BYTES`], or one event when it is larger).
+    pub fn waiting_updates(&self) -> usize {
+        self.updates.len()
+    }
+
+    /// Gives back the room a received event took.
+    fn taken(&self, update: ReplayUpdate) -> ReplayUpdate {
+        if let ReplayUpdate::Event(event) = &update {
+            self.room.add_permits(queue_cost(event) as usize);
+        }
+        update
     }
 
     /// Stops sending and closes the connection (1000 "replay cancelled"); the run still
@@ -298,5 +342,13 @@ impl ReplayHandle {
         if let Some(cancel) = self.cancel.take() {
             let _already_over = cancel.send(());
         }
+    }
+}
+
+impl Drop for ReplayHandle {
+    fn drop(&mut self) {
+        // A run waiting for room must not wait for a consumer that is gone: it goes on to
+        // see the cancel and close its connection.
+        self.room.close();
     }
 }
