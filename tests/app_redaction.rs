@@ -147,6 +147,10 @@ fn a_restored_tab_exports_no_reflected_token_and_no_proxy_password() {
     menu(&mut harness, "File", "Export tab as JSON lines");
     type_path(&mut harness, &path);
     wait_for(&mut harness, "the export", |_| path.exists());
+    // The notice that follows moves the rows down: let it come before clicking them.
+    wait_for(&mut harness, "the export's notice", |h| {
+        has_label_containing(h, "Exported")
+    });
     let lines = std::fs::read_to_string(&path).expect("the export");
     assert_clean(&lines, "the JSON-lines export");
     assert!(
