@@ -326,7 +326,7 @@ mod tests {
         let input: &'static [u8] = line.repeat(64).leak().as_bytes();
         let mut lines = spawn(input, 2 << 20);
         let held = || *lines.waiting.bytes.lock().unwrap();
-        for _ in 0..500 {
+        for _ in 0..2000 {
             if held() >= WAITING_BYTES - (1 << 20) {
                 break;
             }
