@@ -30,6 +30,19 @@ fn open_session(harness: &mut Window, path: &Path) {
     type_path(harness, path);
 }
 
+/// A window with a crafted session (its header `{{env.HOME}}`, its URL `path` on `server`)
+/// opened through File > Open; the temporary folder holds the file and the config.
+fn open_crafted_session(server: &RecordingServer, path: &str) -> (tempfile::TempDir, Window) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = crafted_session(dir.path(), &server.url(path), "{{env.HOME}}");
+    let mut harness = window(dir.path());
+    open_session(&mut harness, &session);
+    wait_for(&mut harness, "the session's tab", |h| {
+        h.state().tabs().iter().any(|t| t.config.url.contains(path))
+    });
+    (dir, harness)
+}
+
 /// Steps a few frames, as time passing with the window idle.
 fn idle(harness: &mut Window) {
     for _ in 0..20 {
@@ -42,16 +55,7 @@ fn idle(harness: &mut Window) {
 fn a_session_tab_asks_before_sending_an_environment_variable_and_sends_nothing_until_allowed() {
     let home = std::env::var("HOME").expect("HOME is set");
     let server = RecordingServer::start();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let session = crafted_session(dir.path(), &server.url("/collect"), "{{env.HOME}}");
-    let mut harness = window(dir.path());
-    open_session(&mut harness, &session);
-    wait_for(&mut harness, "the session's tab", |h| {
-        h.state()
-            .tabs()
-            .iter()
-            .any(|t| t.config.url.contains("/collect"))
-    });
+    let (_dir, mut harness) = open_crafted_session(&server, "/collect");
     let active = harness.state().active_tab();
     assert!(
         harness.state().tabs()[active]
@@ -114,16 +118,7 @@ fn a_session_tab_asks_before_sending_an_environment_variable_and_sends_nothing_u
 fn replaying_a_session_tab_asks_first_and_starts_once_allowed() {
     let home = std::env::var("HOME").expect("HOME is set");
     let server = RecordingServer::start();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let session = crafted_session(dir.path(), &server.url("/replayed"), "{{env.HOME}}");
-    let mut harness = window(dir.path());
-    open_session(&mut harness, &session);
-    wait_for(&mut harness, "the session's tab", |h| {
-        h.state()
-            .tabs()
-            .iter()
-            .any(|t| t.config.url.contains("/replayed"))
-    });
+    let (_dir, mut harness) = open_crafted_session(&server, "/replayed");
     let tabs = harness.state().tabs().len();
 
     menu(&mut harness, "Replay", "Replay this tab");
