@@ -360,7 +360,7 @@ fn the_url_expands_user_variables_and_keeps_the_placeholder() {
     type_into(&mut harness, "Variable 1 value", "echo");
     connect(&mut harness);
     let tab = &harness.state().tabs()[0];
-    assert_eq!(tab.config.url, templated, "the placeholder is kept");
+    assert_eq!(tab.setup.config.url, templated, "the placeholder is kept");
     let first = tab.timeline.kind(0).expect("a first entry");
     assert!(
         matches!(first, EventKind::Connecting { url } if *url == echo),
@@ -468,6 +468,7 @@ fn library_templates_are_renamed_duplicated_moved_and_deleted() {
     menu(&mut harness, "subscribe", "Copy to this tab");
     menu(&mut harness, "subscribe", "Copy to this tab");
     let tab_names: Vec<_> = harness.state().tabs()[0]
+        .setup
         .templates
         .iter()
         .map(|t| t.name.clone())

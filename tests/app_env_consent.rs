@@ -38,7 +38,10 @@ fn open_crafted_session(server: &RecordingServer, path: &str) -> (tempfile::Temp
     let mut harness = window(dir.path());
     open_session(&mut harness, &session);
     wait_for(&mut harness, "the session's tab", |h| {
-        h.state().tabs().iter().any(|t| t.config.url.contains(path))
+        h.state()
+            .tabs()
+            .iter()
+            .any(|t| t.setup.config.url.contains(path))
     });
     (dir, harness)
 }
@@ -59,6 +62,7 @@ fn a_session_tab_asks_before_sending_an_environment_variable_and_sends_nothing_u
     let active = harness.state().active_tab();
     assert!(
         harness.state().tabs()[active]
+            .setup
             .config
             .url
             .contains("/collect")
@@ -161,8 +165,8 @@ fn a_tab_the_user_created_reads_the_environment_without_asking() {
     let mut harness = window(dir.path());
     harness.step();
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.config.url = server.url("/typed");
-    tab.config.headers = vec![sockscope::engine::HeaderEntry::new(
+    tab.setup.config.url = server.url("/typed");
+    tab.setup.config.headers = vec![sockscope::engine::HeaderEntry::new(
         "X-Home",
         "{{env.HOME}}",
     )];
@@ -233,7 +237,6 @@ fn a_library_template_asks_before_sending_an_environment_variable() {
 fn a_restored_tab_keeps_what_was_allowed_and_an_unknown_one_counts_as_from_a_file() {
     use sockscope::app::env_consent::EnvAccess;
     use sockscope::app::session_menu::Workspace;
-    use sockscope::model::session::SessionTab;
     let server = RecordingServer::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = sockscope::engine::ConnectionConfig::new(server.url("/restored"));
@@ -241,11 +244,7 @@ fn a_restored_tab_keeps_what_was_allowed_and_an_unknown_one_counts_as_from_a_fil
         "X-Home",
         "{{env.HOME}}",
     )];
-    let tab = SessionTab {
-        name: "restored".into(),
-        config,
-        ..SessionTab::default()
-    };
+    let tab = sockscope::app::TabSetup::with_config(config);
     let start = |env_access: Vec<EnvAccess>| {
         let options = AppOptions {
             config_dir: Some(dir.path().to_owned()),
@@ -293,8 +292,8 @@ fn copy_as_command_line_refuses_a_crafted_environment_name_and_says_why() {
     let mut harness = window(dir.path());
     harness.step();
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.config.url = "ws://127.0.0.1:9/".into();
-    tab.config.headers = vec![sockscope::engine::HeaderEntry::new(
+    tab.setup.config.url = "ws://127.0.0.1:9/".into();
+    tab.setup.config.headers = vec![sockscope::engine::HeaderEntry::new(
         "X-Token",
         "{{env.X:-$(touch /tmp/sockscope-pwned)}}",
     )];

@@ -30,7 +30,13 @@ fn ticker_window() -> App {
         .state()
         .demo_url("/json?count=6")
         .expect("demo server");
-    harness.state_mut().tab_mut(0).expect("a tab").config.url = url;
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .setup
+        .config
+        .url = url;
     harness.step();
     harness.get_by_label("Connect").click();
     wait_for(&mut harness, "the ticks and the close", |h| {
@@ -173,9 +179,9 @@ fn pin_a_row_with_a_note_and_jump_back_to_it() {
     harness.get_by_label("Pin selected row").click();
     harness.step();
     type_into(&mut harness, "Note for #3", "the odd one");
-    assert_eq!(harness.state().tabs()[0].pins.len(), 1);
-    assert_eq!(harness.state().tabs()[0].pins[0].index, 3);
-    assert_eq!(harness.state().tabs()[0].pins[0].note, "the odd one");
+    assert_eq!(harness.state().tabs()[0].setup.pins.len(), 1);
+    assert_eq!(harness.state().tabs()[0].setup.pins[0].index, 3);
+    assert_eq!(harness.state().tabs()[0].setup.pins[0].note, "the odd one");
     harness.get_by_label_contains("\"counter\":5,").click();
     harness.step();
     assert_eq!(harness.state().tabs()[0].selected, Some(6));

@@ -19,6 +19,7 @@ fn a_huge_message_limit_is_shown_clamped_in_the_request_section() {
         .state_mut()
         .tab_mut(0)
         .expect("a tab")
+        .setup
         .config
         .max_message_size = 1 << 62;
     harness

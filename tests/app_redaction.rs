@@ -11,14 +11,14 @@ mod support;
 use egui::{Key, OutputCommand};
 use egui_kittest::kittest::Queryable;
 use reflector::{AUTHORIZATION, TOKEN, binary_with, reflector};
-use sockscope::app::AppOptions;
 use sockscope::app::env_consent::EnvAccess;
 use sockscope::app::session_menu::Workspace;
+use sockscope::app::{AppOptions, TabSetup};
 use sockscope::engine::proxy::ProxyMode;
 use sockscope::engine::{ConnectionConfig, EventKind, HeaderEntry};
 use sockscope::format::base64::to_base64;
 use sockscope::format::hex::to_hex;
-use sockscope::model::session::{SecretHeader, SessionFile, SessionTab};
+use sockscope::model::session::{SecretHeader, SessionFile};
 use support::window::{Window, has_label_containing, menu, open, type_path, wait_for};
 
 const MARKER: &str = "[redacted]";
@@ -105,11 +105,10 @@ fn a_restored_tab_exports_no_reflected_token_and_no_proxy_password() {
         format!("{{{{env.{ENV}}}}}"),
     ));
     config.proxy = ProxyMode::Direct;
-    let restored = SessionTab {
-        name: "restored".into(),
+    let restored = TabSetup {
         config,
         secret_headers: vec![SecretHeader::new("Authorization", ENV)],
-        ..SessionTab::default()
+        ..TabSetup::default()
     };
     let mut harness = open(AppOptions {
         no_demo_server: true,
@@ -198,6 +197,7 @@ fn a_restored_tab_exports_no_reflected_token_and_no_proxy_password() {
         .state_mut()
         .tab_mut(0)
         .expect("the tab")
+        .setup
         .config
         .proxy = ProxyMode::Url(format!("http://user:{PROXY_PASSWORD}@127.0.0.1:9"));
     harness.step();

@@ -246,8 +246,8 @@ fn send_again_is_off_once_closed_and_other_rows_only_copy_and_pin() {
     harness.get_by_label("Pin this row").click();
     harness.step();
     let tab = &harness.state().tabs()[0];
-    assert_eq!(tab.pins.len(), 1);
-    assert_eq!(tab.pins[0].index, tab.timeline.len() - 1);
+    assert_eq!(tab.setup.pins.len(), 1);
+    assert_eq!(tab.setup.pins[0].index, tab.timeline.len() - 1);
 }
 
 #[test]
@@ -341,14 +341,14 @@ fn clear_empties_the_timeline_while_the_connection_goes_on() {
     open_row_menu(&mut harness, "before");
     choose(&mut harness, "Pin this row");
     assert!(has_label(&harness, "In: 1 msgs, 6 B"));
-    assert_eq!(harness.state().tabs()[0].pins.len(), 1);
+    assert_eq!(harness.state().tabs()[0].setup.pins.len(), 1);
 
     harness.get_by_label("Clear").click();
     harness.step();
     harness.step();
     let tab = &harness.state().tabs()[0];
     assert!(tab.timeline.is_empty());
-    assert_eq!((tab.selected, tab.pins.len()), (None, 0));
+    assert_eq!((tab.selected, tab.setup.pins.len()), (None, 0));
     assert!(has_label(&harness, "Timeline: 0 events"));
     assert!(has_label(&harness, "In: 0 msgs, 0 B"));
     assert!(has_label(

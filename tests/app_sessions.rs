@@ -127,7 +127,7 @@ fn a_broken_session_file_names_its_path_line_and_column_and_nothing_is_lost() {
     std::fs::write(&path, "(\n    version: 1,\n    tabs: [ oops ],\n)\n").expect("written");
     let mut harness = window(dir.path());
     harness.step();
-    let url = harness.state().tabs()[0].config.url.clone();
+    let url = harness.state().tabs()[0].setup.config.url.clone();
     menu(&mut harness, "File", "Open...");
     type_path(&mut harness, &path);
     let expected = format!("{}:3:", path.display());
@@ -136,7 +136,7 @@ fn a_broken_session_file_names_its_path_line_and_column_and_nothing_is_lost() {
     });
     assert!(has_label_containing(&harness, "Could not open the session"));
     assert_eq!(harness.state().tabs().len(), 1, "the open tab is kept");
-    assert_eq!(harness.state().tabs()[0].config.url, url);
+    assert_eq!(harness.state().tabs()[0].setup.config.url, url);
     assert!(harness.state().sessions().path().is_none());
 }
 
@@ -200,8 +200,12 @@ fn a_header_marked_secret_is_saved_only_as_an_environment_reference() {
     harness.step();
     harness.step();
     let tab = &harness.state().tabs()[0];
-    assert_eq!(tab.secret_headers.len(), 1, "the header is marked secret");
-    assert_eq!(tab.secret_headers[0].env, "AUTHORIZATION");
+    assert_eq!(
+        tab.setup.secret_headers.len(),
+        1,
+        "the header is marked secret"
+    );
+    assert_eq!(tab.setup.secret_headers[0].env, "AUTHORIZATION");
     let saved =
         sockscope::model::storage::to_ron(&sockscope::model::session::SessionFile::new(vec![
             tab.to_session(true),
@@ -224,17 +228,20 @@ fn the_tab_kind_and_pins_survive_a_save_and_reopen() {
         h.state().tabs()[0].timeline.len() >= 2
     });
     let tab = harness.state_mut().tab_mut(0).unwrap();
-    tab.kind = TabKind::Sse;
-    tab.pins.push(sockscope::app::Pin {
+    tab.setup.kind = TabKind::Sse;
+    tab.setup.pins.push(sockscope::app::Pin {
         index: 1,
         note: "the handshake".into(),
     });
     let saved = harness.state().tabs()[0].to_session(true);
     let reopened = Tab::from_session(99, &saved, "tab 1").unwrap();
-    assert_eq!(reopened.kind, TabKind::Sse);
-    assert_eq!(reopened.pins.len(), 1);
+    assert_eq!(reopened.setup.kind, TabKind::Sse);
+    assert_eq!(reopened.setup.pins.len(), 1);
     assert_eq!(
-        (reopened.pins[0].index, reopened.pins[0].note.as_str()),
+        (
+            reopened.setup.pins[0].index,
+            reopened.setup.pins[0].note.as_str()
+        ),
         (1, "the handshake")
     );
 
@@ -248,11 +255,15 @@ fn the_tab_kind_and_pins_survive_a_save_and_reopen() {
     let file = sockscope::model::session::SessionFile::load(&path).expect("the saved session");
     let reopened = Tab::from_session(100, &file.tabs[0], "tab 1").unwrap();
     assert_eq!(
-        reopened.kind,
+        reopened.setup.kind,
         TabKind::Sse,
         "the menu's save keeps the kind"
     );
-    assert_eq!(reopened.pins.len(), 1, "the menu's save keeps the pins");
+    assert_eq!(
+        reopened.setup.pins.len(),
+        1,
+        "the menu's save keeps the pins"
+    );
 }
 
 #[test]
@@ -261,9 +272,9 @@ fn copy_tab_as_command_line_puts_the_sockscope_command_on_the_clipboard() {
     let mut harness = window(dir.path());
     harness.step();
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.config.url = "ws://127.0.0.1:9001/{{room}}".into();
-    tab.config.headers = vec![sockscope::engine::HeaderEntry::new("X-Team", "a b")];
-    tab.variables = vec![("room".into(), "lobby".into())];
+    tab.setup.config.url = "ws://127.0.0.1:9001/{{room}}".into();
+    tab.setup.config.headers = vec![sockscope::engine::HeaderEntry::new("X-Team", "a b")];
+    tab.setup.variables = vec![("room".into(), "lobby".into())];
     harness.step();
     harness.get_by_label("File").click();
     wait_for(&mut harness, "the File menu", |h| {
@@ -288,7 +299,13 @@ fn copy_tab_as_command_line_puts_the_sockscope_command_on_the_clipboard() {
     );
 
     // A variable that cannot be expanded is said where a connect would say it.
-    harness.state_mut().tab_mut(0).expect("a tab").config.url = "ws://h/{{nope}}".into();
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .setup
+        .config
+        .url = "ws://h/{{nope}}".into();
     menu(&mut harness, "File", "Copy tab as command line");
     harness.step();
     assert!(has_label_containing(&harness, "Not copied: the URL"));

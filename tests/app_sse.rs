@@ -30,8 +30,8 @@ fn sse_window(config_dir: &tempfile::TempDir, path: &str) -> Window {
         .expect("the demo server runs")
         .replacen("ws://", "http://", 1);
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.kind = TabKind::Sse;
-    tab.config.url = url;
+    tab.setup.kind = TabKind::Sse;
+    tab.setup.config.url = url;
     harness.step();
     harness
 }

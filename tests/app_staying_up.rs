@@ -29,7 +29,7 @@ fn a_reconnect_loop_counts_down_and_succeeds_once_the_server_is_up() {
     let mut harness = window(Some(format!("ws://127.0.0.1:{port}/echo")), &dir);
     harness.step();
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.config.reconnect = ReconnectPolicy {
+    tab.setup.config.reconnect = ReconnectPolicy {
         delay: ReconnectDelay::Fixed(Duration::from_millis(300)),
         max_reconnects: 50,
     };
@@ -78,7 +78,7 @@ fn keepalive_round_trips_show_on_the_tab() {
     let mut harness = window(None, &dir);
     harness.step();
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.config.keepalive = Some(Keepalive {
+    tab.setup.config.keepalive = Some(Keepalive {
         interval: Duration::from_millis(100),
         ..Keepalive::default()
     });
@@ -108,6 +108,7 @@ fn accepting_invalid_certificates_shows_a_warning() {
         .state_mut()
         .tab_mut(0)
         .expect("a tab")
+        .setup
         .config
         .tls
         .accept_invalid_certs = true;
@@ -130,7 +131,7 @@ fn a_flood_above_the_memory_budget_says_what_was_not_kept() {
         .demo_url("/flood?n=3000&size=1000")
         .expect("demo server");
     let tab = harness.state_mut().tab_mut(0).expect("a tab");
-    tab.config.url = url;
+    tab.setup.config.url = url;
     tab.timeline.set_memory_budget(1 << 20);
     harness.step();
     harness.get_by_label("Connect").click();

@@ -47,7 +47,7 @@ fn first_contact_connect_type_send_see_the_echo_and_its_pretty_json() {
         .expect("the demo server runs");
     harness.step();
     assert_eq!(
-        harness.state().tabs()[0].config.url,
+        harness.state().tabs()[0].setup.config.url,
         echo_url,
         "the first tab points at /echo"
     );
@@ -113,7 +113,7 @@ fn rejected_handshake_shows_the_error_and_close_1006() {
     let url = harness.state().demo_url("/nope").expect("demo");
     harness.step();
     replace_url(&mut harness, &url);
-    assert_eq!(harness.state().tabs()[0].config.url, url);
+    assert_eq!(harness.state().tabs()[0].setup.config.url, url);
     harness.key_press(Key::Enter);
     wait_for(&mut harness, "the close", |h| {
         h.state().tabs()[0].timeline.len() >= 3
@@ -191,7 +191,7 @@ fn a_bad_url_is_shown_and_nothing_is_lost() {
         "the scheme must be ws, wss, http or https"
     ));
     assert_eq!(
-        harness.state().tabs()[0].config.url,
+        harness.state().tabs()[0].setup.config.url,
         "ftp://example.invalid/x"
     );
     assert!(harness.state().tabs()[0].timeline.is_empty());

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sockscope::engine::{ConnectionConfig, Direction, EventKind, Payload};
 use sockscope::model::har;
-use sockscope::model::session::{LiveTab, SessionFile, SessionTab};
+use sockscope::model::session::{SessionFile, SessionTab, TabRecording};
 use sockscope::model::timeline::TimelineEntry;
 use sockscope::replay::{Replay, ReplayOptions, Speed};
 use support::{connect_with, demo, to_close, until};
@@ -54,7 +54,7 @@ async fn export_then_import_keeps_the_messages_and_their_times() {
         .into_iter()
         .map(|event| TimelineEntry { attempt: 1, event })
         .collect();
-    let tab = SessionTab::from_live(LiveTab::new("echo", &config, &entries));
+    let tab = TabRecording::new("echo", config.clone(), entries.clone()).to_session();
 
     let document = har::export_tabs(&[(&tab, "tab 1".to_owned())]).unwrap();
     assert_eq!(document["log"]["version"], "1.2");
@@ -87,11 +87,11 @@ async fn export_then_import_keeps_the_messages_and_their_times() {
     let imported = har::load(&path).unwrap();
     assert_eq!(imported.len(), 1);
     let back = &imported[0];
-    assert_eq!(back.config.url, config.url);
+    assert_eq!(back.setup.config.url, config.url);
     assert!(
-        back.config.headers.is_empty(),
+        back.setup.config.headers.is_empty(),
         "only handshake headers were sent: {:?}",
-        back.config.headers
+        back.setup.config.headers
     );
     let before = messages(&tab);
     let after = messages(back);
@@ -137,8 +137,9 @@ fn a_chrome_har_imports() {
         "the page's document entry is not a WebSocket"
     );
     let tab = &tabs[0];
-    assert_eq!(tab.config.url, "wss://example.test/socket?room=1");
+    assert_eq!(tab.setup.config.url, "wss://example.test/socket?room=1");
     let headers: Vec<(&str, &str)> = tab
+        .setup
         .config
         .headers
         .iter()
@@ -149,7 +150,7 @@ fn a_chrome_har_imports() {
         ["Accept-Language", "Cookie", "Origin", "User-Agent"]
     );
     assert!(headers.contains(&("Cookie", "session=abc123")));
-    assert_eq!(tab.config.subprotocols, ["chat.v2", "chat.v1"]);
+    assert_eq!(tab.setup.config.subprotocols, ["chat.v2", "chat.v1"]);
     let entries = tab.entries("chrome").unwrap();
     let Some(EventKind::Open(open)) = entries.get(1).map(|e| &e.event.kind) else {
         panic!("an open event follows connecting")
@@ -241,8 +242,14 @@ fn a_firefox_har_imports() {
     }"#;
     let tabs = har::import(Path::new("firefox.har"), text).unwrap();
     let tab = &tabs[0];
-    assert_eq!(tab.config.url, "ws://localhost:8080/live");
-    let names: Vec<&str> = tab.config.headers.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(tab.setup.config.url, "ws://localhost:8080/live");
+    let names: Vec<&str> = tab
+        .setup
+        .config
+        .headers
+        .iter()
+        .map(|h| h.name.as_str())
+        .collect();
     assert_eq!(names, ["Origin", "X-Client"]);
     let got = messages(tab);
     assert_eq!(got.len(), 2, "the close frame is not a message");

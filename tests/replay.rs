@@ -315,11 +315,8 @@ fn timeline_tab(url: &str, texts: &[&str], close: Option<(u16, &str)>) -> Sessio
             })),
         );
     }
-    SessionTab::from_live(sockscope::model::session::LiveTab::new(
-        "made",
-        &ConnectionConfig::new(url),
-        &entries,
-    ))
+    sockscope::model::session::TabRecording::new("made", ConnectionConfig::new(url), entries)
+        .to_session()
 }
 
 fn out_offsets(report: &ReplayReport) -> Vec<Duration> {
@@ -505,10 +502,11 @@ async fn a_background_replay_whose_consumer_is_behind_stops_at_its_queue_bound()
 async fn variables_and_environment_references_are_expanded_when_connecting() {
     let server = demo().await;
     let mut tab = timeline_tab(&server.url("/headers"), &[], None);
-    tab.config
+    tab.setup
+        .config
         .headers
         .push(HeaderEntry::new("X-Room", "room {{room}}"));
-    tab.variables = vec![("room".into(), "lobby".into())];
+    tab.setup.variables = vec![("room".into(), "lobby".into())];
     let report = replay(&tab, &server.url("/headers"), &fast()).await;
     let described = report
         .comparison
@@ -522,7 +520,7 @@ async fn variables_and_environment_references_are_expanded_when_connecting() {
     assert_eq!(report.comparison.close_matches(), None);
     assert_eq!(counts(&report), [0, 0, 0, 0, 1]);
 
-    tab.config.headers.push(HeaderEntry::new(
+    tab.setup.config.headers.push(HeaderEntry::new(
         "X-Secret",
         "{{env.SOCKSCOPE_SURELY_UNSET_VAR}}",
     ));

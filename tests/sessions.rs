@@ -9,8 +9,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sockscope::engine::{ConnectionConfig, Event, EventKind, HeaderEntry};
 use sockscope::format::variables::EnvPolicy;
 use sockscope::model::recorded::{RecordedEvent, RecordedKind, RecordedPayload};
-use sockscope::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab, resolve_config};
+use sockscope::model::session::{
+    SecretHeader, SessionFile, SessionTab, TabRecording, resolve_config,
+};
 use sockscope::model::storage::FileError;
+use sockscope::model::tab_setup::TabSetup;
 use sockscope::model::template::{MessageFormat, Template};
 use sockscope::model::timeline::TimelineEntry;
 use support::{connect, connect_with, demo, to_close, until};
@@ -145,11 +148,10 @@ async fn a_real_timeline_round_trips_through_a_session_file() {
     }
     let templates = vec![Template::new("hi", MessageFormat::Json, r#"{"a": 1}"#)];
     let variables = vec![("room".to_owned(), "lobby".to_owned())];
-    let tab = SessionTab::from_live(LiveTab {
-        templates: &templates,
-        variables: &variables,
-        ..LiveTab::new("echo", &config, &entries)
-    });
+    let mut recording = TabRecording::new("echo", config.clone(), entries.clone());
+    recording.setup.templates = templates.clone();
+    recording.setup.variables = variables.clone();
+    let tab = recording.to_session();
     let file = SessionFile::new(vec![tab]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("round.session.ron");
@@ -160,9 +162,9 @@ async fn a_real_timeline_round_trips_through_a_session_file() {
     let loaded = SessionFile::load(&path).unwrap();
     assert_eq!(loaded, file, "the saved structure comes back as it was");
     let tab = &loaded.tabs[0];
-    assert_eq!(tab.config, config);
-    assert_eq!(tab.templates, templates);
-    assert_eq!(tab.variables, variables);
+    assert_eq!(tab.setup.config, config);
+    assert_eq!(tab.setup.templates, templates);
+    assert_eq!(tab.setup.variables, variables);
     let back = tab.entries(&tab.label(0)).unwrap();
     assert_eq!(back.len(), entries.len());
     for (index, (a, b)) in entries.iter().zip(&back).enumerate() {
@@ -200,10 +202,9 @@ async fn secret_header_values_never_reach_the_file() {
         SecretHeader::new("authorization", "API_TOKEN"),
         SecretHeader::new("X-API-KEY", "API_KEY"),
     ];
-    let tab = SessionTab::from_live(LiveTab {
-        secret_headers: &secrets,
-        ..LiveTab::new("secrets", &config, &entries)
-    });
+    let mut recording = TabRecording::new("secrets", config.clone(), entries.clone());
+    recording.setup.secret_headers = secrets.to_vec();
+    let tab = recording.to_session();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("secrets.session.ron");
     SessionFile::new(vec![tab]).save(&path).unwrap();
@@ -224,9 +225,9 @@ async fn secret_header_values_never_reach_the_file() {
         "API_KEY" => Some("k3y-v4lue".to_owned()),
         _ => None,
     };
-    let resolved = resolve_config(&loaded.tabs[0].config, &[], &env, policy).unwrap();
+    let resolved = resolve_config(&loaded.tabs[0].setup.config, &[], &env, policy).unwrap();
     assert_eq!(resolved.headers, config.headers);
-    let unset = resolve_config(&loaded.tabs[0].config, &[], &|_| None, policy).unwrap_err();
+    let unset = resolve_config(&loaded.tabs[0].setup.config, &[], &|_| None, policy).unwrap_err();
     assert!(unset.to_string().contains("API_TOKEN"), "{unset}");
 }
 
@@ -244,9 +245,8 @@ fn small_session() -> SessionFile {
     };
     SessionFile::new(vec![SessionTab {
         name: "old".into(),
-        config: ConnectionConfig::new("ws://127.0.0.1:9001/echo"),
+        setup: TabSetup::new("ws://127.0.0.1:9001/echo"),
         timeline: vec![entry],
-        ..SessionTab::default()
     }])
 }
 
@@ -410,9 +410,9 @@ fn every_example_session_loads_and_targets_the_demo_server() {
         assert!(!file.tabs.is_empty(), "{name} has tabs");
         for (index, tab) in file.tabs.iter().enumerate() {
             assert!(
-                tab.config.url.starts_with("ws://127.0.0.1:9001/"),
+                tab.setup.config.url.starts_with("ws://127.0.0.1:9001/"),
                 "{name}: {}",
-                tab.config.url
+                tab.setup.config.url
             );
             let entries = tab.entries(&tab.label(index)).unwrap();
             assert!(
@@ -445,7 +445,7 @@ fn old_style_timelines_need_only_the_required_fields() {
     let file = SessionFile::parse(Path::new("m.ron"), text).unwrap();
     let entries = file.tabs[0].entries("m").unwrap();
     assert_eq!(entries[1].event.offset, Duration::from_micros(5));
-    assert_eq!(file.tabs[0].config, ConnectionConfig::default());
+    assert_eq!(file.tabs[0].setup.config, ConnectionConfig::default());
 }
 
 /// Replaces, inserts or deletes a few characters at random positions.
@@ -527,11 +527,10 @@ async fn payloads_not_kept_stay_marked_with_their_size_through_a_save() {
     assert_eq!(timeline.not_kept().messages, 30, "10 of 40 fit in 10,000 B");
     let config = ConnectionConfig::new("ws://127.0.0.1:1/flood");
     let entries = timeline.to_entries();
-    let mut tab = SessionTab::from_live(LiveTab {
-        not_kept: timeline.not_kept_rows(),
-        ..LiveTab::new("flood", &config, &entries)
-    });
-    tab.memory_budget_mib = Some(3);
+    let mut recording = TabRecording::new("flood", config.clone(), entries.clone());
+    recording.not_kept = timeline.not_kept_rows().to_vec();
+    let mut tab = recording.to_session();
+    tab.setup.memory_budget_mib = Some(3);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flood.ron");
     SessionFile::new(vec![tab]).save(&path).expect("saved");

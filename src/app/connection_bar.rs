@@ -6,8 +6,9 @@ use egui::{Key, RichText};
 use super::action::Action;
 use super::request_panel;
 use super::style;
-use super::tab::{Tab, TabKind};
+use super::tab::Tab;
 use crate::engine::ReadyState;
+use crate::model::tab_setup::TabKind;
 
 /// Draws the bar for `tab`; Enter in the URL field connects.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
@@ -19,14 +20,14 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
         let button_width = 110.0;
         let badge_width = 110.0;
         let url_width = (ui.available_width() - button_width - badge_width).max(120.0);
-        let hint = match tab.kind {
+        let hint = match tab.setup.kind {
             TabKind::WebSocket => "ws://host:port/path",
             TabKind::Sse => "http://host:port/events",
         };
         let response = ui
             .add_enabled(
                 !locked,
-                egui::TextEdit::singleline(&mut tab.config.url)
+                egui::TextEdit::singleline(&mut tab.setup.config.url)
                     .hint_text(hint)
                     .desired_width(url_width)
                     .font(egui::TextStyle::Monospace),
@@ -95,7 +96,7 @@ fn kind_selector(ui: &mut egui::Ui, tab: &mut Tab, locked: bool) {
                 TabKind::WebSocket => "A WebSocket: http(s):// URLs mean ws(s)://",
                 TabKind::Sse => "Server-Sent Events (EventSource): a GET that only receives",
             };
-            ui.selectable_value(&mut tab.kind, kind, kind.label())
+            ui.selectable_value(&mut tab.setup.kind, kind, kind.label())
                 .on_hover_text(hover)
                 .on_disabled_hover_text("Locked while connected");
         }
@@ -108,14 +109,14 @@ fn kind_selector(ui: &mut egui::Ui, tab: &mut Tab, locked: bool) {
 fn status_line(ui: &mut egui::Ui, tab: &Tab) {
     let countdown = tab.reconnect_due();
     let rtt = tab.timeline.last_round_trip();
-    let scheme = if tab.kind == TabKind::Sse {
+    let scheme = if tab.setup.kind == TabKind::Sse {
         "https"
     } else {
         "wss"
     };
-    let unverified =
-        tab.config.tls.accept_invalid_certs && tab.config.url.trim_start().starts_with(scheme);
-    let comments = match tab.kind {
+    let unverified = tab.setup.config.tls.accept_invalid_certs
+        && tab.setup.config.url.trim_start().starts_with(scheme);
+    let comments = match tab.setup.kind {
         TabKind::Sse => tab.sse_stats().map(|stats| stats.comments),
         TabKind::WebSocket => None,
     };

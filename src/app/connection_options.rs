@@ -39,7 +39,7 @@ fn memory_budget(ui: &mut egui::Ui, tab: &mut Tab) {
             )
             .changed()
         {
-            tab.timeline.set_memory_budget(mib << 20);
+            tab.set_memory_budget(mib << 20);
         }
         ui.label(
             RichText::new(format!(
@@ -77,7 +77,7 @@ fn pinned_certificate(ui: &mut egui::Ui, tab: &mut Tab) {
             ui,
             "Pinned certificate (PEM)",
             "/path/to/server.pem",
-            &mut tab.config.tls.pinned_cert,
+            &mut tab.setup.config.tls.pinned_cert,
         );
     })
     .response
@@ -93,13 +93,13 @@ fn client_certificate(ui: &mut egui::Ui, tab: &mut Tab) {
             ui,
             "Client certificate (PEM)",
             "/path/to/client.pem",
-            &mut tab.config.tls.client_cert,
+            &mut tab.setup.config.tls.client_cert,
         );
         path_field(
             ui,
             "Client key (PEM)",
             "/path/to/client.key",
-            &mut tab.config.tls.client_key,
+            &mut tab.setup.config.tls.client_key,
         );
     });
 }
@@ -107,7 +107,7 @@ fn client_certificate(ui: &mut egui::Ui, tab: &mut Tab) {
 fn proxy(ui: &mut egui::Ui, tab: &mut Tab) {
     ui.horizontal(|ui| {
         let label = ui.label("Proxy");
-        let current = match &tab.config.proxy {
+        let current = match &tab.setup.config.proxy {
             ProxyMode::FromEnvironment => "From environment",
             ProxyMode::Direct => "None",
             ProxyMode::Url(_) => "This proxy",
@@ -115,7 +115,7 @@ fn proxy(ui: &mut egui::Ui, tab: &mut Tab) {
         egui::ComboBox::from_id_salt(("proxy-mode", tab.id))
             .selected_text(current)
             .show_ui(ui, |ui| {
-                let proxy = &mut tab.config.proxy;
+                let proxy = &mut tab.setup.config.proxy;
                 if ui.selectable_label(matches!(proxy, ProxyMode::FromEnvironment), "From environment").clicked() {
                     *proxy = ProxyMode::FromEnvironment;
                 }
@@ -133,7 +133,7 @@ fn proxy(ui: &mut egui::Ui, tab: &mut Tab) {
             .on_hover_text(
                 "From environment: HTTPS_PROXY (wss), HTTP_PROXY (ws) or ALL_PROXY, except NO_PROXY hosts and loopback. This proxy: http:// (CONNECT), socks5:// or socks5h:// (the proxy resolves names)",
             );
-        if let ProxyMode::Url(url) = &mut tab.config.proxy {
+        if let ProxyMode::Url(url) = &mut tab.setup.config.proxy {
             let url_label = ui.label("Proxy URL");
             ui.add(
                 egui::TextEdit::singleline(url)
@@ -147,15 +147,15 @@ fn proxy(ui: &mut egui::Ui, tab: &mut Tab) {
 
 fn keepalive(ui: &mut egui::Ui, tab: &mut Tab) {
     ui.horizontal(|ui| {
-        let mut on = tab.config.keepalive.is_some();
+        let mut on = tab.setup.config.keepalive.is_some();
         if ui
             .checkbox(&mut on, "Keepalive pings")
             .on_hover_text("Ping while open; the round trip of each pong is shown")
             .changed()
         {
-            tab.config.keepalive = on.then(Keepalive::default);
+            tab.setup.config.keepalive = on.then(Keepalive::default);
         }
-        let Some(keepalive) = &mut tab.config.keepalive else {
+        let Some(keepalive) = &mut tab.setup.config.keepalive else {
             return;
         };
         millis(ui, "every", &mut keepalive.interval);
@@ -177,7 +177,7 @@ fn keepalive(ui: &mut egui::Ui, tab: &mut Tab) {
 
 fn reconnect(ui: &mut egui::Ui, tab: &mut Tab) {
     ui.horizontal(|ui| {
-        let policy = &mut tab.config.reconnect;
+        let policy = &mut tab.setup.config.reconnect;
         let label = ui.label("Reconnect");
         let kind = match policy.delay {
             ReconnectDelay::Off => "Off",

@@ -9,6 +9,7 @@ mod connection_options;
 pub mod detail;
 pub mod env_consent;
 pub mod filter_bar;
+mod live_source;
 pub mod pins;
 mod repeat;
 pub mod replay_view;
@@ -20,15 +21,15 @@ mod stats_strip;
 mod style;
 mod tab;
 mod tab_messages;
-mod tab_snapshot;
 mod tab_strip;
 pub mod templates_panel;
 mod timeline_view;
 mod variables_panel;
 
+pub use crate::model::tab_setup::{TabKind, TabSetup};
 pub use pins::Pin;
 pub use sockscope_app::{AppOptions, SockscopeApp, default_workspace_file, restore_workspace};
-pub use tab::{Tab, TabKind};
+pub use tab::Tab;
 
 /// The window icon, from assets/.
 const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");

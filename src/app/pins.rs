@@ -1,13 +1,6 @@
 //! Pins: rows the user marked with a note, listed for quick jumps.
 
-/// A pinned timeline entry and the user's note about it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Pin {
-    /// The entry's index in the tab's timeline.
-    pub index: usize,
-    /// What the user wrote about it.
-    pub note: String,
-}
+pub use crate::model::tab_setup::Pin;
 
 /// Pins `index` (once); returns true when it was not pinned before.
 pub fn pin(pins: &mut Vec<Pin>, index: usize) -> bool {

@@ -2,7 +2,7 @@
 //! paths), the run feeding its own tab's timeline, and the comparison the user walks
 //! through when it is over (items colour-coded by status, expected against actual, diff).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::{Color32, RichText};
 
@@ -13,7 +13,7 @@ use crate::format::head;
 use crate::format::json_path::JsonPath;
 use crate::replay::{
     CompareOptions, ComparisonItem, MessageRef, Replay, ReplayHandle, ReplayOptions, ReplayReport,
-    ReplayUpdate, Speed,
+    Speed,
 };
 
 /// How fast a replay runs, as offered in the dialog.
@@ -164,9 +164,7 @@ pub fn menu(ui: &mut egui::Ui, active: Option<&Tab>, actions: &mut Vec<Action>) 
         if button.clicked() {
             actions.push(Action::Replay(ReplayAction::OpenDialog));
         }
-        let running = active
-            .and_then(|tab| tab.replay.as_ref())
-            .is_some_and(ReplayState::is_running);
+        let running = active.is_some_and(Tab::is_replaying);
         if ui
             .add_enabled(running, egui::Button::new("Cancel replay"))
             .clicked()
@@ -176,10 +174,10 @@ pub fn menu(ui: &mut egui::Ui, active: Option<&Tab>, actions: &mut Vec<Action>) 
     });
 }
 
-/// A replay running (or run) in a tab, and where the user is in its comparison.
+/// A replay run in a tab (its run is the tab's live source), and where the user is in
+/// its comparison.
 #[derive(Debug)]
 pub struct ReplayState {
-    handle: Option<ReplayHandle>,
     /// The recorded tab's id.
     pub source: u64,
     /// The recorded tab's title.
@@ -195,7 +193,8 @@ pub struct ReplayState {
 }
 
 impl ReplayState {
-    /// Starts `replay` on `runtime`; the tab that holds the state gets its events.
+    /// Starts `replay` of `source` on `runtime`: the state for the tab that shows it, and
+    /// the run, whose events that tab drains.
     pub fn start(
         replay: Replay,
         speed: SpeedChoice,
@@ -203,74 +202,22 @@ impl ReplayState {
         source: &Tab,
         runtime: &tokio::runtime::Handle,
         wake: WakeFn,
-    ) -> Self {
+    ) -> (Self, ReplayHandle) {
         let options = ReplayOptions {
             speed: speed.speed(),
             compare: CompareOptions { ignore },
             grace: None,
         };
-        Self {
-            handle: Some(ReplayHandle::spawn(replay, options, runtime, wake)),
+        let state = Self {
             source: source.id,
             source_title: source.title(),
             speed,
             report: None,
             error: None,
             selected: None,
-        }
+        };
+        (state, ReplayHandle::spawn(replay, options, runtime, wake))
     }
-
-    /// True while the replay runs.
-    pub fn is_running(&self) -> bool {
-        self.handle.is_some()
-    }
-
-    /// Stops sending and closes; the comparison of what arrived still comes.
-    pub fn cancel(&mut self) {
-        if let Some(handle) = &mut self.handle {
-            handle.cancel();
-        }
-    }
-}
-
-/// Moves the replay's events into the tab's timeline until `deadline`; returns true when
-/// updates are still waiting.
-pub fn drain(tab: &mut Tab, deadline: Instant) -> bool {
-    let Some(state) = &mut tab.replay else {
-        return false;
-    };
-    let Some(handle) = &mut state.handle else {
-        return false;
-    };
-    let mut count = 0usize;
-    while let Some(update) = handle.try_recv() {
-        match update {
-            ReplayUpdate::Event(event) => tab.timeline.push(1, event),
-            ReplayUpdate::Finished(report) => {
-                // The comparison's actual indices are into the run's events: keep the
-                // timeline exactly that list.
-                if tab.timeline.len() != report.events.len() {
-                    tab.timeline.clear();
-                    for event in &report.events {
-                        tab.timeline.push(1, event.clone());
-                    }
-                }
-                state.report = Some(report);
-                state.handle = None;
-                return false;
-            }
-            ReplayUpdate::Failed(error) => {
-                state.error = Some(error.to_string());
-                state.handle = None;
-                return false;
-            }
-        }
-        count += 1;
-        if count.is_multiple_of(256) && Instant::now() >= deadline {
-            return true;
-        }
-    }
-    false
 }
 
 const MATCHED: Color32 = Color32::from_rgb(80, 170, 100);
@@ -289,12 +236,13 @@ fn status_color(item: &ComparisonItem) -> Color32 {
 
 /// The replay panel of a replay tab: progress, then the comparison.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
+    let running = tab.is_replaying();
     let Some(state) = &mut tab.replay else {
         return;
     };
     ui.add_space(4.0);
     ui.heading(format!("Replay of {}", state.source_title));
-    if state.is_running() {
+    if running {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label(format!("Replaying at {}...", state.speed.label()));

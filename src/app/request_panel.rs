@@ -12,8 +12,8 @@ use crate::model::session::SecretHeader;
 
 /// Draws the editable request settings of `tab`.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
-    let config = &mut tab.config;
-    let secrets = &mut tab.secret_headers;
+    let config = &mut tab.setup.config;
+    let secrets = &mut tab.setup.secret_headers;
     let env_access = &mut tab.env_access;
     ui.label(RichText::new("Headers").strong());
     let mut remove = None;

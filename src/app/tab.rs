@@ -1,5 +1,5 @@
-//! One tab: its connection settings, its live connection (if any), its timeline and the
-//! user's unsent input. Plain state and the calls that act on it; no drawing.
+//! One tab: what the user set ([`TabSetup`]), what runs ([`LiveSource`]), its timeline
+//! and the user's unsent input. Plain state and the calls that act on it; no drawing.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -15,8 +15,9 @@ use crate::engine::{
 use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
 use crate::model::redact::{self, Redactor};
-use crate::model::session::{self, SavedTabKind, SecretHeader, SessionTab};
-use crate::model::template::{self, MessageFormat, Outgoing, Template};
+use crate::model::session::{self, SessionTab, TabRecording};
+use crate::model::tab_setup::{TabKind, TabSetup};
+use crate::model::template::{self, MessageFormat, Outgoing};
 use crate::model::timeline::Timeline;
 use crate::sse::{SseConfig, SseHandle, SseStats};
 
@@ -25,39 +26,16 @@ use super::background::{Background, JobDone};
 use super::composer::ComposerState;
 use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
-use super::pins::Pin;
+use super::live_source::{Arrival, LiveSource};
 use super::repeat::Repeat;
 use super::replay_view::{ReplayAction, ReplayState};
-use super::tab_snapshot::TabSnapshot;
 
-/// What a tab connects with: a WebSocket, or a Server-Sent Events stream (EventSource).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum TabKind {
-    /// A WebSocket (`http(s)://` URLs mean `ws(s)://`, as browsers do).
-    #[default]
-    WebSocket,
-    /// A Server-Sent Events stream over `http(s)://`; the tab only receives.
-    Sse,
-}
-
-impl TabKind {
-    /// The name shown in the connection bar's selector.
-    pub fn label(self) -> &'static str {
-        match self {
-            TabKind::WebSocket => "WebSocket",
-            TabKind::Sse => "SSE",
-        }
-    }
-}
-
-/// A tab's connection, timeline and input.
+/// A tab's setup, what runs in it, its timeline and input.
 pub struct Tab {
     /// Stable identity, for egui ids and caches.
     pub id: u64,
-    /// WebSocket or SSE: chosen in the connection bar, locked while connected.
-    pub kind: TabKind,
-    /// What the next attempt connects with (edited in the request section).
-    pub config: ConnectionConfig,
+    /// Everything the user set for the tab: what a session saves and the workspace restores.
+    pub setup: TabSetup,
     /// Every event of every attempt.
     pub timeline: Timeline,
     /// The selected timeline row.
@@ -68,20 +46,12 @@ pub struct Tab {
     pub composer: ComposerState,
     /// A problem with what the user typed (bad URL, refused send), shown where it happened.
     pub input_error: Option<String>,
-    /// User variables, `(name, value)`, for `{{name}}` in messages, the URL and headers.
-    pub variables: Vec<(String, String)>,
-    /// The tab's own message templates (saved with its session).
-    pub templates: Vec<Template>,
-    /// Headers whose values are saved only as `{{env.NAME}}` references.
-    pub secret_headers: Vec<SecretHeader>,
-    /// The replay this tab runs or ran, with its comparison.
+    /// The replay this tab runs or ran: where the user is in its comparison.
     pub replay: Option<ReplayState>,
     /// The filter, search and statistics of the timeline.
     pub finding: TimelineState,
     /// A second row chosen with Ctrl+click: the timeline shows the time between the two.
     pub second_selection: Option<usize>,
-    /// Rows pinned with a note (entry indices into the timeline).
-    pub pins: Vec<Pin>,
     /// The composer's message being sent at an interval, if it is.
     pub repeat: Option<Repeat>,
     /// Which environment variables the tab may read (all, unless it came from a file).
@@ -93,13 +63,10 @@ pub struct Tab {
     /// headers, URL passwords), learnt at each connect and send: every export of the tab
     /// goes through it. Never saved.
     pub redactor: Arc<Redactor>,
+    /// What feeds the timeline now: a connection, a stream, a replay, or nothing.
+    source: LiveSource,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
-    connection: Option<ConnectionHandle>,
-    /// The SSE stream of an SSE tab; kept after it ends (CLOSED) until the next connect.
-    sse: Option<SseHandle>,
-    /// The tab's attempt count when the SSE stream started: its attempts are numbered after.
-    sse_base: u32,
     attempts: u32,
     last_close_clean: Option<bool>,
     /// Reconnect loop: when the next attempt is due, and how many reconnects in a row.
@@ -109,96 +76,104 @@ pub struct Tab {
 impl Tab {
     /// A new tab that will connect to `url`.
     pub fn new(id: u64, url: impl Into<String>) -> Self {
+        Self::from_setup(id, TabSetup::new(url))
+    }
+
+    /// A tab set up as `setup`, with an empty timeline (its memory budget from the setup).
+    pub fn from_setup(id: u64, setup: TabSetup) -> Self {
+        let mut timeline = Timeline::default();
+        timeline.set_memory_budget(setup.memory_budget());
         Self {
             id,
-            kind: TabKind::WebSocket,
-            config: ConnectionConfig::new(url),
-            timeline: Timeline::default(),
+            setup,
+            timeline,
             selected: None,
             follow: true,
             composer: ComposerState::default(),
             input_error: None,
-            variables: Vec::new(),
-            templates: Vec::new(),
-            secret_headers: Vec::new(),
             replay: None,
             finding: TimelineState::default(),
             second_selection: None,
-            pins: Vec::new(),
             repeat: None,
             env_access: EnvAccess::default(),
             env_prompt: None,
             redactor: Arc::default(),
+            source: LiveSource::Idle,
             counter: 1,
-            connection: None,
-            sse: None,
-            sse_base: 0,
             attempts: 0,
             last_close_clean: None,
             reconnect: ReconnectState::default(),
         }
     }
 
-    /// A tab holding a saved tab: config, templates, variables, secret headers and the
-    /// recorded timeline (`label` names it in errors). New attempts are numbered after the
-    /// recorded ones.
+    /// A tab holding a saved tab: its setup and recorded timeline (`label` names it in
+    /// errors). New attempts are numbered after the recorded ones; pins past the end of
+    /// the timeline are dropped.
     pub fn from_session(id: u64, saved: &SessionTab, label: &str) -> Result<Self, RecordError> {
-        let mut tab = Self::new(id, saved.config.url.clone());
-        tab.config = saved.config.clone();
-        tab.templates = saved.templates.clone();
-        tab.variables = saved.variables.clone();
-        tab.secret_headers = saved.secret_headers.clone();
+        let mut tab = Self::from_setup(id, saved.setup.clone());
         // A file's `{{env.NAME}}` (its secret headers' too) reads nothing until allowed.
         tab.env_access = EnvAccess::from_file();
         tab.timeline = saved.to_timeline(label)?;
         // A file may hold credentials of its own (written by hand or by an older version):
         // they are secrets of this tab too, so that its exports do not repeat them.
         let redactor = Arc::make_mut(&mut tab.redactor);
-        redactor.add_config(&saved.config, &saved.secret_headers);
+        redactor.add_config(&saved.setup.config, &saved.setup.secret_headers);
         for entry in tab.timeline.iter() {
             redactor.learn(entry.kind);
         }
-        tab.kind = match saved.kind {
-            SavedTabKind::WebSocket => TabKind::WebSocket,
-            SavedTabKind::Sse => TabKind::Sse,
-        };
-        tab.pins = saved
-            .pins
-            .iter()
-            .filter(|pin| pin.index < tab.timeline.len())
-            .map(|pin| Pin {
-                index: pin.index,
-                note: pin.note.clone(),
-            })
-            .collect();
+        let rows = tab.timeline.len();
+        tab.setup.pins.retain(|pin| pin.index < rows);
         tab.attempts = tab.timeline.iter().map(|e| e.attempt).max().unwrap_or(0);
         Ok(tab)
     }
 
-    /// The tab in its saved form; `with_timeline` false leaves the timeline out (what the
-    /// window keeps between runs).
+    /// A copy of what the tab saves, taken cheaply (payloads shared); `with_timeline`
+    /// false leaves the timeline and its pins out (what the window keeps between runs).
+    pub fn recording(&self, with_timeline: bool) -> TabRecording {
+        let mut setup = self.setup.clone();
+        let (entries, not_kept) = if with_timeline {
+            (
+                self.timeline.to_entries(),
+                self.timeline.not_kept_rows().to_vec(),
+            )
+        } else {
+            setup.pins.clear();
+            (Vec::new(), Vec::new())
+        };
+        TabRecording {
+            name: self.title(),
+            setup,
+            entries,
+            not_kept,
+            redactor: (*self.redactor).clone(),
+        }
+    }
+
+    /// The tab in its saved form (see [`Tab::recording`]).
     pub fn to_session(&self, with_timeline: bool) -> SessionTab {
-        TabSnapshot::of(self, with_timeline).to_session()
+        self.recording(with_timeline).to_session()
+    }
+
+    /// Sets the timeline's memory budget (what arrives from now on), kept in the setup.
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.setup.set_memory_budget(bytes);
+        self.timeline.set_memory_budget(self.setup.memory_budget());
+    }
+
+    /// True for an SSE tab (it only receives).
+    pub fn is_sse(&self) -> bool {
+        self.setup.kind == TabKind::Sse
     }
 
     /// The readyState of the current attempt (CLOSED when there is none).
     pub fn ready_state(&self) -> ReadyState {
-        match self.kind {
-            TabKind::WebSocket => self
-                .connection
-                .as_ref()
-                .map_or(ReadyState::Closed, ConnectionHandle::ready_state),
-            TabKind::Sse => self
-                .sse
-                .as_ref()
-                .map_or(ReadyState::Closed, SseHandle::ready_state),
-        }
+        self.source.ready_state()
     }
 
     /// The counters of the SSE stream (events, comments and keep-alives, last event id), if
     /// this tab has run one.
     pub fn sse_stats(&self) -> Option<SseStats> {
-        self.sse.as_ref().map(SseHandle::stats)
+        self.source.sse_stats()
     }
 
     /// Whether the last attempt ended with a clean close (`None` before any ended).
@@ -208,15 +183,7 @@ impl Tab {
 
     /// The tab's title: host and path of its URL.
     pub fn title(&self) -> String {
-        match url::Url::parse(self.config.url.trim()) {
-            Ok(url) => {
-                let host = url.host_str().unwrap_or("?");
-                let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-                format!("{host}{port}{}", url.path())
-            }
-            Err(_) if self.config.url.trim().is_empty() => "New tab".to_owned(),
-            Err(_) => self.config.url.trim().to_owned(),
-        }
+        self.setup.title()
     }
 
     /// The value `{{counter}}` has in the next message sent.
@@ -232,7 +199,8 @@ impl Tab {
     /// The user variables whose names are allowed (the others are shown as errors in the
     /// variables table and never expanded).
     pub fn valid_variables(&self) -> Vec<(String, String)> {
-        self.variables
+        self.setup
+            .variables
             .iter()
             .filter(|(name, _)| variables::check_user_name(name).is_ok())
             .cloned()
@@ -243,7 +211,7 @@ impl Tab {
     /// in the prompt and those of the secret headers the user marked in this tab.
     pub fn allowed_env(&self) -> Vec<String> {
         let mut names = self.env_access.allowed.clone();
-        for secret in &self.secret_headers {
+        for secret in &self.setup.secret_headers {
             let marked = self
                 .env_access
                 .marked_secrets
@@ -280,7 +248,7 @@ impl Tab {
         }
         self.env_prompt = Some(EnvPrompt {
             names: missing,
-            host: env_consent::host_of(&self.config.url),
+            host: env_consent::host_of(&self.setup.config.url),
             pending,
             origin: if from_file && !self.env_access.from_file {
                 env_consent::FROM_LIBRARY
@@ -347,7 +315,11 @@ impl Tab {
         if self.ready_state() != ReadyState::Closed {
             return;
         }
-        let names = session::config_env_names(&self.config);
+        if self.source.is_replaying() {
+            self.input_error = Some("A replay runs in this tab: cancel it first.".into());
+            return;
+        }
+        let names = session::config_env_names(&self.setup.config);
         if self.ask_env(names, false, PendingUse::Connect) {
             self.reconnect.due = None;
             return;
@@ -357,7 +329,7 @@ impl Tab {
         let found = RefCell::new(Redactor::new());
         let env = redact::recording_env(&found, &variables::process_env);
         let resolved = match session::resolve_config(
-            &self.config,
+            &self.setup.config,
             &self.valid_variables(),
             &env,
             self.env_access.policy(&allowed),
@@ -370,17 +342,17 @@ impl Tab {
         };
         let redactor = Arc::make_mut(&mut self.redactor);
         redactor.merge(&found.take());
-        redactor.add_config(&resolved, &self.secret_headers);
+        redactor.add_config(&resolved, &self.setup.secret_headers);
         // Whatever a previous SSE stream left unread goes to the timeline first.
-        self.drain_sse(None);
-        self.sse = None;
-        if self.kind == TabKind::Sse {
+        self.drain_until(None);
+        self.source = LiveSource::Idle;
+        if self.is_sse() {
             self.connect_sse(&resolved, runtime, wake);
             return;
         }
         match ConnectionHandle::connect(&resolved, runtime, wake) {
             Ok(handle) => {
-                self.connection = Some(handle);
+                self.source = LiveSource::WebSocket(handle);
                 self.attempts += 1;
                 self.input_error = None;
                 self.follow = true;
@@ -414,8 +386,8 @@ impl Tab {
         };
         match SseHandle::connect(&config, runtime, wake) {
             Ok(handle) => {
-                self.sse = Some(handle);
-                self.sse_base = self.attempts;
+                let base = self.attempts;
+                self.source = LiveSource::Sse { handle, base };
                 self.input_error = None;
                 self.follow = true;
                 self.reconnect = ReconnectState::default();
@@ -439,7 +411,7 @@ impl Tab {
 
     /// Decides, after an attempt ended with `close`, whether and when to try again.
     fn schedule_reconnect(&mut self, close: &CloseInfo) {
-        let policy = self.config.reconnect;
+        let policy = self.setup.config.reconnect;
         if self.reconnect.stopped_by_user || !policy.wants_another(close) {
             self.reconnect = ReconnectState::default();
             return;
@@ -458,13 +430,11 @@ impl Tab {
             stopped_by_user: true,
             ..ReconnectState::default()
         };
-        if let Some(sse) = &self.sse
-            && self.kind == TabKind::Sse
-        {
-            sse.close();
+        if let LiveSource::Sse { handle, .. } = &self.source {
+            handle.close();
             return;
         }
-        let Some(handle) = &self.connection else {
+        let Some(handle) = self.source.connection() else {
             return;
         };
         match handle.ready_state() {
@@ -481,7 +451,7 @@ impl Tab {
         &mut self,
         send: impl FnOnce(&ConnectionHandle) -> Result<(), SendError>,
     ) -> bool {
-        let result = match &self.connection {
+        let result = match self.source.connection() {
             Some(handle) => send(handle),
             None => Err(SendError::NotOpen(ReadyState::Closed)),
         };
@@ -554,7 +524,7 @@ impl Tab {
     /// Hands a prepared message to the connection; on success the counter goes up and the
     /// draft joins the history.
     fn deliver(&mut self, draft: Draft, outgoing: Outgoing) {
-        let result = match (&self.connection, outgoing) {
+        let result = match (self.source.connection(), outgoing) {
             (Some(handle), Outgoing::Text(text)) => handle.send_text(text),
             (Some(handle), Outgoing::Binary(bytes)) => handle.send_binary(bytes),
             (None, _) => Err(SendError::NotOpen(ReadyState::Closed)),
@@ -571,21 +541,39 @@ impl Tab {
     /// The `sockscope connect` (or `sse`) command that connects as this tab does, its
     /// variables expanded as a connect would, secrets left as environment references.
     pub fn command_line(&self) -> Result<String, CommandLineError> {
-        let kind = match self.kind {
+        let kind = match self.setup.kind {
             TabKind::WebSocket => CommandKind::Connect,
             TabKind::Sse => CommandKind::Sse,
         };
         command_line::command_line(
             kind,
-            &self.config,
+            &self.setup.config,
             &self.valid_variables(),
-            &self.secret_headers,
+            &self.setup.secret_headers,
         )
     }
 
     /// The live WebSocket connection, if any.
     pub(super) fn connection(&self) -> Option<&ConnectionHandle> {
-        self.connection.as_ref()
+        self.source.connection()
+    }
+
+    /// True while a replay runs in this tab.
+    pub fn is_replaying(&self) -> bool {
+        self.source.is_replaying()
+    }
+
+    /// Starts `run`, a replay whose events this tab's timeline shows.
+    pub(super) fn start_replay(&mut self, run: crate::replay::ReplayHandle) {
+        self.source = LiveSource::Replay(run);
+    }
+
+    /// Stops the replay's sending and closes its connection; the comparison of what
+    /// arrived still comes.
+    pub fn cancel_replay(&mut self) {
+        if let LiveSource::Replay(run) = &mut self.source {
+            run.cancel();
+        }
     }
 
     /// Why nothing can be sent now ("Send is off: …"), or `None` while OPEN.
@@ -606,69 +594,69 @@ impl Tab {
         self.finding.restart();
         self.selected = None;
         self.second_selection = None;
-        self.pins.clear();
+        self.setup.pins.clear();
         self.follow = true;
     }
 
-    /// Moves waiting events into the timeline until `deadline`; returns true when events
-    /// are still waiting (the caller asks for another frame).
-    pub fn drain_events(&mut self, deadline: Instant) -> bool {
-        if self.sse.is_some() {
-            return self.drain_sse(Some(deadline));
-        }
-        let Some(handle) = &mut self.connection else {
-            return false;
-        };
-        let mut finished = false;
-        let mut ended = None;
-        let mut budget_left = true;
-        while let Some(event) = handle.try_recv() {
-            match &event.kind {
-                EventKind::Open(_) => self.reconnect.in_a_row = 0,
-                EventKind::Close(close) => {
-                    self.last_close_clean = Some(close.was_clean);
-                    ended = Some(close.clone());
-                    finished = true;
-                }
-                _ => {}
-            }
-            self.timeline.push(self.attempts, event);
-            if finished {
-                break;
-            }
-            if self.timeline.len().is_multiple_of(256) && Instant::now() >= deadline {
-                budget_left = false;
-                break;
-            }
-        }
-        if finished {
-            self.connection = None;
-        }
-        if let Some(close) = ended {
-            self.schedule_reconnect(&close);
-        }
-        !budget_left
+    /// Moves what the live source delivered into the timeline until `deadline`; returns
+    /// true when more is waiting (the caller asks for another frame).
+    pub fn drain(&mut self, deadline: Instant) -> bool {
+        self.drain_until(Some(deadline))
     }
-}
 
-impl Tab {
-    /// Moves waiting SSE events into the timeline, numbering the stream's attempts after the
-    /// tab's earlier ones, until `deadline` (none: all of them); true when some still wait.
-    fn drain_sse(&mut self, deadline: Option<Instant>) -> bool {
-        let Some(handle) = &mut self.sse else {
-            return false;
-        };
-        while let Some(entry) = handle.try_recv() {
-            let attempt = self.sse_base + entry.attempt;
-            match &entry.event.kind {
-                EventKind::Open(_) => self.reconnect.in_a_row = 0,
-                EventKind::Close(close) => self.last_close_clean = Some(close.was_clean),
-                _ => {}
+    /// The one drain loop: every source's events go to [`Timeline::push`] here, checking
+    /// the clock every 256 of them against `deadline` (none: take everything).
+    fn drain_until(&mut self, deadline: Option<Instant>) -> bool {
+        let mut taken = 0usize;
+        while let Some(arrival) = self.source.try_next(self.attempts) {
+            match arrival {
+                Arrival::Event { attempt, event } => {
+                    let ended = match &event.kind {
+                        EventKind::Open(_) => {
+                            self.reconnect.in_a_row = 0;
+                            None
+                        }
+                        EventKind::Close(close) => {
+                            self.last_close_clean = Some(close.was_clean);
+                            Some(close.clone())
+                        }
+                        _ => None,
+                    };
+                    let sse = matches!(self.source, LiveSource::Sse { .. });
+                    if sse {
+                        self.attempts = self.attempts.max(attempt);
+                    }
+                    self.timeline.push(attempt, event);
+                    // A WebSocket attempt that ended may be followed by another; an SSE
+                    // stream reconnects by itself.
+                    if let Some(close) = ended
+                        && !sse
+                    {
+                        self.schedule_reconnect(&close);
+                    }
+                }
+                Arrival::ReplayFinished(report) => {
+                    // The comparison's actual indices are into the run's events: keep the
+                    // timeline exactly that list.
+                    if self.timeline.len() != report.events.len() {
+                        self.timeline.clear();
+                        for event in &report.events {
+                            self.timeline.push(1, event.clone());
+                        }
+                    }
+                    if let Some(state) = &mut self.replay {
+                        state.report = Some(report);
+                    }
+                }
+                Arrival::ReplayFailed(error) => {
+                    if let Some(state) = &mut self.replay {
+                        state.error = Some(error);
+                    }
+                }
             }
-            self.attempts = self.attempts.max(attempt);
-            self.timeline.push(attempt, entry.event);
+            taken += 1;
             if let Some(deadline) = deadline
-                && self.timeline.len().is_multiple_of(256)
+                && taken.is_multiple_of(256)
                 && Instant::now() >= deadline
             {
                 return true;
@@ -693,6 +681,7 @@ struct ReconnectState {
 mod tests {
     use super::*;
     use crate::engine::HeaderEntry;
+    use crate::model::session::SecretHeader;
 
     #[test]
     fn a_file_tab_reads_the_variables_of_secrets_marked_in_it_and_no_others() {
@@ -701,12 +690,15 @@ mod tests {
             .headers
             .push(HeaderEntry::new("Authorization", "{{env.API_TOKEN}}"));
         let saved = SessionTab {
-            config,
-            // The file says these are secret; that alone allows nothing.
-            secret_headers: vec![
-                SecretHeader::new("Authorization", "API_TOKEN"),
-                SecretHeader::new("X-Other", "AWS_SECRET_ACCESS_KEY"),
-            ],
+            setup: TabSetup {
+                config,
+                // The file says these are secret; that alone allows nothing.
+                secret_headers: vec![
+                    SecretHeader::new("Authorization", "API_TOKEN"),
+                    SecretHeader::new("X-Other", "AWS_SECRET_ACCESS_KEY"),
+                ],
+                ..TabSetup::default()
+            },
             ..SessionTab::default()
         };
         let mut tab = Tab::from_session(1, &saved, "tab 1").expect("a tab");

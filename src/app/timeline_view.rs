@@ -7,11 +7,12 @@ use egui_extras::{Column, TableBuilder};
 
 use super::action::Action;
 use super::row_menu::{self, RowMenuContext};
-use super::tab::{Tab, TabKind};
+use super::tab::Tab;
 use super::{filter_bar, pins, stats_strip, style};
 use crate::engine::{Direction, EventKind, ReadyState};
 use crate::format::preview::{hex_preview, text_preview};
 use crate::model::stats;
+use crate::model::tab_setup::TabKind;
 use crate::model::timeline::EntryRef;
 
 const ROW_HEIGHT: f32 = 20.0;
@@ -31,10 +32,10 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
         .show(ui, |ui| {
             stats_strip::plots_ui(ui, tab.id, &tab.finding.stats)
         });
-    egui::CollapsingHeader::new(format!("Pins ({})", tab.pins.len()))
+    egui::CollapsingHeader::new(format!("Pins ({})", tab.setup.pins.len()))
         .id_salt(("pins", tab.id))
         .show(ui, |ui| {
-            if let Some(index) = pins::ui(ui, &mut tab.pins, tab.selected) {
+            if let Some(index) = pins::ui(ui, &mut tab.setup.pins, tab.selected) {
                 jump = Some(index);
             }
         });
@@ -150,7 +151,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let needle = tab.finding.search.query.clone();
     let send_off = tab.send_off_reason();
     let redactor = &tab.redactor;
-    let compose = (tab.kind == TabKind::WebSocket).then_some(RowMenuContext {
+    let compose = (tab.setup.kind == TabKind::WebSocket).then_some(RowMenuContext {
         send_off: send_off.as_deref(),
     });
     let output = table

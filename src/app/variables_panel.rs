@@ -16,13 +16,13 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     );
     let mut remove = None;
     let mut problems = Vec::new();
-    let count = tab.variables.len();
+    let count = tab.setup.variables.len();
     for index in 0..count {
         let number = index + 1;
-        let duplicate = tab.variables[index + 1..]
+        let duplicate = tab.setup.variables[index + 1..]
             .iter()
-            .any(|(other, _)| *other == tab.variables[index].0);
-        let (name, value) = &mut tab.variables[index];
+            .any(|(other, _)| *other == tab.setup.variables[index].0);
+        let (name, value) = &mut tab.setup.variables[index];
         let name_problem = variables::check_user_name(name).err();
         ui.horizontal(|ui| {
             // Text fields in a Grid keep their first (narrow) width, so rows share the
@@ -64,13 +64,13 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         }
     }
     if let Some(index) = remove {
-        tab.variables.remove(index);
+        tab.setup.variables.remove(index);
     }
     for problem in problems {
         ui.colored_label(ui.visuals().error_fg_color, problem);
     }
     if ui.button("+ Add variable").clicked() {
-        tab.variables.push((String::new(), String::new()));
+        tab.setup.variables.push((String::new(), String::new()));
     }
     ui.add_space(4.0);
     egui::CollapsingHeader::new("Built-in variables")

@@ -41,7 +41,7 @@ pub fn import(args: &ImportHarArgs) -> ExitCode {
     let described: Vec<_> = tabs
         .iter()
         .map(
-            |tab| json!({"name": tab.name, "url": tab.config.url, "messages": tab.message_count()}),
+            |tab| json!({"name": tab.name, "url": tab.setup.config.url, "messages": tab.message_count()}),
         )
         .collect();
     if let Err(error) = SessionFile::new(tabs).save(&args.out) {

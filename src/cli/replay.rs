@@ -18,7 +18,7 @@ use crate::format::hex::to_hex;
 use crate::format::json_path::JsonPath;
 use crate::format::variables;
 use crate::model::redact::Redactor;
-use crate::model::session::{LiveTab, SecretHeader, SessionFile, SessionTab};
+use crate::model::session::{SecretHeader, SessionFile, TabRecording};
 use crate::model::storage::FileError;
 use crate::model::timeline::Timeline;
 use crate::replay::{
@@ -279,13 +279,11 @@ impl Recording {
         timeline: &Timeline,
         redactor: &Redactor,
     ) -> Result<(), FileError> {
-        let events = timeline.to_entries();
-        let tab = SessionTab::from_live(LiveTab {
-            secret_headers: &self.secrets,
-            redactor,
-            not_kept: timeline.not_kept_rows(),
-            ..LiveTab::new(&config.url, config, &events)
-        });
-        SessionFile::new(vec![tab]).save(&self.path)
+        let mut recording =
+            TabRecording::new(config.url.clone(), config.clone(), timeline.to_entries());
+        recording.setup.secret_headers = self.secrets.clone();
+        recording.not_kept = timeline.not_kept_rows().to_vec();
+        recording.redactor = redactor.clone();
+        SessionFile::new(vec![recording.to_session()]).save(&self.path)
     }
 }

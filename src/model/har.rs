@@ -23,6 +23,7 @@ use super::recorded::{
 use super::redact::Redactor;
 use super::session::SessionTab;
 use super::storage::{FileError, write_atomic};
+use super::tab_setup::TabSetup;
 use super::timeline::TimelineEntry;
 use crate::engine::{ConnectionConfig, Direction, EventKind, HeaderEntry, Payload, normalize_url};
 use crate::format::base64::{parse_base64, to_base64};
@@ -209,8 +210,12 @@ pub fn export_tabs(tabs: &[(&SessionTab, String)]) -> Result<Value, RecordError>
         // Restoring checks every recorded event (base64, names) before anything is written.
         let restored = tab.entries(label)?;
         let mut redactor = Redactor::new();
-        redactor.add_config(&tab.config, &tab.secret_headers);
-        entries.extend(timeline_entries(&tab.config.url, &restored, &redactor));
+        redactor.add_config(&tab.setup.config, &tab.setup.secret_headers);
+        entries.extend(timeline_entries(
+            &tab.setup.config.url,
+            &restored,
+            &redactor,
+        ));
     }
     Ok(document(entries))
 }
@@ -469,9 +474,8 @@ fn import_entry(entry: &HarEntry) -> Result<SessionTab, String> {
     }
     Ok(SessionTab {
         name: url.as_str().to_owned(),
-        config,
+        setup: TabSetup::with_config(config),
         timeline,
-        ..SessionTab::default()
     })
 }
 
@@ -506,7 +510,7 @@ mod tests {
             {"name":"Authorization","value":"Bearer x"},{"name":"Origin","value":"https://a.test"}
         ]},"response":{"status":101,"headers":[]}}]}}"#;
         let tabs = import(Path::new("a.har"), text).unwrap();
-        let config = &tabs[0].config;
+        let config = &tabs[0].setup.config;
         assert_eq!(config.url, "wss://a.test/ws");
         let names: Vec<&str> = config.headers.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["Authorization", "Origin"]);

@@ -9,10 +9,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+mod flat;
+
 use super::recorded::{self, RecordError, RecordedEvent, RecordedKind};
-use super::redact::{self, Redactor};
+use super::redact::Redactor;
 use super::storage::{self, FileError};
-use super::template::Template;
+use super::tab_setup::TabSetup;
 use super::timeline::{Timeline, TimelineEntry};
 use crate::engine::ConnectionConfig;
 use crate::format::variables::{self, ENV_PREFIX, EnvPolicy, VarContext, VarError};
@@ -30,60 +32,19 @@ pub struct SessionFile {
     pub tabs: Vec<SessionTab>,
 }
 
-/// One tab of a session: what it connects with, what it sends, and what it saw.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// One tab of a session: its name, what the user set ([`TabSetup`]) and what it saw.
+///
+/// On disk the setup's fields sit beside `name` and `timeline` in one flat record (the
+/// format of version 1 files), through [`flat::FlatTab`].
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionTab {
     /// The tab's title.
     pub name: String,
-    /// The connection settings (secret header values replaced by `{{env.NAME}}`).
-    #[serde(default)]
-    pub config: ConnectionConfig,
-    /// The tab's message templates.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub templates: Vec<Template>,
-    /// The tab's user variables, `(name, value)`, for `{{name}}` in bodies and headers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub variables: Vec<(String, String)>,
-    /// Headers whose values are secret: saved only as `{{env.NAME}}` references.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub secret_headers: Vec<SecretHeader>,
+    /// What the user set: kind, connection settings (secret header values replaced by
+    /// `{{env.NAME}}`), templates, variables, secret headers, pins, memory budget.
+    pub setup: TabSetup,
     /// The recorded timeline: every event of every attempt, in order.
-    #[serde(default)]
     pub timeline: Vec<RecordedEvent>,
-    /// What the tab connects with (a WebSocket unless said otherwise).
-    #[serde(default, skip_serializing_if = "SavedTabKind::is_websocket")]
-    pub kind: SavedTabKind,
-    /// Rows the user pinned, with their notes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pins: Vec<PinnedRow>,
-    /// The tab's memory budget in MiB, when not the default (512).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_budget_mib: Option<u64>,
-}
-
-/// What a saved tab connects with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SavedTabKind {
-    /// A WebSocket.
-    #[default]
-    WebSocket,
-    /// A Server-Sent Events stream.
-    Sse,
-}
-
-impl SavedTabKind {
-    fn is_websocket(&self) -> bool {
-        *self == SavedTabKind::WebSocket
-    }
-}
-
-/// A pinned timeline row and the note written about it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PinnedRow {
-    /// The row's index in the tab's timeline.
-    pub index: usize,
-    /// The note.
-    pub note: String,
 }
 
 /// A header whose value is never written to disk: it is saved as `{{env.<env>}}`.
@@ -115,77 +76,92 @@ impl SecretHeader {
     }
 }
 
-/// A tab as the window (or `connect --record`) holds it, borrowed for saving.
-#[derive(Clone, Copy, Debug)]
-pub struct LiveTab<'a> {
+/// A tab to save or export: its setup, a copy of its timeline (payloads shared, not
+/// copied) and the secrets it learnt. Cheap to take on the UI thread; turning it into a
+/// [`SessionTab`] (base64, redaction) may run on a background thread.
+#[derive(Clone, Debug, Default)]
+pub struct TabRecording {
     /// The tab's title.
-    pub name: &'a str,
-    /// The connection settings with real header values.
-    pub config: &'a ConnectionConfig,
-    /// The tab's templates.
-    pub templates: &'a [Template],
-    /// The tab's variables.
-    pub variables: &'a [(String, String)],
-    /// The headers to save as environment references.
-    pub secret_headers: &'a [SecretHeader],
+    pub name: String,
+    /// What the user set, with real header values.
+    pub setup: TabSetup,
     /// The timeline to record.
-    pub timeline: &'a [TimelineEntry],
+    pub entries: Vec<TimelineEntry>,
     /// Entries whose payload was not kept (memory budget), with the payload's size.
-    pub not_kept: &'a [(usize, usize)],
+    pub not_kept: Vec<(usize, usize)>,
     /// The secrets the tab learnt while connecting (environment values and the like).
-    pub redactor: &'a Redactor,
+    pub redactor: Redactor,
 }
 
-impl<'a> LiveTab<'a> {
-    /// A tab with only a name, a config and a timeline.
-    pub fn new(name: &'a str, config: &'a ConnectionConfig, timeline: &'a [TimelineEntry]) -> Self {
+impl TabRecording {
+    /// A recording of `entries` made with `config`, named `name`.
+    pub fn new(
+        name: impl Into<String>,
+        config: ConnectionConfig,
+        entries: Vec<TimelineEntry>,
+    ) -> Self {
         Self {
-            name,
-            config,
-            templates: &[],
-            variables: &[],
-            secret_headers: &[],
-            timeline,
-            not_kept: &[],
-            redactor: &redact::NO_SECRETS,
+            name: name.into(),
+            setup: TabSetup::with_config(config),
+            entries,
+            ..Self::default()
         }
     }
-}
 
-impl SessionTab {
-    /// The saved form of a live tab, through the tab's [`Redactor`]: every header named in
-    /// `secret_headers` is written in the config as its `{{env.NAME}}` reference, never with
+    /// The saved form, through the tab's [`Redactor`]: every header named in the setup's
+    /// secret headers is written in the config as its `{{env.NAME}}` reference, never with
     /// its value; other Authorization-like headers typed in the config, and passwords in
     /// the URL and the proxy URL, as [`redact::MARKER`]. The recorded timeline goes through
     /// [`Redactor::entries`]: secret header values, known secret values (in text, bytes,
     /// close reasons, errors, a refused handshake's answer, SSE data) and URL passwords are
     /// replaced by the marker. Everything else is kept exactly as it was.
-    pub fn from_live(live: LiveTab<'_>) -> Self {
-        let secrets = live.secret_headers;
-        let mut redactor = live.redactor.clone();
-        redactor.add_config(live.config, secrets);
-        let config = redactor.config(live.config, secrets);
-        let mut timeline = recorded::record_all(&redactor.entries(live.timeline));
-        for (index, len) in live.not_kept {
+    pub fn to_session(&self) -> SessionTab {
+        let secrets = &self.setup.secret_headers;
+        let mut redactor = self.redactor.clone();
+        redactor.add_config(&self.setup.config, secrets);
+        let mut timeline = recorded::record_all(&redactor.entries(&self.entries));
+        for (index, len) in &self.not_kept {
             if let Some(event) = timeline.get_mut(*index) {
                 event.not_kept = Some(*len as u64);
             }
         }
-        Self {
+        SessionTab {
             // `connect --record` names the tab after its URL.
-            name: redactor.url(live.name).into_owned(),
-            config,
-            templates: live.templates.to_vec(),
-            variables: live.variables.to_vec(),
-            secret_headers: secrets.to_vec(),
+            name: redactor.url(&self.name).into_owned(),
+            setup: TabSetup {
+                config: redactor.config(&self.setup.config, secrets),
+                ..self.setup.clone()
+            },
             timeline,
-            ..Self::default()
         }
     }
 
+    /// The timeline as JSON lines, as `connect` prints events, through the tab's
+    /// [`Redactor`]. A message whose payload was not kept says so with
+    /// `"not_kept": <its size in bytes>` (its payload is empty).
+    pub fn json_lines(&self) -> String {
+        let mut out = String::new();
+        let mut not_kept = self.not_kept.iter().peekable();
+        let mut redactor = self.redactor.learned_from(&self.entries);
+        redactor.add_config(&self.setup.config, &self.setup.secret_headers);
+        for (index, entry) in self.entries.iter().enumerate() {
+            let mut line = redactor.json_line(&entry.event);
+            if let Some((_, len)) = not_kept.next_if(|(at, _)| *at == index)
+                && let Some(fields) = line.as_object_mut()
+            {
+                fields.insert("not_kept".into(), (*len).into());
+            }
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl SessionTab {
     /// This tab as it may be written to a file, through the [`Redactor`] of
-    /// [`SessionTab::from_live`] (for tabs that did not come from a live tab, such as a HAR
-    /// import); `label` names it in errors.
+    /// [`TabRecording::to_session`] (for tabs that did not come from a live tab, such as a
+    /// HAR import); `label` names it in errors.
     pub fn redacted(&self, label: &str) -> Result<Self, RecordError> {
         let entries = self.entries(label)?;
         let not_kept: Vec<(usize, usize)> = self
@@ -197,22 +173,14 @@ impl SessionTab {
                 Some((index, len))
             })
             .collect();
-        let live = LiveTab {
-            name: &self.name,
-            config: &self.config,
-            templates: &self.templates,
-            variables: &self.variables,
-            secret_headers: &self.secret_headers,
-            timeline: &entries,
-            not_kept: &not_kept,
-            redactor: &redact::NO_SECRETS,
+        let recording = TabRecording {
+            name: self.name.clone(),
+            setup: self.setup.clone(),
+            entries,
+            not_kept,
+            redactor: Redactor::new(),
         };
-        Ok(Self {
-            kind: self.kind,
-            pins: self.pins.clone(),
-            memory_budget_mib: self.memory_budget_mib,
-            ..Self::from_live(live)
-        })
+        Ok(recording.to_session())
     }
 
     /// The recorded timeline as engine entries; `label` names the tab in the error (see
@@ -224,12 +192,8 @@ impl SessionTab {
     /// The recorded timeline as a [`Timeline`] the window can show.
     pub fn to_timeline(&self, label: &str) -> Result<Timeline, RecordError> {
         let mut timeline = Timeline::default();
-        if let Some(mib) = self.memory_budget_mib {
-            let bytes = usize::try_from(mib)
-                .unwrap_or(usize::MAX)
-                .min(usize::MAX >> 20)
-                << 20;
-            timeline.set_memory_budget(bytes.max(1 << 20));
+        if self.setup.memory_budget_mib.is_some() {
+            timeline.set_memory_budget(self.setup.memory_budget());
         }
         for (entry, recorded) in self.entries(label)?.into_iter().zip(&self.timeline) {
             timeline.push(entry.attempt, entry.event);
@@ -429,17 +393,17 @@ mod tests {
         config
             .headers
             .push(HeaderEntry::new("authorization", "Bearer s3cret"));
-        let tab = SessionTab::from_live(LiveTab {
-            secret_headers: std::slice::from_ref(&secret),
-            ..LiveTab::new("t", &config, &[])
-        });
-        assert_eq!(tab.config.headers[0].value, "{{env.API_TOKEN}}");
+        let mut recording = TabRecording::new("t", config, Vec::new());
+        recording.setup.secret_headers.push(secret);
+        let tab = recording.to_session();
+        assert_eq!(tab.setup.config.headers[0].value, "{{env.API_TOKEN}}");
         let env = |name: &str| (name == "API_TOKEN").then(|| "Bearer s3cret".to_owned());
         let vars = vec![("room".to_owned(), "lobby".to_owned())];
-        let resolved = resolve_config(&tab.config, &vars, &env, EnvPolicy::Any).unwrap();
+        let resolved = resolve_config(&tab.setup.config, &vars, &env, EnvPolicy::Any).unwrap();
         assert_eq!(resolved.headers[0].value, "Bearer s3cret");
         assert_eq!(resolved.url, "ws://h/lobby");
-        let missing = resolve_config(&tab.config, &vars, &|_| None, EnvPolicy::Any).unwrap_err();
+        let missing =
+            resolve_config(&tab.setup.config, &vars, &|_| None, EnvPolicy::Any).unwrap_err();
         assert!(missing.to_string().contains("API_TOKEN"), "{missing}");
         assert!(missing.to_string().contains("authorization"), "{missing}");
     }
@@ -466,7 +430,7 @@ mod tests {
     fn a_url_password_is_saved_in_neither_the_name_nor_the_config() {
         let url = "ws://me:pw-123456@h/";
         let config = ConnectionConfig::new(url);
-        let tab = SessionTab::from_live(LiveTab::new(url, &config, &[]));
+        let tab = TabRecording::new(url, config, Vec::new()).to_session();
         let text = SessionFile::new(vec![tab]).to_ron().unwrap();
         assert!(!text.contains("pw-123456"), "{text}");
         assert!(text.contains("ws://me:[redacted]@h/"), "{text}");

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::env_access::EnvAccess;
-use super::session::SessionTab;
 use super::storage::{self, FileError};
+use super::tab_setup::TabSetup;
 
 /// The workspace's file name in the app's data directory.
 pub const WORKSPACE_FILE: &str = "workspace.ron";
@@ -19,16 +19,19 @@ pub const WORKSPACE_FILE: &str = "workspace.ron";
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Workspace {
-    /// The open tabs, without timelines.
-    pub tabs: Vec<SessionTab>,
+    /// The open tabs' setups (no timelines, so no pins); a tab on the embedded demo
+    /// server keeps its path ([`TabSetup::demo_path`]), not the port of that run.
+    pub tabs: Vec<TabSetup>,
     /// The active tab.
     pub active: usize,
     /// The session file the tabs came from or were saved to.
     pub session: Option<PathBuf>,
     /// Recently opened or saved sessions, newest first.
     pub recent: Vec<PathBuf>,
-    /// The demo server's base URL (`ws://127.0.0.1:PORT`) in that run: tabs pointing at it
-    /// are moved to this run's demo server.
+    /// The demo server's base URL (`ws://127.0.0.1:PORT`) in the run that wrote the
+    /// workspace, as versions before [`TabSetup::demo_path`] wrote it: tabs pointing at it
+    /// are moved to this run's demo server. No longer written.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub demo_base: Option<String>,
     /// Per tab (in the order of `tabs`), which environment variables it may read: whether
     /// it came from a file and what the user allowed. Kept here, in the user's own
@@ -86,5 +89,29 @@ mod tests {
         assert_eq!(back.demo_base, workspace.demo_base);
         let error = Workspace::parse(Path::new("w.ron"), "(\n  active: \"x\",\n)").unwrap_err();
         assert_eq!(error.line_column().map(|(line, _)| line), Some(2));
+    }
+
+    #[test]
+    fn a_workspace_written_before_tab_setups_still_opens() {
+        // Tabs were whole session tabs (name, empty timeline), the demo port in `demo_base`.
+        let text = r#"(
+            tabs: [(
+                name: "127.0.0.1:4100/echo",
+                config: (url: "ws://127.0.0.1:4100/echo", headers: [], subprotocols: [],
+                    handshake_timeout: 10000, close_timeout: 5000,
+                    max_message_size: 67108864, tls: (ca_file: None, accept_invalid_certs: false)),
+                variables: [("room", "lobby")],
+                timeline: [],
+                kind: Sse,
+            )],
+            active: 0,
+            demo_base: Some("ws://127.0.0.1:4100"),
+        )"#;
+        let workspace = Workspace::parse(Path::new("w.ron"), text).unwrap();
+        let setup = &workspace.tabs[0];
+        assert_eq!(setup.config.url, "ws://127.0.0.1:4100/echo");
+        assert_eq!(setup.variables, [("room".to_owned(), "lobby".to_owned())]);
+        assert_eq!(setup.kind, crate::model::tab_setup::TabKind::Sse);
+        assert_eq!(workspace.demo_base.as_deref(), Some("ws://127.0.0.1:4100"));
     }
 }

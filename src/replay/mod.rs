@@ -167,7 +167,14 @@ impl Replay {
     ) -> Result<Self, ReplayError> {
         let entries = tab.entries(label)?;
         let policy = EnvPolicy::Only(allowed_env);
-        Self::new(&tab.config, &tab.variables, &entries, attempt, url, policy)
+        Self::new(
+            &tab.setup.config,
+            &tab.setup.variables,
+            &entries,
+            attempt,
+            url,
+            policy,
+        )
     }
 
     /// Runs the replay on the current tokio runtime; `on_event` sees each event of the new

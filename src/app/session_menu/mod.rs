@@ -7,19 +7,17 @@
 
 mod menu_ui;
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::background::Background;
 use super::tab::Tab;
-use super::tab_snapshot::TabSnapshot;
 use crate::engine::WakeFn;
 use crate::model::har;
-use crate::model::session::{SessionFile, SessionTab};
+use crate::model::session::{SessionFile, SessionTab, TabRecording};
 use crate::model::storage::{FileError, write_atomic};
+use crate::model::tab_setup::TabSetup;
 
 /// The key under which versions before `workspace.ron` kept the workspace in eframe's
 /// storage: read once when there is no workspace file yet, then removed.
@@ -140,8 +138,8 @@ pub enum SessionJob {
     Saved {
         /// The file.
         path: PathBuf,
-        /// The workspace signature at the time of the save.
-        signature: u64,
+        /// The tabs as they were saved.
+        saved: SavedState,
         /// Whether it worked.
         result: Result<(), FileError>,
     },
@@ -176,6 +174,9 @@ pub struct Tabs<'a> {
     pub active: &'a mut usize,
     /// The id the next tab gets.
     pub next_tab_id: &'a mut u64,
+    /// The embedded demo server's base URL in this run (`ws://127.0.0.1:PORT`), if it
+    /// runs: tabs on it are saved by path and reopened on this port.
+    pub demo_base: Option<&'a str>,
 }
 
 impl Tabs<'_> {
@@ -184,7 +185,8 @@ impl Tabs<'_> {
         let mut errors = Vec::new();
         for (index, session_tab) in saved.iter().enumerate() {
             match Tab::from_session(*self.next_tab_id, session_tab, &session_tab.label(index)) {
-                Ok(tab) => {
+                Ok(mut tab) => {
+                    tab.setup.resolve_demo(self.demo_base);
                     self.tabs.push(tab);
                     *self.next_tab_id += 1;
                 }
@@ -200,7 +202,7 @@ impl Tabs<'_> {
 pub struct Sessions {
     jobs: Background<SessionJob>,
     path: Option<PathBuf>,
-    saved_signature: u64,
+    saved: SavedState,
     dirty: bool,
     recent: Vec<PathBuf>,
     prompt: Option<(Purpose, String)>,
@@ -220,7 +222,7 @@ impl Sessions {
         Self {
             jobs: Background::new(runtime, Arc::clone(&wake)),
             path: None,
-            saved_signature: 0,
+            saved: SavedState::default(),
             dirty: false,
             recent: Vec::new(),
             prompt: None,
@@ -258,13 +260,13 @@ impl Sessions {
 
     /// Starts counting changes from the tabs as they are now.
     pub fn mark_saved(&mut self, tabs: &[Tab]) {
-        self.saved_signature = signature(tabs);
+        self.saved = SavedState::of(tabs);
         self.dirty = false;
     }
 
     /// Notes whether the tabs changed (called once per frame, before drawing).
     pub fn track(&mut self, tabs: &[Tab]) {
-        self.dirty = signature(tabs) != self.saved_signature;
+        self.dirty = !self.saved.matches(tabs);
     }
 
     /// The window title: the session's name and the unsaved marker.
@@ -287,7 +289,7 @@ impl Sessions {
             FileAction::Open => self.guarded(Pending::Open(None), tabs),
             FileAction::OpenPath(path) => self.guarded(Pending::Open(Some(path)), tabs),
             FileAction::Save => match self.path.clone() {
-                Some(path) => self.save(path, tabs.tabs),
+                Some(path) => self.save(path, &tabs),
                 None => self.pick(Purpose::SaveAs),
             },
             FileAction::SaveAs => self.pick(Purpose::SaveAs),
@@ -303,7 +305,7 @@ impl Sessions {
                     Some(true) => {
                         self.after_save = Some(pending);
                         match self.path.clone() {
-                            Some(path) => self.save(path, tabs.tabs),
+                            Some(path) => self.save(path, &tabs),
                             None => self.pick(Purpose::SaveAs),
                         }
                     }
@@ -344,7 +346,7 @@ impl Sessions {
     fn chosen(&mut self, purpose: Purpose, path: PathBuf, tabs: &mut Tabs<'_>) {
         match purpose {
             Purpose::Open => self.load(path),
-            Purpose::SaveAs => self.save(path, tabs.tabs),
+            Purpose::SaveAs => self.save(path, tabs),
             Purpose::ImportHar => {
                 self.busy = Some(format!("Importing {}", path.display()));
                 self.jobs.spawn_blocking(move || {
@@ -360,10 +362,10 @@ impl Sessions {
                     });
                     return;
                 };
-                let snapshot = TabSnapshot::of(tab, true);
+                let recording = tab.recording(true);
                 self.busy = Some(format!("Exporting to {}", path.display()));
                 self.jobs.spawn_blocking(move || {
-                    let result = export(purpose, &path, &snapshot);
+                    let result = export(purpose, &path, &recording);
                     SessionJob::Exported { path, result }
                 });
             }
@@ -378,10 +380,17 @@ impl Sessions {
         });
     }
 
-    fn save(&mut self, path: PathBuf, tabs: &[Tab]) {
-        let snapshots: Vec<TabSnapshot> =
-            tabs.iter().map(|tab| TabSnapshot::of(tab, true)).collect();
-        let signature = signature(tabs);
+    fn save(&mut self, path: PathBuf, tabs: &Tabs<'_>) {
+        let recordings: Vec<TabRecording> = tabs
+            .tabs
+            .iter()
+            .map(|tab| {
+                let mut recording = tab.recording(true);
+                recording.setup.mark_demo(tabs.demo_base);
+                recording
+            })
+            .collect();
+        let saved = SavedState::of(tabs.tabs);
         self.busy = Some(format!("Saving {}", path.display()));
         self.jobs.spawn_blocking(move || {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -389,11 +398,11 @@ impl Sessions {
                 // shows up as the save's own error.
                 let _ = std::fs::create_dir_all(parent);
             }
-            let file = SessionFile::new(snapshots.iter().map(TabSnapshot::to_session).collect());
+            let file = SessionFile::new(recordings.iter().map(TabRecording::to_session).collect());
             let result = file.save(&path);
             SessionJob::Saved {
                 path,
-                signature,
+                saved,
                 result,
             }
         });
@@ -471,7 +480,7 @@ impl Sessions {
             }
             SessionJob::Saved {
                 path,
-                signature,
+                saved,
                 result,
             } => {
                 self.busy = None;
@@ -479,7 +488,7 @@ impl Sessions {
                     Ok(()) => {
                         self.path = Some(path.clone());
                         self.remember(path.clone());
-                        self.saved_signature = signature;
+                        self.saved = saved;
                         self.track(tabs.tabs);
                         self.notice = Some(Notice {
                             text: format!("Saved {}", path.display()),
@@ -492,6 +501,7 @@ impl Sessions {
                                     tabs: tabs.tabs,
                                     active: tabs.active,
                                     next_tab_id: tabs.next_tab_id,
+                                    demo_base: tabs.demo_base,
                                 },
                             );
                         }
@@ -563,7 +573,7 @@ pub fn terminating_id() -> egui::Id {
 }
 
 /// Writes the tab as HAR or JSON lines.
-fn export(purpose: Purpose, path: &Path, tab: &TabSnapshot) -> Result<(), String> {
+fn export(purpose: Purpose, path: &Path, tab: &TabRecording) -> Result<(), String> {
     if purpose == Purpose::ExportHar {
         let saved = tab.to_session();
         let document = har::export_tabs(&[(&saved, saved.label(0))]).map_err(|e| e.to_string())?;
@@ -584,19 +594,30 @@ pub fn default_folder() -> PathBuf {
     dirs::data_dir().map_or_else(|| PathBuf::from("."), |dir| dir.join("sockscope"))
 }
 
-/// A hash of what a session saves, cheap enough for every frame: configs, templates,
-/// variables, secret headers, timeline lengths and memory budgets.
-fn signature(tabs: &[Tab]) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    tabs.len().hash(&mut hasher);
-    for tab in tabs {
-        format!(
-            "{:?}{:?}{:?}{:?}",
-            tab.config, tab.templates, tab.variables, tab.secret_headers
-        )
-        .hash(&mut hasher);
-        tab.timeline.len().hash(&mut hasher);
-        tab.timeline.memory_budget().hash(&mut hasher);
+/// What the tabs were when last opened or saved, for the unsaved marker: each tab's
+/// setup and how many rows its timeline had. Compared with the tabs every frame by
+/// equality (no hashing, no formatting): a change to any setting or a new row shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SavedState {
+    tabs: Vec<(TabSetup, usize)>,
+}
+
+impl SavedState {
+    fn of(tabs: &[Tab]) -> Self {
+        Self {
+            tabs: tabs
+                .iter()
+                .map(|tab| (tab.setup.clone(), tab.timeline.len()))
+                .collect(),
+        }
     }
-    hasher.finish()
+
+    fn matches(&self, tabs: &[Tab]) -> bool {
+        self.tabs.len() == tabs.len()
+            && self
+                .tabs
+                .iter()
+                .zip(tabs)
+                .all(|((setup, rows), tab)| *rows == tab.timeline.len() && *setup == tab.setup)
+    }
 }

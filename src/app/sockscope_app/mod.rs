@@ -20,11 +20,13 @@ use super::env_consent::{self, EnvAccess};
 use super::replay_view::{self, ReplayDialog};
 use super::row_menu::RowMenuContext;
 use super::session_menu::{Sessions, Tabs, Workspace};
-use super::tab::{Tab, TabKind};
+use super::tab::Tab;
 use super::templates_panel::{self, Library, TemplatesPanel};
 use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::{ConnectionConfig, WakeFn};
+use crate::model::tab_setup::TabKind;
+use crate::model::tab_setup::TabSetup;
 use crate::model::timeline::Timeline;
 pub use workspace_file::{APP_ID, default_workspace_file, restore_workspace};
 
@@ -140,22 +142,19 @@ impl SockscopeApp {
     fn restore(&mut self, workspace: Workspace) {
         self.sessions.restore(&workspace);
         let base_now = self.demo_url("");
-        for (index, saved) in workspace.tabs.iter().enumerate() {
-            let mut tab = Tab::new(self.next_tab_id, saved.config.url.clone());
+        for (index, saved) in workspace.tabs.into_iter().enumerate() {
+            let mut setup = saved;
+            // Workspaces written before tabs kept their demo path hold the base instead.
+            if setup.demo_path.is_none() {
+                setup.mark_demo(workspace.demo_base.as_deref());
+            }
+            setup.resolve_demo(base_now.as_deref());
+            let mut tab = Tab::from_setup(self.next_tab_id, setup);
             tab.env_access = workspace
                 .env_access
                 .get(index)
                 .cloned()
                 .unwrap_or_else(EnvAccess::from_file);
-            tab.config = saved.config.clone();
-            if let (Some(old), Some(new)) = (&workspace.demo_base, &base_now)
-                && let Some(rest) = tab.config.url.strip_prefix(old.as_str())
-            {
-                tab.config.url = format!("{new}{rest}");
-            }
-            tab.templates = saved.templates.clone();
-            tab.variables = saved.variables.clone();
-            tab.secret_headers = saved.secret_headers.clone();
             self.tabs.push(tab);
             self.next_tab_id += 1;
         }
@@ -164,12 +163,18 @@ impl SockscopeApp {
 
     /// What the window keeps for the next run.
     pub fn workspace(&self) -> Workspace {
+        let base = self.demo_url("");
+        let setup = |tab: &Tab| {
+            let mut setup = tab.to_session(false).setup;
+            setup.mark_demo(base.as_deref());
+            setup
+        };
         Workspace {
-            tabs: self.tabs.iter().map(|tab| tab.to_session(false)).collect(),
+            tabs: self.tabs.iter().map(setup).collect(),
             active: self.active,
             session: self.sessions.path().map(Path::to_owned),
             recent: self.sessions.recent().to_vec(),
-            demo_base: self.demo_url(""),
+            demo_base: None,
             env_access: self.tabs.iter().map(|tab| tab.env_access.clone()).collect(),
         }
     }
@@ -214,8 +219,9 @@ impl SockscopeApp {
     /// Opens a tab with `config` and an existing `timeline` (a reopened session, a replay,
     /// a benchmark) and makes it active; returns its index.
     pub fn open_tab_with(&mut self, config: ConnectionConfig, timeline: Timeline) -> usize {
-        let mut tab = Tab::new(self.next_tab_id, config.url.clone());
-        tab.config = config;
+        let mut setup = TabSetup::with_config(config);
+        setup.set_memory_budget(timeline.memory_budget());
+        let mut tab = Tab::from_setup(self.next_tab_id, setup);
         tab.timeline = timeline;
         self.tabs.push(tab);
         self.next_tab_id += 1;
@@ -265,8 +271,7 @@ impl eframe::App for SockscopeApp {
         let deadline = Instant::now() + DRAIN_BUDGET;
         let mut more_waiting = false;
         for tab in &mut self.tabs {
-            more_waiting |= tab.drain_events(deadline);
-            more_waiting |= replay_view::drain(tab, deadline);
+            more_waiting |= tab.drain(deadline);
         }
         self.run_due_reconnects(ctx);
         self.run_due_repeats(ctx);
@@ -278,10 +283,12 @@ impl eframe::App for SockscopeApp {
         while let Some(done) = self.jobs.try_recv() {
             self.finish_job(done);
         }
+        let demo_base = self.demo_url("");
         self.sessions.poll(Tabs {
             tabs: &mut self.tabs,
             active: &mut self.active,
             next_tab_id: &mut self.next_tab_id,
+            demo_base: demo_base.as_deref(),
         });
         self.sessions.track(&self.tabs);
         if more_waiting {
@@ -338,11 +345,11 @@ impl eframe::App for SockscopeApp {
                         let cx = ComposerContext {
                             tab_id: tab.id,
                             state: tab.ready_state(),
-                            receive_only: tab.kind == TabKind::Sse,
-                            variables: &tab.variables,
+                            receive_only: tab.setup.kind == TabKind::Sse,
+                            variables: &tab.setup.variables,
                             counter: tab.counter(),
                             templates: TemplateLists {
-                                tab: &tab.templates,
+                                tab: &tab.setup.templates,
                                 library: library.is_available().then(|| library.templates()),
                             },
                             show_templates,
@@ -373,9 +380,10 @@ impl eframe::App for SockscopeApp {
                         // The pane's copy buttons put text on the clipboard: redacted.
                         set_clipboard_redactor(ui.ctx(), Arc::clone(&tab.redactor));
                         let send_off = tab.send_off_reason();
-                        let compose = (tab.kind == TabKind::WebSocket).then_some(RowMenuContext {
-                            send_off: send_off.as_deref(),
-                        });
+                        let compose =
+                            (tab.setup.kind == TabKind::WebSocket).then_some(RowMenuContext {
+                                send_off: send_off.as_deref(),
+                            });
                         let selected = tab.selected.and_then(|index| {
                             let event = tab.timeline.get(index)?;
                             let key = (tab.id << 40) ^ index as u64;
@@ -431,7 +439,7 @@ impl eframe::App for SockscopeApp {
                 .any(|tab| tab.ready_state() != crate::engine::ReadyState::Closed)
         {
             for tab in &mut self.tabs {
-                tab.drain_events(deadline);
+                tab.drain(deadline);
             }
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -17,7 +17,7 @@ use crate::app::tab::Tab;
 use crate::app::templates_panel;
 use crate::format::json_path::JsonPath;
 use crate::model::session;
-use crate::model::timeline::Timeline;
+use crate::model::tab_setup::TabSetup;
 use crate::replay::Replay;
 
 impl SockscopeApp {
@@ -110,14 +110,18 @@ impl SockscopeApp {
                     templates_panel::run(action, tab, &mut self.library, &self.jobs);
                 }
             }
-            Action::File(action) => self.sessions.run(
-                action,
-                Tabs {
-                    tabs: &mut self.tabs,
-                    active: &mut self.active,
-                    next_tab_id: &mut self.next_tab_id,
-                },
-            ),
+            Action::File(action) => {
+                let demo_base = self.demo_url("");
+                self.sessions.run(
+                    action,
+                    Tabs {
+                        tabs: &mut self.tabs,
+                        active: &mut self.active,
+                        next_tab_id: &mut self.next_tab_id,
+                        demo_base: demo_base.as_deref(),
+                    },
+                );
+            }
             Action::Replay(action) => self.run_replay(action),
             Action::StartRepeat(draft) => {
                 if let Some(tab) = self.tabs.get_mut(self.active) {
@@ -159,7 +163,7 @@ impl SockscopeApp {
                 if let Some(tab) = self.tabs.get_mut(self.active) {
                     match command {
                         RowCommand::Pin(index) => {
-                            pins::pin(&mut tab.pins, index);
+                            pins::pin(&mut tab.setup.pins, index);
                         }
                         RowCommand::EditInComposer(index) => tab.edit_message(index),
                         RowCommand::SendAgain(index) => tab.send_again(index),
@@ -178,7 +182,7 @@ impl SockscopeApp {
                 };
                 // A tab from a file asks before its recording's config reads the
                 // environment; the replay starts once the user allows it.
-                let names = session::config_env_names(&source.config);
+                let names = session::config_env_names(&source.setup.config);
                 let pending = PendingUse::Replay(ReplayAction::Start {
                     speed,
                     ignore: ignore.clone(),
@@ -193,7 +197,7 @@ impl SockscopeApp {
                     .collect();
                 let allowed = source.allowed_env();
                 let replay = Replay::new(
-                    &source.config,
+                    &source.setup.config,
                     &source.valid_variables(),
                     &source.timeline.to_entries(),
                     None,
@@ -201,7 +205,7 @@ impl SockscopeApp {
                     source.env_access.policy(&allowed),
                 );
                 let mut redactor = (*source.redactor).clone();
-                let state = match replay {
+                let (state, run) = match replay {
                     Ok(replay) => {
                         redactor.merge(&replay.redactor);
                         let runtime = self.runtime_handle.clone();
@@ -213,30 +217,27 @@ impl SockscopeApp {
                         return;
                     }
                 };
-                let (config, variables, templates, secrets, env_access) = (
-                    source.config.clone(),
-                    source.variables.clone(),
-                    source.templates.clone(),
-                    source.secret_headers.clone(),
-                    source.env_access.clone(),
-                );
-                let index = self.open_tab_with(config, Timeline::default());
-                if let Some(tab) = self.tabs.get_mut(index) {
-                    tab.variables = variables;
-                    tab.templates = templates;
-                    tab.secret_headers = secrets;
-                    tab.env_access = env_access;
-                    tab.redactor = Arc::new(redactor);
-                    tab.replay = Some(state);
-                }
+                // The replay's tab connects as the recorded one did, with its templates
+                // and variables; its timeline is the new run.
+                let setup = TabSetup {
+                    config: source.setup.config.clone(),
+                    templates: source.setup.templates.clone(),
+                    variables: source.setup.variables.clone(),
+                    secret_headers: source.setup.secret_headers.clone(),
+                    ..TabSetup::default()
+                };
+                let mut tab = Tab::from_setup(self.next_tab_id, setup);
+                tab.env_access = source.env_access.clone();
+                tab.redactor = Arc::new(redactor);
+                tab.replay = Some(state);
+                tab.start_replay(run);
+                self.next_tab_id += 1;
+                self.tabs.push(tab);
+                self.active = self.tabs.len() - 1;
             }
             ReplayAction::Cancel => {
-                if let Some(state) = self
-                    .tabs
-                    .get_mut(self.active)
-                    .and_then(|t| t.replay.as_mut())
-                {
-                    state.cancel();
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.cancel_replay();
                 }
             }
             ReplayAction::ShowRecorded { tab, row } => {

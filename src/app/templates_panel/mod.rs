@@ -63,11 +63,11 @@ impl TemplatesPanel {
             .id_salt("templates-panel")
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                egui::CollapsingHeader::new(format!("This tab ({})", tab.templates.len()))
+                egui::CollapsingHeader::new(format!("This tab ({})", tab.setup.templates.len()))
                     .id_salt("templates-tab")
                     .default_open(true)
                     .show(ui, |ui| {
-                        if tab.templates.is_empty() {
+                        if tab.setup.templates.is_empty() {
                             ui.label(
                                 RichText::new(
                                     "None yet: use \"Save as template…\" under the message.",
@@ -79,7 +79,7 @@ impl TemplatesPanel {
                         self.list_ui(
                             ui,
                             TemplateScope::Tab,
-                            &tab.templates,
+                            &tab.setup.templates,
                             tab.id,
                             open,
                             actions,
@@ -401,7 +401,7 @@ fn template_at<'a>(
     index: usize,
 ) -> Option<&'a Template> {
     match scope {
-        TemplateScope::Tab => tab.templates.get(index),
+        TemplateScope::Tab => tab.setup.templates.get(index),
         TemplateScope::Library => library.templates().get(index),
     }
 }
@@ -414,7 +414,7 @@ fn edit(
     change: impl FnOnce(&mut Vec<Template>) -> Result<(), String>,
 ) -> Result<(), String> {
     match scope {
-        TemplateScope::Tab => change(&mut tab.templates),
+        TemplateScope::Tab => change(&mut tab.setup.templates),
         TemplateScope::Library => library.change(jobs, change),
     }
 }
