@@ -149,6 +149,8 @@ impl SockscopeApp {
                 setup.mark_demo(workspace.demo_base.as_deref());
             }
             setup.resolve_demo(base_now.as_deref());
+            // No timeline comes back, so nothing to pin.
+            setup.pins.clear();
             let mut tab = Tab::from_setup(self.next_tab_id, setup);
             tab.env_access = workspace
                 .env_access
