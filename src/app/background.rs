@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -22,6 +22,35 @@ pub struct FileInfo {
     pub size: u64,
 }
 
+/// Why the file of a File body cannot be sent.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum FileSendError {
+    /// It could not be looked up or read.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// It is a directory or a device, not a file.
+    #[error("{} is not a file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+impl FileSendError {
+    fn unreadable(path: &std::path::Path, source: std::io::Error) -> Self {
+        FileSendError::Unreadable {
+            path: path.to_owned(),
+            source: Arc::new(source),
+        }
+    }
+}
+
 /// A finished background job.
 #[derive(Debug)]
 pub enum JobDone {
@@ -32,7 +61,7 @@ pub enum JobDone {
         /// The file, as looked up.
         path: PathBuf,
         /// Its name and size, or why it cannot be sent.
-        result: Result<FileInfo, String>,
+        result: Result<FileInfo, FileSendError>,
     },
     /// The file of a File send was read for tab `tab`.
     FileRead {
@@ -41,7 +70,7 @@ pub enum JobDone {
         /// The message as the user wrote it (for the history).
         draft: Draft,
         /// The file's bytes, or why it could not be read.
-        result: Result<Bytes, String>,
+        result: Result<Bytes, FileSendError>,
     },
     /// The file dialog of tab `tab` ended.
     FilePicked {
@@ -125,7 +154,7 @@ impl Background<JobDone> {
         self.spawn_blocking(move || {
             let result = std::fs::read(&path)
                 .map(Bytes::from)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()));
+                .map_err(|e| FileSendError::unreadable(&path, e));
             JobDone::FileRead { tab, draft, result }
         });
     }
@@ -148,11 +177,12 @@ impl Background<JobDone> {
 }
 
 /// The name and size of a regular file, or why it cannot be sent.
-pub fn file_info(path: &std::path::Path) -> Result<FileInfo, String> {
-    let metadata =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn file_info(path: &std::path::Path) -> Result<FileInfo, FileSendError> {
+    let metadata = std::fs::metadata(path).map_err(|e| FileSendError::unreadable(path, e))?;
     if !metadata.is_file() {
-        return Err(format!("{} is not a file", path.display()));
+        return Err(FileSendError::NotAFile {
+            path: path.to_owned(),
+        });
     }
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
@@ -213,11 +243,13 @@ mod tests {
         assert!(
             file_info(dir.path())
                 .unwrap_err()
+                .to_string()
                 .ends_with("is not a file")
         );
         assert!(
             file_info(&dir.path().join("missing"))
                 .unwrap_err()
+                .to_string()
                 .starts_with("cannot read ")
         );
     }

@@ -35,7 +35,7 @@ pub use tab::Tab;
 const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
 
 /// Opens the window and runs until it is closed.
-pub fn run(options: AppOptions) -> Result<(), String> {
+pub fn run(options: AppOptions) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Sockscope")
         .with_app_id(sockscope_app::APP_ID)
@@ -64,5 +64,4 @@ pub fn run(options: AppOptions) -> Result<(), String> {
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| e.to_string())
 }

@@ -22,7 +22,7 @@ use crate::model::timeline::Timeline;
 use crate::sse::{SseConfig, SseHandle, SseStats};
 
 use super::action::Draft;
-use super::background::{Background, JobDone};
+use super::background::{Background, FileSendError, JobDone};
 use super::composer::ComposerState;
 use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
@@ -513,7 +513,7 @@ impl Tab {
     }
 
     /// The file of a File send was read (or not): sends its bytes.
-    pub fn finish_file_send(&mut self, draft: Draft, result: Result<Bytes, String>) {
+    pub fn finish_file_send(&mut self, draft: Draft, result: Result<Bytes, FileSendError>) {
         self.composer.note = None;
         match result {
             Ok(bytes) => self.deliver(draft, Outgoing::Binary(bytes)),

@@ -105,17 +105,36 @@ impl Tab {
     }
 
     /// The payload of the message at entry `index`, if the timeline kept it.
-    fn kept_message(&self, index: usize) -> Result<Payload, String> {
+    fn kept_message(&self, index: usize) -> Result<Payload, NoMessage> {
         if let Some(len) = self.timeline.not_kept_len(index) {
-            return Err(format!(
-                "the payload of #{index} ({}) was not kept: the tab's memory budget was full",
-                format_size(len)
-            ));
+            return Err(NoMessage::NotKept { index, len });
         }
         match self.timeline.kind(index) {
             Some(EventKind::Message { payload, .. }) => Ok(payload.clone()),
-            Some(_) => Err(format!("#{index} is not a message")),
-            None => Err(format!("there is no #{index}")),
+            Some(_) => Err(NoMessage::NotAMessage(index)),
+            None => Err(NoMessage::NoRow(index)),
         }
     }
+}
+
+/// Why a row's message cannot be sent again or edited.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum NoMessage {
+    /// The memory budget did not keep its payload.
+    #[error(
+        "the payload of #{index} ({}) was not kept: the tab's memory budget was full",
+        format_size(*len)
+    )]
+    NotKept {
+        /// The row.
+        index: usize,
+        /// The payload's size in bytes.
+        len: usize,
+    },
+    /// The row is another kind of event.
+    #[error("#{0} is not a message")]
+    NotAMessage(usize),
+    /// There is no such row.
+    #[error("there is no #{0}")]
+    NoRow(usize),
 }

@@ -27,7 +27,7 @@ pub use save_dialog::TemplateLists;
 use self::check::CheckKey;
 use self::save_dialog::{DialogEnd, SaveDialog};
 use super::action::{Action, Draft, TemplateAction, TemplateScope};
-use super::background::FileInfo;
+use super::background::{FileInfo, FileSendError};
 use super::style;
 use crate::engine::ReadyState;
 use crate::format::json;
@@ -62,7 +62,7 @@ pub struct ComposerContext<'a> {
 struct FileStatus {
     path: PathBuf,
     /// `None` while the lookup runs.
-    info: Option<Result<FileInfo, String>>,
+    info: Option<Result<FileInfo, FileSendError>>,
 }
 
 /// What the user is composing in a tab.
@@ -188,7 +188,7 @@ impl ComposerState {
     }
 
     /// The background lookup of a File body's file finished.
-    pub fn file_checked(&mut self, path: &Path, result: Result<FileInfo, String>) {
+    pub fn file_checked(&mut self, path: &Path, result: Result<FileInfo, FileSendError>) {
         if let Some(status) = &mut self.file
             && status.path == path
         {
@@ -646,7 +646,7 @@ fn status(ui: &mut egui::Ui, composer: &ComposerState) {
                 );
             }
             Some(Err(why)) => {
-                ui.colored_label(error, why);
+                ui.colored_label(error, why.to_string());
             }
             None => {
                 ui.label(RichText::new(format!("Looking up {}…", path.display())).weak());

@@ -15,7 +15,7 @@ use super::widgets::{self, MAX_ROW_BYTES};
 use crate::app::style::format_size;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::format::json::{self, JsonToken, LineIndex, Lines, PrettyError};
+use crate::format::json::{self, JsonError, JsonToken, LineIndex, Lines, PrettyError};
 use crate::format::json_tree::{self, Node, ScalarKind};
 
 /// How many characters of a string value a tree row shows.
@@ -84,11 +84,25 @@ fn pretty_lines(text: &str) -> PrettyResult {
     json::pretty_lines(text, MAX_ROW_BYTES)
 }
 
+/// Why a view of the text is not there.
+#[derive(Clone, Debug, thiserror::Error)]
+enum Unshown {
+    /// No pretty view (not JSON, too deep, too large).
+    #[error(transparent)]
+    Pretty(#[from] PrettyError),
+    /// No tree.
+    #[error(transparent)]
+    Tree(#[from] JsonError),
+    /// The thread making the view ended without an answer.
+    #[error("{LOST}")]
+    Lost,
+}
+
 /// The bounded tree, or why it cannot be shown.
-type TreeResult = Result<Node, String>;
+type TreeResult = Result<Node, Unshown>;
 
 fn tree(text: &str) -> TreeResult {
-    json_tree::parse(text).map_err(|err| err.to_string())
+    Ok(json_tree::parse(text)?)
 }
 
 fn raw_index(text: &str) -> LineIndex {
@@ -143,11 +157,10 @@ impl TextState {
             );
             return;
         };
-        let lost = Err(LOST.to_owned());
         let pretty = match pretty {
             Some(Ok(lines)) => Ok(lines),
-            Some(Err(err)) => Err(err.to_string()),
-            None => lost,
+            Some(Err(err)) => Err(Unshown::Pretty(err.clone())),
+            None => Err(Unshown::Lost),
         };
         let fresh = fresh || std::mem::take(&mut derived.unseen);
         let is_json = pretty.is_ok();
@@ -177,8 +190,8 @@ impl TextState {
         }
         match &pretty {
             // Not JSON: raw is all there is, and the note says where it failed.
-            Err(err) if err.starts_with("not JSON") => {
-                ui.label(RichText::new(err).small().weak());
+            Err(err @ Unshown::Pretty(PrettyError::NotJson(_))) => {
+                ui.label(RichText::new(err.to_string()).small().weak());
             }
             // JSON that is too deep or too large to format: say so, as a warning.
             Err(err) => {
@@ -198,7 +211,7 @@ impl TextState {
                 match job.ready() {
                     None => working(ui, "Reading the tree…"),
                     Some(Some(tree)) => tree_view(ui, tree, &palette, fresh),
-                    Some(None) => tree_view(ui, &Err(LOST.to_owned()), &palette, fresh),
+                    Some(None) => tree_view(ui, &Err(Unshown::Lost), &palette, fresh),
                 }
             }
             _ => {

@@ -15,6 +15,7 @@ use super::background::Background;
 use super::tab::Tab;
 use crate::engine::WakeFn;
 use crate::model::har;
+use crate::model::recorded::RecordError;
 use crate::model::session::{SessionFile, SessionTab, TabRecording};
 use crate::model::storage::{FileError, write_atomic};
 use crate::model::tab_setup::TabSetup;
@@ -155,7 +156,7 @@ pub enum SessionJob {
         /// The file.
         path: PathBuf,
         /// Whether it worked.
-        result: Result<(), String>,
+        result: Result<(), ExportError>,
     },
 }
 
@@ -572,15 +573,30 @@ pub fn terminating_id() -> egui::Id {
     egui::Id::unique("sockscope-terminating")
 }
 
+/// Why an export wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The timeline holds an event that cannot be written (an older file's bad event).
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The file could not be written.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
 /// Writes the tab as HAR or JSON lines.
-fn export(purpose: Purpose, path: &Path, tab: &TabRecording) -> Result<(), String> {
+fn export(purpose: Purpose, path: &Path, tab: &TabRecording) -> Result<(), ExportError> {
     if purpose == Purpose::ExportHar {
         let saved = tab.to_session();
-        let document = har::export_tabs(&[(&saved, saved.label(0))]).map_err(|e| e.to_string())?;
-        har::save(path, &document).map_err(|e| e.to_string())
+        let document = har::export_tabs(&[(&saved, saved.label(0))])?;
+        Ok(har::save(path, &document)?)
     } else {
         let text = tab.json_lines();
-        write_atomic(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+        write_atomic(path, text.as_bytes()).map_err(|source| FileError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(())
     }
 }
 
