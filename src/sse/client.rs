@@ -143,7 +143,9 @@ fn redirect_target(answered: &Answered) -> Result<Option<Target>, ErrorInfo> {
         .url
         .join(location)
         .map_err(|e| bad(e.to_string()))?;
-    Target::from_url(url).map(Some).map_err(bad)
+    Target::from_url(url)
+        .map(Some)
+        .map_err(|why| bad(why.to_string()))
 }
 
 async fn get_once(
