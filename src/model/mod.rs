@@ -14,6 +14,7 @@ pub mod round_trip;
 pub mod session;
 pub mod stats;
 pub mod storage;
+pub mod tab_lookup;
 pub mod template;
 pub mod template_merge;
 pub mod timeline;
