@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
+use sockscope::cli::error::{CliError, Outcome};
 use sockscope::cli::{self, args::Cli};
 
 /// mimalloc: an inspector allocates a buffer per message it keeps; with glibc's allocator
@@ -16,31 +17,31 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
-    match &cli.command {
+    let result = match &cli.command {
         Some(command) => cli::run(command, &matches),
         None => open_window(&cli),
-    }
+    };
+    cli::exit::finish(result)
 }
 
 /// Opens the window (the face without a command).
 #[cfg(feature = "gui")]
-fn open_window(cli: &Cli) -> ExitCode {
+fn open_window(cli: &Cli) -> Result<Outcome, CliError> {
     use sockscope::app::{self, AppOptions};
     let options = AppOptions {
         url: cli.url.clone(),
         no_demo_server: cli.no_demo_server,
         ..AppOptions::default()
     };
-    match app::run(options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => cli::exit::failed(&format!("the window could not open: {error}")),
-    }
+    app::run(options).map_err(|error| CliError::failed("the window could not open: ", error))?;
+    Ok(Outcome::Success)
 }
 
 /// Built without the window (`--no-default-features`): only the commands work.
 #[cfg(not(feature = "gui"))]
-fn open_window(_cli: &Cli) -> ExitCode {
-    cli::exit::failed(
+fn open_window(_cli: &Cli) -> Result<Outcome, CliError> {
+    Err(CliError::failed(
+        "",
         "this build has no window (built without the gui feature); use a command such as `connect`",
-    )
+    ))
 }

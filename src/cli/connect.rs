@@ -1,13 +1,12 @@
 //! `sockscope connect`: a connection (and its reconnects), every event printed as a JSON
 //! line as it happens.
 
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::exit;
+use super::error::{CliError, Outcome};
 use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
 use super::replay::Recording;
@@ -65,9 +64,9 @@ impl Output {
     }
 }
 
-/// Runs the plan to its last close event and returns the exit status. With `record`, every
+/// Runs the plan to its last close event and returns how it came out. With `record`, every
 /// event is kept and the run is saved as a session after the close.
-pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
+pub async fn run(plan: Plan, record: Option<Recording>) -> Result<Outcome, CliError> {
     let mut out = Output {
         lines: JsonLines::stdout(),
         summary: Summary::default(),
@@ -86,10 +85,7 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
         .then(|| stdin_lines::spawn_stdin(clamp_message_size(plan.config.max_message_size)));
     let mut attempt = 1;
     let end = loop {
-        let end = match run_attempt(&plan, attempt, &mut out, &mut stdin).await {
-            Ok(end) => end,
-            Err(usage) => return usage,
-        };
+        let end = run_attempt(&plan, attempt, &mut out, &mut stdin).await?;
         let Some(close) = &end.close else { break end };
         if end.interrupted || out.lines.gone() || !plan.reconnect.wants_another(close) {
             break end;
@@ -112,17 +108,17 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> ExitCode {
         let summary = out.summary.to_json();
         out.lines.line(&summary);
     }
-    if let (Some(record), Some(recorded)) = (record, &out.recorded)
-        && let Err(error) = record.save(&plan.config, recorded, &plan.redactor)
-    {
-        return exit::failed(&format!("--record: {error}"));
+    if let (Some(record), Some(recorded)) = (record, &out.recorded) {
+        record
+            .save(&plan.config, recorded, &plan.redactor)
+            .map_err(|error| CliError::failed("--record: ", error))?;
     }
     let clean = end.close.as_ref().is_some_and(|close| close.was_clean);
-    if end.opened && clean && end.refused_sends == 0 {
-        ExitCode::SUCCESS
+    Ok(if end.opened && clean && end.refused_sends == 0 {
+        Outcome::Success
     } else {
-        ExitCode::from(exit::FAILED)
-    }
+        Outcome::Failed
+    })
 }
 
 /// One attempt: connect, send the plan's messages (then the lines of `stdin`, while it
@@ -132,13 +128,13 @@ async fn run_attempt(
     attempt: u32,
     out: &mut Output,
     stdin: &mut Option<Lines>,
-) -> Result<AttemptEnd, ExitCode> {
+) -> Result<AttemptEnd, CliError> {
     let mut handle = ConnectionHandle::connect(
         &plan.config,
         &tokio::runtime::Handle::current(),
         Arc::new(|| {}),
     )
-    .map_err(|error| exit::usage(&error.to_string()))?;
+    .map_err(|error| CliError::usage("", error))?;
     let mut end = AttemptEnd {
         opened: false,
         close: None,

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod command_line;
 mod connect;
+pub mod error;
 pub mod exit;
 mod har_commands;
 mod output;
@@ -18,22 +19,19 @@ mod stdin_lines;
 mod summary;
 pub mod template_args;
 
-use std::process::ExitCode;
-
 use clap::ArgMatches;
 
 use args::CliCommand;
+use error::{CliError, Outcome};
 
-/// Runs a headless command on a fresh runtime and returns its exit status.
-pub fn run(command: &CliCommand, matches: &ArgMatches) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// Runs a headless command on a fresh runtime; [`exit::finish`] turns what it came to into
+/// the exit status.
+pub fn run(command: &CliCommand, matches: &ArgMatches) -> Result<Outcome, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return exit::failed(&format!("cannot start the async runtime: {error}")),
-    };
+        .map_err(|error| CliError::failed("cannot start the async runtime: ", error))?;
     match command {
         CliCommand::Connect(args) => {
             let sub = matches.subcommand_matches("connect").unwrap_or(matches);
@@ -43,10 +41,8 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> ExitCode {
             if let Some(note) = crate::engine::limits::clamp_note(flag, args.max_message_size) {
                 eprintln!("sockscope connect: {note}");
             }
-            match checked {
-                Ok((plan, record)) => runtime.block_on(connect::run(plan, record)),
-                Err(error) => exit::usage(&format!("connect: {error}")),
-            }
+            let (plan, record) = checked.map_err(|error| CliError::usage("connect: ", error))?;
+            runtime.block_on(connect::run(plan, record))
         }
         CliCommand::Serve(args) => runtime.block_on(serve::run(args)),
         CliCommand::Replay(args) => runtime.block_on(replay::run(args)),

@@ -4,12 +4,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::args::{ConnectArgs, ReplayArgs};
+use super::error::{CliError, Outcome};
 use super::exit;
 use super::plan::UsageError;
 use super::template_args::{self, not_allowed_hint};
@@ -27,7 +27,7 @@ use crate::replay::{
 };
 
 /// Exit status of a replay that ran but did not match the recording.
-pub const DIFFERENT: u8 = 3;
+pub const DIFFERENT: u8 = exit::DIFFERENT;
 
 /// `--memory-budget MIB` in bytes.
 fn mib_to_bytes(mib: u64) -> usize {
@@ -36,46 +36,26 @@ fn mib_to_bytes(mib: u64) -> usize {
         .saturating_mul(1 << 20)
 }
 
-/// A usage error for a file problem: one line, `path:line:col: message` when known.
-fn file_error(error: &FileError) -> ExitCode {
-    exit::usage(&one_line(&error.to_string()))
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Runs `sockscope replay` and returns its exit status.
-pub async fn run(args: &ReplayArgs) -> ExitCode {
-    let file = match SessionFile::load(&args.file) {
-        Ok(file) => file,
-        Err(error) => return file_error(&error),
-    };
-    let (index, tab) = match file.find_tab(&args.tab) {
-        Ok(found) => found,
-        Err(error) => return exit::usage(&format!("{}: {error}", args.file.display())),
-    };
-    let options = match options(args) {
-        Ok(options) => options,
-        Err(error) => return exit::usage(&format!("replay: {error}")),
-    };
-    let allowed_env = match template_args::parse_allow_env(&args.allow_env) {
-        Ok(names) => names,
-        Err(error) => return exit::usage(&format!("replay: {error}")),
-    };
+/// Runs `sockscope replay` and returns how it came out.
+pub async fn run(args: &ReplayArgs) -> Result<Outcome, CliError> {
+    let file = SessionFile::load(&args.file).map_err(CliError::file)?;
+    let (index, tab) = file
+        .find_tab(&args.tab)
+        .map_err(|error| CliError::usage(format!("{}: ", args.file.display()), error))?;
+    let options = options(args).map_err(|error| CliError::usage("replay: ", error))?;
+    let allowed_env = template_args::parse_allow_env(&args.allow_env)
+        .map_err(|error| CliError::usage("replay: ", error))?;
     let label = tab.label(index);
     let url = args.url.as_deref();
-    let replay = match Replay::from_tab_allowing(tab, &label, None, url, &allowed_env) {
-        Ok(replay) => replay,
-        Err(error) => {
+    let context = format!("replay {}: ", args.file.display());
+    let replay =
+        Replay::from_tab_allowing(tab, &label, None, url, &allowed_env).map_err(|error| {
             let hint = match &error {
                 ReplayError::Resolve(error) => error.env_not_allowed().map(not_allowed_hint),
                 _ => None,
             };
-            let hint = hint.unwrap_or_default();
-            return exit::usage(&format!("replay {}: {error}{hint}", args.file.display()));
-        }
-    };
+            CliError::usage(context.clone(), error).with_hint(hint.unwrap_or_default())
+        })?;
     let mut stdout = std::io::stdout().lock();
     let mut reading = true;
     // Printing blocks on a slow stdout, which holds the run (and its connection) back.
@@ -89,10 +69,10 @@ pub async fn run(args: &ReplayArgs) -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
     };
     let budget = mib_to_bytes(args.memory_budget);
-    let report = match replay.run_within(&options, budget, on_event, cancel).await {
-        Ok(report) => report,
-        Err(error) => return exit::usage(&format!("replay {}: {error}", args.file.display())),
-    };
+    let report = replay
+        .run_within(&options, budget, on_event, cancel)
+        .await
+        .map_err(|error| CliError::usage(context, error))?;
     for unsent in &report.unsent {
         eprintln!("sockscope replay: not sent: {unsent}");
     }
@@ -104,30 +84,30 @@ pub async fn run(args: &ReplayArgs) -> ExitCode {
         map.insert("url".into(), json!(replay.redactor.url(&replay.config.url)));
     }
     print_line(&mut stdout, &summary);
-    if !report.opened {
-        ExitCode::from(exit::FAILED)
+    Ok(if !report.opened {
+        Outcome::Failed
     } else if report.all_match() {
-        ExitCode::SUCCESS
+        Outcome::Success
     } else {
-        ExitCode::from(DIFFERENT)
-    }
+        Outcome::Different
+    })
 }
 
-fn options(args: &ReplayArgs) -> Result<ReplayOptions, String> {
+fn options(args: &ReplayArgs) -> Result<ReplayOptions, UsageError> {
     let speed = if args.fast {
         Speed::Fast
     } else if args.speed.is_finite() && args.speed > 0.0 {
         Speed::Factor(args.speed)
     } else {
-        return Err(format!(
+        return Err(UsageError(format!(
             "--speed {}: expected a positive number such as 1 or 10",
             args.speed
-        ));
+        )));
     };
     let ignore = args
         .ignore
         .iter()
-        .map(|path| JsonPath::parse(path).map_err(|e| format!("--ignore: {e}")))
+        .map(|path| JsonPath::parse(path).map_err(|e| UsageError(format!("--ignore: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ReplayOptions {
         speed,

@@ -1,24 +1,22 @@
 //! `sockscope serve`: the demo server in the foreground until Ctrl+C or SIGTERM.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use super::args::ServeArgs;
-use super::exit;
+use super::error::{CliError, Outcome};
 use crate::demo_server;
 
 /// Starts the demo server, prints `listening on ws://ADDR`, and serves until told to stop.
-pub async fn run(args: &ServeArgs) -> ExitCode {
-    let server = match demo_server::start(args.addr).await {
-        Ok(server) => server,
-        Err(error) => return exit::failed(&format!("cannot listen on {}: {error}", args.addr)),
-    };
+pub async fn run(args: &ServeArgs) -> Result<Outcome, CliError> {
+    let server = demo_server::start(args.addr)
+        .await
+        .map_err(|error| CliError::failed(format!("cannot listen on {}: ", args.addr), error))?;
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "listening on ws://{}", server.addr()).and_then(|()| stdout.flush());
     drop(stdout);
     wait_for_stop_signal().await;
     drop(server);
-    ExitCode::SUCCESS
+    Ok(Outcome::Success)
 }
 
 async fn wait_for_stop_signal() {

@@ -1,14 +1,13 @@
 //! `sockscope sse`: an event stream (and its reconnects), every event printed as a JSON
 //! line as it happens, then one `summary` line.
 
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
 use super::args::SseArgs;
-use super::exit;
+use super::error::{CliError, Outcome};
 use super::output::JsonLines;
 use crate::engine::{ConfigError, EventKind, HeaderEntry};
 use crate::model::redact::Redactor;
@@ -37,16 +36,11 @@ pub fn config_from(args: &SseArgs) -> Result<SseConfig, ConfigError> {
 
 /// Runs the stream until it ends for good and returns the exit status: 0 for a normal end
 /// (204, `--max-events` reached, Ctrl+C), 1 when it failed or gave up, 2 for a bad argument.
-pub async fn run(args: &SseArgs) -> ExitCode {
-    let config = match config_from(args) {
-        Ok(config) => config,
-        Err(error) => return exit::usage(&format!("sse: {error}")),
-    };
+pub async fn run(args: &SseArgs) -> Result<Outcome, CliError> {
+    let config = config_from(args).map_err(|error| CliError::usage("sse: ", error))?;
     let mut handle =
-        match SseHandle::connect(&config, &tokio::runtime::Handle::current(), Arc::new(|| {})) {
-            Ok(handle) => handle,
-            Err(error) => return exit::usage(&format!("sse: {error}")),
-        };
+        SseHandle::connect(&config, &tokio::runtime::Handle::current(), Arc::new(|| {}))
+            .map_err(|error| CliError::usage("sse: ", error))?;
     // Every line goes through the stream's secrets (Authorization-like headers, URL
     // passwords).
     let mut redactor = Redactor::new();
@@ -94,9 +88,9 @@ pub async fn run(args: &SseArgs) -> ExitCode {
         "reconnection_time_ms": stats.reconnection_time.as_millis() as u64,
         "end": stats.end.map(|end| end.as_str()),
     }));
-    if stats.end.is_some_and(|end| end.is_normal()) {
-        ExitCode::SUCCESS
+    Ok(if stats.end.is_some_and(|end| end.is_normal()) {
+        Outcome::Success
     } else {
-        ExitCode::from(exit::FAILED)
-    }
+        Outcome::Failed
+    })
 }

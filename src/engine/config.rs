@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
 use super::keepalive::Keepalive;
-use super::proxy::{Proxy, ProxyMode};
+use super::proxy::{Proxy, ProxyError, ProxyMode};
 use super::reconnect::ReconnectPolicy;
 use crate::format::userinfo;
 
@@ -148,8 +148,8 @@ pub enum ConfigError {
     #[error("TLS: {0}")]
     Tls(String),
     /// The proxy setting cannot be used.
-    #[error("{0}")]
-    Proxy(String),
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// A size limit of zero would accept nothing.
     #[error("the {0} size limit must be at least 1 byte (it is 0)")]
     ZeroLimit(&'static str),
@@ -314,7 +314,7 @@ pub(crate) fn check_tls_and_proxy(tls: &TlsOptions, proxy: &ProxyMode) -> Result
         ));
     }
     if let ProxyMode::Url(url) = proxy {
-        Proxy::parse(url).map_err(ConfigError::Proxy)?;
+        Proxy::parse(url)?;
     }
     Ok(())
 }

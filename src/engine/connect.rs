@@ -31,14 +31,14 @@ pub(crate) async fn establish(
 ) -> Result<(Socket, OpenInfo), ErrorInfo> {
     let environment = |name: &str| std::env::var(name).ok();
     let proxy = proxy::resolve(proxy_mode, &prepared.host, prepared.secure, &environment)
-        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why))?;
+        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why.to_string()))?;
     let tcp = match proxy {
         Some(proxy) => proxy::connect_through(&proxy, &prepared.host, prepared.port).await?,
         None => connect_tcp(&prepared.host, prepared.port).await?,
     };
     let stream = if prepared.secure {
         let config = tls::client_config(tls_options)
-            .map_err(|message| ErrorInfo::new(ErrorCategory::Tls, message))?;
+            .map_err(|error| ErrorInfo::new(ErrorCategory::Tls, error.to_string()))?;
         let server_name =
             rustls::pki_types::ServerName::try_from(prepared.host.clone()).map_err(|_| {
                 ErrorInfo::new(

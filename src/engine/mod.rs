@@ -41,4 +41,5 @@ pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
 pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
+pub use tls::TlsError;
 pub(crate) use tls::{client_config, describe_tls_error, is_tls_error};

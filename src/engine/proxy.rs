@@ -50,39 +50,64 @@ pub enum ProxyKind {
     },
 }
 
+/// Why a proxy URL cannot be used. The URL it quotes never shows a password.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProxyError {
+    /// The text does not parse as a URL.
+    #[error("bad proxy URL {url:?}: {why}")]
+    BadUrl {
+        /// The proxy URL as given, password hidden.
+        url: String,
+        /// What the URL parser said.
+        why: url::ParseError,
+    },
+    /// The scheme is not one Sockscope speaks.
+    #[error(
+        "proxy {url:?}: only http:// (CONNECT), socks5:// and socks5h:// proxies are \
+         supported, not {scheme}://"
+    )]
+    Unsupported {
+        /// The proxy URL as given, password hidden.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// The URL names no host.
+    #[error("proxy {url:?} has no host")]
+    NoHost {
+        /// The proxy URL as given, password hidden.
+        url: String,
+    },
+}
+
 impl Proxy {
     /// Parses an `http://`, `socks5://` or `socks5h://` `[user:pass@]host[:port]` proxy URL
     /// (a bare `host:port` is taken as http). Other schemes are refused with the reason.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        Self::parse_url(text).map_err(|error| {
-            // The error quotes the URL: never with its password.
-            let shown = userinfo::hide_passwords(text);
-            error.replace(&format!("{text:?}"), &format!("{shown:?}"))
-        })
-    }
-
-    fn parse_url(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ProxyError> {
+        // The error quotes the URL: never with its password.
+        let shown = || userinfo::hide_passwords(text).into_owned();
         let with_scheme = if text.contains("://") {
             text.to_owned()
         } else {
             format!("http://{text}")
         };
-        let url = Url::parse(&with_scheme).map_err(|e| format!("bad proxy URL {text:?}: {e}"))?;
+        let url =
+            Url::parse(&with_scheme).map_err(|why| ProxyError::BadUrl { url: shown(), why })?;
         let (kind, default_port) = match url.scheme() {
             "http" => (ProxyKind::HttpConnect, 3128),
             "socks5" => (ProxyKind::Socks5 { remote_dns: false }, 1080),
             "socks5h" => (ProxyKind::Socks5 { remote_dns: true }, 1080),
             other => {
-                return Err(format!(
-                    "proxy {text:?}: only http:// (CONNECT), socks5:// and socks5h:// proxies \
-                     are supported, not {other}://"
-                ));
+                return Err(ProxyError::Unsupported {
+                    url: shown(),
+                    scheme: other.to_owned(),
+                });
             }
         };
         let host = match url.host() {
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
             Some(host) => host.to_string(),
-            None => return Err(format!("proxy {text:?} has no host")),
+            None => return Err(ProxyError::NoHost { url: shown() }),
         };
         let credentials = (!url.username().is_empty()).then(|| {
             let decode = |s: &str| percent_decode(s);
@@ -115,7 +140,7 @@ pub fn resolve(
     host: &str,
     secure: bool,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<Proxy>, String> {
+) -> Result<Option<Proxy>, ProxyError> {
     match mode {
         ProxyMode::Direct => Ok(None),
         ProxyMode::Url(url) => Proxy::parse(url).map(Some),
@@ -330,7 +355,9 @@ mod tests {
 
     #[test]
     fn unsupported_proxies_say_why() {
-        let error = Proxy::parse("socks4://p.test:1080").unwrap_err();
+        let error = Proxy::parse("socks4://p.test:1080")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("only http:// (CONNECT), socks5://"),
             "{error}"

@@ -2,11 +2,12 @@
 //! an extra CA file, an exactly pinned certificate, optionally no verification (the client
 //! certificate is presented in every case); and TLS failures said in plain words.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
@@ -33,12 +34,65 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Why the TLS settings cannot be turned into a client configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The crypto provider offers no protocol version rustls accepts.
+    #[error("{0}")]
+    Protocols(rustls::Error),
+    /// The client certificate and key were read but rustls refuses them.
+    #[error("the client certificate cannot be used: {0}")]
+    ClientCertificate(rustls::Error),
+    /// The usual verification cannot be built from the trusted roots.
+    #[error("cannot set up certificate verification: {0}")]
+    Verifier(rustls::client::VerifierBuilderError),
+    /// A PEM file cannot be opened or read.
+    #[error("cannot read {what} {}: {source}", .path.display())]
+    Unreadable {
+        /// What the file is (`CA file`, `client certificate`, …).
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What reading it said.
+        source: pem::Error,
+    },
+    /// A PEM file holds something that is not a valid certificate.
+    #[error("{what} {} is not valid PEM: {source}", .path.display())]
+    NotPem {
+        /// What the file is.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What parsing it said.
+        source: pem::Error,
+    },
+    /// A PEM file holds no certificate at all.
+    #[error("{what} {} holds no certificate", .path.display())]
+    NoCertificate {
+        /// What the file is.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The CA file's certificates cannot serve as trust anchors.
+    #[error("CA file {} holds no usable certificate", .0.display())]
+    NoUsableCa(PathBuf),
+    /// The client key file holds no private key rustls can read.
+    #[error("cannot read a private key from {}: {source}", .path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What reading it said.
+        source: pem::Error,
+    },
+}
+
 /// Builds the client configuration for `options`; an unreadable or empty CA or pinned
 /// certificate file is an error.
-pub(crate) fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+pub(crate) fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsError::Protocols)?
         .dangerous()
         .with_custom_certificate_verifier(server_verifier(options)?);
     // The client certificate goes with every kind of verification: a test server with a
@@ -48,7 +102,7 @@ pub(crate) fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, S
             let (chain, key) = client_identity(cert, key)?;
             builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("the client certificate cannot be used: {e}"))?
+                .map_err(TlsError::ClientCertificate)?
         }
         _ => builder.with_no_client_auth(),
     };
@@ -57,7 +111,7 @@ pub(crate) fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, S
 
 /// Who judges the server's certificate: nobody (`accept_invalid_certs`), the pinned file
 /// alone, or the trusted roots plus the CA file (whose own certificates count as pinned).
-fn server_verifier(options: &TlsOptions) -> Result<Arc<dyn ServerCertVerifier>, String> {
+fn server_verifier(options: &TlsOptions) -> Result<Arc<dyn ServerCertVerifier>, TlsError> {
     if options.accept_invalid_certs {
         return Ok(Arc::new(AcceptAnyCertificate(provider())));
     }
@@ -77,10 +131,7 @@ fn server_verifier(options: &TlsOptions) -> Result<Arc<dyn ServerCertVerifier>, 
     let certs = read_certificates(path, "CA file")?;
     let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
     if added == 0 {
-        return Err(format!(
-            "CA file {} holds no usable certificate",
-            path.display()
-        ));
+        return Err(TlsError::NoUsableCa(path.clone()));
     }
     Ok(Arc::new(PinnedCertificates::new(
         certs,
@@ -91,50 +142,50 @@ fn server_verifier(options: &TlsOptions) -> Result<Arc<dyn ServerCertVerifier>, 
 }
 
 /// The usual verification: a chain to one of `roots`, valid now, for the host name.
-fn web_pki(roots: RootCertStore) -> Result<Arc<dyn ServerCertVerifier>, String> {
+fn web_pki(roots: RootCertStore) -> Result<Arc<dyn ServerCertVerifier>, TlsError> {
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
         .build()
-        .map_err(|e| format!("cannot set up certificate verification: {e}"))?;
+        .map_err(TlsError::Verifier)?;
     Ok(verifier)
 }
 
-/// Every certificate in the PEM file at `path`; none at all is an error.
+/// Every certificate in the PEM file at `path` (`what` names the file in errors); none at
+/// all is an error.
 fn read_certificates(
-    path: &std::path::Path,
-    what: &str,
-) -> Result<Vec<CertificateDer<'static>>, String> {
+    path: &Path,
+    what: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?
+        .map_err(|source| TlsError::Unreadable {
+            what,
+            path: path.to_owned(),
+            source,
+        })?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{what} {} is not valid PEM: {e}", path.display()))?;
+        .map_err(|source| TlsError::NotPem {
+            what,
+            path: path.to_owned(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err(format!("{what} {} holds no certificate", path.display()));
+        return Err(TlsError::NoCertificate {
+            what,
+            path: path.to_owned(),
+        });
     }
     Ok(certs)
 }
 
 /// Reads a client certificate chain and its private key from PEM files.
 fn client_identity(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
-    let chain = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| format!("cannot read client certificate {}: {e}", cert.display()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            format!(
-                "client certificate {} is not valid PEM: {e}",
-                cert.display()
-            )
-        })?;
-    if chain.is_empty() {
-        return Err(format!(
-            "client certificate {} holds no certificate",
-            cert.display()
-        ));
-    }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    let chain = read_certificates(cert, "client certificate")?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Key {
+        path: key.to_owned(),
+        source,
+    })?;
     Ok((chain, key))
 }
 
@@ -311,5 +362,49 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unusable_files_are_typed_errors_that_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let options = TlsOptions {
+            ca_file: Some(empty.clone()),
+            ..TlsOptions::default()
+        };
+        let error = client_config(&options).err().unwrap();
+        assert!(matches!(
+            error,
+            TlsError::NoCertificate {
+                what: "CA file",
+                ..
+            }
+        ));
+        let expected = format!("CA file {} holds no certificate", empty.display());
+        assert_eq!(error.to_string(), expected);
+
+        let missing = dir.path().join("missing.pem");
+        let options = TlsOptions {
+            client_cert: Some(missing.clone()),
+            client_key: Some(missing.clone()),
+            ..TlsOptions::default()
+        };
+        let error = client_config(&options).err().unwrap();
+        assert!(matches!(
+            error,
+            TlsError::Unreadable {
+                what: "client certificate",
+                ..
+            }
+        ));
+        let text = error.to_string();
+        let start = format!("cannot read client certificate {}: ", missing.display());
+        assert!(text.starts_with(&start), "{text}");
     }
 }

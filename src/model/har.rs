@@ -25,8 +25,10 @@ use super::session::SessionTab;
 use super::storage::{FileError, write_atomic};
 use super::tab_setup::TabSetup;
 use super::timeline::TimelineEntry;
-use crate::engine::{ConnectionConfig, Direction, EventKind, HeaderEntry, Payload, normalize_url};
-use crate::format::base64::{parse_base64, to_base64};
+use crate::engine::{
+    ConfigError, ConnectionConfig, Direction, EventKind, HeaderEntry, Payload, normalize_url,
+};
+use crate::format::base64::{Base64Error, parse_base64, to_base64};
 
 /// Request headers the WebSocket handshake (or the HTTP layer) makes by itself; an import
 /// drops them, since the engine sends its own.
@@ -346,8 +348,32 @@ pub fn load(path: &Path) -> Result<Vec<SessionTab>, FileError> {
     import(path, &text)
 }
 
-fn import_entry(entry: &HarEntry) -> Result<SessionTab, String> {
-    let url = normalize_url(&entry.request.url).map_err(|e| e.to_string())?;
+/// Why one WebSocket entry of a HAR file cannot be imported; [`import`] says which entry.
+#[derive(Debug, thiserror::Error)]
+enum EntryError {
+    /// The entry's URL is not a WebSocket URL.
+    #[error(transparent)]
+    Url(#[from] ConfigError),
+    /// A message is neither sent nor received.
+    #[error("message {number}: unknown type {kind:?} (expected \"send\" or \"receive\")")]
+    UnknownType {
+        /// The message, from 1.
+        number: usize,
+        /// Its `type`.
+        kind: String,
+    },
+    /// A binary message's data does not decode.
+    #[error("message {number}: binary data is not base64: {source}")]
+    NotBase64 {
+        /// The message, from 1.
+        number: usize,
+        /// What the decoder said.
+        source: Base64Error,
+    },
+}
+
+fn import_entry(entry: &HarEntry) -> Result<SessionTab, EntryError> {
+    let url = normalize_url(&entry.request.url)?;
     let mut config = ConnectionConfig::new(url.as_str());
     for header in &entry.request.headers {
         let name = header.name.trim();
@@ -448,18 +474,20 @@ fn import_entry(entry: &HarEntry) -> Result<SessionTab, String> {
             "send" => Direction::Out,
             "receive" => Direction::In,
             other => {
-                return Err(format!(
-                    "message {}: unknown type {other:?} (expected \"send\" or \"receive\")",
-                    index + 1
-                ));
+                return Err(EntryError::UnknownType {
+                    number: index + 1,
+                    kind: other.to_owned(),
+                });
             }
         };
         let payload = match message.opcode {
             1 => RecordedPayload::Text(message.data.clone()),
             2 => {
-                let bytes = parse_base64(&message.data).map_err(|e| {
-                    format!("message {}: binary data is not base64: {e}", index + 1)
-                })?;
+                let bytes =
+                    parse_base64(&message.data).map_err(|source| EntryError::NotBase64 {
+                        number: index + 1,
+                        source,
+                    })?;
                 RecordedPayload::Binary(to_base64(&bytes))
             }
             // Control frames (close, ping, pong) that some tools list: not messages.
@@ -515,6 +543,19 @@ mod tests {
         let names: Vec<&str> = config.headers.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["Authorization", "Origin"]);
         assert_eq!(config.subprotocols, ["v1", "v2"]);
+    }
+
+    #[test]
+    fn a_bad_message_is_a_typed_error_said_as_before() {
+        let text = r#"{"log":{"entries":[{"request":{"url":"wss://a.test/"},
+            "_webSocketMessages":[{"type":"sent","time":1,"opcode":1,"data":"x"}]}]}}"#;
+        let har: Har = serde_json::from_str(text).unwrap();
+        let error = import_entry(&har.log.entries[0]).unwrap_err();
+        assert!(matches!(error, EntryError::UnknownType { number: 1, .. }));
+        let error = import(Path::new("a.har"), text).unwrap_err().to_string();
+        let expected =
+            r#"a.har: entry 1: message 1: unknown type "sent" (expected "send" or "receive")"#;
+        assert_eq!(error, expected);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod session;
 pub mod stats;
 pub mod storage;
 pub mod tab_setup;
+pub mod tab_lookup;
 pub mod template;
 pub mod template_merge;
 pub mod timeline;

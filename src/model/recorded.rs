@@ -15,7 +15,7 @@ use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
     OpenInfo, Payload, SseEvent, SseMessage,
 };
-use crate::format::base64::{parse_base64, to_base64};
+use crate::format::base64::{Base64Error, parse_base64, to_base64};
 
 /// One event of a recorded timeline, as saved in a session file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,20 +168,45 @@ pub struct RecordError {
     /// The 0-based index of the event in the tab's timeline.
     pub index: usize,
     /// What is wrong with it.
-    pub message: String,
+    pub problem: RecordProblem,
 }
 
 impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.tab.is_empty() {
-            write!(f, "event {}: {}", self.index, self.message)
+            write!(f, "event {}: {}", self.index, self.problem)
         } else {
-            write!(f, "{}, event {}: {}", self.tab, self.index, self.message)
+            write!(f, "{}, event {}: {}", self.tab, self.index, self.problem)
         }
     }
 }
 
-impl std::error::Error for RecordError {}
+impl std::error::Error for RecordError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.problem)
+    }
+}
+
+/// What is wrong with one recorded event, whatever tab and index it has.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordProblem {
+    /// Base64 data (a binary payload, a ping or pong payload, an HTTP body) does not decode.
+    #[error("the {what} is not valid base64: {source}")]
+    NotBase64 {
+        /// Which data: `binary payload`, `ping payload`, `pong payload` or `HTTP body`.
+        what: &'static str,
+        /// What the decoder said.
+        source: Base64Error,
+    },
+    /// An error event's category is not one of the engine's.
+    #[error(
+        "unknown error category {0:?} (expected dns, refused, timeout, tls, http, protocol, io or send)"
+    )]
+    UnknownCategory(String),
+    /// A close event's initiator is not one of the engine's.
+    #[error("unknown close initiator {0:?} (expected client, server or none)")]
+    UnknownInitiator(String),
+}
 
 /// Microseconds in a duration, saturating.
 pub fn duration_to_us(duration: Duration) -> u64 {
@@ -245,7 +270,7 @@ impl RecordedPayload {
     }
 
     /// Back to an engine payload; a binary payload that is not base64 is an error.
-    pub fn to_payload(&self) -> Result<Payload, String> {
+    pub fn to_payload(&self) -> Result<Payload, RecordProblem> {
         match self {
             RecordedPayload::Text(text) => Ok(Payload::Text(text.clone().into())),
             RecordedPayload::Binary(b64) => decode(b64, "binary payload").map(Payload::Binary),
@@ -253,10 +278,10 @@ impl RecordedPayload {
     }
 }
 
-fn decode(b64: &str, what: &str) -> Result<Bytes, String> {
+fn decode(b64: &str, what: &'static str) -> Result<Bytes, RecordProblem> {
     parse_base64(b64)
         .map(Bytes::from)
-        .map_err(|e| format!("the {what} is not valid base64: {e}"))
+        .map_err(|source| RecordProblem::NotBase64 { what, source })
 }
 
 impl RecordedEvent {
@@ -333,10 +358,10 @@ impl RecordedEvent {
     /// Back to a timeline entry. `tab` names the tab and `index` is this event's position
     /// in it; both only go into the error.
     pub fn to_entry(&self, tab: &str, index: usize) -> Result<TimelineEntry, RecordError> {
-        let error = |message: String| RecordError {
+        let error = |problem: RecordProblem| RecordError {
             tab: tab.to_owned(),
             index,
-            message,
+            problem,
         };
         let kind = match &self.kind {
             RecordedKind::Connecting { url } => EventKind::Connecting { url: url.clone() },
@@ -380,12 +405,8 @@ impl RecordedEvent {
                 message,
                 http,
             } => {
-                let category = parse_category(category).ok_or_else(|| {
-                    error(format!(
-                        "unknown error category {category:?} (expected dns, refused, timeout, \
-                         tls, http, protocol, io or send)"
-                    ))
-                })?;
+                let category = parse_category(category)
+                    .ok_or_else(|| error(RecordProblem::UnknownCategory(category.clone())))?;
                 let http = match http {
                     Some(http) => Some(HttpRejection {
                         status: http.status,
@@ -410,11 +431,8 @@ impl RecordedEvent {
                 code: *code,
                 reason: reason.clone(),
                 was_clean: *was_clean,
-                initiator: parse_initiator(initiator).ok_or_else(|| {
-                    error(format!(
-                        "unknown close initiator {initiator:?} (expected client, server or none)"
-                    ))
-                })?,
+                initiator: parse_initiator(initiator)
+                    .ok_or_else(|| error(RecordProblem::UnknownInitiator(initiator.clone())))?,
                 closing_handshake: closing_handshake_us.map(Duration::from_micros),
             })),
             RecordedKind::Sse {
@@ -563,6 +581,19 @@ mod tests {
         let text = error.to_string();
         assert!(text.starts_with("tab 1 \"echo\", event 3: "), "{text}");
         assert!(text.contains("base64"), "{text}");
+        assert!(matches!(
+            error.problem,
+            RecordProblem::NotBase64 {
+                what: "binary payload",
+                ..
+            }
+        ));
+        let payload = RecordedPayload::Binary("*".into());
+        let why = payload.to_payload().unwrap_err().to_string();
+        assert!(
+            why.starts_with("the binary payload is not valid base64: "),
+            "{why}"
+        );
         recorded.kind = RecordedKind::Error {
             category: "weird".into(),
             message: String::new(),

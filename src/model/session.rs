@@ -279,7 +279,10 @@ impl SessionFile {
 
     /// Finds a tab by its 1-based number or, failing that, by its name. The error lists
     /// the tabs there are.
-    pub fn find_tab(&self, selector: &str) -> Result<(usize, &SessionTab), String> {
+    pub fn find_tab(
+        &self,
+        selector: &str,
+    ) -> Result<(usize, &SessionTab), super::tab_lookup::FindTabError> {
         let selector = selector.trim();
         if let Ok(number) = selector.parse::<usize>()
             && let Some(tab) = number.checked_sub(1).and_then(|i| self.tabs.get(i))
@@ -294,16 +297,19 @@ impl SessionFile {
         {
             return Ok(found);
         }
-        let names: Vec<String> = self
+        let tabs: Vec<String> = self
             .tabs
             .iter()
             .enumerate()
             .map(|(i, t)| t.label(i))
             .collect();
-        Err(if names.is_empty() {
-            "the session has no tabs".to_owned()
+        Err(if tabs.is_empty() {
+            super::tab_lookup::FindTabError::NoTabs
         } else {
-            format!("no tab {selector:?}; the session has {}", names.join(", "))
+            super::tab_lookup::FindTabError::TabNotFound {
+                selector: selector.to_owned(),
+                tabs,
+            }
         })
     }
 }
@@ -450,7 +456,7 @@ mod tests {
         ]);
         assert_eq!(file.find_tab("2").unwrap().0, 1);
         assert_eq!(file.find_tab("a").unwrap().0, 0);
-        let error = file.find_tab("3").unwrap_err();
+        let error = file.find_tab("3").unwrap_err().to_string();
         assert!(error.contains("tab 1 \"a\", tab 2 \"b\""), "{error}");
         assert!(SessionFile::default().find_tab("1").is_err());
     }

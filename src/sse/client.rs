@@ -143,7 +143,9 @@ fn redirect_target(answered: &Answered) -> Result<Option<Target>, ErrorInfo> {
         .url
         .join(location)
         .map_err(|e| bad(e.to_string()))?;
-    Target::from_url(url).map(Some).map_err(bad)
+    Target::from_url(url)
+        .map(Some)
+        .map_err(|why| bad(why.to_string()))
 }
 
 async fn get_once(
@@ -204,7 +206,7 @@ async fn open_stream(
 ) -> Result<MaybeTlsStream<TcpStream>, ErrorInfo> {
     let environment = |name: &str| std::env::var(name).ok();
     let proxy = proxy::resolve(proxy_mode, &target.host, target.secure, &environment)
-        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why))?;
+        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why.to_string()))?;
     let tcp = match proxy {
         Some(proxy) => proxy::connect_through(&proxy, &target.host, target.port).await?,
         None => crate::engine::connect_tcp(&target.host, target.port).await?,
@@ -213,7 +215,7 @@ async fn open_stream(
         return Ok(MaybeTlsStream::Plain(tcp));
     }
     let config = crate::engine::client_config(tls)
-        .map_err(|message| ErrorInfo::new(ErrorCategory::Tls, message))?;
+        .map_err(|error| ErrorInfo::new(ErrorCategory::Tls, error.to_string()))?;
     let server_name =
         rustls::pki_types::ServerName::try_from(target.host.clone()).map_err(|_| {
             ErrorInfo::new(

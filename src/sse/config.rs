@@ -129,6 +129,25 @@ pub struct Target {
     pub secure: bool,
 }
 
+/// Why a parsed URL cannot be an event stream's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// A `ws://` or `wss://` URL: a WebSocket's, not a stream's.
+    #[error(
+        "an event stream is fetched over http or https, not {0}:// (that is a WebSocket URL: use connect)"
+    )]
+    WebSocketScheme(String),
+    /// Another scheme than http or https.
+    #[error("the scheme must be http or https, not {0:?}")]
+    Scheme(String),
+    /// The URL names no host.
+    #[error("the URL has no host")]
+    NoHost,
+    /// The URL has no port and its scheme no default one.
+    #[error("the URL has no port")]
+    NoPort,
+}
+
 impl Target {
     /// Parses and checks an `http://` or `https://` URL; a fragment is dropped, as fetch does.
     pub fn parse(input: &str) -> Result<Self, ConfigError> {
@@ -144,33 +163,26 @@ impl Target {
             return Err(bad("the URL is empty"));
         }
         let url = Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
-        Self::from_url(url).map_err(|why| bad(&why))
+        Self::from_url(url).map_err(|why| bad(&why.to_string()))
     }
 
     /// Checks an already parsed URL (e.g. a redirect's `Location`).
-    pub fn from_url(mut url: Url) -> Result<Self, String> {
+    pub fn from_url(mut url: Url) -> Result<Self, TargetError> {
         let secure = match url.scheme() {
             "http" => false,
             "https" => true,
-            "ws" | "wss" => {
-                return Err(format!(
-                    "an event stream is fetched over http or https, not {}:// (that is a WebSocket URL: use connect)",
-                    url.scheme()
-                ));
-            }
-            other => return Err(format!("the scheme must be http or https, not {other:?}")),
+            "ws" | "wss" => return Err(TargetError::WebSocketScheme(url.scheme().to_owned())),
+            other => return Err(TargetError::Scheme(other.to_owned())),
         };
         let host = match url.host() {
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
             Some(host) => host.to_string(),
-            None => return Err("the URL has no host".into()),
+            None => return Err(TargetError::NoHost),
         };
         if host.is_empty() {
-            return Err("the URL has no host".into());
+            return Err(TargetError::NoHost);
         }
-        let port = url
-            .port_or_known_default()
-            .ok_or_else(|| "the URL has no port".to_owned())?;
+        let port = url.port_or_known_default().ok_or(TargetError::NoPort)?;
         url.set_fragment(None);
         Ok(Self {
             url,
@@ -225,6 +237,23 @@ mod tests {
         assert!(err("ftp://a.test/").contains("http or https"));
         assert!(err("").contains("empty"));
         assert!(err("not a url").contains("bad URL"));
+    }
+
+    #[test]
+    fn a_url_that_is_no_stream_is_a_typed_error_with_todays_text() {
+        let why = |u: &str| Target::from_url(Url::parse(u).unwrap()).unwrap_err();
+        assert_eq!(
+            why("wss://a.test/"),
+            TargetError::WebSocketScheme("wss".into())
+        );
+        assert_eq!(
+            why("ws://a.test/").to_string(),
+            "an event stream is fetched over http or https, not ws:// (that is a WebSocket URL: use connect)"
+        );
+        assert_eq!(
+            why("ftp://a.test/").to_string(),
+            "the scheme must be http or https, not \"ftp\""
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub mod parser;
 mod queued;
 mod task;
 
-pub use config::{PreparedSse, SseConfig, Target};
+pub use config::{PreparedSse, SseConfig, Target, TargetError};
 pub use handle::{SseEnd, SseHandle, SseStats};
 pub use parser::{ParseError, Parser, SseItem};
 
