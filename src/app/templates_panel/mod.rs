@@ -7,7 +7,7 @@ pub mod list;
 
 use egui::{Align, Layout, RichText};
 
-pub use library::{EXAMPLES_FILE, Library, library_path};
+pub use library::{EXAMPLES, Library, library_path};
 
 use super::action::{Action, Draft, TemplateAction, TemplateScope};
 use super::background::{Background, JobDone};
