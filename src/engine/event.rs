@@ -379,15 +379,6 @@ impl ReadyState {
             ReadyState::Closed => "CLOSED",
         }
     }
-
-    pub(crate) fn from_u8(value: u8) -> Self {
-        match value {
-            0 => ReadyState::Connecting,
-            1 => ReadyState::Open,
-            2 => ReadyState::Closing,
-            _ => ReadyState::Closed,
-        }
-    }
 }
 
 impl fmt::Display for ReadyState {

@@ -22,6 +22,7 @@ use super::keepalive::{Keepalive, KeepaliveState};
 use super::payload_store::PayloadStore;
 use super::proxy::ProxyMode;
 use super::send_room::SendRoom;
+use super::sleep::sleep_until;
 use super::wake_pacer::WakePacer;
 use super::writer::{Outgoing, Writer};
 
@@ -628,13 +629,6 @@ impl OpenConnection {
             initiator: self.closing.initiator.unwrap_or(Initiator::None),
             closing_handshake,
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 
