@@ -31,7 +31,7 @@ pub use config::{
     normalize_url,
 };
 pub(crate) use config::{check_tls_and_proxy, millis};
-pub(crate) use connect::connect_tcp;
+pub(crate) use connect::open_stream;
 pub use emitter::WakeFn;
 pub(crate) use emitter::{AttemptClock, SharedState};
 pub use event::{
@@ -43,4 +43,4 @@ pub use keepalive::{Keepalive, MissingPong};
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
 pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
 pub(crate) use sleep::sleep_until;
-pub(crate) use tls::{client_config, describe_tls_error, is_tls_error};
+pub(crate) use tls::{describe_tls_error, is_tls_error};

@@ -76,11 +76,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
     let (socket, open) = match outcome {
         Ok(Ok(opened)) => opened,
         Ok(Err(error)) => {
-            let initiator = match error.category {
-                ErrorCategory::Http => Initiator::Server,
-                ErrorCategory::Protocol | ErrorCategory::Tls => Initiator::Client,
-                _ => Initiator::None,
-            };
+            let initiator = error.category.initiator();
             finish_unopened(&attempt.shared, &emitter, Some(error), initiator);
             return;
         }
