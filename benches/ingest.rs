@@ -9,6 +9,9 @@
 //! Every message is counted; a run that loses one fails loudly instead of reporting. Each
 //! case runs in a fresh process; within a case the clients take turns in every round.
 
+#[path = "support/process.rs"]
+mod process;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,20 +108,6 @@ async fn engine(url: &str) -> (u64, u64, Duration) {
     (count, bytes, started.elapsed())
 }
 
-/// CPU time this whole process (server and client alike) has used so far, in clock ticks
-/// (1/100 s on Linux), from /proc; 0 where there is no /proc.
-fn cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
-    field(14).unwrap_or(0) + field(15).unwrap_or(0)
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -181,7 +170,7 @@ fn run_case(case: &Case, client_only: Option<usize>) {
                     samples.push(f64::NAN);
                     continue;
                 }
-                let ticks_before = cpu_ticks();
+                let ticks_before = process::cpu_ticks("self");
                 let (count, bytes, took) = match client {
                     0 => bare(&url, false).await,
                     1 => bare(&url, true).await,
@@ -190,7 +179,7 @@ fn run_case(case: &Case, client_only: Option<usize>) {
                 assert_eq!(count, case.count, "every message counted");
                 assert_eq!(bytes, case.count * case.size as u64);
                 samples.push(count as f64 / took.as_secs_f64());
-                ticks[client] += cpu_ticks() - ticks_before;
+                ticks[client] += process::cpu_ticks("self") - ticks_before;
             }
         }
         let [bare_rate, keeping_rate, engine_rate] = rates.map(median);

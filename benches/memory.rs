@@ -4,6 +4,9 @@
 //!
 //!   cargo bench --bench memory
 
+#[path = "support/process.rs"]
+mod process;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,17 +43,6 @@ static ALLOCATOR: Counting = Counting;
 const MESSAGES: usize = 1_000_000;
 const PAYLOAD: usize = 100;
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn main() {
     println!(
         "size_of::<Event>() = {} bytes (as the engine hands it over)",
@@ -58,7 +50,7 @@ fn main() {
     );
     println!("size_of::<EventKind>() = {} bytes", size_of::<EventKind>());
     println!("size_of::<Payload>() = {} bytes", size_of::<Payload>());
-    let rss_before = rss_kib();
+    let rss_before = process::rss_kib("self");
     let before = LIVE.load(Ordering::Relaxed);
     let mut timeline = Timeline::default();
     let started_wall = SystemTime::now();
@@ -93,7 +85,7 @@ fn main() {
     println!(
         "RSS {} MiB -> {} MiB; {:.0} ns per push",
         rss_before / 1024,
-        rss_kib() / 1024,
+        process::rss_kib("self") / 1024,
         took.as_nanos() as f64 / MESSAGES as f64
     );
     std::hint::black_box(&timeline);
@@ -115,7 +107,7 @@ fn through_the_engine() {
             .await
             .expect("demo server");
         let url = server.url(&format!("/flood?n={MESSAGES}&size={PAYLOAD}"));
-        let rss_before = rss_kib();
+        let rss_before = process::rss_kib("self");
         let before = LIVE.load(Ordering::Relaxed);
         let Ok(mut handle) = ConnectionHandle::connect(
             &ConnectionConfig::new(&url),
@@ -139,7 +131,7 @@ fn through_the_engine() {
             used as f64 / (1 << 20) as f64,
             per_message - PAYLOAD as f64,
             rss_before / 1024,
-            rss_kib() / 1024,
+            process::rss_kib("self") / 1024,
         );
         std::hint::black_box(&timeline);
     });

@@ -7,6 +7,9 @@
 //!
 //!   .ci/install-gui-packages && cargo bench --bench window
 
+#[path = "support/process.rs"]
+mod process;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -108,21 +111,7 @@ fn wait_for_window(connection: &RustConnection, app: &mut Running) -> Instant {
 
 /// CPU time (user + system, in clock ticks of 1/100 s) and resident memory of a process.
 fn cpu_ticks_and_rss(pid: u32) -> (u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
-    let ticks = field(14).unwrap_or(0) + field(15).unwrap_or(0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kib = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    (ticks, rss_kib)
+    (process::cpu_ticks(pid), process::rss_kib(pid))
 }
 
 struct Round {

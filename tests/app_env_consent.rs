@@ -11,7 +11,7 @@ use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp};
 use sockscope::engine::ReadyState;
 use support::recording::{RecordingServer, crafted_session};
-use support::window::{Window, has_label, has_label_containing, menu, type_path, wait_for};
+use support::window::{Window, copied, has_label, has_label_containing, menu, type_path, wait_for};
 
 fn window(config_dir: &Path) -> Window {
     let options = AppOptions {
@@ -304,14 +304,7 @@ fn copy_as_command_line_refuses_a_crafted_environment_name_and_says_why() {
     });
     harness.get_by_label("Copy tab as command line").click();
     harness.step();
-    let copied = harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .any(|command| matches!(command, egui::OutputCommand::CopyText(_)));
-    harness.step();
-    assert!(!copied, "nothing reaches the clipboard");
+    assert_eq!(copied(&mut harness), None, "nothing reaches the clipboard");
     assert!(has_label_containing(
         &harness,
         "Not copied: header \"X-Token\": {{env.X:-$(touch /tmp/sockscope-pwned)}} at position 0"

@@ -8,7 +8,7 @@
 mod reflector;
 mod support;
 
-use egui::{Key, OutputCommand};
+use egui::Key;
 use egui_kittest::kittest::Queryable;
 use reflector::{AUTHORIZATION, TOKEN, binary_with, reflector};
 use sockscope::app::env_consent::EnvAccess;
@@ -19,7 +19,7 @@ use sockscope::engine::{ConnectionConfig, EventKind, HeaderEntry};
 use sockscope::format::base64::to_base64;
 use sockscope::format::hex::to_hex;
 use sockscope::model::session::{SecretHeader, SessionFile};
-use support::window::{Window, has_label_containing, menu, open, type_path, wait_for};
+use support::window::{Window, copied, has_label_containing, menu, open, type_path, wait_for};
 
 const MARKER: &str = "[redacted]";
 
@@ -36,21 +36,6 @@ fn assert_clean(text: &str, what: &str) {
             "{secret:?} leaks in {what}:\n{text}"
         );
     }
-}
-
-/// What the last frame put on the clipboard.
-fn copied(harness: &mut Window) -> Option<String> {
-    let text = harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .find_map(|command| match command {
-            OutputCommand::CopyText(text) => Some(text.clone()),
-            _ => None,
-        });
-    harness.step();
-    text
 }
 
 /// Right-clicks a row previewing `preview` (the detail pane may show the same text, so

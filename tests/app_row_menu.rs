@@ -7,14 +7,13 @@ mod support;
 
 use std::time::SystemTime;
 
-use egui::OutputCommand;
 use egui_kittest::kittest::{NodeT, Queryable};
 use serde_json::Value;
 use sockscope::app::AppOptions;
 use sockscope::engine::{ConnectionConfig, Direction, Event, EventKind, Payload, SseMessage};
 use sockscope::model::template::MessageFormat;
 use sockscope::model::timeline::Timeline;
-use support::window::{Window, choose_format, has_label, open, wait_for};
+use support::window::{Window, choose_format, copied, has_label, open, wait_for};
 
 /// The window (its template library in a fresh temporary directory), connected to /echo.
 fn connected() -> (Window, tempfile::TempDir) {
@@ -65,18 +64,7 @@ fn choose(harness: &mut Window, label: &str) -> Option<String> {
         .unwrap_or_else(|| panic!("a menu entry {label:?}"))
         .click();
     harness.step();
-    let copied =
-        harness
-            .output()
-            .platform_output
-            .commands
-            .iter()
-            .find_map(|command| match command {
-                OutputCommand::CopyText(text) => Some(text.clone()),
-                _ => None,
-            });
-    harness.step();
-    copied
+    copied(harness)
 }
 
 /// Chooses "Copy as JSON line" in the open menu and parses what was copied.

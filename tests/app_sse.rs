@@ -8,7 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::{AppOptions, SockscopeApp, TabKind};
 use sockscope::engine::{EventKind, ReadyState, SseEvent};
-use support::window::{Window, wait_for};
+use support::window::{Window, copied, wait_for};
 
 fn window(config_dir: &tempfile::TempDir) -> Window {
     let options = AppOptions {
@@ -110,11 +110,9 @@ fn an_sse_row_copies_its_data_and_offers_nothing_to_send() {
     assert!(harness.query_by_label("Send again").is_none());
     harness.get_by_label("Copy data").click();
     harness.step();
-    let copied = harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .any(|command| matches!(command, egui::OutputCommand::CopyText(text) if *text == data));
-    assert!(copied, "the event's data went to the clipboard: {data:?}");
+    assert_eq!(
+        copied(&mut harness),
+        Some(data),
+        "the event's data went to the clipboard"
+    );
 }

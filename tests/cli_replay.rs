@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::cli::{Run, sockscope};
+use support::cli::{Run, sockscope, sockscope_with_env};
 use support::demo;
 
 fn example(name: &str) -> String {
@@ -202,50 +202,37 @@ async fn a_recorded_run_replays_as_a_regression_test() {
     assert!(saved.contains("{{env.SOCKSCOPE_TEST_TOKEN}}"), "{saved}");
 
     // A session file reads no environment variable the user did not allow for it.
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["replay", &record, "--fast"])
-        .env("SOCKSCOPE_TEST_TOKEN", "Bearer hunter2")
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let token = [("SOCKSCOPE_TEST_TOKEN", "Bearer hunter2")];
+    let run = sockscope_with_env(&["replay", &record, "--fast"], &token).await;
+    assert_eq!(run.status, 2);
     assert!(
-        stderr.contains("pass --allow-env SOCKSCOPE_TEST_TOKEN"),
-        "{stderr}"
+        run.stderr.contains("pass --allow-env SOCKSCOPE_TEST_TOKEN"),
+        "{}",
+        run.stderr
     );
-    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
 
     // Allowed, the secret comes from the environment at replay time.
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args([
-            "replay",
-            &record,
-            "--fast",
-            "--allow-env",
-            "SOCKSCOPE_TEST_TOKEN",
-        ])
-        .env("SOCKSCOPE_TEST_TOKEN", "Bearer hunter2")
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert_eq!(counts(&last), [2, 2, 0, 0, 0]);
-    let open: Value = serde_json::from_str(stdout.lines().nth(1).unwrap()).unwrap();
+    let allowed = [
+        "replay",
+        &record,
+        "--fast",
+        "--allow-env",
+        "SOCKSCOPE_TEST_TOKEN",
+    ];
+    let run = sockscope_with_env(&allowed, &token).await;
+    let stdout: Vec<String> = run.lines.iter().map(Value::to_string).collect();
+    assert_eq!(run.status, 0, "{stdout:?}");
+    assert_eq!(counts(run.lines.last().unwrap()), [2, 2, 0, 0, 0]);
     // Sent, but never printed.
-    assert_eq!(open["request_headers"]["authorization"], "[redacted]");
-    assert!(!stdout.contains("hunter2"), "{stdout}");
+    assert_eq!(
+        run.lines[1]["request_headers"]["authorization"],
+        "[redacted]"
+    );
+    assert!(!stdout.concat().contains("hunter2"), "{stdout:?}");
     // Without it, the replay cannot start: a usage error naming the variable.
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args([
-            "replay",
-            &record,
-            "--fast",
-            "--allow-env",
-            "SOCKSCOPE_TEST_TOKEN",
-        ])
+        .args(allowed)
         .env_remove("SOCKSCOPE_TEST_TOKEN")
         .output()
         .await

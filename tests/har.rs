@@ -12,7 +12,7 @@ use sockscope::model::har;
 use sockscope::model::session::{SessionFile, SessionTab, TabRecording};
 use sockscope::model::timeline::TimelineEntry;
 use sockscope::replay::{Replay, ReplayOptions, Speed};
-use support::{connect_with, demo, to_close, until};
+use support::{connect_with, demo, to_close, until, until_messages};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -40,14 +40,7 @@ async fn export_then_import_keeps_the_messages_and_their_times() {
     handle.send_text("hello").unwrap();
     handle.send_binary(vec![0u8, 1, 2, 254, 255]).unwrap();
     handle.send_text(r#"{"a": [1, 2]}"#).unwrap();
-    while events
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Message { .. }))
-        .count()
-        < 6
-    {
-        events.extend(until(&mut handle, "message").await);
-    }
+    until_messages(&mut handle, &mut events, 6).await;
     handle.close(1000, "").unwrap();
     events.extend(to_close(&mut handle).await);
     let entries: Vec<TimelineEntry> = events

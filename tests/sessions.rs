@@ -16,7 +16,7 @@ use sockscope::model::storage::FileError;
 use sockscope::model::tab_setup::TabSetup;
 use sockscope::model::template::{MessageFormat, Template};
 use sockscope::model::timeline::TimelineEntry;
-use support::{connect, connect_with, demo, to_close, until};
+use support::{connect, connect_with, demo, to_close, until, until_messages};
 
 fn saved_sessions() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("saved_sessions")
@@ -115,14 +115,7 @@ async fn real_timeline() -> (ConnectionConfig, Vec<TimelineEntry>) {
     handle.send_binary(vec![0u8, 1, 2, 0xfe, 0xff]).unwrap();
     handle.ping(&b"p1"[..]).unwrap();
     events.extend(until(&mut handle, "pong").await);
-    while events
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Message { .. }))
-        .count()
-        < 6
-    {
-        events.extend(until(&mut handle, "message").await);
-    }
+    until_messages(&mut handle, &mut events, 6).await;
     handle.close(4000, "done here").unwrap();
     events.extend(to_close(&mut handle).await);
     let mut entries: Vec<TimelineEntry> = events

@@ -13,6 +13,14 @@ use bytes::Bytes;
 use super::action::Draft;
 use crate::engine::WakeFn;
 
+/// A file dialog that ends without a file sooner than this was never shown: there is no
+/// dialog to show (no desktop portal), so the window asks for the path itself. A person can
+/// hardly see and cancel a dialog this fast, and a missing portal answers within it even on
+/// a busy machine. Of the two mistakes, taking a quick cancel for no dialog only offers a
+/// path to type; the other leaves the user with no way to give a file, so the longer of
+/// the two cut-offs the window had (700 ms, not 400 ms) is kept.
+pub const NO_DIALOG_WITHIN: Duration = Duration::from_millis(700);
+
 /// A file's name and size, shown before it is sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileInfo {

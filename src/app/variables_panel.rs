@@ -77,10 +77,10 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         .id_salt("builtin-variables")
         .default_open(false)
         .show(ui, |ui| {
-            for (name, what) in BUILTINS {
+            for builtin in BUILTINS {
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(format!("{{{{{name}}}}}")).monospace());
-                    ui.label(RichText::new(*what).weak());
+                    ui.label(RichText::new(format!("{{{{{}}}}}", builtin.name)).monospace());
+                    ui.label(RichText::new(builtin.meaning).weak());
                 });
             }
             ui.horizontal(|ui| {

@@ -14,7 +14,7 @@ use super::stdin_lines::{self, Line, Lines};
 use super::summary::Summary;
 use crate::engine::limits::clamp_message_size;
 use crate::engine::{
-    CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError, SendRoom,
+    CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError, SendRoom, sleep_until,
 };
 use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
@@ -291,12 +291,5 @@ fn echo(handle: &ConnectionHandle, payload: &Payload) -> Result<(), SendError> {
     match payload {
         Payload::Text(text) => handle.send_text(text.as_str()),
         Payload::Binary(bytes) => handle.send_binary(bytes.clone()),
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }

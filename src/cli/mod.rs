@@ -9,8 +9,6 @@ pub mod error;
 pub mod exit;
 mod har_commands;
 mod output;
-/// The JSON-lines event format, now in [`crate::format::event_json`]; kept under its old name.
-pub use crate::format::event_json as json_lines;
 pub mod plan;
 pub mod replay;
 mod serve;

@@ -106,6 +106,26 @@ impl HeaderEntry {
             .map_err(|_| ConfigError::Header(format!("{name:?} is not a valid header name")))?;
         Ok(Self::new(name, value.trim()))
     }
+
+    /// The header as it goes on the wire: the name trimmed, the value as typed. A name or
+    /// value that cannot be sent (a CR or LF, which is refused rather than cut) is an error.
+    /// The WebSocket and SSE requests both build their headers with it.
+    pub(crate) fn to_http(&self) -> Result<(HeaderName, HeaderValue), ConfigError> {
+        let name = self.name.trim();
+        // Checked before trimming too: a name with a CR or LF is refused, not cut.
+        let bad_name =
+            || ConfigError::Header(format!("{:?} is not a valid header name", self.name));
+        if self.name.contains(['\0', '\r', '\n']) {
+            return Err(bad_name());
+        }
+        let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_name())?;
+        let value = HeaderValue::from_str(&self.value).map_err(|_| {
+            ConfigError::Header(format!(
+                "the value of {name:?} contains characters that cannot be sent (control characters or newlines)"
+            ))
+        })?;
+        Ok((header_name, value))
+    }
 }
 
 /// TLS settings. Certificates are verified unless `accept_invalid_certs` is set.
@@ -257,20 +277,8 @@ impl ConnectionConfig {
             .map_err(|e| bad_url(e.to_string()))?;
         let headers = request.headers_mut();
         for entry in self.headers.iter().filter(|h| h.enabled) {
-            let name = entry.name.trim();
-            // Checked before trimming too: a name with a CR or LF is refused, not cut.
-            let bad_name =
-                || ConfigError::Header(format!("{:?} is not a valid header name", entry.name));
-            if entry.name.contains(['\0', '\r', '\n']) {
-                return Err(bad_name());
-            }
-            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_name())?;
-            let value = HeaderValue::from_str(&entry.value).map_err(|_| {
-                ConfigError::Header(format!(
-                    "the value of {name:?} contains characters that cannot be sent (control characters or newlines)"
-                ))
-            })?;
-            headers.append(header_name, value);
+            let (name, value) = entry.to_http()?;
+            headers.append(name, value);
         }
         if !self.subprotocols.is_empty() {
             if let Some(bad) = self.subprotocols.iter().find(|p| !is_token(p)) {

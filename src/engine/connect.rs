@@ -29,31 +29,14 @@ pub(crate) async fn establish(
     max_message_size: usize,
     started: Instant,
 ) -> Result<(Socket, OpenInfo), ErrorInfo> {
-    let environment = |name: &str| std::env::var(name).ok();
-    let proxy = proxy::resolve(proxy_mode, &prepared.host, prepared.secure, &environment)
-        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why.to_string()))?;
-    let tcp = match proxy {
-        Some(proxy) => proxy::connect_through(&proxy, &prepared.host, prepared.port).await?,
-        None => connect_tcp(&prepared.host, prepared.port).await?,
-    };
-    let stream = if prepared.secure {
-        let config = tls::client_config(tls_options)
-            .map_err(|error| ErrorInfo::new(ErrorCategory::Tls, error.to_string()))?;
-        let server_name =
-            rustls::pki_types::ServerName::try_from(prepared.host.clone()).map_err(|_| {
-                ErrorInfo::new(
-                    ErrorCategory::Tls,
-                    format!("{:?} is not a valid TLS server name", prepared.host),
-                )
-            })?;
-        let tls_stream = TlsConnector::from(config)
-            .connect(server_name, tcp)
-            .await
-            .map_err(|e| ErrorInfo::new(ErrorCategory::Tls, tls::describe_tls_error(&e)))?;
-        MaybeTlsStream::Rustls(tls_stream)
-    } else {
-        MaybeTlsStream::Plain(tcp)
-    };
+    let stream = open_stream(
+        &prepared.host,
+        prepared.port,
+        prepared.secure,
+        tls_options,
+        proxy_mode,
+    )
+    .await?;
     let request_headers = header_pairs(prepared.request.headers());
     let offered = prepared.request.headers().clone();
     let ws_config = WebSocketConfig::default()
@@ -91,8 +74,43 @@ pub(crate) async fn establish(
     Ok((socket, open))
 }
 
+/// The stream a request goes over: TCP to `host:port`, directly or through the proxy that
+/// `proxy_mode` picks, then TLS when `secure`. WebSocket attempts and the SSE client both
+/// open theirs with it.
+pub(crate) async fn open_stream(
+    host: &str,
+    port: u16,
+    secure: bool,
+    tls_options: &TlsOptions,
+    proxy_mode: &ProxyMode,
+) -> Result<MaybeTlsStream<TcpStream>, ErrorInfo> {
+    let environment = |name: &str| std::env::var(name).ok();
+    let proxy = proxy::resolve(proxy_mode, host, secure, &environment)
+        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why.to_string()))?;
+    let tcp = match proxy {
+        Some(proxy) => proxy::connect_through(&proxy, host, port).await?,
+        None => connect_tcp(host, port).await?,
+    };
+    if !secure {
+        return Ok(MaybeTlsStream::Plain(tcp));
+    }
+    let config = tls::client_config(tls_options)
+        .map_err(|message| ErrorInfo::new(ErrorCategory::Tls, message.to_string()))?;
+    let server_name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|_| {
+        ErrorInfo::new(
+            ErrorCategory::Tls,
+            format!("{host:?} is not a valid TLS server name"),
+        )
+    })?;
+    let stream = TlsConnector::from(config)
+        .connect(server_name, tcp)
+        .await
+        .map_err(|e| ErrorInfo::new(ErrorCategory::Tls, tls::describe_tls_error(&e)))?;
+    Ok(MaybeTlsStream::Rustls(stream))
+}
+
 /// Resolves `host` and connects to the first address that accepts, each failure said in
-/// plain words with its category (also used by the SSE client).
+/// plain words with its category.
 pub(crate) async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ErrorInfo> {
     let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await

@@ -11,23 +11,32 @@ use super::inbox::Outbox;
 /// window to repaint. It must be cheap and must not block.
 pub type WakeFn = Arc<dyn Fn() + Send + Sync>;
 
-/// The state a connection's task shares with its handle.
+/// The state a connection's task shares with its handle: its readyState, set by the task
+/// and read by the handle. The WebSocket and SSE engines both keep theirs in one.
 #[derive(Debug)]
 pub(crate) struct SharedState {
     ready_state: AtomicU8,
 }
 
 impl SharedState {
+    /// CONNECTING.
     pub(crate) fn new() -> Self {
         Self {
             ready_state: AtomicU8::new(ReadyState::Connecting as u8),
         }
     }
 
+    /// The readyState the task last set.
     pub(crate) fn ready_state(&self) -> ReadyState {
-        ReadyState::from_u8(self.ready_state.load(Ordering::Acquire))
+        match self.ready_state.load(Ordering::Acquire) {
+            0 => ReadyState::Connecting,
+            1 => ReadyState::Open,
+            2 => ReadyState::Closing,
+            _ => ReadyState::Closed,
+        }
     }
 
+    /// Sets the readyState the handle reads.
     pub(crate) fn set_ready_state(&self, state: ReadyState) {
         self.ready_state.store(state as u8, Ordering::Release);
     }

@@ -276,6 +276,16 @@ impl ErrorCategory {
             ErrorCategory::Send => "send",
         }
     }
+
+    /// Who ended an attempt that failed this way before it opened: the server for an HTTP
+    /// refusal, the client for a protocol or TLS failure it detected, nobody otherwise.
+    pub(crate) fn initiator(self) -> Initiator {
+        match self {
+            ErrorCategory::Http => Initiator::Server,
+            ErrorCategory::Protocol | ErrorCategory::Tls => Initiator::Client,
+            _ => Initiator::None,
+        }
+    }
 }
 
 impl fmt::Display for ErrorCategory {
@@ -377,15 +387,6 @@ impl ReadyState {
             ReadyState::Open => "OPEN",
             ReadyState::Closing => "CLOSING",
             ReadyState::Closed => "CLOSED",
-        }
-    }
-
-    pub(crate) fn from_u8(value: u8) -> Self {
-        match value {
-            0 => ReadyState::Connecting,
-            1 => ReadyState::Open,
-            2 => ReadyState::Closing,
-            _ => ReadyState::Closed,
         }
     }
 }

@@ -18,6 +18,7 @@ mod payload_store;
 pub mod proxy;
 mod reconnect;
 mod send_room;
+mod sleep;
 mod socks5;
 mod task;
 mod tls;
@@ -30,9 +31,9 @@ pub use config::{
     normalize_url,
 };
 pub(crate) use config::{check_tls_and_proxy, millis};
-pub(crate) use connect::connect_tcp;
-pub(crate) use emitter::AttemptClock;
+pub(crate) use connect::open_stream;
 pub use emitter::WakeFn;
+pub(crate) use emitter::{AttemptClock, SharedState};
 pub use event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
     OpenInfo, Payload, ReadyState, SseEvent, SseMessage,
@@ -42,4 +43,5 @@ pub use keepalive::{Keepalive, MissingPong};
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
 pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
 pub use tls::TlsError;
-pub(crate) use tls::{client_config, describe_tls_error, is_tls_error};
+pub(crate) use sleep::sleep_until;
+pub(crate) use tls::{describe_tls_error, is_tls_error};

@@ -22,6 +22,7 @@ use super::keepalive::{Keepalive, KeepaliveState};
 use super::payload_store::PayloadStore;
 use super::proxy::ProxyMode;
 use super::send_room::SendRoom;
+use super::sleep::sleep_until;
 use super::wake_pacer::WakePacer;
 use super::writer::{Outgoing, Writer};
 
@@ -75,11 +76,7 @@ pub(crate) async fn run(mut attempt: Attempt) {
     let (socket, open) = match outcome {
         Ok(Ok(opened)) => opened,
         Ok(Err(error)) => {
-            let initiator = match error.category {
-                ErrorCategory::Http => Initiator::Server,
-                ErrorCategory::Protocol | ErrorCategory::Tls => Initiator::Client,
-                _ => Initiator::None,
-            };
+            let initiator = error.category.initiator();
             finish_unopened(&attempt.shared, &emitter, Some(error), initiator);
             return;
         }
@@ -628,13 +625,6 @@ impl OpenConnection {
             initiator: self.closing.initiator.unwrap_or(Initiator::None),
             closing_handshake,
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -990,4 +990,47 @@ mod tests {
         assert!(reformat_within(text, true, pretty_len).is_some());
         assert!(reformat_within(text, true, pretty_len - 1).is_none());
     }
+
+    #[test]
+    fn reformat_matches_pretty_without_variables() {
+        for text in [
+            r#"{"a":[1,2,{}],"b":{"c":null,"d":[]},"e":"x, y: {z}","f":1.50e3}"#,
+            "[]",
+            "  \"é \\\" ok\"  ",
+            "[[[1]],{\"k\":true}]",
+        ] {
+            assert_eq!(reformat(text, true), pretty(text).unwrap(), "{text}");
+            let minified = reformat(text, false);
+            validate(&minified).unwrap();
+            assert_eq!(reformat(&minified, true), pretty(text).unwrap());
+        }
+    }
+
+    #[test]
+    fn reformat_keeps_variables_as_written() {
+        let text = r#"{"n":{{counter}}, "at": "x {{ now }} y",
+            "id":{{uuid}} }"#;
+        assert_eq!(
+            reformat(text, true),
+            "{\n  \"n\": {{counter}},\n  \"at\": \"x {{ now }} y\",\n  \"id\": {{uuid}}\n}"
+        );
+        assert_eq!(
+            reformat(text, false),
+            r#"{"n":{{counter}},"at":"x {{ now }} y","id":{{uuid}}}"#
+        );
+    }
+
+    #[test]
+    fn reformat_never_panics_on_junk() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let alphabet = ['{', '}', '[', ']', '"', '\\', ',', ':', ' ', 'é', '1', 'a'];
+        for _ in 0..3_000 {
+            let len = rng.usize(0..20);
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
+            let _ = reformat(&text, true);
+            let _ = reformat(&text, false);
+        }
+    }
 }

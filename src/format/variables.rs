@@ -31,17 +31,50 @@ use std::ops::Range;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-/// The built-in variables and what they give, for help texts and the variables table.
-pub const BUILTINS: &[(&str, &str)] = &[
-    ("uuid", "a random UUID v4"),
-    ("now", "the time, RFC 3339 UTC with milliseconds"),
-    ("now_ms", "milliseconds since the Unix epoch"),
-    (
-        "counter",
-        "the tab's send counter: 1 for the first send, +1 per send",
-    ),
-    ("random_int", "a random integer from 0 to 2147483647"),
-    ("env.NAME", "the environment variable NAME"),
+/// A built-in variable: the one list of them, read by name checks, the composer's check and
+/// the variables table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Builtin {
+    /// The name between the braces (`env.NAME` stands for every `env.` reference).
+    pub name: &'static str,
+    /// What it gives, for help texts and the variables table.
+    pub meaning: &'static str,
+    /// Each expansion gives a new value, whatever the context (a fresh UUID, the time).
+    pub volatile: bool,
+}
+
+/// The built-in variables, in the order help texts list them.
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "uuid",
+        meaning: "a random UUID v4",
+        volatile: true,
+    },
+    Builtin {
+        name: "now",
+        meaning: "the time, RFC 3339 UTC with milliseconds",
+        volatile: true,
+    },
+    Builtin {
+        name: "now_ms",
+        meaning: "milliseconds since the Unix epoch",
+        volatile: true,
+    },
+    Builtin {
+        name: "counter",
+        meaning: "the tab's send counter: 1 for the first send, +1 per send",
+        volatile: false,
+    },
+    Builtin {
+        name: "random_int",
+        meaning: "a random integer from 0 to 2147483647",
+        volatile: true,
+    },
+    Builtin {
+        name: "env.NAME",
+        meaning: "the environment variable NAME",
+        volatile: false,
+    },
 ];
 
 /// The prefix of environment variable references: `{{env.API_TOKEN}}`.
@@ -144,7 +177,12 @@ impl VarRef {
 
     /// True for the built-in names (`uuid`, `now`, …) and `env.NAME` references.
     pub fn is_builtin(&self) -> bool {
-        self.env_name().is_some() || is_builtin_name(&self.name)
+        self.env_name().is_some() || builtin(&self.name).is_some()
+    }
+
+    /// True when each expansion gives it a new value ([`Builtin::volatile`]).
+    pub fn is_volatile(&self) -> bool {
+        builtin(&self.name).is_some_and(|builtin| builtin.volatile)
     }
 }
 
@@ -249,14 +287,17 @@ pub fn check_user_name(name: &str) -> Result<(), NameError> {
             position,
         });
     }
-    if is_builtin_name(name) || name.starts_with(ENV_PREFIX) || name == "env" {
+    if builtin(name).is_some() || name.starts_with(ENV_PREFIX) || name == "env" {
         return Err(NameError::Reserved(name.to_owned()));
     }
     Ok(())
 }
 
-fn is_builtin_name(name: &str) -> bool {
-    matches!(name, "uuid" | "now" | "now_ms" | "counter" | "random_int")
+/// The built-in variable called `name` (not an `env.` reference).
+fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS
+        .iter()
+        .find(|builtin| builtin.name == name && !name.starts_with(ENV_PREFIX))
 }
 
 /// One piece of a scanned text.
@@ -426,6 +467,35 @@ mod tests {
             env_policy: EnvPolicy::Any,
         };
         expand(input, &ctx)
+    }
+
+    #[test]
+    fn every_listed_builtin_is_resolved_reserved_and_known() {
+        let ctx = VarContext {
+            counter: 7,
+            user: &[],
+            env: &fake_env,
+            env_policy: EnvPolicy::Any,
+        };
+        for builtin in BUILTINS {
+            let (name, text) = match builtin.name.strip_prefix(ENV_PREFIX) {
+                Some(_) => ("env.API_TOKEN", "{{env.API_TOKEN}}".to_owned()),
+                None => (builtin.name, format!("{{{{{}}}}}", builtin.name)),
+            };
+            assert!(expand(&text, &ctx).is_ok(), "{name}");
+            assert!(check_user_name(name).is_err(), "{name}");
+            let var = &referenced(&text)[0];
+            assert!(var.is_builtin(), "{name}");
+            assert_eq!(var.is_volatile(), builtin.volatile, "{name}");
+        }
+        let volatile: Vec<_> = BUILTINS
+            .iter()
+            .filter(|b| b.volatile)
+            .map(|b| b.name)
+            .collect();
+        assert_eq!(volatile, ["uuid", "now", "now_ms", "random_int"]);
+        let user = &referenced("{{user}}")[0];
+        assert!(!user.is_builtin() && !user.is_volatile());
     }
 
     #[test]

@@ -10,7 +10,9 @@ use tokio::time::Instant;
 use super::compare::{Comparison, MessageRef};
 use super::script::{ReplayScript, SendAction};
 use super::{Replay, ReplayError, ReplayOptions, Speed};
-use crate::engine::{ConnectionHandle, Direction, Event, EventKind, SendError, WakeFn};
+use crate::engine::{
+    ConnectionHandle, Direction, Event, EventKind, SendError, WakeFn, sleep_until,
+};
 use crate::model::memory_budget::{MemoryBudget, NotKept};
 
 /// After everything expected has arrived, how long to listen for more before closing (when
@@ -58,13 +60,6 @@ fn scaled(at: Duration, speed: Speed) -> Duration {
 fn later(base: Instant, by: Duration) -> Instant {
     base.checked_add(by)
         .unwrap_or_else(|| base + Duration::from_secs(86_400 * 365))
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
 }
 
 fn send(handle: &ConnectionHandle, action: &SendAction) -> Result<(), SendError> {

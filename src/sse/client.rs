@@ -12,13 +12,10 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsConnector;
-use tokio_tungstenite::MaybeTlsStream;
 
 use super::config::Target;
-use crate::engine::proxy::{self, ProxyMode};
+use crate::engine::proxy::ProxyMode;
 use crate::engine::{ErrorCategory, ErrorInfo, TlsOptions};
 
 /// How many redirects are followed, as fetch does.
@@ -154,7 +151,9 @@ async fn get_once(
     tls: &TlsOptions,
     proxy_mode: &ProxyMode,
 ) -> Result<Answered, ErrorInfo> {
-    let stream = open_stream(target, tls, proxy_mode).await?;
+    let stream =
+        crate::engine::open_stream(&target.host, target.port, target.secure, tls, proxy_mode)
+            .await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
             .await
@@ -196,38 +195,6 @@ async fn get_once(
         body,
         _connection: connection,
     })
-}
-
-/// TCP (directly or through a CONNECT proxy), then TLS for `https://`.
-async fn open_stream(
-    target: &Target,
-    tls: &TlsOptions,
-    proxy_mode: &ProxyMode,
-) -> Result<MaybeTlsStream<TcpStream>, ErrorInfo> {
-    let environment = |name: &str| std::env::var(name).ok();
-    let proxy = proxy::resolve(proxy_mode, &target.host, target.secure, &environment)
-        .map_err(|why| ErrorInfo::new(ErrorCategory::Io, why.to_string()))?;
-    let tcp = match proxy {
-        Some(proxy) => proxy::connect_through(&proxy, &target.host, target.port).await?,
-        None => crate::engine::connect_tcp(&target.host, target.port).await?,
-    };
-    if !target.secure {
-        return Ok(MaybeTlsStream::Plain(tcp));
-    }
-    let config = crate::engine::client_config(tls)
-        .map_err(|error| ErrorInfo::new(ErrorCategory::Tls, error.to_string()))?;
-    let server_name =
-        rustls::pki_types::ServerName::try_from(target.host.clone()).map_err(|_| {
-            ErrorInfo::new(
-                ErrorCategory::Tls,
-                format!("{:?} is not a valid TLS server name", target.host),
-            )
-        })?;
-    let stream = TlsConnector::from(config)
-        .connect(server_name, tcp)
-        .await
-        .map_err(|e| ErrorInfo::new(ErrorCategory::Tls, crate::engine::describe_tls_error(&e)))?;
-    Ok(MaybeTlsStream::Rustls(stream))
 }
 
 /// Says what went wrong in a hyper error, with its category: a TLS alert, a transport

@@ -80,20 +80,7 @@ impl SseConfig {
         }
         let mut headers = Vec::new();
         for entry in self.headers.iter().filter(|h| h.enabled) {
-            let name = entry.name.trim();
-            // Checked before trimming too: a name with a CR or LF is refused, not cut.
-            let bad_name =
-                || ConfigError::Header(format!("{:?} is not a valid header name", entry.name));
-            if entry.name.contains(['\0', '\r', '\n']) {
-                return Err(bad_name());
-            }
-            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_name())?;
-            let value = HeaderValue::from_str(&entry.value).map_err(|_| {
-                ConfigError::Header(format!(
-                    "the value of {name:?} contains characters that cannot be sent (control characters or newlines)"
-                ))
-            })?;
-            headers.push((header_name, value));
+            headers.push(entry.to_http()?);
         }
         if let Some(id) = &self.last_event_id
             && HeaderValue::from_bytes(id.as_bytes()).is_err()

@@ -1,7 +1,6 @@
 //! The consumer's side of an event stream: its events, its readyState, its counters, and
 //! the way to close it.
 
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use tokio::sync::mpsc;
 use super::config::SseConfig;
 use super::queued::Queued;
 use super::task::{self, Stream};
-use crate::engine::{ConfigError, ReadyState, WakeFn};
+use crate::engine::{ConfigError, ReadyState, SharedState, WakeFn};
 use crate::model::timeline::TimelineEntry;
 
 /// Why a stream ended for good.
@@ -69,29 +68,24 @@ pub struct SseStats {
 /// What the task and the handle share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    ready_state: AtomicU8,
+    state: SharedState,
     stats: Mutex<SseStats>,
 }
 
 impl Shared {
     pub(crate) fn new(stats: SseStats) -> Self {
         Self {
-            ready_state: AtomicU8::new(ReadyState::Connecting as u8),
+            state: SharedState::new(),
             stats: Mutex::new(stats),
         }
     }
 
     pub(crate) fn ready_state(&self) -> ReadyState {
-        match self.ready_state.load(Ordering::Acquire) {
-            0 => ReadyState::Connecting,
-            1 => ReadyState::Open,
-            2 => ReadyState::Closing,
-            _ => ReadyState::Closed,
-        }
+        self.state.ready_state()
     }
 
     pub(crate) fn set_ready_state(&self, state: ReadyState) {
-        self.ready_state.store(state as u8, Ordering::Release);
+        self.state.set_ready_state(state);
     }
 
     pub(crate) fn stats(&self) -> MutexGuard<'_, SseStats> {

@@ -225,11 +225,7 @@ async fn run_attempt(
     let answered = match answered {
         Ok(Ok(answered)) => answered,
         Ok(Err(error)) => {
-            let initiator = match error.category {
-                ErrorCategory::Http => Initiator::Server,
-                ErrorCategory::Protocol | ErrorCategory::Tls => Initiator::Client,
-                _ => Initiator::None,
-            };
+            let initiator = error.category.initiator();
             return Ending::new(Some(error), 1006, "", initiator, Next::Reconnect);
         }
         Err(_elapsed) => {

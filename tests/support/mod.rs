@@ -67,6 +67,18 @@ pub async fn until(handle: &mut ConnectionHandle, kind: &str) -> Vec<Event> {
     }
 }
 
+/// Reads events into `events` until it holds `count` messages (both directions).
+pub async fn until_messages(handle: &mut ConnectionHandle, events: &mut Vec<Event>, count: usize) {
+    while events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Message { .. }))
+        .count()
+        < count
+    {
+        events.extend(until(handle, "message").await);
+    }
+}
+
 /// Reads events up to and including the close event; checks that nothing follows it and
 /// that sequence numbers have no gaps.
 pub async fn to_close(handle: &mut ConnectionHandle) -> Vec<Event> {

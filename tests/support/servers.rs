@@ -7,18 +7,29 @@
 use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Accepts TCP connections and never answers (holds them open for 30 s).
 pub async fn silent() -> SocketAddr {
+    serve_each(|socket| async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        drop(socket);
+    })
+    .await
+}
+
+/// A loopback listener that runs `session` on each connection it accepts, each in its own
+/// task.
+async fn serve_each<F, Fut>(session: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-                drop(socket);
-            });
+            tokio::spawn(session(socket));
         }
     });
     addr
@@ -26,72 +37,50 @@ pub async fn silent() -> SocketAddr {
 
 /// Answers every upgrade request with `response` (raw HTTP), then holds the connection.
 pub async fn raw_http(response: &'static str) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = socket.write_all(response.as_bytes()).await;
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            });
+    serve_each(move |mut socket| async move {
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
         }
-    });
-    addr
+        let _ = socket.write_all(response.as_bytes()).await;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    })
+    .await
 }
 
 /// A WebSocket server that selects subprotocol "surprise" whatever the client offered.
 pub async fn unoffered_subprotocol() -> SocketAddr {
-    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let callback = |_req: &Request, mut response: Response| {
-                    response
-                        .headers_mut()
-                        .insert("sec-websocket-protocol", "surprise".parse().expect("value"));
-                    Ok(response)
-                };
-                let _ws = tokio_tungstenite::accept_hdr_async(socket, callback).await;
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            });
-        }
-    });
-    addr
+    answers_with_header("sec-websocket-protocol", "surprise").await
 }
 
 /// A WebSocket server that accepts `permessage-deflate` whether or not it was offered.
 pub async fn unrequested_deflate() -> SocketAddr {
+    answers_with_header(
+        "sec-websocket-extensions",
+        "permessage-deflate; server_no_context_takeover",
+    )
+    .await
+}
+
+/// A WebSocket server whose handshake answer carries `name: value`, asked for or not, then
+/// holds the connection.
+async fn answers_with_header(name: &'static str, value: &'static str) -> SocketAddr {
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let callback = |_req: &Request, mut response: Response| {
-                    response.headers_mut().insert(
-                        "sec-websocket-extensions",
-                        "permessage-deflate; server_no_context_takeover"
-                            .parse()
-                            .expect("value"),
-                    );
-                    Ok(response)
-                };
-                let _ws = tokio_tungstenite::accept_hdr_async(socket, callback).await;
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            });
-        }
-    });
-    addr
+    serve_each(move |socket| async move {
+        let callback = |_req: &Request, mut response: Response| {
+            response
+                .headers_mut()
+                .insert(name, value.parse().expect("value"));
+            Ok(response)
+        };
+        let _ws = tokio_tungstenite::accept_hdr_async(socket, callback).await;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    })
+    .await
 }
 
 /// A WebSocket server for one connection that reports the close code it receives
@@ -129,25 +118,19 @@ pub async fn http_answer(response: &'static str) -> SocketAddr {
 /// Completes the opening handshake, sends the start of a 1000-byte binary frame (header and
 /// 10 bytes), then drops the connection: the server vanishes mid-message.
 pub async fn vanishes_mid_message() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(ws) = tokio_tungstenite::accept_async(socket).await else {
-                    return;
-                };
-                let mut tcp = ws.into_inner();
-                // FIN, binary, 16-bit length 1000, then only 10 bytes of payload.
-                let mut frame = vec![0x82, 126, 0x03, 0xe8];
-                frame.extend_from_slice(&[7u8; 10]);
-                let _ = tcp.write_all(&frame).await;
-                let _ = tcp.flush().await;
-                drop(tcp);
-            });
-        }
-    });
-    addr
+    serve_each(|socket| async move {
+        let Ok(ws) = tokio_tungstenite::accept_async(socket).await else {
+            return;
+        };
+        let mut tcp = ws.into_inner();
+        // FIN, binary, 16-bit length 1000, then only 10 bytes of payload.
+        let mut frame = vec![0x82, 126, 0x03, 0xe8];
+        frame.extend_from_slice(&[7u8; 10]);
+        let _ = tcp.write_all(&frame).await;
+        let _ = tcp.flush().await;
+        drop(tcp);
+    })
+    .await
 }
 
 /// An HTTP CONNECT proxy on loopback. With `credentials` ("user:pass"), tunnels need
@@ -197,19 +180,11 @@ async fn proxy_server<F, Fut>(
     session: F,
 ) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>)
 where
-    F: Fn(tokio::net::TcpStream, tokio::sync::mpsc::UnboundedSender<String>) -> Fut
-        + Send
-        + 'static,
+    F: Fn(TcpStream, tokio::sync::mpsc::UnboundedSender<String>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
     let (report, targets) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            tokio::spawn(session(client, report.clone()));
-        }
-    });
+    let addr = serve_each(move |client| session(client, report.clone())).await;
     (addr, targets)
 }
 
@@ -287,15 +262,9 @@ async fn socks5_session(
 /// A WebSocket server that completes the handshake, then never reads or writes again (for
 /// 30 s): pings go unanswered, close frames too.
 pub async fn deaf() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let _ws = tokio_tungstenite::accept_async(socket).await;
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-            });
-        }
-    });
-    addr
+    serve_each(|socket| async move {
+        let _ws = tokio_tungstenite::accept_async(socket).await;
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    })
+    .await
 }

@@ -32,6 +32,21 @@ pub fn wait_for(harness: &mut Window, what: &str, done: impl Fn(&Window) -> bool
     }
 }
 
+/// What the last frame put on the clipboard, if anything; then steps a frame.
+pub fn copied(harness: &mut Window) -> Option<String> {
+    let text = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        });
+    harness.step();
+    text
+}
+
 /// Whether a label reads exactly `text`.
 pub fn has_label(harness: &Window, text: &str) -> bool {
     harness.query_by_label(text).is_some()

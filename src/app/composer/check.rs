@@ -7,9 +7,6 @@ use std::path::PathBuf;
 use crate::format::variables::{self, VarContext};
 use crate::model::template::{self, EncodeError, MessageFormat};
 
-/// The variables that take a new value at each send.
-const VOLATILE: &[&str] = &["uuid", "now", "now_ms", "random_int"];
-
 /// How long a preview may be, in bytes; the rest is summarised.
 const PREVIEW_BYTES: usize = 4096;
 
@@ -87,9 +84,7 @@ pub fn variables_hash(variables: &[(String, String)]) -> u64 {
 pub fn check(key: CheckKey, body: &str, ctx: &VarContext<'_>) -> Check {
     let references = variables::referenced(body);
     let uses_variables = variables::has_variables(body);
-    let volatile = references
-        .iter()
-        .any(|var| VOLATILE.contains(&var.name.as_str()));
+    let volatile = references.iter().any(|var| var.is_volatile());
     let mut result = Check {
         key,
         uses_variables,

@@ -10,7 +10,6 @@ mod check;
 mod controls;
 mod editor;
 mod history;
-mod json_layout;
 pub mod repeat_controls;
 mod save_dialog;
 
@@ -21,21 +20,17 @@ use egui::{Align, Id, Key, KeyboardShortcut, Modifiers, RichText};
 
 pub use check::{Check, Outcome};
 pub use history::{HISTORY_LIMIT, History};
-pub use json_layout::reformat;
 pub use save_dialog::TemplateLists;
 
 use self::check::CheckKey;
 use self::save_dialog::{DialogEnd, SaveDialog};
 use super::action::{Action, Draft, TemplateAction, TemplateScope};
-use super::background::{FileInfo, FileSendError};
+use super::background::{FileInfo, FileSendError, NO_DIALOG_WITHIN};
 use super::style;
 use crate::engine::ReadyState;
 use crate::format::json;
 use crate::format::variables::{self, VarContext, VarRef};
 use crate::model::template::MessageFormat;
-
-/// A file dialog that returns sooner than this without a file was not shown at all.
-const NO_DIALOG_WITHIN: Duration = Duration::from_millis(700);
 
 /// What the composer needs to know about its tab.
 pub struct ComposerContext<'a> {
@@ -532,7 +527,7 @@ fn json_buttons(ui: &mut egui::Ui, composer: &mut ComposerState) {
         .on_disabled_hover_text(why)
         .clicked()
     {
-        composer.text = reformat(&composer.text, false);
+        composer.text = json::reformat(&composer.text, false);
         composer.changed();
     }
 }

@@ -25,8 +25,7 @@ use crate::model::tab_setup::TabSetup;
 pub const STORAGE_KEY: &str = "sockscope-workspace";
 /// How many recent sessions the menu lists.
 const MAX_RECENT: usize = 8;
-/// A dialog that returns nothing sooner than this was never shown: no dialog is available.
-const NO_DIALOG_WITHIN: Duration = Duration::from_millis(400);
+use crate::app::background::NO_DIALOG_WITHIN;
 
 pub use crate::model::workspace::Workspace;
 

@@ -102,11 +102,7 @@ impl SockscopeApp {
         let wake: WakeFn = Arc::new(move || ctx.request_repaint());
         let jobs = Background::new(runtime.handle().clone(), Arc::clone(&wake));
         let sessions = Sessions::new(runtime.handle().clone(), Arc::clone(&wake));
-        let library = Library::open(
-            templates_panel::library_path(options.config_dir.as_deref()),
-            Path::new(templates_panel::EXAMPLES_FILE),
-            &jobs,
-        );
+        let library = Library::open(templates_panel::library_path(options.config_dir.as_deref()));
         let mut app = Self {
             runtime_handle: runtime.handle().clone(),
             runtime: Some(runtime),

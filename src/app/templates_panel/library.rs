@@ -1,5 +1,6 @@
 //! The global template library: `templates.ron` in the user's config directory, loaded once
-//! at start and saved atomically in the background after each change.
+//! at start and saved atomically in the background after each change. A library that does
+//! not exist yet starts as a copy of the built-in examples ([`EXAMPLES`]).
 //!
 //! A file that cannot be parsed is copied beside itself (`templates.ron.broken-…`) before
 //! anything can replace it, and the panel says where. Several windows may share the file:
@@ -12,15 +13,20 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::app::background::{Background, JobDone};
-use crate::model::storage::{FileError, keep_broken_copy};
+use crate::model::storage::{FileError, keep_broken_copy, write_atomic};
 use crate::model::template::{Template, TemplateFile};
 use crate::model::template_merge::{self, Merged};
 
 /// The library's file name inside the config directory.
 pub const LIBRARY_FILE: &str = "templates.ron";
 
-/// Where the examples that seed a new library come from (relative to the working directory).
-pub const EXAMPLES_FILE: &str = "saved_sessions/templates.ron";
+/// The example templates a new library starts with: the repository's
+/// `saved_sessions/templates.ron`, built into the binary, so that a window started anywhere
+/// (after `cargo install`, from any directory) has them.
+pub const EXAMPLES: &str = include_str!("../../../saved_sessions/templates.ron");
+
+/// The name [`EXAMPLES`] goes by in error messages.
+const EXAMPLES_NAME: &str = "the built-in examples";
 
 /// The library file in `config_dir`, or in the user's config directory
 /// (`~/.config/sockscope/templates.ron` on Linux) when `config_dir` is `None`.
@@ -106,11 +112,11 @@ fn read_library(path: &Path) -> io::Result<OnDisk> {
 }
 
 impl Library {
-    /// Loads the library at `path` (blocking: called once, at start). With no file yet, it
-    /// starts from the templates in `examples` when that file is readable, and saves them.
-    /// A file that cannot be parsed is copied beside itself first and reported; the
-    /// library then starts empty.
-    pub fn open(path: Option<PathBuf>, examples: &Path, jobs: &Background<JobDone>) -> Self {
+    /// Loads the library at `path` (blocking: called once, at start). With no file yet, the
+    /// built-in [`EXAMPLES`] are written as the library file and are its templates; a file
+    /// that exists is never replaced here. A file that cannot be parsed is copied beside
+    /// itself first and reported; the library then starts empty.
+    pub fn open(path: Option<PathBuf>) -> Self {
         let mut library = Self {
             path,
             templates: Vec::new(),
@@ -128,21 +134,20 @@ impl Library {
                 Some("No config directory was found, so there is no global library.".into());
             return library;
         };
-        match read_library(&path) {
+        let mut found = read_library(&path);
+        if let Ok(OnDisk::Missing) = found {
+            if library.start_from_examples(&path) {
+                return library;
+            }
+            // Another window made the library meanwhile: take it as found.
+            found = read_library(&path);
+        }
+        match found {
             Ok(OnDisk::Templates(templates)) => {
                 library.synced = templates.clone();
                 library.templates = templates;
             }
-            Ok(OnDisk::Missing) => {
-                if let Ok(file) = TemplateFile::load(examples) {
-                    library.templates = file.templates;
-                    library.note = Some(format!(
-                        "Started with the examples from {}.",
-                        examples.display()
-                    ));
-                    library.save(jobs);
-                }
-            }
+            Ok(OnDisk::Missing) => {}
             Ok(OnDisk::Broken { bytes, error }) => {
                 let what = format!(
                     "The library could not be read: {}: {error}.",
@@ -172,6 +177,34 @@ impl Library {
             }
         }
         library
+    }
+
+    /// With no library file at `path`: writes the built-in examples there and takes their
+    /// templates. False when another window made the file first (nothing is written then).
+    fn start_from_examples(&mut self, path: &Path) -> bool {
+        let examples = match TemplateFile::parse(Path::new(EXAMPLES_NAME), EXAMPLES) {
+            Ok(file) => file.templates,
+            Err(error) => {
+                // Cannot happen with the text built in (a test parses it); never a panic.
+                self.problem = Some(format!("The library could not start: {error}."));
+                return true;
+            }
+        };
+        match write_examples(path) {
+            Ok(false) => return false,
+            Ok(true) => {
+                self.synced = examples.clone();
+                self.note = Some("Started with the built-in examples.".into());
+            }
+            Err(error) => {
+                self.problem = Some(format!(
+                    "The library could not be saved: {}: {error}",
+                    path.display()
+                ));
+            }
+        }
+        self.templates = examples;
+        true
     }
 
     /// The library's file, when there is a config directory.
@@ -320,6 +353,21 @@ fn lock_beside(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Writes the built-in [`EXAMPLES`], as they are, as the library file at `path`, atomically
+/// and private like every file ([`write_atomic`]), unless the file exists once the lock is
+/// held (another window made it): false then, and nothing is written.
+fn write_examples(path: &Path) -> io::Result<bool> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let _lock = lock_beside(path)?;
+    if path.try_exists()? {
+        return Ok(false);
+    }
+    write_atomic(path, EXAMPLES.as_bytes())?;
+    Ok(true)
+}
+
 /// Writes `ours` merged with what the file holds now (changed by another window since
 /// this one read `base`), unless a newer save (a larger `seq`) was written already, so
 /// saves that finish out of order never put an older library on disk. `Ok(None)`: skipped.
@@ -440,9 +488,8 @@ mod tests {
             .unwrap();
         let (_runtime, jobs_a) = jobs();
         let (_runtime_b, jobs_b) = jobs();
-        let no_examples = dir.path().join("none.ron");
-        let mut window_a = Library::open(Some(path.clone()), &no_examples, &jobs_a);
-        let mut window_b = Library::open(Some(path.clone()), &no_examples, &jobs_b);
+        let mut window_a = Library::open(Some(path.clone()));
+        let mut window_b = Library::open(Some(path.clone()));
 
         // A adds a template; B, which read the file before, adds one and deletes "a".
         window_a
@@ -506,7 +553,7 @@ mod tests {
         let broken = "(version: 1, templates: [\n  (name: \"x\" ";
         std::fs::write(&path, broken).unwrap();
         let (_runtime, jobs) = jobs();
-        let mut library = Library::open(Some(path.clone()), &dir.path().join("none"), &jobs);
+        let mut library = Library::open(Some(path.clone()));
         let problem = library.problem().unwrap().to_owned();
         assert!(problem.contains("line 2, column"), "{problem}");
         let copies: Vec<_> = std::fs::read_dir(dir.path())
@@ -532,6 +579,63 @@ mod tests {
         assert_eq!(library.problem(), None);
         let note = library.note().unwrap();
         assert!(note.contains(&copies[0].display().to_string()), "{note}");
+    }
+
+    #[test]
+    fn the_built_in_examples_parse() {
+        let file = TemplateFile::parse(Path::new(EXAMPLES_NAME), EXAMPLES).unwrap();
+        assert!(
+            file.find("hello").is_some(),
+            "{:?}",
+            file.names().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_new_library_starts_with_the_built_in_examples_and_writes_them() {
+        // An empty config directory; nothing is read from the working directory.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sockscope").join(LIBRARY_FILE);
+        let library = Library::open(Some(path.clone()));
+        let examples = TemplateFile::parse(Path::new(EXAMPLES_NAME), EXAMPLES).unwrap();
+        assert_eq!(library.templates(), examples.templates);
+        assert!(library.templates().iter().any(|t| t.name == "hello"));
+        assert_eq!(library.problem(), None);
+        assert_eq!(library.note(), Some("Started with the built-in examples."));
+        assert!(
+            !library.is_saving(),
+            "written at once, not by a background save"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), EXAMPLES);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+
+        // Opened again, the file is the library: the same templates, no note.
+        let again = Library::open(Some(path.clone()));
+        assert_eq!(again.templates(), examples.templates);
+        assert_eq!(again.note(), None);
+    }
+
+    #[test]
+    fn an_existing_library_is_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LIBRARY_FILE);
+        let mine =
+            "// mine\n(version: 1, templates: [(name: \"mine\", format: Text, body: \"m\")])\n";
+        let emptied = "(version: 1, templates: [])";
+        for text in [mine, emptied] {
+            std::fs::write(&path, text).unwrap();
+            let library = Library::open(Some(path.clone()));
+            let expected = TemplateFile::parse(&path, text).unwrap().templates;
+            assert_eq!(library.templates(), expected);
+            assert_eq!(library.note(), None);
+            assert_eq!(library.problem(), None);
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        }
     }
 
     #[test]

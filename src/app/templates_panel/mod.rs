@@ -7,7 +7,7 @@ pub mod list;
 
 use egui::{Align, Layout, RichText};
 
-pub use library::{EXAMPLES_FILE, Library, library_path};
+pub use library::{EXAMPLES, Library, library_path};
 
 use super::action::{Action, Draft, TemplateAction, TemplateScope};
 use super::background::{Background, JobDone};
@@ -191,33 +191,15 @@ impl TemplatesPanel {
                         push(actions, TemplateAction::Duplicate(scope, index));
                         ui.close();
                     }
-                    if ui
-                        .add_enabled(index > 0, egui::Button::new("Move up"))
-                        .clicked()
-                    {
-                        push(
-                            actions,
-                            TemplateAction::Move {
-                                scope,
-                                index,
-                                up: true,
-                            },
-                        );
-                        ui.close();
-                    }
-                    if ui
-                        .add_enabled(index + 1 < templates.len(), egui::Button::new("Move down"))
-                        .clicked()
-                    {
-                        push(
-                            actions,
-                            TemplateAction::Move {
-                                scope,
-                                index,
-                                up: false,
-                            },
-                        );
-                        ui.close();
+                    let can_move_down = index + 1 < templates.len();
+                    for (label, up, enabled) in [
+                        ("Move up", true, index > 0),
+                        ("Move down", false, can_move_down),
+                    ] {
+                        if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+                            push(actions, TemplateAction::Move { scope, index, up });
+                            ui.close();
+                        }
                     }
                     let copy_to = match scope {
                         TemplateScope::Tab => "Copy to the library",
