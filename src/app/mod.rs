@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod background;
+pub mod commands;
 pub mod composer;
 mod connection_bar;
 mod connection_options;
