@@ -49,6 +49,14 @@ pub enum CommandId {
     PreviousMatch,
     /// Go to the next search match.
     NextMatch,
+    /// Copy a text payload (copies are made by the panel itself, redacted).
+    CopyText,
+    /// Copy a binary payload as hex.
+    CopyHex,
+    /// Copy a binary payload as base64.
+    CopyBase64,
+    /// Copy a JSON payload pretty-printed.
+    CopyPrettyJson,
     /// Pin a timeline row.
     PinRow,
     /// Put a message into the composer.
@@ -113,7 +121,7 @@ impl CommandId {
     /// Every command, in the order the shortcut handler tries them: within a scope, a
     /// shortcut with more modifiers comes before one with fewer on the same key (egui
     /// matches Shift loosely, so F3 would also take Shift+F3).
-    pub const ALL: [CommandId; 22] = [
+    pub const ALL: [CommandId; 26] = [
         CommandId::NewTab,
         CommandId::CloseTab,
         CommandId::NewSession,
@@ -133,6 +141,10 @@ impl CommandId {
         CommandId::FocusSearch,
         CommandId::PreviousMatch,
         CommandId::NextMatch,
+        CommandId::CopyText,
+        CommandId::CopyHex,
+        CommandId::CopyBase64,
+        CommandId::CopyPrettyJson,
         CommandId::PinRow,
         CommandId::EditInComposer,
         CommandId::SendAgain,
@@ -178,6 +190,10 @@ impl CommandId {
             CommandId::NextMatch => CommandSpec::new("Next")
                 .key(Modifiers::NONE, Key::F3, Search)
                 .hover("{key} or Enter"),
+            CommandId::CopyText => CommandSpec::new("Copy text"),
+            CommandId::CopyHex => CommandSpec::new("Copy as hex"),
+            CommandId::CopyBase64 => CommandSpec::new("Copy as base64"),
+            CommandId::CopyPrettyJson => CommandSpec::new("Copy pretty JSON"),
             CommandId::PinRow => CommandSpec::new("Pin this row"),
             CommandId::EditInComposer => CommandSpec::new("Edit in composer"),
             CommandId::SendAgain => CommandSpec::new("Send again"),

@@ -120,13 +120,13 @@ pub fn compose_buttons(
 
 fn copy_payload_buttons(ui: &mut Ui, payload: &Payload, redactor: &Redactor) {
     match payload {
-        Payload::Text(text) => copy_button(ui, "Copy text", || {
+        Payload::Text(text) => copy_button(ui, CommandId::CopyText.label(), || {
             redactor.text(text.as_str()).into_owned()
         }),
         Payload::Binary(bytes) => {
             let redacted = || redactor.bytes(bytes).unwrap_or_else(|| bytes.to_vec());
-            copy_button(ui, "Copy as hex", || to_hex(&redacted()));
-            copy_button(ui, "Copy as base64", || to_base64(&redacted()));
+            copy_button(ui, CommandId::CopyHex.label(), || to_hex(&redacted()));
+            copy_button(ui, CommandId::CopyBase64.label(), || to_base64(&redacted()));
         }
     }
 }
