@@ -8,21 +8,34 @@ use super::row_menu::RowCommand;
 use super::session_menu::FileAction;
 use crate::model::template::{MessageFormat, Template};
 
-/// A request from a panel, carried out by the app after the frame's layout.
+/// A request from a panel (or a shortcut), carried out by the app after the frame's layout.
+/// Which labels and keys invoke these is written once, in [`super::commands`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Open a new tab on the demo server's /echo (or an empty URL without it).
     NewTab,
-    /// Close the tab at this index (its connection closes cleanly).
-    CloseTab(usize),
-    /// Make the tab at this index the active one.
-    SelectTab(usize),
-    /// Connect the active tab.
+    /// Something done to or in the tab with this id ([`Tab::id`](super::tab::Tab::id));
+    /// nothing happens when that tab is gone.
+    Tab(u64, TabAction),
+    /// A File-menu command: sessions, import, export.
+    File(FileAction),
+    /// Open the replay dialog for the active tab.
+    OpenReplayDialog,
+}
+
+/// What an [`Action::Tab`] does to its tab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TabAction {
+    /// Make the tab the active one.
+    Select,
+    /// Close the tab (its connection closes cleanly).
+    CloseTab,
+    /// Connect.
     Connect,
-    /// Disconnect the active tab (close, cancel or drop, by state).
+    /// Disconnect (close, cancel or drop, by state).
     Disconnect,
-    /// Send a message as typed in the active tab: its variables are expanded and its body
-    /// encoded when the app runs this (a file is read in the background first).
+    /// Send a message as typed: its variables are expanded and its body encoded when the
+    /// app runs this (a file is read in the background first).
     Send(Draft),
     /// Send a ping with this payload.
     Ping(Vec<u8>),
@@ -35,26 +48,27 @@ pub enum Action {
     },
     /// Look up the name and size of the file a File body names (in the background).
     CheckFile(PathBuf),
-    /// Open the native file dialog for the active tab's File body (in the background).
+    /// Open the native file dialog for the tab's File body (in the background).
     BrowseFile,
-    /// Change or use a template of the active tab or of the global library.
+    /// Change or use a template of the tab or of the global library.
     Template(TemplateAction),
-    /// A File-menu command: sessions, import, export.
-    File(FileAction),
-    /// Start, cancel or walk a replay.
+    /// Start or cancel a replay of the tab.
     Replay(ReplayAction),
-    /// Send this message in the active tab now and then at the composer's repeat interval.
+    /// Select this row of the tab and stop following (the recorded side of a replay's
+    /// comparison item).
+    ShowRow(usize),
+    /// Send this message now and then at the composer's repeat interval.
     StartRepeat(Draft),
-    /// Stop the active tab's repeat.
+    /// Stop the repeat.
     StopRepeat,
-    /// Empty the active tab's timeline (its connection goes on).
+    /// Empty the timeline (the connection goes on).
     ClearTimeline,
-    /// Put the active tab's connection on the clipboard as a `sockscope` command line.
+    /// Put the tab's connection on the clipboard as a `sockscope` command line.
     CopyCommandLine,
-    /// A command from a timeline row's menu in the active tab.
+    /// A command from a timeline row's menu.
     Row(RowCommand),
-    /// The answer to the active tab's environment prompt: allow the variables it names
-    /// and go on (true), or cancel (false).
+    /// The answer to the tab's environment prompt: allow the variables it names and go on
+    /// (true), or cancel (false).
     AnswerEnvPrompt(bool),
 }
 

@@ -3,7 +3,8 @@
 
 use egui::{Key, RichText};
 
-use super::action::Action;
+use super::action::TabAction;
+use super::commands::CommandId;
 use super::request_panel;
 use super::style;
 use super::tab::Tab;
@@ -11,7 +12,7 @@ use crate::engine::ReadyState;
 use crate::model::tab_setup::TabKind;
 
 /// Draws the bar for `tab`; Enter in the URL field connects.
-pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
+pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let state = tab.ready_state();
     let locked = state != ReadyState::Closed;
     ui.horizontal(|ui| {
@@ -34,15 +35,15 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
             )
             .labelled_by(url_label.id);
         if response.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) && !locked {
-            actions.push(Action::Connect);
+            actions.push(TabAction::Connect);
         }
         let waiting = tab.reconnect_due().is_some();
         let (text, action) = match state {
-            ReadyState::Closed if waiting => ("Stop", Action::Disconnect),
-            ReadyState::Closed => ("Connect", Action::Connect),
-            ReadyState::Connecting => ("Cancel", Action::Disconnect),
-            ReadyState::Open => ("Disconnect", Action::Disconnect),
-            ReadyState::Closing => ("Drop now", Action::Disconnect),
+            ReadyState::Closed if waiting => ("Stop", TabAction::Disconnect),
+            ReadyState::Closed => (CommandId::Connect.label(), TabAction::Connect),
+            ReadyState::Connecting => ("Cancel", TabAction::Disconnect),
+            ReadyState::Open => ("Disconnect", TabAction::Disconnect),
+            ReadyState::Closing => ("Drop now", TabAction::Disconnect),
         };
         let hover = match state {
             ReadyState::Closed if waiting => "Stop reconnecting",

@@ -5,7 +5,7 @@
 //! header they marked in this tab, or a name they allowed in the prompt, which names each
 //! variable and the host it would go to before anything is sent.
 
-use super::action::{Action, Draft};
+use super::action::{Action, Draft, TabAction};
 use super::replay_view::ReplayAction;
 
 pub use crate::model::env_access::EnvAccess;
@@ -53,8 +53,8 @@ pub fn host_of(url: &str) -> String {
     }
 }
 
-/// Draws the prompt as a modal; pushes the answer.
-pub fn ui(ctx: &egui::Context, prompt: &EnvPrompt, actions: &mut Vec<Action>) {
+/// Draws the prompt of the tab with id `tab` as a modal; pushes the answer.
+pub fn ui(ctx: &egui::Context, tab: u64, prompt: &EnvPrompt, actions: &mut Vec<Action>) {
     let mut answer = None;
     let doing = match prompt.pending {
         PendingUse::Connect => "Connecting",
@@ -85,7 +85,7 @@ pub fn ui(ctx: &egui::Context, prompt: &EnvPrompt, actions: &mut Vec<Action>) {
         answer = Some(false);
     }
     if let Some(allow) = answer {
-        actions.push(Action::AnswerEnvPrompt(allow));
+        actions.push(Action::Tab(tab, TabAction::AnswerEnvPrompt(allow)));
     }
 }
 

@@ -4,8 +4,9 @@
 
 use std::time::Instant;
 
-use egui::{Key, KeyboardShortcut, Modifiers, RichText, text::LayoutJob};
+use egui::{Key, RichText, text::LayoutJob};
 
+use super::commands::{self, CommandId, Scope};
 use crate::model::filter::{FilterSpec, FilteredView, TextMatch, searchable_text};
 use crate::model::stats::Stats;
 use crate::model::timeline::Timeline;
@@ -247,21 +248,21 @@ pub fn search_ui(
     state: &mut TimelineState,
     selected: Option<usize>,
 ) -> Option<usize> {
-    let focus =
-        ui.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::F)));
-    let (mut next, mut previous) = ui.input_mut(|i| {
-        let previous = i.consume_shortcut(&KeyboardShortcut::new(Modifiers::SHIFT, Key::F3));
-        let next = i.consume_key(Modifiers::NONE, Key::F3);
-        (next, previous)
-    });
+    let pressed = commands::pressed(ui.ctx(), Scope::Search);
+    let focus = pressed.contains(&CommandId::FocusSearch);
+    let mut next = pressed.contains(&CommandId::NextMatch);
+    let mut previous = pressed.contains(&CommandId::PreviousMatch);
     let search = &mut state.search;
     ui.horizontal(|ui| {
-        let label = ui.label("Search timeline");
+        let label = ui.label(CommandId::FocusSearch.label());
+        let hint = CommandId::FocusSearch
+            .hover_text(ui.ctx())
+            .unwrap_or_default();
         let field = ui
             .add(
                 egui::TextEdit::singleline(&mut search.query)
                     .desired_width(200.0)
-                    .hint_text("Ctrl+F"),
+                    .hint_text(hint),
             )
             .labelled_by(label.id);
         if focus {
@@ -279,14 +280,9 @@ pub fn search_ui(
             };
             ui.label(text);
         }
-        previous |= ui
-            .add_enabled(!search.matches.is_empty(), egui::Button::new("Previous"))
-            .on_hover_text("Shift+F3")
-            .clicked();
-        next |= ui
-            .add_enabled(!search.matches.is_empty(), egui::Button::new("Next"))
-            .on_hover_text("F3 or Enter")
-            .clicked();
+        let found = !search.matches.is_empty();
+        previous |= CommandId::PreviousMatch.enabled_button(ui, found).clicked();
+        next |= CommandId::NextMatch.enabled_button(ui, found).clicked();
     });
     if next {
         search.step(true, selected)

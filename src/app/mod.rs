@@ -1,8 +1,11 @@
 //! The egui window. Panels are functions or structs that draw and push [`action::Action`]s;
-//! [`SockscopeApp`] runs them after layout. No I/O happens while drawing.
+//! [`SockscopeApp`] runs them after layout. No I/O happens while drawing. The labels,
+//! shortcuts and hover texts of the commands people invoke are written once, in
+//! [`commands`].
 
 pub mod action;
 pub mod background;
+pub mod commands;
 pub mod composer;
 mod connection_bar;
 mod connection_options;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use egui::{Color32, RichText};
 
-use super::action::Action;
+use super::action::{Action, TabAction};
+use super::commands::CommandId;
 use super::tab::Tab;
 use crate::engine::{Payload, WakeFn};
 use crate::format::head;
@@ -51,24 +52,15 @@ impl SpeedChoice {
 /// A replay command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReplayAction {
-    /// Open the replay dialog for the active tab.
-    OpenDialog,
-    /// Replay the active tab's recorded timeline in a new tab.
+    /// Replay the tab's recorded timeline in a new tab.
     Start {
         /// How fast.
         speed: SpeedChoice,
         /// JSON paths left out of the comparison (already checked).
         ignore: Vec<String>,
     },
-    /// Stop the active tab's replay (what arrived is still compared).
+    /// Stop the tab's replay (what arrived is still compared).
     Cancel,
-    /// Select row `row` of the tab with id `tab` (the recorded side of an item).
-    ShowRecorded {
-        /// The recorded tab's id.
-        tab: u64,
-        /// The row.
-        row: usize,
-    },
 }
 
 /// The replay dialog's fields.
@@ -144,10 +136,11 @@ impl ReplayDialog {
                 Some(error) => self.error = Some(error.to_string()),
                 None => {
                     self.open = false;
-                    actions.push(Action::Replay(ReplayAction::Start {
+                    let start = ReplayAction::Start {
                         speed: self.speed,
                         ignore: paths,
-                    }));
+                    };
+                    actions.push(Action::Tab(source.id, TabAction::Replay(start)));
                 }
             }
         }
@@ -158,18 +151,19 @@ impl ReplayDialog {
 pub fn menu(ui: &mut egui::Ui, active: Option<&Tab>, actions: &mut Vec<Action>) {
     ui.menu_button("Replay", |ui| {
         let recorded = active.is_some_and(|tab| !tab.timeline.is_empty());
-        let button = ui
-            .add_enabled(recorded, egui::Button::new("Replay this tab..."))
+        let button = CommandId::ReplayTab
+            .menu_item(ui, recorded)
             .on_disabled_hover_text("The tab has no recorded timeline yet");
         if button.clicked() {
-            actions.push(Action::Replay(ReplayAction::OpenDialog));
+            actions.push(Action::OpenReplayDialog);
         }
-        let running = active.is_some_and(Tab::is_replaying);
-        if ui
-            .add_enabled(running, egui::Button::new("Cancel replay"))
+        let running = active.filter(|tab| tab.is_replaying());
+        if CommandId::CancelReplay
+            .menu_item(ui, running.is_some())
             .clicked()
+            && let Some(tab) = running
         {
-            actions.push(Action::Replay(ReplayAction::Cancel));
+            actions.push(Action::Tab(tab.id, TabAction::Replay(ReplayAction::Cancel)));
         }
     });
 }
@@ -237,6 +231,7 @@ fn status_color(item: &ComparisonItem) -> Color32 {
 /// The replay panel of a replay tab: progress, then the comparison.
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
     let running = tab.is_replaying();
+    let tab_id = tab.id;
     let Some(state) = &mut tab.replay else {
         return;
     };
@@ -247,8 +242,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
             ui.spinner();
             ui.label(format!("Replaying at {}...", state.speed.label()));
         });
-        if ui.button("Cancel replay").clicked() {
-            actions.push(Action::Replay(ReplayAction::Cancel));
+        if CommandId::CancelReplay.button(ui, |text| text).clicked() {
+            actions.push(Action::Tab(tab_id, TabAction::Replay(ReplayAction::Cancel)));
         }
         return;
     }
@@ -333,10 +328,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
                 tab.follow = false;
             }
             if let Some(expected) = item.expected() {
-                actions.push(Action::Replay(ReplayAction::ShowRecorded {
-                    tab: state.source,
-                    row: expected.index,
-                }));
+                let row = TabAction::ShowRow(expected.index);
+                actions.push(Action::Tab(state.source, row));
             }
         }
     }

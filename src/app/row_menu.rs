@@ -3,6 +3,7 @@
 
 use egui::Ui;
 
+use super::commands::CommandId;
 use crate::engine::{EventKind, Payload};
 use crate::format::base64::to_base64;
 use crate::format::hex::to_hex;
@@ -66,7 +67,7 @@ pub fn ui(
         command = compose_buttons(ui, payload, index, cx);
     }
     ui.separator();
-    if ui.button("Pin this row").clicked() {
+    if ui.button(CommandId::PinRow.label()).clicked() {
         command = Some(RowCommand::Pin(index));
     }
     if command.is_some() {
@@ -94,13 +95,19 @@ pub fn compose_buttons(
 ) -> Option<RowCommand> {
     let editable = payload.len() <= EDIT_MAX_BYTES;
     let edit = ui
-        .add_enabled(editable, egui::Button::new("Edit in composer"))
+        .add_enabled(
+            editable,
+            egui::Button::new(CommandId::EditInComposer.label()),
+        )
         .on_disabled_hover_text(format!(
             "Too large to edit: at most {} KiB; copy it or send it again",
             EDIT_MAX_BYTES >> 10
         ));
     let again = ui
-        .add_enabled(cx.send_off.is_none(), egui::Button::new("Send again"))
+        .add_enabled(
+            cx.send_off.is_none(),
+            egui::Button::new(CommandId::SendAgain.label()),
+        )
         .on_disabled_hover_text(cx.send_off.unwrap_or_default());
     if edit.clicked() {
         Some(RowCommand::EditInComposer(index))
@@ -113,13 +120,13 @@ pub fn compose_buttons(
 
 fn copy_payload_buttons(ui: &mut Ui, payload: &Payload, redactor: &Redactor) {
     match payload {
-        Payload::Text(text) => copy_button(ui, "Copy text", || {
+        Payload::Text(text) => copy_button(ui, CommandId::CopyText.label(), || {
             redactor.text(text.as_str()).into_owned()
         }),
         Payload::Binary(bytes) => {
             let redacted = || redactor.bytes(bytes).unwrap_or_else(|| bytes.to_vec());
-            copy_button(ui, "Copy as hex", || to_hex(&redacted()));
-            copy_button(ui, "Copy as base64", || to_base64(&redacted()));
+            copy_button(ui, CommandId::CopyHex.label(), || to_hex(&redacted()));
+            copy_button(ui, CommandId::CopyBase64.label(), || to_base64(&redacted()));
         }
     }
 }

@@ -2,7 +2,8 @@
 
 use egui::{RichText, Sense};
 
-use super::action::Action;
+use super::action::{Action, TabAction};
+use super::commands::CommandId;
 use super::style;
 use super::tab::Tab;
 
@@ -13,26 +14,16 @@ pub fn ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Acti
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 for (index, tab) in tabs.iter().enumerate() {
-                    tab_button(ui, tab, index == active, index, actions);
+                    tab_button(ui, tab, index == active, actions);
                 }
-                if ui
-                    .button(RichText::new("+").strong())
-                    .on_hover_text("New tab (Ctrl+T)")
-                    .clicked()
-                {
+                if CommandId::NewTab.button(ui, |text| text.strong()).clicked() {
                     actions.push(Action::NewTab);
                 }
             });
         });
 }
 
-fn tab_button(
-    ui: &mut egui::Ui,
-    tab: &Tab,
-    selected: bool,
-    index: usize,
-    actions: &mut Vec<Action>,
-) {
+fn tab_button(ui: &mut egui::Ui, tab: &Tab, selected: bool, actions: &mut Vec<Action>) {
     let fill = if selected {
         ui.visuals().selection.bg_fill.gamma_multiply(0.6)
     } else {
@@ -52,18 +43,15 @@ fn tab_button(
                         .truncate(),
                 );
                 if title.clicked() {
-                    actions.push(Action::SelectTab(index));
+                    actions.push(Action::Tab(tab.id, TabAction::Select));
                 }
-                if ui
-                    .small_button("×")
-                    .on_hover_text("Close tab (Ctrl+W)")
-                    .clicked()
-                {
-                    actions.push(Action::CloseTab(index));
+                let close = ui.small_button(CommandId::CloseTab.label());
+                if CommandId::CloseTab.with_hover(close).clicked() {
+                    actions.push(Action::Tab(tab.id, TabAction::CloseTab));
                 }
             });
         });
     if frame.response.interact(Sense::click()).clicked() {
-        actions.push(Action::SelectTab(index));
+        actions.push(Action::Tab(tab.id, TabAction::Select));
     }
 }

@@ -5,7 +5,8 @@ use chrono::{DateTime, Local};
 use egui::{Align, Key, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::action::Action;
+use super::action::TabAction;
+use super::commands::CommandId;
 use super::row_menu::{self, RowMenuContext};
 use super::tab::Tab;
 use super::{filter_bar, pins, stats_strip, style};
@@ -21,7 +22,7 @@ const ROW_HEIGHT: f32 = 20.0;
 /// handles selection by click (Ctrl+click picks a second row) and arrow keys. Rows are the
 /// entries passing the filter; selection always holds the real entry index. A row's
 /// context menu copies it, or pushes a [`row_menu::RowCommand`] (pin, edit, send again).
-pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
+pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let total = tab.timeline.len();
     filter_bar::filter_ui(ui, &mut tab.finding, total);
     let mut jump = filter_bar::search_ui(ui, &mut tab.finding, tab.selected);
@@ -57,18 +58,15 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
         }
         ui.with_layout(egui::Layout::right_to_left(Align::Center), |ui| {
             let clearable = total > 0 && tab.replay.is_none();
-            let clear = ui
-                .add_enabled(clearable, egui::Button::new("Clear"))
-                .on_hover_text(
-                    "Remove every event from this tab's timeline; the connection goes on",
-                )
+            let clear = CommandId::ClearTimeline
+                .enabled_button(ui, clearable)
                 .on_disabled_hover_text(if tab.replay.is_some() {
                     "A replay's timeline is kept whole: its comparison points into it"
                 } else {
                     "Nothing to clear"
                 });
             if clear.clicked() {
-                actions.push(Action::ClearTimeline);
+                actions.push(TabAction::ClearTimeline);
             }
             let was = tab.follow;
             ui.toggle_value(&mut tab.follow, "Follow latest")
@@ -194,7 +192,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<Action>) {
             });
         });
     if let Some(command) = row_command {
-        actions.push(Action::Row(command));
+        actions.push(TabAction::Row(command));
     }
     match clicked {
         Some((index, true)) if tab.selected.is_some_and(|s| s != index) => {

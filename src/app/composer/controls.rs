@@ -1,7 +1,8 @@
 //! The Close and Ping controls under the composer.
 
 use super::ComposerState;
-use crate::app::action::Action;
+use crate::app::action::TabAction;
+use crate::app::commands::CommandId;
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
 
 /// The close codes offered in the picker: every registered code a client may send.
@@ -14,7 +15,7 @@ pub fn close_and_ping(
     ui: &mut egui::Ui,
     composer: &mut ComposerState,
     open: bool,
-    actions: &mut Vec<Action>,
+    actions: &mut Vec<TabAction>,
 ) {
     let code_problem = close_code::check_sendable(composer.close_code).err();
     let reason_problem = (composer.close_reason.len() > MAX_REASON_BYTES).then(|| {
@@ -52,7 +53,7 @@ pub fn close_and_ping(
             .add_enabled(can_close, egui::Button::new("Close"))
             .clicked()
         {
-            actions.push(Action::Close {
+            actions.push(TabAction::Close {
                 code: composer.close_code,
                 reason: composer.close_reason.clone(),
             });
@@ -70,11 +71,8 @@ pub fn close_and_ping(
         )
         .labelled_by(ping_label.id);
         let fits = composer.ping_payload.len() <= 125;
-        if ui
-            .add_enabled(open && fits, egui::Button::new("Ping"))
-            .clicked()
-        {
-            actions.push(Action::Ping(composer.ping_payload.as_bytes().to_vec()));
+        if CommandId::Ping.enabled_button(ui, open && fits).clicked() {
+            actions.push(TabAction::Ping(composer.ping_payload.as_bytes().to_vec()));
         }
         if !fits {
             ui.colored_label(

@@ -4,7 +4,7 @@
 //!
 //! The body is checked (variables expanded, encoded) only when the text, the format, the
 //! tab's variables or its counter change; the size of a file to send is looked up in the
-//! background (`Action::CheckFile`). Nothing here does I/O.
+//! background (`TabAction::CheckFile`). Nothing here does I/O.
 
 mod check;
 mod controls;
@@ -16,7 +16,7 @@ mod save_dialog;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use egui::{Align, Id, Key, KeyboardShortcut, Modifiers, RichText};
+use egui::{Align, Id, Key, Modifiers, RichText};
 
 pub use check::{Check, Outcome};
 pub use history::{HISTORY_LIMIT, History};
@@ -24,8 +24,9 @@ pub use save_dialog::TemplateLists;
 
 use self::check::CheckKey;
 use self::save_dialog::{DialogEnd, SaveDialog};
-use super::action::{Action, Draft, TemplateAction, TemplateScope};
+use super::action::{Draft, TabAction, TemplateAction, TemplateScope};
 use super::background::{FileInfo, FileSendError, NO_DIALOG_WITHIN};
+use super::commands::{self, CommandId, Scope};
 use super::style;
 use crate::engine::ReadyState;
 use crate::format::json;
@@ -313,13 +314,13 @@ pub fn ui(
     ui: &mut egui::Ui,
     composer: &mut ComposerState,
     mut cx: ComposerContext<'_>,
-    actions: &mut Vec<Action>,
+    actions: &mut Vec<TabAction>,
 ) {
     let open = cx.state == ReadyState::Open && !cx.receive_only;
     let editor_id = Id::unique(("composer-editor", cx.tab_id));
     let dialog_open = composer.save_dialog.is_some();
-    let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
-    let shortcut_pressed = !dialog_open && ui.input_mut(|i| i.consume_shortcut(&send_shortcut));
+    let shortcut_pressed =
+        !dialog_open && commands::pressed(ui.ctx(), Scope::Composer).contains(&CommandId::Send);
     if !dialog_open {
         if composer.refocus_editor && ui.memory(|m| m.top_modal_layer().is_none()) {
             ui.memory_mut(|m| m.request_focus(editor_id));
@@ -328,7 +329,7 @@ pub fn ui(
         composer.walk_history(ui, editor_id);
     }
     if let Some(path) = composer.ensure_check(cx.variables, cx.counter) {
-        actions.push(Action::CheckFile(path));
+        actions.push(TabAction::CheckFile(path));
     }
 
     let heading = heading_row(ui, composer, &mut cx);
@@ -348,10 +349,11 @@ pub fn ui(
                 ui.add(
                     egui::TextEdit::multiline(&mut composer.text)
                         .id(editor_id)
-                        .hint_text(
-                            "Type a message (Ctrl+Enter sends; Up recalls the last one). \
-                         {{variables}} are expanded when sent.",
-                        )
+                        .hint_text(format!(
+                            "Type a message ({} sends; Up recalls the last one). \
+                             {{{{variables}}}} are expanded when sent.",
+                            CommandId::Send.shortcut_text(ui.ctx())
+                        ))
                         .desired_rows(4)
                         .desired_width(f32::INFINITY)
                         .code_editor()
@@ -366,16 +368,18 @@ pub fn ui(
         }
     }
     if let Some(path) = composer.ensure_check(cx.variables, cx.counter) {
-        actions.push(Action::CheckFile(path));
+        actions.push(TabAction::CheckFile(path));
     }
     preview(ui, composer);
 
     let can_send = open && composer.is_sendable();
     let send_clicked = ui
         .horizontal(|ui| {
-            let send = ui
-                .add_enabled(can_send, egui::Button::new(RichText::new("Send").strong()))
-                .on_hover_text("Send the message (Ctrl+Enter)");
+            let send = ui.add_enabled(
+                can_send,
+                egui::Button::new(RichText::new(CommandId::Send.label()).strong()),
+            );
+            let send = CommandId::Send.with_hover(send);
             let send = if cx.receive_only {
                 send.on_disabled_hover_text("An SSE tab only receives")
             } else if open {
@@ -403,7 +407,7 @@ pub fn ui(
         })
         .inner;
     if can_send && (send_clicked || shortcut_pressed) {
-        actions.push(Action::Send(composer.draft()));
+        actions.push(TabAction::Send(composer.draft()));
     }
     if let Some(error) = &composer.send_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
@@ -426,7 +430,7 @@ pub fn ui(
                 composer.loaded_name = Some(template.name.clone());
                 composer.save_dialog = None;
                 composer.refocus_editor = true;
-                actions.push(Action::Template(TemplateAction::Save(scope, template)));
+                actions.push(TabAction::Template(TemplateAction::Save(scope, template)));
             }
         }
     }
@@ -537,7 +541,7 @@ fn file_row(
     ui: &mut egui::Ui,
     composer: &mut ComposerState,
     editor_id: Id,
-    actions: &mut Vec<Action>,
+    actions: &mut Vec<TabAction>,
 ) {
     ui.horizontal(|ui| {
         let label = ui.label("File path");
@@ -560,7 +564,7 @@ fn file_row(
             .on_hover_text("Choose the file in a file dialog")
             .clicked()
         {
-            actions.push(Action::BrowseFile);
+            actions.push(TabAction::BrowseFile);
         }
     });
 }

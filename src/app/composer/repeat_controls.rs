@@ -6,7 +6,7 @@ use std::time::Duration;
 use egui::RichText;
 
 use super::ComposerState;
-use crate::app::action::Action;
+use crate::app::action::TabAction;
 use crate::app::repeat::{MAX_EVERY, MIN_EVERY};
 
 /// A running repeat as the composer shows it.
@@ -25,7 +25,7 @@ pub fn ui(
     composer: &mut ComposerState,
     repeating: Option<Repeating>,
     can_send: bool,
-    actions: &mut Vec<Action>,
+    actions: &mut Vec<TabAction>,
 ) {
     if let Some(Repeating { every, sent }) = repeating {
         ui.label(
@@ -40,7 +40,7 @@ pub fn ui(
             .on_hover_text("Stop sending the message again")
             .clicked()
         {
-            actions.push(Action::StopRepeat);
+            actions.push(TabAction::StopRepeat);
         }
         return;
     }
@@ -59,6 +59,6 @@ pub fn ui(
         )
         .on_disabled_hover_text("Start needs what Send needs");
     if start.clicked() {
-        actions.push(Action::StartRepeat(composer.draft()));
+        actions.push(TabAction::StartRepeat(composer.draft()));
     }
 }

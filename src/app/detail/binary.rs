@@ -9,6 +9,7 @@ use egui::{Label, RichText, TextFormat, Ui};
 use super::job::Job;
 use super::text::{FORMAT_IN_BACKGROUND_BYTES, raw_lines_view};
 use super::widgets::{self, MAX_ROW_BYTES};
+use crate::app::commands::CommandId;
 use crate::format::base64::to_base64;
 use crate::format::hex::to_hex;
 use crate::format::hex_dump;
@@ -82,8 +83,8 @@ impl BinaryState {
                 ],
             );
             ui.separator();
-            widgets::copy_bytes_button(ui, "Copy as hex", bytes, to_hex);
-            widgets::copy_bytes_button(ui, "Copy as base64", bytes, to_base64);
+            widgets::copy_bytes_button(ui, CommandId::CopyHex.label(), bytes, to_hex);
+            widgets::copy_bytes_button(ui, CommandId::CopyBase64.label(), bytes, to_base64);
         });
         if is_utf8 {
             self.view = view;

@@ -5,6 +5,7 @@ use egui::{RichText, Ui};
 
 use super::binary::{hex_rows, printable_text};
 use super::widgets;
+use crate::app::commands::CommandId;
 use crate::engine::Direction;
 use crate::format::hex::to_hex;
 use crate::model::timeline::EntryRef;
@@ -56,7 +57,7 @@ pub fn ui(ui: &mut Ui, event: &EntryRef<'_>, control: Control, dir: Direction, p
     }
     ui.horizontal(|ui| {
         ui.label(RichText::new("Hex").strong());
-        widgets::copy_bytes_button(ui, "Copy as hex", payload, to_hex);
+        widgets::copy_bytes_button(ui, CommandId::CopyHex.label(), payload, to_hex);
     });
     hex_rows(ui, payload);
 }

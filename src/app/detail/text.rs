@@ -12,6 +12,7 @@ use egui::{CollapsingHeader, Color32, Id, Label, RichText, ScrollArea, TextForma
 
 use super::job::{Job, LOST};
 use super::widgets::{self, MAX_ROW_BYTES};
+use crate::app::commands::CommandId;
 use crate::app::style::format_size;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -176,7 +177,7 @@ impl TextState {
                 ],
             );
             ui.separator();
-            widgets::copy_button(ui, "Copy text", || text.to_owned());
+            widgets::copy_button(ui, CommandId::CopyText.label(), || text.to_owned());
             if let Ok(lines) = pretty {
                 copy_pretty_button(ui, lines);
             }
@@ -245,9 +246,9 @@ fn working(ui: &mut Ui, what: &str) {
 fn copy_pretty_button(ui: &mut Ui, lines: &Lines) {
     let len = lines.indented_len();
     if len <= MAX_COPY_BYTES {
-        widgets::copy_button(ui, "Copy pretty JSON", || lines.indented());
+        widgets::copy_button(ui, CommandId::CopyPrettyJson.label(), || lines.indented());
     } else {
-        ui.add_enabled(false, egui::Button::new("Copy pretty JSON"))
+        ui.add_enabled(false, egui::Button::new(CommandId::CopyPrettyJson.label()))
             .on_disabled_hover_text(format!(
                 "The pretty text would be {}; use Copy text",
                 format_size(len)

@@ -2,30 +2,17 @@
 //! unsaved marker), the notice line, the typed-path prompt and the "save changes?" prompt.
 //! Drawing only: every choice becomes an [`Action`] that [`Sessions::run`] carries out.
 
-use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use egui::{Key, RichText};
 
 use std::path::PathBuf;
 
 use super::{FileAction, Pending, Sessions, terminating_id};
-use crate::app::action::Action;
+use crate::app::action::{Action, TabAction};
+use crate::app::commands::CommandId;
 use crate::app::replay_view;
 use crate::app::tab::Tab;
 
 impl Sessions {
-    /// Ctrl+O and Ctrl+S.
-    pub fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>) {
-        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
-        let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
-        ctx.input_mut(|input| {
-            if input.consume_shortcut(&open) {
-                actions.push(Action::File(FileAction::Open));
-            }
-            if input.consume_shortcut(&save) {
-                actions.push(Action::File(FileAction::Save));
-            }
-        });
-    }
-
     /// The menu bar (File and Replay menus, the session name and unsaved marker), the
     /// notice line, and the prompts. Also keeps the window title and the close request in
     /// step with the session.
@@ -33,7 +20,7 @@ impl Sessions {
         let ctx = ui.ctx().clone();
         egui::Panel::top("menu-bar").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
-                self.file_menu(ui, actions);
+                self.file_menu(ui, active, actions);
                 replay_view::menu(ui, active, actions);
                 ui.separator();
                 let name = self.window_title();
@@ -88,20 +75,16 @@ impl Sessions {
         }
     }
 
-    fn file_menu(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    fn file_menu(&self, ui: &mut egui::Ui, active: Option<&Tab>, actions: &mut Vec<Action>) {
         ui.menu_button("File", |ui| {
-            let item = |ui: &mut egui::Ui, text: &str, shortcut: Option<&str>, action| {
-                let mut button = egui::Button::new(text);
-                if let Some(shortcut) = shortcut {
-                    button = button.shortcut_text(shortcut);
-                }
-                ui.add(button).clicked().then_some(action)
+            let item = |ui: &mut egui::Ui, command: CommandId, action| {
+                command.menu_item(ui, true).clicked().then_some(action)
             };
             let mut chosen = [
-                item(ui, "New session", None, FileAction::New),
-                item(ui, "Open...", Some("Ctrl+O"), FileAction::Open),
-                item(ui, "Save", Some("Ctrl+S"), FileAction::Save),
-                item(ui, "Save As...", None, FileAction::SaveAs),
+                item(ui, CommandId::NewSession, FileAction::New),
+                item(ui, CommandId::OpenSession, FileAction::Open),
+                item(ui, CommandId::SaveSession, FileAction::Save),
+                item(ui, CommandId::SaveSessionAs, FileAction::SaveAs),
             ]
             .into_iter()
             .flatten()
@@ -119,28 +102,18 @@ impl Sessions {
             ui.separator();
             chosen.extend(
                 [
-                    item(ui, "Import HAR...", None, FileAction::ImportHar),
-                    item(ui, "Export tab as HAR...", None, FileAction::ExportHar),
-                    item(
-                        ui,
-                        "Export tab as JSON lines...",
-                        None,
-                        FileAction::ExportJsonLines,
-                    ),
+                    item(ui, CommandId::ImportHar, FileAction::ImportHar),
+                    item(ui, CommandId::ExportHar, FileAction::ExportHar),
+                    item(ui, CommandId::ExportJsonLines, FileAction::ExportJsonLines),
                 ]
                 .into_iter()
                 .flatten(),
             );
             actions.extend(chosen.into_iter().map(Action::File));
-            if ui
-                .button("Copy tab as command line")
-                .on_hover_text(
-                    "The sockscope command that connects as this tab does, for a shell; \
-                     secret headers and {{env.…}} stay references to the environment",
-                )
-                .clicked()
+            if CommandId::CopyCommandLine.menu_item(ui, true).clicked()
+                && let Some(tab) = active
             {
-                actions.push(Action::CopyCommandLine);
+                actions.push(Action::Tab(tab.id, TabAction::CopyCommandLine));
             }
         });
     }

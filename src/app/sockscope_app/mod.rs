@@ -9,17 +9,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use egui::RichText;
 
-use super::action::Action;
+use super::action::{Action, TabAction};
 use super::background::{Background, JobDone};
+use super::commands::{self, CommandId, Scope};
 use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, TemplateLists};
 use super::detail::{DetailPane, Selected, set_clipboard_redactor};
 use super::env_consent::{self, EnvAccess};
 use super::replay_view::{self, ReplayDialog};
 use super::row_menu::RowMenuContext;
-use super::session_menu::{Sessions, Tabs, Workspace};
+use super::session_menu::{FileAction, Sessions, Tabs, Workspace};
 use super::tab::Tab;
 use super::templates_panel::{self, Library, TemplatesPanel};
 use super::{connection_bar, tab_strip, timeline_view};
@@ -251,17 +252,19 @@ async fn close_window_on_sigterm(ctx: egui::Context) {
     let _ = ctx;
 }
 
-fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>, active: usize) {
-    let new_tab = KeyboardShortcut::new(Modifiers::COMMAND, Key::T);
-    let close_tab = KeyboardShortcut::new(Modifiers::COMMAND, Key::W);
-    ctx.input_mut(|input| {
-        if input.consume_shortcut(&new_tab) {
-            actions.push(Action::NewTab);
-        }
-        if input.consume_shortcut(&close_tab) {
-            actions.push(Action::CloseTab(active));
-        }
-    });
+/// The window's shortcuts (the table's [`Scope::Window`]), as the actions their menu
+/// entries and buttons push; `active` is the active tab's id.
+fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>, active: Option<u64>) {
+    for command in commands::pressed(ctx, Scope::Window) {
+        let action = match command {
+            CommandId::NewTab => Some(Action::NewTab),
+            CommandId::CloseTab => active.map(|id| Action::Tab(id, TabAction::CloseTab)),
+            CommandId::OpenSession => Some(Action::File(FileAction::Open)),
+            CommandId::SaveSession => Some(Action::File(FileAction::Save)),
+            _ => None,
+        };
+        actions.extend(action);
+    }
 }
 
 impl eframe::App for SockscopeApp {
@@ -296,18 +299,16 @@ impl eframe::App for SockscopeApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut actions = Vec::new();
-        shortcuts(ui.ctx(), &mut actions, self.active);
-        Sessions::shortcuts(ui.ctx(), &mut actions);
+        let active_id = self.tabs.get(self.active).map(|tab| tab.id);
+        shortcuts(ui.ctx(), &mut actions, active_id);
         self.sessions
             .ui(ui, self.tabs.get(self.active), &mut actions);
         self.replay_dialog
             .ui(ui.ctx(), self.tabs.get(self.active), &mut actions);
-        if let Some(prompt) = self
-            .tabs
-            .get(self.active)
-            .and_then(|t| t.env_prompt.as_ref())
+        if let Some(tab) = self.tabs.get(self.active)
+            && let Some(prompt) = &tab.env_prompt
         {
-            env_consent::ui(ui.ctx(), prompt, &mut actions);
+            env_consent::ui(ui.ctx(), tab.id, prompt, &mut actions);
         }
         egui::Panel::top("tab-strip").show(ui, |ui| {
             tab_strip::ui(ui, &self.tabs, self.active, &mut actions);
@@ -323,9 +324,11 @@ impl eframe::App for SockscopeApp {
         let show_templates = &mut self.show_templates;
         match self.tabs.get_mut(self.active) {
             Some(tab) => {
+                // What the panels of this tab ask for is for this tab.
+                let mut for_tab = Vec::new();
                 egui::Panel::top("connection").show(ui, |ui| {
                     ui.add_space(4.0);
-                    connection_bar::ui(ui, tab, &mut actions);
+                    connection_bar::ui(ui, tab, &mut for_tab);
                     ui.add_space(2.0);
                 });
                 if *show_templates {
@@ -333,7 +336,7 @@ impl eframe::App for SockscopeApp {
                         .resizable(true)
                         .default_size(270.0)
                         .min_size(200.0)
-                        .show(ui, |ui| templates_panel.ui(ui, tab, library, &mut actions));
+                        .show(ui, |ui| templates_panel.ui(ui, tab, library, &mut for_tab));
                 }
                 egui::Panel::bottom("composer")
                     .resizable(true)
@@ -360,7 +363,7 @@ impl eframe::App for SockscopeApp {
                             .id_salt("composer-scroll")
                             .auto_shrink([false, false])
                             .show(ui, |ui| {
-                                composer::ui(ui, &mut tab.composer, cx, &mut actions);
+                                composer::ui(ui, &mut tab.composer, cx, &mut for_tab);
                             });
                     });
                 if tab.replay.is_some() {
@@ -395,18 +398,23 @@ impl eframe::App for SockscopeApp {
                             })
                         });
                         if let Some(command) = detail.ui(ui, selected) {
-                            actions.push(Action::Row(command));
+                            for_tab.push(TabAction::Row(command));
                         }
                     });
                 egui::CentralPanel::default()
-                    .show(ui, |ui| timeline_view::ui(ui, tab, &mut actions));
+                    .show(ui, |ui| timeline_view::ui(ui, tab, &mut for_tab));
+                let id = tab.id;
+                actions.extend(for_tab.into_iter().map(|action| Action::Tab(id, action)));
             }
             None => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.centered_and_justified(|ui| {
-                        ui.label(
-                            RichText::new("No tabs open. Press + or Ctrl+T for a new one.").weak(),
+                        let text = format!(
+                            "No tabs open. Press {} or {} for a new one.",
+                            CommandId::NewTab.label(),
+                            CommandId::NewTab.shortcut_text(ui.ctx())
                         );
+                        ui.label(RichText::new(text).weak());
                     });
                 });
             }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::SockscopeApp;
-use crate::app::action::Action;
+use crate::app::action::{Action, TabAction};
 use crate::app::background::JobDone;
 use crate::app::env_consent::PendingUse;
 use crate::app::pins;
@@ -56,58 +56,13 @@ impl SockscopeApp {
         }
     }
 
+    /// Carries out one action. An action for a tab that is gone does nothing.
     pub(super) fn run(&mut self, action: Action, ctx: &egui::Context) {
-        let runtime = self.runtime_handle.clone();
         match action {
             Action::NewTab => self.open_tab(self.default_url()),
-            Action::CloseTab(index) if index < self.tabs.len() => {
-                // Dropping the tab drops its handle: the engine closes cleanly (1001).
-                self.tabs.remove(index);
-                if self.active >= self.tabs.len() {
-                    self.active = self.tabs.len().saturating_sub(1);
-                }
-            }
-            Action::SelectTab(index) if index < self.tabs.len() => self.active = index,
-            Action::CloseTab(_) | Action::SelectTab(_) => {}
-            Action::Connect => {
-                let wake = Arc::clone(&self.wake);
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.connect(&runtime, wake);
-                }
-            }
-            Action::Disconnect => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.disconnect();
-                }
-            }
-            Action::Send(draft) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.send_draft(draft, &self.jobs);
-                }
-            }
-            Action::Ping(payload) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.send_with(|handle| handle.ping(payload));
-                }
-            }
-            Action::Close { code, reason } => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.send_with(|handle| handle.close(code, &reason));
-                }
-            }
-            Action::CheckFile(path) => {
-                if let Some(tab) = self.tabs.get(self.active) {
-                    self.jobs.check_file(tab.id, path);
-                }
-            }
-            Action::BrowseFile => {
-                if let Some(tab) = self.tabs.get(self.active) {
-                    self.jobs.pick_file(tab.id);
-                }
-            }
-            Action::Template(action) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    templates_panel::run(action, tab, &mut self.library, &self.jobs);
+            Action::Tab(id, action) => {
+                if let Some(index) = self.tabs.iter().position(|tab| tab.id == id) {
+                    self.run_for_tab(index, action, ctx);
                 }
             }
             Action::File(action) => {
@@ -122,62 +77,79 @@ impl SockscopeApp {
                     },
                 );
             }
-            Action::Replay(action) => self.run_replay(action),
-            Action::StartRepeat(draft) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    let every = tab.composer.repeat_every;
-                    tab.repeat = Some(Repeat::start(draft, every, Instant::now()));
-                    tab.run_repeat(Instant::now(), &self.jobs);
-                    ctx.request_repaint();
-                }
-            }
-            Action::StopRepeat => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.repeat = None;
-                }
-            }
-            Action::CopyCommandLine => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    match tab.command_line() {
-                        Ok(line) => ctx.copy_text(line),
-                        Err(error) => tab.input_error = Some(format!("Not copied: {error}")),
-                    }
-                }
-            }
-            Action::ClearTimeline => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    tab.clear_timeline();
-                }
-            }
-            Action::AnswerEnvPrompt(allow) => {
-                let wake = Arc::clone(&self.wake);
-                let replay = self
-                    .tabs
-                    .get_mut(self.active)
-                    .and_then(|tab| tab.answer_env_prompt(allow, &runtime, wake, &self.jobs));
-                if let Some(replay) = replay {
-                    self.run_replay(replay);
-                }
-            }
-            Action::Row(command) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    match command {
-                        RowCommand::Pin(index) => {
-                            pins::pin(&mut tab.setup.pins, index);
-                        }
-                        RowCommand::EditInComposer(index) => tab.edit_message(index),
-                        RowCommand::SendAgain(index) => tab.send_again(index),
-                    }
-                }
-            }
+            Action::OpenReplayDialog => self.replay_dialog.open(),
         }
     }
 
-    fn run_replay(&mut self, action: ReplayAction) {
+    /// Carries out `action` for the tab at `index`.
+    fn run_for_tab(&mut self, index: usize, action: TabAction, ctx: &egui::Context) {
+        let runtime = self.runtime_handle.clone();
+        let Some(tab) = self.tabs.get_mut(index) else {
+            return;
+        };
         match action {
-            ReplayAction::OpenDialog => self.replay_dialog.open(),
+            TabAction::Select => self.active = index,
+            TabAction::CloseTab => {
+                // Dropping the tab drops its handle: the engine closes cleanly (1001).
+                self.tabs.remove(index);
+                if self.active >= self.tabs.len() {
+                    self.active = self.tabs.len().saturating_sub(1);
+                }
+            }
+            TabAction::Connect => tab.connect(&runtime, Arc::clone(&self.wake)),
+            TabAction::Disconnect => tab.disconnect(),
+            TabAction::Send(draft) => tab.send_draft(draft, &self.jobs),
+            TabAction::Ping(payload) => {
+                tab.send_with(|handle| handle.ping(payload));
+            }
+            TabAction::Close { code, reason } => {
+                tab.send_with(|handle| handle.close(code, &reason));
+            }
+            TabAction::CheckFile(path) => self.jobs.check_file(tab.id, path),
+            TabAction::BrowseFile => self.jobs.pick_file(tab.id),
+            TabAction::Template(action) => {
+                templates_panel::run(action, tab, &mut self.library, &self.jobs);
+            }
+            TabAction::Replay(action) => self.run_replay(index, action),
+            TabAction::ShowRow(row) => {
+                if row < tab.timeline.len() {
+                    tab.selected = Some(row);
+                    tab.follow = false;
+                }
+            }
+            TabAction::StartRepeat(draft) => {
+                let every = tab.composer.repeat_every;
+                tab.repeat = Some(Repeat::start(draft, every, Instant::now()));
+                tab.run_repeat(Instant::now(), &self.jobs);
+                ctx.request_repaint();
+            }
+            TabAction::StopRepeat => tab.repeat = None,
+            TabAction::CopyCommandLine => match tab.command_line() {
+                Ok(line) => ctx.copy_text(line),
+                Err(error) => tab.input_error = Some(format!("Not copied: {error}")),
+            },
+            TabAction::ClearTimeline => tab.clear_timeline(),
+            TabAction::AnswerEnvPrompt(allow) => {
+                let wake = Arc::clone(&self.wake);
+                if let Some(replay) = tab.answer_env_prompt(allow, &runtime, wake, &self.jobs) {
+                    self.run_replay(index, replay);
+                }
+            }
+            TabAction::Row(command) => match command {
+                RowCommand::Pin(row) => {
+                    pins::pin(&mut tab.setup.pins, row);
+                }
+                RowCommand::EditInComposer(row) => tab.edit_message(row),
+                RowCommand::SendAgain(row) => tab.send_again(row),
+            },
+        }
+    }
+
+    /// Starts or cancels a replay of the tab at `index`.
+    fn run_replay(&mut self, index: usize, action: ReplayAction) {
+        match action {
             ReplayAction::Start { speed, ignore } => {
-                let Some(source) = self.tabs.get_mut(self.active) else {
+                let Some(source) = self.tabs.get_mut(index) else {
                     return;
                 };
                 // A tab from a file asks before its recording's config reads the
@@ -236,16 +208,8 @@ impl SockscopeApp {
                 self.active = self.tabs.len() - 1;
             }
             ReplayAction::Cancel => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
+                if let Some(tab) = self.tabs.get_mut(index) {
                     tab.cancel_replay();
-                }
-            }
-            ReplayAction::ShowRecorded { tab, row } => {
-                if let Some(tab) = tab_with(&mut self.tabs, tab)
-                    && row < tab.timeline.len()
-                {
-                    tab.selected = Some(row);
-                    tab.follow = false;
                 }
             }
         }

@@ -9,7 +9,7 @@ use egui::{Align, Layout, RichText};
 
 pub use library::{EXAMPLES, Library, library_path};
 
-use super::action::{Action, Draft, TemplateAction, TemplateScope};
+use super::action::{Draft, TabAction, TemplateAction, TemplateScope};
 use super::background::{Background, JobDone};
 use super::tab::Tab;
 use super::variables_panel;
@@ -45,7 +45,7 @@ impl TemplatesPanel {
         ui: &mut egui::Ui,
         tab: &mut Tab,
         library: &Library,
-        actions: &mut Vec<Action>,
+        actions: &mut Vec<TabAction>,
     ) {
         let open = tab.ready_state() == ReadyState::Open;
         ui.add_space(4.0);
@@ -125,7 +125,7 @@ impl TemplatesPanel {
         templates: &[Template],
         tab_id: u64,
         open: bool,
-        actions: &mut Vec<Action>,
+        actions: &mut Vec<TabAction>,
     ) {
         let mut shown = 0;
         for (index, template) in templates.iter().enumerate() {
@@ -162,7 +162,7 @@ impl TemplatesPanel {
         templates: &[Template],
         tab_id: u64,
         open: bool,
-        actions: &mut Vec<Action>,
+        actions: &mut Vec<TabAction>,
     ) {
         let Some(template) = templates.get(index) else {
             return;
@@ -173,7 +173,7 @@ impl TemplatesPanel {
             TemplateScope::Tab => "tab",
             TemplateScope::Library => "library",
         };
-        let push = |actions: &mut Vec<Action>, action| actions.push(Action::Template(action));
+        let push = |actions: &mut Vec<TabAction>, action| actions.push(TabAction::Template(action));
         ui.horizontal(|ui| {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 let more = ui.menu_button("...", |ui| {
@@ -249,7 +249,12 @@ impl TemplatesPanel {
         ui.add_space(2.0);
     }
 
-    fn rename_ui(&mut self, ui: &mut egui::Ui, templates: &[Template], actions: &mut Vec<Action>) {
+    fn rename_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        templates: &[Template],
+        actions: &mut Vec<TabAction>,
+    ) {
         let Some(renaming) = &mut self.renaming else {
             return;
         };
@@ -269,7 +274,7 @@ impl TemplatesPanel {
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let ok = ui.add_enabled(problem.is_none(), egui::Button::new("OK"));
             if problem.is_none() && (ok.clicked() || enter) {
-                actions.push(Action::Template(TemplateAction::Rename {
+                actions.push(TabAction::Template(TemplateAction::Rename {
                     scope: renaming.scope,
                     index: renaming.index,
                     name: renaming.name.trim().to_owned(),
