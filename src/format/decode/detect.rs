@@ -1,0 +1,271 @@
+//! Auto-detection: which chain a payload looks like, and why (the rules are listed in the
+//! module documentation of [`super`]).
+
+use super::decoder::{Content, Decoded, decode_json};
+use super::error::DecodeError;
+use super::protobuf::ProtoType;
+use super::spec::{Compression, Step};
+use super::{
+    Limits, decode_cbor, decode_msgpack, decode_protobuf, decode_protobuf_raw, decompress,
+};
+
+/// The most compression layers auto-detection unwraps.
+const MAX_LAYERS: usize = 3;
+
+/// Detects and decodes `payload`. `Ok(None)` when it matches nothing (or is plain text);
+/// an error only when a format matched but its output passed the [`Limits`].
+pub fn detect(
+    payload: &[u8],
+    proto: Option<&ProtoType>,
+    limits: Limits,
+) -> Result<Option<Decoded>, DecodeError> {
+    let mut found = Found::default();
+    let Some(content) = layer(payload, proto, limits, 0, &mut found)? else {
+        return Ok(None);
+    };
+    Ok(Some(Decoded {
+        steps: found.steps,
+        reason: Some(found.reasons.join("; then ")),
+        unpacked_size: found.unpacked_size,
+        content,
+    }))
+}
+
+/// The steps found so far and why.
+#[derive(Default)]
+struct Found {
+    steps: Vec<Step>,
+    reasons: Vec<String>,
+    unpacked_size: usize,
+}
+
+impl Found {
+    fn push(&mut self, step: Step, reason: impl Into<String>) {
+        self.steps.push(step);
+        self.reasons.push(reason.into());
+    }
+}
+
+/// Only a payload past the limits is an error while guessing; anything else is "not this".
+fn fits<T>(result: Result<T, DecodeError>) -> Result<Option<T>, DecodeError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err @ (DecodeError::TooLarge { .. } | DecodeError::TooDeep { .. })) => Err(err),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Whether the first two bytes are a zlib header (deflate, window ≤ 32 KiB, no dictionary).
+fn zlib_header(payload: &[u8]) -> bool {
+    match payload {
+        [cmf, flg, _, ..] => {
+            cmf & 0x0f == 8
+                && cmf >> 4 <= 7
+                && flg & 0x20 == 0
+                && (u16::from(*cmf) * 256 + u16::from(*flg)) % 31 == 0
+        }
+        _ => false,
+    }
+}
+
+/// One layer of detection, `depth` compressions deep.
+fn layer(
+    payload: &[u8],
+    proto: Option<&ProtoType>,
+    limits: Limits,
+    depth: usize,
+    found: &mut Found,
+) -> Result<Option<Content>, DecodeError> {
+    found.unpacked_size = payload.len();
+    if payload.is_empty() {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(payload).ok();
+    if text.is_some() {
+        if let Some(value) = fits(decode_json(payload, limits))? {
+            found.push(Step::Json, "valid UTF-8 that parses as JSON");
+            return Ok(Some(Content::Value(value)));
+        }
+    }
+    if depth < MAX_LAYERS {
+        let packed = if payload.starts_with(&[0x1f, 0x8b, 0x08]) {
+            Some((Compression::Gzip, "gzip magic 1f 8b".to_owned()))
+        } else if zlib_header(payload) {
+            Some((
+                Compression::Zlib,
+                format!("zlib header {:02x} {:02x}", payload[0], payload[1]),
+            ))
+        } else {
+            None
+        };
+        if let Some((kind, reason)) = packed {
+            if let Some(inner) = fits(decompress(kind, payload, limits))? {
+                found.push(kind.step(), reason);
+                return Ok(Some(unwrapped(inner, proto, limits, depth, found)?));
+            }
+        }
+    }
+    if text.is_some() {
+        return Ok(None);
+    }
+    if payload.starts_with(&[0xd9, 0xd9, 0xf7]) {
+        if let Some(value) = fits(decode_cbor(payload, limits))? {
+            found.push(Step::Cbor, "CBOR self-describe tag d9 d9 f7");
+            return Ok(Some(Content::Value(value)));
+        }
+    }
+    let first = payload[0];
+    if matches!(first, 0x80..=0x9f | 0xdc..=0xdf) {
+        if let Some(value) = fits(decode_msgpack(payload, limits))? {
+            let what = if value.is_object() { "map" } else { "array" };
+            found.push(
+                Step::Msgpack,
+                format!("the whole payload parses as a MessagePack {what}"),
+            );
+            return Ok(Some(Content::Value(value)));
+        }
+    }
+    if matches!(first >> 5, 4..=6) {
+        if let Some(value) = fits(decode_cbor(payload, limits))? {
+            let what = if first >> 5 == 6 {
+                "tagged item"
+            } else if value.is_object() {
+                "map"
+            } else {
+                "array"
+            };
+            found.push(
+                Step::Cbor,
+                format!("the whole payload parses as a CBOR {what}"),
+            );
+            return Ok(Some(Content::Value(value)));
+        }
+    }
+    if let Some(ty) = proto {
+        if let Some(value) = fits(decode_protobuf(payload, ty, limits))? {
+            found.push(
+                Step::Protobuf,
+                format!("the whole payload decodes as {}", ty.name()),
+            );
+            return Ok(Some(Content::Value(value)));
+        }
+    }
+    if depth < MAX_LAYERS {
+        if let Ok(inner) = decompress(Compression::Deflate, payload, limits) {
+            if !inner.is_empty() && std::str::from_utf8(&inner).is_ok() {
+                found.push(
+                    Step::Deflate,
+                    "the whole payload inflates as raw deflate to UTF-8 text",
+                );
+                return Ok(Some(unwrapped(inner, proto, limits, depth, found)?));
+            }
+        }
+    }
+    if let Some(value) = fits(decode_protobuf_raw(payload, limits))? {
+        if value.as_object().is_some_and(|fields| !fields.is_empty()) {
+            found.push(
+                Step::ProtobufRaw,
+                "the whole payload parses as Protobuf fields (a guess: no schema)",
+            );
+            return Ok(Some(Content::Value(value)));
+        }
+    }
+    Ok(None)
+}
+
+/// What came out of a compression: detected again, or text, or bytes.
+fn unwrapped(
+    inner: Vec<u8>,
+    proto: Option<&ProtoType>,
+    limits: Limits,
+    depth: usize,
+    found: &mut Found,
+) -> Result<Content, DecodeError> {
+    if let Some(content) = layer(&inner, proto, limits, depth + 1, found)? {
+        return Ok(content);
+    }
+    found.unpacked_size = inner.len();
+    Ok(Content::from_bytes(inner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::decode::{Compression, compress, encode_cbor, encode_msgpack};
+    use serde_json::json;
+
+    fn reason(payload: &[u8]) -> Option<(String, String)> {
+        detect(payload, None, Limits::new(1 << 20))
+            .unwrap()
+            .map(|decoded| (decoded.format(), decoded.reason.unwrap_or_default()))
+    }
+
+    #[test]
+    fn each_format_is_detected_with_its_reason() {
+        let value = json!({"op": "tick", "price": 1.5, "ids": [1, 2]});
+        let text = value.to_string();
+        let limits = Limits::new(1 << 20);
+        assert_eq!(
+            reason(text.as_bytes()).unwrap(),
+            ("json".into(), "valid UTF-8 that parses as JSON".into())
+        );
+        assert_eq!(
+            reason(&compress(Compression::Gzip, text.as_bytes())).unwrap(),
+            (
+                "gzip+json".into(),
+                "gzip magic 1f 8b; then valid UTF-8 that parses as JSON".into()
+            )
+        );
+        assert_eq!(
+            reason(&compress(Compression::Zlib, text.as_bytes()))
+                .unwrap()
+                .0,
+            "zlib+json"
+        );
+        assert_eq!(
+            reason(&compress(Compression::Deflate, text.as_bytes()))
+                .unwrap()
+                .0,
+            "deflate+json"
+        );
+        assert_eq!(
+            reason(&encode_msgpack(&value, limits).unwrap()).unwrap(),
+            (
+                "msgpack".into(),
+                "the whole payload parses as a MessagePack map".into()
+            )
+        );
+        assert_eq!(
+            reason(&encode_cbor(&value, limits).unwrap()).unwrap(),
+            (
+                "cbor".into(),
+                "the whole payload parses as a CBOR map".into()
+            )
+        );
+        assert_eq!(reason(&[0x08, 0x96, 0x01]).unwrap().0, "protobuf-raw");
+        assert_eq!(
+            reason(&compress(Compression::Gzip, b"plain words")).unwrap(),
+            ("gzip".into(), "gzip magic 1f 8b".into())
+        );
+    }
+
+    #[test]
+    fn json_and_text_are_never_taken_for_binary_formats() {
+        // `[1]` and `1` are also MessagePack/CBOR-looking bytes; valid JSON wins.
+        assert_eq!(reason(b"[1]").unwrap().0, "json");
+        assert_eq!(reason(b"1").unwrap().0, "json");
+        assert_eq!(reason(b"hello there"), None, "text is left alone");
+        assert_eq!(reason(b""), None);
+        assert_eq!(reason(&[0xff, 0xfe, 0x00]), None, "noise matches nothing");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_an_error_not_a_miss() {
+        let bomb = compress(Compression::Gzip, &vec![0; 4 << 20]);
+        let err = detect(&bomb, None, Limits::new(1 << 20)).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::TooLarge { format: "gzip", .. }),
+            "{err}"
+        );
+    }
+}
