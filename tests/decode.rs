@@ -2,7 +2,6 @@
 //! (Python's msgpack, cbor2, protobuf, gzip and zlib), property tests that encoding then
 //! decoding is the identity, and its bounds: a decompression bomb and deep nesting.
 
-#[allow(dead_code)]
 mod support;
 
 use std::collections::HashMap;

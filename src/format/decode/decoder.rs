@@ -84,10 +84,11 @@ impl Decoder {
         proto: Option<ProtoType>,
         limits: Limits,
     ) -> Result<Self, DecodeError> {
-        if let DecodeSpec::Chain(steps) = &spec {
-            if steps.contains(&Step::Protobuf) && proto.is_none() {
-                return Err(DecodeError::NoSchema(Step::Protobuf));
-            }
+        if let DecodeSpec::Chain(steps) = &spec
+            && steps.contains(&Step::Protobuf)
+            && proto.is_none()
+        {
+            return Err(DecodeError::NoSchema(Step::Protobuf));
         }
         Ok(Decoder {
             spec,

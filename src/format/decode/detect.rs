@@ -81,11 +81,11 @@ fn layer(
         return Ok(None);
     }
     let text = std::str::from_utf8(payload).ok();
-    if text.is_some() {
-        if let Some(value) = fits(decode_json(payload, limits))? {
-            found.push(Step::Json, "valid UTF-8 that parses as JSON");
-            return Ok(Some(Content::Value(value)));
-        }
+    if text.is_some()
+        && let Some(value) = fits(decode_json(payload, limits))?
+    {
+        found.push(Step::Json, "valid UTF-8 that parses as JSON");
+        return Ok(Some(Content::Value(value)));
     }
     if depth < MAX_LAYERS {
         let packed = if payload.starts_with(&[0x1f, 0x8b, 0x08]) {
@@ -98,77 +98,77 @@ fn layer(
         } else {
             None
         };
-        if let Some((kind, reason)) = packed {
-            if let Some(inner) = fits(decompress(kind, payload, limits))? {
-                found.push(kind.step(), reason);
-                return Ok(Some(unwrapped(inner, proto, limits, depth, found)?));
-            }
+        if let Some((kind, reason)) = packed
+            && let Some(inner) = fits(decompress(kind, payload, limits))?
+        {
+            found.push(kind.step(), reason);
+            return Ok(Some(unwrapped(inner, proto, limits, depth, found)?));
         }
     }
     if text.is_some() {
         return Ok(None);
     }
-    if payload.starts_with(&[0xd9, 0xd9, 0xf7]) {
-        if let Some(value) = fits(decode_cbor(payload, limits))? {
-            found.push(Step::Cbor, "CBOR self-describe tag d9 d9 f7");
-            return Ok(Some(Content::Value(value)));
-        }
+    if payload.starts_with(&[0xd9, 0xd9, 0xf7])
+        && let Some(value) = fits(decode_cbor(payload, limits))?
+    {
+        found.push(Step::Cbor, "CBOR self-describe tag d9 d9 f7");
+        return Ok(Some(Content::Value(value)));
     }
     let first = payload[0];
-    if matches!(first, 0x80..=0x9f | 0xdc..=0xdf) {
-        if let Some(value) = fits(decode_msgpack(payload, limits))? {
-            let what = if value.is_object() { "map" } else { "array" };
-            found.push(
-                Step::Msgpack,
-                format!("the whole payload parses as a MessagePack {what}"),
-            );
-            return Ok(Some(Content::Value(value)));
-        }
+    if matches!(first, 0x80..=0x9f | 0xdc..=0xdf)
+        && let Some(value) = fits(decode_msgpack(payload, limits))?
+    {
+        let what = if value.is_object() { "map" } else { "array" };
+        found.push(
+            Step::Msgpack,
+            format!("the whole payload parses as a MessagePack {what}"),
+        );
+        return Ok(Some(Content::Value(value)));
     }
-    if matches!(first >> 5, 4..=6) {
-        if let Some(value) = fits(decode_cbor(payload, limits))? {
-            let what = if first >> 5 == 6 {
-                "tagged item"
-            } else if value.is_object() {
-                "map"
-            } else {
-                "array"
-            };
-            found.push(
-                Step::Cbor,
-                format!("the whole payload parses as a CBOR {what}"),
-            );
-            return Ok(Some(Content::Value(value)));
-        }
+    if matches!(first >> 5, 4..=6)
+        && let Some(value) = fits(decode_cbor(payload, limits))?
+    {
+        let what = if first >> 5 == 6 {
+            "tagged item"
+        } else if value.is_object() {
+            "map"
+        } else {
+            "array"
+        };
+        found.push(
+            Step::Cbor,
+            format!("the whole payload parses as a CBOR {what}"),
+        );
+        return Ok(Some(Content::Value(value)));
     }
-    if let Some(ty) = proto {
-        if let Some(value) = fits(decode_protobuf(payload, ty, limits))? {
-            found.push(
-                Step::Protobuf,
-                format!("the whole payload decodes as {}", ty.name()),
-            );
-            return Ok(Some(Content::Value(value)));
-        }
+    if let Some(ty) = proto
+        && let Some(value) = fits(decode_protobuf(payload, ty, limits))?
+    {
+        found.push(
+            Step::Protobuf,
+            format!("the whole payload decodes as {}", ty.name()),
+        );
+        return Ok(Some(Content::Value(value)));
     }
-    if depth < MAX_LAYERS {
-        if let Ok(inner) = decompress(Compression::Deflate, payload, limits) {
-            if !inner.is_empty() && std::str::from_utf8(&inner).is_ok() {
-                found.push(
-                    Step::Deflate,
-                    "the whole payload inflates as raw deflate to UTF-8 text",
-                );
-                return Ok(Some(unwrapped(inner, proto, limits, depth, found)?));
-            }
-        }
+    if depth < MAX_LAYERS
+        && let Ok(inner) = decompress(Compression::Deflate, payload, limits)
+        && !inner.is_empty()
+        && std::str::from_utf8(&inner).is_ok()
+    {
+        found.push(
+            Step::Deflate,
+            "the whole payload inflates as raw deflate to UTF-8 text",
+        );
+        return Ok(Some(unwrapped(inner, proto, limits, depth, found)?));
     }
-    if let Some(value) = fits(decode_protobuf_raw(payload, limits))? {
-        if value.as_object().is_some_and(|fields| !fields.is_empty()) {
-            found.push(
-                Step::ProtobufRaw,
-                "the whole payload parses as Protobuf fields (a guess: no schema)",
-            );
-            return Ok(Some(Content::Value(value)));
-        }
+    if let Some(value) = fits(decode_protobuf_raw(payload, limits))?
+        && value.as_object().is_some_and(|fields| !fields.is_empty())
+    {
+        found.push(
+            Step::ProtobufRaw,
+            "the whole payload parses as Protobuf fields (a guess: no schema)",
+        );
+        return Ok(Some(Content::Value(value)));
     }
     Ok(None)
 }

@@ -63,9 +63,9 @@ pub use error::{DecodeError, EncodeError};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use protobuf::{ProtoSchema, ProtoType, SchemaError, decode_protobuf, encode_protobuf};
 pub use protobuf_raw::decode_protobuf_raw;
-pub use spec::{Compression, DecodeSpec, SpecError, Step};
+pub use spec::{Compression, DecodeSpec, MAX_STEPS, SpecError, Step};
 pub use value::bytes_value;
-pub use zlib_stream::{ZlibStream, ZlibStreamEncoder};
+pub use zlib_stream::{SYNC_FLUSH_SUFFIX, ZlibStream, ZlibStreamEncoder};
 
 /// How much a decoder may produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -175,10 +175,10 @@ fn message_json(
 ) -> Result<Value, DecodeError> {
     budget.enter(depth)?;
     budget.charge(2)?;
-    if message.descriptor().full_name() == ANY {
-        if let Some(any) = any_json(message, depth, budget)? {
-            return Ok(any);
-        }
+    if message.descriptor().full_name() == ANY
+        && let Some(any) = any_json(message, depth, budget)?
+    {
+        return Ok(any);
     }
     let mut out = Map::new();
     for (field, value) in message.fields() {
@@ -370,10 +370,10 @@ fn message_from(
         ));
     };
     let mut message = DynamicMessage::new(desc.clone());
-    if desc.full_name() == ANY {
-        if let Some(url) = object.get("@type") {
-            return any_from(object, url, desc, path);
-        }
+    if desc.full_name() == ANY
+        && let Some(url) = object.get("@type")
+    {
+        return any_from(object, url, desc, path);
     }
     for (key, item) in object {
         if item.is_null() {

@@ -104,21 +104,20 @@ fn message(
 
 /// A length-delimited field: text, a guessed message, or bytes.
 fn delimited(inner: &[u8], depth: usize, budget: &mut Budget) -> Result<Value, DecodeError> {
-    if let Ok(text) = std::str::from_utf8(inner) {
-        if !text
+    if let Ok(text) = std::str::from_utf8(inner)
+        && !text
             .chars()
             .any(|ch| ch.is_control() && !matches!(ch, '\t' | '\n' | '\r'))
-        {
-            return budget.string(text.to_owned());
-        }
+    {
+        return budget.string(text.to_owned());
     }
     let mut trial = budget.clone();
-    if let Ok(fields) = message(inner, depth + 1, &mut trial) {
-        if !fields.is_empty() {
-            *budget = trial;
-            budget.charge(20)?;
-            return Ok(one_key("$message_guess", Value::Object(fields)));
-        }
+    if let Ok(fields) = message(inner, depth + 1, &mut trial)
+        && !fields.is_empty()
+    {
+        *budget = trial;
+        budget.charge(20)?;
+        return Ok(one_key("$message_guess", Value::Object(fields)));
     }
     budget.bytes(inner)
 }
