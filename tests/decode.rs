@@ -206,6 +206,33 @@ fn schema_problems_are_clear() {
 }
 
 #[test]
+fn auto_tries_the_schema_before_guessing() {
+    let tick = proto("Tick");
+    let bytes = sockscope::format::decode::encode_protobuf(
+        &json!({"symbol": "X", "live": true}),
+        &tick,
+        LIMITS,
+    )
+    .unwrap();
+    let found = sockscope::format::decode::detect(&bytes, Some(&tick), LIMITS)
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.format(), "protobuf");
+    assert_eq!(
+        found.reason.as_deref(),
+        Some("the whole payload decodes as sockscope.test.Tick")
+    );
+    let guessed = sockscope::format::decode::detect(&bytes, None, LIMITS)
+        .unwrap()
+        .unwrap();
+    assert_eq!(guessed.format(), "protobuf-raw");
+    assert_eq!(
+        guessed.to_json(),
+        json!({"format": "protobuf-raw", "value": {"1": "X", "11": 1}})
+    );
+}
+
+#[test]
 fn unknown_fields_and_unknown_any_types_are_shown_not_dropped() {
     // Tick with field 99 (varint 5), and an Any whose type the schema lacks.
     let mut payload = vec![0x98, 0x06, 0x05];

@@ -1,11 +1,12 @@
 //! gzip, zlib and raw deflate, both ways (through `flate2`). Inflating stops at the output
 //! limit, so a decompression bomb costs at most the limit.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use flate2::Compression as Level;
-use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
-use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+use flate2::read::{
+    DeflateDecoder, DeflateEncoder, GzEncoder, MultiGzDecoder, ZlibDecoder, ZlibEncoder,
+};
 
 use super::Limits;
 use super::error::DecodeError;
@@ -46,31 +47,15 @@ pub fn decompress(
 
 /// Deflates `data` at the default level, in `kind`'s framing.
 pub fn compress(kind: Compression, data: &[u8]) -> Vec<u8> {
-    // Writing into a Vec cannot fail; an error here would be a bug in flate2, and an
-    // empty payload says so better than a panic.
-    fn finish<W: Write>(
-        mut writer: W,
-        data: &[u8],
-        done: impl FnOnce(W) -> std::io::Result<Vec<u8>>,
-    ) -> Vec<u8> {
-        match writer.write_all(data) {
-            Ok(()) => done(writer).unwrap_or_default(),
-            Err(_) => Vec::new(),
-        }
-    }
-    match kind {
-        Compression::Gzip => finish(GzEncoder::new(Vec::new(), Level::default()), data, |w| {
-            w.finish()
-        }),
-        Compression::Zlib => finish(ZlibEncoder::new(Vec::new(), Level::default()), data, |w| {
-            w.finish()
-        }),
-        Compression::Deflate => finish(
-            DeflateEncoder::new(Vec::new(), Level::default()),
-            data,
-            |w| w.finish(),
-        ),
-    }
+    let mut out = Vec::new();
+    let level = Level::default();
+    // Reading from a slice into a Vec has no I/O to fail.
+    let _ = match kind {
+        Compression::Gzip => GzEncoder::new(data, level).read_to_end(&mut out),
+        Compression::Zlib => ZlibEncoder::new(data, level).read_to_end(&mut out),
+        Compression::Deflate => DeflateEncoder::new(data, level).read_to_end(&mut out),
+    };
+    out
 }
 
 #[cfg(test)]

@@ -224,3 +224,75 @@ pub fn encode(
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const LIMITS: Limits = Limits {
+        max_output: 1 << 20,
+        max_depth: 127,
+    };
+
+    fn spec(text: &str) -> DecodeSpec {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_command_line_object_names_the_chain() {
+        let mut decoder = Decoder::new(spec("gzip"), None, LIMITS).unwrap();
+        let packed = encode(&spec("gzip"), &Content::Text("hi".into()), None, LIMITS).unwrap();
+        let decoded = decoder.decode(&packed).unwrap().unwrap();
+        assert_eq!(decoded.to_json(), json!({"format": "gzip", "text": "hi"}));
+        assert_eq!((decoded.reason, decoded.unpacked_size), (None, 2));
+        let packed = encode(&spec("gzip"), &Content::Bytes(vec![0xff]), None, LIMITS).unwrap();
+        let decoded = decoder.decode(&packed).unwrap().unwrap();
+        assert_eq!(
+            decoded.to_json(),
+            json!({"format": "gzip", "value": {"$bytes": "ff"}})
+        );
+        let mut decoder = Decoder::new(spec("zlib+json"), None, LIMITS).unwrap();
+        let value = Content::Value(json!({"a": [1]}));
+        let packed = encode(&spec("zlib+json"), &value, None, LIMITS).unwrap();
+        assert_eq!(
+            decoder.decode(&packed).unwrap().unwrap().to_json(),
+            json!({"format": "zlib+json", "value": {"a": [1]}})
+        );
+        let mut none = Decoder::new(DecodeSpec::None, None, LIMITS).unwrap();
+        assert_eq!(none.decode(b"anything").unwrap(), None);
+    }
+
+    #[test]
+    fn an_explicit_spec_that_does_not_fit_is_an_error() {
+        let mut decoder = Decoder::new(spec("gzip+json"), None, LIMITS).unwrap();
+        let err = decoder.decode(b"{}").unwrap_err();
+        assert!(err.to_string().starts_with("not gzip: "), "{err}");
+    }
+
+    #[test]
+    fn what_cannot_be_encoded_says_so() {
+        let value = Content::Value(json!(1));
+        let text = Content::Text("x".into());
+        let err = |spec_text: &str, input: &Content| {
+            encode(&spec(spec_text), input, None, LIMITS)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(err("auto", &value), "auto cannot encode");
+        assert_eq!(err("protobuf-raw", &value), "protobuf-raw cannot encode");
+        assert_eq!(err("zlib-stream", &text), "zlib-stream cannot encode");
+        assert_eq!(
+            err("msgpack", &text),
+            "msgpack encodes a JSON value, not text"
+        );
+        assert_eq!(
+            err("gzip", &value),
+            "gzip compresses text, not a JSON value"
+        );
+        assert_eq!(
+            err("protobuf", &value),
+            "protobuf needs a Protobuf schema and message type (--proto and --message)"
+        );
+    }
+}

@@ -105,7 +105,13 @@ fn layer(
             return Ok(Some(unwrapped(inner, proto, limits, depth, found)?));
         }
     }
-    if text.is_some() {
+    // Text people read has no control characters but tab, CR and LF; short binary payloads
+    // (Protobuf above all) are often valid UTF-8 with some.
+    if text.is_some_and(|text| {
+        !text
+            .chars()
+            .any(|ch| ch.is_control() && !matches!(ch, '\t' | '\n' | '\r'))
+    }) {
         return Ok(None);
     }
     if payload.starts_with(&[0xd9, 0xd9, 0xf7])
@@ -127,14 +133,8 @@ fn layer(
     }
     if matches!(first >> 5, 4..=6)
         && let Some(value) = fits(decode_cbor(payload, limits))?
+        && let Some(what) = cbor_container(&value)
     {
-        let what = if first >> 5 == 6 {
-            "tagged item"
-        } else if value.is_object() {
-            "map"
-        } else {
-            "array"
-        };
         found.push(
             Step::Cbor,
             format!("the whole payload parses as a CBOR {what}"),
@@ -143,6 +143,7 @@ fn layer(
     }
     if let Some(ty) = proto
         && let Some(value) = fits(decode_protobuf(payload, ty, limits))?
+        && value.get("$unknown").is_none()
     {
         found.push(
             Step::Protobuf,
@@ -171,6 +172,22 @@ fn layer(
         return Ok(Some(Content::Value(value)));
     }
     Ok(None)
+}
+
+/// "map", "array" or "tagged map"/"tagged array" for a CBOR value that is (a tag around)
+/// a container; `None` for a scalar.
+fn cbor_container(value: &serde_json::Value) -> Option<&'static str> {
+    let (inner, tagged) = match value.get("$tag").and(value.get("$value")) {
+        Some(inner) => (inner, true),
+        None => (value, false),
+    };
+    match (inner.is_object(), inner.is_array(), tagged) {
+        (true, _, false) => Some("map"),
+        (_, true, false) => Some("array"),
+        (true, _, true) => Some("tagged map"),
+        (_, true, true) => Some("tagged array"),
+        _ => None,
+    }
 }
 
 /// What came out of a compression: detected again, or text, or bytes.
@@ -243,6 +260,11 @@ mod tests {
             )
         );
         assert_eq!(reason(&[0x08, 0x96, 0x01]).unwrap().0, "protobuf-raw");
+        // A tag around a scalar (an epoch date) is not taken for CBOR.
+        assert_ne!(
+            reason(&[0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0]).map(|found| found.0),
+            Some("cbor".into())
+        );
         assert_eq!(
             reason(&compress(Compression::Gzip, b"plain words")).unwrap(),
             ("gzip".into(), "gzip magic 1f 8b".into())

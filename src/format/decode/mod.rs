@@ -32,11 +32,13 @@
 //! 2. Valid UTF-8 that parses as JSON is `json` (so `[1]` is JSON, never MessagePack).
 //! 3. `1f 8b 08` is gzip, `78 01|5e|9c|da` (any valid zlib header) is zlib, when the whole
 //!    payload inflates; what comes out is detected again (at most three layers).
-//! 4. Other valid UTF-8 is text: nothing to decode.
+//! 4. Other valid UTF-8 without control characters (but tab, CR, LF) is text: nothing to
+//!    decode.
 //! 5. CBOR's self-describe tag `d9 d9 f7` is CBOR.
 //! 6. The whole payload is one MessagePack map or array: `msgpack`.
 //! 7. The whole payload is one CBOR map or array (or a tag around one): `cbor`.
-//! 8. With a Protobuf schema, the whole payload decodes as that message: `protobuf`.
+//! 8. With a Protobuf schema, the whole payload decodes as that message, with no field the
+//!    schema lacks: `protobuf`.
 //! 9. The whole payload inflates as raw deflate to UTF-8 text: `deflate`.
 //! 10. The whole payload parses as Protobuf fields: `protobuf-raw` (a guess, said so).
 //!
