@@ -13,6 +13,7 @@ const FORMAT: &str = "cbor";
 /// `{"$tag": n, "$value": v}`, integers outside 64 bits as `{"$int": "…"}`.
 pub fn decode_cbor(payload: &[u8], limits: Limits) -> Result<Value, DecodeError> {
     let mut budget = Budget::new(FORMAT, limits);
+    prescan(payload, limits)?;
     let mut rest = payload;
     // ciborium counts arrays, maps and tags; the conversion counts levels exactly.
     let depth = limits.max_depth.saturating_mul(2).saturating_add(4);
@@ -29,6 +30,81 @@ pub fn decode_cbor(payload: &[u8], limits: Limits) -> Result<Value, DecodeError>
         return Err(budget.invalid(format!("{} bytes follow the value", rest.len())));
     }
     to_json(value, 0, &mut budget)
+}
+
+/// Counts the data items of the payload's first item without building anything, and
+/// refuses it when `ciborium`'s values for them would take more than `limits.max_output`
+/// bytes (a 64 MiB array of one-byte items would otherwise cost gigabytes), or when it nests
+/// past the depth limit. Malformed input is left for ciborium to describe.
+fn prescan(payload: &[u8], limits: Limits) -> Result<(), DecodeError> {
+    let item = size_of::<Cbor>();
+    let max_open = limits.max_depth.saturating_mul(2).saturating_add(4);
+    // Items left in each open container; `None` for an indefinite one (ends at 0xff).
+    let mut open: Vec<Option<u64>> = vec![Some(1)];
+    let (mut pos, mut items) = (0usize, 0usize);
+    while let Some(top) = open.last_mut() {
+        if *top == Some(0) {
+            open.pop();
+            continue;
+        }
+        let Some(&first) = payload.get(pos) else {
+            return Ok(());
+        };
+        pos += 1;
+        if first == 0xff {
+            if top.is_none() {
+                open.pop();
+                continue;
+            }
+            return Ok(());
+        }
+        if let Some(left) = top {
+            *left -= 1;
+        }
+        items += 1;
+        if items.saturating_mul(item) > limits.max_output {
+            return Err(DecodeError::TooLarge {
+                format: FORMAT,
+                limit: limits.max_output,
+            });
+        }
+        let (major, info) = (first >> 5, first & 0x1f);
+        let width = match info {
+            0..=23 => 0,
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            31 => {
+                if matches!(major, 2..=5) {
+                    open.push(None);
+                }
+                continue;
+            }
+            _ => return Ok(()),
+        };
+        let arg = match width {
+            0 => u64::from(info),
+            n => payload.get(pos..pos + n).map_or(0, |bytes| {
+                bytes.iter().fold(0, |acc, b| acc << 8 | u64::from(*b))
+            }),
+        };
+        pos += width;
+        match major {
+            2 | 3 => pos = pos.saturating_add(usize::try_from(arg).unwrap_or(usize::MAX)),
+            4 => open.push(Some(arg)),
+            5 => open.push(Some(arg.saturating_mul(2))),
+            6 => open.push(Some(1)),
+            _ => {}
+        }
+        if open.len() > max_open {
+            return Err(DecodeError::TooDeep {
+                format: FORMAT,
+                limit: limits.max_depth,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One CBOR item as JSON, `depth` containers deep.
@@ -190,6 +266,17 @@ mod tests {
         assert!(decode_cbor(&payload, LIMITS).is_err());
         // An array claiming 2^32 items.
         assert!(decode_cbor(&[0x9a, 0xff, 0xff, 0xff, 0xff], LIMITS).is_err());
+    }
+
+    #[test]
+    fn many_small_items_are_refused_before_they_are_built() {
+        // An indefinite array of 1 Mi nulls inside a definite array of one.
+        let mut payload = vec![0x81, 0x9f];
+        payload.resize(2 + (1 << 20), 0xf6);
+        payload.push(0xff);
+        let err = decode_cbor(&payload, Limits::new(4 << 20)).unwrap_err();
+        assert!(matches!(err, DecodeError::TooLarge { .. }), "{err}");
+        assert!(decode_cbor(&payload, Limits::new(256 << 20)).is_ok());
     }
 
     #[test]

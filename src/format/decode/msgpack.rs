@@ -12,6 +12,7 @@ const FORMAT: &str = "msgpack";
 /// Decodes one MessagePack value that fills the whole payload.
 pub fn decode_msgpack(payload: &[u8], limits: Limits) -> Result<Value, DecodeError> {
     let mut budget = Budget::new(FORMAT, limits);
+    prescan(payload, limits)?;
     let mut rest = payload;
     // rmpv counts a level for each container and each string, so it gets twice the room;
     // the conversion below counts levels exactly.
@@ -28,6 +29,77 @@ pub fn decode_msgpack(payload: &[u8], limits: Limits) -> Result<Value, DecodeErr
         return Err(budget.invalid(format!("{} bytes follow the value", rest.len())));
     }
     to_json(value, 0, &mut budget)
+}
+
+/// Counts the items of the payload's first value without building anything, and refuses
+/// it when `rmpv`'s values for them would take more than `limits.max_output` bytes (a
+/// 64 MiB array of one-byte `nil`s would otherwise cost 2 GiB before any other check), or
+/// when it nests past the depth limit.
+fn prescan(payload: &[u8], limits: Limits) -> Result<(), DecodeError> {
+    let item = size_of::<Mp>();
+    let too_large = DecodeError::TooLarge {
+        format: FORMAT,
+        limit: limits.max_output,
+    };
+    let max_open = limits.max_depth.saturating_add(2);
+    // Items left in each open array or map.
+    let mut open: Vec<u64> = vec![1];
+    let (mut pos, mut items) = (0usize, 0usize);
+    // A big-endian length of `n` bytes at `pos`; past the end counts as zero (rmpv then
+    // reports the truncation).
+    let len = |pos: usize, n: usize| -> u64 {
+        payload.get(pos..pos + n).map_or(0, |bytes| {
+            bytes.iter().fold(0, |acc, b| acc << 8 | u64::from(*b))
+        })
+    };
+    while let Some(left) = open.last_mut() {
+        if *left == 0 {
+            open.pop();
+            continue;
+        }
+        let Some(&marker) = payload.get(pos) else {
+            return Ok(());
+        };
+        pos += 1;
+        *left -= 1;
+        items += 1;
+        if items.saturating_mul(item) > limits.max_output {
+            return Err(too_large);
+        }
+        // (bytes to skip, items to add)
+        let (skip, more): (u64, u64) = match marker {
+            0x80..=0x8f => (0, 2 * u64::from(marker & 0x0f)),
+            0x90..=0x9f => (0, u64::from(marker & 0x0f)),
+            0xa0..=0xbf => (u64::from(marker & 0x1f), 0),
+            0xc4 | 0xd9 => (1 + len(pos, 1), 0),
+            0xc5 | 0xda => (2 + len(pos, 2), 0),
+            0xc6 | 0xdb => (4 + len(pos, 4), 0),
+            0xc7 => (2 + len(pos, 1), 0),
+            0xc8 => (3 + len(pos, 2), 0),
+            0xc9 => (5 + len(pos, 4), 0),
+            0xcc | 0xd0 => (1, 0),
+            0xcd | 0xd1 => (2, 0),
+            0xca | 0xce | 0xd2 => (4, 0),
+            0xcb | 0xcf | 0xd3 => (8, 0),
+            0xd4..=0xd8 => (1 + (1 << (marker - 0xd4)), 0),
+            0xdc => (2, len(pos, 2)),
+            0xdd => (4, len(pos, 4)),
+            0xde => (2, 2 * len(pos, 2)),
+            0xdf => (4, 2 * len(pos, 4)),
+            _ => (0, 0),
+        };
+        pos = pos.saturating_add(usize::try_from(skip).unwrap_or(usize::MAX));
+        if matches!(marker, 0x80..=0x9f | 0xdc..=0xdf) {
+            open.push(more);
+            if open.len() > max_open {
+                return Err(DecodeError::TooDeep {
+                    format: FORMAT,
+                    limit: limits.max_depth,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One MessagePack value as JSON, `depth` containers deep.
@@ -204,6 +276,16 @@ mod tests {
         assert!(decode_msgpack(&payload, LIMITS).is_err());
         // array32 of 4 G elements.
         assert!(decode_msgpack(&[0xdd, 0xff, 0xff, 0xff, 0xff], LIMITS).is_err());
+    }
+
+    #[test]
+    fn many_small_items_are_refused_before_they_are_built() {
+        // array32 of 1 Mi nils: 1 MiB on the wire, 32 MiB as rmpv values.
+        let mut payload = vec![0xdd, 0x00, 0x10, 0x00, 0x00];
+        payload.resize(5 + (1 << 20), 0xc0);
+        let err = decode_msgpack(&payload, Limits::new(4 << 20)).unwrap_err();
+        assert!(matches!(err, DecodeError::TooLarge { .. }), "{err}");
+        assert!(decode_msgpack(&payload, Limits::new(64 << 20)).is_ok());
     }
 
     #[test]
