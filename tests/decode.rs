@@ -278,6 +278,34 @@ fn a_gzip_bomb_stops_at_the_message_size_limit() {
 }
 
 #[test]
+fn many_small_values_are_refused_before_they_are_built() {
+    // Tick.ids (repeated uint32, packed) with 4 Mi one-byte values: 4 MiB on the wire,
+    // about 128 MiB as prost-reflect values.
+    let count = 4 << 20;
+    let mut payload = vec![0x22, 0x80, 0x80, 0x80, 0x02];
+    payload.resize(5 + count, 0x01);
+    let limits = Limits::new(64 << 20);
+    let err =
+        sockscope::format::decode::decode_protobuf(&payload, &proto("Tick"), limits).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "protobuf: the decoded output passes the limit of 67108864 bytes"
+    );
+    // The same as MessagePack (an array32 of 4 Mi nils) and as JSON text.
+    let mut msgpack = vec![0xdd, 0x00, 0x40, 0x00, 0x00];
+    msgpack.resize(5 + count, 0xc0);
+    let json_text = format!("[{}0]", "0,".repeat(count));
+    for (spec, payload) in [
+        ("msgpack", msgpack.as_slice()),
+        ("json", json_text.as_bytes()),
+    ] {
+        let mut decoder = Decoder::new(spec.parse().unwrap(), None, limits).unwrap();
+        let err = decoder.decode(payload).unwrap_err();
+        assert!(matches!(err, DecodeError::TooLarge { .. }), "{spec}: {err}");
+    }
+}
+
+#[test]
 fn deep_nesting_is_an_error_in_every_format() {
     let depth = 100_000;
     let json_text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));

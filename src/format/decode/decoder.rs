@@ -3,9 +3,10 @@
 use serde_json::{Map, Value};
 
 use super::error::{DecodeError, EncodeError};
+use super::json::decode_json;
 use super::protobuf::ProtoType;
 use super::spec::{DecodeSpec, Step, chain_name};
-use super::value::{bytes_value, depth_of};
+use super::value::bytes_value;
 use super::zlib_stream::ZlibStream;
 use super::{
     Limits, compress, decode_cbor, decode_msgpack, decode_protobuf, decode_protobuf_raw,
@@ -147,32 +148,6 @@ impl Decoder {
             }
         }
     }
-}
-
-/// JSON text (UTF-8) as a value, no deeper than the limit.
-pub(crate) fn decode_json(payload: &[u8], limits: Limits) -> Result<Value, DecodeError> {
-    let invalid = |why: String| DecodeError::Invalid {
-        format: "json",
-        why,
-    };
-    let text = std::str::from_utf8(payload).map_err(|err| invalid(err.to_string()))?;
-    let value: Value = serde_json::from_str(text).map_err(|err| {
-        if err.to_string().starts_with("recursion limit exceeded") {
-            DecodeError::TooDeep {
-                format: "json",
-                limit: limits.max_depth,
-            }
-        } else {
-            invalid(err.to_string())
-        }
-    })?;
-    if depth_of(&value) > limits.max_depth + 1 {
-        return Err(DecodeError::TooDeep {
-            format: "json",
-            limit: limits.max_depth,
-        });
-    }
-    Ok(value)
 }
 
 /// Encodes `input` by a chain (the reverse of decoding it): `msgpack`, `cbor`, `protobuf`

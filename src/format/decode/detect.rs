@@ -1,8 +1,9 @@
 //! Auto-detection: which chain a payload looks like, and why (the rules are listed in the
 //! module documentation of [`super`]).
 
-use super::decoder::{Content, Decoded, decode_json};
+use super::decoder::{Content, Decoded};
 use super::error::DecodeError;
+use super::json::decode_json;
 use super::protobuf::ProtoType;
 use super::spec::{Compression, Step};
 use super::{

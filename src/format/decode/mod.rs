@@ -50,6 +50,7 @@ mod compress;
 mod decoder;
 mod detect;
 mod error;
+mod json;
 mod msgpack;
 mod protobuf;
 mod protobuf_raw;

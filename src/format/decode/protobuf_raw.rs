@@ -123,7 +123,7 @@ fn delimited(inner: &[u8], depth: usize, budget: &mut Budget) -> Result<Value, D
 }
 
 /// Reads a base-128 varint (at most ten bytes).
-fn varint(bytes: &mut &[u8]) -> Option<u64> {
+pub(crate) fn varint(bytes: &mut &[u8]) -> Option<u64> {
     let mut value = 0u64;
     for (i, &byte) in bytes.iter().enumerate().take(10) {
         value |= u64::from(byte & 0x7f) << (7 * i);
@@ -136,7 +136,7 @@ fn varint(bytes: &mut &[u8]) -> Option<u64> {
 }
 
 /// Takes `len` bytes off the front.
-fn take<'a>(bytes: &mut &'a [u8], len: usize) -> Option<&'a [u8]> {
+pub(crate) fn take<'a>(bytes: &mut &'a [u8], len: usize) -> Option<&'a [u8]> {
     if bytes.len() < len {
         return None;
     }

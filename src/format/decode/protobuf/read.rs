@@ -15,6 +15,7 @@ pub fn decode_protobuf(
     limits: Limits,
 ) -> Result<Value, DecodeError> {
     let mut budget = Budget::new(FORMAT, limits);
+    super::prescan::prescan(payload, &ty.desc, limits)?;
     let message =
         DynamicMessage::decode(ty.desc.clone(), payload).map_err(|err| budget.invalid(err))?;
     message_json(&message, 1, &mut budget)
