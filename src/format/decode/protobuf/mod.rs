@@ -10,7 +10,8 @@
 //!
 //! Encoding takes the same shape; field names may also be their JSON (lowerCamelCase)
 //! names, 64-bit integers may be strings, `null` leaves a field unset. A field that does
-//! not fit is an [`EncodeError::Field`] naming it, e.g. `items[2].price`.
+//! not fit is an [`super::EncodeError::Field`] naming it, e.g. `items[2].price`.
+
 mod prescan;
 mod read;
 mod write;
