@@ -3,6 +3,7 @@
 //! unit-tested.
 
 pub mod base64;
+pub mod decode;
 pub mod event_json;
 pub mod hex;
 pub mod hex_dump;
