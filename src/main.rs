@@ -33,7 +33,8 @@ fn open_window(cli: &Cli) -> Result<Outcome, CliError> {
         no_demo_server: cli.no_demo_server,
         ..AppOptions::default()
     };
-    app::run(options).map_err(|error| CliError::failed("the window could not open: ", error.to_string()))?;
+    app::run(options)
+        .map_err(|error| CliError::failed("the window could not open: ", error.to_string()))?;
     Ok(Outcome::Success)
 }
 

@@ -42,6 +42,6 @@ pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
 pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
-pub use tls::TlsError;
 pub(crate) use sleep::sleep_until;
+pub use tls::TlsError;
 pub(crate) use tls::{describe_tls_error, is_tls_error};

@@ -2,7 +2,7 @@
 //! timeline, as one versioned RON file (`*.session.ron`), written atomically.
 //!
 //! Secrets never go to disk: a header named in a tab's [`SecretHeader`] list is saved as a
-//! `{{env.NAME}}` reference ([`SessionTab::from_live`]), and [`resolve_config`] expands such
+//! `{{env.NAME}}` reference ([`TabRecording::to_session`]), and [`resolve_config`] expands such
 //! references (and the tab's variables) only when connecting.
 
 use std::path::Path;
@@ -35,7 +35,7 @@ pub struct SessionFile {
 /// One tab of a session: its name, what the user set ([`TabSetup`]) and what it saw.
 ///
 /// On disk the setup's fields sit beside `name` and `timeline` in one flat record (the
-/// format of version 1 files), through [`flat::FlatTab`].
+/// format of version 1 files), through `flat.rs`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionTab {
     /// The tab's title.
@@ -111,7 +111,7 @@ impl TabRecording {
     /// The saved form, through the tab's [`Redactor`]: every header named in the setup's
     /// secret headers is written in the config as its `{{env.NAME}}` reference, never with
     /// its value; other Authorization-like headers typed in the config, and passwords in
-    /// the URL and the proxy URL, as [`redact::MARKER`]. The recorded timeline goes through
+    /// the URL and the proxy URL, as [`crate::model::redact::MARKER`]. The recorded timeline goes through
     /// [`Redactor::entries`]: secret header values, known secret values (in text, bytes,
     /// close reasons, errors, a refused handshake's answer, SSE data) and URL passwords are
     /// replaced by the marker. Everything else is kept exactly as it was.
