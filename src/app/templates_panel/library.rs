@@ -12,6 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::list::EditError;
 use crate::app::background::{Background, JobDone};
 use crate::model::storage::{FileError, keep_broken_copy, write_atomic};
 use crate::model::template::{Template, TemplateFile};
@@ -243,10 +244,10 @@ impl Library {
     pub fn change<R>(
         &mut self,
         jobs: &Background<JobDone>,
-        edit: impl FnOnce(&mut Vec<Template>) -> Result<R, String>,
-    ) -> Result<R, String> {
+        edit: impl FnOnce(&mut Vec<Template>) -> Result<R, EditError>,
+    ) -> Result<R, EditError> {
         if !self.is_available() {
-            return Err("there is no global library (no config directory)".into());
+            return Err(EditError::NoLibrary);
         }
         let result = edit(&mut self.templates)?;
         self.note = None;

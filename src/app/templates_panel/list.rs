@@ -3,8 +3,22 @@
 
 use crate::model::template::Template;
 
-/// Why an edit was refused.
-pub type EditError = String;
+/// Why an edit of a template list was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The name is empty.
+    #[error("a template needs a name")]
+    NoName,
+    /// Another template has the name.
+    #[error("a template named {0:?} already exists")]
+    NameTaken(String),
+    /// The template is gone (deleted meanwhile, or the list changed under the action).
+    #[error("that template is no longer there")]
+    Gone,
+    /// The action is about the global library, and there is none.
+    #[error("there is no global library (no config directory)")]
+    NoLibrary,
+}
 
 /// True when `name` is taken by a template other than the one at `except`.
 pub fn name_taken(list: &[Template], name: &str, except: Option<usize>) -> bool {
@@ -36,10 +50,10 @@ pub fn copy_name(list: &[Template], name: &str) -> String {
 /// Checks a new name for the template at `index` (or for a new template when `None`).
 pub fn check_name(list: &[Template], name: &str, index: Option<usize>) -> Result<(), EditError> {
     if name.trim().is_empty() {
-        return Err("a template needs a name".into());
+        return Err(EditError::NoName);
     }
     if name_taken(list, name.trim(), index) {
-        return Err(format!("a template named {:?} already exists", name.trim()));
+        return Err(EditError::NameTaken(name.trim().to_owned()));
     }
     Ok(())
 }
@@ -111,7 +125,7 @@ pub fn matches(template: &Template, query: &str) -> bool {
 }
 
 fn gone() -> EditError {
-    "that template is no longer there".into()
+    EditError::Gone
 }
 
 #[cfg(test)]
@@ -189,5 +203,21 @@ mod tests {
         assert!(matches(&t, "subs"));
         assert!(matches(&t, " ticker "));
         assert!(!matches(&t, "body"));
+    }
+
+    #[test]
+    fn refusals_are_typed_and_say_why() {
+        let mut l = vec![
+            Template::new("a", crate::model::template::MessageFormat::Text, ""),
+            Template::new("b", crate::model::template::MessageFormat::Text, ""),
+        ];
+        let taken = rename(&mut l, 0, " b ").unwrap_err();
+        assert_eq!(taken, EditError::NameTaken("b".into()));
+        assert_eq!(taken.to_string(), "a template named \"b\" already exists");
+        assert_eq!(rename(&mut l, 0, " ").unwrap_err(), EditError::NoName);
+        assert_eq!(
+            delete(&mut l, 7).unwrap_err().to_string(),
+            "that template is no longer there"
+        );
     }
 }

@@ -9,6 +9,7 @@ use egui::{Align, Layout, RichText};
 
 pub use library::{EXAMPLES, Library, library_path};
 
+use self::list::EditError;
 use super::action::{Draft, TabAction, TemplateAction, TemplateScope};
 use super::background::{Background, JobDone};
 use super::tab::Tab;
@@ -286,7 +287,7 @@ impl TemplatesPanel {
             }
         });
         if let Some(problem) = problem {
-            ui.colored_label(ui.visuals().error_fg_color, problem);
+            ui.colored_label(ui.visuals().error_fg_color, problem.to_string());
         }
         if done {
             self.renaming = None;
@@ -338,7 +339,7 @@ pub fn run(
                     tab.composer.load_template(&template.name, draft);
                     Ok(())
                 }
-                None => Err("that template is no longer there".to_owned()),
+                None => Err(EditError::Gone),
             }
         }
         TemplateAction::Send(scope, index) => match template_at(tab, library, scope, index) {
@@ -347,7 +348,7 @@ pub fn run(
                 tab.send_draft(draft, jobs);
                 Ok(())
             }
-            None => Err("that template is no longer there".to_owned()),
+            None => Err(EditError::Gone),
         },
         TemplateAction::Save(scope, template) => edit(tab, library, jobs, scope, |list| {
             list::save(list, template);
@@ -372,12 +373,12 @@ pub fn run(
                     list.push(template);
                     Ok(())
                 }),
-                None => Err("that template is no longer there".to_owned()),
+                None => Err(EditError::Gone),
             }
         }
     };
     if let Err(error) = result {
-        tab.composer.send_error = Some(error);
+        tab.composer.send_error = Some(error.to_string());
     }
 }
 
@@ -398,8 +399,8 @@ fn edit(
     library: &mut Library,
     jobs: &Background<JobDone>,
     scope: TemplateScope,
-    change: impl FnOnce(&mut Vec<Template>) -> Result<(), String>,
-) -> Result<(), String> {
+    change: impl FnOnce(&mut Vec<Template>) -> Result<(), EditError>,
+) -> Result<(), EditError> {
     match scope {
         TemplateScope::Tab => change(&mut tab.setup.templates),
         TemplateScope::Library => library.change(jobs, change),
