@@ -95,7 +95,10 @@ pub enum JobDone {
         seq: u64,
         /// What was written (`None`: skipped, a newer save was written first), or why
         /// nothing was.
-        result: Result<Option<super::templates_panel::library::LibraryWrite>, String>,
+        result: Result<
+            Option<super::templates_panel::library::LibraryWrite>,
+            super::templates_panel::library::LibraryWriteError,
+        >,
     },
 }
 

@@ -51,6 +51,52 @@ pub struct LibraryWrite {
     pub broken_copy: Option<PathBuf>,
 }
 
+/// Why a save of the library wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryWriteError {
+    /// Its folder could not be made.
+    #[error("{}: {source}", dir.display())]
+    Folder {
+        /// The folder.
+        dir: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The lock file beside it could not be taken.
+    #[error("{}: cannot lock: {source}", path.display())]
+    Lock {
+        /// The library file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The file on disk could not be read, so another window's changes could not be merged.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The library file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The file on disk is broken and no copy of it could be kept: it was not replaced.
+    #[error(
+        "{} cannot be read ({why}) and no copy of it could be kept ({source}), so it was not \
+         replaced",
+        path.display()
+    )]
+    NotKept {
+        /// The library file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        why: String,
+        /// Why no copy could be kept.
+        source: io::Error,
+    },
+    /// Writing failed.
+    #[error(transparent)]
+    Write(#[from] FileError),
+}
+
 /// The global template library.
 pub struct Library {
     path: Option<PathBuf>,
@@ -258,7 +304,7 @@ impl Library {
     /// A background save finished. When it merged in changes from another window, they
     /// are taken into this window's templates too (keeping changes made since the save
     /// started).
-    pub fn saved(&mut self, seq: u64, result: Result<Option<LibraryWrite>, String>) {
+    pub fn saved(&mut self, seq: u64, result: Result<Option<LibraryWrite>, LibraryWriteError>) {
         if self.pending == Some(seq) {
             self.pending = None;
         }
@@ -378,7 +424,7 @@ fn write_merged(
     ours: Vec<Template>,
     seq: u64,
     written: &Mutex<u64>,
-) -> Result<Option<LibraryWrite>, String> {
+) -> Result<Option<LibraryWrite>, LibraryWriteError> {
     let mut last = written
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -386,24 +432,33 @@ fn write_merged(
         return Ok(None);
     }
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        fs::create_dir_all(dir).map_err(|source| LibraryWriteError::Folder {
+            dir: dir.to_owned(),
+            source,
+        })?;
     }
-    let _lock = lock_beside(path).map_err(|e| format!("{}: cannot lock: {e}", path.display()))?;
+    let _lock = lock_beside(path).map_err(|source| LibraryWriteError::Lock {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut broken_copy = None;
-    let merged = match read_library(path).map_err(|e| format!("{}: {e}", path.display()))? {
+    let on_disk = read_library(path).map_err(|source| LibraryWriteError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let merged = match on_disk {
         OnDisk::Templates(theirs) => template_merge::merge(base, &ours, &theirs),
         OnDisk::Missing => Merged {
             templates: ours.clone(),
             ..Merged::default()
         },
         OnDisk::Broken { bytes, error } => {
-            let copy = keep_broken_copy(path, &bytes).map_err(|copy_error| {
-                format!(
-                    "{} cannot be read ({error}) and no copy of it could be kept \
-                     ({copy_error}), so it was not replaced",
-                    path.display()
-                )
-            })?;
+            let copy =
+                keep_broken_copy(path, &bytes).map_err(|source| LibraryWriteError::NotKept {
+                    path: path.to_owned(),
+                    why: error,
+                    source,
+                })?;
             broken_copy = Some(copy);
             Merged {
                 templates: ours.clone(),
@@ -411,9 +466,7 @@ fn write_merged(
             }
         }
     };
-    TemplateFile::new(merged.templates.clone())
-        .save(path)
-        .map_err(|e| e.to_string())?;
+    TemplateFile::new(merged.templates.clone()).save(path)?;
     *last = seq;
     Ok(Some(LibraryWrite {
         sent: ours,
