@@ -80,6 +80,13 @@ pub struct Limits {
     pub max_depth: usize,
 }
 
+/// The limits the decoders' unit tests use: 1 MiB of output, the JSON views' depth.
+#[cfg(test)]
+const TEST_LIMITS: Limits = Limits {
+    max_output: 1 << 20,
+    max_depth: 127,
+};
+
 impl Limits {
     /// `max_output` bytes, and the JSON views' depth ([`super::json::MAX_DEPTH`]).
     pub fn new(max_output: usize) -> Self {

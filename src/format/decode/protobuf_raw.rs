@@ -150,10 +150,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const LIMITS: Limits = Limits {
-        max_output: 1 << 20,
-        max_depth: 127,
-    };
+    const LIMITS: Limits = super::super::TEST_LIMITS;
 
     #[test]
     fn fields_by_number_with_guesses_marked() {
