@@ -17,6 +17,8 @@ use sockscope::engine::{
     ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReadyState, ReconnectDelay,
     ReconnectPolicy, TlsOptions,
 };
+use sockscope::format::decode::{DecodeSpec, Step};
+use sockscope::model::decode_settings::DecodeSettings;
 use sockscope::model::session::SecretHeader;
 use sockscope::model::template::{MessageFormat, Template};
 use support::window::{Window, menu, type_path, wait_for};
@@ -97,6 +99,12 @@ fn full_setup(url: String) -> TabSetup {
         ],
         memory_budget_mib: Some(64),
         demo_path: None,
+        decode: DecodeSettings {
+            spec: DecodeSpec::Chain(vec![Step::Zlib, Step::Msgpack]),
+            proto_files: vec!["feed.proto".into()],
+            proto_paths: vec!["protos".into()],
+            message: Some("feed.Tick".into()),
+        },
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sockscope::format::variables::{EnvPolicy, VarContext};
 use sockscope::model::storage::FileError;
-use sockscope::model::template::{MessageFormat, Outgoing, Template, TemplateFile};
+use sockscope::model::template::{EncodeWith, MessageFormat, Outgoing, Template, TemplateFile};
 
 fn saved_sessions() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("saved_sessions")
@@ -86,7 +86,7 @@ fn shipped_templates_can_be_sent() {
     let mut formats = Vec::new();
     for template in &file.templates {
         let outgoing = template
-            .prepare(&ctx)
+            .prepare(&ctx, &EncodeWith::default())
             .unwrap_or_else(|e| panic!("{}: {e}", template.name));
         assert!(!outgoing.is_empty(), "{}", template.name);
         formats.push(template.format);
@@ -102,7 +102,11 @@ fn shipped_templates_can_be_sent() {
     for variable in ["{{counter}}", "{{now}}", "{{uuid}}"] {
         assert!(bodies.contains(variable), "an example uses {variable}");
     }
-    let hello = file.find("hello").unwrap().prepare(&ctx).unwrap();
+    let hello = file
+        .find("hello")
+        .unwrap()
+        .prepare(&ctx, &EncodeWith::default())
+        .unwrap();
     assert!(matches!(hello, Outgoing::Text(text) if text.contains("hello")));
 }
 

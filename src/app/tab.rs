@@ -504,7 +504,12 @@ impl Tab {
             }
             return;
         }
-        let prepared = template::prepare(draft.format, &draft.body, &ctx);
+        let prepared = template::prepare(
+            draft.format,
+            &draft.body,
+            &ctx,
+            &template::EncodeWith::default(),
+        );
         Arc::make_mut(&mut self.redactor).merge(&found.take());
         match prepared {
             Ok(outgoing) => self.deliver(draft, outgoing),

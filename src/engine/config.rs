@@ -51,7 +51,7 @@ impl Default for ConnectionConfig {
             subprotocols: Vec::new(),
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
-            max_message_size: 64 << 20,
+            max_message_size: crate::engine::limits::DEFAULT_MAX_MESSAGE_SIZE,
             tls: TlsOptions::default(),
             proxy: ProxyMode::default(),
             keepalive: None,

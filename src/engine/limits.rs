@@ -4,6 +4,9 @@
 //! [`MAX_MESSAGE_CEILING`] wherever they are used, and the faces say so with
 //! [`clamp_note`].
 
+/// The message size limit a new connection has: 64 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
+
 /// The largest message (or SSE event) size limit honoured: 1 GiB.
 pub const MAX_MESSAGE_CEILING: usize = 1 << 30;
 

@@ -94,6 +94,12 @@ pub fn validate(text: &str) -> Result<(), JsonError> {
     Ok(())
 }
 
+/// Parses `text` as one JSON value, for encoding it in another format. Positions in the
+/// error are the text's own.
+pub fn parse_value(text: &str) -> Result<serde_json::Value, JsonError> {
+    Ok(serde_json::from_str(text)?)
+}
+
 /// Pretty-prints JSON with a two-space indent, one value per line, `"key": value`.
 ///
 /// The text is checked by serde_json first; it is then re-indented token by token, so what

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::decode_settings::DecodeSettings;
 use super::memory_budget;
 use super::session::SecretHeader;
 use super::template::Template;
@@ -77,6 +78,9 @@ pub struct TabSetup {
     /// port it got, not the port of the run that saved it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo_path: Option<String>,
+    /// How the tab's payloads are decoded for viewing and encoded by the composer.
+    #[serde(skip_serializing_if = "DecodeSettings::is_default")]
+    pub decode: DecodeSettings,
 }
 
 impl TabSetup {

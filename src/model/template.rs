@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::storage::{self, FileError};
 use crate::format::base64::{Base64Error, parse_base64};
+use crate::format::decode::{self, Content, DecodeSpec, Limits, ProtoType, Step};
 use crate::format::hex::{HexError, parse_hex};
 use crate::format::json::{self, JsonError};
 use crate::format::variables::{self, VarContext, VarError};
@@ -28,16 +29,34 @@ pub enum MessageFormat {
     Base64,
     /// The body is a file path; the file's bytes are sent as a binary message.
     File,
+    /// JSON, sent as a binary MessagePack message.
+    Msgpack,
+    /// JSON, sent as a binary CBOR message.
+    Cbor,
+    /// JSON, sent as a binary Protobuf message of the template's (or the tab's) type.
+    Protobuf,
+    /// Text, sent gzip-compressed as a binary message.
+    Gzip,
+    /// Text, sent zlib-compressed as a binary message.
+    Zlib,
+    /// Text, sent raw-deflate-compressed as a binary message.
+    Deflate,
 }
 
 impl MessageFormat {
     /// Every format, in the order a selector shows them.
-    pub const ALL: [MessageFormat; 5] = [
+    pub const ALL: [MessageFormat; 11] = [
         MessageFormat::Text,
         MessageFormat::Json,
         MessageFormat::Hex,
         MessageFormat::Base64,
         MessageFormat::File,
+        MessageFormat::Msgpack,
+        MessageFormat::Cbor,
+        MessageFormat::Protobuf,
+        MessageFormat::Gzip,
+        MessageFormat::Zlib,
+        MessageFormat::Deflate,
     ];
 
     /// The label a format selector shows.
@@ -48,15 +67,44 @@ impl MessageFormat {
             MessageFormat::Hex => "Binary (hex)",
             MessageFormat::Base64 => "Binary (base64)",
             MessageFormat::File => "Binary (file)",
+            MessageFormat::Msgpack => "MessagePack (from JSON)",
+            MessageFormat::Cbor => "CBOR (from JSON)",
+            MessageFormat::Protobuf => "Protobuf (from JSON)",
+            MessageFormat::Gzip => "gzip (text)",
+            MessageFormat::Zlib => "zlib (text)",
+            MessageFormat::Deflate => "deflate (text)",
         }
     }
 
     /// True when the format is sent as a binary message.
     pub fn is_binary(self) -> bool {
+        !matches!(self, MessageFormat::Text | MessageFormat::Json)
+    }
+
+    /// True when the body is JSON (checked before sending).
+    pub fn takes_json(self) -> bool {
         matches!(
             self,
-            MessageFormat::Hex | MessageFormat::Base64 | MessageFormat::File
+            MessageFormat::Json
+                | MessageFormat::Msgpack
+                | MessageFormat::Cbor
+                | MessageFormat::Protobuf
         )
+    }
+
+    /// The encoding chain the format sends with, for the binary encodings of JSON or text
+    /// (`None` for text, JSON, hex, base64 and file bodies, which are sent as written).
+    pub fn chain(self) -> Option<DecodeSpec> {
+        let step = match self {
+            MessageFormat::Msgpack => Step::Msgpack,
+            MessageFormat::Cbor => Step::Cbor,
+            MessageFormat::Protobuf => Step::Protobuf,
+            MessageFormat::Gzip => Step::Gzip,
+            MessageFormat::Zlib => Step::Zlib,
+            MessageFormat::Deflate => Step::Deflate,
+            _ => return None,
+        };
+        Some(DecodeSpec::Chain(vec![step]))
     }
 }
 
@@ -78,6 +126,9 @@ pub struct Template {
     /// An optional note for people.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// For a Protobuf body, its message type (e.g. `pkg.Order`) when not the tab's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl Template {
@@ -88,12 +139,18 @@ impl Template {
             format,
             body: body.into(),
             description: String::new(),
+            message: None,
         }
     }
 
     /// Expands the body's variables and encodes it: what sending this template sends.
-    pub fn prepare(&self, ctx: &VarContext<'_>) -> Result<Outgoing, PrepareError> {
-        prepare(self.format, &self.body, ctx)
+    /// `with` gives the Protobuf type (already resolved for this template's `message`).
+    pub fn prepare(
+        &self,
+        ctx: &VarContext<'_>,
+        with: &EncodeWith<'_>,
+    ) -> Result<Outgoing, PrepareError> {
+        prepare(self.format, &self.body, ctx, with)
     }
 }
 
@@ -214,16 +271,56 @@ pub enum EncodeError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The JSON does not fit the binary encoding (a field that does not fit the Protobuf
+    /// type is named), or no Protobuf type was chosen.
+    #[error("{0}")]
+    Binary(decode::EncodeError),
+}
+
+/// What the binary encodings need besides the body.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodeWith<'a> {
+    /// The Protobuf message type, for [`MessageFormat::Protobuf`].
+    pub proto: Option<&'a ProtoType>,
+    /// Bounds on the encoded value (its depth and size).
+    pub limits: Limits,
+}
+
+impl Default for EncodeWith<'_> {
+    /// No Protobuf type; the default message size limit.
+    fn default() -> Self {
+        EncodeWith {
+            proto: None,
+            limits: Limits::new(crate::engine::limits::DEFAULT_MAX_MESSAGE_SIZE),
+        }
+    }
 }
 
 /// Turns an (already expanded) body into the message to send:
 /// Text as it is; Json validated and sent exactly as written; Hex and Base64 decoded;
-/// File read from disk (the body, trimmed, is the path, relative to the current directory).
+/// File read from disk (the body, trimmed, is the path, relative to the current directory);
+/// MessagePack, CBOR and Protobuf parsed as JSON and encoded (`with` gives the Protobuf
+/// type); gzip, zlib and deflate compress the text.
 ///
 /// File bodies do blocking I/O: the window must not call this inside `ui()` for
 /// [`MessageFormat::File`]; everything else is pure and cheap enough to run per frame on
 /// small bodies.
-pub fn encode(format: MessageFormat, body: &str) -> Result<Outgoing, EncodeError> {
+pub fn encode(
+    format: MessageFormat,
+    body: &str,
+    with: &EncodeWith<'_>,
+) -> Result<Outgoing, EncodeError> {
+    if let Some(chain) = format.chain() {
+        let input = if format.takes_json() {
+            let value = json::parse_value(body).map_err(EncodeError::Json)?;
+            Content::Value(value)
+        } else {
+            Content::Text(body.to_owned())
+        };
+        return decode::encode(&chain, &input, with.proto, with.limits)
+            .map(|bytes| Outgoing::Binary(bytes.into()))
+            .map_err(EncodeError::Binary);
+    }
     match format {
         MessageFormat::Text => Ok(Outgoing::Text(body.to_owned())),
         MessageFormat::Json => {
@@ -242,6 +339,12 @@ pub fn encode(format: MessageFormat, body: &str) -> Result<Outgoing, EncodeError
                 .map(|bytes| Outgoing::Binary(bytes.into()))
                 .map_err(|source| EncodeError::File { path, source })
         }
+        MessageFormat::Msgpack
+        | MessageFormat::Cbor
+        | MessageFormat::Protobuf
+        | MessageFormat::Gzip
+        | MessageFormat::Zlib
+        | MessageFormat::Deflate => unreachable!("handled by chain() above"),
     }
 }
 
@@ -271,9 +374,10 @@ pub fn prepare(
     format: MessageFormat,
     body: &str,
     ctx: &VarContext<'_>,
+    with: &EncodeWith<'_>,
 ) -> Result<Outgoing, PrepareError> {
     let expanded = variables::expand(body, ctx).map_err(PrepareError::Variables)?;
-    encode(format, &expanded).map_err(PrepareError::Encode)
+    encode(format, &expanded, with).map_err(PrepareError::Encode)
 }
 
 #[cfg(test)]
@@ -287,20 +391,20 @@ mod tests {
     #[test]
     fn encodes_each_format() {
         assert_eq!(
-            encode(MessageFormat::Text, "hi {x}").unwrap(),
+            encode(MessageFormat::Text, "hi {x}", &EncodeWith::default()).unwrap(),
             Outgoing::Text("hi {x}".into())
         );
         let json = "{ \"a\" : 1.50 }\n";
         assert_eq!(
-            encode(MessageFormat::Json, json).unwrap(),
+            encode(MessageFormat::Json, json, &EncodeWith::default()).unwrap(),
             Outgoing::Text(json.into())
         );
         assert_eq!(
-            encode(MessageFormat::Hex, "0x01 02").unwrap(),
+            encode(MessageFormat::Hex, "0x01 02", &EncodeWith::default()).unwrap(),
             Outgoing::Binary(Bytes::from_static(&[1, 2]))
         );
         assert_eq!(
-            encode(MessageFormat::Base64, "aGk=").unwrap(),
+            encode(MessageFormat::Base64, "aGk=", &EncodeWith::default()).unwrap(),
             Outgoing::Binary(Bytes::from_static(b"hi"))
         );
         let dir = tempfile::tempdir().unwrap();
@@ -308,14 +412,15 @@ mod tests {
         std::fs::write(&path, [0u8, 255]).unwrap();
         let body = format!(" {}\n", path.display());
         assert_eq!(
-            encode(MessageFormat::File, &body).unwrap(),
+            encode(MessageFormat::File, &body, &EncodeWith::default()).unwrap(),
             Outgoing::Binary(Bytes::from_static(&[0, 255]))
         );
     }
 
     #[test]
     fn encode_errors_have_positions() {
-        let error = encode(MessageFormat::Json, "{\n  \"a\": }").unwrap_err();
+        let error =
+            encode(MessageFormat::Json, "{\n  \"a\": }", &EncodeWith::default()).unwrap_err();
         assert!(
             matches!(&error, EncodeError::Json(e) if (e.line, e.column) == (2, 8)),
             "{error:?}"
@@ -325,13 +430,18 @@ mod tests {
                 .to_string()
                 .starts_with("invalid JSON: line 2, column 8")
         );
-        let error = encode(MessageFormat::Hex, "0a zz").unwrap_err();
+        let error = encode(MessageFormat::Hex, "0a zz", &EncodeWith::default()).unwrap_err();
         assert_eq!(error.to_string(), "invalid hex digit 'z' at position 3");
         assert!(matches!(
-            encode(MessageFormat::Base64, "a*").unwrap_err(),
+            encode(MessageFormat::Base64, "a*", &EncodeWith::default()).unwrap_err(),
             EncodeError::Base64(Base64Error::InvalidCharacter { position: 1, .. })
         ));
-        let error = encode(MessageFormat::File, "/no/such/file.bin").unwrap_err();
+        let error = encode(
+            MessageFormat::File,
+            "/no/such/file.bin",
+            &EncodeWith::default(),
+        )
+        .unwrap_err();
         assert!(
             error
                 .to_string()
@@ -351,15 +461,25 @@ mod tests {
         };
         let template = Template::new("t", MessageFormat::Json, r#"{"id":{{id}},"n":{{counter}}}"#);
         assert_eq!(
-            template.prepare(&ctx).unwrap(),
+            template.prepare(&ctx, &EncodeWith::default()).unwrap(),
             Outgoing::Text(r#"{"id":42,"n":3}"#.into())
         );
         assert!(matches!(
-            prepare(MessageFormat::Text, "{{nope}}", &ctx),
+            prepare(
+                MessageFormat::Text,
+                "{{nope}}",
+                &ctx,
+                &EncodeWith::default()
+            ),
             Err(PrepareError::Variables(_))
         ));
         assert!(matches!(
-            prepare(MessageFormat::Hex, "{{counter}}", &ctx),
+            prepare(
+                MessageFormat::Hex,
+                "{{counter}}",
+                &ctx,
+                &EncodeWith::default()
+            ),
             Err(PrepareError::Encode(EncodeError::Hex(_)))
         ));
     }
@@ -374,9 +494,96 @@ mod tests {
                 "JSON",
                 "Binary (hex)",
                 "Binary (base64)",
-                "Binary (file)"
+                "Binary (file)",
+                "MessagePack (from JSON)",
+                "CBOR (from JSON)",
+                "Protobuf (from JSON)",
+                "gzip (text)",
+                "zlib (text)",
+                "deflate (text)",
             ]
         );
         assert!(MessageFormat::Hex.is_binary() && !MessageFormat::Json.is_binary());
+        assert!(MessageFormat::Msgpack.is_binary() && MessageFormat::Msgpack.takes_json());
+        assert!(MessageFormat::Gzip.is_binary() && !MessageFormat::Gzip.takes_json());
+    }
+
+    #[test]
+    fn binary_encodings_of_json_and_text_decode_back() {
+        use crate::format::decode::{Decoder, ProtoSchema};
+        let with = EncodeWith::default();
+        let decode = |spec: &str, bytes: &[u8], proto: Option<ProtoType>| {
+            let mut decoder = Decoder::new(spec.parse().unwrap(), proto, with.limits).unwrap();
+            decoder.decode(bytes).unwrap().unwrap().content
+        };
+        let body = r#"{"a": [1, "x", true]}"#;
+        let value: serde_json::Value = serde_json::from_str(body).unwrap();
+        for (format, spec) in [
+            (MessageFormat::Msgpack, "msgpack"),
+            (MessageFormat::Cbor, "cbor"),
+        ] {
+            let Outgoing::Binary(bytes) = encode(format, body, &with).unwrap() else {
+                panic!("{format} is binary");
+            };
+            assert_eq!(decode(spec, &bytes, None), Content::Value(value.clone()));
+        }
+        for (format, spec) in [
+            (MessageFormat::Gzip, "gzip"),
+            (MessageFormat::Zlib, "zlib"),
+            (MessageFormat::Deflate, "deflate"),
+        ] {
+            let Outgoing::Binary(bytes) = encode(format, "hello hello", &with).unwrap() else {
+                panic!("{format} is binary");
+            };
+            assert_eq!(
+                decode(spec, &bytes, None),
+                Content::Text("hello hello".into())
+            );
+        }
+        let schema = ProtoSchema::from_sources(&[(
+            "t.proto",
+            "syntax = \"proto3\"; package p; message A { int32 x = 1; }",
+        )])
+        .unwrap();
+        let ty = schema.message("p.A").unwrap();
+        let with_type = EncodeWith {
+            proto: Some(&ty),
+            ..with
+        };
+        let Outgoing::Binary(bytes) =
+            encode(MessageFormat::Protobuf, r#"{"x": 5}"#, &with_type).unwrap()
+        else {
+            panic!("protobuf is binary");
+        };
+        assert_eq!(&bytes[..], [0x08, 0x05]);
+    }
+
+    #[test]
+    fn binary_encoding_errors_say_what_is_wrong() {
+        let with = EncodeWith::default();
+        let error = encode(MessageFormat::Msgpack, "{\"a\": }", &with).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid JSON: line 1, column 7"),
+            "{error}"
+        );
+        let error = encode(MessageFormat::Protobuf, "{}", &with).unwrap_err();
+        assert!(
+            error.to_string().contains("needs a Protobuf schema"),
+            "{error}"
+        );
+        let schema = crate::format::decode::ProtoSchema::from_sources(&[(
+            "t.proto",
+            "syntax = \"proto3\"; package p; message A { int32 x = 1; }",
+        )])
+        .unwrap();
+        let ty = schema.message("p.A").unwrap();
+        let with_type = EncodeWith {
+            proto: Some(&ty),
+            ..with
+        };
+        let error = encode(MessageFormat::Protobuf, r#"{"x": "five"}"#, &with_type).unwrap_err();
+        assert!(error.to_string().contains('x'), "{error}");
     }
 }

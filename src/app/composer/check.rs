@@ -112,7 +112,7 @@ pub fn check(key: CheckKey, body: &str, ctx: &VarContext<'_>) -> Check {
                 Outcome::File(PathBuf::from(path))
             }
         }
-        format => match template::encode(format, &expanded) {
+        format => match template::encode(format, &expanded, &template::EncodeWith::default()) {
             Ok(outgoing) => Outcome::Ready {
                 bytes: outgoing.len(),
                 binary: format.is_binary(),
@@ -147,7 +147,7 @@ fn describe(error: &EncodeError, expanded: &str, uses_variables: bool) -> String
             }
             None => base64.to_string(),
         },
-        EncodeError::File { .. } => error.to_string(),
+        EncodeError::File { .. } | EncodeError::Binary(_) => error.to_string(),
     }
 }
 

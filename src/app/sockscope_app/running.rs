@@ -196,6 +196,7 @@ impl SockscopeApp {
                     templates: source.setup.templates.clone(),
                     variables: source.setup.variables.clone(),
                     secret_headers: source.setup.secret_headers.clone(),
+                    decode: source.setup.decode.clone(),
                     ..TabSetup::default()
                 };
                 let mut tab = Tab::from_setup(self.next_tab_id, setup);

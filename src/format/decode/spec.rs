@@ -197,6 +197,21 @@ impl FromStr for DecodeSpec {
     }
 }
 
+impl serde::Serialize for DecodeSpec {
+    /// Written as its SPEC text (`"gzip+json"`), as the command line takes it.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DecodeSpec {
+    /// Read from its SPEC text; a bad one is an error naming what is wrong.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for DecodeSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

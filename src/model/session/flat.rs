@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{SecretHeader, SessionTab};
 use crate::engine::ConnectionConfig;
+use crate::model::decode_settings::DecodeSettings;
 use crate::model::recorded::RecordedEvent;
 use crate::model::tab_setup::{Pin, TabKind, TabSetup};
 use crate::model::template::Template;
@@ -31,6 +32,8 @@ struct FlatRef<'a> {
     memory_budget_mib: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     demo_path: Option<&'a str>,
+    #[serde(skip_serializing_if = "DecodeSettings::is_default")]
+    decode: &'a DecodeSettings,
 }
 
 /// The record as read.
@@ -56,6 +59,8 @@ struct FlatTab {
     memory_budget_mib: Option<u64>,
     #[serde(default)]
     demo_path: Option<String>,
+    #[serde(default)]
+    decode: DecodeSettings,
 }
 
 impl Serialize for SessionTab {
@@ -72,6 +77,7 @@ impl Serialize for SessionTab {
             pins: &setup.pins,
             memory_budget_mib: setup.memory_budget_mib,
             demo_path: setup.demo_path.as_deref(),
+            decode: &setup.decode,
         }
         .serialize(serializer)
     }
@@ -91,6 +97,7 @@ impl<'de> Deserialize<'de> for SessionTab {
                 pins: flat.pins,
                 memory_budget_mib: flat.memory_budget_mib,
                 demo_path: flat.demo_path,
+                decode: flat.decode,
             },
             timeline: flat.timeline,
         })
@@ -125,6 +132,12 @@ mod tests {
                 }],
                 memory_budget_mib: Some(64),
                 demo_path: Some("/echo".into()),
+                decode: DecodeSettings {
+                    spec: crate::format::decode::DecodeSpec::None,
+                    proto_files: vec!["feed.proto".into()],
+                    proto_paths: vec!["protos".into()],
+                    message: Some("feed.Tick".into()),
+                },
             },
             timeline: Vec::new(),
         }
