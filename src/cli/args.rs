@@ -215,7 +215,8 @@ pub struct ExportHarArgs {
 const CONNECT_EXAMPLES: &str = "\
 Events (one JSON object per line, in order):
   connecting {url}    open {status, subprotocol, extensions, headers}
-  message {dir, type: text|binary, len, text|hex}    ping/pong {dir, len, hex}
+  message {dir, type: text|binary, len, text|hex[, decoded {format, value|text} | decode_error]}
+  ping/pong {dir, len, hex}
   error {category: dns|refused|timeout|tls|http|protocol|io|send, message[, status, headers, body]}
   close {code, reason, was_clean, initiator: client|server|none}   (always the last event)
   summary {...}  (only with --summary, after close)
@@ -225,7 +226,11 @@ Examples:
   sockscope connect ws://127.0.0.1:9001/json?count=3 --wait inf
   sockscope connect ws://127.0.0.1:9001/flood?n=100000 --wait inf --summary
   printf 'a\\nb\\n' | sockscope connect ws://127.0.0.1:9001/echo --stdin
-  sockscope connect ws://127.0.0.1:9001/echo --send hi --record echo.session.ron";
+  sockscope connect ws://127.0.0.1:9001/echo --send hi --record echo.session.ron
+  sockscope connect ws://127.0.0.1:9001/msgpack --decode auto
+  sockscope connect ws://127.0.0.1:9001/echo --send-msgpack '{\"a\":1}' --decode msgpack
+  sockscope connect ws://127.0.0.1:9001/protobuf --decode protobuf \\
+      --proto saved_sessions/demo.proto --message sockscope.demo.Tick";
 
 const SERVE_PATHS: &str = "\
 Paths: /echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, /binary, /headers,
@@ -272,6 +277,44 @@ pub struct ConnectArgs {
     /// Send a file's bytes as a binary message (repeatable).
     #[arg(long = "send-file", value_name = "PATH")]
     pub send_file: Vec<PathBuf>,
+    /// Send JSON as a binary MessagePack message (repeatable; variables expanded as in
+    /// --send). Invalid JSON: exit 2, nothing sent.
+    #[arg(long = "send-msgpack", value_name = "JSON")]
+    pub send_msgpack: Vec<String>,
+    /// Send JSON as a binary CBOR message (repeatable; variables expanded).
+    #[arg(long = "send-cbor", value_name = "JSON")]
+    pub send_cbor: Vec<String>,
+    /// Send JSON as a binary Protobuf message of the --message type from --proto
+    /// (repeatable; variables expanded). A field that does not fit the type: exit 2.
+    #[arg(long = "send-protobuf", value_name = "JSON")]
+    pub send_protobuf: Vec<String>,
+    /// Send text gzip-compressed, as a binary message (repeatable; variables expanded).
+    #[arg(long = "send-gzip", value_name = "TEXT")]
+    pub send_gzip: Vec<String>,
+    /// Send text zlib-compressed, as a binary message (repeatable; variables expanded).
+    #[arg(long = "send-zlib", value_name = "TEXT")]
+    pub send_zlib: Vec<String>,
+    /// Send text raw-deflate-compressed, as a binary message (repeatable; variables
+    /// expanded).
+    #[arg(long = "send-deflate", value_name = "TEXT")]
+    pub send_deflate: Vec<String>,
+    /// Decode message payloads and add a `decoded` object (or a `decode_error`) to their
+    /// lines: none (the default), auto, msgpack, cbor, protobuf, protobuf-raw, gzip, zlib,
+    /// deflate, zlib-stream, json, or a chain joined by + (gzip+json, zlib+msgpack). Binary
+    /// messages are decoded by every SPEC; text messages only by auto and json.
+    #[arg(long = "decode", value_name = "SPEC", default_value = "none")]
+    pub decode: String,
+    /// A .proto file for Protobuf messages (repeatable); compiled at start.
+    #[arg(long = "proto", value_name = "FILE.proto")]
+    pub proto: Vec<PathBuf>,
+    /// A directory .proto imports are looked up in (repeatable; each --proto file's own
+    /// directory is always searched).
+    #[arg(long = "proto-path", value_name = "DIR", requires = "proto")]
+    pub proto_path: Vec<PathBuf>,
+    /// The Protobuf message type, e.g. pkg.Tick (needed by --decode protobuf and
+    /// --send-protobuf; with a single message type in the --proto files, that one).
+    #[arg(long = "message", value_name = "TYPE", requires = "proto")]
+    pub message: Option<String>,
     /// Send a ping, with an optional hex payload (repeatable, in order with the sends).
     #[arg(long = "ping", value_name = "HEX", num_args = 0..=1, default_missing_value = "")]
     pub ping: Vec<String>,

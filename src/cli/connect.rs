@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use super::decode_args::LineDecoder;
 use super::error::{CliError, Outcome};
 use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
@@ -37,6 +38,8 @@ struct Output {
     recorded: Option<Timeline>,
     quiet_messages: bool,
     redactor: Redactor,
+    /// This attempt's decoders, with `--decode`.
+    decoder: Option<LineDecoder>,
 }
 
 impl Output {
@@ -56,6 +59,11 @@ impl Output {
             return !self.lines.gone();
         }
         let mut line = self.redactor.json_line(event);
+        if let (Some(decoder), EventKind::Message { dir, payload }) =
+            (&mut self.decoder, &event.kind)
+        {
+            decoder.annotate(&mut line, *dir, payload, &self.redactor);
+        }
         self.lines.number(&mut line, attempt);
         if let (Value::Object(map), Some(rtt)) = (&mut line, rtt) {
             map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
@@ -78,6 +86,7 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> Result<Outcome, CliEr
         }),
         quiet_messages: plan.summary,
         redactor: plan.redactor.clone(),
+        decoder: None,
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
     let mut stdin = plan
@@ -110,7 +119,12 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> Result<Outcome, CliEr
     }
     if let (Some(record), Some(recorded)) = (record, &out.recorded) {
         record
-            .save(&plan.config, recorded, &plan.redactor)
+            .save(
+                &plan.config,
+                &plan.decode.settings,
+                recorded,
+                &plan.redactor,
+            )
             .map_err(|error| CliError::failed("--record: ", error))?;
     }
     let clean = end.close.as_ref().is_some_and(|close| close.was_clean);
@@ -135,6 +149,12 @@ async fn run_attempt(
         Arc::new(|| {}),
     )
     .map_err(|error| CliError::usage("", error))?;
+    // A new connection starts new decoding contexts (a zlib-stream starts over).
+    out.decoder = if plan.decode.is_off() {
+        None
+    } else {
+        Some(LineDecoder::new(&plan.decode).map_err(|error| CliError::usage("--decode: ", error))?)
+    };
     let mut end = AttemptEnd {
         opened: false,
         close: None,

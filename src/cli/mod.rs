@@ -5,6 +5,7 @@
 pub mod args;
 pub mod command_line;
 mod connect;
+pub mod decode_args;
 pub mod error;
 pub mod exit;
 mod har_commands;

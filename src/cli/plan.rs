@@ -8,6 +8,7 @@ use bytes::Bytes;
 use clap::ArgMatches;
 
 use super::args::ConnectArgs;
+use super::decode_args::DecodePlan;
 use super::template_args::{self, Expandable};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
 use crate::engine::{
@@ -16,6 +17,16 @@ use crate::engine::{
 use crate::format::variables::process_env;
 use crate::format::{base64::parse_base64, hex::parse_hex};
 use crate::model::redact::{self, Redactor};
+use crate::model::template::{MessageFormat, Outgoing};
+
+impl From<Outgoing> for Action {
+    fn from(outgoing: Outgoing) -> Self {
+        match outgoing {
+            Outgoing::Text(text) => Action::Text(text),
+            Outgoing::Binary(bytes) => Action::Binary(bytes),
+        }
+    }
+}
 
 /// Something to do once the connection is open, in command-line order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +70,8 @@ pub struct Plan {
     /// The run's secrets (Authorization-like and `--secret` headers, values read from the
     /// environment, URL passwords): every line printed and the `--record` file go through it.
     pub redactor: Redactor,
+    /// How message payloads are decoded for the lines (`--decode`, `--proto`, `--message`).
+    pub decode: DecodePlan,
 }
 
 /// A usage error: one line for stderr that names the bad argument or file.
@@ -94,8 +107,9 @@ impl Plan {
         });
         config.proxy = args.transport.proxy();
         config.prepare().map_err(|e| usage(e.to_string()))?;
+        let decode = DecodePlan::from_args(args)?;
         let found = RefCell::new(Redactor::new());
-        let actions = ordered_actions(args, matches, &found)?;
+        let actions = ordered_actions(args, matches, &found, &decode)?;
         let mut redactor = found.take();
         for secret in &args.secrets {
             if let Some((name, _)) = secret.split_once('=') {
@@ -113,6 +127,7 @@ impl Plan {
             summary: args.summary,
             reconnect: reconnect_policy(args),
             redactor,
+            decode,
         })
     }
 }
@@ -123,6 +138,7 @@ fn ordered_actions(
     args: &ConnectArgs,
     matches: &ArgMatches,
     found: &RefCell<Redactor>,
+    decode: &DecodePlan,
 ) -> Result<Vec<Action>, UsageError> {
     let mut indexed: Vec<(usize, Action)> = Vec::new();
     let positions = |id: &str| -> Vec<usize> {
@@ -135,6 +151,50 @@ fn ordered_actions(
     let mut expandable = Vec::new();
     for (index, text) in positions("send").into_iter().zip(&args.send) {
         expandable.push((index, Expandable::Text(text.clone())));
+    }
+    let encoded = [
+        (
+            "send_msgpack",
+            "--send-msgpack",
+            MessageFormat::Msgpack,
+            &args.send_msgpack,
+        ),
+        (
+            "send_cbor",
+            "--send-cbor",
+            MessageFormat::Cbor,
+            &args.send_cbor,
+        ),
+        (
+            "send_protobuf",
+            "--send-protobuf",
+            MessageFormat::Protobuf,
+            &args.send_protobuf,
+        ),
+        (
+            "send_gzip",
+            "--send-gzip",
+            MessageFormat::Gzip,
+            &args.send_gzip,
+        ),
+        (
+            "send_zlib",
+            "--send-zlib",
+            MessageFormat::Zlib,
+            &args.send_zlib,
+        ),
+        (
+            "send_deflate",
+            "--send-deflate",
+            MessageFormat::Deflate,
+            &args.send_deflate,
+        ),
+    ];
+    for (id, flag, format, texts) in encoded {
+        for (index, text) in positions(id).into_iter().zip(texts) {
+            let text = text.clone();
+            expandable.push((index, Expandable::Encoded { flag, format, text }));
+        }
     }
     let templates = template_args::load_templates(&args.templates)?;
     for ((index, arg), template) in positions("templates")
@@ -152,6 +212,7 @@ fn ordered_actions(
         &user,
         &env,
         &allowed_env,
+        decode,
     )?);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
         let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;

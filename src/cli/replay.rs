@@ -2,6 +2,7 @@
 //! as JSON lines like `connect`, then one `replay-summary` line. And `connect --record`'s
 //! saving of a run as a session.
 
+use crate::model::decode_settings::DecodeSettings;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -256,12 +257,14 @@ impl Recording {
     pub fn save(
         &self,
         config: &ConnectionConfig,
+        decode: &DecodeSettings,
         timeline: &Timeline,
         redactor: &Redactor,
     ) -> Result<(), FileError> {
         let mut recording =
             TabRecording::new(config.url.clone(), config.clone(), timeline.to_entries());
         recording.setup.secret_headers = self.secrets.clone();
+        recording.setup.decode = decode.clone();
         recording.not_kept = timeline.not_kept_rows().to_vec();
         recording.redactor = redactor.clone();
         SessionFile::new(vec![recording.to_session()]).save(&self.path)

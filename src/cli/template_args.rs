@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
+use super::decode_args::DecodePlan;
 use super::plan::{Action, UsageError};
 use crate::format::variables::{self, EnvPolicy, VarContext};
-use crate::model::template::{Outgoing, Template, TemplateFile};
+use crate::model::template::{self, EncodeWith, MessageFormat, Template, TemplateFile};
 
 /// Parses one `--var NAME=VALUE`. The value may be empty and may contain `=`.
 pub fn parse_var(value: &str) -> Result<(String, String), UsageError> {
@@ -111,6 +112,16 @@ fn unknown_template(value: &str, reference: &TemplateRef, file: &TemplateFile) -
 pub enum Expandable {
     /// A `--send` text.
     Text(String),
+    /// A `--send-msgpack`, `--send-cbor`, `--send-protobuf` JSON or a `--send-gzip`,
+    /// `--send-zlib`, `--send-deflate` text, encoded as a binary message after expansion.
+    Encoded {
+        /// The flag, e.g. `--send-msgpack` (for errors).
+        flag: &'static str,
+        /// How the expanded text is encoded.
+        format: MessageFormat,
+        /// The text as written.
+        text: String,
+    },
     /// A `--template`, with the argument as written (for errors).
     Template {
         /// The `FILE.ron:NAME` argument.
@@ -122,19 +133,21 @@ pub enum Expandable {
 
 /// Expands and encodes `sends` in the order of their argument index, numbering them
 /// `{{counter}}` = 1, 2, … in that order. Returns each with its index, ready to merge with
-/// the other actions. A `--send` text (typed by the user) may read any environment
-/// variable; a template (from a file) only those in `allowed_env`.
+/// the other actions. A text typed by the user (`--send`, `--send-msgpack`, …) may read
+/// any environment variable; a template (from a file) only those in `allowed_env`.
+/// `decode` gives the Protobuf schema and type, and the size bounds of encoded values.
 pub fn expand_in_order(
     mut sends: Vec<(usize, Expandable)>,
     user: &[(String, String)],
     env: &dyn Fn(&str) -> Option<String>,
     allowed_env: &[String],
+    decode: &DecodePlan,
 ) -> Result<Vec<(usize, Action)>, UsageError> {
     sends.sort_by_key(|(index, _)| *index);
     let mut actions = Vec::with_capacity(sends.len());
     for (counter, (index, send)) in (1u64..).zip(sends) {
         let env_policy = match send {
-            Expandable::Text(_) => EnvPolicy::Any,
+            Expandable::Text(_) | Expandable::Encoded { .. } => EnvPolicy::Any,
             Expandable::Template { .. } => EnvPolicy::Only(allowed_env),
         };
         let ctx = VarContext {
@@ -147,20 +160,38 @@ pub fn expand_in_order(
             Expandable::Text(text) => variables::expand(&text, &ctx)
                 .map(Action::Text)
                 .map_err(|e| UsageError(format!("--send {text:?}: {e}")))?,
-            Expandable::Template { arg, template } => match template.prepare(&ctx) {
-                Ok(Outgoing::Text(text)) => Action::Text(text),
-                Ok(Outgoing::Binary(bytes)) => Action::Binary(bytes),
-                Err(e) => {
-                    let hint = e
-                        .env_not_allowed()
-                        .map(not_allowed_hint)
-                        .unwrap_or_default();
-                    return Err(UsageError(format!(
-                        "--template {arg:?}: {} body: {e}{hint}",
-                        template.format.label()
-                    )));
+            Expandable::Encoded { flag, format, text } => {
+                let with = EncodeWith {
+                    proto: decode.proto.as_ref(),
+                    limits: decode.limits,
+                };
+                match template::prepare(format, &text, &ctx, &with) {
+                    Ok(outgoing) => Action::from(outgoing),
+                    Err(e) => return Err(UsageError(format!("{flag} {text:?}: {e}"))),
                 }
-            },
+            }
+            Expandable::Template { arg, template } => {
+                let proto = decode
+                    .template_type(&template)
+                    .map_err(|e| UsageError(format!("--template {arg:?}: message type: {e}")))?;
+                let with = EncodeWith {
+                    proto: proto.as_ref(),
+                    limits: decode.limits,
+                };
+                match template.prepare(&ctx, &with) {
+                    Ok(outgoing) => Action::from(outgoing),
+                    Err(e) => {
+                        let hint = e
+                            .env_not_allowed()
+                            .map(not_allowed_hint)
+                            .unwrap_or_default();
+                        return Err(UsageError(format!(
+                            "--template {arg:?}: {} body: {e}{hint}",
+                            template.format.label()
+                        )));
+                    }
+                }
+            }
         };
         actions.push((index, action));
     }
@@ -170,7 +201,6 @@ pub fn expand_in_order(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::template::MessageFormat;
 
     fn env(name: &str) -> Option<String> {
         (name == "TOKEN").then(|| "t0k".to_owned())
@@ -225,7 +255,7 @@ mod tests {
                 Expandable::Text("{{who}} #{{counter}} {{env.TOKEN}}".into()),
             ),
         ];
-        let actions = expand_in_order(sends, &user, &env, &[]).unwrap();
+        let actions = expand_in_order(sends, &user, &env, &[], &DecodePlan::off()).unwrap();
         assert_eq!(
             actions,
             [
@@ -238,6 +268,7 @@ mod tests {
             &[],
             &env,
             &[],
+            &DecodePlan::off(),
         )
         .unwrap_err()
         .to_string();
@@ -253,17 +284,29 @@ mod tests {
             arg: "t.ron:leak".into(),
             template: Template::new("leak", MessageFormat::Text, body),
         };
-        let error = expand_in_order(vec![(1, template("{{env.TOKEN}}"))], &[], &env, &[])
-            .unwrap_err()
-            .to_string();
+        let error = expand_in_order(
+            vec![(1, template("{{env.TOKEN}}"))],
+            &[],
+            &env,
+            &[],
+            &DecodePlan::off(),
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             error,
             "--template \"t.ron:leak\": Text body: environment variable TOKEN is not allowed \
              for this file (at position 0); pass --allow-env TOKEN to let this file read it"
         );
         let allowed = ["TOKEN".to_owned()];
-        let actions =
-            expand_in_order(vec![(1, template("{{env.TOKEN}}"))], &[], &env, &allowed).unwrap();
+        let actions = expand_in_order(
+            vec![(1, template("{{env.TOKEN}}"))],
+            &[],
+            &env,
+            &allowed,
+            &DecodePlan::off(),
+        )
+        .unwrap();
         assert_eq!(actions, [(1, Action::Text("t0k".into()))]);
         assert!(parse_allow_env(&["TOKEN".into()]).is_ok());
         let error = parse_allow_env(&["$(id)".into()]).unwrap_err().to_string();
