@@ -301,7 +301,9 @@ pub struct ConnectArgs {
     /// Decode message payloads and add a `decoded` object (or a `decode_error`) to their
     /// lines: none (the default), auto, msgpack, cbor, protobuf, protobuf-raw, gzip, zlib,
     /// deflate, zlib-stream, json, or a chain joined by + (gzip+json, zlib+msgpack). Binary
-    /// messages are decoded by every SPEC; text messages only by auto and json.
+    /// messages are decoded by every SPEC; text messages only by auto and json. A
+    /// zlib-stream message that is only the first part of one gets neither field; the
+    /// message that completes it carries the value.
     #[arg(long = "decode", value_name = "SPEC", default_value = "none")]
     pub decode: String,
     /// A .proto file for Protobuf messages (repeatable); compiled at start.

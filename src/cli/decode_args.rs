@@ -171,7 +171,9 @@ impl LineDecoder {
                 }
                 fields.insert("decoded".into(), value);
             }
-            Ok(None) => {}
+            // Nothing decoded (`auto` found nothing), or a zlib-stream message that is only
+            // the first part of one: the next message's line carries it.
+            Ok(None) | Err(DecodeError::Partial) => {}
             Err(error) => {
                 let mut why = Value::String(error.to_string());
                 redactor.json_strings(&mut why);

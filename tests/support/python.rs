@@ -124,4 +124,20 @@ impl PythonEnv {
         );
         String::from_utf8(output.stdout).expect("the script prints UTF-8")
     }
+
+    /// Runs a few lines of Python (`python -c code`); returns its stdout, failing the test
+    /// if it exits non-zero.
+    #[allow(dead_code)] // Not every test binary that includes the support module uses it.
+    pub fn run_code(&self, code: &str) -> String {
+        let output = Command::new(&self.python)
+            .args(["-c", code])
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "python -c failed:\n{code}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("python prints UTF-8")
+    }
 }

@@ -268,3 +268,33 @@ pub async fn deaf() -> SocketAddr {
     })
     .await
 }
+
+/// A WebSocket server that sends `messages` as binary messages to each client, in order,
+/// then closes with 1000 and waits for the client's close.
+pub async fn sends_binary(messages: Vec<Vec<u8>>) -> SocketAddr {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let messages = std::sync::Arc::new(messages);
+    serve_each(move |socket| {
+        let messages = messages.clone();
+        async move {
+            let Ok(mut ws) = tokio_tungstenite::accept_async(socket).await else {
+                return;
+            };
+            for message in messages.iter() {
+                if ws.send(Message::binary(message.clone())).await.is_err() {
+                    return;
+                }
+            }
+            let close = CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            };
+            let _ = ws.send(Message::Close(Some(close))).await;
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    })
+    .await
+}

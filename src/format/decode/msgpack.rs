@@ -60,6 +60,13 @@ fn prescan(payload: &[u8], limits: Limits) -> Result<(), DecodeError> {
         let Some(&marker) = payload.get(pos) else {
             return Ok(());
         };
+        if marker == 0xc1 {
+            // rmpv reads the one byte MessagePack never uses as nil.
+            return Err(DecodeError::Invalid {
+                format: FORMAT,
+                why: format!("byte 0xc1 at offset {pos} is never used in MessagePack"),
+            });
+        }
         pos += 1;
         *left -= 1;
         items += 1;
@@ -222,6 +229,15 @@ fn from_json(value: &Value) -> Result<Mp, EncodeError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_never_used_byte_is_an_error_not_nil() {
+        for payload in [&[0xc1][..], &[0x91, 0xc1], &[0x81, 0xa1, b'a', 0xc1]] {
+            let error = decode_msgpack(payload, LIMITS).unwrap_err();
+            assert!(error.to_string().contains("0xc1"), "{error}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 
