@@ -29,29 +29,33 @@ fn tab_button(ui: &mut egui::Ui, tab: &Tab, selected: bool, actions: &mut Vec<Ac
     } else {
         ui.visuals().faint_bg_color
     };
-    let frame = egui::Frame::new()
-        .fill(fill)
-        .corner_radius(4.0)
-        .inner_margin(egui::Margin::symmetric(8, 3))
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let color = style::state_color(tab.ready_state(), tab.last_close_clean());
-                style::state_dot(ui, color).on_hover_text(tab.ready_state().as_str());
-                let title = ui.add(
-                    egui::Label::new(RichText::new(tab.title()).strong())
-                        .sense(Sense::click())
-                        .truncate(),
-                );
-                if title.clicked() {
-                    actions.push(Action::Tab(tab.id, TabAction::Select));
-                }
-                let close = ui.small_button(CommandId::CloseTab.label());
-                if CommandId::CloseTab.with_hover(close).clicked() {
-                    actions.push(Action::Tab(tab.id, TabAction::CloseTab));
-                }
+    // The tab's background senses clicks through its Ui, registered before the widgets
+    // inside, so × and the title stay on top of it and get their own clicks and hovers.
+    let background = ui.scope_builder(egui::UiBuilder::new().sense(Sense::click()), |ui| {
+        egui::Frame::new()
+            .fill(fill)
+            .corner_radius(4.0)
+            .inner_margin(egui::Margin::symmetric(8, 3))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let color = style::state_color(tab.ready_state(), tab.last_close_clean());
+                    style::state_dot(ui, color).on_hover_text(tab.ready_state().as_str());
+                    let title = ui.add(
+                        egui::Label::new(RichText::new(tab.title()).strong())
+                            .sense(Sense::click())
+                            .truncate(),
+                    );
+                    if title.clicked() {
+                        actions.push(Action::Tab(tab.id, TabAction::Select));
+                    }
+                    let close = ui.small_button(CommandId::CloseTab.label());
+                    if CommandId::CloseTab.with_hover(close).clicked() {
+                        actions.push(Action::Tab(tab.id, TabAction::CloseTab));
+                    }
+                });
             });
-        });
-    if frame.response.interact(Sense::click()).clicked() {
+    });
+    if background.response.clicked() {
         actions.push(Action::Tab(tab.id, TabAction::Select));
     }
 }
