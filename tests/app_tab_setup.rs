@@ -14,8 +14,8 @@ use sockscope::app::env_consent::EnvAccess;
 use sockscope::app::{AppOptions, Pin, SockscopeApp, TabKind, TabSetup};
 use sockscope::engine::proxy::ProxyMode;
 use sockscope::engine::{
-    ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReadyState, ReconnectDelay,
-    ReconnectPolicy, TlsOptions,
+    Auth, ConnectionConfig, HeaderEntry, Keepalive, KeyPlace, MissingPong, ReadyState,
+    ReconnectDelay, ReconnectPolicy, TlsOptions,
 };
 use sockscope::format::decode::{DecodeSpec, Step};
 use sockscope::model::decode_settings::DecodeSettings;
@@ -76,6 +76,12 @@ fn full_setup(url: String) -> TabSetup {
                     max: Duration::from_millis(8_000),
                 },
                 max_reconnects: 7,
+            },
+            // A typed key would be saved as [redacted]; a reference makes the trip.
+            auth: Auth::ApiKey {
+                name: "api_key".into(),
+                value: "{{key}}".into(),
+                place: KeyPlace::Query,
             },
         },
         templates: vec![

@@ -249,6 +249,21 @@ pub struct ConnectArgs {
     /// A subprotocol to offer (repeatable, in order of preference).
     #[arg(short = 'p', long = "subprotocol", value_name = "NAME")]
     pub subprotocols: Vec<String>,
+    /// A query parameter appended to the URL (repeatable, in order), percent-encoded:
+    /// `--query 'q=a b&c'` sends `?q=a%20b%26c`.
+    #[arg(long = "query", value_name = "NAME=VALUE")]
+    pub query: Vec<String>,
+    /// Authenticate the handshake: basic:USER:PASS, bearer:TOKEN, header:NAME:VALUE or
+    /// query:NAME:VALUE (an API key). The values are secrets: redacted in every line and
+    /// in --record files.
+    #[arg(long = "auth", value_name = "KIND:VALUE")]
+    pub auth: Option<String>,
+    /// Read variables for {{NAME}} from a dotenv file (NAME=value lines), as if each were a
+    /// --var before the others (a --var of the same name wins). Values of names that look
+    /// secret (containing TOKEN, SECRET, PASSWORD, PASS, KEY, AUTH or CREDENTIAL) are
+    /// redacted in the output.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
     /// Send a text message after open (repeatable; all sends keep their order).
     /// Variables such as {{counter}}, {{uuid}}, {{now}}, {{env.NAME}} or a --var are
     /// expanded; write \{{ for a literal {{.

@@ -12,7 +12,7 @@ use super::decode_args::DecodePlan;
 use super::template_args::{self, Expandable};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
 use crate::engine::{
-    ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReconnectDelay, ReconnectPolicy,
+    Auth, ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReconnectDelay, ReconnectPolicy,
 };
 use crate::format::variables::process_env;
 use crate::format::{base64::parse_base64, hex::parse_hex};
@@ -91,6 +91,15 @@ impl Plan {
             let header = HeaderEntry::parse(line).map_err(|e| usage(format!("--header: {e}")))?;
             config.headers.push(header);
         }
+        for pair in &args.query {
+            let Some((name, value)) = pair.split_once('=') else {
+                return Err(usage(format!("--query {pair:?}: expected NAME=VALUE")));
+            };
+            config.url = crate::format::query::append(&config.url, name, value);
+        }
+        if let Some(spec) = &args.auth {
+            config.auth = Auth::parse(spec).map_err(|e| usage(format!("--auth: {e}")))?;
+        }
         config.subprotocols = args.subprotocols.clone();
         config.handshake_timeout = Duration::from_millis(args.timeout);
         config.close_timeout = Duration::from_millis(args.close_timeout);
@@ -147,7 +156,11 @@ fn ordered_actions(
             .map(Iterator::collect)
             .unwrap_or_default()
     };
-    let user = template_args::parse_vars(&args.vars)?;
+    let mut user = match &args.env_file {
+        Some(path) => template_args::load_env_file(path, found)?,
+        None => Vec::new(),
+    };
+    user.extend(template_args::parse_vars(&args.vars)?);
     let mut expandable = Vec::new();
     for (index, text) in positions("send").into_iter().zip(&args.send) {
         expandable.push((index, Expandable::Text(text.clone())));

@@ -2,11 +2,14 @@
 //! checking variables, and expanding every text send and template in command-line order
 //! with a counter that starts at 1 and goes up by one per expanded send.
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 
 use super::decode_args::DecodePlan;
 use super::plan::{Action, UsageError};
+use crate::format::dotenv;
 use crate::format::variables::{self, EnvPolicy, VarContext};
+use crate::model::redact::Redactor;
 use crate::model::template::{self, EncodeWith, MessageFormat, Template, TemplateFile};
 
 /// Parses one `--var NAME=VALUE`. The value may be empty and may contain `=`.
@@ -21,6 +24,42 @@ pub fn parse_var(value: &str) -> Result<(String, String), UsageError> {
 /// Parses every `--var`, in order (a later one with the same name wins).
 pub fn parse_vars(values: &[String]) -> Result<Vec<(String, String)>, UsageError> {
     values.iter().map(|value| parse_var(value)).collect()
+}
+
+/// Reads `--env-file`: its `NAME=value` pairs as user variables, in order. The values of
+/// names that look secret are remembered in `found` (redacted in the output).
+pub fn load_env_file(
+    path: &Path,
+    found: &RefCell<Redactor>,
+) -> Result<Vec<(String, String)>, UsageError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("--env-file {shown}: {e}")))?;
+    let pairs = dotenv::parse(&text).map_err(|e| UsageError(format!("--env-file {shown}: {e}")))?;
+    for (name, value) in &pairs {
+        variables::check_user_name(name)
+            .map_err(|e| UsageError(format!("--env-file {shown}: {e}")))?;
+        if looks_secret(name) {
+            found.borrow_mut().add_value(value);
+        }
+    }
+    Ok(pairs)
+}
+
+/// True for a variable name that usually holds a secret (`API_TOKEN`, `db.password`, …).
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASS",
+        "KEY",
+        "AUTH",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|word| upper.contains(word))
 }
 
 /// Checks every `--allow-env NAME`: each must be a valid environment variable name.

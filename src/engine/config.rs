@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
+use super::auth::{Auth, AuthError};
 use super::keepalive::Keepalive;
 use super::proxy::{Proxy, ProxyError, ProxyMode};
 use super::reconnect::ReconnectPolicy;
@@ -41,6 +42,9 @@ pub struct ConnectionConfig {
     pub keepalive: Option<Keepalive>,
     /// Whether and when a tab connects again after an attempt ends.
     pub reconnect: ReconnectPolicy,
+    /// Basic, Bearer or an API key, added to every handshake.
+    #[serde(skip_serializing_if = "Auth::is_none")]
+    pub auth: Auth,
 }
 
 impl Default for ConnectionConfig {
@@ -56,6 +60,7 @@ impl Default for ConnectionConfig {
             proxy: ProxyMode::default(),
             keepalive: None,
             reconnect: ReconnectPolicy::default(),
+            auth: Auth::None,
         }
     }
 }
@@ -173,6 +178,9 @@ pub enum ConfigError {
     /// A size limit of zero would accept nothing.
     #[error("the {0} size limit must be at least 1 byte (it is 0)")]
     ZeroLimit(&'static str),
+    /// The auth settings cannot be used.
+    #[error("auth: {0}")]
+    Auth(#[from] AuthError),
 }
 
 /// A validated configuration: the request to send and where to send it.
@@ -254,7 +262,13 @@ impl ConnectionConfig {
     /// Validates the configuration and builds the upgrade request. Reads nothing from the
     /// network; reads the CA file only to check that it is there.
     pub fn prepare(&self) -> Result<PreparedRequest, ConfigError> {
-        let url = normalize_url(&self.url)?;
+        self.auth.check()?;
+        let url = match self.auth.query() {
+            Some((name, value)) => {
+                normalize_url(&crate::format::query::append(&self.url, name, value))?
+            }
+            None => normalize_url(&self.url)?,
+        };
         if self.max_message_size == 0 {
             return Err(ConfigError::ZeroLimit("message"));
         }
@@ -279,6 +293,12 @@ impl ConnectionConfig {
         for entry in self.headers.iter().filter(|h| h.enabled) {
             let (name, value) = entry.to_http()?;
             headers.append(name, value);
+        }
+        // The auth's header replaces one of the same name typed in the headers table, as
+        // Postman's Auth tab does.
+        if let Some((name, value)) = self.auth.header() {
+            let (name, value) = HeaderEntry::new(name, value).to_http()?;
+            headers.insert(name, value);
         }
         if !self.subprotocols.is_empty() {
             if let Some(bad) = self.subprotocols.iter().find(|p| !is_token(p)) {
@@ -397,6 +417,42 @@ mod tests {
                 .to_string()
                 .contains("not a valid header name")
         );
+    }
+
+    #[test]
+    fn auth_goes_into_every_handshake_replacing_a_typed_header() {
+        let mut config = ConnectionConfig::new("ws://127.0.0.1:9/p?x=1");
+        config
+            .headers
+            .push(HeaderEntry::new("Authorization", "Bearer typed"));
+        config.auth = Auth::Bearer {
+            token: "t0k".into(),
+        };
+        let prepared = config.prepare().unwrap();
+        let values: Vec<_> = prepared
+            .request
+            .headers()
+            .get_all("authorization")
+            .iter()
+            .collect();
+        assert_eq!(values, ["Bearer t0k"]);
+        config.auth = Auth::parse("query:api key:a&b").unwrap();
+        let prepared = config.prepare().unwrap();
+        assert_eq!(
+            prepared.url.as_str(),
+            "ws://127.0.0.1:9/p?x=1&api%20key=a%26b"
+        );
+        assert_eq!(
+            prepared.request.headers()["authorization"],
+            "Bearer typed",
+            "a query key leaves the typed header alone"
+        );
+        config.auth = Auth::Bearer { token: " ".into() };
+        assert!(matches!(config.prepare(), Err(ConfigError::Auth(_))));
+        config.auth = Auth::Bearer {
+            token: "a\r\nX: y".into(),
+        };
+        assert!(matches!(config.prepare(), Err(ConfigError::Header(_))));
     }
 
     #[test]

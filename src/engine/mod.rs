@@ -2,6 +2,7 @@
 //! [`ConnectionHandle`], reporting [`Event`]s with the browser's close semantics.
 //! It knows nothing of windows: consumers pass a [`WakeFn`] to be told that events wait.
 
+pub mod auth;
 pub mod close_code;
 mod command;
 mod config;
@@ -26,6 +27,7 @@ mod tls_pin;
 mod wake_pacer;
 mod writer;
 
+pub use auth::{Auth, AuthError, KeyPlace};
 pub use config::{
     ConfigError, ConnectionConfig, HeaderEntry, PreparedRequest, TlsOptions, forbidden_url_char,
     normalize_url,

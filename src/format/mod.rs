@@ -4,6 +4,7 @@
 
 pub mod base64;
 pub mod decode;
+pub mod dotenv;
 pub mod event_json;
 pub mod hex;
 pub mod hex_dump;
@@ -11,6 +12,7 @@ pub mod json;
 pub mod json_path;
 pub mod json_tree;
 pub mod preview;
+pub mod query;
 pub mod userinfo;
 pub mod variables;
 

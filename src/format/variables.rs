@@ -397,6 +397,26 @@ pub fn expand_at(
     ctx: &VarContext<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, VarError> {
+    expand_with(input, ctx, now, &|value| value)
+}
+
+/// [`expand`], passing every variable's value through `encode` before it is put in (the
+/// text around the variables is copied as it is). For a URL's query, where a value holding
+/// `&` or a space must be percent-encoded to stay one value.
+pub fn expand_encoded(
+    input: &str,
+    ctx: &VarContext<'_>,
+    encode: &dyn Fn(String) -> String,
+) -> Result<String, VarError> {
+    expand_with(input, ctx, Utc::now(), encode)
+}
+
+fn expand_with(
+    input: &str,
+    ctx: &VarContext<'_>,
+    now: DateTime<Utc>,
+    encode: &dyn Fn(String) -> String,
+) -> Result<String, VarError> {
     let (pieces, error) = scan(input);
     if let Some(error) = error {
         return Err(error);
@@ -405,7 +425,7 @@ pub fn expand_at(
     for piece in pieces {
         match piece {
             Piece::Literal(text) => out.push_str(text),
-            Piece::Var(var) => out.push_str(&resolve(&var, ctx, now)?),
+            Piece::Var(var) => out.push_str(&encode(resolve(&var, ctx, now)?)),
         }
     }
     Ok(out)

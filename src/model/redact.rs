@@ -30,6 +30,7 @@ use memchr::memmem;
 use super::session::SecretHeader;
 use super::timeline::TimelineEntry;
 use crate::engine::proxy::ProxyMode;
+use crate::engine::{Auth, KeyPlace};
 use crate::engine::{
     ConnectionConfig, ErrorInfo, Event, EventKind, HeaderEntry, HttpRejection, OpenInfo, Payload,
     SseEvent, SseMessage,
@@ -195,6 +196,21 @@ impl Redactor {
     /// [`Redactor::add_request`] for a WebSocket config.
     pub fn add_config(&mut self, config: &ConnectionConfig, secret_headers: &[SecretHeader]) {
         self.add_request(&config.url, &config.headers, &config.proxy, secret_headers);
+        for secret in config.auth.secrets() {
+            if !variables::has_variables(&secret) {
+                self.add_value(&secret);
+                // As it shows in a URL's query.
+                self.add_value(&crate::format::query::encode(&secret));
+            }
+        }
+        if let Auth::ApiKey {
+            name,
+            place: KeyPlace::Header,
+            ..
+        } = &config.auth
+        {
+            self.add_secret_name(name);
+        }
     }
 
     /// Learns the secret header values an event shows (the request headers of an open
@@ -495,6 +511,14 @@ impl Redactor {
                 header.value = self.text(&header.value).into_owned();
             }
         }
+        // A typed password, token or key is never written; a `{{reference}}` is.
+        saved.auth = config.auth.map(|text, secret| {
+            if secret && !text.trim().is_empty() && !variables::has_variables(text) {
+                MARKER.to_owned()
+            } else {
+                self.text(text).into_owned()
+            }
+        });
         saved
     }
 
@@ -524,6 +548,38 @@ pub fn recording_env<'a>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn typed_auth_secrets_are_learned_and_never_saved_references_are() {
+        let mut config = ConnectionConfig::new("ws://h/");
+        config.auth = crate::engine::Auth::Basic {
+            user: "ada".into(),
+            password: "hunter2-long".into(),
+        };
+        let mut redactor = Redactor::new();
+        redactor.add_config(&config, &[]);
+        assert_eq!(
+            redactor.text("pw hunter2-long, basic YWRhOmh1bnRlcjItbG9uZw=="),
+            "pw [redacted], basic [redacted]"
+        );
+        let saved = redactor.config(&config, &[]);
+        assert_eq!(
+            saved.auth,
+            crate::engine::Auth::Basic {
+                user: "ada".into(),
+                password: MARKER.into()
+            }
+        );
+        config.auth = crate::engine::Auth::parse("header:X-Key:{{env.KEY}}").unwrap();
+        let mut redactor = Redactor::new();
+        redactor.add_config(&config, &[]);
+        assert_eq!(redactor.config(&config, &[]).auth, config.auth);
+        assert!(
+            redactor.is_secret_header("x-key"),
+            "the key's header is secret"
+        );
+    }
+
     use super::*;
 
     #[test]

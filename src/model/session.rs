@@ -335,13 +335,16 @@ impl ResolveError {
 /// reference, in order, each once: what connecting with it would read.
 pub fn config_env_names(config: &ConnectionConfig) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let texts = std::iter::once(config.url.as_str()).chain(
-        config
-            .headers
-            .iter()
-            .filter(|h| h.enabled)
-            .map(|h| h.value.as_str()),
-    );
+    let auth = config.auth.to_flag().unwrap_or_default();
+    let texts = std::iter::once(config.url.as_str())
+        .chain(
+            config
+                .headers
+                .iter()
+                .filter(|h| h.enabled)
+                .map(|h| h.value.as_str()),
+        )
+        .chain(std::iter::once(auth.as_str()));
     for name in texts.flat_map(variables::env_names) {
         if !names.contains(&name) {
             names.push(name);
@@ -369,11 +372,19 @@ pub fn resolve_config(
     };
     let mut resolved = config.clone();
     if variables::has_variables(&resolved.url) {
-        resolved.url = variables::expand(&resolved.url, &ctx).map_err(|error| ResolveError {
-            what: "the URL".into(),
-            error,
+        resolved.url = crate::format::query::expand_url(&resolved.url, &ctx).map_err(|error| {
+            ResolveError {
+                what: "the URL".into(),
+                error,
+            }
         })?;
     }
+    resolved.auth = config.auth.map_texts(|text, _| {
+        variables::expand(text, &ctx).map_err(|error| ResolveError {
+            what: "the auth settings".into(),
+            error,
+        })
+    })?;
     for header in resolved.headers.iter_mut().filter(|h| h.enabled) {
         if variables::has_variables(&header.value) {
             header.value =
@@ -388,6 +399,28 @@ pub fn resolve_config(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn resolving_expands_auth_and_encodes_query_variables() {
+        let mut config = ConnectionConfig::new("ws://h/p?room={{room}}");
+        config.auth = crate::engine::Auth::Bearer {
+            token: "{{env.API_TOKEN}}".into(),
+        };
+        let user = vec![("room".to_owned(), "a b&c".to_owned())];
+        let env = |name: &str| (name == "API_TOKEN").then(|| "s3cret".to_owned());
+        let resolved = resolve_config(&config, &user, &env, EnvPolicy::Any).unwrap();
+        assert_eq!(resolved.url, "ws://h/p?room=a%20b%26c");
+        assert_eq!(
+            resolved.auth,
+            crate::engine::Auth::Bearer {
+                token: "s3cret".into()
+            }
+        );
+        assert_eq!(config_env_names(&config), ["API_TOKEN"]);
+        let refused = resolve_config(&config, &user, &env, EnvPolicy::Only(&[])).unwrap_err();
+        assert_eq!(refused.env_not_allowed(), Some("API_TOKEN"));
+    }
+
     use super::*;
     use crate::engine::HeaderEntry;
 

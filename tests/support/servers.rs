@@ -298,3 +298,65 @@ pub async fn sends_binary(messages: Vec<Vec<u8>>) -> SocketAddr {
     })
     .await
 }
+
+/// What a handshake request brought: its request target (path and query, as sent) and
+/// headers (lower-case names).
+#[derive(Clone, Debug)]
+pub struct SeenRequest {
+    /// The request target, e.g. `/p?q=a%20b`.
+    pub target: String,
+    /// Every header, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl SeenRequest {
+    /// The values of header `name`.
+    pub fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A WebSocket server that reports every handshake request it accepts, then closes each
+/// connection with 1000.
+pub async fn request_recorder() -> (
+    SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<SeenRequest>,
+) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let (report, seen) = tokio::sync::mpsc::unbounded_channel();
+    let addr = serve_each(move |socket| {
+        let report = report.clone();
+        async move {
+            let callback = |request: &Request, response: Response| {
+                let headers = request
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| {
+                        (
+                            n.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect();
+                let _ = report.send(SeenRequest {
+                    target: request.uri().to_string(),
+                    headers,
+                });
+                Ok(response)
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(socket, callback).await else {
+                return;
+            };
+            let _ = ws.send(Message::Close(None)).await;
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    })
+    .await;
+    (addr, seen)
+}
