@@ -99,6 +99,18 @@ pub fn command_line(
         words.push(quote(&format!("{}: {value}", header.name.trim())));
     }
     if kind == CommandKind::Connect {
+        // A typed password, token or key is not copied (one from the environment is).
+        let auth = resolved.auth.map(|text, secret| {
+            if secret && !text.contains(ENV_MARK) {
+                redact::MARKER.to_owned()
+            } else {
+                text.to_owned()
+            }
+        });
+        if let Some(value) = auth.to_flag() {
+            words.push("--auth".into());
+            words.push(quote(&value));
+        }
         for protocol in &resolved.subprotocols {
             words.push("-p".into());
             words.push(quote(protocol));
@@ -140,6 +152,13 @@ fn check_no_nul(
     }
     if let Some((name, _)) = user.iter().find(|(_, value)| value.contains(ENV_MARK)) {
         return nul(format!("variable {name:?}"));
+    }
+    if config
+        .auth
+        .to_flag()
+        .is_some_and(|flag| flag.contains(ENV_MARK))
+    {
+        return nul("the auth settings".into());
     }
     let paths = [
         &config.tls.ca_file,
@@ -269,6 +288,21 @@ pub fn quote(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn auth_is_copied_as_a_flag_without_typed_secrets() {
+        let mut config = ConnectionConfig::new("ws://h/");
+        config.auth = crate::engine::Auth::Basic {
+            user: "ada".into(),
+            password: "typed-secret".into(),
+        };
+        let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
+        assert!(line.contains("--auth 'basic:ada:[redacted]'"), "{line}");
+        config.auth = crate::engine::Auth::parse("bearer:{{env.API_TOKEN}}").unwrap();
+        let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
+        assert!(line.contains("--auth 'bearer:'\"${API_TOKEN}\""), "{line}");
+    }
+
     use std::path::PathBuf;
 
     use super::*;
