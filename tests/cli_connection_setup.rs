@@ -7,7 +7,7 @@ mod support;
 use serde_json::Value;
 
 use support::cli::{messages, sockscope};
-use support::servers::request_recorder;
+use support::servers::{request_recorder, request_recorder_setting};
 
 fn all_output(run: &support::cli::Run) -> String {
     let mut text: String = run.lines.iter().map(Value::to_string).collect();
@@ -172,6 +172,102 @@ async fn env_file_variables_fill_sends_and_secret_looking_ones_are_redacted() {
     assert_eq!(run.status, 2);
     assert!(
         run.stderr.contains("line 2: expected NAME=value"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_jar_keeps_what_the_handshake_set_and_sends_it_next_time() {
+    let (addr, mut seen) = request_recorder_setting(&[
+        "sid=abc123xyz789; Path=/; HttpOnly",
+        "pref=dark; Max-Age=3600",
+        "evil=1; Domain=example.org",
+        "scoped=1; Path=/other",
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let jar = dir.path().join("cookies.txt");
+    let jar_arg = jar.display().to_string();
+    let url = format!("ws://{addr}/feed");
+    let first = sockscope(&["connect", &url, "--cookie-jar", &jar_arg, "--wait", "inf"]).await;
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    let request = seen.recv().await.expect("a handshake");
+    assert!(
+        request.header("cookie").is_empty(),
+        "an empty jar sends nothing"
+    );
+    let text = std::fs::read_to_string(&jar).unwrap();
+    assert!(text.starts_with("# Netscape HTTP Cookie File"), "{text}");
+    assert!(
+        text.contains("#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tabc123xyz789\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\tpref\tdark\n") && !text.contains("evil"),
+        "{text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&jar).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "cookies are credentials");
+    }
+    assert!(
+        !all_output(&first).contains("abc123xyz789"),
+        "{}",
+        all_output(&first)
+    );
+
+    let second = sockscope(&["connect", &url, "--cookie-jar", &jar_arg, "--wait", "inf"]).await;
+    assert_eq!(second.status, 0, "{}", second.stderr);
+    let request = seen.recv().await.expect("a handshake");
+    assert_eq!(request.header("cookie"), ["pref=dark; sid=abc123xyz789"]);
+    assert!(!all_output(&second).contains("abc123xyz789"));
+
+    // Python's http.cookiejar (the standard library's reader of curl's format) reads the
+    // file we wrote, and we read the one it writes.
+    let script = format!(
+        "import http.cookiejar as c\n\
+         j = c.MozillaCookieJar({jar:?}); j.load(ignore_discard=True, ignore_expires=True)\n\
+         print(sorted((k.name, k.value, k.domain, k.path) for k in j))\n\
+         n = c.MozillaCookieJar({out:?})\n\
+         n.set_cookie(c.Cookie(0, 'py', 'v1', None, False, 'h.example', False, False, '/', True, True, 2**31, False, None, None, {{}}))\n\
+         n.save(ignore_discard=True)",
+        jar = jar_arg,
+        out = dir.path().join("py.txt").display().to_string(),
+    );
+    let python = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&python.stdout).trim(),
+        "[('pref', 'dark', '127.0.0.1', '/'), ('scoped', '1', '127.0.0.1', '/other'), \
+         ('sid', 'abc123xyz789', '127.0.0.1', '/')]"
+    );
+    let from_python =
+        sockscope::model::cookie_jar::CookieJar::load(&dir.path().join("py.txt")).unwrap();
+    let url = url::Url::parse("wss://h.example/x").unwrap();
+    assert_eq!(from_python.header_for(&url).as_deref(), Some("py=v1"));
+
+    let broken = dir.path().join("broken.txt");
+    std::fs::write(&broken, "not a cookie line\n").unwrap();
+    let run = sockscope(&[
+        "connect",
+        "ws://127.0.0.1:9/",
+        "--cookie-jar",
+        &broken.display().to_string(),
+    ])
+    .await;
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("broken.txt:1: expected 7 fields"),
         "{}",
         run.stderr
     );

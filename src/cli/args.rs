@@ -258,6 +258,12 @@ pub struct ConnectArgs {
     /// in --record files.
     #[arg(long = "auth", value_name = "KIND:VALUE")]
     pub auth: Option<String>,
+    /// A cookie jar in the Netscape cookies.txt format curl uses: its cookies for the URL
+    /// are sent with each handshake, and Set-Cookie from the answers is kept (RFC 6265
+    /// rules: domain, path, expiry, Secure) and written back to FILE after the run. A file
+    /// that does not exist starts empty. Cookie values are redacted in the output.
+    #[arg(long = "cookie-jar", value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
     /// Read variables for {{NAME}} from a dotenv file (NAME=value lines), as if each were a
     /// --var before the others (a --var of the same name wins). Values of names that look
     /// secret (containing TOKEN, SECRET, PASSWORD, PASS, KEY, AUTH or CREDENTIAL) are

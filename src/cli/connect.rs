@@ -17,6 +17,7 @@ use crate::engine::limits::clamp_message_size;
 use crate::engine::{
     CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError, SendRoom, sleep_until,
 };
+use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
 use crate::model::timeline::Timeline;
@@ -74,7 +75,8 @@ impl Output {
 
 /// Runs the plan to its last close event and returns how it came out. With `record`, every
 /// event is kept and the run is saved as a session after the close.
-pub async fn run(plan: Plan, record: Option<Recording>) -> Result<Outcome, CliError> {
+pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, CliError> {
+    let mut jar = plan.cookie_jar.take();
     let mut out = Output {
         lines: JsonLines::stdout(),
         summary: Summary::default(),
@@ -94,7 +96,7 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> Result<Outcome, CliEr
         .then(|| stdin_lines::spawn_stdin(clamp_message_size(plan.config.max_message_size)));
     let mut attempt = 1;
     let end = loop {
-        let end = run_attempt(&plan, attempt, &mut out, &mut stdin).await?;
+        let end = run_attempt(&plan, attempt, &mut out, &mut stdin, jar.as_mut()).await?;
         let Some(close) = &end.close else { break end };
         if end.interrupted || out.lines.gone() || !plan.reconnect.wants_another(close) {
             break end;
@@ -127,6 +129,10 @@ pub async fn run(plan: Plan, record: Option<Recording>) -> Result<Outcome, CliEr
             )
             .map_err(|error| CliError::failed("--record: ", error))?;
     }
+    if let Some((path, jar)) = &jar {
+        jar.save(path)
+            .map_err(|error| CliError::failed("--cookie-jar ", error))?;
+    }
     let clean = end.close.as_ref().is_some_and(|close| close.was_clean);
     Ok(if end.opened && clean && end.refused_sends == 0 {
         Outcome::Success
@@ -142,9 +148,15 @@ async fn run_attempt(
     attempt: u32,
     out: &mut Output,
     stdin: &mut Option<Lines>,
+    mut jar: Option<&mut (std::path::PathBuf, CookieJar)>,
 ) -> Result<AttemptEnd, CliError> {
+    // The jar's cookies for this attempt (a reconnect sends what the last answer set).
+    let with_cookies = jar.as_ref().and_then(|(_, jar)| jar.apply(&plan.config));
+    if let Some(config) = &with_cookies {
+        out.redactor.add_config(config, &[]);
+    }
     let mut handle = ConnectionHandle::connect(
-        &plan.config,
+        with_cookies.as_ref().unwrap_or(&plan.config),
         &tokio::runtime::Handle::current(),
         Arc::new(|| {}),
     )
@@ -181,7 +193,10 @@ async fn run_attempt(
                     let _ = handle.close(*code, reason);
                 }
                 match &event.kind {
-                    EventKind::Open(_) => {
+                    EventKind::Open(open) => {
+                        if let Some((_, jar)) = jar.as_mut() {
+                            jar.store_response(&plan.config, &open.response_headers);
+                        }
                         end.opened = true;
                         // While sends or input are left, the wait has not begun.
                         if plan.actions.is_empty() && stdin.is_none() {
@@ -196,6 +211,12 @@ async fn run_attempt(
                         }
                         if close_at.is_some() {
                             close_at = wait_deadline(plan.wait);
+                        }
+                    }
+                    EventKind::Error(error) => {
+                        // A rejected handshake (a login wall) may set cookies too.
+                        if let (Some((_, jar)), Some(http)) = (jar.as_mut(), &error.http) {
+                            jar.store_response(&plan.config, &http.headers);
                         }
                     }
                     EventKind::Close(close) => {

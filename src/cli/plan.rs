@@ -16,6 +16,7 @@ use crate::engine::{
 };
 use crate::format::variables::process_env;
 use crate::format::{base64::parse_base64, hex::parse_hex};
+use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::{self, Redactor};
 use crate::model::template::{MessageFormat, Outgoing};
 
@@ -72,6 +73,8 @@ pub struct Plan {
     pub redactor: Redactor,
     /// How message payloads are decoded for the lines (`--decode`, `--proto`, `--message`).
     pub decode: DecodePlan,
+    /// `--cookie-jar`: the file, and the jar read from it.
+    pub cookie_jar: Option<(std::path::PathBuf, CookieJar)>,
 }
 
 /// A usage error: one line for stderr that names the bad argument or file.
@@ -117,6 +120,13 @@ impl Plan {
         config.proxy = args.transport.proxy();
         config.prepare().map_err(|e| usage(e.to_string()))?;
         let decode = DecodePlan::from_args(args)?;
+        let cookie_jar = match &args.cookie_jar {
+            Some(path) => Some((
+                path.clone(),
+                CookieJar::load(path).map_err(|e| usage(format!("--cookie-jar {e}")))?,
+            )),
+            None => None,
+        };
         let found = RefCell::new(Redactor::new());
         let actions = ordered_actions(args, matches, &found, &decode)?;
         let mut redactor = found.take();
@@ -137,6 +147,7 @@ impl Plan {
             reconnect: reconnect_policy(args),
             redactor,
             decode,
+            cookie_jar,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Plain data the window shows and sessions save: no egui, no tokio.
 
+pub mod cookie_jar;
 pub mod decode_settings;
 pub mod env_access;
 pub mod filter;

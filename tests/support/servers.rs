@@ -326,6 +326,17 @@ pub async fn request_recorder() -> (
     SocketAddr,
     tokio::sync::mpsc::UnboundedReceiver<SeenRequest>,
 ) {
+    request_recorder_setting(&[]).await
+}
+
+/// [`request_recorder`] whose handshake answers carry a `Set-Cookie` header for each of
+/// `set_cookies`.
+pub async fn request_recorder_setting(
+    set_cookies: &'static [&'static str],
+) -> (
+    SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<SeenRequest>,
+) {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -333,7 +344,12 @@ pub async fn request_recorder() -> (
     let addr = serve_each(move |socket| {
         let report = report.clone();
         async move {
-            let callback = |request: &Request, response: Response| {
+            let callback = |request: &Request, mut response: Response| {
+                for cookie in set_cookies {
+                    response
+                        .headers_mut()
+                        .append("set-cookie", cookie.parse().expect("a header value"));
+                }
                 let headers = request
                     .headers()
                     .iter()
