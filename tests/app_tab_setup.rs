@@ -18,6 +18,7 @@ use sockscope::engine::{
     ReconnectDelay, ReconnectPolicy, TlsOptions,
 };
 use sockscope::format::decode::{DecodeSpec, Step};
+use sockscope::format::query::QueryParam;
 use sockscope::model::decode_settings::DecodeSettings;
 use sockscope::model::session::SecretHeader;
 use sockscope::model::template::{MessageFormat, Template};
@@ -105,6 +106,7 @@ fn full_setup(url: String) -> TabSetup {
         ],
         memory_budget_mib: Some(64),
         demo_path: None,
+        disabled_params: vec![(0, QueryParam::new("debug", "1"))],
         decode: DecodeSettings {
             spec: DecodeSpec::Chain(vec![Step::Zlib, Step::Msgpack]),
             proto_files: vec!["feed.proto".into()],

@@ -5,9 +5,9 @@ use egui::{Key, RichText};
 
 use super::action::TabAction;
 use super::commands::CommandId;
-use super::request_panel;
 use super::style;
 use super::tab::Tab;
+use super::{auth_panel, params_table, request_panel};
 use crate::engine::ReadyState;
 use crate::model::tab_setup::TabKind;
 
@@ -69,6 +69,22 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     status_line(ui, tab);
     if let Some(error) = &tab.input_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    egui::CollapsingHeader::new(params_table::title(&tab.setup))
+        .id_salt(("params", tab.id))
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.add_enabled_ui(!locked, |ui| params_table::ui(ui, &mut tab.setup, tab.id));
+        });
+    if tab.setup.kind.is_websocket() {
+        egui::CollapsingHeader::new(auth_panel::title(&tab.setup.config.auth))
+            .id_salt(("auth", tab.id))
+            .default_open(false)
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!locked, |ui| {
+                    auth_panel::ui(ui, &mut tab.setup.config.auth, tab.id);
+                });
+            });
     }
     egui::CollapsingHeader::new(
         "Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect",

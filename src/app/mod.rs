@@ -4,6 +4,7 @@
 //! [`commands`].
 
 pub mod action;
+mod auth_panel;
 pub mod background;
 pub mod commands;
 pub mod composer;
@@ -13,6 +14,7 @@ pub mod detail;
 pub mod env_consent;
 pub mod filter_bar;
 mod live_source;
+mod params_table;
 pub mod pins;
 mod repeat;
 pub mod replay_view;

@@ -128,6 +128,42 @@ pub fn with_params(url: &str, params: &[QueryParam]) -> String {
     out
 }
 
+/// [`with_params`], keeping each pair as typed where the table did not change it (so
+/// editing one row leaves `a+b` or `%41` in the others as they were).
+pub fn rewrite(url: &str, table: &[QueryParam]) -> String {
+    let parts = split_url(url);
+    let typed: Vec<(&str, QueryParam)> = parts
+        .query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .zip(params(url))
+        .collect();
+    let mut used = vec![false; typed.len()];
+    let mut query = String::new();
+    for param in table.iter().filter(|p| p.enabled) {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        // The first pair not used yet that reads as this row, as typed.
+        let same = (0..typed.len()).find(|&i| !used[i] && typed[i].1 == *param);
+        match same {
+            Some(i) => {
+                used[i] = true;
+                query.push_str(typed[i].0);
+            }
+            None => query.push_str(&query_text(std::slice::from_ref(param))),
+        }
+    }
+    let mut out = String::from(parts.base);
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query);
+    }
+    out.push_str(parts.fragment);
+    out
+}
+
 /// The enabled `params` as a query (without `?`).
 pub fn query_text(params: &[QueryParam]) -> String {
     let mut out = String::new();
@@ -305,6 +341,17 @@ mod tests {
         let enabled: Vec<_> = table.iter().filter(|p| p.enabled).cloned().collect();
         assert_eq!(back, enabled);
         assert_eq!(with_params("ws://h/p?a=1", &[]), "ws://h/p");
+    }
+
+    #[test]
+    fn rewriting_keeps_untouched_pairs_as_typed() {
+        let url = "ws://h/p?q=a+b&x=%41&n=1#f";
+        let mut table = params(url);
+        table[2].value = "2 3".into();
+        assert_eq!(rewrite(url, &table), "ws://h/p?q=a+b&x=%41&n=2%203#f");
+        table[0].enabled = false;
+        assert_eq!(rewrite(url, &table), "ws://h/p?x=%41&n=2%203#f");
+        assert_eq!(rewrite(url, &[]), "ws://h/p#f");
     }
 
     #[test]

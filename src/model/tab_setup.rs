@@ -10,6 +10,7 @@ use super::memory_budget;
 use super::session::SecretHeader;
 use super::template::Template;
 use crate::engine::ConnectionConfig;
+use crate::format::query::{self, QueryParam};
 
 /// What a tab connects with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -78,12 +79,41 @@ pub struct TabSetup {
     /// port it got, not the port of the run that saved it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo_path: Option<String>,
+    /// Query parameters switched off in the params table, with their row in it: kept, not
+    /// sent (the URL holds the ones that are sent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled_params: Vec<(usize, QueryParam)>,
     /// How the tab's payloads are decoded for viewing and encoded by the composer.
     #[serde(skip_serializing_if = "DecodeSettings::is_default")]
     pub decode: DecodeSettings,
 }
 
 impl TabSetup {
+    /// The params table: the URL's parameters, with the switched-off ones at their rows.
+    pub fn params_table(&self) -> Vec<QueryParam> {
+        let mut table = query::params(&self.config.url);
+        for (row, param) in &self.disabled_params {
+            let param = QueryParam {
+                enabled: false,
+                ..param.clone()
+            };
+            table.insert((*row).min(table.len()), param);
+        }
+        table
+    }
+
+    /// Writes an edited params table back: the enabled rows into the URL (pairs the edit
+    /// did not touch stay as typed), the others beside it.
+    pub fn set_params_table(&mut self, table: &[QueryParam]) {
+        self.config.url = query::rewrite(&self.config.url, table);
+        self.disabled_params = table
+            .iter()
+            .enumerate()
+            .filter(|(_, param)| !param.enabled)
+            .map(|(row, param)| (row, param.clone()))
+            .collect();
+    }
+
     /// A WebSocket tab that will connect to `url`, everything else at its default.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
@@ -154,6 +184,34 @@ impl TabSetup {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_params_table_keeps_switched_off_rows_beside_the_url() {
+        let mut setup = TabSetup::new("ws://h/p?a=1&b=2&c=3");
+        let mut table = setup.params_table();
+        table[1].enabled = false;
+        table[2].value = "x y".into();
+        setup.set_params_table(&table);
+        assert_eq!(setup.config.url, "ws://h/p?a=1&c=x%20y");
+        assert_eq!(setup.params_table(), table);
+        // Typing in the URL keeps the switched-off row at its place.
+        setup.config.url = "ws://h/p?a=9&c=3&d=4".into();
+        let names: Vec<_> = setup
+            .params_table()
+            .iter()
+            .map(|p| (p.name.clone(), p.enabled))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a".into(), true),
+                ("b".into(), false),
+                ("c".into(), true),
+                ("d".into(), true)
+            ]
+        );
+    }
+
     use super::*;
 
     #[test]

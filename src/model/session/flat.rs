@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{SecretHeader, SessionTab};
 use crate::engine::ConnectionConfig;
+use crate::format::query::QueryParam;
 use crate::model::decode_settings::DecodeSettings;
 use crate::model::recorded::RecordedEvent;
 use crate::model::tab_setup::{Pin, TabKind, TabSetup};
@@ -34,6 +35,8 @@ struct FlatRef<'a> {
     demo_path: Option<&'a str>,
     #[serde(skip_serializing_if = "DecodeSettings::is_default")]
     decode: &'a DecodeSettings,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    disabled_params: &'a [(usize, QueryParam)],
 }
 
 /// The record as read.
@@ -61,6 +64,8 @@ struct FlatTab {
     demo_path: Option<String>,
     #[serde(default)]
     decode: DecodeSettings,
+    #[serde(default)]
+    disabled_params: Vec<(usize, QueryParam)>,
 }
 
 impl Serialize for SessionTab {
@@ -78,6 +83,7 @@ impl Serialize for SessionTab {
             memory_budget_mib: setup.memory_budget_mib,
             demo_path: setup.demo_path.as_deref(),
             decode: &setup.decode,
+            disabled_params: &setup.disabled_params,
         }
         .serialize(serializer)
     }
@@ -98,6 +104,7 @@ impl<'de> Deserialize<'de> for SessionTab {
                 memory_budget_mib: flat.memory_budget_mib,
                 demo_path: flat.demo_path,
                 decode: flat.decode,
+                disabled_params: flat.disabled_params,
             },
             timeline: flat.timeline,
         })
@@ -138,6 +145,7 @@ mod tests {
                     proto_paths: vec!["protos".into()],
                     message: Some("feed.Tick".into()),
                 },
+                disabled_params: vec![(1, QueryParam::new("debug", "1"))],
             },
             timeline: Vec::new(),
         }
