@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::action::Draft;
+use super::proto_schema::SchemaInputs;
 use crate::engine::WakeFn;
+use crate::format::decode::{ProtoSchema, SchemaError};
+use crate::model::decode_settings::DecodeSettings;
 
 /// A file dialog that ends without a file sooner than this was never shown: there is no
 /// dialog to show (no desktop portal), so the window asks for the path itself. A person can
@@ -88,6 +91,24 @@ pub enum JobDone {
         path: Option<PathBuf>,
         /// How long the dialog was open: `None` at once means there is no dialog.
         open_for: Duration,
+    },
+    /// The `.proto` file dialog of tab `tab` ended.
+    ProtoPicked {
+        /// The tab's id.
+        tab: u64,
+        /// The chosen file; `None` when cancelled or when no dialog is available.
+        path: Option<PathBuf>,
+        /// How long the dialog was open: `None` at once means there is no dialog.
+        open_for: Duration,
+    },
+    /// The `.proto` files of tab `tab` were compiled (compile number `seq`).
+    SchemaCompiled {
+        /// The tab's id.
+        tab: u64,
+        /// The compile's number ([`super::proto_schema::SchemaState::wanted`]).
+        seq: u64,
+        /// The schema (`None` without files), or why the files do not compile.
+        result: Result<Option<ProtoSchema>, SchemaError>,
     },
     /// A save of the template library finished.
     LibrarySaved {
@@ -182,6 +203,41 @@ impl Background<JobDone> {
                 tab,
                 path: picked.map(|handle| handle.path().to_owned()),
                 open_for: started.elapsed(),
+            }
+        });
+    }
+}
+
+impl Background<JobDone> {
+    /// Opens the native file dialog for a `.proto` file of tab `tab`.
+    pub fn pick_proto(&self, tab: u64) {
+        self.spawn(async move {
+            let started = Instant::now();
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title("Choose a .proto file")
+                .add_filter("Protobuf schema", &["proto"])
+                .pick_file()
+                .await;
+            JobDone::ProtoPicked {
+                tab,
+                path: picked.map(|handle| handle.path().to_owned()),
+                open_for: started.elapsed(),
+            }
+        });
+    }
+
+    /// Compiles the `.proto` files `inputs` of tab `tab` (compile number `seq`).
+    pub fn compile_schema(&self, tab: u64, seq: u64, inputs: SchemaInputs) {
+        self.spawn_blocking(move || {
+            let settings = DecodeSettings {
+                proto_files: inputs.files,
+                proto_paths: inputs.paths,
+                ..DecodeSettings::default()
+            };
+            JobDone::SchemaCompiled {
+                tab,
+                seq,
+                result: settings.compile_schema(),
             }
         });
     }
