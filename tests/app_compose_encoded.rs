@@ -256,6 +256,16 @@ fn protobuf_from_a_proto_file_is_sent_and_a_field_that_does_not_fit_is_named_and
         "nothing was sent"
     );
     assert_eq!(binaries(&harness, Direction::Out).len(), 1);
+
+    // Loading the template brings its type back into the composer.
+    choose_format(&mut harness, MessageFormat::Text);
+    harness.get_by_label("Load tab template bad order").click();
+    harness.step();
+    harness.step();
+    let composer = &harness.state().tabs()[0].composer;
+    assert_eq!(composer.format(), MessageFormat::Protobuf);
+    assert_eq!(composer.message(), Some("demo.Order"));
+    assert_eq!(composer.text(), r#"{"id": "a2", "price": "cheap"}"#);
 }
 
 #[test]

@@ -190,13 +190,13 @@ pub enum ProtoTypeError {
 impl fmt::Display for ProtoTypeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProtoTypeError::NoFiles => f.write_str(
-                "Protobuf needs a schema: add .proto files under Decode (above the timeline)",
-            ),
+            ProtoTypeError::NoFiles => {
+                f.write_str("no schema yet (add .proto files under Decode, above the timeline)")
+            }
             ProtoTypeError::Compiling => f.write_str("the .proto files are still compiling"),
             ProtoTypeError::Broken(error) | ProtoTypeError::Unknown(error) => error.fmt(f),
             ProtoTypeError::NoType => {
-                f.write_str("Protobuf needs a message type: choose one under Decode or here")
+                f.write_str("no message type chosen (pick one beside the format, or under Decode)")
             }
         }
     }

@@ -151,9 +151,10 @@ pub fn check(
             result.json_valid = json::validate(&expanded).is_ok();
             match &encoding.proto {
                 Err(why) => Outcome::Invalid(format!("Not sendable as Protobuf: {why}")),
-                Ok(_) => Outcome::Invalid(
-                    "Not sendable as Protobuf: choose a message type beside the format".into(),
-                ),
+                Ok(_) => Outcome::Invalid(format!(
+                    "Not sendable as Protobuf: {}",
+                    crate::app::proto_schema::ProtoTypeError::NoType
+                )),
             }
         }
         format => {

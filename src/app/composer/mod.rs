@@ -534,7 +534,10 @@ fn heading_row(
             .width(180.0)
             .height(400.0)
             .show_ui(ui, |ui| {
-                for (group, formats) in FORMAT_GROUPS {
+                for (index, (group, formats)) in FORMAT_GROUPS.iter().enumerate() {
+                    if index > 0 {
+                        ui.add_space(4.0);
+                    }
                     ui.label(RichText::new(*group).weak().small());
                     for &format in *formats {
                         let item =
