@@ -206,7 +206,10 @@ fn protobuf_from_a_proto_file_is_sent_and_a_field_that_does_not_fit_is_named_and
     let ty = schema.message("demo.Order").expect("the type");
     let typed: Value = serde_json::from_str(order).expect("JSON");
     let expected = decode::encode_protobuf(&typed, &ty, LIMITS).expect("it encodes");
-    let status = format!("{} bytes Protobuf, binary message", expected.len());
+    let status = format!(
+        "{} bytes Protobuf demo.Order, binary message",
+        expected.len()
+    );
     assert!(has_label(&harness, &status), "the composer says {status}");
     harness.get_by_label("Send").click();
     wait_for(&mut harness, "the echo", |h| {

@@ -285,7 +285,7 @@ fn message_row(ui: &mut egui::Ui, tab: &mut Tab) {
                     .show_ui(ui, |ui| {
                         let message = &mut tab.setup.decode.message;
                         changed |= ui.selectable_value(message, None, "(none)").clicked();
-                        for name in &names {
+                        for name in names {
                             changed |= ui
                                 .selectable_value(message, Some(name.clone()), name.as_str())
                                 .clicked();

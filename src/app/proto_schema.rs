@@ -55,6 +55,8 @@ pub struct SchemaState {
     /// Goes up each time a compile's result is taken: what depends on the schema (the
     /// composer's check) is redone when it changes.
     generation: u64,
+    /// The schema's message types, sorted, listed once per compile (not per frame).
+    names: Arc<[String]>,
 }
 
 impl SchemaState {
@@ -71,11 +73,10 @@ impl SchemaState {
         }
     }
 
-    /// The message types the schema defines (empty without one): what a picker lists.
-    pub fn message_names(&self) -> Vec<String> {
-        self.schema()
-            .map(ProtoSchema::message_names)
-            .unwrap_or_default()
+    /// The message types the schema defines, sorted (empty without one): what a picker
+    /// lists.
+    pub fn message_names(&self) -> &[String] {
+        &self.names
     }
 
     /// Goes up with every compile result taken.
@@ -94,6 +95,7 @@ impl SchemaState {
         }
         self.requested = Some(inputs.clone());
         self.seq += 1;
+        self.names = Arc::from([]);
         if inputs.files.is_empty() {
             self.status = SchemaStatus::NoFiles;
             self.generation += 1;
@@ -114,6 +116,10 @@ impl SchemaState {
         if seq != self.seq {
             return;
         }
+        self.names = match &result {
+            Ok(Some(schema)) => schema.message_names().into(),
+            _ => Arc::from([]),
+        };
         self.status = match result {
             Ok(Some(schema)) => SchemaStatus::Ready(Arc::new(schema)),
             Ok(None) => SchemaStatus::NoFiles,
@@ -164,7 +170,7 @@ impl SchemaState {
             SchemaStatus::NoFiles => "No .proto files".into(),
             SchemaStatus::Compiling => "Compiling the .proto files…".into(),
             SchemaStatus::Failed(error) => error.to_string(),
-            SchemaStatus::Ready(schema) => match schema.message_names().len() {
+            SchemaStatus::Ready(_) => match self.names.len() {
                 1 => "1 message type".into(),
                 n => format!("{n} message types"),
             },

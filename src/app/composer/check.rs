@@ -64,6 +64,9 @@ pub struct Check {
     /// The expanded body is valid JSON (for the formats whose body is JSON): Pretty-print
     /// and Minify are offered.
     pub json_valid: bool,
+    /// What the body is encoded as, for the status line: "MessagePack", "Protobuf
+    /// demo.Order"; `None` for bodies sent as written.
+    pub encoded_as: Option<String>,
 }
 
 /// An expanded body, for display.
@@ -126,6 +129,12 @@ pub fn check(
         preview: None,
         outcome: Outcome::Invalid(String::new()),
         json_valid: false,
+        encoded_as: key.format.chain().map(|_| match &encoding.proto {
+            Ok(Some(ty)) if key.format == MessageFormat::Protobuf => {
+                format!("{} {}", short_name(key.format), ty.name())
+            }
+            _ => short_name(key.format).to_owned(),
+        }),
     };
     let expanded = match variables::expand(body, ctx) {
         Ok(expanded) => expanded,

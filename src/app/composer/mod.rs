@@ -638,7 +638,7 @@ fn message_type_picker(ui: &mut egui::Ui, composer: &mut ComposerState, cx: &Com
                 );
             }
             for name in names {
-                ui.selectable_value(&mut chosen, Some(name.clone()), name);
+                ui.selectable_value(&mut chosen, Some(name.clone()), name.as_str());
             }
         })
         .response
@@ -772,11 +772,10 @@ fn status(ui: &mut egui::Ui, composer: &ComposerState) {
             let text = match (composer.format, binary) {
                 (MessageFormat::Json, _) => format!("Valid JSON, {bytes} bytes, text message"),
                 (_, false) => format!("{bytes} bytes, text message"),
-                (format, true) if format.chain().is_some() => format!(
-                    "{bytes} bytes {}, binary message",
-                    check::short_name(format)
-                ),
-                (_, true) => format!("{bytes} bytes, binary message"),
+                (_, true) => match &check.encoded_as {
+                    Some(encoding) => format!("{bytes} bytes {encoding}, binary message"),
+                    None => format!("{bytes} bytes, binary message"),
+                },
             };
             ui.label(RichText::new(text).weak());
         }
