@@ -14,7 +14,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use serde_json::{Value, json};
 use sockscope::app::{AppOptions, SockscopeApp};
 use sockscope::engine::{Direction, EventKind};
-use sockscope::format::decode::{self, DecodeSpec, Limits, ProtoSchema};
+use sockscope::format::decode::{self, Compression, DecodeSpec, Limits, ProtoSchema};
 use sockscope::model::decode_settings::DecodeSettings;
 use sockscope::model::template::MessageFormat;
 use support::window::{
@@ -397,4 +397,41 @@ fn a_typed_decode_chain_is_checked_and_a_template_saved_as_cbor_comes_back_as_cb
     let echoed = binaries(&harness, Direction::In);
     let decoded = decode::decode_cbor(&echoed[0], LIMITS).expect("CBOR");
     assert_eq!(decoded, json!({"op": "sub", "n": 1}));
+}
+
+#[test]
+fn text_sent_gzip_zlib_and_deflate_compressed_echoes_back_as_that_text() {
+    let config = tempfile::tempdir().expect("a temp dir");
+    let mut harness = window(config.path());
+    connect(&mut harness);
+    let cases = [
+        (MessageFormat::Gzip, Compression::Gzip, "gzip"),
+        (MessageFormat::Zlib, Compression::Zlib, "zlib"),
+        (MessageFormat::Deflate, Compression::Deflate, "deflate"),
+    ];
+    for (round, (format, compression, name)) in cases.into_iter().enumerate() {
+        choose_format(&mut harness, format);
+        clear_message(&mut harness);
+        let text = format!("{name} #{{{{counter}}}}: the same words, the same words, again");
+        type_into(&mut harness, "Message", &text);
+        assert!(
+            has_label_containing(&harness, &format!("bytes {name}, binary message")),
+            "the status names {name}"
+        );
+        assert!(
+            harness.query_by_label("Pretty-print").is_none(),
+            "text bodies have no JSON buttons"
+        );
+        harness.get_by_label("Send").click();
+        wait_for(&mut harness, "the echo", |h| {
+            binaries(h, Direction::In).len() > round
+        });
+        let echoed = binaries(&harness, Direction::In);
+        let unpacked = decode::decompress(compression, &echoed[round], LIMITS).expect(name);
+        let expected = format!(
+            "{name} #{}: the same words, the same words, again",
+            round + 1
+        );
+        assert_eq!(String::from_utf8(unpacked).expect("UTF-8"), expected);
+    }
 }
