@@ -435,3 +435,78 @@ fn text_sent_gzip_zlib_and_deflate_compressed_echoes_back_as_that_text() {
         assert_eq!(String::from_utf8(unpacked).expect("UTF-8"), expected);
     }
 }
+
+#[test]
+fn a_big_body_is_encoded_when_sent_and_a_field_that_does_not_fit_still_refuses_the_send() {
+    let config = tempfile::tempdir().expect("a temp dir");
+    let (protos, proto) = order_proto();
+    let book = protos.path().join("book.proto");
+    std::fs::write(
+        &book,
+        "syntax = \"proto3\"; package demo; import \"order.proto\"; \
+         message Book { repeated Order orders = 1; }",
+    )
+    .expect("write book.proto");
+    let mut harness = window(config.path());
+    connect(&mut harness);
+    harness.state_mut().tab_mut(0).expect("a tab").setup.decode = DecodeSettings {
+        proto_files: vec![proto, book],
+        message: Some("demo.Book".into()),
+        ..DecodeSettings::default()
+    };
+    wait_for(&mut harness, "the compiled schema", |h| {
+        has_label(h, "Decode: auto · 2 message types")
+    });
+    // From 1: Protobuf 3 leaves a zero out, so qty 0 would not come back.
+    let orders: Vec<String> = (1..=4000)
+        .map(|i| format!(r#"{{"id": "o{i}", "price": {i}.5, "qty": {i}}}"#))
+        .collect();
+    let body = format!(r#"{{"orders": [{}]}}"#, orders.join(", "));
+    assert!(
+        body.len() > 128 << 10,
+        "over the bound ({} bytes)",
+        body.len()
+    );
+    let set = |harness: &mut Window, body: &str| {
+        let tab = harness.state_mut().tab_mut(0).expect("a tab");
+        tab.composer.set_draft(sockscope::app::action::Draft::new(
+            MessageFormat::Protobuf,
+            body,
+        ));
+        harness.step();
+        harness.step();
+    };
+    set(&mut harness, &body);
+    assert!(has_label_containing(
+        &harness,
+        "encoded as Protobuf demo.Book when sent, binary message"
+    ));
+    harness.get_by_label("Send").click();
+    wait_for(&mut harness, "the echo", |h| {
+        !binaries(h, Direction::In).is_empty()
+    });
+    let schema = ProtoSchema::compile(&harness.state().tabs()[0].setup.decode.proto_files, &[])
+        .expect("schema");
+    let ty = schema.message("demo.Book").expect("the type");
+    let echoed = binaries(&harness, Direction::In);
+    let decoded = decode::decode_protobuf(&echoed[0], &ty, Limits::new(8 << 20)).expect("Book");
+    let typed: Value = serde_json::from_str(&body).expect("JSON");
+    assert!(decoded == typed, "the echo decodes to the 4000 orders sent");
+
+    // The 3001st order's price does not fit: the send is refused and says where.
+    let bad = body.replace(r#""price": 3001.5"#, r#""price": "n/a""#);
+    set(&mut harness, &bad);
+    harness.get_by_label("Send").click();
+    for _ in 0..10 {
+        harness.step();
+    }
+    assert!(
+        has_label_containing(&harness, "not sent: field `orders[3000].price`"),
+        "the refusal names the field"
+    );
+    assert_eq!(
+        binaries(&harness, Direction::Out).len(),
+        1,
+        "nothing more was sent"
+    );
+}

@@ -264,7 +264,7 @@ impl ComposerState {
     /// True when the body as checked can be sent (a File body once its file was found).
     pub fn is_sendable(&self) -> bool {
         match self.check.as_ref().map(|c| &c.outcome) {
-            Some(Outcome::Ready { .. }) => true,
+            Some(Outcome::Ready { .. } | Outcome::Deferred { .. }) => true,
             Some(Outcome::File(path)) => self
                 .file
                 .as_ref()
@@ -778,6 +778,26 @@ fn status(ui: &mut egui::Ui, composer: &ComposerState) {
                 },
             };
             ui.label(RichText::new(text).weak());
+        }
+        Outcome::Deferred { body_bytes } => {
+            let what = if composer.format.takes_json() {
+                "Valid JSON"
+            } else {
+                "Text"
+            };
+            let encoding = check.encoded_as.as_deref().unwrap_or("binary");
+            ui.label(
+                RichText::new(format!(
+                    "{what}, {}: encoded as {encoding} when sent, binary message",
+                    style::format_size(*body_bytes)
+                ))
+                .weak(),
+            )
+            .on_hover_text(format!(
+                "Bodies over {} are encoded when sent, not at each change; a field that \
+                 does not fit refuses the send with the reason",
+                style::format_size(check::ENCODE_WHILE_TYPING_MAX)
+            ));
         }
         Outcome::Invalid(why) => {
             ui.colored_label(error, why);
