@@ -102,7 +102,7 @@ pub enum Outcome {
         /// Sent as a binary message.
         binary: bool,
     },
-    /// A body too big to encode at each change ([`ENCODE_WHILE_TYPING_MAX`]): valid JSON
+    /// A body too big to encode at each change (over 128 KiB): valid JSON
     /// (when its format takes JSON), encoded when sent.
     Deferred {
         /// The expanded body's size.
