@@ -226,9 +226,15 @@ impl Background<JobDone> {
         });
     }
 
-    /// Compiles the `.proto` files `inputs` of tab `tab` (compile number `seq`).
+    /// Compiles the `.proto` files `inputs` of tab `tab` (compile number `seq`). Each must
+    /// be a regular file of at most [`MAX_PROTO_FILE`] bytes: a session file names them, and
+    /// must not make the window read a device or a huge file.
     pub fn compile_schema(&self, tab: u64, seq: u64, inputs: SchemaInputs) {
         self.spawn_blocking(move || {
+            let checked = inputs
+                .files
+                .iter()
+                .try_for_each(|path| check_proto_file(path));
             let settings = DecodeSettings {
                 proto_files: inputs.files,
                 proto_paths: inputs.paths,
@@ -237,9 +243,26 @@ impl Background<JobDone> {
             JobDone::SchemaCompiled {
                 tab,
                 seq,
-                result: settings.compile_schema(),
+                result: checked.and_then(|()| settings.compile_schema()),
             }
         });
+    }
+}
+
+/// The largest `.proto` file a schema compile reads.
+pub const MAX_PROTO_FILE: u64 = 16 << 20;
+
+/// Refuses a `.proto` path that is not a regular file of at most [`MAX_PROTO_FILE`] bytes.
+fn check_proto_file(path: &std::path::Path) -> Result<(), SchemaError> {
+    let refuse = |why: String| Err(SchemaError::Compile(format!("{}: {why}", path.display())));
+    match std::fs::metadata(path) {
+        Err(error) => refuse(format!("cannot read it: {error}")),
+        Ok(meta) if !meta.is_file() => refuse("not a regular file".into()),
+        Ok(meta) if meta.len() > MAX_PROTO_FILE => refuse(format!(
+            "{} bytes; a .proto file may have at most {MAX_PROTO_FILE}",
+            meta.len()
+        )),
+        Ok(_) => Ok(()),
     }
 }
 
@@ -293,6 +316,32 @@ mod tests {
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
         assert_eq!(woken.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn proto_files_must_be_regular_and_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.proto");
+        std::fs::write(&path, "syntax = \"proto3\";").unwrap();
+        assert!(check_proto_file(&path).is_ok());
+        let not_file = check_proto_file(dir.path()).unwrap_err().to_string();
+        assert!(not_file.ends_with(": not a regular file"), "{not_file}");
+        let missing = check_proto_file(&dir.path().join("b.proto"))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("b.proto: cannot read it: "), "{missing}");
+        let big = dir.path().join("big.proto");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_PROTO_FILE + 1)
+            .unwrap();
+        let too_big = check_proto_file(&big).unwrap_err().to_string();
+        assert!(too_big.contains("at most 16777216"), "{too_big}");
+        #[cfg(unix)]
+        {
+            let device = check_proto_file(std::path::Path::new("/dev/zero"));
+            assert!(device.is_err(), "a device is not read");
+        }
     }
 
     #[test]
