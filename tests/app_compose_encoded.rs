@@ -306,6 +306,22 @@ fn decoder_settings_survive_saving_and_opening_a_session_and_the_schema_compiles
         h.state().tabs().len() == 1
     });
     assert_eq!(harness.state().tabs()[0].setup.decode, settings);
+    // A session is a file someone may have shared: the files it names are read only once
+    // the user allows it.
+    let waiting = "Decode: gzip+json · .proto files wait for your permission";
+    wait_for(&mut harness, "the question", |h| has_label(h, waiting));
+    assert!(
+        harness.state().tabs()[0].schema.schema().is_none(),
+        "nothing read"
+    );
+    harness.get_by_label(waiting).click();
+    harness.step();
+    harness.step();
+    assert!(has_label_containing(
+        &harness,
+        "they are not read until you allow it"
+    ));
+    harness.get_by_label("Read these .proto files").click();
     wait_for(&mut harness, "the schema compiled again", |h| {
         has_label(h, "Decode: gzip+json · 1 message type")
     });
@@ -317,10 +333,6 @@ fn decoder_settings_survive_saving_and_opening_a_session_and_the_schema_compiles
 
     // A broken file is an error in words, naming it; the tab keeps its settings.
     std::fs::write(&proto, "syntax = \"proto3\"; message {").expect("break it");
-    harness
-        .get_by_label("Decode: gzip+json · 1 message type")
-        .click();
-    harness.step();
     harness.get_by_label("Reload").click();
     wait_for(&mut harness, "the compile error", |h| {
         has_label_containing(h, "the .proto files do not compile")

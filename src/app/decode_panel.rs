@@ -56,6 +56,9 @@ pub fn title(tab: &Tab) -> String {
     match tab.schema.status() {
         SchemaStatus::NoFiles => format!("Decode: {spec}"),
         SchemaStatus::Failed(_) => format!("Decode: {spec} · the .proto files do not compile"),
+        SchemaStatus::NotAllowed => {
+            format!("Decode: {spec} · .proto files wait for your permission")
+        }
         _ => format!("Decode: {spec} · {}", tab.schema.summary()),
     }
 }
@@ -65,6 +68,7 @@ pub fn title(tab: &Tab) -> String {
 pub fn proto_picked(tab: &mut Tab, path: Option<PathBuf>, open_for: Duration) {
     match path {
         Some(path) => {
+            tab.schema.allow(std::slice::from_ref(&path));
             add_unique(&mut tab.setup.decode.proto_files, path);
             tab.decode_ui.note = None;
         }
@@ -89,6 +93,23 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     proto_files(ui, tab, actions);
     import_dirs(ui, tab);
     message_row(ui, tab);
+    if matches!(tab.schema.status(), SchemaStatus::NotAllowed) {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "This tab came from a file, which names the .proto files above: they are \
+                 not read until you allow it.",
+            );
+            if ui
+                .button("Read these .proto files")
+                .on_hover_text("Compile the files listed above for this tab")
+                .clicked()
+            {
+                let files = tab.setup.decode.proto_files.clone();
+                tab.schema.allow(&files);
+            }
+        });
+    }
     if let Some(note) = &tab.decode_ui.note {
         ui.label(RichText::new(note).weak().italics());
     }
@@ -212,7 +233,10 @@ fn proto_files(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
             .add_enabled(!typed.is_empty(), egui::Button::new("Add .proto"))
             .on_hover_text("Add this file to the tab's schema");
         if !typed.is_empty() && (add.clicked() || enter) {
-            add_unique(&mut tab.setup.decode.proto_files, PathBuf::from(typed));
+            let path = PathBuf::from(typed);
+            // Added by the user here: read even in a tab that came from a file.
+            tab.schema.allow(std::slice::from_ref(&path));
+            add_unique(&mut tab.setup.decode.proto_files, path);
             tab.decode_ui.proto_path.clear();
             tab.decode_ui.note = None;
         }

@@ -36,6 +36,9 @@ pub enum SchemaStatus {
     /// The tab has no `.proto` files.
     #[default]
     NoFiles,
+    /// The tab came from a file (a session someone shared) naming `.proto` files the user
+    /// has not allowed yet: nothing is read until they do.
+    NotAllowed,
     /// A background job compiles them.
     Compiling,
     /// Compiled.
@@ -57,6 +60,8 @@ pub struct SchemaState {
     generation: u64,
     /// The schema's message types, sorted, listed once per compile (not per frame).
     names: Arc<[String]>,
+    /// Files the user added or allowed in this window: a tab from a file reads only these.
+    allowed: Vec<PathBuf>,
 }
 
 impl SchemaState {
@@ -87,8 +92,14 @@ impl SchemaState {
     /// When `settings` name other files or import directories than the latest compile
     /// was asked for (or none was asked yet), the compile to start now: its number and
     /// inputs. Without files, the status becomes [`SchemaStatus::NoFiles`] at once and
-    /// nothing needs compiling.
-    pub fn wanted(&mut self, settings: &DecodeSettings) -> Option<(u64, SchemaInputs)> {
+    /// nothing needs compiling. With `from_file` (the tab came from a file), files the
+    /// user did not add or allow here are not read: the status becomes
+    /// [`SchemaStatus::NotAllowed`] until [`SchemaState::allow`].
+    pub fn wanted(
+        &mut self,
+        settings: &DecodeSettings,
+        from_file: bool,
+    ) -> Option<(u64, SchemaInputs)> {
         let inputs = SchemaInputs::of(settings);
         if self.requested.as_ref() == Some(&inputs) {
             return None;
@@ -96,13 +107,28 @@ impl SchemaState {
         self.requested = Some(inputs.clone());
         self.seq += 1;
         self.names = Arc::from([]);
-        if inputs.files.is_empty() {
-            self.status = SchemaStatus::NoFiles;
-            self.generation += 1;
-            return None;
+        let status = if inputs.files.is_empty() {
+            SchemaStatus::NoFiles
+        } else if from_file && !inputs.files.iter().all(|f| self.allowed.contains(f)) {
+            SchemaStatus::NotAllowed
+        } else {
+            self.status = SchemaStatus::Compiling;
+            return Some((self.seq, inputs));
+        };
+        self.status = status;
+        self.generation += 1;
+        None
+    }
+
+    /// The user added `file` in this window, or allowed the files a tab from a file names.
+    pub fn allow(&mut self, files: &[PathBuf]) {
+        for file in files {
+            if !self.allowed.contains(file) {
+                self.allowed.push(file.clone());
+            }
         }
-        self.status = SchemaStatus::Compiling;
-        Some((self.seq, inputs))
+        // Asked again at the next poll.
+        self.requested = None;
     }
 
     /// Compiles again what was asked last (the files changed on disk): the next
@@ -141,6 +167,7 @@ impl SchemaState {
         };
         match &self.status {
             SchemaStatus::NoFiles => Err(ProtoTypeError::NoFiles),
+            SchemaStatus::NotAllowed => Err(ProtoTypeError::NotAllowed),
             SchemaStatus::Compiling => Err(ProtoTypeError::Compiling),
             SchemaStatus::Failed(error) => Err(ProtoTypeError::Broken(error.clone())),
             SchemaStatus::Ready(schema) => schema
@@ -168,6 +195,7 @@ impl SchemaState {
     pub fn summary(&self) -> String {
         match &self.status {
             SchemaStatus::NoFiles => "No .proto files".into(),
+            SchemaStatus::NotAllowed => ".proto files not read yet".into(),
             SchemaStatus::Compiling => "Compiling the .proto files…".into(),
             SchemaStatus::Failed(error) => error.to_string(),
             SchemaStatus::Ready(_) => match self.names.len() {
@@ -183,6 +211,8 @@ impl SchemaState {
 pub enum ProtoTypeError {
     /// The tab has no `.proto` files.
     NoFiles,
+    /// They came with a file and the user has not allowed reading them yet.
+    NotAllowed,
     /// They are being compiled.
     Compiling,
     /// They did not compile.
@@ -199,6 +229,10 @@ impl fmt::Display for ProtoTypeError {
             ProtoTypeError::NoFiles => {
                 f.write_str("no schema yet (add .proto files under Decode, above the timeline)")
             }
+            ProtoTypeError::NotAllowed => f.write_str(
+                "the tab's .proto files came with a file and are not read until you allow it \
+                 (under Decode)",
+            ),
             ProtoTypeError::Compiling => f.write_str("the .proto files are still compiling"),
             ProtoTypeError::Broken(error) | ProtoTypeError::Unknown(error) => error.fmt(f),
             ProtoTypeError::NoType => {
@@ -222,6 +256,12 @@ mod tests {
         .unwrap()
     }
 
+    impl SchemaState {
+        fn wanted_here(&mut self, settings: &DecodeSettings) -> Option<(u64, SchemaInputs)> {
+            self.wanted(settings, false)
+        }
+    }
+
     fn settings(files: &[&str]) -> DecodeSettings {
         DecodeSettings {
             proto_files: files.iter().map(PathBuf::from).collect(),
@@ -232,16 +272,18 @@ mod tests {
     #[test]
     fn a_compile_is_asked_once_per_change_and_old_results_are_dropped() {
         let mut state = SchemaState::default();
-        assert!(state.wanted(&settings(&[])).is_none());
+        assert!(state.wanted_here(&settings(&[])).is_none());
         assert!(matches!(state.status(), SchemaStatus::NoFiles));
-        let (first, inputs) = state.wanted(&settings(&["a.proto"])).unwrap();
+        let (first, inputs) = state.wanted_here(&settings(&["a.proto"])).unwrap();
         assert_eq!(inputs.files, [PathBuf::from("a.proto")]);
         assert!(
-            state.wanted(&settings(&["a.proto"])).is_none(),
+            state.wanted_here(&settings(&["a.proto"])).is_none(),
             "asked already"
         );
         assert_eq!(state.summary(), "Compiling the .proto files…");
-        let (second, _) = state.wanted(&settings(&["a.proto", "b.proto"])).unwrap();
+        let (second, _) = state
+            .wanted_here(&settings(&["a.proto", "b.proto"]))
+            .unwrap();
         state.compiled(first, Ok(None));
         assert!(matches!(state.status(), SchemaStatus::Compiling), "stale");
         let before = state.generation();
@@ -250,7 +292,36 @@ mod tests {
         assert_eq!(state.message_names(), ["p.A", "p.B"]);
         assert!(state.generation() > before);
         state.reload();
-        assert!(state.wanted(&settings(&["a.proto", "b.proto"])).is_some());
+        assert!(
+            state
+                .wanted_here(&settings(&["a.proto", "b.proto"]))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_tab_from_a_file_reads_only_the_files_the_user_allowed() {
+        let mut state = SchemaState::default();
+        let named = settings(&["/home/u/.ssh/id_rsa"]);
+        assert!(state.wanted(&named, true).is_none(), "nothing is read");
+        assert!(matches!(state.status(), SchemaStatus::NotAllowed));
+        assert_eq!(
+            state.required_type(Some("p.A"), None),
+            Err(ProtoTypeError::NotAllowed)
+        );
+        assert!(state.wanted(&named, true).is_none(), "asked once");
+        state.allow(&named.proto_files);
+        let (_, inputs) = state.wanted(&named, true).expect("allowed now");
+        assert_eq!(inputs.files, named.proto_files);
+        // A further file from the file is held again; one the user adds is read.
+        let more = settings(&["/home/u/.ssh/id_rsa", "/etc/other.proto"]);
+        assert!(state.wanted(&more, true).is_none());
+        assert!(
+            state.wanted(&more, false).is_none(),
+            "unchanged: not asked again"
+        );
+        state.allow(&["/etc/other.proto".into()]);
+        assert!(state.wanted(&more, true).is_some());
     }
 
     #[test]
@@ -261,7 +332,7 @@ mod tests {
             state.required_type(Some("p.A"), None),
             Err(ProtoTypeError::NoFiles)
         );
-        let (seq, _) = state.wanted(&settings(&["t.proto"])).unwrap();
+        let (seq, _) = state.wanted_here(&settings(&["t.proto"])).unwrap();
         assert_eq!(
             state.required_type(Some("p.A"), None),
             Err(ProtoTypeError::Compiling)
@@ -274,7 +345,7 @@ mod tests {
         let missing = state.required_type(None, Some("p.C")).unwrap_err();
         assert!(missing.to_string().contains("no message p.C"), "{missing}");
         assert_eq!(state.required_type(None, None), Err(ProtoTypeError::NoType));
-        let (seq, _) = state.wanted(&settings(&["broken.proto"])).unwrap();
+        let (seq, _) = state.wanted_here(&settings(&["broken.proto"])).unwrap();
         state.compiled(
             seq,
             Err(SchemaError::Compile("broken.proto:1:1: oops".into())),

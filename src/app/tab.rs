@@ -176,7 +176,8 @@ impl Tab {
     /// takes its result.
     pub fn poll_schema(&mut self, jobs: &Background<JobDone>) {
         let before = self.schema.generation();
-        if let Some((seq, inputs)) = self.schema.wanted(&self.setup.decode) {
+        let from_file = self.env_access.from_file;
+        if let Some((seq, inputs)) = self.schema.wanted(&self.setup.decode, from_file) {
             jobs.compile_schema(self.id, seq, inputs);
         }
         if self.schema.generation() != before {
