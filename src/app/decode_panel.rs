@@ -335,7 +335,11 @@ fn message_row(ui: &mut egui::Ui, tab: &mut Tab) {
                 ui.colored_label(error, problem.to_string());
             }
         }
-        if tab.setup.decode.has_schema()
+        let compiled = matches!(
+            tab.schema.status(),
+            SchemaStatus::Ready(_) | SchemaStatus::Failed(_)
+        );
+        if compiled
             && ui
                 .small_button("Reload")
                 .on_hover_text("Compile the .proto files again (after editing them)")
