@@ -193,6 +193,7 @@ fn protobuf_from_a_proto_file_is_sent_and_a_field_that_does_not_fit_is_named_and
         Some("demo.Order")
     );
     assert!(has_label(&harness, "Decode: auto · 1 message type"));
+    harness.check_accessibility();
 
     choose_format(&mut harness, MessageFormat::Protobuf);
     assert_eq!(
@@ -269,6 +270,17 @@ fn protobuf_from_a_proto_file_is_sent_and_a_field_that_does_not_fit_is_named_and
     assert_eq!(composer.format(), MessageFormat::Protobuf);
     assert_eq!(composer.message(), Some("demo.Order"));
     assert_eq!(composer.text(), r#"{"id": "a2", "price": "cheap"}"#);
+
+    // Without its .proto file the tab has no schema, and the composer says so.
+    harness
+        .get_by_label(&format!("Remove {}", proto.display()))
+        .click();
+    wait_for(&mut harness, "no schema", |h| has_label(h, "Decode: auto"));
+    assert!(has_label_containing(
+        &harness,
+        "Not sendable as Protobuf: no schema yet (add .proto files under Decode"
+    ));
+    assert!(!send_is_enabled(&harness));
 }
 
 #[test]

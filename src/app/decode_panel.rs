@@ -208,6 +208,7 @@ fn proto_files(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
             ui.label(RichText::new(file.display().to_string()).monospace());
             if ui
                 .small_button("×")
+                .accessible_name(format!("Remove {}", file.display()))
                 .on_hover_text("Remove this .proto file from the schema")
                 .clicked()
             {
@@ -259,6 +260,7 @@ fn import_dirs(ui: &mut egui::Ui, tab: &mut Tab) {
             ui.label(RichText::new(dir.display().to_string()).monospace());
             if ui
                 .small_button("×")
+                .accessible_name(format!("Remove import directory {}", dir.display()))
                 .on_hover_text("Remove this import directory")
                 .clicked()
             {
