@@ -100,10 +100,14 @@ impl SchemaState {
         settings: &DecodeSettings,
         from_file: bool,
     ) -> Option<(u64, SchemaInputs)> {
-        let inputs = SchemaInputs::of(settings);
-        if self.requested.as_ref() == Some(&inputs) {
+        // Called every frame: compared in place, copied only when they changed.
+        if let Some(asked) = &self.requested
+            && asked.files == settings.proto_files
+            && asked.paths == settings.proto_paths
+        {
             return None;
         }
+        let inputs = SchemaInputs::of(settings);
         self.requested = Some(inputs.clone());
         self.seq += 1;
         self.names = Arc::from([]);
