@@ -343,6 +343,31 @@ fn decoder_settings_survive_saving_and_opening_a_session_and_the_schema_compiles
         .expect("a type");
     assert_eq!(ty.name(), "demo.Order");
 
+    // A type the files do not define is named.
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .setup
+        .decode
+        .message = Some("demo.Nope".into());
+    harness.step();
+    harness.step();
+    assert!(has_label(
+        &harness,
+        "no message demo.Nope in the .proto files"
+    ));
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .setup
+        .decode
+        .message = settings.message.clone();
+    harness.step();
+    harness.step();
+    assert!(!has_label_containing(&harness, "no message"));
+
     // A broken file is an error in words, naming it; the tab keeps its settings.
     std::fs::write(&proto, "syntax = \"proto3\"; message {").expect("break it");
     harness.get_by_label("Reload").click();

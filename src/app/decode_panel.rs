@@ -331,11 +331,17 @@ fn message_row(ui: &mut egui::Ui, tab: &mut Tab) {
                 ui.label(RichText::new(tab.schema.summary()).weak());
             }
         }
-        if let Err(problem) = tab.proto_type(None) {
-            // A saved type the files no longer define, say.
-            if matches!(tab.schema.status(), SchemaStatus::Ready(_)) {
-                ui.colored_label(error, problem.to_string());
-            }
+        // A saved type the files no longer define, say (looked up in the sorted names,
+        // not through the schema's error, which lists them: this runs every frame).
+        if let (SchemaStatus::Ready(_), Some(name)) =
+            (tab.schema.status(), tab.setup.decode.message.as_deref())
+            && tab
+                .schema
+                .message_names()
+                .binary_search_by(|n| n.as_str().cmp(name))
+                .is_err()
+        {
+            ui.colored_label(error, format!("no message {name} in the .proto files"));
         }
         let compiled = matches!(
             tab.schema.status(),
