@@ -50,6 +50,9 @@ pub enum TabAction {
     CheckFile(PathBuf),
     /// Open the native file dialog for the tab's File body (in the background).
     BrowseFile,
+    /// Open the native file dialog for a `.proto` file of the tab's schema (in the
+    /// background).
+    BrowseProto,
     /// Change or use a template of the tab or of the global library.
     Template(TemplateAction),
     /// Start or cancel a replay of the tab.
@@ -83,6 +86,8 @@ pub struct Draft {
     /// The body came from a file (a template of the library), not from the user's typing:
     /// it reads only the environment variables allowed for the tab.
     pub from_file: bool,
+    /// For a Protobuf body, its own message type (a template's); `None` uses the tab's.
+    pub message: Option<String>,
 }
 
 impl Draft {
@@ -92,6 +97,7 @@ impl Draft {
             format,
             body: body.into(),
             from_file: false,
+            message: None,
         }
     }
 
@@ -105,7 +111,10 @@ impl Draft {
 
     /// The draft a template holds.
     pub fn of_template(template: &Template) -> Self {
-        Self::new(template.format, template.body.clone())
+        Self {
+            message: template.message.clone(),
+            ..Self::new(template.format, template.body.clone())
+        }
     }
 }
 

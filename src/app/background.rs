@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::action::Draft;
+use super::proto_schema::SchemaInputs;
 use crate::engine::WakeFn;
+use crate::format::decode::{ProtoSchema, SchemaError};
+use crate::model::decode_settings::DecodeSettings;
 
 /// A file dialog that ends without a file sooner than this was never shown: there is no
 /// dialog to show (no desktop portal), so the window asks for the path itself. A person can
@@ -88,6 +91,24 @@ pub enum JobDone {
         path: Option<PathBuf>,
         /// How long the dialog was open: `None` at once means there is no dialog.
         open_for: Duration,
+    },
+    /// The `.proto` file dialog of tab `tab` ended.
+    ProtoPicked {
+        /// The tab's id.
+        tab: u64,
+        /// The chosen file; `None` when cancelled or when no dialog is available.
+        path: Option<PathBuf>,
+        /// How long the dialog was open: `None` at once means there is no dialog.
+        open_for: Duration,
+    },
+    /// The `.proto` files of tab `tab` were compiled (compile number `seq`).
+    SchemaCompiled {
+        /// The tab's id.
+        tab: u64,
+        /// The compile's number ([`super::proto_schema::SchemaState::wanted`]).
+        seq: u64,
+        /// The schema (`None` without files), or why the files do not compile.
+        result: Result<Option<ProtoSchema>, SchemaError>,
     },
     /// A save of the template library finished.
     LibrarySaved {
@@ -187,6 +208,64 @@ impl Background<JobDone> {
     }
 }
 
+impl Background<JobDone> {
+    /// Opens the native file dialog for a `.proto` file of tab `tab`.
+    pub fn pick_proto(&self, tab: u64) {
+        self.spawn(async move {
+            let started = Instant::now();
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title("Choose a .proto file")
+                .add_filter("Protobuf schema", &["proto"])
+                .pick_file()
+                .await;
+            JobDone::ProtoPicked {
+                tab,
+                path: picked.map(|handle| handle.path().to_owned()),
+                open_for: started.elapsed(),
+            }
+        });
+    }
+
+    /// Compiles the `.proto` files `inputs` of tab `tab` (compile number `seq`). Each must
+    /// be a regular file of at most [`MAX_PROTO_FILE`] bytes: a session file names them, and
+    /// must not make the window read a device or a huge file.
+    pub fn compile_schema(&self, tab: u64, seq: u64, inputs: SchemaInputs) {
+        self.spawn_blocking(move || {
+            let checked = inputs
+                .files
+                .iter()
+                .try_for_each(|path| check_proto_file(path));
+            let settings = DecodeSettings {
+                proto_files: inputs.files,
+                proto_paths: inputs.paths,
+                ..DecodeSettings::default()
+            };
+            JobDone::SchemaCompiled {
+                tab,
+                seq,
+                result: checked.and_then(|()| settings.compile_schema()),
+            }
+        });
+    }
+}
+
+/// The largest `.proto` file a schema compile reads.
+pub const MAX_PROTO_FILE: u64 = 16 << 20;
+
+/// Refuses a `.proto` path that is not a regular file of at most [`MAX_PROTO_FILE`] bytes.
+fn check_proto_file(path: &std::path::Path) -> Result<(), SchemaError> {
+    let refuse = |why: String| Err(SchemaError::Compile(format!("{}: {why}", path.display())));
+    match std::fs::metadata(path) {
+        Err(error) => refuse(format!("cannot read it: {error}")),
+        Ok(meta) if !meta.is_file() => refuse("not a regular file".into()),
+        Ok(meta) if meta.len() > MAX_PROTO_FILE => refuse(format!(
+            "{} bytes; a .proto file may have at most {MAX_PROTO_FILE}",
+            meta.len()
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
 /// The name and size of a regular file, or why it cannot be sent.
 pub fn file_info(path: &std::path::Path) -> Result<FileInfo, FileSendError> {
     let metadata = std::fs::metadata(path).map_err(|e| FileSendError::unreadable(path, e))?;
@@ -237,6 +316,32 @@ mod tests {
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
         assert_eq!(woken.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn proto_files_must_be_regular_and_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.proto");
+        std::fs::write(&path, "syntax = \"proto3\";").unwrap();
+        assert!(check_proto_file(&path).is_ok());
+        let not_file = check_proto_file(dir.path()).unwrap_err().to_string();
+        assert!(not_file.ends_with(": not a regular file"), "{not_file}");
+        let missing = check_proto_file(&dir.path().join("b.proto"))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("b.proto: cannot read it: "), "{missing}");
+        let big = dir.path().join("big.proto");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_PROTO_FILE + 1)
+            .unwrap();
+        let too_big = check_proto_file(&big).unwrap_err().to_string();
+        assert!(too_big.contains("at most 16777216"), "{too_big}");
+        #[cfg(unix)]
+        {
+            let device = check_proto_file(std::path::Path::new("/dev/zero"));
+            assert!(device.is_err(), "a device is not read");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::action::TabAction;
 use super::commands::CommandId;
 use super::style;
 use super::tab::Tab;
-use super::{auth_panel, params_table, request_panel};
+use super::{auth_panel, decode_panel, params_table, request_panel};
 use crate::engine::ReadyState;
 use crate::model::tab_setup::TabKind;
 
@@ -103,6 +103,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         }
         ui.add_enabled_ui(!locked, |ui| request_panel::ui(ui, tab));
     });
+    // Decoding is a view: it may change while connected.
+    egui::CollapsingHeader::new(decode_panel::title(tab))
+        .id_salt(("decode", tab.id))
+        .default_open(false)
+        .show(ui, |ui| decode_panel::ui(ui, tab, actions));
 }
 
 /// "WebSocket" / "SSE": what the tab connects with, locked while connected.

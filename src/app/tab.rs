@@ -12,6 +12,7 @@ use crate::cli::command_line::{self, CommandKind, CommandLineError};
 use crate::engine::{
     CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
+use crate::format::decode::{Limits, ProtoType};
 use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
 use crate::model::redact::{self, Redactor};
@@ -24,9 +25,11 @@ use crate::sse::{SseConfig, SseHandle, SseStats};
 use super::action::Draft;
 use super::background::{Background, FileSendError, JobDone};
 use super::composer::ComposerState;
+use super::decode_panel::DecodeUi;
 use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
 use super::live_source::{Arrival, LiveSource};
+use super::proto_schema::{ProtoTypeError, SchemaState};
 use super::repeat::Repeat;
 use super::replay_view::{ReplayAction, ReplayState};
 
@@ -63,6 +66,11 @@ pub struct Tab {
     /// headers, URL passwords), learnt at each connect and send: every export of the tab
     /// goes through it. Never saved.
     pub redactor: Arc<Redactor>,
+    /// The Protobuf schema compiled from the decoder settings' `.proto` files (in the
+    /// background: see [`Tab::poll_schema`]).
+    pub schema: SchemaState,
+    /// What the Decode section is in the middle of (typed paths, a spec being typed).
+    pub decode_ui: DecodeUi,
     /// What feeds the timeline now: a connection, a stream, a replay, or nothing.
     source: LiveSource,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
@@ -98,6 +106,8 @@ impl Tab {
             env_access: EnvAccess::default(),
             env_prompt: None,
             redactor: Arc::default(),
+            schema: SchemaState::default(),
+            decode_ui: DecodeUi::default(),
             source: LiveSource::Idle,
             counter: 1,
             attempts: 0,
@@ -158,6 +168,53 @@ impl Tab {
     pub fn set_memory_budget(&mut self, bytes: usize) {
         self.setup.set_memory_budget(bytes);
         self.timeline.set_memory_budget(self.setup.memory_budget());
+    }
+
+    /// Starts compiling the `.proto` files when the decoder settings name others than the
+    /// schema was compiled from (a change in the Decode section, a tab restored from a
+    /// session or the workspace). The compile runs on `jobs`; [`Tab::schema_compiled`]
+    /// takes its result.
+    pub fn poll_schema(&mut self, jobs: &Background<JobDone>) {
+        let before = self.schema.generation();
+        let from_file = self.env_access.from_file;
+        if let Some((seq, inputs)) = self.schema.wanted(&self.setup.decode, from_file) {
+            jobs.compile_schema(self.id, seq, inputs);
+        }
+        if self.schema.generation() != before {
+            self.decoding_changed();
+        }
+    }
+
+    /// A compile of the tab's `.proto` files finished (see [`Tab::poll_schema`]).
+    pub fn schema_compiled(
+        &mut self,
+        seq: u64,
+        result: Result<
+            Option<crate::format::decode::ProtoSchema>,
+            crate::format::decode::SchemaError,
+        >,
+    ) {
+        self.schema.compiled(seq, result);
+        self.decoding_changed();
+    }
+
+    /// The Protobuf message type called `name` (a template's own), else the tab's; `Ok(None)`
+    /// when neither names one.
+    pub fn proto_type(&self, name: Option<&str>) -> Result<Option<ProtoType>, ProtoTypeError> {
+        self.schema
+            .proto_type(self.setup.decode.message.as_deref(), name)
+    }
+
+    /// How big an encoded or decoded message may grow: the tab's max message size.
+    pub fn limits(&self) -> Limits {
+        Limits::new(self.setup.config.max_message_size)
+    }
+
+    /// The decoder settings or the schema changed: the timeline's decoding follows.
+    pub fn decoding_changed(&mut self) {
+        // task A: call decoding.set_spec/set_proto here, e.g.
+        //   self.decoding.set_spec(self.setup.decode.spec.clone());
+        //   self.decoding.set_proto(self.proto_type(None).ok().flatten());
     }
 
     /// True for an SSE tab (it only receives).
@@ -504,12 +561,29 @@ impl Tab {
             }
             return;
         }
-        let prepared = template::prepare(
-            draft.format,
-            &draft.body,
-            &ctx,
-            &template::EncodeWith::default(),
-        );
+        // A Protobuf body needs its type (the draft's own, else the tab's): without one,
+        // nothing is sent and the composer says why.
+        let proto = match draft.format {
+            MessageFormat::Protobuf => {
+                let tab_message = self.setup.decode.message.as_deref();
+                match self
+                    .schema
+                    .required_type(tab_message, draft.message.as_deref())
+                {
+                    Ok(ty) => Some(ty),
+                    Err(error) => {
+                        self.composer.send_error = Some(format!("not sent: {error}"));
+                        return;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let with = template::EncodeWith {
+            proto: proto.as_ref(),
+            limits: self.limits(),
+        };
+        let prepared = template::prepare(draft.format, &draft.body, &ctx, &with);
         Arc::make_mut(&mut self.redactor).merge(&found.take());
         match prepared {
             Ok(outgoing) => self.deliver(draft, outgoing),

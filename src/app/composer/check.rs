@@ -4,11 +4,20 @@
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
+use crate::format::decode::{Limits, ProtoType};
+use crate::format::json;
 use crate::format::variables::{self, VarContext};
-use crate::model::template::{self, EncodeError, MessageFormat};
+use crate::model::template::{self, EncodeError, EncodeWith, MessageFormat};
 
 /// How long a preview may be, in bytes; the rest is summarised.
 const PREVIEW_BYTES: usize = 4096;
+
+/// The largest (expanded) body encoded as MessagePack, CBOR, Protobuf or compressed while
+/// it is typed. Encoding runs in the frame, after each change: a 1.1 MB JSON body took
+/// 260-400 ms to encode in a debug build (20 ms to validate as JSON), so a larger body is
+/// only checked as JSON here and encoded when sent, where a field that does not fit still
+/// refuses the send with the reason.
+pub const ENCODE_WHILE_TYPING_MAX: usize = 128 << 10;
 
 /// What a check depends on; the check is redone only when this changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +30,29 @@ pub struct CheckKey {
     pub variables: u64,
     /// The tab's next `{{counter}}`.
     pub counter: u64,
+    /// A hash of what the encoding depends on: the schema's generation, the message
+    /// types (the tab's and the composer's), the size limit.
+    pub encoding: u64,
+}
+
+/// What a body is encoded with: the Protobuf type (or why there is none) and the limits.
+#[derive(Clone, Debug)]
+pub struct CheckEncoding<'a> {
+    /// The type a Protobuf body is encoded as, or why none is at hand (in words).
+    pub proto: Result<Option<&'a ProtoType>, String>,
+    /// Bounds on the encoded message: the tab's max message size.
+    pub limits: Limits,
+}
+
+impl Default for CheckEncoding<'_> {
+    /// No Protobuf type; the default message size limit.
+    fn default() -> Self {
+        let with = EncodeWith::default();
+        CheckEncoding {
+            proto: Ok(None),
+            limits: with.limits,
+        }
+    }
 }
 
 /// The result of checking a body.
@@ -36,6 +68,12 @@ pub struct Check {
     pub preview: Option<Preview>,
     /// Whether it can be sent.
     pub outcome: Outcome,
+    /// The expanded body is valid JSON (for the formats whose body is JSON): Pretty-print
+    /// and Minify are offered.
+    pub json_valid: bool,
+    /// What the body is encoded as, for the status line: "MessagePack", "Protobuf
+    /// demo.Order"; `None` for bodies sent as written.
+    pub encoded_as: Option<String>,
 }
 
 /// An expanded body, for display.
@@ -64,6 +102,12 @@ pub enum Outcome {
         /// Sent as a binary message.
         binary: bool,
     },
+    /// A body too big to encode at each change (over 128 KiB): valid JSON
+    /// (when its format takes JSON), encoded when sent.
+    Deferred {
+        /// The expanded body's size.
+        body_bytes: usize,
+    },
     /// A File body naming this (expanded) path; its size is looked up in the background.
     File(PathBuf),
     /// It cannot be sent, and this says why (and where).
@@ -80,8 +124,14 @@ pub fn variables_hash(variables: &[(String, String)]) -> u64 {
 }
 
 /// Checks `body` in `format` with `ctx`: expands its variables and encodes it (except for
-/// File bodies, whose file is looked up elsewhere: no I/O happens here).
-pub fn check(key: CheckKey, body: &str, ctx: &VarContext<'_>) -> Check {
+/// File bodies, whose file is looked up elsewhere: no I/O happens here). `encoding` gives
+/// the Protobuf type and the limits.
+pub fn check(
+    key: CheckKey,
+    body: &str,
+    ctx: &VarContext<'_>,
+    encoding: &CheckEncoding<'_>,
+) -> Check {
     let references = variables::referenced(body);
     let uses_variables = variables::has_variables(body);
     let volatile = references.iter().any(|var| var.is_volatile());
@@ -91,6 +141,13 @@ pub fn check(key: CheckKey, body: &str, ctx: &VarContext<'_>) -> Check {
         volatile,
         preview: None,
         outcome: Outcome::Invalid(String::new()),
+        json_valid: false,
+        encoded_as: key.format.chain().map(|_| match &encoding.proto {
+            Ok(Some(ty)) if key.format == MessageFormat::Protobuf => {
+                format!("{} {}", short_name(key.format), ty.name())
+            }
+            _ => short_name(key.format).to_owned(),
+        }),
     };
     let expanded = match variables::expand(body, ctx) {
         Ok(expanded) => expanded,
@@ -112,20 +169,63 @@ pub fn check(key: CheckKey, body: &str, ctx: &VarContext<'_>) -> Check {
                 Outcome::File(PathBuf::from(path))
             }
         }
-        format => match template::encode(format, &expanded, &template::EncodeWith::default()) {
-            Ok(outgoing) => Outcome::Ready {
-                bytes: outgoing.len(),
-                binary: format.is_binary(),
-            },
-            Err(error) => Outcome::Invalid(describe(&error, &expanded, uses_variables)),
-        },
+        MessageFormat::Protobuf if !matches!(encoding.proto, Ok(Some(_))) => {
+            result.json_valid = json::validate(&expanded).is_ok();
+            match &encoding.proto {
+                Err(why) => Outcome::Invalid(format!("Not sendable as Protobuf: {why}")),
+                Ok(_) => Outcome::Invalid(format!(
+                    "Not sendable as Protobuf: {}",
+                    crate::app::proto_schema::ProtoTypeError::NoType
+                )),
+            }
+        }
+        format if format.chain().is_some() && expanded.len() > ENCODE_WHILE_TYPING_MAX => {
+            let body_bytes = expanded.len();
+            match format.takes_json().then(|| json::validate(&expanded)) {
+                Some(Err(error)) => Outcome::Invalid(describe(
+                    format,
+                    &EncodeError::Json(error),
+                    &expanded,
+                    uses_variables,
+                )),
+                valid => {
+                    result.json_valid = valid.is_some();
+                    Outcome::Deferred { body_bytes }
+                }
+            }
+        }
+        format => {
+            let with = EncodeWith {
+                proto: encoding.proto.clone().ok().flatten(),
+                limits: encoding.limits,
+            };
+            match template::encode(format, &expanded, &with) {
+                Ok(outgoing) => {
+                    result.json_valid = format.takes_json();
+                    Outcome::Ready {
+                        bytes: outgoing.len(),
+                        binary: format.is_binary(),
+                    }
+                }
+                Err(error) => {
+                    result.json_valid =
+                        format.takes_json() && !matches!(error, EncodeError::Json(_));
+                    Outcome::Invalid(describe(format, &error, &expanded, uses_variables))
+                }
+            }
+        }
     };
     result
 }
 
 /// An encoding error as the composer shows it: with line and column, and saying when the
 /// position is in the expanded body rather than in what was typed.
-fn describe(error: &EncodeError, expanded: &str, uses_variables: bool) -> String {
+fn describe(
+    format: MessageFormat,
+    error: &EncodeError,
+    expanded: &str,
+    uses_variables: bool,
+) -> String {
     let where_ = if uses_variables {
         " of the expanded body"
     } else {
@@ -147,7 +247,23 @@ fn describe(error: &EncodeError, expanded: &str, uses_variables: bool) -> String
             }
             None => base64.to_string(),
         },
-        EncodeError::File { .. } | EncodeError::Binary(_) => error.to_string(),
+        EncodeError::Binary(binary) => format!("Not sendable as {}: {binary}", short_name(format)),
+        EncodeError::File { .. } => error.to_string(),
+    }
+}
+
+/// The name of an encoding in the composer's status line, e.g. "MessagePack".
+pub fn short_name(format: MessageFormat) -> &'static str {
+    match format {
+        MessageFormat::Msgpack => "MessagePack",
+        MessageFormat::Cbor => "CBOR",
+        MessageFormat::Protobuf => "Protobuf",
+        MessageFormat::Gzip => "gzip",
+        MessageFormat::Zlib => "zlib",
+        MessageFormat::Deflate => "deflate",
+        MessageFormat::Json => "JSON",
+        MessageFormat::Text => "text",
+        MessageFormat::Hex | MessageFormat::Base64 | MessageFormat::File => "binary",
     }
 }
 
@@ -193,6 +309,7 @@ mod tests {
             format,
             variables: 0,
             counter: 3,
+            encoding: 0,
         }
     }
 
@@ -205,7 +322,7 @@ mod tests {
             env: &env,
             env_policy: variables::EnvPolicy::Any,
         };
-        check(key(format), body, &ctx)
+        check(key(format), body, &ctx, &CheckEncoding::default())
     }
 
     #[test]
@@ -303,6 +420,113 @@ mod tests {
         assert!(preview.is_cut());
         assert!(preview.text.len() <= PREVIEW_BYTES);
         assert_eq!(preview.bytes, 5 + 2 * PREVIEW_BYTES);
+    }
+
+    fn run_with(format: MessageFormat, body: &str, encoding: &CheckEncoding<'_>) -> Check {
+        let ctx = VarContext {
+            counter: 3,
+            user: &[],
+            env: &|_: &str| None,
+            env_policy: variables::EnvPolicy::Any,
+        };
+        check(key(format), body, &ctx, encoding)
+    }
+
+    #[test]
+    fn encoded_formats_report_their_size_or_the_field_that_does_not_fit() {
+        let msgpack = run(MessageFormat::Msgpack, r#"{"a": 1}"#);
+        // fixmap of 1, "a", 1
+        assert_eq!(
+            msgpack.outcome,
+            Outcome::Ready {
+                bytes: 4,
+                binary: true
+            }
+        );
+        assert!(msgpack.json_valid);
+        let bad = run(MessageFormat::Cbor, r#"{"a": }"#);
+        assert!(!bad.json_valid);
+        let Outcome::Invalid(why) = bad.outcome else {
+            panic!("invalid JSON")
+        };
+        assert!(why.starts_with("Invalid JSON: line 1, column 7"), "{why}");
+        let schema = crate::format::decode::ProtoSchema::from_sources(&[(
+            "o.proto",
+            "syntax = \"proto3\"; package demo; message Order { double price = 1; string id = 2; }",
+        )])
+        .unwrap();
+        let order = schema.message("demo.Order").unwrap();
+        let with = CheckEncoding {
+            proto: Ok(Some(&order)),
+            limits: Limits::new(1 << 20),
+        };
+        let ok = run_with(
+            MessageFormat::Protobuf,
+            r#"{"price": 1.5, "id": "x"}"#,
+            &with,
+        );
+        assert_eq!(
+            ok.outcome,
+            Outcome::Ready {
+                bytes: 12,
+                binary: true
+            }
+        );
+        let wrong = run_with(MessageFormat::Protobuf, r#"{"price": "cheap"}"#, &with);
+        assert!(wrong.json_valid, "the JSON itself is fine");
+        let Outcome::Invalid(why) = wrong.outcome else {
+            panic!("price does not fit")
+        };
+        assert!(
+            why.starts_with("Not sendable as Protobuf: field `price`"),
+            "{why}"
+        );
+        let none = CheckEncoding {
+            proto: Err("the .proto files are still compiling".into()),
+            limits: Limits::new(1 << 20),
+        };
+        let Outcome::Invalid(why) = run_with(MessageFormat::Protobuf, "{}", &none).outcome else {
+            panic!("no type")
+        };
+        assert_eq!(
+            why,
+            "Not sendable as Protobuf: the .proto files are still compiling"
+        );
+    }
+
+    #[test]
+    fn a_big_body_is_checked_as_json_and_encoded_only_when_sent() {
+        let item = r#"{"id": "o1", "price": 1.25},"#;
+        let many = item.repeat(ENCODE_WHILE_TYPING_MAX / item.len() + 1);
+        let big = format!("[{}0]", many);
+        let check = run(MessageFormat::Msgpack, &big);
+        assert_eq!(
+            check.outcome,
+            Outcome::Deferred {
+                body_bytes: big.len()
+            }
+        );
+        assert!(check.json_valid);
+        let broken = format!("[{many}");
+        let Outcome::Invalid(why) = run(MessageFormat::Cbor, &broken).outcome else {
+            panic!("invalid JSON")
+        };
+        assert!(why.starts_with("Invalid JSON: line 1, column"), "{why}");
+        let text = "x".repeat(ENCODE_WHILE_TYPING_MAX + 1);
+        let gzip = run(MessageFormat::Gzip, &text);
+        assert_eq!(
+            gzip.outcome,
+            Outcome::Deferred {
+                body_bytes: text.len()
+            }
+        );
+        assert!(!gzip.json_valid);
+        // Just under the bound, it is encoded as typed.
+        let small = "x".repeat(ENCODE_WHILE_TYPING_MAX);
+        assert!(matches!(
+            run(MessageFormat::Gzip, &small).outcome,
+            Outcome::Ready { binary: true, .. }
+        ));
     }
 
     #[test]

@@ -13,12 +13,13 @@ mod history;
 pub mod repeat_controls;
 mod save_dialog;
 
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use egui::{Align, Id, Key, Modifiers, RichText};
 
-pub use check::{Check, Outcome};
+pub use check::{Check, CheckEncoding, Outcome};
 pub use history::{HISTORY_LIMIT, History};
 pub use save_dialog::TemplateLists;
 
@@ -27,8 +28,10 @@ use self::save_dialog::{DialogEnd, SaveDialog};
 use super::action::{Draft, TabAction, TemplateAction, TemplateScope};
 use super::background::{FileInfo, FileSendError, NO_DIALOG_WITHIN};
 use super::commands::{self, CommandId, Scope};
+use super::proto_schema::SchemaState;
 use super::style;
 use crate::engine::ReadyState;
+use crate::format::decode::Limits;
 use crate::format::json;
 use crate::format::variables::{self, VarContext, VarRef};
 use crate::model::template::MessageFormat;
@@ -51,6 +54,34 @@ pub struct ComposerContext<'a> {
     pub show_templates: &'a mut bool,
     /// The tab's running repeat, if any.
     pub repeating: Option<repeat_controls::Repeating>,
+    /// What the binary encodings need: the tab's schema and type, its size limit.
+    pub encoding: EncodingContext<'a>,
+}
+
+/// What the composer encodes with, from its tab.
+#[derive(Clone, Copy)]
+pub struct EncodingContext<'a> {
+    /// The tab's compiled Protobuf schema (or its state).
+    pub schema: &'a SchemaState,
+    /// The tab's message type (the Decode section's), used when the composer names none.
+    pub tab_message: Option<&'a str>,
+    /// The tab's max message size.
+    pub limits: Limits,
+}
+
+impl EncodingContext<'_> {
+    fn hash(&self, own_message: Option<&str>) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (
+            self.schema.generation(),
+            self.tab_message,
+            own_message,
+            self.limits.max_output,
+            self.limits.max_depth,
+        )
+            .hash(&mut hasher);
+        hasher.finish()
+    }
 }
 
 /// The size lookup of a File body's file.
@@ -77,6 +108,8 @@ pub struct ComposerState {
     /// The text was loaded from a file (a library template): sending it reads only the
     /// environment variables allowed for the tab.
     from_file: bool,
+    /// The Protobuf message type chosen beside the format; `None` uses the tab's.
+    message: Option<String>,
     save_scope: TemplateScope,
     save_dialog: Option<SaveDialog>,
     /// Give the editor the keyboard focus back once the dialog's layer is gone.
@@ -107,6 +140,7 @@ impl Default for ComposerState {
             history: History::default(),
             loaded_name: None,
             from_file: false,
+            message: None,
             save_scope: TemplateScope::Library,
             save_dialog: None,
             refocus_editor: false,
@@ -144,10 +178,28 @@ impl ComposerState {
         }
     }
 
-    /// The format and body, as Send would send them.
+    /// The Protobuf message type chosen in the composer (`None`: the tab's).
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// Chooses the Protobuf message type (`None`: the tab's).
+    pub fn set_message(&mut self, message: Option<String>) {
+        if self.message != message {
+            self.message = message;
+            self.changed();
+        }
+    }
+
+    /// The format and body, as Send would send them (with the composer's Protobuf type
+    /// for a Protobuf body).
     pub fn draft(&self) -> Draft {
         Draft {
             from_file: self.from_file,
+            message: match self.format {
+                MessageFormat::Protobuf => self.message.clone(),
+                _ => None,
+            },
             ..Draft::new(self.format, self.body())
         }
     }
@@ -212,7 +264,7 @@ impl ComposerState {
     /// True when the body as checked can be sent (a File body once its file was found).
     pub fn is_sendable(&self) -> bool {
         match self.check.as_ref().map(|c| &c.outcome) {
-            Some(Outcome::Ready { .. }) => true,
+            Some(Outcome::Ready { .. } | Outcome::Deferred { .. }) => true,
             Some(Outcome::File(path)) => self
                 .file
                 .as_ref()
@@ -224,6 +276,9 @@ impl ComposerState {
     fn show_draft(&mut self, draft: Draft) {
         self.format = draft.format;
         self.from_file = draft.from_file;
+        if draft.format == MessageFormat::Protobuf {
+            self.message = draft.message;
+        }
         match draft.format {
             MessageFormat::File => self.file_path = draft.body,
             _ => self.text = draft.body,
@@ -237,12 +292,18 @@ impl ComposerState {
     }
 
     /// Redoes the check when what it depends on changed; returns a file to look up.
-    fn ensure_check(&mut self, variables: &[(String, String)], counter: u64) -> Option<PathBuf> {
+    fn ensure_check(
+        &mut self,
+        variables: &[(String, String)],
+        counter: u64,
+        encoding: EncodingContext<'_>,
+    ) -> Option<PathBuf> {
         let key = CheckKey {
             revision: self.revision,
             format: self.format,
             variables: check::variables_hash(variables),
             counter,
+            encoding: encoding.hash(self.message.as_deref()),
         };
         if self.check.as_ref().is_none_or(|c| c.key != key) {
             let valid: Vec<(String, String)> = variables
@@ -258,7 +319,19 @@ impl ComposerState {
                 // file asks before any variable is read for the network (Tab::send_draft).
                 env_policy: variables::EnvPolicy::Any,
             };
-            self.check = Some(check::check(key, self.body(), &ctx));
+            let proto = match self.format {
+                MessageFormat::Protobuf => encoding
+                    .schema
+                    .required_type(encoding.tab_message, self.message.as_deref())
+                    .map(Some)
+                    .map_err(|error| error.to_string()),
+                _ => Ok(None),
+            };
+            let with = CheckEncoding {
+                proto: proto.as_ref().map(Option::as_ref).map_err(Clone::clone),
+                limits: encoding.limits,
+            };
+            self.check = Some(check::check(key, self.body(), &ctx, &with));
         }
         match self.check.as_ref().map(|c| &c.outcome) {
             Some(Outcome::File(path)) if self.file.as_ref().is_none_or(|f| f.path != *path) => {
@@ -328,7 +401,7 @@ pub fn ui(
         }
         composer.walk_history(ui, editor_id);
     }
-    if let Some(path) = composer.ensure_check(cx.variables, cx.counter) {
+    if let Some(path) = composer.ensure_check(cx.variables, cx.counter, cx.encoding) {
         actions.push(TabAction::CheckFile(path));
     }
 
@@ -367,7 +440,7 @@ pub fn ui(
             composer.changed();
         }
     }
-    if let Some(path) = composer.ensure_check(cx.variables, cx.counter) {
+    if let Some(path) = composer.ensure_check(cx.variables, cx.counter, cx.encoding) {
         actions.push(TabAction::CheckFile(path));
     }
     preview(ui, composer);
@@ -417,7 +490,15 @@ pub fn ui(
     ui.separator();
     controls::close_and_ping(ui, composer, open, actions);
 
-    let draft = composer.save_dialog.is_some().then(|| composer.draft());
+    // A Protobuf template keeps the type it was composed with, the tab's if none was
+    // chosen here, so that it sends the same from another tab or the library.
+    let draft = composer.save_dialog.is_some().then(|| {
+        let mut draft = composer.draft();
+        if draft.format == MessageFormat::Protobuf && draft.message.is_none() {
+            draft.message = cx.encoding.tab_message.map(str::to_owned);
+        }
+        draft
+    });
     if let (Some(dialog), Some(draft)) = (&mut composer.save_dialog, draft) {
         match save_dialog::show(ui.ctx(), dialog, &draft, cx.templates) {
             DialogEnd::Open => {}
@@ -450,13 +531,21 @@ fn heading_row(
         let before = composer.format;
         egui::ComboBox::from_id_salt(("message-format", cx.tab_id))
             .selected_text(composer.format.label())
-            .width(130.0)
+            .width(180.0)
+            .height(400.0)
             .show_ui(ui, |ui| {
-                for format in MessageFormat::ALL {
-                    let item = ui.selectable_value(&mut composer.format, format, format.label());
-                    if item.clicked() {
-                        // Also when chosen through accessibility, not only by pointer.
-                        ui.close();
+                for (index, (group, formats)) in FORMAT_GROUPS.iter().enumerate() {
+                    if index > 0 {
+                        ui.add_space(4.0);
+                    }
+                    ui.label(RichText::new(*group).weak().small());
+                    for &format in *formats {
+                        let item =
+                            ui.selectable_value(&mut composer.format, format, format.label());
+                        if item.clicked() {
+                            // Also when chosen through accessibility, not only by pointer.
+                            ui.close();
+                        }
                     }
                 }
             })
@@ -465,7 +554,10 @@ fn heading_row(
         if composer.format != before {
             composer.changed();
         }
-        if composer.format == MessageFormat::Json {
+        if composer.format == MessageFormat::Protobuf {
+            message_type_picker(ui, composer, cx);
+        }
+        if composer.format.takes_json() {
             json_buttons(ui, composer);
         }
         if cx.receive_only {
@@ -493,6 +585,68 @@ fn heading_row(
     .inner
 }
 
+/// The format selector's groups, in order; together they hold every format once.
+const FORMAT_GROUPS: &[(&str, &[MessageFormat])] = &[
+    ("Text message", &[MessageFormat::Text, MessageFormat::Json]),
+    (
+        "Binary, as written",
+        &[
+            MessageFormat::Hex,
+            MessageFormat::Base64,
+            MessageFormat::File,
+        ],
+    ),
+    (
+        "Binary, encoded from JSON",
+        &[
+            MessageFormat::Msgpack,
+            MessageFormat::Cbor,
+            MessageFormat::Protobuf,
+        ],
+    ),
+    (
+        "Binary, compressed text",
+        &[
+            MessageFormat::Gzip,
+            MessageFormat::Zlib,
+            MessageFormat::Deflate,
+        ],
+    ),
+];
+
+/// The Protobuf message type of the composed message: the tab's (from the Decode section)
+/// or one of the schema's.
+fn message_type_picker(ui: &mut egui::Ui, composer: &mut ComposerState, cx: &ComposerContext<'_>) {
+    let label = ui.label("Type");
+    let tab_type = match cx.encoding.tab_message {
+        Some(name) => format!("the tab's ({name})"),
+        None => "the tab's (none chosen)".to_owned(),
+    };
+    let selected = composer.message.clone().unwrap_or_else(|| tab_type.clone());
+    let mut chosen = composer.message.clone();
+    egui::ComboBox::from_id_salt(("message-type", cx.tab_id))
+        .selected_text(selected)
+        .width(180.0)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut chosen, None, tab_type);
+            let names = cx.encoding.schema.message_names();
+            if names.is_empty() {
+                ui.label(
+                    RichText::new("No schema: add .proto files under Decode")
+                        .weak()
+                        .italics(),
+                );
+            }
+            for name in names {
+                ui.selectable_value(&mut chosen, Some(name.clone()), name.as_str());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text("The Protobuf message type this JSON is encoded as");
+    composer.set_message(chosen);
+}
+
 /// The most bytes Pretty-print writes into the editor: indentation grows with depth times
 /// lines, so a deeply nested message (loaded with Edit in composer) could need gigabytes.
 const PRETTY_PRINT_MAX_BYTES: usize = 8 << 20;
@@ -500,10 +654,7 @@ const PRETTY_PRINT_MAX_BYTES: usize = 8 << 20;
 /// Pretty-print and Minify, enabled when the body (expanded) is valid JSON. Variables are
 /// kept as written, so what is sent stays exactly what is shown.
 fn json_buttons(ui: &mut egui::Ui, composer: &mut ComposerState) {
-    let valid = matches!(
-        composer.check.as_ref().map(|c| &c.outcome),
-        Some(Outcome::Ready { .. })
-    );
+    let valid = composer.check.as_ref().is_some_and(|c| c.json_valid);
     let why = "Fix the JSON first";
     if ui
         .add_enabled(valid, egui::Button::new("Pretty-print"))
@@ -621,9 +772,32 @@ fn status(ui: &mut egui::Ui, composer: &ComposerState) {
             let text = match (composer.format, binary) {
                 (MessageFormat::Json, _) => format!("Valid JSON, {bytes} bytes, text message"),
                 (_, false) => format!("{bytes} bytes, text message"),
-                (_, true) => format!("{bytes} bytes, binary message"),
+                (_, true) => match &check.encoded_as {
+                    Some(encoding) => format!("{bytes} bytes {encoding}, binary message"),
+                    None => format!("{bytes} bytes, binary message"),
+                },
             };
             ui.label(RichText::new(text).weak());
+        }
+        Outcome::Deferred { body_bytes } => {
+            let what = if composer.format.takes_json() {
+                "Valid JSON"
+            } else {
+                "Text"
+            };
+            let encoding = check.encoded_as.as_deref().unwrap_or("binary");
+            ui.label(
+                RichText::new(format!(
+                    "{what}, {}: encoded as {encoding} when sent, binary message",
+                    style::format_size(*body_bytes)
+                ))
+                .weak(),
+            )
+            .on_hover_text(format!(
+                "Bodies over {} are encoded when sent, not at each change; a field that \
+                 does not fit refuses the send with the reason",
+                style::format_size(check::ENCODE_WHILE_TYPING_MAX)
+            ));
         }
         Outcome::Invalid(why) => {
             ui.colored_label(error, why);
@@ -651,5 +825,19 @@ fn status(ui: &mut egui::Ui, composer: &ComposerState) {
                 ui.label(RichText::new(format!("Looking up {}…", path.display())).weak());
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_groups_hold_every_format_once() {
+        let grouped: Vec<MessageFormat> = FORMAT_GROUPS
+            .iter()
+            .flat_map(|(_, formats)| formats.iter().copied())
+            .collect();
+        assert_eq!(grouped, MessageFormat::ALL);
     }
 }

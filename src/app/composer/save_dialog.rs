@@ -76,7 +76,7 @@ pub fn show(
         ui.label(
             RichText::new(format!(
                 "{}, {} bytes as typed; variables are kept and expanded when sent.",
-                draft.format,
+                crate::app::templates_panel::encoding(draft.format, draft.message.as_deref()),
                 draft.body.len()
             ))
             .weak(),
@@ -145,6 +145,8 @@ pub fn show(
             if !name.is_empty() && (save.clicked() || enter) {
                 let mut template = Template::new(name, draft.format, draft.body.clone());
                 template.description = dialog.description.trim().to_owned();
+                // A Protobuf template keeps its own type (none: the tab's when sent).
+                template.message = draft.message.clone();
                 end = DialogEnd::Save(dialog.scope, template);
             }
             if ui.button("Cancel").clicked() {

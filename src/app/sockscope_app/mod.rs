@@ -15,7 +15,7 @@ use super::action::{Action, TabAction};
 use super::background::{Background, JobDone};
 use super::commands::{self, CommandId, Scope};
 use super::composer::repeat_controls::Repeating;
-use super::composer::{self, ComposerContext, TemplateLists};
+use super::composer::{self, ComposerContext, EncodingContext, TemplateLists};
 use super::detail::{DetailPane, Selected, set_clipboard_redactor};
 use super::env_consent::{self, EnvAccess};
 use super::replay_view::{self, ReplayDialog};
@@ -284,6 +284,10 @@ impl eframe::App for SockscopeApp {
         while let Some(done) = self.jobs.try_recv() {
             self.finish_job(done);
         }
+        // Schemas of changed or restored tabs compile in the background.
+        for tab in &mut self.tabs {
+            tab.poll_schema(&self.jobs);
+        }
         let demo_base = self.demo_url("");
         self.sessions.poll(Tabs {
             tabs: &mut self.tabs,
@@ -358,6 +362,11 @@ impl eframe::App for SockscopeApp {
                                 every: r.every,
                                 sent: r.sent,
                             }),
+                            encoding: EncodingContext {
+                                schema: &tab.schema,
+                                tab_message: tab.setup.decode.message.as_deref(),
+                                limits: tab.limits(),
+                            },
                         };
                         egui::ScrollArea::vertical()
                             .id_salt("composer-scroll")

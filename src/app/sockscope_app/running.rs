@@ -107,6 +107,7 @@ impl SockscopeApp {
             }
             TabAction::CheckFile(path) => self.jobs.check_file(tab.id, path),
             TabAction::BrowseFile => self.jobs.pick_file(tab.id),
+            TabAction::BrowseProto => self.jobs.pick_proto(tab.id),
             TabAction::Template(action) => {
                 templates_panel::run(action, tab, &mut self.library, &self.jobs);
             }
@@ -236,6 +237,20 @@ impl SockscopeApp {
             } => {
                 if let Some(tab) = tab_with(&mut self.tabs, tab) {
                     tab.composer.file_picked(path, open_for);
+                }
+            }
+            JobDone::ProtoPicked {
+                tab,
+                path,
+                open_for,
+            } => {
+                if let Some(tab) = tab_with(&mut self.tabs, tab) {
+                    crate::app::decode_panel::proto_picked(tab, path, open_for);
+                }
+            }
+            JobDone::SchemaCompiled { tab, seq, result } => {
+                if let Some(tab) = tab_with(&mut self.tabs, tab) {
+                    tab.schema_compiled(seq, result);
                 }
             }
             JobDone::LibrarySaved { seq, result } => self.library.saved(seq, result),

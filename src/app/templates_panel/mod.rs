@@ -15,7 +15,7 @@ use super::background::{Background, JobDone};
 use super::tab::Tab;
 use super::variables_panel;
 use crate::engine::ReadyState;
-use crate::model::template::Template;
+use crate::model::template::{MessageFormat, Template};
 
 /// How much of a body a tooltip shows.
 const TOOLTIP_BYTES: usize = 400;
@@ -241,10 +241,11 @@ impl TemplatesPanel {
                 });
             });
         });
+        let encoding = encoding(template.format, template.message.as_deref());
         let detail = if template.description.is_empty() {
-            format!("{} message", template.format)
+            format!("{encoding} message")
         } else {
-            format!("{} · {}", template.format, template.description)
+            format!("{encoding} · {}", template.description)
         };
         ui.add(egui::Label::new(RichText::new(detail).weak().small()).truncate());
         ui.add_space(2.0);
@@ -295,12 +296,22 @@ impl TemplatesPanel {
     }
 }
 
+/// How a template's body is sent, as its list entry says: the format, and for Protobuf the
+/// message type ("Protobuf demo.Order (from JSON)"; without one, the tab's is used).
+pub fn encoding(format: MessageFormat, message: Option<&str>) -> String {
+    match (format, message) {
+        (MessageFormat::Protobuf, Some(name)) => format!("Protobuf {name} (from JSON)"),
+        (MessageFormat::Protobuf, None) => "Protobuf, the tab's type (from JSON)".to_owned(),
+        _ => format.label().to_owned(),
+    }
+}
+
 fn tooltip(ui: &mut egui::Ui, template: &Template) {
     ui.label(RichText::new(&template.name).strong());
     if !template.description.is_empty() {
         ui.label(&template.description);
     }
-    ui.label(RichText::new(template.format.label()).weak());
+    ui.label(RichText::new(encoding(template.format, template.message.as_deref())).weak());
     let end = template.body.floor_char_boundary(TOOLTIP_BYTES);
     let mut body = template.body[..end].to_owned();
     if end < template.body.len() {
