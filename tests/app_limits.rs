@@ -22,9 +22,7 @@ fn a_huge_message_limit_is_shown_clamped_in_the_request_section() {
         .setup
         .config
         .max_message_size = 1 << 62;
-    harness
-        .get_by_label("Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect")
-        .click();
+    harness.get_by_label("Headers & connection").click();
     harness.step();
     harness.step();
     assert!(

@@ -179,9 +179,7 @@ fn a_change_shows_the_unsaved_marker_and_new_session_asks_first() {
 fn a_header_marked_secret_is_saved_only_as_an_environment_reference() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = window(dir.path());
-    harness
-        .get_by_label("Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect")
-        .click();
+    harness.get_by_label("Headers & connection").click();
     harness.step();
     harness.get_by_label("+ Add header").click();
     harness.step();

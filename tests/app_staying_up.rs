@@ -183,9 +183,7 @@ fn a_pinned_certificate_typed_in_the_request_section_connects_and_is_saved() {
     let pin = support::tls::write(&dir, "server.pem", &server.cert_pem);
     let mut harness = window(Some(format!("wss://localhost:{}/", addr.port())), &dir);
     harness.step();
-    harness
-        .get_by_label("Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect")
-        .click();
+    harness.get_by_label("Headers & connection").click();
     harness.step();
     harness.get_by_label("Pinned certificate (PEM)").focus();
     harness.step();

@@ -1,5 +1,5 @@
-//! The connection bar: URL, Connect/Disconnect and the readyState badge, with the request
-//! section (headers, subprotocols, timeouts, TLS) below it.
+//! The connection bar: URL, Connect/Disconnect and the readyState badge, with the tab's
+//! set-up below it in one strip of sections: Params, Auth, Headers & connection, Decode.
 
 use egui::{Key, RichText};
 
@@ -70,29 +70,69 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     if let Some(error) = &tab.input_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
-    egui::CollapsingHeader::new(params_table::title(&tab.setup))
-        .id_salt(("params", tab.id))
-        .default_open(false)
-        .show(ui, |ui| {
-            ui.add_enabled_ui(!locked, |ui| params_table::ui(ui, &mut tab.setup, tab.id));
-        });
-    if tab.setup.kind.is_websocket() {
-        egui::CollapsingHeader::new(auth_panel::title(&tab.setup.config.auth))
-            .id_salt(("auth", tab.id))
-            .default_open(false)
-            .show(ui, |ui| {
-                ui.add_enabled_ui(!locked, |ui| {
-                    auth_panel::ui(ui, &mut tab.setup.config.auth, tab.id);
-                });
-            });
+    setup_sections(ui, tab, locked, actions);
+}
+
+/// The tab's set-up, one section open at a time (none at first), chosen from a strip as
+/// in Postman: Params, Auth, Headers and the rest of the request, Decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    Params,
+    Auth,
+    Request,
+    Decode,
+}
+
+fn setup_sections(ui: &mut egui::Ui, tab: &mut Tab, locked: bool, actions: &mut Vec<TabAction>) {
+    let memory = egui::Id::unique(("setup-section", tab.id));
+    let mut open: Option<Section> = ui.data(|d| d.get_temp(memory)).flatten();
+    let websocket = tab.setup.kind.is_websocket();
+    if open == Some(Section::Auth) && !websocket {
+        open = None;
     }
-    egui::CollapsingHeader::new(
-        "Request: headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect",
-    )
-    .id_salt(("request", tab.id))
-    .default_open(false)
-    .show(ui, |ui| {
-        if locked {
+    ui.horizontal_wrapped(|ui| {
+        let mut entry = |ui: &mut egui::Ui, section: Section, title: String, hover: &str| {
+            let selected = open == Some(section);
+            if ui
+                .selectable_label(selected, title)
+                .on_hover_text(hover)
+                .clicked()
+            {
+                open = if selected { None } else { Some(section) };
+            }
+        };
+        entry(
+            ui,
+            Section::Params,
+            params_table::title(&tab.setup),
+            "The URL's query parameters as a table",
+        );
+        if websocket {
+            entry(
+                ui,
+                Section::Auth,
+                auth_panel::title(&tab.setup.config.auth),
+                "Basic, Bearer or an API key, added to every handshake",
+            );
+        }
+        entry(
+            ui,
+            Section::Request,
+            REQUEST_TITLE.to_owned(),
+            "Headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect, memory",
+        );
+        entry(
+            ui,
+            Section::Decode,
+            decode_panel::title(tab),
+            "How binary payloads are read (MessagePack, CBOR, Protobuf, compressed)",
+        );
+    });
+    ui.data_mut(|d| d.insert_temp(memory, open));
+    let Some(section) = open else { return };
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        if locked && section != Section::Decode {
             ui.label(
                 RichText::new(
                     "Request settings are locked while connected. Disconnect to edit them.",
@@ -101,14 +141,26 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 .weak(),
             );
         }
-        ui.add_enabled_ui(!locked, |ui| request_panel::ui(ui, tab));
+        match section {
+            Section::Params => {
+                ui.add_enabled_ui(!locked, |ui| params_table::ui(ui, &mut tab.setup, tab.id));
+            }
+            Section::Auth => {
+                ui.add_enabled_ui(!locked, |ui| {
+                    auth_panel::ui(ui, &mut tab.setup.config.auth, tab.id);
+                });
+            }
+            Section::Request => {
+                ui.add_enabled_ui(!locked, |ui| request_panel::ui(ui, tab));
+            }
+            // Decoding is a view: it may change while connected.
+            Section::Decode => decode_panel::ui(ui, tab, actions),
+        }
     });
-    // Decoding is a view: it may change while connected.
-    egui::CollapsingHeader::new(decode_panel::title(tab))
-        .id_salt(("decode", tab.id))
-        .default_open(false)
-        .show(ui, |ui| decode_panel::ui(ui, tab, actions));
 }
+
+/// The request section's entry in the strip.
+const REQUEST_TITLE: &str = "Headers & connection";
 
 /// "WebSocket" / "SSE": what the tab connects with, locked while connected.
 fn kind_selector(ui: &mut egui::Ui, tab: &mut Tab, locked: bool) {

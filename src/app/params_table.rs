@@ -37,17 +37,16 @@ pub fn ui(ui: &mut egui::Ui, setup: &mut TabSetup, id: u64) {
                     ui.checkbox(&mut param.enabled, "")
                         .labelled_by(send)
                         .on_hover_text("Send this parameter");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut param.name)
-                            .hint_text("name")
-                            .desired_width(160.0),
+                    let height = ui.spacing().interact_size.y;
+                    ui.add_sized(
+                        [180.0, height],
+                        egui::TextEdit::singleline(&mut param.name).hint_text("name"),
                     )
                     .labelled_by(name);
                     let edited = ui
-                        .add(
-                            egui::TextEdit::singleline(&mut param.value)
-                                .hint_text("value")
-                                .desired_width(240.0),
+                        .add_sized(
+                            [320.0, height],
+                            egui::TextEdit::singleline(&mut param.value).hint_text("value"),
                         )
                         .labelled_by(value);
                     if edited.changed() {
