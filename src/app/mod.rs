@@ -13,6 +13,7 @@ mod connection_options;
 mod decode_panel;
 pub mod detail;
 pub mod env_consent;
+mod environments_panel;
 pub mod filter_bar;
 mod live_source;
 mod params_table;

@@ -66,6 +66,9 @@ pub struct Tab {
     /// headers, URL passwords), learnt at each connect and send: every export of the tab
     /// goes through it. Never saved.
     pub redactor: Arc<Redactor>,
+    /// The globals and the active environment's variables, `(name, value)`, under the
+    /// tab's own (set by the window each frame).
+    pub environment: Vec<(String, String)>,
     /// The Protobuf schema compiled from the decoder settings' `.proto` files (in the
     /// background: see [`Tab::poll_schema`]).
     pub schema: SchemaState,
@@ -106,6 +109,7 @@ impl Tab {
             env_access: EnvAccess::default(),
             env_prompt: None,
             redactor: Arc::default(),
+            environment: Vec::new(),
             schema: SchemaState::default(),
             decode_ui: DecodeUi::default(),
             source: LiveSource::Idle,
@@ -255,13 +259,28 @@ impl Tab {
 
     /// The user variables whose names are allowed (the others are shown as errors in the
     /// variables table and never expanded).
+    /// The environment's come first, so the tab's own win.
     pub fn valid_variables(&self) -> Vec<(String, String)> {
-        self.setup
-            .variables
+        self.environment
             .iter()
+            .chain(&self.setup.variables)
             .filter(|(name, _)| variables::check_user_name(name).is_ok())
             .cloned()
             .collect()
+    }
+
+    /// Lays the window's environment under the tab's variables, and learns its secret
+    /// values (they are redacted from then on).
+    pub fn set_environment(&mut self, variables: &[(String, String)], secrets: &[&str]) {
+        if self.environment != variables {
+            self.environment = variables.to_vec();
+        }
+        if secrets.iter().any(|secret| !self.redactor.knows(secret)) {
+            let redactor = Arc::make_mut(&mut self.redactor);
+            for secret in secrets {
+                redactor.add_value(secret);
+            }
+        }
     }
 
     /// The environment variables this tab may read if it came from a file: those allowed

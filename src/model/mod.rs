@@ -3,6 +3,7 @@
 pub mod cookie_jar;
 pub mod decode_settings;
 pub mod env_access;
+pub mod environments;
 pub mod filter;
 pub mod filtered_view;
 pub mod har;

@@ -114,6 +114,13 @@ impl Redactor {
             .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     }
 
+    /// True when [`Redactor::add_value`] would add nothing for `value`: it is known, empty
+    /// or the marker itself.
+    pub fn knows(&self, value: &str) -> bool {
+        let value = value.trim();
+        value.is_empty() || value == MARKER || self.values.iter().any(|v| v == value)
+    }
+
     /// Marks header `name` secret (besides the [`is_sensitive_header`] ones).
     pub fn add_secret_name(&mut self, name: &str) {
         let name = name.trim().to_ascii_lowercase();

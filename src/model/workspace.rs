@@ -3,6 +3,7 @@
 //! directory, written like every file Sockscope writes ([`storage::write_atomic`]: atomic,
 //! the file's mode kept, new files private, through symbolic links).
 
+use super::environments::Environments;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,9 @@ pub struct Workspace {
     /// it came from a file and what the user allowed. Kept here, in the user's own
     /// workspace, never in a session file. A tab without an entry counts as from a file.
     pub env_access: Vec<EnvAccess>,
+    /// The environments, the active one and the globals, without secret values.
+    #[serde(skip_serializing_if = "Environments::is_empty")]
+    pub environments: Environments,
 }
 
 impl Workspace {

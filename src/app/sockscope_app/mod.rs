@@ -18,6 +18,7 @@ use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, EncodingContext, TemplateLists};
 use super::detail::{DetailPane, Selected, set_clipboard_redactor};
 use super::env_consent::{self, EnvAccess};
+use super::environments_panel::{self, EnvironmentsPanel};
 use super::replay_view::{self, ReplayDialog};
 use super::row_menu::RowMenuContext;
 use super::session_menu::{FileAction, Sessions, Tabs, Workspace};
@@ -26,6 +27,7 @@ use super::templates_panel::{self, Library, TemplatesPanel};
 use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::{ConnectionConfig, WakeFn};
+use crate::model::environments::Environments;
 use crate::model::tab_setup::TabKind;
 use crate::model::tab_setup::TabSetup;
 use crate::model::timeline::Timeline;
@@ -74,6 +76,9 @@ pub struct SockscopeApp {
     /// Where the workspace is saved, and the text last written there.
     workspace_file: Option<PathBuf>,
     workspace_written: Option<String>,
+    /// The globals and named environments; one may be active.
+    environments: Environments,
+    environments_panel: EnvironmentsPanel,
 }
 
 impl SockscopeApp {
@@ -122,6 +127,8 @@ impl SockscopeApp {
             replay_dialog: ReplayDialog::default(),
             workspace_file: options.workspace_file.clone(),
             workspace_written: None,
+            environments: Environments::default(),
+            environments_panel: EnvironmentsPanel::default(),
         };
         if let Some(workspace) = options.restore {
             app.restore(workspace);
@@ -138,6 +145,7 @@ impl SockscopeApp {
     /// demo-server URLs moved to this run's demo server.
     fn restore(&mut self, workspace: Workspace) {
         self.sessions.restore(&workspace);
+        self.environments = workspace.environments.clone();
         let base_now = self.demo_url("");
         for (index, saved) in workspace.tabs.into_iter().enumerate() {
             let mut setup = saved;
@@ -175,7 +183,13 @@ impl SockscopeApp {
             recent: self.sessions.recent().to_vec(),
             demo_base: None,
             env_access: self.tabs.iter().map(|tab| tab.env_access.clone()).collect(),
+            environments: self.environments.for_saving(),
         }
+    }
+
+    /// The environments: globals, the named sets and the active one.
+    pub fn environments_mut(&mut self) -> &mut Environments {
+        &mut self.environments
     }
 
     /// The session the window holds: its file, the unsaved marker, recent sessions.
@@ -269,6 +283,12 @@ fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>, active: Option<u64>
 
 impl eframe::App for SockscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // Every tab sees the active environment under its own variables.
+        let environment = self.environments.variables();
+        let secrets = self.environments.secret_values();
+        for tab in &mut self.tabs {
+            tab.set_environment(&environment, &secrets);
+        }
         let deadline = Instant::now() + DRAIN_BUDGET;
         let mut more_waiting = false;
         for tab in &mut self.tabs {
@@ -314,8 +334,21 @@ impl eframe::App for SockscopeApp {
         {
             env_consent::ui(ui.ctx(), tab.id, prompt, &mut actions);
         }
+        self.environments_panel
+            .window(ui.ctx(), &mut self.environments);
         egui::Panel::top("tab-strip").show(ui, |ui| {
-            tab_strip::ui(ui, &self.tabs, self.active, &mut actions);
+            ui.horizontal(|ui| {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    environments_panel::switcher(
+                        ui,
+                        &mut self.environments,
+                        &mut self.environments_panel,
+                    );
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        tab_strip::ui(ui, &self.tabs, self.active, &mut actions);
+                    });
+                });
+            });
         });
         if let Some(notice) = &self.notice {
             egui::Panel::top("notice").show(ui, |ui| {
@@ -342,6 +375,8 @@ impl eframe::App for SockscopeApp {
                         .min_size(200.0)
                         .show(ui, |ui| templates_panel.ui(ui, tab, library, &mut for_tab));
                 }
+                // The composer previews with the environment's variables under the tab's.
+                let variables = tab.valid_variables();
                 egui::Panel::bottom("composer")
                     .resizable(true)
                     .default_size(230.0)
@@ -351,7 +386,7 @@ impl eframe::App for SockscopeApp {
                             tab_id: tab.id,
                             state: tab.ready_state(),
                             receive_only: tab.setup.kind == TabKind::Sse,
-                            variables: &tab.setup.variables,
+                            variables: &variables,
                             counter: tab.counter(),
                             templates: TemplateLists {
                                 tab: &tab.setup.templates,
