@@ -10,6 +10,7 @@ pub mod commands;
 pub mod composer;
 mod connection_bar;
 mod connection_options;
+mod cookies_panel;
 mod decode_panel;
 pub mod detail;
 pub mod env_consent;

@@ -1,6 +1,7 @@
 //! One tab: what the user set ([`TabSetup`]), what runs ([`LiveSource`]), its timeline
 //! and the user's unsent input. Plain state and the calls that act on it; no drawing.
 
+use crate::model::cookie_jar::SharedJar;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +70,12 @@ pub struct Tab {
     /// The globals and the active environment's variables, `(name, value)`, under the
     /// tab's own (set by the window each frame).
     pub environment: Vec<(String, String)>,
+    /// The window's cookie jar: its cookies go with each handshake, and Set-Cookie from
+    /// the answers comes back to it.
+    pub cookies: SharedJar,
+    /// The URL the current WebSocket attempt connected to (variables expanded), whose
+    /// answer's cookies are kept for it.
+    connected_url: Option<String>,
     /// The Protobuf schema compiled from the decoder settings' `.proto` files (in the
     /// background: see [`Tab::poll_schema`]).
     pub schema: SchemaState,
@@ -110,6 +117,8 @@ impl Tab {
             env_prompt: None,
             redactor: Arc::default(),
             environment: Vec::new(),
+            cookies: SharedJar::default(),
+            connected_url: None,
             schema: SchemaState::default(),
             decode_ui: DecodeUi::default(),
             source: LiveSource::Idle,
@@ -269,6 +278,16 @@ impl Tab {
             .collect()
     }
 
+    /// Keeps the Set-Cookie headers of a WebSocket handshake answer in the jar.
+    fn keep_cookies(&self, headers: &[(String, String)]) {
+        if self.is_sse() {
+            return;
+        }
+        if let (Some(url), Ok(mut jar)) = (&self.connected_url, self.cookies.lock()) {
+            jar.store_response_from(url, headers);
+        }
+    }
+
     /// Lays the window's environment under the tab's variables, and learns its secret
     /// values (they are redacted from then on).
     pub fn set_environment(&mut self, variables: &[(String, String)], secrets: &[&str]) {
@@ -416,6 +435,12 @@ impl Tab {
                 return;
             }
         };
+        // The jar's cookies for this URL (a WebSocket's; an SSE stream keeps its own).
+        let resolved = match self.cookies.lock() {
+            Ok(jar) if !self.is_sse() => jar.apply(&resolved).unwrap_or(resolved),
+            _ => resolved,
+        };
+        self.connected_url = Some(resolved.url.clone());
         let redactor = Arc::make_mut(&mut self.redactor);
         redactor.merge(&found.take());
         redactor.add_config(&resolved, &self.setup.secret_headers);
@@ -710,8 +735,16 @@ impl Tab {
             match arrival {
                 Arrival::Event { attempt, event } => {
                     let ended = match &event.kind {
-                        EventKind::Open(_) => {
+                        EventKind::Open(open) => {
                             self.reconnect.in_a_row = 0;
+                            self.keep_cookies(&open.response_headers);
+                            None
+                        }
+                        EventKind::Error(error) => {
+                            // A rejected handshake (a login wall) may set cookies too.
+                            if let Some(http) = &error.http {
+                                self.keep_cookies(&http.headers);
+                            }
                             None
                         }
                         EventKind::Close(close) => {

@@ -43,6 +43,10 @@ pub enum CookieFileError {
     },
 }
 
+/// One jar shared by a window's tabs (all on the window's thread; the lock is never
+/// contended).
+pub type SharedJar = std::sync::Arc<std::sync::Mutex<CookieJar>>;
+
 /// The cookies a workspace or a run keeps.
 #[derive(Debug, Default)]
 pub struct CookieJar {
@@ -153,7 +157,12 @@ impl CookieJar {
         config: &ConnectionConfig,
         headers: &[(String, String)],
     ) -> usize {
-        let Ok(url) = crate::engine::normalize_url(&config.url) else {
+        self.store_response_from(&config.url, headers)
+    }
+
+    /// [`CookieJar::store_response`] for an answer from `url` (as connected to).
+    pub fn store_response_from(&mut self, url: &str, headers: &[(String, String)]) -> usize {
+        let Ok(url) = crate::engine::normalize_url(url) else {
             return 0;
         };
         let set_cookies = headers

@@ -16,6 +16,7 @@ use super::background::{Background, JobDone};
 use super::commands::{self, CommandId, Scope};
 use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, EncodingContext, TemplateLists};
+use super::cookies_panel::CookiesPanel;
 use super::detail::{DetailPane, Selected, set_clipboard_redactor};
 use super::env_consent::{self, EnvAccess};
 use super::environments_panel::{self, EnvironmentsPanel};
@@ -27,6 +28,7 @@ use super::templates_panel::{self, Library, TemplatesPanel};
 use super::{connection_bar, tab_strip, timeline_view};
 use crate::demo_server::{self, DemoServer};
 use crate::engine::{ConnectionConfig, WakeFn};
+use crate::model::cookie_jar::SharedJar;
 use crate::model::environments::Environments;
 use crate::model::tab_setup::TabKind;
 use crate::model::tab_setup::TabSetup;
@@ -79,6 +81,11 @@ pub struct SockscopeApp {
     /// The globals and named environments; one may be active.
     environments: Environments,
     environments_panel: EnvironmentsPanel,
+    /// The cookie jar every tab's handshakes use, kept in `cookies.txt` beside the
+    /// workspace, and the text last written there.
+    cookies: SharedJar,
+    cookies_written: Option<String>,
+    cookies_panel: CookiesPanel,
 }
 
 impl SockscopeApp {
@@ -129,7 +136,11 @@ impl SockscopeApp {
             workspace_written: None,
             environments: Environments::default(),
             environments_panel: EnvironmentsPanel::default(),
+            cookies: SharedJar::default(),
+            cookies_written: None,
+            cookies_panel: CookiesPanel::default(),
         };
+        app.load_cookies();
         if let Some(workspace) = options.restore {
             app.restore(workspace);
         }
@@ -288,6 +299,9 @@ impl eframe::App for SockscopeApp {
         let secrets = self.environments.secret_values();
         for tab in &mut self.tabs {
             tab.set_environment(&environment, &secrets);
+            if !Arc::ptr_eq(&tab.cookies, &self.cookies) {
+                tab.cookies = Arc::clone(&self.cookies);
+            }
         }
         let deadline = Instant::now() + DRAIN_BUDGET;
         let mut more_waiting = false;
@@ -336,9 +350,11 @@ impl eframe::App for SockscopeApp {
         }
         self.environments_panel
             .window(ui.ctx(), &mut self.environments);
+        self.cookies_panel.window(ui.ctx(), &self.cookies);
         egui::Panel::top("tab-strip").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    self.cookies_panel.button(ui, &self.cookies);
                     environments_panel::switcher(
                         ui,
                         &mut self.environments,

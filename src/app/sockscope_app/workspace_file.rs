@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use super::SockscopeApp;
 use crate::app::session_menu::{self, Workspace};
-use crate::model::storage::{FileError, keep_broken_copy};
+use std::sync::{Arc, Mutex};
+
+use crate::model::cookie_jar::CookieJar;
+use crate::model::storage::{FileError, keep_broken_copy, write_atomic};
 use crate::model::workspace::WORKSPACE_FILE;
 
 /// The app id the window and its data directory are named by.
@@ -46,10 +49,59 @@ pub fn restore_workspace(
     }
 }
 
+/// The cookie jar's file, beside the workspace.
+const COOKIES_FILE: &str = "cookies.txt";
+
 impl SockscopeApp {
+    /// The cookie jar's file: `cookies.txt` beside the workspace file (none in tests).
+    fn cookies_file(&self) -> Option<PathBuf> {
+        let workspace = self.workspace_file.as_ref()?;
+        Some(workspace.parent()?.join(COOKIES_FILE))
+    }
+
+    /// Reads the cookie jar kept by the last run; one that cannot be read is said in the
+    /// notice bar, and the window starts with an empty jar (the file stays as it was until
+    /// a cookie is set).
+    pub(super) fn load_cookies(&mut self) {
+        let Some(path) = self.cookies_file() else {
+            return;
+        };
+        match CookieJar::load(&path) {
+            Ok(jar) => {
+                self.cookies_written = Some(jar.to_text());
+                self.cookies = Arc::new(Mutex::new(jar));
+            }
+            Err(error) => {
+                self.notice = Some(format!("The cookie jar could not be read: {error}"));
+                // Not written over until something changes.
+                self.cookies_written = Some(CookieJar::new().to_text());
+            }
+        }
+    }
+
+    /// Writes the cookie jar when it changed since the last write.
+    fn save_cookies(&mut self) {
+        let Some(path) = self.cookies_file() else {
+            return;
+        };
+        let Ok(text) = self.cookies.lock().map(|jar| jar.to_text()) else {
+            return;
+        };
+        if self.cookies_written.as_deref() == Some(text.as_str()) {
+            return;
+        }
+        match write_atomic(&path, text.as_bytes()) {
+            Ok(()) => self.cookies_written = Some(text),
+            Err(error) => {
+                self.notice = Some(format!("The cookie jar could not be saved: {error}"));
+            }
+        }
+    }
+
     /// Saves the workspace to its file when it changed since the last save. A failure is
     /// shown in the notice bar.
     pub fn save_workspace(&mut self) {
+        self.save_cookies();
         let Some(path) = self.workspace_file.clone() else {
             return;
         };
