@@ -272,3 +272,160 @@ async fn a_cookie_jar_keeps_what_the_handshake_set_and_sends_it_next_time() {
         run.stderr
     );
 }
+
+/// oauthlib's token endpoint on 127.0.0.1, killed when dropped.
+struct TokenServer {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    url: String,
+}
+
+impl TokenServer {
+    fn start(python: &support::python::PythonEnv, expires_in: u32) -> Self {
+        use std::io::BufRead;
+        let mut child = python.spawn(
+            "oauth/token_server.py",
+            &[
+                "sockscope client",
+                "s3cret:with&odd chars",
+                &expires_in.to_string(),
+            ],
+        );
+        let stdout = child.stdout.take().expect("piped");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first: Value =
+            serde_json::from_str(&lines.next().expect("a port line").expect("text")).unwrap();
+        let url = format!("http://127.0.0.1:{}/oauth/token", first["port"]);
+        TokenServer { child, lines, url }
+    }
+
+    /// The next token issued: `(token, scope, Authorization header it came with)`.
+    fn issued(&mut self) -> (String, String, String) {
+        let line: Value =
+            serde_json::from_str(&self.lines.next().expect("an issued line").expect("text"))
+                .unwrap();
+        let text = |key: &str| line[key].as_str().unwrap_or_default().to_owned();
+        (text("issued"), text("scope"), text("authorization"))
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth2_client_credentials_fetch_a_token_from_oauthlib_and_send_it_as_bearer() {
+    let Some(python) = support::python::env(
+        "oauth2_client_credentials_fetch_a_token_from_oauthlib_and_send_it_as_bearer",
+        support::python::DECODE_PACKAGES,
+    ) else {
+        return;
+    };
+    // A token for an hour: one fetch serves the reconnect too.
+    let mut tokens = TokenServer::start(&python, 3600);
+    let (addr, mut seen) = request_recorder().await;
+    let run = sockscope(&[
+        "connect",
+        &format!("ws://{addr}/"),
+        "--oauth2",
+        &tokens.url,
+        "--client-id",
+        "sockscope client",
+        "--client-secret",
+        "s3cret:with&odd chars",
+        "--scope",
+        "read write",
+        "--reconnect",
+        "1",
+        "--reconnect-delay",
+        "50",
+        "--wait",
+        "inf",
+    ])
+    .await;
+    let (token, scope, basic) = tokens.issued();
+    assert_eq!(scope, "read write");
+    // RFC 6749 2.3.1: form-encoded, then Basic.
+    assert_eq!(
+        basic,
+        "Basic c29ja3Njb3BlK2NsaWVudDpzM2NyZXQ6d2l0aCUyNm9kZCtjaGFycw=="
+    );
+    for _ in 0..2 {
+        let request = seen.recv().await.expect("a handshake");
+        assert_eq!(request.header("authorization"), [format!("Bearer {token}")]);
+    }
+    let fetches: Vec<&Value> = run
+        .lines
+        .iter()
+        .filter(|l| l["event"] == "oauth-token")
+        .collect();
+    assert_eq!(fetches.len(), 1, "{:?}", run.lines);
+    assert_eq!(fetches[0]["status"], 200);
+    assert_eq!(fetches[0]["token_type"], "Bearer");
+    assert_eq!(fetches[0]["expires_in"], 3600);
+    let printed = all_output(&run);
+    assert!(!printed.contains(&token), "{printed}");
+    assert!(!printed.contains("s3cret"), "{printed}");
+
+    // A token about to expire is fetched again for the reconnect.
+    let mut short = TokenServer::start(&python, 5);
+    let (addr, mut seen) = request_recorder().await;
+    let run = sockscope(&[
+        "connect",
+        &format!("ws://{addr}/"),
+        "--oauth2",
+        &short.url,
+        "--client-id",
+        "sockscope client",
+        "--client-secret",
+        "s3cret:with&odd chars",
+        "--reconnect",
+        "1",
+        "--reconnect-delay",
+        "50",
+        "--wait",
+        "inf",
+    ])
+    .await;
+    let first = short.issued().0;
+    let second = short.issued().0;
+    assert_ne!(first, second);
+    assert_eq!(
+        seen.recv().await.unwrap().header("authorization"),
+        [format!("Bearer {first}")]
+    );
+    assert_eq!(
+        seen.recv().await.unwrap().header("authorization"),
+        [format!("Bearer {second}")]
+    );
+    let fetches = run
+        .lines
+        .iter()
+        .filter(|l| l["event"] == "oauth-token")
+        .count();
+    assert_eq!(fetches, 2);
+
+    // A wrong secret: the endpoint refuses, the line says why, nothing connects, exit 1.
+    let run = sockscope(&[
+        "connect",
+        &format!("ws://{addr}/"),
+        "--oauth2",
+        &short.url,
+        "--client-id",
+        "sockscope client",
+        "--client-secret",
+        "wrong-secret-123",
+    ])
+    .await;
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert_eq!(run.lines.len(), 1, "{:?}", run.lines);
+    let error = run.lines[0]["error"].as_str().expect("an error");
+    assert!(
+        error.contains("401") && error.contains("invalid_client"),
+        "{error}"
+    );
+    assert!(!all_output(&run).contains("wrong-secret-123"));
+}

@@ -258,6 +258,22 @@ pub struct ConnectArgs {
     /// in --record files.
     #[arg(long = "auth", value_name = "KIND:VALUE")]
     pub auth: Option<String>,
+    /// OAuth 2.0 client credentials (RFC 6749 4.4): fetch a token from this endpoint
+    /// (https://, or http:// to loopback) before the handshake and send it as a Bearer
+    /// token; fetched again for a reconnect once it has expired. Prints an `oauth-token`
+    /// line; when no token comes, that line says why and the run ends with status 1.
+    #[arg(long = "oauth2", value_name = "TOKEN_URL", conflicts_with = "auth",
+          requires_all = ["client_id", "client_secret"])]
+    pub oauth2: Option<String>,
+    /// With --oauth2: the client id.
+    #[arg(long = "client-id", value_name = "ID", requires = "oauth2")]
+    pub client_id: Option<String>,
+    /// With --oauth2: the client secret (redacted in every line).
+    #[arg(long = "client-secret", value_name = "SECRET", requires = "oauth2")]
+    pub client_secret: Option<String>,
+    /// With --oauth2: the scope to ask for (space-separated).
+    #[arg(long = "scope", value_name = "SCOPE", requires = "oauth2")]
+    pub scope: Option<String>,
     /// A cookie jar in the Netscape cookies.txt format curl uses: its cookies for the URL
     /// are sent with each handshake, and Set-Cookie from the answers is kept (RFC 6265
     /// rules: domain, path, expiry, Secure) and written back to FILE after the run. A file

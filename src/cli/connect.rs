@@ -14,6 +14,8 @@ use super::replay::Recording;
 use super::stdin_lines::{self, Line, Lines};
 use super::summary::Summary;
 use crate::engine::limits::clamp_message_size;
+use crate::engine::oauth2::{Token, fetch_token};
+use crate::engine::{Auth, ConnectionConfig};
 use crate::engine::{
     CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError, SendRoom, sleep_until,
 };
@@ -77,6 +79,7 @@ impl Output {
 /// event is kept and the run is saved as a session after the close.
 pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, CliError> {
     let mut jar = plan.cookie_jar.take();
+    let mut token: Option<Token> = None;
     let mut out = Output {
         lines: JsonLines::stdout(),
         summary: Summary::default(),
@@ -96,7 +99,11 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
         .then(|| stdin_lines::spawn_stdin(clamp_message_size(plan.config.max_message_size)));
     let mut attempt = 1;
     let end = loop {
-        let end = run_attempt(&plan, attempt, &mut out, &mut stdin, jar.as_mut()).await?;
+        let Some(config) = attempt_config(&plan, attempt, &mut token, &mut out).await else {
+            // No token: nothing was sent; the oauth-token line said why.
+            return Ok(Outcome::Failed);
+        };
+        let end = run_attempt(&plan, &config, attempt, &mut out, &mut stdin, jar.as_mut()).await?;
         let Some(close) = &end.close else { break end };
         if end.interrupted || out.lines.gone() || !plan.reconnect.wants_another(close) {
             break end;
@@ -141,22 +148,77 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
     })
 }
 
+/// The config of one attempt: the plan's, with `--oauth2`'s token as a Bearer token
+/// (fetched when there is none yet or it has expired, with an `oauth-token` line). `None`
+/// when no token came.
+async fn attempt_config(
+    plan: &Plan,
+    attempt: u32,
+    token: &mut Option<Token>,
+    out: &mut Output,
+) -> Option<ConnectionConfig> {
+    let Some(credentials) = &plan.oauth2 else {
+        return Some(plan.config.clone());
+    };
+    if token.as_ref().is_none_or(|t| t.expired(TOKEN_MARGIN)) {
+        let fetched = fetch_token(
+            credentials,
+            &plan.config.tls,
+            &plan.config.proxy,
+            plan.config.handshake_timeout,
+        )
+        .await;
+        let mut line = json!({"event": "oauth-token", "url": credentials.token_url});
+        match fetched {
+            Ok(fresh) => {
+                out.redactor.add_value(&fresh.access_token);
+                if let Value::Object(fields) = &mut line {
+                    fields.insert("status".into(), json!(fresh.status));
+                    fields.insert("token_type".into(), json!(fresh.token_type));
+                    fields.insert("expires_in".into(), json!(fresh.expires_in));
+                    fields.insert("scope".into(), json!(fresh.scope));
+                }
+                *token = Some(fresh);
+            }
+            Err(error) => {
+                if let Value::Object(fields) = &mut line {
+                    fields.insert("error".into(), json!(error.to_string()));
+                }
+                *token = None;
+            }
+        }
+        out.redactor.json_strings(&mut line);
+        out.lines.number(&mut line, attempt);
+        out.lines.line(&line);
+    }
+    let token = token.as_ref()?;
+    let mut config = plan.config.clone();
+    config.auth = Auth::Bearer {
+        token: token.access_token.clone(),
+    };
+    Some(config)
+}
+
+/// A token this close to expiring is fetched again before a handshake.
+const TOKEN_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One attempt: connect, send the plan's messages (then the lines of `stdin`, while it
 /// lasts) after open, listen, close.
 async fn run_attempt(
     plan: &Plan,
+    config: &ConnectionConfig,
     attempt: u32,
     out: &mut Output,
     stdin: &mut Option<Lines>,
     mut jar: Option<&mut (std::path::PathBuf, CookieJar)>,
 ) -> Result<AttemptEnd, CliError> {
     // The jar's cookies for this attempt (a reconnect sends what the last answer set).
-    let with_cookies = jar.as_ref().and_then(|(_, jar)| jar.apply(&plan.config));
+    let with_cookies = jar.as_ref().and_then(|(_, jar)| jar.apply(config));
     if let Some(config) = &with_cookies {
         out.redactor.add_config(config, &[]);
     }
     let mut handle = ConnectionHandle::connect(
-        with_cookies.as_ref().unwrap_or(&plan.config),
+        with_cookies.as_ref().unwrap_or(config),
         &tokio::runtime::Handle::current(),
         Arc::new(|| {}),
     )

@@ -11,6 +11,7 @@ use super::args::ConnectArgs;
 use super::decode_args::DecodePlan;
 use super::template_args::{self, Expandable};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
+use crate::engine::oauth2::ClientCredentials;
 use crate::engine::{
     Auth, ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReconnectDelay, ReconnectPolicy,
 };
@@ -75,6 +76,8 @@ pub struct Plan {
     pub decode: DecodePlan,
     /// `--cookie-jar`: the file, and the jar read from it.
     pub cookie_jar: Option<(std::path::PathBuf, CookieJar)>,
+    /// `--oauth2`: the client credentials a token is fetched with before a handshake.
+    pub oauth2: Option<ClientCredentials>,
 }
 
 /// A usage error: one line for stderr that names the bad argument or file.
@@ -136,6 +139,16 @@ impl Plan {
             }
         }
         redactor.add_config(&config, &[]);
+        let oauth2 = args.oauth2.as_ref().map(|token_url| ClientCredentials {
+            token_url: token_url.clone(),
+            client_id: args.client_id.clone().unwrap_or_default(),
+            client_secret: args.client_secret.clone().unwrap_or_default(),
+            scope: args.scope.clone().unwrap_or_default(),
+        });
+        if let Some(credentials) = &oauth2 {
+            redactor.add_value(&credentials.client_secret);
+            redactor.add_value(&crate::format::query::encode(&credentials.client_secret));
+        }
         Ok(Self {
             config,
             actions,
@@ -148,6 +161,7 @@ impl Plan {
             redactor,
             decode,
             cookie_jar,
+            oauth2,
         })
     }
 }

@@ -15,6 +15,7 @@ mod handle;
 mod inbox;
 mod keepalive;
 pub mod limits;
+pub mod oauth2;
 mod payload_store;
 pub mod proxy;
 mod reconnect;

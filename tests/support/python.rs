@@ -9,9 +9,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-/// The packages the decoding tests read and write payloads with. `protobuf` must stay at
-/// or above the version `tests/fixtures/decode/reference_pb2.py` was generated for (6.31.1).
-pub const DECODE_PACKAGES: &[&str] = &["msgpack==1.1.2", "cbor2==5.6.5", "protobuf==6.33.6"];
+/// The reference packages every Python-backed test uses (one list, so one virtualenv
+/// serves them all): the decoding tests read and write payloads with msgpack, cbor2 and
+/// protobuf (at or above the version `tests/fixtures/decode/reference_pb2.py` was generated
+/// for, 6.31.1); the OAuth 2.0 tests run oauthlib's token endpoint.
+pub const DECODE_PACKAGES: &[&str] = &[
+    "msgpack==1.1.2",
+    "cbor2==5.6.5",
+    "protobuf==6.33.6",
+    "oauthlib==3.2.2",
+];
 
 /// A virtualenv with the packages installed.
 pub struct PythonEnv {
@@ -139,5 +146,22 @@ impl PythonEnv {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).expect("python prints UTF-8")
+    }
+
+    /// Starts `tests/fixtures/<script>` with `args`, its stdout piped (killed when the
+    /// child is dropped, with `kill_on_drop` semantics left to the caller).
+    #[allow(dead_code)] // Not every test binary that includes the support module uses it.
+    pub fn spawn(&self, script: &str, args: &[&str]) -> std::process::Child {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(script);
+        Command::new(&self.python)
+            .arg(&path)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the script starts")
     }
 }
