@@ -101,3 +101,68 @@ fn a_parameter_and_a_token_set_in_the_window_reach_the_server() {
     );
     assert_eq!(harness.state().tabs()[0].ready_state(), ReadyState::Open);
 }
+
+#[test]
+fn an_oauth2_token_is_fetched_from_oauthlib_before_the_handshake() {
+    use std::io::BufRead;
+    let Some(python) = support::python::env(
+        "an_oauth2_token_is_fetched_from_oauthlib_before_the_handshake",
+        support::python::DECODE_PACKAGES,
+    ) else {
+        return;
+    };
+    let mut endpoint = python.spawn(
+        "oauth/token_server.py",
+        &["window client", "window-secret-77", "3600"],
+    );
+    let mut lines = std::io::BufReader::new(endpoint.stdout.take().unwrap()).lines();
+    let port: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let token_url = format!("http://127.0.0.1:{}/token", port["port"]);
+    // The WebSocket server runs on a runtime of its own (the window has another).
+    let (started, server) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let recorder = runtime.block_on(support::servers::request_recorder());
+        let _ = started.send(recorder);
+        runtime.block_on(std::future::pending::<()>());
+    });
+    let (addr, mut seen) = server.recv().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let mut harness = open(AppOptions {
+        config_dir: Some(config.path().to_owned()),
+        no_demo_server: true,
+        url: Some(format!("ws://{addr}/")),
+        ..AppOptions::default()
+    });
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .setup
+        .config
+        .auth = Auth::OAuth2(sockscope::engine::oauth2::ClientCredentials {
+        token_url,
+        client_id: "window client".into(),
+        client_secret: "window-secret-77".into(),
+        scope: "read".into(),
+    });
+    harness.step();
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "the server's close", |h| {
+        h.state().tabs()[0].timeline.len() > 2
+            && h.state().tabs()[0].ready_state() == ReadyState::Closed
+    });
+    let issued: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let token = issued["issued"].as_str().unwrap();
+    let request = seen.try_recv().expect("a handshake");
+    assert_eq!(request.header("authorization"), [format!("Bearer {token}")]);
+    assert!(
+        harness
+            .query_by_label_contains("OAuth 2.0 token: expires in")
+            .is_some()
+    );
+    let lines_out = harness.state().tabs()[0].recording(true).json_lines();
+    assert!(!lines_out.contains(token), "{lines_out}");
+    let _ = endpoint.kill();
+    let _ = endpoint.wait();
+}

@@ -4,6 +4,7 @@
 
 use egui::RichText;
 
+use crate::engine::oauth2::ClientCredentials;
 use crate::engine::{Auth, KeyPlace};
 
 /// The kinds in the selector, in order.
@@ -14,15 +15,17 @@ enum Kind {
     Bearer,
     KeyHeader,
     KeyQuery,
+    OAuth2,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 6] = [
         Kind::None,
         Kind::Basic,
         Kind::Bearer,
         Kind::KeyHeader,
         Kind::KeyQuery,
+        Kind::OAuth2,
     ];
 
     fn of(auth: &Auth) -> Kind {
@@ -38,6 +41,7 @@ impl Kind {
                 place: KeyPlace::Query,
                 ..
             } => Kind::KeyQuery,
+            Auth::OAuth2(_) => Kind::OAuth2,
         }
     }
 
@@ -55,6 +59,7 @@ impl Kind {
         };
         match self {
             Kind::None => Auth::None,
+            Kind::OAuth2 => Auth::OAuth2(ClientCredentials::default()),
             Kind::Basic => Auth::Basic {
                 user: String::new(),
                 password: String::new(),
@@ -129,6 +134,12 @@ pub fn ui(ui: &mut egui::Ui, auth: &mut Auth, id: u64) {
                 };
                 field(ui, what, name, false);
                 field(ui, "Key", value, true);
+            }
+            Auth::OAuth2(credentials) => {
+                field(ui, "Token URL", &mut credentials.token_url, false);
+                field(ui, "Client ID", &mut credentials.client_id, false);
+                field(ui, "Client secret", &mut credentials.client_secret, true);
+                field(ui, "Scope", &mut credentials.scope, false);
             }
         });
     if let Err(error) = auth.check() {

@@ -194,15 +194,20 @@ fn status_line(ui: &mut egui::Ui, tab: &Tab) {
         TabKind::Sse => tab.sse_stats().map(|stats| stats.comments),
         TabKind::WebSocket => None,
     };
+    let token = tab.oauth.status();
     if countdown.is_none()
         && rtt.is_none()
         && comments.is_none()
+        && token.is_none()
         && !unverified
         && tab.attempts() < 2
     {
         return;
     }
     ui.horizontal_wrapped(|ui| {
+        if let Some(token) = token {
+            ui.label(RichText::new(token).weak());
+        }
         if let Some((due, attempt)) = countdown {
             let left = due.saturating_duration_since(std::time::Instant::now());
             ui.label(

@@ -17,6 +17,7 @@ pub mod env_consent;
 mod environments_panel;
 pub mod filter_bar;
 mod live_source;
+mod oauth_state;
 mod params_table;
 pub mod pins;
 pub mod proto_schema;

@@ -1,6 +1,7 @@
 //! One tab: what the user set ([`TabSetup`]), what runs ([`LiveSource`]), its timeline
 //! and the user's unsent input. Plain state and the calls that act on it; no drawing.
 
+use super::oauth_state::{Fetched, OAuthState};
 use crate::model::cookie_jar::SharedJar;
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use bytes::Bytes;
 
 use crate::cli::command_line::{self, CommandKind, CommandLineError};
 use crate::engine::{
-    CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
+    Auth, CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
 use crate::format::decode::{Limits, ProtoType};
 use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
@@ -73,6 +74,8 @@ pub struct Tab {
     /// The window's cookie jar: its cookies go with each handshake, and Set-Cookie from
     /// the answers comes back to it.
     pub cookies: SharedJar,
+    /// The OAuth 2.0 token, and a fetch under way.
+    pub oauth: OAuthState,
     /// The URL the current WebSocket attempt connected to (variables expanded), whose
     /// answer's cookies are kept for it.
     connected_url: Option<String>,
@@ -119,6 +122,7 @@ impl Tab {
             environment: Vec::new(),
             cookies: SharedJar::default(),
             connected_url: None,
+            oauth: OAuthState::default(),
             schema: SchemaState::default(),
             decode_ui: DecodeUi::default(),
             source: LiveSource::Idle,
@@ -278,6 +282,23 @@ impl Tab {
             .collect()
     }
 
+    /// Takes a finished token fetch: true when a token came and the connect should run
+    /// again; a refusal is shown under the URL.
+    pub fn token_arrived(&mut self) -> bool {
+        match self.oauth.poll() {
+            Fetched::Waiting => false,
+            Fetched::Token => true,
+            Fetched::Failed(error) => {
+                let mut text = format!("Not connected: no OAuth 2.0 token: {error}");
+                if let std::borrow::Cow::Owned(redacted) = self.redactor.text(&text) {
+                    text = redacted;
+                }
+                self.input_error = Some(text);
+                false
+            }
+        }
+    }
+
     /// Keeps the Set-Cookie headers of a WebSocket handshake answer in the jar.
     fn keep_cookies(&self, headers: &[(String, String)]) {
         if self.is_sse() {
@@ -435,6 +456,31 @@ impl Tab {
                 return;
             }
         };
+        // OAuth 2.0: the kept token as Bearer, or fetch one first (the connect runs again
+        // when it comes).
+        let mut resolved = resolved;
+        if let Auth::OAuth2(credentials) = &resolved.auth {
+            Arc::make_mut(&mut self.redactor).add_value(&credentials.client_secret);
+            match self.oauth.usable(credentials) {
+                Some(token) => {
+                    let token = token.access_token.clone();
+                    Arc::make_mut(&mut self.redactor).add_value(&token);
+                    resolved.auth = Auth::Bearer { token };
+                }
+                None => {
+                    self.oauth.start(
+                        credentials.clone(),
+                        resolved.tls.clone(),
+                        resolved.proxy.clone(),
+                        resolved.handshake_timeout,
+                        runtime,
+                        wake,
+                    );
+                    self.input_error = None;
+                    return;
+                }
+            }
+        }
         // The jar's cookies for this URL (a WebSocket's; an SSE stream keeps its own).
         let resolved = match self.cookies.lock() {
             Ok(jar) if !self.is_sse() => jar.apply(&resolved).unwrap_or(resolved),

@@ -107,9 +107,9 @@ pub fn command_line(
                 text.to_owned()
             }
         });
-        if let Some(value) = auth.to_flag() {
-            words.push("--auth".into());
-            words.push(quote(&value));
+        for (index, word) in auth.to_flags().into_iter().enumerate() {
+            // Flags as they are; their values quoted.
+            words.push(if index % 2 == 0 { word } else { quote(&word) });
         }
         for protocol in &resolved.subprotocols {
             words.push("-p".into());
@@ -155,8 +155,9 @@ fn check_no_nul(
     }
     if config
         .auth
-        .to_flag()
-        .is_some_and(|flag| flag.contains(ENV_MARK))
+        .texts()
+        .iter()
+        .any(|text| text.contains(ENV_MARK))
     {
         return nul("the auth settings".into());
     }

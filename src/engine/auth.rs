@@ -5,6 +5,8 @@
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use super::oauth2::ClientCredentials;
+
 /// Where an API key goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyPlace {
@@ -33,6 +35,10 @@ pub enum Auth {
         /// The token.
         token: String,
     },
+    /// OAuth 2.0 client credentials (RFC 6749 4.4): a token fetched before the handshake,
+    /// sent as Bearer. The window fetches it; a config handed to the engine carries the
+    /// token as [`Auth::Bearer`] instead.
+    OAuth2(ClientCredentials),
     /// An API key as a header or a query parameter.
     ApiKey {
         /// The header or parameter name, e.g. `X-API-Key` or `api_key`.
@@ -58,6 +64,11 @@ pub enum AuthError {
     /// A name or token is empty.
     #[error("the {0} is empty")]
     Empty(&'static str),
+    /// An OAuth 2.0 auth reached the handshake without its token.
+    #[error(
+        "OAuth 2.0 needs a token fetched before the handshake (the window does this; the command line has --oauth2)"
+    )]
+    NoToken,
 }
 
 impl Auth {
@@ -67,12 +78,13 @@ impl Auth {
     }
 
     /// Every kind, with its label, in the order a selector offers them.
-    pub const KINDS: [&'static str; 5] = [
+    pub const KINDS: [&'static str; 6] = [
         "No auth",
         "Basic",
         "Bearer token",
         "API key (header)",
         "API key (query)",
+        "OAuth 2.0 (client credentials)",
     ];
 
     /// Parses the command line's `--auth`: `basic:USER:PASS`, `bearer:TOKEN`,
@@ -121,6 +133,13 @@ impl Auth {
                 Err(AuthError::Empty("key name"))
             }
             Auth::ApiKey { .. } => Ok(()),
+            Auth::OAuth2(credentials) if credentials.token_url.trim().is_empty() => {
+                Err(AuthError::Empty("token URL"))
+            }
+            Auth::OAuth2(credentials) if credentials.client_id.trim().is_empty() => {
+                Err(AuthError::Empty("client id"))
+            }
+            Auth::OAuth2(_) => Ok(()),
         }
     }
 
@@ -139,6 +158,7 @@ impl Auth {
                 place: KeyPlace::Header,
             } => Some((name.clone(), value.clone())),
             Auth::None
+            | Auth::OAuth2(_)
             | Auth::ApiKey {
                 place: KeyPlace::Query,
                 ..
@@ -174,6 +194,7 @@ impl Auth {
             }
             Auth::Bearer { token } => secrets.push(token.clone()),
             Auth::ApiKey { value, .. } => secrets.push(value.clone()),
+            Auth::OAuth2(credentials) => secrets.push(credentials.client_secret.clone()),
         }
         secrets
     }
@@ -198,6 +219,12 @@ impl Auth {
                 value: map(value, true)?,
                 place: *place,
             },
+            Auth::OAuth2(credentials) => Auth::OAuth2(ClientCredentials {
+                token_url: map(&credentials.token_url, false)?,
+                client_id: map(&credentials.client_id, false)?,
+                client_secret: map(&credentials.client_secret, true)?,
+                scope: map(&credentials.scope, false)?,
+            }),
         })
     }
 
@@ -208,11 +235,48 @@ impl Auth {
         auth
     }
 
-    /// The command line's `--auth` for this auth (values as they are: pass a redacted auth
-    /// to show it).
+    /// The command line's flags for this auth, `--auth VALUE` or `--oauth2 URL
+    /// --client-id ID --client-secret SECRET [--scope S]` (values as they are: pass a
+    /// redacted auth to show it).
+    pub fn to_flags(&self) -> Vec<String> {
+        match self {
+            Auth::OAuth2(credentials) => {
+                let mut words = vec![
+                    "--oauth2".to_owned(),
+                    credentials.token_url.clone(),
+                    "--client-id".to_owned(),
+                    credentials.client_id.clone(),
+                    "--client-secret".to_owned(),
+                    credentials.client_secret.clone(),
+                ];
+                if !credentials.scope.trim().is_empty() {
+                    words.extend(["--scope".to_owned(), credentials.scope.clone()]);
+                }
+                words
+            }
+            other => other
+                .to_flag()
+                .map(|value| vec!["--auth".to_owned(), value])
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Every text of the auth, for finding the `{{variables}}` it uses.
+    pub fn texts(&self) -> Vec<String> {
+        let mut texts = Vec::new();
+        self.map(|text, _| {
+            texts.push(text.to_owned());
+            text.to_owned()
+        });
+        texts
+    }
+
+    /// The command line's `--auth` value for this auth (values as they are: pass a
+    /// redacted auth to show it); `None` for none and for OAuth 2.0 (see
+    /// [`Auth::to_flags`]).
     pub fn to_flag(&self) -> Option<String> {
         match self {
-            Auth::None => None,
+            Auth::None | Auth::OAuth2(_) => None,
             Auth::Basic { user, password } => Some(format!("basic:{user}:{password}")),
             Auth::Bearer { token } => Some(format!("bearer:{token}")),
             Auth::ApiKey { name, value, place } => Some(format!(

@@ -263,6 +263,9 @@ impl ConnectionConfig {
     /// network; reads the CA file only to check that it is there.
     pub fn prepare(&self) -> Result<PreparedRequest, ConfigError> {
         self.auth.check()?;
+        if matches!(self.auth, Auth::OAuth2(_)) {
+            return Err(AuthError::NoToken.into());
+        }
         let url = match self.auth.query() {
             Some((name, value)) => {
                 normalize_url(&crate::format::query::append(&self.url, name, value))?

@@ -335,7 +335,7 @@ impl ResolveError {
 /// reference, in order, each once: what connecting with it would read.
 pub fn config_env_names(config: &ConnectionConfig) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let auth = config.auth.to_flag().unwrap_or_default();
+    let auth = config.auth.texts();
     let texts = std::iter::once(config.url.as_str())
         .chain(
             config
@@ -344,7 +344,7 @@ pub fn config_env_names(config: &ConnectionConfig) -> Vec<String> {
                 .filter(|h| h.enabled)
                 .map(|h| h.value.as_str()),
         )
-        .chain(std::iter::once(auth.as_str()));
+        .chain(auth.iter().map(String::as_str));
     for name in texts.flat_map(variables::env_names) {
         if !names.contains(&name) {
             names.push(name);

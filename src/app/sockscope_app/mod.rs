@@ -308,6 +308,12 @@ impl eframe::App for SockscopeApp {
         for tab in &mut self.tabs {
             more_waiting |= tab.drain(deadline);
         }
+        // A tab whose OAuth 2.0 token came connects now.
+        for tab in &mut self.tabs {
+            if tab.token_arrived() {
+                tab.connect(&self.runtime_handle, Arc::clone(&self.wake));
+            }
+        }
         self.run_due_reconnects(ctx);
         self.run_due_repeats(ctx);
         // Filters, searches and statistics catch up with new entries in a budget of their own.
