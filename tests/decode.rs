@@ -249,6 +249,38 @@ fn unknown_fields_and_unknown_any_types_are_shown_not_dropped() {
     );
 }
 
+#[test]
+fn bytes_written_in_capitals_come_back_in_the_canonical_lowercase() {
+    // Found by the encode_value fuzz target: `$bytes` hex is read in either case (people
+    // paste capitals), and decoding writes it in lowercase, the same bytes.
+    let typed = json!([{"$bytes": "00Af"}]);
+    for spec in ["msgpack", "cbor", "zlib+msgpack"] {
+        let bytes = encode(
+            &spec.parse().unwrap(),
+            &Content::Value(typed.clone()),
+            None,
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(
+            round_trip(spec, &typed),
+            json!([{"$bytes": "00af"}]),
+            "{spec}"
+        );
+        assert_eq!(
+            encode(
+                &spec.parse().unwrap(),
+                &Content::Value(json!([{"$bytes": "00af"}])),
+                None,
+                LIMITS
+            )
+            .unwrap(),
+            bytes,
+            "{spec}"
+        );
+    }
+}
+
 // ---- Bounds ---------------------------------------------------------------------------
 
 #[test]
