@@ -249,6 +249,38 @@ fn unknown_fields_and_unknown_any_types_are_shown_not_dropped() {
     );
 }
 
+#[test]
+fn bytes_written_in_capitals_come_back_in_the_canonical_lowercase() {
+    // Found by the encode_value fuzz target: `$bytes` hex is read in either case (people
+    // paste capitals), and decoding writes it in lowercase, the same bytes.
+    let typed = json!([{"$bytes": "00Af"}]);
+    for spec in ["msgpack", "cbor", "zlib+msgpack"] {
+        let bytes = encode(
+            &spec.parse().unwrap(),
+            &Content::Value(typed.clone()),
+            None,
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(
+            round_trip(spec, &typed),
+            json!([{"$bytes": "00af"}]),
+            "{spec}"
+        );
+        assert_eq!(
+            encode(
+                &spec.parse().unwrap(),
+                &Content::Value(json!([{"$bytes": "00af"}])),
+                None,
+                LIMITS
+            )
+            .unwrap(),
+            bytes,
+            "{spec}"
+        );
+    }
+}
+
 // ---- Bounds ---------------------------------------------------------------------------
 
 #[test]
@@ -364,7 +396,15 @@ fn deep_nesting_is_an_error_in_every_format() {
 
 // ---- Encode then decode is the identity --------------------------------------------------
 
-/// Any JSON value without `$` keys, with `$bytes` objects among the leaves when `bytes`.
+/// A map key: empty, ASCII or any printable Unicode, never starting with `$` (the prefix of
+/// the decoded shape's own objects).
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof!["[a-z]{0,6}", "[^$\\p{C}]\\PC{0,6}"]
+}
+
+/// Any JSON value without `$` keys, with `$bytes` objects among the leaves when `bytes`:
+/// integers across both 64-bit ranges, finite floats of every magnitude, Unicode strings,
+/// nested arrays and objects.
 fn json_value(bytes: bool) -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -386,9 +426,19 @@ fn json_value(bytes: bool) -> impl Strategy<Value = Value> {
     leaf.prop_recursive(6, 64, 8, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            proptest::collection::vec(("[a-z]{0,6}", inner), 0..8)
+            proptest::collection::vec((key(), inner), 0..8)
                 .prop_map(|entries| Value::Object(entries.into_iter().collect())),
         ]
+    })
+}
+
+/// A `sockscope.test.Inner` tree as its decoded JSON: a note (set, so never empty) and
+/// children only when there are some (proto3 leaves empty fields out).
+fn inner_message() -> impl Strategy<Value = Value> {
+    let leaf = "\\PC{1,8}".prop_map(|note| json!({ "note": note }));
+    leaf.prop_recursive(5, 32, 4, |inner| {
+        ("\\PC{1,8}", proptest::collection::vec(inner, 1..4))
+            .prop_map(|(note, children)| json!({"note": note, "children": children}))
     })
 }
 
@@ -419,6 +469,27 @@ proptest! {
     fn json_chains_are_the_identity(value in json_value(false)) {
         for spec in ["json", "gzip+json", "zlib+json", "deflate+json", "gzip+zlib+json"] {
             prop_assert_eq!(&round_trip(spec, &value), &value, "{}", spec);
+        }
+    }
+
+    #[test]
+    fn compressing_text_or_bytes_is_the_identity(
+        text in "\\PC{0,200}",
+        raw in proptest::collection::vec(any::<u8>(), 0..300),
+        value in json_value(false),
+    ) {
+        // The JSON text of a value, any text, and bytes that need not be UTF-8.
+        let inputs = [
+            Content::Text(value.to_string()),
+            Content::Text(text),
+            Content::from_bytes(raw),
+        ];
+        for spec in ["gzip", "zlib", "deflate", "gzip+zlib", "zlib+deflate"] {
+            for input in &inputs {
+                let bytes = encode(&spec.parse().unwrap(), input, None, LIMITS).unwrap();
+                let decoded = decoder(spec).decode(&bytes).unwrap().map(|decoded| decoded.content);
+                prop_assert_eq!(decoded.as_ref(), Some(input), "{}", spec);
+            }
         }
     }
 
@@ -458,6 +529,29 @@ proptest! {
         let bytes = sockscope::format::decode::encode_protobuf(&value, &tick, LIMITS).unwrap();
         let back = sockscope::format::decode::decode_protobuf(&bytes, &tick, LIMITS).unwrap();
         prop_assert_eq!(back, value);
+    }
+
+    #[test]
+    fn protobuf_is_the_identity_for_generated_messages(
+        tree in inner_message(),
+        delta in any::<i64>().prop_filter("not zero", |n| *n != 0),
+        ratio in any::<f32>().prop_filter("finite, not zero", |f| f.is_finite() && *f != 0.0),
+        counts in proptest::collection::btree_map("\\PC{1,4}", any::<i32>().prop_filter("not zero", |n| *n != 0), 0..4),
+        symbol in "\\PC{0,10}",
+    ) {
+        // Every field kind of the test schema: recursion (Inner), sint64, float, a map,
+        // and a string that may be empty (then unset, so absent once decoded).
+        let tick = proto("Tick");
+        let mut value = json!({"delta": delta, "ratio": f64::from(ratio), "inner": tree});
+        if !symbol.is_empty() {
+            value["symbol"] = json!(symbol);
+        }
+        if !counts.is_empty() {
+            value["counts"] = json!(counts);
+        }
+        let bytes = sockscope::format::decode::encode_protobuf(&value, &tick, LIMITS).unwrap();
+        let back = decoder("protobuf").decode(&bytes).unwrap().unwrap().content;
+        prop_assert_eq!(back, Content::Value(value));
     }
 
     #[test]

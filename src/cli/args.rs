@@ -235,6 +235,8 @@ Examples:
 const SERVE_PATHS: &str = "\
 Paths: /echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, /binary, /headers,
        /subproto, /flood?n=N&size=S, /ping, /evil/invalid-utf8, /evil/ignore-close
+Binary formats, a market tick every 100 ms (each ?count=N): /msgpack, /cbor, /gzip, /deflate,
+       /zlib-stream (one zlib context per connection), /protobuf (saved_sessions/demo.proto)
 Over plain HTTP: /sse?count=N (Server-Sent Events: a tick every 100 ms, retry 500 ms, the
        connection dropped every 5 events; `sockscope sse http://ADDR/sse`)";
 

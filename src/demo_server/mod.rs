@@ -3,7 +3,9 @@
 //!
 //! Paths: `/echo`, `/json?count=N`, `/close/CODE?reason=R`, `/close/none`, `/drop`,
 //! `/binary`, `/headers`, `/subproto`, `/flood?n=N&size=S`, `/ping`, `/evil/invalid-utf8`,
-//! `/evil/ignore-close`. Any other path gets HTTP 404; a bad number gets HTTP 400.
+//! `/evil/ignore-close`, and the format paths `/msgpack`, `/cbor`, `/protobuf` (schema:
+//! `saved_sessions/demo.proto`), `/gzip`, `/zlib-stream`, `/deflate` (a binary market tick
+//! every 100 ms, `?count=N`). Any other path gets HTTP 404; a bad number gets HTTP 400.
 //! A plain HTTP `GET /sse` (no WebSocket upgrade) gets a Server-Sent Events ticker; any
 //! other plain GET gets 404.
 //!
@@ -24,14 +26,17 @@ mod closing;
 mod echo;
 mod evil;
 mod flood;
+mod formats;
 mod fragments;
 mod handshake;
+mod market;
 pub mod origin;
 mod payload;
 mod routes;
 mod sse;
 mod ticker;
 
+pub use market::{DEMO_MESSAGE, DEMO_PROTO};
 pub use payload::big_json;
 
 use std::net::SocketAddr;
@@ -180,5 +185,6 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::Flood { count, size } => flood::flood(&mut ws, count, size).await,
         Scenario::InvalidUtf8 => evil::invalid_utf8(&mut ws).await,
         Scenario::IgnoreClose => evil::ignore_close(&mut ws).await,
+        Scenario::Encoded { format, count } => formats::send_ticks(&mut ws, format, count).await,
     }
 }

@@ -3,10 +3,13 @@
 
 use std::borrow::Cow;
 
+use super::formats::Format;
+
 /// The paths the demo server knows, shown in the 404 body.
 const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, \
      /binary, /big-json?mib=N, /headers, /subproto, /flood?n=N&size=S, /ping, \
-     /evil/invalid-utf8, /evil/ignore-close; and over plain HTTP (not WebSocket) /sse?count=N";
+     /evil/invalid-utf8, /evil/ignore-close, /msgpack, /cbor, /protobuf, /gzip, \
+     /zlib-stream, /deflate (each ?count=N); and over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
@@ -66,6 +69,15 @@ pub enum Scenario {
     InvalidUtf8,
     /// `/evil/ignore-close`: echo, but never answer the client's close frame.
     IgnoreClose,
+    /// `/msgpack`, `/cbor`, `/protobuf`, `/gzip`, `/zlib-stream`, `/deflate` (`?count=N`):
+    /// a market tick every 100 ms as a binary message in that format; after `count` of
+    /// them, close 1000 "done".
+    Encoded {
+        /// The format of every message.
+        format: Format,
+        /// How many ticks to send before closing; `None` runs until the client closes.
+        count: Option<u64>,
+    },
 }
 
 /// Why a request was refused, as an HTTP status and a short plain-text body.
@@ -105,6 +117,12 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
         _ => path,
     };
     let query = Query::parse(query.unwrap_or(""));
+    if let Some(format) = trimmed.strip_prefix('/').and_then(Format::from_path) {
+        return Ok(Scenario::Encoded {
+            format,
+            count: query.number::<u64>("count")?,
+        });
+    }
     match trimmed {
         "/echo" => Ok(Scenario::Echo),
         "/json" => Ok(Scenario::Json {
@@ -313,6 +331,46 @@ mod tests {
                 .unwrap_err()
                 .status,
             400
+        );
+    }
+
+    #[test]
+    fn format_paths_take_a_count() {
+        assert_eq!(
+            parse("/msgpack", None),
+            Ok(Scenario::Encoded {
+                format: Format::Msgpack,
+                count: None
+            })
+        );
+        assert_eq!(
+            parse("/zlib-stream/", Some("count=2")),
+            Ok(Scenario::Encoded {
+                format: Format::ZlibStream,
+                count: Some(2)
+            })
+        );
+        for (path, format) in [
+            ("/cbor", Format::Cbor),
+            ("/protobuf", Format::Protobuf),
+            ("/gzip", Format::Gzip),
+            ("/deflate", Format::Deflate),
+        ] {
+            assert_eq!(
+                parse(path, Some("count=1")),
+                Ok(Scenario::Encoded {
+                    format,
+                    count: Some(1)
+                })
+            );
+        }
+        assert_eq!(parse("/gzip", Some("count=x")).unwrap_err().status, 400);
+        assert_eq!(parse("/zlib", None).unwrap_err().status, 404);
+        assert!(
+            parse("/nope", None)
+                .unwrap_err()
+                .body
+                .contains("/zlib-stream")
         );
     }
 

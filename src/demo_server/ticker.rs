@@ -15,7 +15,7 @@ use super::{Ws, WsResult, clock};
 const PERIOD: Duration = Duration::from_millis(100);
 
 /// A 100 ms interval whose first tick is one period from now.
-fn every_period() -> Interval {
+pub(super) fn every_period() -> Interval {
     let mut interval = tokio::time::interval_at(Instant::now() + PERIOD, PERIOD);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
     interval
