@@ -9,6 +9,7 @@ pub mod commands;
 pub mod composer;
 mod connection_bar;
 mod connection_options;
+pub mod decoding;
 pub mod detail;
 pub mod env_consent;
 pub mod filter_bar;

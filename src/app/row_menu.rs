@@ -4,8 +4,10 @@
 use egui::Ui;
 
 use super::commands::CommandId;
+use super::decoding::menu::{self, DecodeChoice, MenuContext};
 use crate::engine::{EventKind, Payload};
 use crate::format::base64::to_base64;
+use crate::format::decode::DecodeSpec;
 use crate::format::hex::to_hex;
 use crate::model::redact::Redactor;
 use crate::model::timeline::EntryRef;
@@ -15,8 +17,13 @@ use crate::model::timeline::EntryRef;
 pub const EDIT_MAX_BYTES: usize = 1 << 20;
 
 /// What a row's menu asks the app to do; copying is done in the menu itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowCommand {
+    /// Decode the message at this entry index by a spec from now on (`None`: by the tab's
+    /// choice again).
+    DecodeAs(usize, Option<DecodeSpec>),
+    /// Decode every message of the tab by this spec (kept in the tab's setup).
+    DecodeTabAs(DecodeSpec),
     /// Pin the row at this entry index.
     Pin(usize),
     /// Put the message at this entry index into the composer.
@@ -34,15 +41,16 @@ pub struct RowMenuContext<'a> {
 }
 
 /// Draws the menu of the row for `entry` (entry index `index`; `not_kept`: the size of a
-/// payload the memory budget did not keep; `compose`: `None` where nothing is sent) and
-/// returns what was chosen. Every copy goes through `redactor` (the tab's secrets): the
-/// clipboard leaves the program.
+/// payload the memory budget did not keep; `compose`: `None` where nothing is sent;
+/// `decode`: what "Decode as" needs, for a binary message) and returns what was chosen.
+/// Every copy goes through `redactor` (the tab's secrets): the clipboard leaves the program.
 pub fn ui(
     ui: &mut Ui,
     entry: EntryRef<'_>,
     index: usize,
     not_kept: Option<usize>,
     compose: Option<RowMenuContext<'_>>,
+    decode: Option<MenuContext<'_>>,
     redactor: &Redactor,
 ) -> Option<RowCommand> {
     match entry.kind {
@@ -62,9 +70,13 @@ pub fn ui(
         json_line(entry, not_kept, redactor)
     });
     let mut command = None;
+    if let (Some(cx), None) = (decode, not_kept) {
+        ui.separator();
+        command = menu::decode_as_menu(ui, cx).map(|choice| decode_command(index, choice));
+    }
     if let (EventKind::Message { payload, .. }, None, Some(cx)) = (entry.kind, not_kept, compose) {
         ui.separator();
-        command = compose_buttons(ui, payload, index, cx);
+        command = command.or(compose_buttons(ui, payload, index, cx));
     }
     ui.separator();
     if ui.button(CommandId::PinRow.label()).clicked() {
@@ -74,6 +86,14 @@ pub fn ui(
         ui.close();
     }
     command
+}
+
+/// The command for a "Decode as" choice on the message at `index`.
+pub fn decode_command(index: usize, choice: DecodeChoice) -> RowCommand {
+    match choice {
+        DecodeChoice::Message(spec) => RowCommand::DecodeAs(index, spec),
+        DecodeChoice::Tab(spec) => RowCommand::DecodeTabAs(spec),
+    }
 }
 
 /// The event as the command line prints it (and Export JSON lines writes it), redacted.

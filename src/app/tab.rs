@@ -12,6 +12,7 @@ use crate::cli::command_line::{self, CommandKind, CommandLineError};
 use crate::engine::{
     CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
+use crate::format::decode::DecodeSpec;
 use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
 use crate::model::redact::{self, Redactor};
@@ -24,6 +25,7 @@ use crate::sse::{SseConfig, SseHandle, SseStats};
 use super::action::Draft;
 use super::background::{Background, FileSendError, JobDone};
 use super::composer::ComposerState;
+use super::decoding::TabDecoding;
 use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
 use super::live_source::{Arrival, LiveSource};
@@ -50,6 +52,8 @@ pub struct Tab {
     pub replay: Option<ReplayState>,
     /// The filter, search and statistics of the timeline.
     pub finding: TimelineState,
+    /// The timeline's binary messages decoded as JSON, by the tab's choice.
+    pub decoding: TabDecoding,
     /// A second row chosen with Ctrl+click: the timeline shows the time between the two.
     pub second_selection: Option<usize>,
     /// The composer's message being sent at an interval, if it is.
@@ -83,6 +87,7 @@ impl Tab {
     pub fn from_setup(id: u64, setup: TabSetup) -> Self {
         let mut timeline = Timeline::default();
         timeline.set_memory_budget(setup.memory_budget());
+        let decoding = TabDecoding::new(&setup.decode);
         Self {
             id,
             setup,
@@ -93,6 +98,7 @@ impl Tab {
             input_error: None,
             replay: None,
             finding: TimelineState::default(),
+            decoding,
             second_selection: None,
             repeat: None,
             env_access: EnvAccess::default(),
@@ -596,6 +602,7 @@ impl Tab {
             return;
         }
         self.timeline.clear_rows();
+        self.decoding.clear();
         self.finding.restart();
         self.selected = None;
         self.second_selection = None;
@@ -609,9 +616,31 @@ impl Tab {
         self.drain_until(Some(deadline))
     }
 
-    /// The one drain loop: every source's events go to [`Timeline::push`] here, checking
-    /// the clock every 256 of them against `deadline` (none: take everything).
+    /// Decodes the message at `index` by `spec` from now on (`None`: by the tab's choice).
+    pub fn decode_message_as(&mut self, index: usize, spec: Option<DecodeSpec>) {
+        let max = self.setup.config.max_message_size;
+        self.decoding.set_override(&self.timeline, index, spec, max);
+    }
+
+    /// Decodes every message of the tab by `spec`, kept in the setup (saved with the tab).
+    pub fn decode_tab_as(&mut self, spec: DecodeSpec) {
+        self.setup.decode.spec = spec.clone();
+        self.decoding.set_spec(spec);
+    }
+
+    /// The one drain loop, then the decoding of what arrived: every source's events go to
+    /// [`Timeline::push`] here, checking the clock every 256 of them against `deadline`
+    /// (none: take every event, and decode for a few milliseconds).
     fn drain_until(&mut self, deadline: Option<Instant>) -> bool {
+        let more = self.drain_events(deadline);
+        let decode_by = deadline.unwrap_or_else(|| Instant::now() + DECODE_BUDGET);
+        let max = self.setup.config.max_message_size;
+        let more_to_decode = self.decoding.catch_up(&self.timeline, max, decode_by);
+        more || more_to_decode
+    }
+
+    /// Moves the live source's events into the timeline (see [`Tab::drain_until`]).
+    fn drain_events(&mut self, deadline: Option<Instant>) -> bool {
         let mut taken = 0usize;
         while let Some(arrival) = self.source.try_next(self.attempts) {
             match arrival {
@@ -645,6 +674,7 @@ impl Tab {
                     // timeline exactly that list.
                     if self.timeline.len() != report.events.len() {
                         self.timeline.clear();
+                        self.decoding.clear();
                         for event in &report.events {
                             self.timeline.push(1, event.clone());
                         }
@@ -670,6 +700,9 @@ impl Tab {
         false
     }
 }
+
+/// How long a drain without a deadline decodes (the next frames do the rest).
+const DECODE_BUDGET: std::time::Duration = std::time::Duration::from_millis(4);
 
 /// A tab's reconnect loop.
 #[derive(Clone, Copy, Debug, Default)]
