@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::engine::{Direction, EventKind, Payload};
-use crate::format::decode::{Content, DecodeSpec, Decoded, Decoder, Limits, ProtoType};
+use crate::format::decode::{Content, DecodeSpec, Decoded, Decoder, Limits, ProtoType, Step};
 use crate::model::decode_settings::DecodeSettings;
 use crate::model::timeline::Timeline;
 
@@ -145,15 +145,20 @@ impl TabDecoding {
             return; // Decoded with the choice when decoding reaches it.
         }
         let limits = Limits::new(max_message_size);
-        let row = match (timeline.kind(index), self.overrides.get(&index)) {
-            (Some(kind), Some(spec)) => binary_payload(timeline, index, kind)
-                .and_then(|bytes| decode_once(spec, self.proto.clone(), bytes, limits, true)),
-            // Back to the tab's choice: decoding the messages of a stream again needs
-            // every message before it, so everything is decoded again.
-            _ => {
+        let Some(bytes) = timeline
+            .kind(index)
+            .and_then(|kind| binary_payload(timeline, index, kind))
+        else {
+            return;
+        };
+        let row = match self.overrides.get(&index) {
+            Some(spec) => decode_once(spec, self.proto.clone(), bytes, limits, true),
+            // A stream's message needs every message before it: decode them all again.
+            None if is_stream(&self.spec) => {
                 self.start_over();
                 return;
             }
+            None => decode_once(&self.spec, self.proto.clone(), bytes, limits, false),
         };
         self.rows.replace(index, row, timeline.memory_budget());
     }
@@ -264,6 +269,11 @@ fn binary_payload<'a>(timeline: &Timeline, index: usize, kind: &'a EventKind) ->
     }
 }
 
+/// True when `spec` decodes a message with the context of those before it.
+fn is_stream(spec: &DecodeSpec) -> bool {
+    matches!(spec, DecodeSpec::Chain(steps) if steps.contains(&Step::ZlibStream))
+}
+
 fn message_dir(kind: &EventKind) -> Option<Direction> {
     match kind {
         EventKind::Message { dir, .. } => Some(*dir),
@@ -322,3 +332,6 @@ fn row_of(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;
