@@ -284,7 +284,7 @@ fn decode_badge(ui: &mut egui::Ui, decoded: &RowDecode) {
             )),
         ),
         Outcome::Error(error) => (
-            format!("{} ✗", decoded.format),
+            format!("{} failed", decoded.format),
             ui.visuals().error_fg_color,
             Some(error.clone()),
         ),
@@ -331,12 +331,12 @@ fn row_cells(
     });
     row.col(|ui| {
         let size = not_kept.map_or_else(|| size_text(event.kind), style::format_size);
-        let size = match decoded.and_then(|row| row.unpacked_size()) {
+        let size = match decoded.and_then(RowDecode::decoded_size) {
             Some(unpacked) => format!("{size} → {}", style::format_size(unpacked)),
             None => size,
         };
         ui.label(RichText::new(size).monospace().weak())
-            .on_hover_text("Size on the wire (→ decoded size)");
+            .on_hover_text("Size on the wire, and of the decoded JSON");
     });
     row.col(|ui| {
         if not_kept.is_some() {
@@ -344,17 +344,26 @@ fn row_cells(
             ui.label(RichText::new(NOT_KEPT).italics().color(color));
             return;
         }
-        if let Some(decoded) = decoded {
-            decode_badge(ui, decoded);
-        }
         let text = match decoded.and_then(|row| row.text()) {
             Some(decoded) => text_preview(decoded),
             None => preview(event.kind),
         };
-        if !needle.is_empty() && text.contains(needle) {
-            ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
-        } else {
-            ui.add(egui::Label::new(RichText::new(text).monospace()).truncate());
+        let preview_label = |ui: &mut egui::Ui| {
+            if !needle.is_empty() && text.contains(needle) {
+                ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
+            } else {
+                ui.add(egui::Label::new(RichText::new(&text).monospace()).truncate());
+            }
+        };
+        match decoded {
+            // The badge, then the preview on the same line.
+            Some(decoded) => {
+                ui.horizontal(|ui| {
+                    decode_badge(ui, decoded);
+                    preview_label(ui);
+                });
+            }
+            None => preview_label(ui),
         }
     });
 }

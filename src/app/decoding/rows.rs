@@ -62,6 +62,16 @@ impl RowDecode {
         }
     }
 
+    /// The size of the decoded text (compact JSON), when decoding worked: the decoded size a
+    /// row shows beside the wire size.
+    pub fn decoded_size(&self) -> Option<usize> {
+        match &self.outcome {
+            Outcome::Decoded { text, .. } => Some(text.len()),
+            Outcome::NotKept { text_len, .. } => Some(*text_len),
+            Outcome::Error(_) => None,
+        }
+    }
+
     /// The decoded text's bytes counted against the bound.
     fn kept_bytes(&self) -> usize {
         self.text().map_or(0, |text| text.len())

@@ -1,5 +1,5 @@
 //! A binary message as its tab decoded it: a line saying how ("Decoded as gzip+json — gzip
-//! magic 1f 8b…", wire and decoded sizes) or why not, a Decoded/Hex switch, "Decode as ▾",
+//! magic 1f 8b…", wire and decoded sizes) or why not, a Decoded/Wire bytes switch, "Decode as…",
 //! then the decoded value in the text views (pretty, tree, raw: the same bounded views a
 //! JSON text message has) or the bytes in the hex view.
 
@@ -37,7 +37,7 @@ pub fn ui(
     let decoded_text = row.and_then(RowDecode::text);
     let mut choice = None;
     ui.horizontal_wrapped(|ui| {
-        header(ui, row, bytes.len(), decode.menu.tab_spec);
+        header(ui, row, bytes.len(), decode);
     });
     ui.horizontal_wrapped(|ui| {
         let mut shown = if decoded_text.is_some() {
@@ -50,14 +50,14 @@ pub fn ui(
             &mut shown,
             &[
                 (BinaryView::Decoded, "Decoded", decoded_text.is_some()),
-                (BinaryView::Hex, "Hex", true),
+                (BinaryView::Hex, "Wire bytes", true),
             ],
         );
         if decoded_text.is_some() {
             *view = shown;
         }
         ui.separator();
-        ui.menu_button("Decode as ▾", |ui| {
+        ui.menu_button("Decode as…", |ui| {
             choice = menu::choices_ui(ui, decode.menu);
         });
     });
@@ -71,12 +71,16 @@ pub fn ui(
 
 /// "Decoded as msgpack — the whole payload parses as a MessagePack map  12 B → 40 B", or
 /// why the message was not decoded.
-fn header(ui: &mut Ui, row: Option<&RowDecode>, wire: usize, tab_spec: &DecodeSpec) {
+fn header(ui: &mut Ui, row: Option<&RowDecode>, wire: usize, decode: &DecodeView<'_>) {
     let Some(row) = row else {
-        let why = match tab_spec {
-            DecodeSpec::None => "Not decoded: the tab decodes nothing (Decode as ▾ to choose)",
-            DecodeSpec::Auto => "Not decoded: auto-detect found no format it knows",
-            DecodeSpec::Chain(_) => "Not decoded",
+        let spec = decode.menu.message_spec.unwrap_or(decode.menu.tab_spec);
+        let why = match (spec, decode.menu.message_spec.is_some()) {
+            (DecodeSpec::None, true) => "Not decoded: set to none for this message",
+            (DecodeSpec::None, false) => {
+                "Not decoded: the tab decodes nothing (Decode as… to choose)"
+            }
+            (DecodeSpec::Auto, _) => "Not decoded: auto-detect found no format it knows",
+            (DecodeSpec::Chain(_), _) => "Not decoded yet",
         };
         ui.label(RichText::new(why).weak());
         return;
@@ -93,7 +97,7 @@ fn header(ui: &mut Ui, row: Option<&RowDecode>, wire: usize, tab_spec: &DecodeSp
                 .as_deref()
                 .map_or_else(String::new, |reason| format!(" — {reason}"));
             ui.label(RichText::new(format!("Decoded as {}{reason}{chosen}", row.format)).strong());
-            sizes(ui, wire, *unpacked_size);
+            sizes(ui, wire, *unpacked_size, row.decoded_size());
         }
         Outcome::NotKept {
             unpacked_size,
@@ -108,7 +112,7 @@ fn header(ui: &mut Ui, row: Option<&RowDecode>, wire: usize, tab_spec: &DecodeSp
                 ))
                 .color(ui.visuals().warn_fg_color),
             );
-            sizes(ui, wire, *unpacked_size);
+            sizes(ui, wire, *unpacked_size, row.decoded_size());
         }
         Outcome::Error(error) => {
             ui.label(
@@ -119,14 +123,16 @@ fn header(ui: &mut Ui, row: Option<&RowDecode>, wire: usize, tab_spec: &DecodeSp
     }
 }
 
-/// `wire 12 B → decoded 40 B`.
-fn sizes(ui: &mut Ui, wire: usize, decoded: usize) {
-    ui.label(
-        RichText::new(format!(
-            "wire {} → decoded {}",
-            crate::app::style::format_size(wire),
-            crate::app::style::format_size(decoded)
-        ))
-        .weak(),
-    );
+/// `wire 12 B, decoded 40 B`, with `unpacked 300 B` between them when a decompression
+/// made more bytes than came on the wire.
+fn sizes(ui: &mut Ui, wire: usize, unpacked: usize, decoded: Option<usize>) {
+    let size = crate::app::style::format_size;
+    let mut text = format!("wire {}", size(wire));
+    if unpacked != wire {
+        text.push_str(&format!(", unpacked {}", size(unpacked)));
+    }
+    if let Some(decoded) = decoded {
+        text.push_str(&format!(", decoded {}", size(decoded)));
+    }
+    ui.label(RichText::new(text).weak());
 }
