@@ -633,6 +633,10 @@ impl Tab {
     /// (none: take every event, and decode for a few milliseconds).
     fn drain_until(&mut self, deadline: Option<Instant>) -> bool {
         let more = self.drain_events(deadline);
+        if self.setup.decode.spec != *self.decoding.spec() {
+            // The setup's choice changed (the tab's settings, a restored workspace).
+            self.decoding.set_spec(self.setup.decode.spec.clone());
+        }
         let decode_by = deadline.unwrap_or_else(|| Instant::now() + DECODE_BUDGET);
         let max = self.setup.config.max_message_size;
         let more_to_decode = self.decoding.catch_up(&self.timeline, max, decode_by);
