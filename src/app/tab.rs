@@ -628,16 +628,18 @@ impl Tab {
         self.decoding.set_spec(spec);
     }
 
-    /// The one drain loop, then the decoding of what arrived: every source's events go to
-    /// [`Timeline::push`] here, checking the clock every 256 of them against `deadline`
-    /// (none: take every event, and decode for a few milliseconds).
+    /// The one drain loop, then the decoding of what arrived (for a few milliseconds; the
+    /// next frames do the rest): every source's events go to [`Timeline::push`] here,
+    /// checking the clock every 256 of them against `deadline` (none: take every event).
     fn drain_until(&mut self, deadline: Option<Instant>) -> bool {
         let more = self.drain_events(deadline);
         if self.setup.decode.spec != *self.decoding.spec() {
             // The setup's choice changed (the tab's settings, a restored workspace).
             self.decoding.set_spec(self.setup.decode.spec.clone());
         }
-        let decode_by = deadline.unwrap_or_else(|| Instant::now() + DECODE_BUDGET);
+        // Decoding has a budget of its own: a flood that took the drain's whole budget
+        // must not leave its messages undecoded for long.
+        let decode_by = Instant::now() + DECODE_BUDGET;
         let max = self.setup.config.max_message_size;
         let more_to_decode = self.decoding.catch_up(&self.timeline, max, decode_by);
         more || more_to_decode
@@ -705,7 +707,7 @@ impl Tab {
     }
 }
 
-/// How long a drain without a deadline decodes (the next frames do the rest).
+/// How long a drain decodes what arrived (the next frames do the rest).
 const DECODE_BUDGET: std::time::Duration = std::time::Duration::from_millis(4);
 
 /// A tab's reconnect loop.

@@ -41,6 +41,8 @@ pub struct TabDecoding {
     /// One decoder per attempt and direction of the attempt being decoded.
     decoders: Vec<(u32, Direction, Result<Decoder, String>)>,
     rows: DecodedRows,
+    /// A new choice is being applied to the messages already there.
+    redecoding: bool,
 }
 
 impl TabDecoding {
@@ -52,6 +54,7 @@ impl TabDecoding {
             overrides: BTreeMap::new(),
             decoders: Vec::new(),
             rows: DecodedRows::default(),
+            redecoding: false,
         }
     }
 
@@ -109,7 +112,7 @@ impl TabDecoding {
 
     /// True while a new choice is being applied to the messages already there.
     pub fn is_redecoding(&self, timeline: &Timeline) -> bool {
-        self.rows.cursor() < timeline.len()
+        self.redecoding && self.rows.cursor() < timeline.len()
     }
 
     /// Sets the tab's choice and decodes every message again (over the next frames). The
@@ -165,6 +168,7 @@ impl TabDecoding {
 
     /// Forgets every message's decoding and choice (the timeline was cleared).
     pub fn clear(&mut self) {
+        self.redecoding = false;
         self.overrides.clear();
         self.decoders.clear();
         self.rows.clear();
@@ -173,6 +177,7 @@ impl TabDecoding {
     fn start_over(&mut self) {
         self.decoders.clear();
         self.rows.restart();
+        self.redecoding = true;
     }
 
     /// Decodes the messages `timeline` holds that are not decoded yet, in order, until
@@ -221,6 +226,7 @@ impl TabDecoding {
             }
         }
         self.rows.advance(cursor, len);
+        self.redecoding &= cursor < len;
         cursor < len
     }
 
