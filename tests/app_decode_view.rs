@@ -1,7 +1,8 @@
 //! Decoded binary messages in the window, driven through egui_kittest against the embedded
 //! demo server's /echo (which echoes binary): a MessagePack message shows its badge, its
 //! decoded size and tree, its bytes one click away; a JSON filter matches a field inside
-//! it; "Decode as" changes one message or the whole tab; a zlib-stream decodes in order.
+//! it; "Decode as" changes one message or the whole tab; a zlib-stream decodes in order;
+//! decoded text past the tab's memory budget is not kept, and the window says so.
 
 mod support;
 
@@ -9,7 +10,9 @@ use bytes::Bytes;
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
 use sockscope::app::AppOptions;
-use sockscope::format::decode::{DecodeSpec, Limits, ZlibStreamEncoder, encode_msgpack};
+use sockscope::format::decode::{
+    Content, DecodeSpec, Limits, ZlibStreamEncoder, encode, encode_msgpack,
+};
 use support::window::{Window, has_label, has_label_containing, open, wait_for};
 
 /// The window (its template library in a fresh temporary directory), connected to /echo.
@@ -200,4 +203,31 @@ fn a_zlib_stream_decodes_in_order() {
         wait_for(&mut harness, "a decoded message", |h| count(h, &text) == 2);
     }
     assert_eq!(count(&harness, "zlib-stream+json"), 6);
+}
+
+#[test]
+fn decoded_text_past_the_memory_budget_is_not_kept_and_the_window_says_so() {
+    let (mut harness, _config) = connected();
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("the first tab")
+        .set_memory_budget(1 << 20);
+    // 1.5 MiB of JSON text in a gzip of a few KiB: the wire bytes fit, the text does not.
+    let big = json!({"pad": "0".repeat(3 << 19)});
+    let wire = encode(
+        &"gzip+json".parse().expect("a spec"),
+        &Content::Value(big),
+        None,
+        Limits::new(16 << 20),
+    )
+    .expect("gzip");
+    assert!(wire.len() < 64 << 10);
+    send_binary(&mut harness, wire);
+    wait_for(&mut harness, "the note", |h| {
+        has_label_containing(h, "2 decoded messages not kept: decoded text reached")
+    });
+    // Still badged with their format and sizes; the preview is the bytes.
+    assert_eq!(count(&harness, "gzip+json"), 2);
+    assert!(has_label_containing(&harness, "1f 8b 08"));
 }
