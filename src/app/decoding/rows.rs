@@ -172,7 +172,7 @@ impl DecodedRows {
         self.kept += row.kept_bytes();
         match self.rows.last_mut() {
             Some((last, old)) if *last == index => {
-                self.kept -= old.kept_bytes();
+                self.kept = self.kept.saturating_sub(old.kept_bytes());
                 *old = row;
             }
             _ => self.rows.push((index, row)),
@@ -185,7 +185,7 @@ impl DecodedRows {
         let found = self.rows.binary_search_by_key(&index, |(i, _)| *i);
         if let Ok(at) = found {
             let (_, old) = self.rows.remove(at);
-            self.kept -= old.kept_bytes();
+            self.kept = self.kept.saturating_sub(old.kept_bytes());
         }
         if let Some(row) = row {
             let row = self.bounded(row, bound);
@@ -203,7 +203,7 @@ impl DecodedRows {
                 unpacked_size,
                 ref text,
                 ..
-            } if self.kept + text.len() > bound => {
+            } if self.kept.saturating_add(text.len()) > bound => {
                 self.not_kept += 1;
                 RowDecode {
                     outcome: Outcome::NotKept {
