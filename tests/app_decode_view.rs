@@ -13,7 +13,7 @@ use sockscope::app::AppOptions;
 use sockscope::format::decode::{
     Content, DecodeSpec, Limits, ZlibStreamEncoder, encode, encode_msgpack,
 };
-use support::window::{Window, has_label, has_label_containing, open, wait_for};
+use support::window::{Window, copied, has_label, has_label_containing, open, wait_for};
 
 /// The window (its template library in a fresh temporary directory), connected to /echo.
 fn connected() -> (Window, tempfile::TempDir) {
@@ -125,6 +125,20 @@ fn a_msgpack_message_shows_its_badge_size_tree_and_bytes_one_click_away() {
     wait_for(&mut harness, "the tree again", |h| {
         has_label(h, "raw: 01 02 03 04 (4 bytes)")
     });
+    // Copied as a JSON line, it carries `decoded` as `connect --decode` prints it.
+    open_row_menu(&mut harness, PREVIEW);
+    harness
+        .query_all_by_label("Copy as JSON line")
+        .last()
+        .expect("the menu entry")
+        .click();
+    harness.step();
+    let line = copied(&mut harness).expect("a JSON line was copied");
+    let line: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(
+        line["decoded"],
+        json!({"format": "msgpack", "value": {"type": "trade", "price": 5, "raw": {"$bytes": "01020304"}}})
+    );
 }
 
 #[test]

@@ -190,9 +190,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 let decode = is_binary(entry.kind).then(|| MenuContext {
                     tab_spec: decoding.spec(),
                     message_spec: decoding.override_of(index),
-                    decoded_as: decoded
-                        .filter(|row| matches!(row.outcome, Outcome::Decoded { .. }))
-                        .map(|row| row.format.as_str()),
+                    row: decoded,
                     has_proto: decoding.has_proto(),
                 });
                 response.context_menu(|ui| {

@@ -3,6 +3,7 @@
 
 use egui::Ui;
 
+use super::{Outcome, RowDecode};
 use crate::format::decode::{DecodeSpec, Step};
 
 /// What the user chose in a "Decode as" menu.
@@ -64,8 +65,8 @@ pub struct MenuContext<'a> {
     pub tab_spec: &'a DecodeSpec,
     /// The choice made for this message, if one was.
     pub message_spec: Option<&'a DecodeSpec>,
-    /// The format the message was decoded as (detected or chosen), if it was.
-    pub decoded_as: Option<&'a str>,
+    /// What decoding made of the message, if anything.
+    pub row: Option<&'a RowDecode>,
     /// True when the tab has a Protobuf message type (else `protobuf` is off).
     pub has_proto: bool,
 }
@@ -103,10 +104,11 @@ pub fn choices_ui(ui: &mut Ui, cx: MenuContext<'_>) -> Option<DecodeChoice> {
         }
     }
     ui.separator();
-    let current = cx
-        .message_spec
-        .cloned()
-        .or_else(|| cx.decoded_as.and_then(|name| name.parse().ok()));
+    let current = cx.message_spec.cloned().or_else(|| {
+        cx.row
+            .filter(|row| !matches!(row.outcome, Outcome::Error(_)))
+            .and_then(|row| row.format.parse().ok())
+    });
     if let Some(spec) = current.filter(|spec| spec != cx.tab_spec) {
         let label = format!("Use {spec} for the whole tab");
         if ui

@@ -100,9 +100,7 @@ impl TabDecoding {
                 menu: menu::MenuContext {
                     tab_spec: &self.spec,
                     message_spec: self.overrides.get(&index),
-                    decoded_as: row
-                        .filter(|row| matches!(row.outcome, Outcome::Decoded { .. }))
-                        .map(|row| row.format.as_str()),
+                    row,
                     has_proto: self.proto.is_some(),
                 },
                 generation: self.rows.generation(),
