@@ -197,22 +197,24 @@ impl TabDecoding {
         let mut cursor = self.rows.cursor();
         let mut looked = 0usize;
         let nothing_to_do = self.spec == DecodeSpec::None && self.overrides.is_empty();
-        for entry in timeline.range(cursor..len) {
-            cursor += 1;
-            let index = cursor - 1;
-            if nothing_to_do {
-                continue;
-            }
+        if nothing_to_do {
+            cursor = len;
+        }
+        // The quickest walk (kinds only): most rows of most tabs are text, skipped here.
+        for (index, kind) in timeline.kinds(cursor..len) {
+            cursor = index + 1;
             looked += 1;
-            let Some((bytes, dir)) =
-                binary_payload(timeline, index, entry.kind).zip(message_dir(entry.kind))
+            let Some((bytes, dir)) = binary_payload(timeline, index, kind).zip(message_dir(kind))
             else {
                 if looked.is_multiple_of(CHECK_ENTRIES) && Instant::now() >= deadline {
                     break;
                 }
                 continue;
             };
-            let mut row = self.decode_in_order(entry.attempt, dir, bytes, limits);
+            let attempt = timeline.get(index).map_or(0, |entry| entry.attempt);
+            // The tab's decoder sees every message, in order (a stream needs them all)...
+            let mut row = self.decode_in_order(attempt, dir, bytes, limits);
+            // ...and a message's own choice, if it has one, is what it shows.
             if let Some(spec) = self.overrides.get(&index) {
                 row = decode_once(spec, self.proto.clone(), bytes, limits, true);
             }
