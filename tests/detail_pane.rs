@@ -58,6 +58,7 @@ fn sized_pane(event: Option<Event>, size: egui::Vec2) -> Harness<'static, State>
                 not_kept: None,
                 index: 0,
                 compose: None,
+                decode: None,
             });
             pane.ui(ui, selected);
         },

@@ -7,7 +7,10 @@ use std::time::Instant;
 use egui::{Key, RichText, text::LayoutJob};
 
 use super::commands::{self, CommandId, Scope};
-use crate::model::filter::{FilterSpec, FilteredView, TextMatch, searchable_text};
+use crate::engine::{EventKind, Payload};
+use crate::model::filter::{
+    DecodedLookup, FilterSpec, FilteredView, NoDecoding, TextMatch, searchable_text,
+};
 use crate::model::stats::Stats;
 use crate::model::timeline::Timeline;
 
@@ -17,7 +20,7 @@ const SEARCH_CHECK_ENTRIES: usize = 4096;
 const SEARCH_CHECK_BYTES: usize = 1 << 20;
 
 /// The JSON filter syntax, shown on hover.
-pub const JSON_HELP: &str = "JSON filter on a path of each text message:\n\
+pub const JSON_HELP: &str = "JSON filter on a path of each text message (and decoded binary message):\n\
   $.type == \"trade\"   equal (\"text\", numbers, true, false, null)\n\
   $.status != \"ok\"    not equal\n\
   $.price > 100        >, >=, <, <= compare numbers\n\
@@ -37,6 +40,8 @@ pub struct TimelineState {
     pub search: SearchState,
     /// Counters and rates.
     pub stats: Stats,
+    /// The decoding generation the view and search were tested with.
+    decoded_generation: u64,
 }
 
 /// The search: a text, the matching entries (among those the filter shows) and the current one.
@@ -69,6 +74,22 @@ impl TimelineState {
     /// Brings the filter view, the search and the statistics up to date with `timeline`,
     /// until `deadline`. Returns true when work is left (the caller asks for another frame).
     pub fn refresh(&mut self, timeline: &Timeline, deadline: Instant) -> bool {
+        self.refresh_decoded(timeline, &NoDecoding, deadline)
+    }
+
+    /// As [`TimelineState::refresh`], binary messages read as their decoded text from
+    /// `decoded` (a new decoding choice tests everything again).
+    pub fn refresh_decoded(
+        &mut self,
+        timeline: &Timeline,
+        decoded: &dyn DecodedLookup,
+        deadline: Instant,
+    ) -> bool {
+        if self.decoded_generation != decoded.generation() {
+            self.decoded_generation = decoded.generation();
+            self.view = FilteredView::new(self.view.filter().clone());
+            self.search.restart();
+        }
         if self.view.filter().spec != self.spec {
             self.view.set_filter(self.spec.compile());
             self.search.restart();
@@ -76,7 +97,7 @@ impl TimelineState {
         self.stats.update(timeline);
         let mut more = false;
         if !self.shows_everything() {
-            more = self.view.update(timeline, Some(deadline));
+            more = self.view.update_decoded(timeline, decoded, Some(deadline));
         }
         if self.search.searched != self.search.query {
             self.search.restart();
@@ -91,14 +112,25 @@ impl TimelineState {
             let everything = self.shows_everything();
             let needle = self.search.query.as_str();
             // Test only what the filter has tested, so the two stay in step.
-            let limit = if everything { len } else { self.view.tested() };
+            let limit = if everything {
+                len.min(decoded.settled().max(self.search.tested))
+            } else {
+                self.view.tested()
+            };
             // The clock is read every 4096 entries or 1 MiB of text searched, whichever
             // comes first, so a few huge messages cannot hold up a frame either.
             let (mut entries, mut bytes) = (0usize, 0usize);
             let from = self.search.tested.min(limit);
             for (index, kind) in timeline.kinds(from..limit) {
-                if everything || filter.matches(kind) {
-                    let text = searchable_text(kind);
+                let decoded_text = || decoded.decoded_text(index);
+                if everything || filter.matches_with(kind, decoded_text) {
+                    let text = match kind {
+                        EventKind::Message {
+                            payload: Payload::Binary(_),
+                            ..
+                        } => decoded_text().map(std::borrow::Cow::Borrowed),
+                        _ => searchable_text(kind),
+                    };
                     bytes += text.as_ref().map_or(0, |t| t.len());
                     if text.is_some_and(|t| t.contains(needle)) {
                         self.search.matches.push(index);

@@ -12,6 +12,7 @@ mod connection_bar;
 mod connection_options;
 mod cookies_panel;
 mod decode_panel;
+pub mod decoding;
 pub mod detail;
 pub mod env_consent;
 mod environments_panel;

@@ -4,19 +4,28 @@
 use egui::Ui;
 
 use super::commands::CommandId;
+use super::decoding::menu::{self, DecodeChoice, MenuContext};
+use super::decoding::{Outcome, RowDecode};
 use crate::engine::{EventKind, Payload};
 use crate::format::base64::to_base64;
+use crate::format::decode::DecodeSpec;
 use crate::format::hex::to_hex;
 use crate::model::redact::Redactor;
 use crate::model::timeline::EntryRef;
+use serde_json::Value;
 
 /// The largest message "Edit in composer" loads: the composer is a text editor, and
 /// editing megabytes there helps nobody (Copy and Send again take any size).
 pub const EDIT_MAX_BYTES: usize = 1 << 20;
 
 /// What a row's menu asks the app to do; copying is done in the menu itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowCommand {
+    /// Decode the message at this entry index by a spec from now on (`None`: by the tab's
+    /// choice again).
+    DecodeAs(usize, Option<DecodeSpec>),
+    /// Decode every message of the tab by this spec (kept in the tab's setup).
+    DecodeTabAs(DecodeSpec),
     /// Pin the row at this entry index.
     Pin(usize),
     /// Put the message at this entry index into the composer.
@@ -34,15 +43,16 @@ pub struct RowMenuContext<'a> {
 }
 
 /// Draws the menu of the row for `entry` (entry index `index`; `not_kept`: the size of a
-/// payload the memory budget did not keep; `compose`: `None` where nothing is sent) and
-/// returns what was chosen. Every copy goes through `redactor` (the tab's secrets): the
-/// clipboard leaves the program.
+/// payload the memory budget did not keep; `compose`: `None` where nothing is sent;
+/// `decode`: what "Decode as" needs, for a binary message) and returns what was chosen.
+/// Every copy goes through `redactor` (the tab's secrets): the clipboard leaves the program.
 pub fn ui(
     ui: &mut Ui,
     entry: EntryRef<'_>,
     index: usize,
     not_kept: Option<usize>,
     compose: Option<RowMenuContext<'_>>,
+    decode: Option<MenuContext<'_>>,
     redactor: &Redactor,
 ) -> Option<RowCommand> {
     match entry.kind {
@@ -52,19 +62,31 @@ pub fn ui(
                     "The tab's memory budget was full: only the row was kept, not the bytes",
                 );
         }
-        EventKind::Message { payload, .. } => copy_payload_buttons(ui, payload, redactor),
+        EventKind::Message { payload, .. } => {
+            copy_payload_buttons(ui, payload, redactor);
+            if let Some(text) = decode.and_then(|cx| cx.row).and_then(RowDecode::text) {
+                copy_button(ui, "Copy decoded JSON", || {
+                    redactor.text(text.as_str()).into_owned()
+                });
+            }
+        }
         EventKind::Sse(sse) => {
             copy_button(ui, "Copy data", || redactor.text(sse.text()).into_owned())
         }
         _ => {}
     }
     copy_button(ui, "Copy as JSON line", || {
-        json_line(entry, not_kept, redactor)
+        let decoded = decode.and_then(|cx| cx.row);
+        json_line(entry, not_kept, decoded, redactor)
     });
     let mut command = None;
+    if let (Some(cx), None) = (decode, not_kept) {
+        ui.separator();
+        command = menu::decode_as_menu(ui, cx).map(|choice| decode_command(index, choice));
+    }
     if let (EventKind::Message { payload, .. }, None, Some(cx)) = (entry.kind, not_kept, compose) {
         ui.separator();
-        command = compose_buttons(ui, payload, index, cx);
+        command = command.or(compose_buttons(ui, payload, index, cx));
     }
     ui.separator();
     if ui.button(CommandId::PinRow.label()).clicked() {
@@ -76,11 +98,50 @@ pub fn ui(
     command
 }
 
-/// The event as the command line prints it (and Export JSON lines writes it), redacted.
-fn json_line(entry: EntryRef<'_>, not_kept: Option<usize>, redactor: &Redactor) -> String {
+/// The command for a "Decode as" choice on the message at `index`.
+pub fn decode_command(index: usize, choice: DecodeChoice) -> RowCommand {
+    match choice {
+        DecodeChoice::Message(spec) => RowCommand::DecodeAs(index, spec),
+        DecodeChoice::Tab(spec) => RowCommand::DecodeTabAs(spec),
+    }
+}
+
+/// The event as the command line prints it (and Export JSON lines writes it), redacted;
+/// a decoded message with `decoded` (or `decode_error`) as `connect --decode` adds it.
+fn json_line(
+    entry: EntryRef<'_>,
+    not_kept: Option<usize>,
+    decoded: Option<&RowDecode>,
+    redactor: &Redactor,
+) -> String {
     let mut line = redactor.json_line(&entry.to_entry().event);
-    if let (Some(len), Some(fields)) = (not_kept, line.as_object_mut()) {
-        fields.insert("not_kept".into(), len.into());
+    if let Some(fields) = line.as_object_mut() {
+        if let Some(len) = not_kept {
+            fields.insert("not_kept".into(), len.into());
+        }
+        match decoded.map(|row| (row, &row.outcome)) {
+            Some((row, Outcome::Decoded { text, json, .. })) => {
+                let text = redactor.text(text.as_str());
+                let (key, value) = match json {
+                    // A redaction that broke the JSON leaves the value out, never a secret in.
+                    true => ("value", serde_json::from_str(&text).ok()),
+                    false => ("text", Some(Value::String(text.into_owned()))),
+                };
+                if let Some(value) = value {
+                    let mut object = serde_json::Map::new();
+                    object.insert("format".into(), row.format.clone().into());
+                    object.insert(key.into(), value);
+                    fields.insert("decoded".into(), Value::Object(object));
+                }
+            }
+            Some((_, Outcome::Error(error))) => {
+                fields.insert(
+                    "decode_error".into(),
+                    redactor.text(error).into_owned().into(),
+                );
+            }
+            _ => {}
+        }
     }
     line.to_string()
 }

@@ -14,7 +14,7 @@ use crate::cli::command_line::{self, CommandKind, CommandLineError};
 use crate::engine::{
     Auth, CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
-use crate::format::decode::{Limits, ProtoType};
+use crate::format::decode::{DecodeSpec, Limits, ProtoType};
 use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
 use crate::model::recorded::RecordError;
 use crate::model::redact::{self, Redactor};
@@ -28,6 +28,7 @@ use super::action::Draft;
 use super::background::{Background, FileSendError, JobDone};
 use super::composer::ComposerState;
 use super::decode_panel::DecodeUi;
+use super::decoding::TabDecoding;
 use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
 use super::live_source::{Arrival, LiveSource};
@@ -55,6 +56,8 @@ pub struct Tab {
     pub replay: Option<ReplayState>,
     /// The filter, search and statistics of the timeline.
     pub finding: TimelineState,
+    /// The timeline's binary messages decoded as JSON, by the tab's choice.
+    pub decoding: TabDecoding,
     /// A second row chosen with Ctrl+click: the timeline shows the time between the two.
     pub second_selection: Option<usize>,
     /// The composer's message being sent at an interval, if it is.
@@ -104,6 +107,7 @@ impl Tab {
     pub fn from_setup(id: u64, setup: TabSetup) -> Self {
         let mut timeline = Timeline::default();
         timeline.set_memory_budget(setup.memory_budget());
+        let decoding = TabDecoding::new(&setup.decode);
         Self {
             id,
             setup,
@@ -114,6 +118,7 @@ impl Tab {
             input_error: None,
             replay: None,
             finding: TimelineState::default(),
+            decoding,
             second_selection: None,
             repeat: None,
             env_access: EnvAccess::default(),
@@ -229,9 +234,8 @@ impl Tab {
 
     /// The decoder settings or the schema changed: the timeline's decoding follows.
     pub fn decoding_changed(&mut self) {
-        // task A: call decoding.set_spec/set_proto here, e.g.
-        //   self.decoding.set_spec(self.setup.decode.spec.clone());
-        //   self.decoding.set_proto(self.proto_type(None).ok().flatten());
+        self.decoding.set_spec(self.setup.decode.spec.clone());
+        self.decoding.set_proto(self.proto_type(None).ok().flatten());
     }
 
     /// True for an SSE tab (it only receives).
@@ -760,6 +764,7 @@ impl Tab {
             return;
         }
         self.timeline.clear_rows();
+        self.decoding.clear();
         self.finding.restart();
         self.selected = None;
         self.second_selection = None;
@@ -773,9 +778,37 @@ impl Tab {
         self.drain_until(Some(deadline))
     }
 
-    /// The one drain loop: every source's events go to [`Timeline::push`] here, checking
-    /// the clock every 256 of them against `deadline` (none: take everything).
+    /// Decodes the message at `index` by `spec` from now on (`None`: by the tab's choice).
+    pub fn decode_message_as(&mut self, index: usize, spec: Option<DecodeSpec>) {
+        let max = self.setup.config.max_message_size;
+        self.decoding.set_override(&self.timeline, index, spec, max);
+    }
+
+    /// Decodes every message of the tab by `spec`, kept in the setup (saved with the tab).
+    pub fn decode_tab_as(&mut self, spec: DecodeSpec) {
+        self.setup.decode.spec = spec.clone();
+        self.decoding.set_spec(spec);
+    }
+
+    /// The one drain loop, then the decoding of what arrived (for a few milliseconds; the
+    /// next frames do the rest): every source's events go to [`Timeline::push`] here,
+    /// checking the clock every 256 of them against `deadline` (none: take every event).
     fn drain_until(&mut self, deadline: Option<Instant>) -> bool {
+        let more = self.drain_events(deadline);
+        if self.setup.decode.spec != *self.decoding.spec() {
+            // The setup's choice changed (the tab's settings, a restored workspace).
+            self.decoding.set_spec(self.setup.decode.spec.clone());
+        }
+        // Decoding has a budget of its own: a flood that took the drain's whole budget
+        // must not leave its messages undecoded for long.
+        let decode_by = Instant::now() + DECODE_BUDGET;
+        let max = self.setup.config.max_message_size;
+        let more_to_decode = self.decoding.catch_up(&self.timeline, max, decode_by);
+        more || more_to_decode
+    }
+
+    /// Moves the live source's events into the timeline (see [`Tab::drain_until`]).
+    fn drain_events(&mut self, deadline: Option<Instant>) -> bool {
         let mut taken = 0usize;
         while let Some(arrival) = self.source.try_next(self.attempts) {
             match arrival {
@@ -817,6 +850,7 @@ impl Tab {
                     // timeline exactly that list.
                     if self.timeline.len() != report.events.len() {
                         self.timeline.clear();
+                        self.decoding.clear();
                         for event in &report.events {
                             self.timeline.push(1, event.clone());
                         }
@@ -842,6 +876,9 @@ impl Tab {
         false
     }
 }
+
+/// How long a drain decodes what arrived (the next frames do the rest).
+const DECODE_BUDGET: std::time::Duration = std::time::Duration::from_millis(4);
 
 /// A tab's reconnect loop.
 #[derive(Clone, Copy, Debug, Default)]

@@ -7,6 +7,8 @@ use egui_extras::{Column, TableBuilder};
 
 use super::action::TabAction;
 use super::commands::CommandId;
+use super::decoding::menu::MenuContext;
+use super::decoding::{Outcome, RowDecode};
 use super::row_menu::{self, RowMenuContext};
 use super::tab::Tab;
 use super::{filter_bar, pins, stats_strip, style};
@@ -28,6 +30,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let mut jump = filter_bar::search_ui(ui, &mut tab.finding, tab.selected);
     stats_strip::strip_ui(ui, &tab.finding.stats, tab.timeline.last_round_trip());
     stats_strip::not_kept_ui(ui, tab.timeline.not_kept(), tab.timeline.memory_budget());
+    decoding_status(ui, tab);
     egui::CollapsingHeader::new("Plots")
         .id_salt(("plots", tab.id))
         .show(ui, |ui| {
@@ -136,7 +139,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         .column(Column::exact(78.0))
         .column(Column::exact(22.0))
         .column(Column::exact(64.0))
-        .column(Column::exact(76.0))
+        .column(Column::exact(116.0))
         .column(Column::remainder().clip(true))
         .auto_shrink([false, false]);
     if let Some(row) = scroll_to {
@@ -152,6 +155,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let compose = (tab.setup.kind == TabKind::WebSocket).then_some(RowMenuContext {
         send_off: send_off.as_deref(),
     });
+    let decoding = &tab.decoding;
     let output = table
         .header(ROW_HEIGHT, |mut header| {
             for title in ["Time", "+since open", "", "Kind", "Size", "Preview"] {
@@ -173,7 +177,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 );
                 let since_open = tab.timeline.since_open(index);
                 let not_kept = tab.timeline.not_kept_len(index);
-                row_cells(&mut row, entry, since_open, not_kept, &needle);
+                let decoded = decoding.row(index);
+                row_cells(&mut row, entry, since_open, not_kept, decoded, &needle);
                 let response = row.response();
                 if response.clicked() {
                     let ctrl = response.ctx.input(|i| i.modifiers.command);
@@ -182,9 +187,15 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                     // The menu acts on this row: show it in the detail pane too.
                     clicked = Some((index, false));
                 }
+                let decode = is_binary(entry.kind).then(|| MenuContext {
+                    tab_spec: decoding.spec(),
+                    message_spec: decoding.override_of(index),
+                    row: decoded,
+                    has_proto: decoding.has_proto(),
+                });
                 response.context_menu(|ui| {
                     if let Some(command) =
-                        row_menu::ui(ui, entry, index, not_kept, compose, redactor)
+                        row_menu::ui(ui, entry, index, not_kept, compose, decode, redactor)
                     {
                         row_command = Some(command);
                     }
@@ -221,11 +232,79 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     }
 }
 
+/// What the tab's decoding is doing, when there is something to say: decoding the
+/// timeline again after a new choice, or decoded text past its bound.
+fn decoding_status(ui: &mut egui::Ui, tab: &Tab) {
+    let decoding = &tab.decoding;
+    let total = tab.timeline.len();
+    if decoding.is_redecoding(&tab.timeline) {
+        let done = decoding.rows().cursor();
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!(
+                "Decoding as {}: {done} of {total} events",
+                decoding.spec()
+            ));
+        });
+    }
+    let not_kept = decoding.rows().not_kept();
+    if not_kept > 0 {
+        let plural = if not_kept == 1 { "" } else { "s" };
+        ui.label(
+            RichText::new(format!(
+                "{not_kept} decoded message{plural} not kept: decoded text reached the tab's \
+                 memory budget ({}); they show their format and size, and their bytes as hex",
+                style::format_size(tab.timeline.memory_budget())
+            ))
+            .color(ui.visuals().warn_fg_color),
+        );
+    }
+}
+
+fn is_binary(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Message { payload, .. } if payload.as_text().is_none())
+}
+
+/// The badge of a decoded binary message: its format, or the format that did not fit.
+fn decode_badge(ui: &mut egui::Ui, decoded: &RowDecode) {
+    let (text, color, hover) = match &decoded.outcome {
+        Outcome::Decoded { .. } => (
+            decoded.format.clone(),
+            ui.visuals().hyperlink_color,
+            decoded.reason.clone(),
+        ),
+        Outcome::NotKept { text_len, .. } => (
+            decoded.format.clone(),
+            ui.visuals().warn_fg_color,
+            Some(format!(
+                "Decoded text ({}) not kept: over the tab's memory budget",
+                style::format_size(*text_len)
+            )),
+        ),
+        Outcome::Error(error) => (
+            format!("{} failed", decoded.format),
+            ui.visuals().error_fg_color,
+            Some(error.clone()),
+        ),
+    };
+    let label = ui.label(
+        RichText::new(text)
+            .small()
+            .monospace()
+            .color(color)
+            .background_color(color.gamma_multiply(0.15)),
+    );
+    if let Some(hover) = hover {
+        label.on_hover_text(hover);
+    }
+}
+
 fn row_cells(
     row: &mut egui_extras::TableRow<'_, '_>,
     event: EntryRef<'_>,
     since_open: Option<std::time::Duration>,
     not_kept: Option<usize>,
+    decoded: Option<&RowDecode>,
     needle: &str,
 ) {
     let color = style::kind_color(event.kind);
@@ -250,7 +329,12 @@ fn row_cells(
     });
     row.col(|ui| {
         let size = not_kept.map_or_else(|| size_text(event.kind), style::format_size);
-        ui.label(RichText::new(size).monospace().weak());
+        let size = match decoded.and_then(RowDecode::decoded_size) {
+            Some(unpacked) => format!("{size} → {}", style::format_size(unpacked)),
+            None => size,
+        };
+        ui.label(RichText::new(size).monospace().weak())
+            .on_hover_text("Size on the wire, and of the decoded JSON");
     });
     row.col(|ui| {
         if not_kept.is_some() {
@@ -258,11 +342,26 @@ fn row_cells(
             ui.label(RichText::new(NOT_KEPT).italics().color(color));
             return;
         }
-        let text = preview(event.kind);
-        if !needle.is_empty() && text.contains(needle) {
-            ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
-        } else {
-            ui.add(egui::Label::new(RichText::new(text).monospace()).truncate());
+        let text = match decoded.and_then(|row| row.text()) {
+            Some(decoded) => text_preview(decoded),
+            None => preview(event.kind),
+        };
+        let preview_label = |ui: &mut egui::Ui| {
+            if !needle.is_empty() && text.contains(needle) {
+                ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
+            } else {
+                ui.add(egui::Label::new(RichText::new(&text).monospace()).truncate());
+            }
+        };
+        match decoded {
+            // The badge, then the preview on the same line.
+            Some(decoded) => {
+                ui.horizontal(|ui| {
+                    decode_badge(ui, decoded);
+                    preview_label(ui);
+                });
+            }
+            None => preview_label(ui),
         }
     });
 }

@@ -160,6 +160,17 @@ impl CompiledFilter {
 
     /// True when `event` passes every part of the filter.
     pub fn matches(&self, kind: &EventKind) -> bool {
+        self.matches_with(kind, || None)
+    }
+
+    /// True when `event` passes every part of the filter, a binary message's text and JSON
+    /// parts reading `decoded()` (its decoded value as compact JSON text, asked only for a
+    /// binary message and only when the filter has a text or JSON part).
+    pub fn matches_with<'a>(
+        &self,
+        kind: &'a EventKind,
+        decoded: impl FnOnce() -> Option<&'a str>,
+    ) -> bool {
         let spec = &self.spec;
         let (dir, kind_ok) = match kind {
             EventKind::Message { dir, payload } => (
@@ -189,7 +200,13 @@ impl CompiledFilter {
         if self.text.is_none() && self.json.is_none() {
             return true;
         }
-        let text = searchable_text(kind);
+        let text = match kind {
+            EventKind::Message {
+                payload: Payload::Binary(_),
+                ..
+            } => decoded().map(Cow::Borrowed),
+            _ => searchable_text(kind),
+        };
         if let Some(matcher) = &self.text {
             match &text {
                 Some(text) if matcher.is_match(text) => {}
@@ -203,6 +220,35 @@ impl CompiledFilter {
             }
         }
         true
+    }
+}
+
+/// The decoded values of a timeline's binary messages, as compact JSON text by entry
+/// index, for the filters and the search (the window's decoding keeps them; the model
+/// knows nothing of decoders). Shared by the filter's worker threads.
+pub trait DecodedLookup: Sync {
+    /// The decoded text of the binary message at `index`, if it was decoded.
+    fn decoded_text(&self, index: usize) -> Option<&str>;
+    /// The entries before this index are decoded for good: a filter tests no further.
+    fn settled(&self) -> usize;
+    /// Changes whenever an entry already settled may read differently (a new decoding
+    /// choice): what was tested is tested again.
+    fn generation(&self) -> u64;
+}
+
+/// No decoding: binary messages have no text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoDecoding;
+
+impl DecodedLookup for NoDecoding {
+    fn decoded_text(&self, _index: usize) -> Option<&str> {
+        None
+    }
+    fn settled(&self) -> usize {
+        usize::MAX
+    }
+    fn generation(&self) -> u64 {
+        0
     }
 }
 

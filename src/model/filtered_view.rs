@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use super::filter::{CompiledFilter, FilterSpec};
+use super::filter::{CompiledFilter, DecodedLookup, FilterSpec, NoDecoding};
 use super::timeline::Timeline;
 use crate::engine::EventKind;
 
@@ -75,11 +75,22 @@ impl FilteredView {
     /// spread over every core; a few new entries are tested on this thread. Returns true
     /// when entries are left to test. A cleared (shorter) timeline starts the view again.
     pub fn update(&mut self, timeline: &Timeline, deadline: Option<Instant>) -> bool {
-        let len = timeline.len();
-        if len < self.tested {
+        self.update_decoded(timeline, &NoDecoding, deadline)
+    }
+
+    /// As [`FilteredView::update`], binary messages read as their decoded text from
+    /// `decoded`; only the entries `decoded` has settled are tested.
+    pub fn update_decoded(
+        &mut self,
+        timeline: &Timeline,
+        decoded: &dyn DecodedLookup,
+        deadline: Option<Instant>,
+    ) -> bool {
+        if timeline.len() < self.tested {
             self.matching.clear();
             self.tested = 0;
         }
+        let len = timeline.len().min(decoded.settled().max(self.tested));
         let backlog = self.tested..len;
         let threads = if backlog.len() >= PARALLEL_FROM {
             cores()
@@ -89,6 +100,7 @@ impl FilteredView {
         let tested = test_in_chunks(
             timeline,
             &self.filter,
+            decoded,
             backlog,
             threads,
             deadline,
@@ -106,6 +118,7 @@ pub fn filter_parallel(timeline: &Timeline, filter: &CompiledFilter, threads: us
     test_in_chunks(
         timeline,
         filter,
+        &NoDecoding,
         0..timeline.len(),
         threads,
         None,
@@ -126,6 +139,7 @@ fn cores() -> usize {
 fn test_in_chunks(
     timeline: &Timeline,
     filter: &CompiledFilter,
+    decoded: &dyn DecodedLookup,
     range: Range<usize>,
     threads: usize,
     deadline: Option<Instant>,
@@ -147,7 +161,7 @@ fn test_in_chunks(
             let end = (start + CHUNK).min(range.end);
             let (mut found, mut reached, mut bytes) = (Vec::new(), start, 0);
             for (index, kind) in timeline.kinds(start..end) {
-                if filter.matches(kind) {
+                if filter.matches_with(kind, || decoded.decoded_text(index)) {
                     found.push(index);
                 }
                 reached = index + 1;

@@ -8,6 +8,7 @@
 mod binary;
 mod close;
 mod control;
+mod decoded;
 mod error;
 mod job;
 mod open;
@@ -18,6 +19,8 @@ pub(crate) use widgets::set_clipboard_redactor;
 
 use egui::{RichText, Ui};
 
+use crate::app::decoding::RowDecode;
+use crate::app::decoding::menu::MenuContext;
 use crate::app::row_menu::{self, RowCommand, RowMenuContext};
 use crate::app::style;
 use crate::engine::{Direction, EventKind, Payload};
@@ -36,6 +39,20 @@ pub struct Selected<'a> {
     /// Whether and how a message can be edited or sent again from its tab; `None` where
     /// nothing is sent (an SSE tab, a view without a connection).
     pub compose: Option<RowMenuContext<'a>>,
+    /// How the tab decoded a binary message, and what "Decode as" needs; `None` where
+    /// nothing is decoded.
+    pub decode: Option<DecodeView<'a>>,
+}
+
+/// How the tab decoded the selected binary message.
+#[derive(Clone, Copy, Debug)]
+pub struct DecodeView<'a> {
+    /// What decoding made of it (`None`: nothing, as `none` or an `auto` with no match).
+    pub row: Option<&'a RowDecode>,
+    /// The tab's and the message's choices, for "Decode as".
+    pub menu: MenuContext<'a>,
+    /// Changes whenever the tab's decoding does (the pane's caches are made again).
+    pub generation: u64,
 }
 
 /// The detail pane; keeps caches of derived views (pretty JSON, line index, UTF-8 check) for
@@ -48,6 +65,8 @@ pub struct DetailPane {
     text: text::TextState,
     /// The binary view's choice and the selected payload's (or error body's) UTF-8 check.
     binary: binary::BinaryState,
+    /// A binary message's choice between its decoded value and its bytes.
+    binary_view: decoded::BinaryView,
 }
 
 /// What identifies the shown event: the caller's key, plus the event's own sequence number,
@@ -58,6 +77,8 @@ struct Identity {
     seq: u64,
     kind: &'static str,
     len: usize,
+    /// The decoding's generation and the decoded text's length, if any.
+    decoded: Option<(u64, usize)>,
 }
 
 impl Identity {
@@ -74,6 +95,10 @@ impl Identity {
             seq: event.seq,
             kind: event.kind.name(),
             len,
+            decoded: selected.decode.map(|decode| {
+                let text = decode.row.and_then(RowDecode::text).map_or(0, |t| t.len());
+                (decode.generation, text)
+            }),
         }
     }
 }
@@ -116,7 +141,23 @@ impl DetailPane {
                 }
                 match payload {
                     Payload::Text(text) => self.text.ui(ui, text::Shown::Message(text), fresh),
-                    Payload::Binary(bytes) => self.binary.ui(ui, bytes, fresh),
+                    Payload::Binary(bytes) => match &selected.decode {
+                        Some(decode) => {
+                            let choice = decoded::ui(
+                                ui,
+                                &mut self.binary_view,
+                                &mut self.text,
+                                &mut self.binary,
+                                bytes,
+                                decode,
+                                fresh,
+                            );
+                            if let Some(choice) = choice {
+                                command = Some(row_menu::decode_command(selected.index, choice));
+                            }
+                        }
+                        None => self.binary.ui(ui, bytes, fresh),
+                    },
                 }
             }
             EventKind::Ping { dir, payload } => {

@@ -337,6 +337,11 @@ fn node(ui: &mut Ui, name: Option<&str>, value: &Node, id: Id, open: bool, palet
         job.append(name, 0.0, TextFormat::simple(font.clone(), palette.key));
         job.append(": ", 0.0, TextFormat::simple(font.clone(), palette.punct));
     }
+    if let Some(bytes) = bytes_text(value) {
+        job.append(&bytes, 0.0, TextFormat::simple(font, palette.literal));
+        ui.add(Label::new(job).extend());
+        return;
+    }
     let (summary, count, kept) = match value {
         Node::Object { members, len } => (count_text('{', *len, "key", '}'), *len, members.len()),
         Node::Array { items, len } => (count_text('[', *len, "item", ']'), *len, items.len()),
@@ -377,6 +382,40 @@ fn node(ui: &mut Ui, name: Option<&str>, value: &Node, id: Id, open: bool, palet
                 ui.label(RichText::new(format!("… {} more", count - kept)).weak());
             }
         });
+}
+
+/// A decoded value's bytes, `{"$bytes": "0a0b"}`, as `0a 0b (2 bytes)`; `None` for any
+/// other node. The tree keeps the first [`json_tree::MAX_CHARS`] hex digits of long bytes:
+/// those say "more than N bytes" (Pretty and Raw show all of them).
+fn bytes_text(value: &Node) -> Option<String> {
+    let Node::Object { members, len: 1 } = value else {
+        return None;
+    };
+    let [(key, Node::Scalar { text, kind })] = members.as_slice() else {
+        return None;
+    };
+    if key != "$bytes" || *kind != ScalarKind::String {
+        return None;
+    }
+    let (hex, cut) = match text.strip_suffix("\"…") {
+        Some(kept) => (kept.strip_prefix('"')?, true),
+        None => (text.strip_prefix('"')?.strip_suffix('"')?, false),
+    };
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let pairs: Vec<&str> = hex
+        .as_bytes()
+        .chunks(2)
+        .filter_map(|pair| std::str::from_utf8(pair).ok())
+        .collect();
+    let n = pairs.len();
+    let plural = if n == 1 { "" } else { "s" };
+    Some(if cut {
+        format!("{}… (more than {n} bytes)", pairs.join(" "))
+    } else {
+        format!("{} ({n} byte{plural})", pairs.join(" "))
+    })
 }
 
 /// `{3 keys}`, `[1 item]`.
@@ -439,5 +478,27 @@ impl Palette {
             JsonToken::Bool | JsonToken::Null => self.literal,
             JsonToken::Punct | JsonToken::Space => self.punct,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_in_a_decoded_value_read_as_hex_with_their_length() {
+        let tree = |text: &str| json_tree::parse(text).expect("JSON");
+        let shown = |text: &str| bytes_text(&tree(text));
+        assert_eq!(
+            shown(r#"{"$bytes":"0a0bff"}"#).as_deref(),
+            Some("0a 0b ff (3 bytes)")
+        );
+        assert_eq!(shown(r#"{"$bytes":"00"}"#).as_deref(), Some("00 (1 byte)"));
+        let long = format!(r#"{{"$bytes":"{}"}}"#, "ab".repeat(1000));
+        let text = shown(&long).expect("bytes");
+        assert!(text.ends_with("… (more than 150 bytes)"), "{text}");
+        assert_eq!(shown(r#"{"$bytes":"zz"}"#), None, "not hex");
+        assert_eq!(shown(r#"{"$bytes":"00","x":1}"#), None);
+        assert_eq!(shown(r#"{"bytes":"00"}"#), None);
     }
 }

@@ -319,7 +319,9 @@ impl eframe::App for SockscopeApp {
         // Filters, searches and statistics catch up with new entries in a budget of their own.
         let find_deadline = Instant::now() + DRAIN_BUDGET;
         for tab in &mut self.tabs {
-            more_waiting |= tab.finding.refresh(&tab.timeline, find_deadline);
+            more_waiting |=
+                tab.finding
+                    .refresh_decoded(&tab.timeline, tab.decoding.rows(), find_deadline);
         }
         while let Some(done) = self.jobs.try_recv() {
             self.finish_job(done);
@@ -455,12 +457,14 @@ impl eframe::App for SockscopeApp {
                             let event = tab.timeline.get(index)?;
                             let key = (tab.id << 40) ^ index as u64;
                             let not_kept = tab.timeline.not_kept_len(index);
+                            let decode = tab.decoding.detail_view(index, event.kind);
                             Some(Selected {
                                 key,
                                 event,
                                 not_kept,
                                 index,
                                 compose,
+                                decode,
                             })
                         });
                         if let Some(command) = detail.ui(ui, selected) {

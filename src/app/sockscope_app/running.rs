@@ -142,6 +142,8 @@ impl SockscopeApp {
                 }
                 RowCommand::EditInComposer(row) => tab.edit_message(row),
                 RowCommand::SendAgain(row) => tab.send_again(row),
+                RowCommand::DecodeAs(row, spec) => tab.decode_message_as(row, spec),
+                RowCommand::DecodeTabAs(spec) => tab.decode_tab_as(spec),
             },
         }
     }
