@@ -245,3 +245,46 @@ fn decoded_text_past_the_memory_budget_is_not_kept_and_the_window_says_so() {
     assert_eq!(count(&harness, "gzip+json"), 2);
     assert!(has_label_containing(&harness, "1f 8b 08"));
 }
+
+/// The Decode settings drive the timeline: with the shipped schema and message type set,
+/// the demo server's /protobuf ticks decode as `protobuf` (auto finds them through the
+/// schema), and choosing `none` leaves them as bytes.
+#[test]
+fn the_decode_settings_with_a_schema_decode_the_demo_protobuf_ticks() {
+    let config = tempfile::tempdir().expect("a temporary config dir");
+    let mut harness = open(AppOptions {
+        config_dir: Some(config.path().to_owned()),
+        ..AppOptions::default()
+    });
+    {
+        let tab = harness.state_mut().tab_mut(0).expect("a tab");
+        tab.setup.config.url = tab.setup.config.url.replace("/echo", "/protobuf?count=3");
+        tab.setup.decode.proto_files = vec![
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("saved_sessions/demo.proto"),
+        ];
+        tab.setup.decode.message = Some("sockscope.demo.Tick".into());
+    }
+    wait_for(&mut harness, "the schema", |h| {
+        h.state().tabs()[0].decoding.has_proto()
+    });
+    harness.get_by_label("Connect").click();
+    let decoded_rows = |h: &Window| {
+        let tab = &h.state().tabs()[0];
+        (0..tab.timeline.len())
+            .filter_map(|i| tab.decoding.row(i))
+            .filter(|row| row.format == "protobuf")
+            .count()
+    };
+    wait_for(&mut harness, "three decoded ticks", |h| {
+        decoded_rows(h) == 3
+    });
+    assert!(has_label_containing(&harness, "protobuf"));
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .setup
+        .decode
+        .spec = DecodeSpec::None;
+    wait_for(&mut harness, "no decoded rows", |h| decoded_rows(h) == 0);
+}

@@ -235,7 +235,8 @@ impl Tab {
     /// The decoder settings or the schema changed: the timeline's decoding follows.
     pub fn decoding_changed(&mut self) {
         self.decoding.set_spec(self.setup.decode.spec.clone());
-        self.decoding.set_proto(self.proto_type(None).ok().flatten());
+        self.decoding
+            .set_proto(self.proto_type(None).ok().flatten());
     }
 
     /// True for an SSE tab (it only receives).
