@@ -119,14 +119,7 @@ fn an_oauth2_token_is_fetched_from_oauthlib_before_the_handshake() {
     let port: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     let token_url = format!("http://127.0.0.1:{}/token", port["port"]);
     // The WebSocket server runs on a runtime of its own (the window has another).
-    let (started, server) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-        let recorder = runtime.block_on(support::servers::request_recorder());
-        let _ = started.send(recorder);
-        runtime.block_on(std::future::pending::<()>());
-    });
-    let (addr, mut seen) = server.recv().unwrap();
+    let (addr, mut seen) = support::servers::on_own_runtime(support::servers::request_recorder);
     let config = tempfile::tempdir().unwrap();
     let mut harness = open(AppOptions {
         config_dir: Some(config.path().to_owned()),

@@ -6,24 +6,15 @@ mod support;
 use egui_kittest::kittest::Queryable;
 use sockscope::app::AppOptions;
 use sockscope::engine::ReadyState;
-use support::servers::request_recorder_setting;
+use support::servers::{on_own_runtime, request_recorder_setting};
 use support::window::{open, wait_for};
 
 #[test]
 fn a_cookie_set_by_one_handshake_goes_with_the_next_and_can_be_deleted() {
-    // The window has its own runtime; the server runs on another, on a thread of its own
-    // that outlives the test (a runtime cannot be dropped inside the window's).
-    let (started, server) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-        let recorder = runtime.block_on(request_recorder_setting(&[
-            "sid=win-abc123456; HttpOnly",
-            "theme=dark; Max-Age=600",
-        ]));
-        let _ = started.send(recorder);
-        runtime.block_on(std::future::pending::<()>());
+    // The window has its own runtime; the server runs on another.
+    let (addr, mut seen) = on_own_runtime(|| {
+        request_recorder_setting(&["sid=win-abc123456; HttpOnly", "theme=dark; Max-Age=600"])
     });
-    let (addr, mut seen) = server.recv().expect("the server starts");
     let config = tempfile::tempdir().unwrap();
     let mut harness = open(AppOptions {
         config_dir: Some(config.path().to_owned()),

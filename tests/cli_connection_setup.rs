@@ -316,6 +316,38 @@ impl Drop for TokenServer {
     }
 }
 
+/// The client secret the token endpoint knows.
+const SECRET: &str = "s3cret:with&odd chars";
+
+/// `connect` to `addr` with a token from `token_url` for client "sockscope client" and
+/// `secret`, reconnecting once after 50 ms, waiting for the server to close.
+async fn oauth_connect(
+    addr: std::net::SocketAddr,
+    token_url: &str,
+    secret: &str,
+    extra: &[&str],
+) -> support::cli::Run {
+    let url = format!("ws://{addr}/");
+    let mut args = vec![
+        "connect",
+        url.as_str(),
+        "--oauth2",
+        token_url,
+        "--client-id",
+        "sockscope client",
+        "--client-secret",
+        secret,
+        "--reconnect",
+        "1",
+        "--reconnect-delay",
+        "50",
+        "--wait",
+        "inf",
+    ];
+    args.extend(extra);
+    sockscope(&args).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth2_client_credentials_fetch_a_token_from_oauthlib_and_send_it_as_bearer() {
     let Some(python) = support::python::env(
@@ -327,25 +359,7 @@ async fn oauth2_client_credentials_fetch_a_token_from_oauthlib_and_send_it_as_be
     // A token for an hour: one fetch serves the reconnect too.
     let mut tokens = TokenServer::start(&python, 3600);
     let (addr, mut seen) = request_recorder().await;
-    let run = sockscope(&[
-        "connect",
-        &format!("ws://{addr}/"),
-        "--oauth2",
-        &tokens.url,
-        "--client-id",
-        "sockscope client",
-        "--client-secret",
-        "s3cret:with&odd chars",
-        "--scope",
-        "read write",
-        "--reconnect",
-        "1",
-        "--reconnect-delay",
-        "50",
-        "--wait",
-        "inf",
-    ])
-    .await;
+    let run = oauth_connect(addr, &tokens.url, SECRET, &["--scope", "read write"]).await;
     let (token, scope, basic) = tokens.issued();
     assert_eq!(scope, "read write");
     // RFC 6749 2.3.1: form-encoded, then Basic.
@@ -373,23 +387,7 @@ async fn oauth2_client_credentials_fetch_a_token_from_oauthlib_and_send_it_as_be
     // A token about to expire is fetched again for the reconnect.
     let mut short = TokenServer::start(&python, 5);
     let (addr, mut seen) = request_recorder().await;
-    let run = sockscope(&[
-        "connect",
-        &format!("ws://{addr}/"),
-        "--oauth2",
-        &short.url,
-        "--client-id",
-        "sockscope client",
-        "--client-secret",
-        "s3cret:with&odd chars",
-        "--reconnect",
-        "1",
-        "--reconnect-delay",
-        "50",
-        "--wait",
-        "inf",
-    ])
-    .await;
+    let run = oauth_connect(addr, &short.url, SECRET, &[]).await;
     let first = short.issued().0;
     let second = short.issued().0;
     assert_ne!(first, second);
@@ -409,17 +407,7 @@ async fn oauth2_client_credentials_fetch_a_token_from_oauthlib_and_send_it_as_be
     assert_eq!(fetches, 2);
 
     // A wrong secret: the endpoint refuses, the line says why, nothing connects, exit 1.
-    let run = sockscope(&[
-        "connect",
-        &format!("ws://{addr}/"),
-        "--oauth2",
-        &short.url,
-        "--client-id",
-        "sockscope client",
-        "--client-secret",
-        "wrong-secret-123",
-    ])
-    .await;
+    let run = oauth_connect(addr, &short.url, "wrong-secret-123", &[]).await;
     assert_eq!(run.status, 1, "{}", run.stderr);
     assert_eq!(run.lines.len(), 1, "{:?}", run.lines);
     let error = run.lines[0]["error"].as_str().expect("an error");

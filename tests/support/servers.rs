@@ -376,3 +376,20 @@ pub async fn request_recorder_setting(
     .await;
     (addr, seen)
 }
+
+/// Starts a server made by `start` on a runtime of its own, on a thread that outlives the
+/// test: for window tests, whose app owns a runtime inside which another cannot be dropped.
+pub fn on_own_runtime<T, F>(start: impl FnOnce() -> F + Send + 'static) -> T
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T>,
+{
+    let (started, server) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let value = runtime.block_on(start());
+        let _ = started.send(value);
+        runtime.block_on(std::future::pending::<()>());
+    });
+    server.recv().expect("the server starts")
+}
