@@ -165,3 +165,50 @@ async fn max_event_size_fails_a_stream_whose_event_is_larger() {
     );
     assert_eq!(events(&run).iter().filter(|e| **e == "sse").count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_and_auth_reach_the_stream_request_and_the_token_never_prints() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let request = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        // 204: the stream ends for good, as EventSource does.
+        let _ = socket
+            .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        String::from_utf8(seen).unwrap()
+    });
+    let run = sockscope(&[
+        "sse",
+        &format!("http://127.0.0.1:{}/events", addr.port()),
+        "--query",
+        "topic=a b",
+        "--auth",
+        "bearer:sse-token-123456",
+    ])
+    .await;
+    let request = request.await.unwrap();
+    assert!(
+        request.starts_with("GET /events?topic=a%20b HTTP/1.1\r\n"),
+        "{request}"
+    );
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("authorization: bearer sse-token-123456\r\n"),
+        "{request}"
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let printed: String = run.lines.iter().map(|l| l.to_string()).collect();
+    assert!(!printed.contains("sse-token-123456"), "{printed}");
+}

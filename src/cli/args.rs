@@ -104,6 +104,14 @@ pub struct SseArgs {
     /// Cache-Control, Last-Event-ID, User-Agent) replaces it.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    /// A query parameter appended to the URL (repeatable), percent-encoded, as `connect`
+    /// does.
+    #[arg(long = "query", value_name = "NAME=VALUE")]
+    pub query: Vec<String>,
+    /// Authenticate every request: basic:USER:PASS, bearer:TOKEN, header:NAME:VALUE or
+    /// query:NAME:VALUE, as `connect` does; the values are redacted in every line.
+    #[arg(long = "auth", value_name = "KIND:VALUE")]
+    pub auth: Option<String>,
     /// The Last-Event-ID to send on the first request (later ones send the stream's own).
     #[arg(long = "last-event-id", value_name = "ID")]
     pub last_event_id: Option<String>,

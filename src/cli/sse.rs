@@ -9,18 +9,43 @@ use serde_json::json;
 use super::args::SseArgs;
 use super::error::{CliError, Outcome};
 use super::output::JsonLines;
-use crate::engine::{ConfigError, EventKind, HeaderEntry};
+use crate::engine::{Auth, ConfigError, EventKind, HeaderEntry};
 use crate::model::redact::Redactor;
 use crate::sse::{SseConfig, SseHandle};
 
-/// Builds the stream's configuration from the arguments; a bad one is a usage error.
-pub fn config_from(args: &SseArgs) -> Result<SseConfig, ConfigError> {
+/// Builds the stream's configuration from the arguments, and the secrets `--auth` brought
+/// (for the redaction step); a bad one is a usage error.
+pub fn config_from(args: &SseArgs) -> Result<(SseConfig, Vec<String>), ConfigError> {
     let mut config = SseConfig::new(args.url.clone());
+    let mut auth_secrets = Vec::new();
     config.headers = args
         .headers
         .iter()
         .map(|line| HeaderEntry::parse(line))
         .collect::<Result<_, _>>()?;
+    for pair in &args.query {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(ConfigError::Url {
+                url: pair.clone(),
+                why: format!("--query {pair:?}: expected NAME=VALUE"),
+            });
+        };
+        config.url = crate::format::query::append(&config.url, name, value);
+    }
+    if let Some(spec) = &args.auth {
+        let auth = Auth::parse(spec)?;
+        if let Some((name, value)) = auth.header() {
+            // As in connect: the auth's header replaces a typed one of that name.
+            config
+                .headers
+                .retain(|h| !h.name.trim().eq_ignore_ascii_case(&name));
+            config.headers.push(HeaderEntry::new(name, value));
+        }
+        if let Some((name, value)) = auth.query() {
+            config.url = crate::format::query::append(&config.url, name, value);
+        }
+        auth_secrets.extend(auth.secrets());
+    }
     config.last_event_id.clone_from(&args.last_event_id);
     config.max_events = args.max_events;
     config.max_reconnects = args.max_reconnects;
@@ -31,13 +56,14 @@ pub fn config_from(args: &SseArgs) -> Result<SseConfig, ConfigError> {
     config.tls = args.transport.tls();
     config.proxy = args.transport.proxy();
     config.prepare()?;
-    Ok(config)
+    Ok((config, auth_secrets))
 }
 
 /// Runs the stream until it ends for good and returns the exit status: 0 for a normal end
 /// (204, `--max-events` reached, Ctrl+C), 1 when it failed or gave up, 2 for a bad argument.
 pub async fn run(args: &SseArgs) -> Result<Outcome, CliError> {
-    let config = config_from(args).map_err(|error| CliError::usage("sse: ", error))?;
+    let (config, auth_secrets) =
+        config_from(args).map_err(|error| CliError::usage("sse: ", error))?;
     let mut handle =
         SseHandle::connect(&config, &tokio::runtime::Handle::current(), Arc::new(|| {}))
             .map_err(|error| CliError::usage("sse: ", error))?;
@@ -45,6 +71,10 @@ pub async fn run(args: &SseArgs) -> Result<Outcome, CliError> {
     // passwords).
     let mut redactor = Redactor::new();
     redactor.add_request(&config.url, &config.headers, &config.proxy, &[]);
+    for secret in &auth_secrets {
+        redactor.add_value(secret);
+        redactor.add_value(&crate::format::query::encode(secret));
+    }
     let mut out = JsonLines::stdout();
     let mut last_close: Option<SystemTime> = None;
     let mut interrupted = false;
