@@ -74,7 +74,15 @@ fn the_active_environment_fills_variables_under_the_tab_and_keeps_its_secrets() 
             },
             Environment {
                 name: "production".into(),
-                variables: vec![EnvVar::new("room", "prod-room")],
+                variables: vec![
+                    EnvVar::new("room", "prod-room"),
+                    // A reference the user wrote reads the environment (PATH is always
+                    // set; nothing here changes it).
+                    EnvVar {
+                        secret: true,
+                        ..EnvVar::new("from_env", "{{env.PATH}}")
+                    },
+                ],
             },
         ],
         active: None,
@@ -93,16 +101,16 @@ fn the_active_environment_fills_variables_under_the_tab_and_keeps_its_secrets() 
     choose_environment(&mut harness, "staging");
     send(&mut harness, "{{room}} {{who}} {{token}}");
     choose_environment(&mut harness, "production");
-    send(&mut harness, "{{room}}");
+    send(&mut harness, "{{room}} {{from_env}}");
     wait_for(&mut harness, "three echoes", |h| {
         texts(h, Direction::In).len() == 3
     });
     assert_eq!(
         texts(&harness, Direction::Out),
         [
-            "global-room grace",
-            &format!("staging-room grace {SECRET}"),
-            "prod-room"
+            "global-room grace".to_owned(),
+            format!("staging-room grace {SECRET}"),
+            format!("prod-room {}", std::env::var("PATH").unwrap()),
         ],
         "the tab's own variable wins; the active environment over the globals"
     );
@@ -111,6 +119,7 @@ fn the_active_environment_fills_variables_under_the_tab_and_keeps_its_secrets() 
     let lines = harness.state().tabs()[0].recording(true).json_lines();
     assert!(!lines.contains(SECRET), "{lines}");
     assert!(lines.contains("staging-room grace [redacted]"), "{lines}");
+    assert!(lines.contains("prod-room [redacted]"), "{lines}");
     let workspace = harness.state().workspace();
     assert_eq!(workspace.environments.active.as_deref(), Some("production"));
     let text = ron::to_string(&workspace).unwrap();

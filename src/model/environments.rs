@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::variables;
+
 /// One variable of an environment or of the globals.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvVar {
@@ -75,6 +77,32 @@ impl Environments {
             .filter(|var| !var.name.trim().is_empty())
             .map(|var| (var.name.trim().to_owned(), var.value.clone()))
             .collect()
+    }
+
+    /// [`Environments::variables`] with each `{{env.NAME}}` inside a value replaced by
+    /// that environment variable (`env` looks it up; one that is not set stays as
+    /// written), and the values read that way, which are secrets from then on. The user
+    /// wrote these references in their own workspace, so they may be read.
+    pub fn resolved_variables(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> (Vec<(String, String)>, Vec<String>) {
+        let mut read = Vec::new();
+        let variables = self
+            .variables()
+            .into_iter()
+            .map(|(name, value)| {
+                let mut value = value;
+                for env_name in variables::env_names(&value) {
+                    if let Some(found) = env(&env_name) {
+                        value = value.replace(&format!("{{{{env.{env_name}}}}}"), &found);
+                        read.push(found);
+                    }
+                }
+                (name, value)
+            })
+            .collect();
+        (variables, read)
     }
 
     /// Every value marked secret (of every environment, not only the active one).
@@ -160,6 +188,24 @@ mod tests {
             Some("localhost")
         );
         assert_eq!(find(&none.variables(), "token"), None);
+    }
+
+    #[test]
+    fn env_references_in_values_read_the_environment_and_become_secrets() {
+        let envs = Environments {
+            active: Some("production".into()),
+            ..sample()
+        };
+        let env = |name: &str| (name == "PROD_TOKEN").then(|| "prod-from-env".to_owned());
+        let (vars, read) = envs.resolved_variables(&env);
+        assert!(
+            vars.contains(&("token".into(), "prod-from-env".into())),
+            "{vars:?}"
+        );
+        assert_eq!(read, ["prod-from-env"]);
+        let (vars, read) = envs.resolved_variables(&|_| None);
+        assert!(vars.contains(&("token".into(), "{{env.PROD_TOKEN}}".into())));
+        assert!(read.is_empty());
     }
 
     #[test]

@@ -295,8 +295,11 @@ fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>, active: Option<u64>
 impl eframe::App for SockscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         // Every tab sees the active environment under its own variables.
-        let environment = self.environments.variables();
-        let secrets = self.environments.secret_values();
+        let (environment, read) = self
+            .environments
+            .resolved_variables(&crate::format::variables::process_env);
+        let mut secrets = self.environments.secret_values();
+        secrets.extend(read.iter().map(String::as_str));
         for tab in &mut self.tabs {
             tab.set_environment(&environment, &secrets);
             if !Arc::ptr_eq(&tab.cookies, &self.cookies) {
