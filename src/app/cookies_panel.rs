@@ -18,7 +18,7 @@ const SHOWN_VALUE_CHARS: usize = 40;
 impl CookiesPanel {
     /// The button that opens the manager (drawn into a right-to-left row).
     pub fn button(&mut self, ui: &mut egui::Ui, jar: &SharedJar) {
-        let count = jar.lock().map(|jar| jar.rows().len()).unwrap_or(0);
+        let count = jar.lock().map(|jar| jar.len()).unwrap_or(0);
         if ui
             .button(format!("Cookies ({count})"))
             .on_hover_text("The cookies handshakes have set, sent with later handshakes")

@@ -310,13 +310,13 @@ impl Tab {
             return;
         }
         if let (Some(url), Ok(mut jar)) = (&self.connected_url, self.cookies.lock()) {
-            jar.store_response_from(url, headers);
+            jar.store_response(url, headers);
         }
     }
 
     /// Lays the window's environment under the tab's variables, and learns its secret
     /// values (they are redacted from then on).
-    pub fn set_environment(&mut self, variables: &[(String, String)], secrets: &[&str]) {
+    pub fn set_environment(&mut self, variables: &[(String, String)], secrets: &[String]) {
         if self.environment != variables {
             self.environment = variables.to_vec();
         }
@@ -449,7 +449,7 @@ impl Tab {
         // Every value the environment gives is a secret of this tab from now on.
         let found = RefCell::new(Redactor::new());
         let env = redact::recording_env(&found, &variables::process_env);
-        let resolved = match session::resolve_config(
+        let mut resolved = match session::resolve_config(
             &self.setup.config,
             &self.valid_variables(),
             &env,
@@ -463,7 +463,6 @@ impl Tab {
         };
         // OAuth 2.0: the kept token as Bearer, or fetch one first (the connect runs again
         // when it comes).
-        let mut resolved = resolved;
         if let Auth::OAuth2(credentials) = &resolved.auth {
             Arc::make_mut(&mut self.redactor).add_value(&credentials.client_secret);
             match self.oauth.usable(credentials) {

@@ -257,7 +257,7 @@ async fn run_attempt(
                 match &event.kind {
                     EventKind::Open(open) => {
                         if let Some((_, jar)) = jar.as_mut() {
-                            jar.store_response(&plan.config, &open.response_headers);
+                            jar.store_response(&config.url, &open.response_headers);
                         }
                         end.opened = true;
                         // While sends or input are left, the wait has not begun.
@@ -278,7 +278,7 @@ async fn run_attempt(
                     EventKind::Error(error) => {
                         // A rejected handshake (a login wall) may set cookies too.
                         if let (Some((_, jar)), Some(http)) = (jar.as_mut(), &error.http) {
-                            jar.store_response(&plan.config, &http.headers);
+                            jar.store_response(&config.url, &http.headers);
                         }
                     }
                     EventKind::Close(close) => {

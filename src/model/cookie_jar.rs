@@ -151,17 +151,8 @@ impl CookieJar {
     }
 
     /// Keeps the `Set-Cookie` headers of a handshake answer (an open event's response
-    /// headers, or a rejected handshake's) from `config`'s URL; returns how many.
-    pub fn store_response(
-        &mut self,
-        config: &ConnectionConfig,
-        headers: &[(String, String)],
-    ) -> usize {
-        self.store_response_from(&config.url, headers)
-    }
-
-    /// [`CookieJar::store_response`] for an answer from `url` (as connected to).
-    pub fn store_response_from(&mut self, url: &str, headers: &[(String, String)]) -> usize {
+    /// headers, or a rejected handshake's) from `url`, as connected to; returns how many.
+    pub fn store_response(&mut self, url: &str, headers: &[(String, String)]) -> usize {
         let Ok(url) = crate::engine::normalize_url(url) else {
             return 0;
         };
@@ -170,6 +161,16 @@ impl CookieJar {
             .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
             .map(|(_, value)| value.as_str());
         self.store_set_cookies(&url, set_cookies)
+    }
+
+    /// How many unexpired cookies the jar keeps.
+    pub fn len(&self) -> usize {
+        self.store.iter_unexpired().count()
+    }
+
+    /// True when the jar keeps no unexpired cookie.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Every unexpired cookie, for a cookie manager, sorted by domain, path and name.

@@ -81,11 +81,35 @@ pub struct SockscopeApp {
     /// The globals and named environments; one may be active.
     environments: Environments,
     environments_panel: EnvironmentsPanel,
+    /// What `environments` came to when last worked out.
+    environment_applied: Option<AppliedEnvironment>,
     /// The cookie jar every tab's handshakes use, kept in `cookies.txt` beside the
     /// workspace, and the text last written there.
     cookies: SharedJar,
     cookies_written: Option<String>,
     cookies_panel: CookiesPanel,
+}
+
+/// The variables and secrets the tabs get from the environments, with the environments
+/// they were worked out from.
+struct AppliedEnvironment {
+    from: Environments,
+    variables: Vec<(String, String)>,
+    secrets: Vec<String>,
+}
+
+impl AppliedEnvironment {
+    /// Resolves `{{env.NAME}}` references in the values and collects every secret.
+    fn of(environments: &Environments) -> Self {
+        let (variables, mut secrets) =
+            environments.resolved_variables(&crate::format::variables::process_env);
+        secrets.extend(environments.secret_values().into_iter().map(str::to_owned));
+        AppliedEnvironment {
+            from: environments.clone(),
+            variables,
+            secrets,
+        }
+    }
 }
 
 impl SockscopeApp {
@@ -136,6 +160,7 @@ impl SockscopeApp {
             workspace_written: None,
             environments: Environments::default(),
             environments_panel: EnvironmentsPanel::default(),
+            environment_applied: None,
             cookies: SharedJar::default(),
             cookies_written: None,
             cookies_panel: CookiesPanel::default(),
@@ -294,14 +319,21 @@ fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>, active: Option<u64>
 
 impl eframe::App for SockscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        // Every tab sees the active environment under its own variables.
-        let (environment, read) = self
-            .environments
-            .resolved_variables(&crate::format::variables::process_env);
-        let mut secrets = self.environments.secret_values();
-        secrets.extend(read.iter().map(String::as_str));
+        // Every tab sees the active environment under its own variables (worked out again
+        // only when the environments change: the process's environment does not).
+        if self
+            .environment_applied
+            .as_ref()
+            .is_none_or(|applied| applied.from != self.environments)
+        {
+            self.environment_applied = Some(AppliedEnvironment::of(&self.environments));
+        }
+        let applied = self.environment_applied.as_ref();
+        let (environment, secrets) = applied
+            .map(|a| (a.variables.as_slice(), a.secrets.as_slice()))
+            .unwrap_or_default();
         for tab in &mut self.tabs {
-            tab.set_environment(&environment, &secrets);
+            tab.set_environment(environment, secrets);
             if !Arc::ptr_eq(&tab.cookies, &self.cookies) {
                 tab.cookies = Arc::clone(&self.cookies);
             }
