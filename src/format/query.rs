@@ -113,23 +113,10 @@ pub fn params(url: &str) -> Vec<QueryParam> {
         .collect()
 }
 
-/// `url` with its query replaced by the enabled `params`, encoded; the base and fragment
-/// are kept as typed. No enabled parameter: no `?`.
-pub fn with_params(url: &str, params: &[QueryParam]) -> String {
-    let parts = split_url(url);
-    let query = query_text(params);
-    let mut out = String::with_capacity(url.len() + query.len());
-    out.push_str(parts.base);
-    if !query.is_empty() {
-        out.push('?');
-        out.push_str(&query);
-    }
-    out.push_str(parts.fragment);
-    out
-}
-
-/// [`with_params`], keeping each pair as typed where the table did not change it (so
-/// editing one row leaves `a+b` or `%41` in the others as they were).
+/// `url` with its query replaced by the enabled rows of `table`: a pair the table did not
+/// change is kept as typed (so editing one row leaves `a+b` or `%41` in the others as they
+/// were), the others are encoded; the base and fragment are kept as typed. No enabled
+/// row: no `?`.
 pub fn rewrite(url: &str, table: &[QueryParam]) -> String {
     let parts = split_url(url);
     let typed: Vec<(&str, QueryParam)> = parts
@@ -182,21 +169,13 @@ pub fn query_text(params: &[QueryParam]) -> String {
 
 /// `url` with `name=value` (encoded) added at the end of its query.
 pub fn append(url: &str, name: &str, value: &str) -> String {
-    let mut table = params(url);
     let parts = split_url(url);
-    let param = QueryParam::new(name, value);
-    let Some(query) = parts.query.filter(|q| !q.is_empty()) else {
-        return with_params(url, &[param]);
-    };
-    // The existing query stays as typed; only the new pair is written.
-    table.push(param);
-    format!(
-        "{}?{}&{}{}",
-        parts.base,
-        query,
-        query_text(&table[table.len() - 1..]),
-        parts.fragment
-    )
+    let pair = query_text(&[QueryParam::new(name, value)]);
+    // The existing query stays exactly as typed; only the new pair is written.
+    match parts.query.filter(|q| !q.is_empty()) {
+        Some(query) => format!("{}?{query}&{pair}{}", parts.base, parts.fragment),
+        None => format!("{}?{pair}{}", parts.base, parts.fragment),
+    }
 }
 
 /// Percent-encodes `text` for a query name or value: every byte outside the unreserved
@@ -331,7 +310,7 @@ mod tests {
             QueryParam::new("token", "{{token}}"),
             QueryParam::new("path", "/a:b@c"),
         ];
-        let url = with_params("wss://h:1/p?old=1#top", &table);
+        let url = rewrite("wss://h:1/p?old=1#top", &table);
         assert_eq!(
             url,
             "wss://h:1/p?q=a%20b%26c%3Dd%23e%2Bf%25&%C3%A9=%E2%9C%93&flag&token={{token}}&path=/a:b@c#top"
@@ -340,7 +319,7 @@ mod tests {
         let back = params(&url);
         let enabled: Vec<_> = table.iter().filter(|p| p.enabled).cloned().collect();
         assert_eq!(back, enabled);
-        assert_eq!(with_params("ws://h/p?a=1", &[]), "ws://h/p");
+        assert_eq!(rewrite("ws://h/p?a=1", &[]), "ws://h/p");
     }
 
     #[test]
