@@ -15,5 +15,6 @@ pub mod demo_server;
 pub mod engine;
 pub mod format;
 pub mod model;
+pub mod protocol;
 pub mod replay;
 pub mod sse;

@@ -364,6 +364,26 @@ pub struct ConnectArgs {
     /// --send-protobuf; with a single message type in the --proto files, that one).
     #[arg(long = "message", value_name = "TYPE", requires = "proto")]
     pub message: Option<String>,
+    /// The protocol spoken over the WebSocket: raw (the default), socketio, graphql,
+    /// stomp, mqtt or jsonrpc. Sockscope does its handshake and heartbeats, and each
+    /// decoded message line gains a `protocol` object in the protocol's own terms. With
+    /// socketio, an http(s)://host address means the Socket.IO endpoint at that host.
+    #[arg(long = "protocol", value_name = "NAME", default_value = "raw")]
+    pub protocol: String,
+    /// An option of the --protocol, as KEY=VALUE (repeatable), such as namespace=/chat
+    /// (socketio), login=guest (stomp), version=5 (mqtt). README lists each protocol's.
+    #[arg(
+        long = "protocol-option",
+        value_name = "KEY=VALUE",
+        requires = "protocol"
+    )]
+    pub protocol_options: Vec<String>,
+    /// Send one protocol operation, written as JSON in the shape of the `protocol` objects
+    /// the lines show (repeatable, in order with the other sends; variables expanded in
+    /// its strings): {"type":"event","event":"chat","args":["hi"]} for socketio. Sockscope
+    /// fills in ids, packet ids and lengths. A malformed one: exit 2, nothing sent.
+    #[arg(long = "op", value_name = "JSON")]
+    pub ops: Vec<String>,
     /// Send a ping, with an optional hex payload (repeatable, in order with the sends).
     #[arg(long = "ping", value_name = "HEX", num_args = 0..=1, default_missing_value = "")]
     pub ping: Vec<String>,

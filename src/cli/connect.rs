@@ -43,6 +43,10 @@ struct Output {
     redactor: Redactor,
     /// This attempt's decoders, with `--decode`.
     decoder: Option<LineDecoder>,
+    /// This attempt's protocol decoder, with `--protocol`.
+    protocol: Option<crate::protocol::Decoder>,
+    /// The protocol's own handshake was refused (the run fails).
+    protocol_refused: bool,
 }
 
 impl Output {
@@ -67,11 +71,42 @@ impl Output {
         {
             decoder.annotate(&mut line, *dir, payload, &self.redactor);
         }
+        self.annotate_protocol(&mut line, event);
         self.lines.number(&mut line, attempt);
         if let (Value::Object(map), Some(rtt)) = (&mut line, rtt) {
             map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
         }
         self.lines.line(&line)
+    }
+}
+
+impl Output {
+    /// Adds the `protocol` object of a message the protocol decodes (through the one
+    /// redaction step), and notes a refused protocol handshake.
+    fn annotate_protocol(&mut self, line: &mut Value, event: &crate::engine::Event) {
+        let Some(decoder) = &mut self.protocol else {
+            return;
+        };
+        match &event.kind {
+            EventKind::Open(open) => decoder.on_open(open.subprotocol.as_deref()),
+            EventKind::Message { dir, payload } => {
+                let Some(unit) = decoder.decode(*dir, payload, event.offset) else {
+                    return;
+                };
+                self.protocol_refused |= unit.refused;
+                let mut fields = unit.fields;
+                if unit.housekeeping
+                    && let Value::Object(map) = &mut fields
+                {
+                    map.insert("housekeeping".into(), Value::Bool(true));
+                }
+                self.redactor.json_strings(&mut fields);
+                if let Value::Object(map) = line {
+                    map.insert("protocol".into(), fields);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -92,6 +127,8 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
         quiet_messages: plan.summary,
         redactor: plan.redactor.clone(),
         decoder: None,
+        protocol: None,
+        protocol_refused: false,
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
     let mut stdin = plan
@@ -141,11 +178,13 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
             .map_err(|error| CliError::failed("--cookie-jar ", error))?;
     }
     let clean = end.close.as_ref().is_some_and(|close| close.was_clean);
-    Ok(if end.opened && clean && end.refused_sends == 0 {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    })
+    Ok(
+        if end.opened && clean && end.refused_sends == 0 && !out.protocol_refused {
+            Outcome::Success
+        } else {
+            Outcome::Failed
+        },
+    )
 }
 
 /// The config of one attempt: the plan's, with `--oauth2`'s token as a Bearer token
@@ -229,6 +268,8 @@ async fn run_attempt(
     } else {
         Some(LineDecoder::new(&plan.decode).map_err(|error| CliError::usage("--decode: ", error))?)
     };
+    out.protocol =
+        (!config.protocol.is_raw()).then(|| crate::protocol::Decoder::new(&config.protocol));
     let mut end = AttemptEnd {
         opened: false,
         close: None,
@@ -342,6 +383,7 @@ fn send_action(handle: &ConnectionHandle, action: &Action) -> usize {
         Action::Text(text) => handle.send_text(text.clone()),
         Action::Binary(bytes) => handle.send_binary(bytes.clone()),
         Action::Ping(payload) => handle.ping(payload.clone()),
+        Action::Op(op) => handle.send_op(op.clone()),
     };
     match result {
         Ok(()) => 0,

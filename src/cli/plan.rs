@@ -20,6 +20,7 @@ use crate::format::{base64::parse_base64, hex::parse_hex};
 use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::{self, Redactor};
 use crate::model::template::{MessageFormat, Outgoing};
+use crate::protocol::{ProtocolKind, ProtocolSettings};
 
 impl From<Outgoing> for Action {
     fn from(outgoing: Outgoing) -> Self {
@@ -39,6 +40,8 @@ pub enum Action {
     Binary(Bytes),
     /// Send a ping with this payload.
     Ping(Bytes),
+    /// Send a protocol operation (`--op`), already checked against the protocol.
+    Op(serde_json::Value),
 }
 
 /// How long to listen after the last send.
@@ -121,6 +124,7 @@ impl Plan {
             },
         });
         config.proxy = args.transport.proxy();
+        config.protocol = protocol_settings(args)?;
         config.prepare().map_err(|e| usage(e.to_string()))?;
         let decode = DecodePlan::from_args(args)?;
         let cookie_jar = match &args.cookie_jar {
@@ -132,6 +136,12 @@ impl Plan {
         };
         let found = RefCell::new(Redactor::new());
         let actions = ordered_actions(args, matches, &found, &decode)?;
+        for action in &actions {
+            if let Action::Op(op) = action {
+                crate::protocol::check_op(&config.protocol, op)
+                    .map_err(|e| usage(format!("--op {op}: {e}")))?;
+            }
+        }
         let mut redactor = found.take();
         for secret in &args.secrets {
             if let Some((name, _)) = secret.split_once('=') {
@@ -234,6 +244,9 @@ fn ordered_actions(
             expandable.push((index, Expandable::Encoded { flag, format, text }));
         }
     }
+    for (index, text) in positions("ops").into_iter().zip(&args.ops) {
+        expandable.push((index, Expandable::Op(text.clone())));
+    }
     let templates = template_args::load_templates(&args.templates)?;
     for ((index, arg), template) in positions("templates")
         .into_iter()
@@ -277,6 +290,31 @@ fn ordered_actions(
     }
     indexed.sort_by_key(|(index, _)| *index);
     Ok(indexed.into_iter().map(|(_, action)| action).collect())
+}
+
+/// `--protocol` and its `--protocol-option`s.
+fn protocol_settings(args: &ConnectArgs) -> Result<ProtocolSettings, UsageError> {
+    let kind: ProtocolKind = args
+        .protocol
+        .parse()
+        .map_err(|e| usage(format!("--protocol: {e}")))?;
+    let mut settings = ProtocolSettings::new(kind);
+    for pair in &args.protocol_options {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(usage(format!(
+                "--protocol-option {pair:?}: expected KEY=VALUE"
+            )));
+        };
+        settings
+            .set_option(key, value)
+            .map_err(|e| usage(format!("--protocol-option {pair:?}: {e}")))?;
+    }
+    if !args.ops.is_empty() && kind == ProtocolKind::Raw {
+        return Err(usage(
+            "--op needs a --protocol (socketio, graphql, stomp, mqtt or jsonrpc)",
+        ));
+    }
+    Ok(settings)
 }
 
 fn reconnect_policy(args: &ConnectArgs) -> ReconnectPolicy {

@@ -151,6 +151,8 @@ fn unknown_template(value: &str, reference: &TemplateRef, file: &TemplateFile) -
 pub enum Expandable {
     /// A `--send` text.
     Text(String),
+    /// An `--op` JSON: variables are expanded inside its strings, after it is parsed.
+    Op(String),
     /// A `--send-msgpack`, `--send-cbor`, `--send-protobuf` JSON or a `--send-gzip`,
     /// `--send-zlib`, `--send-deflate` text, encoded as a binary message after expansion.
     Encoded {
@@ -186,7 +188,7 @@ pub fn expand_in_order(
     let mut actions = Vec::with_capacity(sends.len());
     for (counter, (index, send)) in (1u64..).zip(sends) {
         let env_policy = match send {
-            Expandable::Text(_) | Expandable::Encoded { .. } => EnvPolicy::Any,
+            Expandable::Text(_) | Expandable::Encoded { .. } | Expandable::Op(_) => EnvPolicy::Any,
             Expandable::Template { .. } => EnvPolicy::Only(allowed_env),
         };
         let ctx = VarContext {
@@ -199,6 +201,13 @@ pub fn expand_in_order(
             Expandable::Text(text) => variables::expand(&text, &ctx)
                 .map(Action::Text)
                 .map_err(|e| UsageError(format!("--send {text:?}: {e}")))?,
+            Expandable::Op(text) => {
+                let mut op: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| UsageError(format!("--op {text:?}: not JSON: {e}")))?;
+                expand_strings(&mut op, &ctx)
+                    .map_err(|e| UsageError(format!("--op {text:?}: {e}")))?;
+                Action::Op(op)
+            }
             Expandable::Encoded { flag, format, text } => {
                 let with = EncodeWith {
                     proto: decode.proto.as_ref(),
@@ -235,6 +244,32 @@ pub fn expand_in_order(
         actions.push((index, action));
     }
     Ok(actions)
+}
+
+/// Expands the variables in every string of `value` (object keys included), so that a
+/// value with quotes or newlines cannot break the JSON around it.
+fn expand_strings(
+    value: &mut serde_json::Value,
+    ctx: &VarContext<'_>,
+) -> Result<(), variables::VarError> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => *text = variables::expand(text, ctx)?,
+        Value::Array(items) => {
+            for item in items {
+                expand_strings(item, ctx)?;
+            }
+        }
+        Value::Object(fields) => {
+            let old = std::mem::take(fields);
+            for (key, mut item) in old {
+                expand_strings(&mut item, ctx)?;
+                fields.insert(variables::expand(&key, ctx)?, item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ pub(crate) enum Command {
     SendText(String),
     /// Send a binary message.
     SendBinary(Bytes),
+    /// Turn a protocol operation into frames (by the attempt's protocol session) and send
+    /// them.
+    SendOp(serde_json::Value),
     /// Send a ping with this payload.
     Ping(Bytes),
     /// Send an unsolicited pong with this payload.

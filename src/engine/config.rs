@@ -14,6 +14,7 @@ use super::keepalive::Keepalive;
 use super::proxy::{Proxy, ProxyError, ProxyMode};
 use super::reconnect::ReconnectPolicy;
 use crate::format::userinfo;
+use crate::protocol::ProtocolSettings;
 
 /// Everything a connection attempt is made with. Saved in sessions; validated by
 /// [`ConnectionConfig::prepare`] before an attempt starts.
@@ -45,6 +46,9 @@ pub struct ConnectionConfig {
     /// Basic, Bearer or an API key, added to every handshake.
     #[serde(skip_serializing_if = "Auth::is_none")]
     pub auth: Auth,
+    /// The protocol spoken over the WebSocket (Socket.IO, GraphQL, …); raw by default.
+    #[serde(skip_serializing_if = "ProtocolSettings::is_raw")]
+    pub protocol: ProtocolSettings,
 }
 
 impl Default for ConnectionConfig {
@@ -61,6 +65,7 @@ impl Default for ConnectionConfig {
             keepalive: None,
             reconnect: ReconnectPolicy::default(),
             auth: Auth::None,
+            protocol: ProtocolSettings::default(),
         }
     }
 }
@@ -266,11 +271,12 @@ impl ConnectionConfig {
         if matches!(self.auth, Auth::OAuth2(_)) {
             return Err(AuthError::NoToken.into());
         }
+        let endpoint = self.protocol.endpoint_url(&self.url);
         let url = match self.auth.query() {
             Some((name, value)) => {
-                normalize_url(&crate::format::query::append(&self.url, name, value))?
+                normalize_url(&crate::format::query::append(&endpoint, name, value))?
             }
-            None => normalize_url(&self.url)?,
+            None => normalize_url(&endpoint)?,
         };
         if self.max_message_size == 0 {
             return Err(ConfigError::ZeroLimit("message"));
@@ -303,11 +309,19 @@ impl ConnectionConfig {
             let (name, value) = HeaderEntry::new(name, value).to_http()?;
             headers.insert(name, value);
         }
-        if !self.subprotocols.is_empty() {
-            if let Some(bad) = self.subprotocols.iter().find(|p| !is_token(p)) {
+        // A protocol negotiated by subprotocol offers its names unless the user set some.
+        let protocol_offer;
+        let offer = if self.subprotocols.is_empty() {
+            protocol_offer = self.protocol.default_subprotocols();
+            &protocol_offer
+        } else {
+            &self.subprotocols
+        };
+        if !offer.is_empty() {
+            if let Some(bad) = offer.iter().find(|p| !is_token(p)) {
                 return Err(ConfigError::Subprotocol(bad.clone()));
             }
-            let joined = self.subprotocols.join(", ");
+            let joined = offer.join(", ");
             let value = HeaderValue::from_str(&joined)
                 .map_err(|_| ConfigError::Subprotocol(joined.clone()))?;
             headers.insert("sec-websocket-protocol", value);

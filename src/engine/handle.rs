@@ -76,6 +76,7 @@ impl ConnectionHandle {
             send_room: send_room.clone(),
             emitter: Arc::new(Emitter::new(outbox, wake)),
             shared: Arc::clone(&shared),
+            protocol: crate::protocol::Session::new(&config.protocol),
         };
         runtime.spawn(task::run(attempt));
         Ok(Self {
@@ -123,6 +124,15 @@ impl ConnectionHandle {
             self.send_room.release(len);
         }
         sent
+    }
+
+    /// Queues a protocol operation, written in the protocol's own terms (the shape of its
+    /// decoded units); the connection's protocol session fills in ids and sends its frames
+    /// once the protocol's handshake is done. An operation the protocol cannot make frames
+    /// of is reported as an error event, and nothing is sent. Refused unless OPEN, and while
+    /// the outgoing queue is full.
+    pub fn send_op(&self, op: serde_json::Value) -> Result<(), SendError> {
+        self.send_message(0, Command::SendOp(op))
     }
 
     /// Queues a ping (payload at most 125 bytes). Refused unless OPEN.

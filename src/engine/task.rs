@@ -25,6 +25,7 @@ use super::send_room::SendRoom;
 use super::sleep::sleep_until;
 use super::wake_pacer::WakePacer;
 use super::writer::{Outgoing, Writer};
+use crate::protocol::{Frame, Reaction, Session};
 
 /// How many already-arrived frames are handled before their events are handed over.
 const READ_BATCH: usize = 256;
@@ -47,6 +48,9 @@ pub(crate) struct Attempt {
     pub(crate) send_room: SendRoom,
     pub(crate) emitter: Arc<Emitter>,
     pub(crate) shared: Arc<SharedState>,
+    /// The protocol spoken over the WebSocket, run here so its heartbeats are answered
+    /// whatever the consumer is doing.
+    pub(crate) protocol: Session,
 }
 
 /// Runs the attempt to its end. Every path ends with exactly one close event, emitted last.
@@ -93,10 +97,11 @@ pub(crate) async fn run(mut attempt: Attempt) {
         }
     };
     attempt.shared.set_ready_state(ReadyState::Open);
+    let subprotocol = open.subprotocol.clone();
     emitter.emit(EventKind::Open(Box::new(open)));
     emitter.wake();
     let (sink, stream) = socket.split();
-    let connection = OpenConnection {
+    let mut connection = OpenConnection {
         stream,
         writer: Writer::spawn(sink, Arc::clone(&emitter), attempt.send_room.clone()),
         send_room: attempt.send_room,
@@ -112,7 +117,12 @@ pub(crate) async fn run(mut attempt: Attempt) {
         batch_bytes: 0,
         payloads: PayloadStore::default(),
         wake_pacer: WakePacer::default(),
+        protocol: attempt.protocol,
+        reactions: Vec::new(),
     };
+    let now = connection.since_start();
+    let reaction = connection.protocol.on_open(subprotocol.as_deref(), now);
+    connection.react(reaction);
     connection.run().await;
 }
 
@@ -204,6 +214,10 @@ struct OpenConnection {
     payloads: PayloadStore,
     /// When the consumer is next told about what was read.
     wake_pacer: WakePacer,
+    /// The protocol session (handshake, heartbeats, operations).
+    protocol: Session,
+    /// The protocol's answers to the frames of the current batch, done after its events.
+    reactions: Vec<Reaction>,
 }
 
 impl OpenConnection {
@@ -223,6 +237,11 @@ impl OpenConnection {
                 .map(KeepaliveState::next_due)
                 .filter(|_| !full);
             let wake_due = self.wake_pacer.due();
+            let protocol_due = self
+                .protocol
+                .next_timer()
+                .map(|at| tokio::time::Instant::from_std(self.emitter.started() + at))
+                .filter(|_| !full);
             let step = tokio::select! {
                 biased;
                 command = self.commands.recv(), if self.commands_open => self.on_command(command),
@@ -234,6 +253,12 @@ impl OpenConnection {
                     None
                 }
                 () = sleep_until(wake_due), if wake_due.is_some() => None,
+                () = sleep_until(protocol_due), if protocol_due.is_some() => {
+                    let now = self.since_start();
+                    let reaction = self.protocol.on_timer(now);
+                    self.react(reaction);
+                    None
+                }
             };
             if let Some(ending) = step {
                 // What was read last is told at once: the ending may take a while.
@@ -268,6 +293,10 @@ impl OpenConnection {
                         payload: Payload::Text(text),
                     }),
                 }
+            }
+            Command::SendOp(op) => {
+                self.on_op(&op);
+                return None;
             }
             Command::SendBinary(bytes) => Outgoing {
                 reserved: bytes.len(),
@@ -305,6 +334,60 @@ impl OpenConnection {
             ))));
         }
         None
+    }
+
+    /// The time since the attempt started, as the protocol session counts it.
+    fn since_start(&self) -> Duration {
+        self.emitter.started().elapsed()
+    }
+
+    /// Runs a protocol operation: its frames go out (now or once the protocol's handshake is
+    /// done); one the protocol cannot make frames of is an error event, and nothing is sent.
+    fn on_op(&mut self, op: &serde_json::Value) {
+        let state = self.shared.ready_state();
+        if state != ReadyState::Open {
+            self.emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
+                ErrorCategory::Send,
+                format!("not sent: the connection is {state}"),
+            ))));
+            return;
+        }
+        let now = self.since_start();
+        match self.protocol.on_op(op, now) {
+            Ok(reaction) => self.react(reaction),
+            Err(error) => self.emitter.emit(EventKind::Error(Box::new(ErrorInfo::new(
+                ErrorCategory::Send,
+                format!("not sent: {error}"),
+            )))),
+        }
+    }
+
+    /// Does what the protocol session asked: sends its frames in order, or starts closing.
+    /// Its frames are reported as outgoing messages like any other.
+    fn react(&mut self, reaction: Reaction) {
+        if self.shared.ready_state() != ReadyState::Open {
+            return;
+        }
+        for frame in reaction.send {
+            let (message, payload) = match frame {
+                Frame::Text(text) => {
+                    let text = tokio_tungstenite::tungstenite::Utf8Bytes::from(text);
+                    (Message::Text(text.clone()), Payload::Text(text))
+                }
+                Frame::Binary(bytes) => (Message::Binary(bytes.clone()), Payload::Binary(bytes)),
+            };
+            self.writer.queue(Outgoing {
+                reserved: 0,
+                message,
+                event: Some(EventKind::Message {
+                    dir: Direction::Out,
+                    payload,
+                }),
+            });
+        }
+        if let Some((code, reason)) = reaction.close {
+            self.start_close(code, truncate_reason(&reason));
+        }
     }
 
     /// Sends a keepalive ping when one is due; reports (and maybe closes on) a missing pong.
@@ -366,6 +449,9 @@ impl OpenConnection {
         self.batch_bytes = 0;
         let ending = self.read_batch(first);
         self.emitter.emit_all(self.received.drain(..));
+        for reaction in std::mem::take(&mut self.reactions) {
+            self.react(reaction);
+        }
         ending
     }
 
@@ -394,14 +480,22 @@ impl OpenConnection {
         };
         self.batch_bytes += message.len();
         match message {
-            Message::Text(text) => self.received.push(EventKind::Message {
-                dir: Direction::In,
-                payload: self.payloads.payload(Payload::Text(text)),
-            }),
-            Message::Binary(bytes) => self.received.push(EventKind::Message {
-                dir: Direction::In,
-                payload: Payload::Binary(self.payloads.bytes(bytes)),
-            }),
+            Message::Text(text) => {
+                let payload = self.payloads.payload(Payload::Text(text));
+                self.protocol_frame(&payload);
+                self.received.push(EventKind::Message {
+                    dir: Direction::In,
+                    payload,
+                });
+            }
+            Message::Binary(bytes) => {
+                let payload = Payload::Binary(self.payloads.bytes(bytes));
+                self.protocol_frame(&payload);
+                self.received.push(EventKind::Message {
+                    dir: Direction::In,
+                    payload,
+                });
+            }
             Message::Ping(payload) => {
                 let payload = self.payloads.bytes(payload);
                 self.received.push(EventKind::Ping {
@@ -432,6 +526,20 @@ impl OpenConnection {
             Message::Frame(_) => {}
         }
         None
+    }
+
+    /// Lets the protocol session see a received data message. Its answer waits until the
+    /// batch's events are handed over, so that a reply is never reported before what it
+    /// answers.
+    fn protocol_frame(&mut self, payload: &Payload) {
+        if self.protocol.is_raw() {
+            return;
+        }
+        let now = self.since_start();
+        let reaction = self.protocol.on_frame(payload, now);
+        if !reaction.send.is_empty() || reaction.close.is_some() {
+            self.reactions.push(reaction);
+        }
     }
 
     fn on_close_frame(&mut self, frame: Option<CloseFrame>) -> Option<Ending> {

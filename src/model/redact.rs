@@ -203,7 +203,12 @@ impl Redactor {
     /// [`Redactor::add_request`] for a WebSocket config.
     pub fn add_config(&mut self, config: &ConnectionConfig, secret_headers: &[SecretHeader]) {
         self.add_request(&config.url, &config.headers, &config.proxy, secret_headers);
-        for secret in config.auth.secrets() {
+        for secret in config
+            .auth
+            .secrets()
+            .into_iter()
+            .chain(config.protocol.secrets())
+        {
             if !variables::has_variables(&secret) {
                 self.add_value(&secret);
                 // As it shows in a URL's query.
