@@ -84,6 +84,9 @@ fn full_setup(url: String) -> TabSetup {
                 value: "{{key}}".into(),
                 place: KeyPlace::Query,
             },
+            protocol: sockscope::protocol::ProtocolSettings::new(
+                sockscope::protocol::ProtocolKind::Stomp,
+            ),
         },
         templates: vec![
             Template {

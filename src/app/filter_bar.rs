@@ -7,7 +7,7 @@ use std::time::Instant;
 use egui::{Key, RichText, text::LayoutJob};
 
 use super::commands::{self, CommandId, Scope};
-use crate::engine::{EventKind, Payload};
+use crate::engine::EventKind;
 use crate::model::filter::{
     DecodedLookup, FilterSpec, FilteredView, NoDecoding, TextMatch, searchable_text,
 };
@@ -122,13 +122,12 @@ impl TimelineState {
             let (mut entries, mut bytes) = (0usize, 0usize);
             let from = self.search.tested.min(limit);
             for (index, kind) in timeline.kinds(from..limit) {
-                let decoded_text = || decoded.decoded_text(index);
-                if everything || filter.matches_with(kind, decoded_text) {
+                if everything || filter.matches_in(kind, index, decoded) {
                     let text = match kind {
-                        EventKind::Message {
-                            payload: Payload::Binary(_),
-                            ..
-                        } => decoded_text().map(std::borrow::Cow::Borrowed),
+                        EventKind::Message { payload, .. } => decoded
+                            .decoded_text(index)
+                            .or_else(|| payload.as_text())
+                            .map(std::borrow::Cow::Borrowed),
                         _ => searchable_text(kind),
                     };
                     bytes += text.as_ref().map_or(0, |t| t.len());

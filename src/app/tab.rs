@@ -33,6 +33,7 @@ use super::env_consent::{self, EnvAccess, EnvPrompt, PendingUse};
 use super::filter_bar::TimelineState;
 use super::live_source::{Arrival, LiveSource};
 use super::proto_schema::{ProtoTypeError, SchemaState};
+use super::protocol_rows::TabProtocol;
 use super::repeat::Repeat;
 use super::replay_view::{ReplayAction, ReplayState};
 
@@ -58,6 +59,8 @@ pub struct Tab {
     pub finding: TimelineState,
     /// The timeline's binary messages decoded as JSON, by the tab's choice.
     pub decoding: TabDecoding,
+    /// The timeline's messages read as units of the tab's protocol (Socket.IO, …).
+    pub protocol: TabProtocol,
     /// A second row chosen with Ctrl+click: the timeline shows the time between the two.
     pub second_selection: Option<usize>,
     /// The composer's message being sent at an interval, if it is.
@@ -108,6 +111,10 @@ impl Tab {
         let mut timeline = Timeline::default();
         timeline.set_memory_budget(setup.memory_budget());
         let decoding = TabDecoding::new(&setup.decode);
+        let protocol = TabProtocol::new(&setup.config.protocol);
+        let mut finding = TimelineState::default();
+        // A protocol's handshake and heartbeats are hidden until the filter shows them.
+        finding.spec.housekeeping = !protocol.is_active();
         Self {
             id,
             setup,
@@ -117,8 +124,9 @@ impl Tab {
             composer: ComposerState::default(),
             input_error: None,
             replay: None,
-            finding: TimelineState::default(),
+            finding,
             decoding,
+            protocol,
             second_selection: None,
             repeat: None,
             env_access: EnvAccess::default(),
@@ -765,6 +773,7 @@ impl Tab {
         }
         self.timeline.clear_rows();
         self.decoding.clear();
+        self.protocol.clear();
         self.finding.restart();
         self.selected = None;
         self.second_selection = None;
@@ -804,7 +813,20 @@ impl Tab {
         let decode_by = Instant::now() + DECODE_BUDGET;
         let max = self.setup.config.max_message_size;
         let more_to_decode = self.decoding.catch_up(&self.timeline, max, decode_by);
-        more || more_to_decode
+        let more_units = self.protocol_catch_up(decode_by);
+        more || more_to_decode || more_units
+    }
+
+    /// The protocol view follows the tab's protocol setting and reads what arrived.
+    fn protocol_catch_up(&mut self, deadline: Instant) -> bool {
+        let was_active = self.protocol.is_active();
+        self.protocol.set_settings(&self.setup.config.protocol);
+        let active = self.protocol.is_active();
+        if active != was_active {
+            // Switching to a protocol hides its housekeeping; plain WebSocket has none.
+            self.finding.spec.housekeeping = !active;
+        }
+        self.protocol.catch_up(&self.timeline, deadline)
     }
 
     /// Moves the live source's events into the timeline (see [`Tab::drain_until`]).
@@ -851,6 +873,7 @@ impl Tab {
                     if self.timeline.len() != report.events.len() {
                         self.timeline.clear();
                         self.decoding.clear();
+                        self.protocol.clear();
                         for event in &report.events {
                             self.timeline.push(1, event.clone());
                         }

@@ -42,6 +42,9 @@ pub struct FilterSpec {
     pub regex: bool,
     /// A JSON path predicate (see the module docs); empty means any.
     pub json: String,
+    /// Show a protocol's handshake and heartbeat messages (a tab that speaks no protocol
+    /// has none).
+    pub housekeeping: bool,
 }
 
 impl Default for FilterSpec {
@@ -56,6 +59,7 @@ impl Default for FilterSpec {
             query: String::new(),
             regex: false,
             json: String::new(),
+            housekeeping: true,
         }
     }
 }
@@ -154,6 +158,7 @@ impl CompiledFilter {
             && s.binary
             && s.ping_pong
             && s.lifecycle
+            && s.housekeeping
             && self.text.is_none()
             && self.json.is_none()
     }
@@ -163,9 +168,22 @@ impl CompiledFilter {
         self.matches_with(kind, || None)
     }
 
-    /// True when `event` passes every part of the filter, a binary message's text and JSON
-    /// parts reading `decoded()` (its decoded value as compact JSON text, asked only for a
-    /// binary message and only when the filter has a text or JSON part).
+    /// True when the entry at `index` (`kind`) passes every part of the filter, reading
+    /// `lookup` for what a message decodes to and whether it is protocol housekeeping.
+    pub fn matches_in(&self, kind: &EventKind, index: usize, lookup: &dyn DecodedLookup) -> bool {
+        if !self.spec.housekeeping
+            && matches!(kind, EventKind::Message { .. })
+            && lookup.housekeeping(index)
+        {
+            return false;
+        }
+        self.matches_with(kind, || lookup.decoded_text(index))
+    }
+
+    /// True when `event` passes every part of the filter, a message's text and JSON parts
+    /// reading `decoded()` (its decoded value or protocol unit as compact JSON text, asked
+    /// only for a message and only when the filter has a text or JSON part; a text message
+    /// without one reads its own text).
     pub fn matches_with<'a>(
         &self,
         kind: &'a EventKind,
@@ -201,10 +219,10 @@ impl CompiledFilter {
             return true;
         }
         let text = match kind {
-            EventKind::Message {
-                payload: Payload::Binary(_),
-                ..
-            } => decoded().map(Cow::Borrowed),
+            EventKind::Message { payload, .. } => match decoded() {
+                Some(decoded) => Some(Cow::Borrowed(decoded)),
+                None => payload.as_text().map(Cow::Borrowed),
+            },
             _ => searchable_text(kind),
         };
         if let Some(matcher) = &self.text {
@@ -234,6 +252,10 @@ pub trait DecodedLookup: Sync {
     /// Changes whenever an entry already settled may read differently (a new decoding
     /// choice): what was tested is tested again.
     fn generation(&self) -> u64;
+    /// True when the message at `index` is a protocol's handshake or heartbeat traffic.
+    fn housekeeping(&self, _index: usize) -> bool {
+        false
+    }
 }
 
 /// No decoding: binary messages have no text.

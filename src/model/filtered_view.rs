@@ -161,7 +161,7 @@ fn test_in_chunks(
             let end = (start + CHUNK).min(range.end);
             let (mut found, mut reached, mut bytes) = (Vec::new(), start, 0);
             for (index, kind) in timeline.kinds(start..end) {
-                if filter.matches_with(kind, || decoded.decoded_text(index)) {
+                if filter.matches_in(kind, index, decoded) {
                     found.push(index);
                 }
                 reached = index + 1;

@@ -354,9 +354,13 @@ impl eframe::App for SockscopeApp {
         // Filters, searches and statistics catch up with new entries in a budget of their own.
         let find_deadline = Instant::now() + DRAIN_BUDGET;
         for tab in &mut self.tabs {
-            more_waiting |=
-                tab.finding
-                    .refresh_decoded(&tab.timeline, tab.decoding.rows(), find_deadline);
+            let lookup = crate::app::protocol_rows::TabLookup {
+                decoded: tab.decoding.rows(),
+                protocol: &tab.protocol,
+            };
+            more_waiting |= tab
+                .finding
+                .refresh_decoded(&tab.timeline, &lookup, find_deadline);
         }
         while let Some(done) = self.jobs.try_recv() {
             self.finish_job(done);
