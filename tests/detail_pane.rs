@@ -59,6 +59,7 @@ fn sized_pane(event: Option<Event>, size: egui::Vec2) -> Harness<'static, State>
                 index: 0,
                 compose: None,
                 decode: None,
+                unit: None,
             });
             pane.ui(ui, selected);
         },

@@ -7,7 +7,7 @@ use super::action::TabAction;
 use super::commands::CommandId;
 use super::style;
 use super::tab::Tab;
-use super::{auth_panel, decode_panel, params_table, request_panel};
+use super::{auth_panel, decode_panel, params_table, protocol_panel, request_panel};
 use crate::engine::ReadyState;
 use crate::model::tab_setup::TabKind;
 
@@ -17,6 +17,9 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let locked = state != ReadyState::Closed;
     ui.horizontal(|ui| {
         kind_selector(ui, tab, locked);
+        if tab.setup.kind.is_websocket() {
+            protocol_panel::picker(ui, &mut tab.setup.config.protocol, tab.id, locked);
+        }
         let url_label = ui.label(RichText::new("URL").strong());
         let button_width = 110.0;
         let badge_width = 110.0;
@@ -81,13 +84,16 @@ enum Section {
     Auth,
     Request,
     Decode,
+    Protocol,
 }
 
 fn setup_sections(ui: &mut egui::Ui, tab: &mut Tab, locked: bool, actions: &mut Vec<TabAction>) {
     let memory = egui::Id::unique(("setup-section", tab.id));
     let mut open: Option<Section> = ui.data(|d| d.get_temp(memory)).flatten();
     let websocket = tab.setup.kind.is_websocket();
-    if open == Some(Section::Auth) && !websocket {
+    let protocol = websocket && !tab.setup.config.protocol.is_raw();
+    if (open == Some(Section::Auth) && !websocket) || (open == Some(Section::Protocol) && !protocol)
+    {
         open = None;
     }
     ui.horizontal_wrapped(|ui| {
@@ -121,6 +127,14 @@ fn setup_sections(ui: &mut egui::Ui, tab: &mut Tab, locked: bool, actions: &mut 
             REQUEST_TITLE.to_owned(),
             "Headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect, memory",
         );
+        if protocol {
+            entry(
+                ui,
+                Section::Protocol,
+                protocol_panel::title(&tab.setup.config.protocol),
+                "The protocol's own settings: namespace, login, client id, …",
+            );
+        }
         entry(
             ui,
             Section::Decode,
@@ -152,6 +166,11 @@ fn setup_sections(ui: &mut egui::Ui, tab: &mut Tab, locked: bool, actions: &mut 
             }
             Section::Request => {
                 ui.add_enabled_ui(!locked, |ui| request_panel::ui(ui, tab));
+            }
+            Section::Protocol => {
+                ui.add_enabled_ui(!locked, |ui| {
+                    protocol_panel::ui(ui, &mut tab.setup.config.protocol, tab.id);
+                });
             }
             // Decoding is a view: it may change while connected.
             Section::Decode => decode_panel::ui(ui, tab, actions),

@@ -222,7 +222,14 @@ impl SearchState {
 
 /// Draws the filter bar of a tab (direction, kinds, text or regex, JSON path) and reports
 /// progress and "N of M events".
-pub fn filter_ui(ui: &mut egui::Ui, state: &mut TimelineState, total: usize) {
+/// `protocol` names the tab's protocol when it speaks one: its handshake and heartbeat
+/// messages get a toggle of their own.
+pub fn filter_ui(
+    ui: &mut egui::Ui,
+    state: &mut TimelineState,
+    total: usize,
+    protocol: Option<&str>,
+) {
     let spec = &mut state.spec;
     ui.horizontal_wrapped(|ui| {
         ui.label("Show:");
@@ -235,6 +242,12 @@ pub fn filter_ui(ui: &mut egui::Ui, state: &mut TimelineState, total: usize) {
         ui.checkbox(&mut spec.binary, "binary");
         ui.checkbox(&mut spec.ping_pong, "ping/pong");
         ui.checkbox(&mut spec.lifecycle, "open/close/error");
+        if let Some(protocol) = protocol {
+            ui.checkbox(&mut spec.housekeeping, "housekeeping")
+                .on_hover_text(format!(
+                    "{protocol}'s handshake and heartbeats, which Sockscope answers by itself"
+                ));
+        }
         ui.separator();
         let label = ui.label("Filter text");
         ui.add(

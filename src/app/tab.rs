@@ -708,6 +708,14 @@ impl Tab {
         let result = match (self.source.connection(), outgoing) {
             (Some(handle), Outgoing::Text(text)) => handle.send_text(text),
             (Some(handle), Outgoing::Binary(bytes)) => handle.send_binary(bytes),
+            (Some(handle), Outgoing::Op(op)) => {
+                // What the protocol cannot make frames of is said here, not sent.
+                if let Err(error) = crate::protocol::check_op(&self.setup.config.protocol, &op) {
+                    self.composer.send_error = Some(format!("not sent: {error}"));
+                    return;
+                }
+                handle.send_op(op)
+            }
             (None, _) => Err(SendError::NotOpen(ReadyState::Closed)),
         };
         match result {

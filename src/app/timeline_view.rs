@@ -9,6 +9,7 @@ use super::action::TabAction;
 use super::commands::CommandId;
 use super::decoding::menu::MenuContext;
 use super::decoding::{Outcome, RowDecode};
+use super::protocol_rows::ProtocolRow;
 use super::row_menu::{self, RowMenuContext};
 use super::tab::Tab;
 use super::{filter_bar, pins, stats_strip, style};
@@ -26,7 +27,11 @@ const ROW_HEIGHT: f32 = 20.0;
 /// context menu copies it, or pushes a [`row_menu::RowCommand`] (pin, edit, send again).
 pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let total = tab.timeline.len();
-    filter_bar::filter_ui(ui, &mut tab.finding, total);
+    let protocol = tab
+        .protocol
+        .is_active()
+        .then(|| tab.protocol.kind().label());
+    filter_bar::filter_ui(ui, &mut tab.finding, total, protocol);
     let mut jump = filter_bar::search_ui(ui, &mut tab.finding, tab.selected);
     stats_strip::strip_ui(ui, &tab.finding.stats, tab.timeline.last_round_trip());
     stats_strip::not_kept_ui(ui, tab.timeline.not_kept(), tab.timeline.memory_budget());
@@ -156,6 +161,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         send_off: send_off.as_deref(),
     });
     let decoding = &tab.decoding;
+    let protocol = &tab.protocol;
     let output = table
         .header(ROW_HEIGHT, |mut header| {
             for title in ["Time", "+since open", "", "Kind", "Size", "Preview"] {
@@ -178,7 +184,14 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 let since_open = tab.timeline.since_open(index);
                 let not_kept = tab.timeline.not_kept_len(index);
                 let decoded = decoding.row(index);
-                row_cells(&mut row, entry, since_open, not_kept, decoded, &needle);
+                let cells = RowCells {
+                    since_open,
+                    not_kept,
+                    decoded,
+                    unit: protocol.row(index),
+                    needle: &needle,
+                };
+                row_cells(&mut row, entry, &cells);
                 let response = row.response();
                 if response.clicked() {
                     let ctrl = response.ctx.input(|i| i.modifiers.command);
@@ -299,14 +312,49 @@ fn decode_badge(ui: &mut egui::Ui, decoded: &RowDecode) {
     }
 }
 
-fn row_cells(
-    row: &mut egui_extras::TableRow<'_, '_>,
-    event: EntryRef<'_>,
+/// What a row shows besides its event.
+struct RowCells<'a> {
     since_open: Option<std::time::Duration>,
     not_kept: Option<usize>,
-    decoded: Option<&RowDecode>,
-    needle: &str,
-) {
+    decoded: Option<&'a RowDecode>,
+    unit: Option<&'a ProtocolRow>,
+    needle: &'a str,
+}
+
+/// The badge of a protocol unit: its type, red when it carries the protocol's own error.
+fn unit_badge(ui: &mut egui::Ui, unit: &ProtocolRow) {
+    let color = if unit.problem.is_some() {
+        ui.visuals().error_fg_color
+    } else if unit.housekeeping {
+        ui.visuals().weak_text_color()
+    } else {
+        ui.visuals().hyperlink_color
+    };
+    let label = ui.label(
+        RichText::new(&unit.kind)
+            .small()
+            .monospace()
+            .color(color)
+            .background_color(color.gamma_multiply(0.15)),
+    );
+    let hover = match (&unit.problem, &unit.group) {
+        (Some(problem), _) => Some(problem.clone()),
+        (None, Some(group)) => Some(format!("in {group}")),
+        (None, None) => None,
+    };
+    if let Some(hover) = hover {
+        label.on_hover_text(hover);
+    }
+}
+
+fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells: &RowCells<'_>) {
+    let RowCells {
+        since_open,
+        not_kept,
+        decoded,
+        unit,
+        needle,
+    } = *cells;
     let color = style::kind_color(event.kind);
     row.col(|ui| {
         let time: DateTime<Local> = event.wall_time.into();
@@ -342,17 +390,30 @@ fn row_cells(
             ui.label(RichText::new(NOT_KEPT).italics().color(color));
             return;
         }
-        let text = match decoded.and_then(|row| row.text()) {
-            Some(decoded) => text_preview(decoded),
-            None => preview(event.kind),
+        let text = match (unit, decoded.and_then(|row| row.text())) {
+            (Some(unit), _) => unit.summary.clone(),
+            (None, Some(decoded)) => text_preview(decoded),
+            (None, None) => preview(event.kind),
         };
+        let weak = unit.is_some_and(|unit| unit.housekeeping);
         let preview_label = |ui: &mut egui::Ui| {
             if !needle.is_empty() && text.contains(needle) {
                 ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
             } else {
-                ui.add(egui::Label::new(RichText::new(&text).monospace()).truncate());
+                let mut rich = RichText::new(&text).monospace();
+                if weak {
+                    rich = rich.weak();
+                }
+                ui.add(egui::Label::new(rich).truncate());
             }
         };
+        if let Some(unit) = unit {
+            ui.horizontal(|ui| {
+                unit_badge(ui, unit);
+                preview_label(ui);
+            });
+            return;
+        }
         match decoded {
             // The badge, then the preview on the same line.
             Some(decoded) => {

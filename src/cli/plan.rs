@@ -27,6 +27,7 @@ impl From<Outgoing> for Action {
         match outgoing {
             Outgoing::Text(text) => Action::Text(text),
             Outgoing::Binary(bytes) => Action::Binary(bytes),
+            Outgoing::Op(op) => Action::Op(op),
         }
     }
 }

@@ -41,11 +41,15 @@ pub enum MessageFormat {
     Zlib,
     /// Text, sent raw-deflate-compressed as a binary message.
     Deflate,
+    /// JSON: an operation of the tab's protocol (a Socket.IO event, a GraphQL subscribe,
+    /// an MQTT publish, …) in the shape its units are shown in; the protocol makes the
+    /// frames.
+    Op,
 }
 
 impl MessageFormat {
     /// Every format, in the order a selector shows them.
-    pub const ALL: [MessageFormat; 11] = [
+    pub const ALL: [MessageFormat; 12] = [
         MessageFormat::Text,
         MessageFormat::Json,
         MessageFormat::Hex,
@@ -57,6 +61,7 @@ impl MessageFormat {
         MessageFormat::Gzip,
         MessageFormat::Zlib,
         MessageFormat::Deflate,
+        MessageFormat::Op,
     ];
 
     /// The label a format selector shows.
@@ -73,12 +78,16 @@ impl MessageFormat {
             MessageFormat::Gzip => "gzip (text)",
             MessageFormat::Zlib => "zlib (text)",
             MessageFormat::Deflate => "deflate (text)",
+            MessageFormat::Op => "Protocol operation (JSON)",
         }
     }
 
     /// True when the format is sent as a binary message.
     pub fn is_binary(self) -> bool {
-        !matches!(self, MessageFormat::Text | MessageFormat::Json)
+        !matches!(
+            self,
+            MessageFormat::Text | MessageFormat::Json | MessageFormat::Op
+        )
     }
 
     /// True when the body is JSON (checked before sending).
@@ -89,6 +98,7 @@ impl MessageFormat {
                 | MessageFormat::Msgpack
                 | MessageFormat::Cbor
                 | MessageFormat::Protobuf
+                | MessageFormat::Op
         )
     }
 
@@ -227,13 +237,15 @@ impl TemplateFile {
     }
 }
 
-/// What is sent: a text or a binary message.
+/// What is sent: a text or a binary message, or an operation of the tab's protocol.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outgoing {
     /// A text message.
     Text(String),
     /// A binary message.
     Binary(Bytes),
+    /// A protocol operation; the connection's protocol makes its frames.
+    Op(serde_json::Value),
 }
 
 impl Outgoing {
@@ -242,6 +254,7 @@ impl Outgoing {
         match self {
             Outgoing::Text(text) => text.len(),
             Outgoing::Binary(bytes) => bytes.len(),
+            Outgoing::Op(op) => op.to_string().len(),
         }
     }
 
@@ -333,6 +346,9 @@ pub fn encode(
         MessageFormat::Base64 => parse_base64(body)
             .map(|bytes| Outgoing::Binary(bytes.into()))
             .map_err(EncodeError::Base64),
+        MessageFormat::Op => json::parse_value(body)
+            .map(Outgoing::Op)
+            .map_err(EncodeError::Json),
         MessageFormat::File => {
             let path = PathBuf::from(body.trim());
             std::fs::read(&path)

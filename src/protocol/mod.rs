@@ -25,4 +25,4 @@ pub mod stomp;
 
 pub use decoder::{Decoder, Unit};
 pub use session::{Frame, OpError, Reaction, Session, check_op};
-pub use settings::{ProtocolKind, ProtocolSettings};
+pub use settings::{ProtocolKind, ProtocolSettings, example_ops};

@@ -64,6 +64,91 @@ impl ProtocolKind {
     }
 }
 
+/// Operations a composer offers to start from, per protocol: `(what it does, the JSON)`.
+pub fn example_ops(kind: ProtocolKind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        ProtocolKind::Raw => &[],
+        ProtocolKind::SocketIo => &[
+            (
+                "Emit an event",
+                r#"{"type": "event", "event": "chat", "args": ["hello"]}"#,
+            ),
+            (
+                "Emit, asking for an ack",
+                r#"{"type": "event", "event": "chat", "args": ["hello"], "ack": true}"#,
+            ),
+            (
+                "Answer the server's ack",
+                r#"{"type": "ack", "id": 0, "args": ["ok"]}"#,
+            ),
+            (
+                "Connect to a namespace",
+                r#"{"type": "connect", "namespace": "/admin", "auth": {}}"#,
+            ),
+            (
+                "Leave a namespace",
+                r#"{"type": "disconnect", "namespace": "/admin"}"#,
+            ),
+        ],
+        ProtocolKind::Graphql => &[
+            (
+                "Query",
+                r#"{"type": "subscribe", "query": "{ hello }", "variables": {}}"#,
+            ),
+            (
+                "Subscription",
+                r#"{"type": "subscribe", "query": "subscription { tick }", "variables": {}}"#,
+            ),
+            (
+                "Mutation",
+                r#"{"type": "subscribe", "query": "mutation($n: Int) { add(n: $n) }", "variables": {"n": 1}}"#,
+            ),
+            ("Stop an operation", r#"{"type": "complete", "id": "1"}"#),
+        ],
+        ProtocolKind::Stomp => &[
+            (
+                "Subscribe",
+                r#"{"type": "SUBSCRIBE", "headers": {"destination": "/topic/a"}}"#,
+            ),
+            (
+                "Send",
+                r#"{"type": "SEND", "headers": {"destination": "/topic/a"}, "body": "hello"}"#,
+            ),
+            (
+                "Unsubscribe",
+                r#"{"type": "UNSUBSCRIBE", "headers": {"id": "sub-0"}}"#,
+            ),
+            ("Disconnect", r#"{"type": "DISCONNECT"}"#),
+        ],
+        ProtocolKind::Mqtt => &[
+            (
+                "Subscribe",
+                r#"{"type": "subscribe", "topic": "a/#", "qos": 1}"#,
+            ),
+            (
+                "Publish",
+                r#"{"type": "publish", "topic": "a/b", "payload": "hello", "qos": 1, "retain": false}"#,
+            ),
+            ("Unsubscribe", r#"{"type": "unsubscribe", "topic": "a/#"}"#),
+            ("Disconnect", r#"{"type": "disconnect"}"#),
+        ],
+        ProtocolKind::JsonRpc => &[
+            (
+                "Call a method",
+                r#"{"type": "request", "method": "sum", "params": [1, 2]}"#,
+            ),
+            (
+                "Notify",
+                r#"{"type": "notification", "method": "log", "params": {"text": "hi"}}"#,
+            ),
+            (
+                "Batch",
+                r#"{"type": "batch", "items": [{"type": "request", "method": "sum", "params": [1, 2]}, {"type": "notification", "method": "log"}]}"#,
+            ),
+        ],
+    }
+}
+
 impl fmt::Display for ProtocolKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

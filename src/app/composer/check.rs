@@ -42,6 +42,8 @@ pub struct CheckEncoding<'a> {
     pub proto: Result<Option<&'a ProtoType>, String>,
     /// Bounds on the encoded message: the tab's max message size.
     pub limits: Limits,
+    /// The tab's protocol, which an operation is checked against (`None`: not checked).
+    pub protocol: Option<&'a crate::protocol::ProtocolSettings>,
 }
 
 impl Default for CheckEncoding<'_> {
@@ -51,6 +53,7 @@ impl Default for CheckEncoding<'_> {
         CheckEncoding {
             proto: Ok(None),
             limits: with.limits,
+            protocol: None,
         }
     }
 }
@@ -200,6 +203,16 @@ pub fn check(
                 limits: encoding.limits,
             };
             match template::encode(format, &expanded, &with) {
+                Ok(template::Outgoing::Op(op)) => match op_problem(encoding.protocol, &op) {
+                    Some(why) => Outcome::Invalid(why),
+                    None => {
+                        result.json_valid = true;
+                        Outcome::Ready {
+                            bytes: op.to_string().len(),
+                            binary: false,
+                        }
+                    }
+                },
                 Ok(outgoing) => {
                     result.json_valid = format.takes_json();
                     Outcome::Ready {
@@ -216,6 +229,27 @@ pub fn check(
         }
     };
     result
+}
+
+/// Why the tab's protocol cannot send `op`, if it cannot.
+fn op_problem(
+    protocol: Option<&crate::protocol::ProtocolSettings>,
+    op: &serde_json::Value,
+) -> Option<String> {
+    let protocol = protocol?;
+    if protocol.is_raw() {
+        return Some(
+            "The tab speaks plain WebSocket: choose its protocol (Socket.IO, GraphQL, STOMP, \
+             MQTT, JSON-RPC) beside the URL to send operations."
+                .to_owned(),
+        );
+    }
+    crate::protocol::check_op(protocol, op).err().map(|error| {
+        format!(
+            "Not sendable as a {} operation: {error}",
+            protocol.kind.label()
+        )
+    })
 }
 
 /// An encoding error as the composer shows it: with line and column, and saying when the
@@ -262,6 +296,7 @@ pub fn short_name(format: MessageFormat) -> &'static str {
         MessageFormat::Zlib => "zlib",
         MessageFormat::Deflate => "deflate",
         MessageFormat::Json => "JSON",
+        MessageFormat::Op => "operation",
         MessageFormat::Text => "text",
         MessageFormat::Hex | MessageFormat::Base64 | MessageFormat::File => "binary",
     }
@@ -459,6 +494,7 @@ mod tests {
         let with = CheckEncoding {
             proto: Ok(Some(&order)),
             limits: Limits::new(1 << 20),
+            protocol: None,
         };
         let ok = run_with(
             MessageFormat::Protobuf,
@@ -484,6 +520,7 @@ mod tests {
         let none = CheckEncoding {
             proto: Err("the .proto files are still compiling".into()),
             limits: Limits::new(1 << 20),
+            protocol: None,
         };
         let Outcome::Invalid(why) = run_with(MessageFormat::Protobuf, "{}", &none).outcome else {
             panic!("no type")

@@ -67,6 +67,8 @@ pub struct EncodingContext<'a> {
     pub tab_message: Option<&'a str>,
     /// The tab's max message size.
     pub limits: Limits,
+    /// The tab's protocol, which an operation is checked against.
+    pub protocol: &'a crate::protocol::ProtocolSettings,
 }
 
 impl EncodingContext<'_> {
@@ -80,6 +82,7 @@ impl EncodingContext<'_> {
             self.limits.max_depth,
         )
             .hash(&mut hasher);
+        format!("{:?}", self.protocol).hash(&mut hasher);
         hasher.finish()
     }
 }
@@ -330,6 +333,7 @@ impl ComposerState {
             let with = CheckEncoding {
                 proto: proto.as_ref().map(Option::as_ref).map_err(Clone::clone),
                 limits: encoding.limits,
+                protocol: Some(encoding.protocol),
             };
             self.check = Some(check::check(key, self.body(), &ctx, &with));
         }
@@ -534,7 +538,12 @@ fn heading_row(
             .width(180.0)
             .height(400.0)
             .show_ui(ui, |ui| {
+                let protocol = cx.encoding.protocol;
                 for (index, (group, formats)) in FORMAT_GROUPS.iter().enumerate() {
+                    // Operations are for a tab that speaks a protocol.
+                    if formats.contains(&MessageFormat::Op) && protocol.is_raw() {
+                        continue;
+                    }
                     if index > 0 {
                         ui.add_space(4.0);
                     }
@@ -559,6 +568,9 @@ fn heading_row(
         }
         if composer.format.takes_json() {
             json_buttons(ui, composer);
+        }
+        if composer.format == MessageFormat::Op {
+            op_examples(ui, composer, cx.encoding.protocol.kind);
         }
         if cx.receive_only {
             ui.label(
@@ -612,6 +624,7 @@ const FORMAT_GROUPS: &[(&str, &[MessageFormat])] = &[
             MessageFormat::Deflate,
         ],
     ),
+    ("The tab's protocol", &[MessageFormat::Op]),
 ];
 
 /// The Protobuf message type of the composed message: the tab's (from the Decode section)
@@ -653,6 +666,29 @@ const PRETTY_PRINT_MAX_BYTES: usize = 8 << 20;
 
 /// Pretty-print and Minify, enabled when the body (expanded) is valid JSON. Variables are
 /// kept as written, so what is sent stays exactly what is shown.
+/// "Examples": operations of the tab's protocol to start from.
+fn op_examples(
+    ui: &mut egui::Ui,
+    composer: &mut ComposerState,
+    kind: crate::protocol::ProtocolKind,
+) {
+    let examples = crate::protocol::example_ops(kind);
+    if examples.is_empty() {
+        return;
+    }
+    ui.menu_button("Examples", |ui| {
+        for (what, op) in examples {
+            if ui.button(*what).on_hover_text(*op).clicked() {
+                composer.text = json::reformat(op, true);
+                composer.changed();
+                ui.close();
+            }
+        }
+    })
+    .response
+    .on_hover_text(format!("{} operations to start from", kind.label()));
+}
+
 fn json_buttons(ui: &mut egui::Ui, composer: &mut ComposerState) {
     let valid = composer.check.as_ref().is_some_and(|c| c.json_valid);
     let why = "Fix the JSON first";

@@ -13,6 +13,7 @@ mod error;
 mod job;
 mod open;
 mod text;
+mod unit;
 mod widgets;
 
 pub(crate) use widgets::set_clipboard_redactor;
@@ -21,6 +22,7 @@ use egui::{RichText, Ui};
 
 use crate::app::decoding::RowDecode;
 use crate::app::decoding::menu::MenuContext;
+use crate::app::protocol_rows::ProtocolRow;
 use crate::app::row_menu::{self, RowCommand, RowMenuContext};
 use crate::app::style;
 use crate::engine::{Direction, EventKind, Payload};
@@ -42,6 +44,8 @@ pub struct Selected<'a> {
     /// How the tab decoded a binary message, and what "Decode as" needs; `None` where
     /// nothing is decoded.
     pub decode: Option<DecodeView<'a>>,
+    /// The message as the tab's protocol reads it, with the protocol's name.
+    pub unit: Option<(&'static str, &'a ProtocolRow)>,
 }
 
 /// How the tab decoded the selected binary message.
@@ -67,6 +71,8 @@ pub struct DetailPane {
     binary: binary::BinaryState,
     /// A binary message's choice between its decoded value and its bytes.
     binary_view: decoded::BinaryView,
+    /// The protocol unit's indented fields.
+    unit: unit::UnitView,
 }
 
 /// What identifies the shown event: the caller's key, plus the event's own sequence number,
@@ -139,6 +145,11 @@ impl DetailPane {
                     not_kept(ui, len);
                     return command;
                 }
+                if let Some((protocol, unit)) = selected.unit {
+                    self.unit.ui(ui, protocol, unit);
+                    ui.separator();
+                    ui.label(RichText::new("Frame, as sent on the wire").strong());
+                }
                 match payload {
                     Payload::Text(text) => self.text.ui(ui, text::Shown::Message(text), fresh),
                     Payload::Binary(bytes) => match &selected.decode {
@@ -187,6 +198,7 @@ impl DetailPane {
         self.shown = None;
         self.text.reset();
         self.binary.reset();
+        self.unit.reset();
     }
 }
 

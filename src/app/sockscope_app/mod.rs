@@ -464,6 +464,7 @@ impl eframe::App for SockscopeApp {
                                 schema: &tab.schema,
                                 tab_message: tab.setup.decode.message.as_deref(),
                                 limits: tab.limits(),
+                                protocol: &tab.setup.config.protocol,
                             },
                         };
                         egui::ScrollArea::vertical()
@@ -497,6 +498,10 @@ impl eframe::App for SockscopeApp {
                             let key = (tab.id << 40) ^ index as u64;
                             let not_kept = tab.timeline.not_kept_len(index);
                             let decode = tab.decoding.detail_view(index, event.kind);
+                            let unit = tab
+                                .protocol
+                                .row(index)
+                                .map(|row| (tab.protocol.kind().label(), row));
                             Some(Selected {
                                 key,
                                 event,
@@ -504,6 +509,7 @@ impl eframe::App for SockscopeApp {
                                 index,
                                 compose,
                                 decode,
+                                unit,
                             })
                         });
                         if let Some(command) = detail.ui(ui, selected) {
