@@ -219,6 +219,17 @@ impl TabProtocol {
                         self.rows.push((index, row));
                     }
                 }
+                EventKind::Close(close) => {
+                    let unit = decoder.on_close(close.code, &close.reason);
+                    self.push_ending(index, unit);
+                }
+                EventKind::Error(error) => {
+                    let unit = error
+                        .http
+                        .as_ref()
+                        .and_then(|http| decoder.on_refusal(http.status, &http.body));
+                    self.push_ending(index, unit);
+                }
                 _ => {}
             }
             if looked.is_multiple_of(CHECK_ENTRIES) && Instant::now() >= deadline {
@@ -226,6 +237,16 @@ impl TabProtocol {
             }
         }
         self.cursor < len
+    }
+
+    /// Keeps what the protocol made of a close or a refused upgrade (few and small: not
+    /// counted against the bound, nor in any group).
+    fn push_ending(&mut self, index: usize, unit: Option<Unit>) {
+        if let Some(unit) = unit {
+            let row = ProtocolRow::of(unit);
+            self.kept += row.kept_bytes();
+            self.rows.push((index, row));
+        }
     }
 
     fn count(&mut self, row: &ProtocolRow, dir: crate::engine::Direction, at: f64) {

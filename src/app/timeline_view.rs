@@ -391,7 +391,12 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells
             return;
         }
         let text = match (unit, decoded.and_then(|row| row.text())) {
-            (Some(unit), _) => unit.summary.clone(),
+            (Some(unit), _) if matches!(event.kind, EventKind::Message { .. }) => {
+                unit.summary.clone()
+            }
+            // A close or a refused upgrade keeps its own preview; the protocol's reading
+            // follows it.
+            (Some(unit), _) => format!("{} · {}", preview(event.kind), unit.summary),
             (None, Some(decoded)) => text_preview(decoded),
             (None, None) => preview(event.kind),
         };

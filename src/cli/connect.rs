@@ -90,22 +90,42 @@ impl Output {
         match &event.kind {
             EventKind::Open(open) => decoder.on_open(open.subprotocol.as_deref()),
             EventKind::Message { dir, payload } => {
-                let Some(unit) = decoder.decode(*dir, payload, event.offset) else {
-                    return;
-                };
-                self.protocol_refused |= unit.refused;
-                let mut fields = unit.fields;
-                if unit.housekeeping
-                    && let Value::Object(map) = &mut fields
-                {
-                    map.insert("housekeeping".into(), Value::Bool(true));
-                }
-                self.redactor.json_strings(&mut fields);
-                if let Value::Object(map) = line {
-                    map.insert("protocol".into(), fields);
-                }
+                let unit = decoder.decode(*dir, payload, event.offset);
+                self.add_unit(line, unit);
+            }
+            EventKind::Close(close) => {
+                let unit = decoder.on_close(close.code, &close.reason);
+                self.add_unit(line, unit);
+            }
+            EventKind::Error(error) => {
+                let unit = error
+                    .http
+                    .as_ref()
+                    .and_then(|http| decoder.on_refusal(http.status, &http.body));
+                self.add_unit(line, unit);
             }
             _ => {}
+        }
+    }
+
+    /// Puts `unit` on `line` as its `protocol` object, redacted; a refusal fails the run.
+    fn add_unit(&mut self, line: &mut Value, unit: Option<crate::protocol::Unit>) {
+        let Some(unit) = unit else {
+            return;
+        };
+        self.protocol_refused |= unit.refused;
+        let mut fields = unit.fields;
+        if let Value::Object(map) = &mut fields {
+            if unit.housekeeping {
+                map.insert("housekeeping".into(), Value::Bool(true));
+            }
+            if let Some(problem) = unit.problem {
+                map.entry("problem").or_insert(Value::String(problem));
+            }
+        }
+        self.redactor.json_strings(&mut fields);
+        if let Value::Object(map) = line {
+            map.insert("protocol".into(), fields);
         }
     }
 }

@@ -135,4 +135,32 @@ impl Decoder {
             Decoder::JsonRpc(d) => d.decode(dir, payload, offset),
         }
     }
+
+    /// What the protocol makes of the WebSocket closing with `code` and `reason` (GraphQL's
+    /// 4403 Forbidden, a Socket.IO server's ping timeout, …): a unit shown beside the close
+    /// forensics, or `None` when the protocol gives the close no meaning of its own.
+    pub fn on_close(&mut self, code: u16, reason: &str) -> Option<Unit> {
+        match self {
+            Decoder::Raw => None,
+            Decoder::SocketIo(d) => d.on_close(code, reason),
+            Decoder::Graphql(d) => d.on_close(code, reason),
+            Decoder::Stomp(d) => d.on_close(code, reason),
+            Decoder::Mqtt(d) => d.on_close(code, reason),
+            Decoder::JsonRpc(d) => d.on_close(code, reason),
+        }
+    }
+
+    /// What the protocol makes of a server refusing the WebSocket upgrade with HTTP `status`
+    /// and `body` (a Socket.IO server that offers only long-polling says so in its body), or
+    /// `None` when the refusal means nothing more in the protocol's terms.
+    pub fn on_refusal(&mut self, status: u16, body: &[u8]) -> Option<Unit> {
+        match self {
+            Decoder::Raw => None,
+            Decoder::SocketIo(d) => d.on_refusal(status, body),
+            Decoder::Graphql(d) => d.on_refusal(status, body),
+            Decoder::Stomp(d) => d.on_refusal(status, body),
+            Decoder::Mqtt(d) => d.on_refusal(status, body),
+            Decoder::JsonRpc(d) => d.on_refusal(status, body),
+        }
+    }
 }

@@ -76,6 +76,16 @@ impl Decoder {
         Self {}
     }
 
+    /// What the WebSocket's close means in this protocol, if anything.
+    pub fn on_close(&mut self, _code: u16, _reason: &str) -> Option<Unit> {
+        None
+    }
+
+    /// What a refused upgrade means in this protocol, if anything.
+    pub fn on_refusal(&mut self, _status: u16, _body: &[u8]) -> Option<Unit> {
+        None
+    }
+
     /// The unit a frame carries.
     pub fn decode(
         &mut self,

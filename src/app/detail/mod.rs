@@ -183,14 +183,28 @@ impl DetailPane {
                     payload,
                 );
             }
-            EventKind::Error(error) => error::ui(ui, event, error, &mut self.binary, fresh),
-            EventKind::Close(close) => close::ui(ui, event, close),
+            EventKind::Error(error) => {
+                error::ui(ui, event, error, &mut self.binary, fresh);
+                self.ending_unit(ui, &selected);
+            }
+            EventKind::Close(close) => {
+                close::ui(ui, event, close);
+                self.ending_unit(ui, &selected);
+            }
             EventKind::Sse(_) if selected.not_kept.is_some() => {
                 not_kept(ui, selected.not_kept.unwrap_or_default());
             }
             EventKind::Sse(sse) => self.text.ui(ui, text::Shown::Other(sse.text()), fresh),
         }
         command
+    }
+
+    /// What the tab's protocol made of a close or a refused upgrade, under its forensics.
+    fn ending_unit(&mut self, ui: &mut egui::Ui, selected: &Selected<'_>) {
+        if let Some((protocol, unit)) = selected.unit {
+            ui.separator();
+            self.unit.ui(ui, protocol, unit);
+        }
     }
 
     /// Drops the caches of the previously shown event.
