@@ -541,3 +541,73 @@ async fn a_malformed_operation_is_refused_before_connecting() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_path_serves_the_reference_client() {
+    let Some(env) = node::env("the_demo_path_serves_the_reference_client") else {
+        return;
+    };
+    let demo = support::demo().await;
+    let url = demo.http_url("");
+    let printed = tokio::task::spawn_blocking(move || env.run("socketio_client.js", &[&url]))
+        .await
+        .expect("the client ran");
+    let seen: Vec<Value> = printed
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert!(
+        seen.iter().any(|line| line["connected"].is_string()),
+        "{printed}"
+    );
+    assert!(
+        seen.iter().any(|line| line["event"] == "welcome"),
+        "{printed}"
+    );
+    assert!(
+        seen.contains(&json!({"event": "chat", "args": ["hi", {"n": 1}]})),
+        "{printed}"
+    );
+    assert!(
+        seen.contains(&json!({"ack": "chat", "args": ["hi", {"n": 1}]})),
+        "{printed}"
+    );
+    assert!(
+        seen.contains(&json!({"event": "blob", "args": [{"$binary": "AAH/"}]})),
+        "{printed}"
+    );
+    assert!(
+        seen.contains(&json!({"ack": "blob", "args": [{"$binary": "AAH/"}]})),
+        "{printed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockscope_speaks_socket_io_with_the_demo_path() {
+    let demo = support::demo().await;
+    let run = sockscope(&[
+        "connect",
+        &demo.http_url("/"),
+        "--protocol",
+        "socketio",
+        "--op",
+        r#"{"type":"event","event":"chat","args":["hi"],"ack":true}"#,
+        "--op",
+        r#"{"type":"event","event":"blob","args":[{"$binary":"AAH/"}],"namespace":"/files"}"#,
+        "--wait",
+        "300",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+    let welcomes = units(&run, "in", "event")
+        .into_iter()
+        .filter(|unit| unit["event"] == "welcome")
+        .count();
+    assert_eq!(welcomes, 2, "one per namespace: {}", stdout_text(&run));
+    let ack = units(&run, "in", "ack");
+    assert_eq!(ack[0]["event"], "chat");
+    assert_eq!(ack[0]["args"], json!(["hi"]));
+    let back = units(&run, "in", "binary_event");
+    assert_eq!(back[0]["namespace"], "/files");
+    assert_eq!(back[0]["args"], json!([{"$binary": "AAH/"}]));
+}

@@ -21,7 +21,7 @@ mod endpoint;
 mod heartbeat;
 mod ops;
 mod options;
-mod packet;
+pub(crate) mod packet;
 mod refusal;
 mod session;
 mod units;
