@@ -5,7 +5,8 @@
 //! `/binary`, `/headers`, `/subproto`, `/flood?n=N&size=S`, `/ping`, `/evil/invalid-utf8`,
 //! `/evil/ignore-close`, and the format paths `/msgpack`, `/cbor`, `/protobuf` (schema:
 //! `saved_sessions/demo.proto`), `/gzip`, `/zlib-stream`, `/deflate` (a binary market tick
-//! every 100 ms, `?count=N`). Any other path gets HTTP 404; a bad number gets HTTP 400.
+//! every 100 ms, `?count=N`), and `/socket.io/` (a minimal Socket.IO v4 server). Any other
+//! path gets HTTP 404; a bad number gets HTTP 400.
 //! A plain HTTP `GET /sse` (no WebSocket upgrade) gets a Server-Sent Events ticker; any
 //! other plain GET gets 404.
 //!
@@ -33,6 +34,7 @@ mod market;
 pub mod origin;
 mod payload;
 mod routes;
+mod socketio;
 mod sse;
 mod ticker;
 
@@ -186,5 +188,6 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::InvalidUtf8 => evil::invalid_utf8(&mut ws).await,
         Scenario::IgnoreClose => evil::ignore_close(&mut ws).await,
         Scenario::Encoded { format, count } => formats::send_ticks(&mut ws, format, count).await,
+        Scenario::SocketIo => socketio::serve(&mut ws).await,
     }
 }
