@@ -299,4 +299,12 @@ mod tests {
         .unwrap();
         assert!(matches!(packet, Packet::Unsubscribe { filters, .. } if filters == ["a/+", "b"]));
     }
+
+    #[test]
+    fn the_composer_examples_are_valid_operations() {
+        for (what, text) in crate::protocol::example_ops(crate::protocol::ProtocolKind::Mqtt) {
+            let op: Value = serde_json::from_str(text).unwrap();
+            assert!(read(&op, V5).is_ok(), "{what}: {text}");
+        }
+    }
 }

@@ -123,4 +123,12 @@ mod tests {
         );
         assert!(error(json!({"headers": {}})).contains("needs a `type`"));
     }
+
+    #[test]
+    fn the_composer_examples_are_valid_operations() {
+        for (what, text) in crate::protocol::example_ops(crate::protocol::ProtocolKind::Stomp) {
+            let op: Value = serde_json::from_str(text).unwrap();
+            assert!(read(&op).is_ok(), "{what}: {text}");
+        }
+    }
 }
