@@ -9,7 +9,7 @@ use super::formats::Format;
 const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, \
      /binary, /big-json?mib=N, /headers, /subproto, /flood?n=N&size=S, /ping, \
      /evil/invalid-utf8, /evil/ignore-close, /msgpack, /cbor, /protobuf, /gzip, \
-     /zlib-stream, /deflate (each ?count=N); and over plain HTTP (not WebSocket) /sse?count=N";
+     /zlib-stream, /deflate (each ?count=N), /graphql, /jsonrpc; and over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
@@ -78,6 +78,10 @@ pub enum Scenario {
         /// How many ticks to send before closing; `None` runs until the client closes.
         count: Option<u64>,
     },
+    /// `/graphql`: GraphQL over WebSocket (`graphql-transport-ws`).
+    Graphql,
+    /// `/jsonrpc`: a JSON-RPC 2.0 peer.
+    JsonRpc,
 }
 
 /// Why a request was refused, as an HTTP status and a short plain-text body.
@@ -137,6 +141,8 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
         "/ping" => Ok(Scenario::Ping),
         "/evil/invalid-utf8" => Ok(Scenario::InvalidUtf8),
         "/evil/ignore-close" => Ok(Scenario::IgnoreClose),
+        "/graphql" => Ok(Scenario::Graphql),
+        "/jsonrpc" => Ok(Scenario::JsonRpc),
         other => match other.strip_prefix("/close/") {
             Some(code) if !code.is_empty() && !code.contains('/') => parse_close(code, &query),
             _ => Err(RouteError::not_found(path)),
