@@ -297,3 +297,60 @@ async fn offering_only_graphql_transport_ws_to_a_legacy_server_says_why_it_close
     let problem = close["protocol"]["problem"].as_str().unwrap_or_default();
     assert!(problem.contains("subscriptions-transport-ws"), "{problem}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_connection_error_fails_the_run() {
+    let Some(env) = node::env("a_legacy_connection_error_fails_the_run") else {
+        return;
+    };
+    let server = env.server("graphql_legacy_server.js", &[]);
+    let url = url(&server);
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--protocol",
+        "graphql",
+        "--protocol-option",
+        &payload_option("refuse-me"),
+        "--wait",
+        "2000",
+    ])
+    .await;
+    assert_eq!(run.status, 1, "stderr: {}", run.stderr);
+    let refused = of_type(&run, "in", "connection_error");
+    assert_eq!(refused.len(), 1, "{:?}", units(&run, "in"));
+    let problem = refused[0]["problem"].as_str().unwrap_or_default();
+    assert!(problem.starts_with("connection refused"), "{problem}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_op_stops_a_running_subscription() {
+    let Some(server) = graphql_ws_server("a_complete_op_stops_a_running_subscription") else {
+        return;
+    };
+    let url = url(&server);
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--protocol",
+        "graphql",
+        "--protocol-option",
+        &payload_option(TOKEN),
+        "--op",
+        r#"{"type":"subscribe","id":"t","query":"subscription Long { tick(count: 100) }"}"#,
+        "--op",
+        r#"{"type":"complete","id":"t"}"#,
+        "--wait",
+        "500",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+    let stop = of_type(&run, "out", "complete");
+    assert_eq!(stop.len(), 1);
+    assert_eq!(
+        (stop[0]["id"].as_str(), stop[0]["operation_name"].as_str()),
+        (Some("t"), Some("Long"))
+    );
+    let ticks = of_type(&run, "in", "next").len();
+    assert!(ticks < 5, "the subscription went on: {ticks} ticks");
+}

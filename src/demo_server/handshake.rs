@@ -106,6 +106,9 @@ fn select_subprotocol(
     let selected = match scenario {
         Scenario::Subproto => offered.iter().find(|p| p.as_str() == CHAT_V2),
         Scenario::Headers => offered.first(),
+        Scenario::Graphql => offered
+            .iter()
+            .find(|p| p.as_str() == "graphql-transport-ws"),
         _ => None,
     };
     if let Some(value) = selected.and_then(|p| HeaderValue::from_str(p).ok()) {

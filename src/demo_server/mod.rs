@@ -5,7 +5,8 @@
 //! `/binary`, `/headers`, `/subproto`, `/flood?n=N&size=S`, `/ping`, `/evil/invalid-utf8`,
 //! `/evil/ignore-close`, and the format paths `/msgpack`, `/cbor`, `/protobuf` (schema:
 //! `saved_sessions/demo.proto`), `/gzip`, `/zlib-stream`, `/deflate` (a binary market tick
-//! every 100 ms, `?count=N`), and `/socket.io/` (a minimal Socket.IO v4 server). Any other
+//! every 100 ms, `?count=N`), and the protocol paths `/socket.io/` (a minimal Socket.IO v4
+//! server), `/graphql` (GraphQL over WebSocket) and `/jsonrpc` (JSON-RPC 2.0). Any other
 //! path gets HTTP 404; a bad number gets HTTP 400.
 //! A plain HTTP `GET /sse` (no WebSocket upgrade) gets a Server-Sent Events ticker; any
 //! other plain GET gets 404.
@@ -29,7 +30,9 @@ mod evil;
 mod flood;
 mod formats;
 mod fragments;
+mod graphql;
 mod handshake;
+mod jsonrpc;
 mod market;
 pub mod origin;
 mod payload;
@@ -189,5 +192,7 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::IgnoreClose => evil::ignore_close(&mut ws).await,
         Scenario::Encoded { format, count } => formats::send_ticks(&mut ws, format, count).await,
         Scenario::SocketIo => socketio::serve(&mut ws).await,
+        Scenario::Graphql => graphql::serve(&mut ws).await,
+        Scenario::JsonRpc => jsonrpc::serve(&mut ws).await,
     }
 }

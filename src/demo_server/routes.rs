@@ -9,8 +9,8 @@ use super::formats::Format;
 const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, \
      /binary, /big-json?mib=N, /headers, /subproto, /flood?n=N&size=S, /ping, \
      /evil/invalid-utf8, /evil/ignore-close, /msgpack, /cbor, /protobuf, /gzip, \
-     /zlib-stream, /deflate (each ?count=N), /socket.io/ (Socket.IO v4); and over plain HTTP \
-     (not WebSocket) /sse?count=N";
+     /zlib-stream, /deflate (each ?count=N), /socket.io/ (Socket.IO v4), /graphql, /jsonrpc; and \
+     over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
@@ -82,6 +82,10 @@ pub enum Scenario {
     /// `/socket.io/`: a minimal Socket.IO v4 server (Engine.IO 4 over WebSocket) that
     /// echoes events and answers acks.
     SocketIo,
+    /// `/graphql`: GraphQL over WebSocket (`graphql-transport-ws`).
+    Graphql,
+    /// `/jsonrpc`: a JSON-RPC 2.0 peer.
+    JsonRpc,
 }
 
 /// Why a request was refused, as an HTTP status and a short plain-text body.
@@ -142,6 +146,8 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
         "/evil/invalid-utf8" => Ok(Scenario::InvalidUtf8),
         "/evil/ignore-close" => Ok(Scenario::IgnoreClose),
         "/socket.io" => Ok(Scenario::SocketIo),
+        "/graphql" => Ok(Scenario::Graphql),
+        "/jsonrpc" => Ok(Scenario::JsonRpc),
         other => match other.strip_prefix("/close/") {
             Some(code) if !code.is_empty() && !code.contains('/') => parse_close(code, &query),
             _ => Err(RouteError::not_found(path)),

@@ -161,6 +161,10 @@ pub fn example_ops(kind: ProtocolKind) -> &'static [(&'static str, &'static str)
                 "Batch",
                 r#"{"type": "batch", "items": [{"type": "request", "method": "sum", "params": [1, 2]}, {"type": "notification", "method": "log"}]}"#,
             ),
+            (
+                "Answer the server's request",
+                r#"{"type": "response", "id": 1, "result": "ok"}"#,
+            ),
         ],
     }
 }

@@ -1,5 +1,6 @@
 // subscriptions-transport-ws (legacy `graphql-ws` subprotocol) reference server on
-// 127.0.0.1 port 0, sending `ka` keep-alives every 50 ms.
+// 127.0.0.1 port 0, sending `ka` keep-alives every 50 ms. A connection_init whose payload
+// has `token: "refuse-me"` is refused (connection_error, then the server closes).
 const http = require('http');
 const { execute, subscribe } = require('graphql');
 const { SubscriptionServer } = require('subscriptions-transport-ws');
@@ -7,7 +8,13 @@ const { schema } = require('./graphql_schema');
 
 const server = http.createServer((_, res) => res.writeHead(404).end());
 SubscriptionServer.create(
-  { schema, execute, subscribe, keepAlive: 50 },
+  {
+    schema,
+    execute,
+    subscribe,
+    keepAlive: 50,
+    onConnect: (params) => !(params && params.token === 'refuse-me'),
+  },
   { server, path: '/graphql' },
 );
 

@@ -342,4 +342,20 @@ mod tests {
         assert_eq!(decoder.on_close(1002, ""), None);
         assert!(decoder.on_close(4403, "Forbidden").unwrap().refused);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_message_decodes_without_panicking(
+            text in r#"[\[\]{}":,0-9a-z_ .-]{0,80}"#,
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+        ) {
+            let mut decoder = Decoder::new(&Options::default());
+            for dir in [Direction::In, Direction::Out] {
+                let text = Payload::Text(text.clone().into());
+                proptest::prop_assert!(decoder.decode(dir, &text, Duration::ZERO).is_some());
+                let binary = Payload::Binary(bytes::Bytes::from(bytes.clone()));
+                proptest::prop_assert!(decoder.decode(dir, &binary, Duration::ZERO).is_some());
+            }
+        }
+    }
 }

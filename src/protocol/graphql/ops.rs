@@ -189,4 +189,14 @@ mod tests {
             assert!(error.contains(says), "{op}: {error}");
         }
     }
+
+    #[test]
+    fn the_composer_examples_are_valid_ops() {
+        use crate::protocol::{ProtocolKind, ProtocolSettings, check_op, example_ops};
+        let settings = ProtocolSettings::new(ProtocolKind::Graphql);
+        for (what, op) in example_ops(ProtocolKind::Graphql) {
+            let op: Value = serde_json::from_str(op).unwrap();
+            check_op(&settings, &op).unwrap_or_else(|e| panic!("{what}: {e}"));
+        }
+    }
 }

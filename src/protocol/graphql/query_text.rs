@@ -237,4 +237,11 @@ mod tests {
             let _ = operation(text, None);
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_without_panicking(text in "[{}\"#a-z \\\né]{0,64}") {
+            let _ = operation(&text, Some("a"));
+        }
+    }
 }
