@@ -7,6 +7,8 @@ use std::time::Instant;
 use egui::{Key, RichText, text::LayoutJob};
 
 use super::commands::{self, CommandId, Scope};
+use super::protocol_groups;
+use super::protocol_rows::GroupCount;
 use crate::engine::EventKind;
 use crate::model::filter::{
     DecodedLookup, FilterSpec, FilteredView, NoDecoding, TextMatch, searchable_text,
@@ -222,13 +224,13 @@ impl SearchState {
 
 /// Draws the filter bar of a tab (direction, kinds, text or regex, JSON path) and reports
 /// progress and "N of M events".
-/// `protocol` names the tab's protocol when it speaks one: its handshake and heartbeat
-/// messages get a toggle of their own.
+/// `protocol` names the tab's protocol when it speaks one, with its groups: its handshake
+/// and heartbeat messages get a toggle of their own, and its groups a menu.
 pub fn filter_ui(
     ui: &mut egui::Ui,
     state: &mut TimelineState,
     total: usize,
-    protocol: Option<&str>,
+    protocol: Option<(&str, &[GroupCount])>,
 ) {
     let spec = &mut state.spec;
     ui.horizontal_wrapped(|ui| {
@@ -242,11 +244,12 @@ pub fn filter_ui(
         ui.checkbox(&mut spec.binary, "binary");
         ui.checkbox(&mut spec.ping_pong, "ping/pong");
         ui.checkbox(&mut spec.lifecycle, "open/close/error");
-        if let Some(protocol) = protocol {
+        if let Some((protocol, groups)) = protocol {
             ui.checkbox(&mut spec.housekeeping, "housekeeping")
                 .on_hover_text(format!(
                     "{protocol}'s handshake and heartbeats, which Sockscope answers by itself"
                 ));
+            protocol_groups::menu(ui, &mut spec.group, groups);
         }
         ui.separator();
         let label = ui.label("Filter text");

@@ -22,6 +22,7 @@ mod oauth_state;
 mod params_table;
 pub mod pins;
 pub mod proto_schema;
+mod protocol_groups;
 mod protocol_panel;
 pub mod protocol_rows;
 mod repeat;

@@ -312,4 +312,8 @@ impl DecodedLookup for TabLookup<'_> {
     fn housekeeping(&self, index: usize) -> bool {
         self.protocol.row(index).is_some_and(|row| row.housekeeping)
     }
+
+    fn group(&self, index: usize) -> Option<&str> {
+        self.protocol.row(index)?.group.as_deref()
+    }
 }

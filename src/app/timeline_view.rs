@@ -30,7 +30,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let protocol = tab
         .protocol
         .is_active()
-        .then(|| tab.protocol.kind().label());
+        .then(|| (tab.protocol.kind().label(), tab.protocol.groups()));
     filter_bar::filter_ui(ui, &mut tab.finding, total, protocol);
     let mut jump = filter_bar::search_ui(ui, &mut tab.finding, tab.selected);
     stats_strip::strip_ui(ui, &tab.finding.stats, tab.timeline.last_round_trip());

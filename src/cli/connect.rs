@@ -10,6 +10,7 @@ use super::decode_args::LineDecoder;
 use super::error::{CliError, Outcome};
 use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
+use super::protocol_line::ProtocolLines;
 use super::replay::Recording;
 use super::stdin_lines::{self, Line, Lines};
 use super::summary::Summary;
@@ -43,10 +44,8 @@ struct Output {
     redactor: Redactor,
     /// This attempt's decoders, with `--decode`.
     decoder: Option<LineDecoder>,
-    /// This attempt's protocol decoder, with `--protocol`.
-    protocol: Option<crate::protocol::Decoder>,
-    /// The protocol's own handshake was refused (the run fails).
-    protocol_refused: bool,
+    /// The `protocol` objects of the lines, with `--protocol`.
+    protocol: Option<ProtocolLines>,
 }
 
 impl Output {
@@ -71,62 +70,14 @@ impl Output {
         {
             decoder.annotate(&mut line, *dir, payload, &self.redactor);
         }
-        self.annotate_protocol(&mut line, event);
+        if let Some(protocol) = &mut self.protocol {
+            protocol.annotate(&mut line, event, &self.redactor);
+        }
         self.lines.number(&mut line, attempt);
         if let (Value::Object(map), Some(rtt)) = (&mut line, rtt) {
             map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
         }
         self.lines.line(&line)
-    }
-}
-
-impl Output {
-    /// Adds the `protocol` object of a message the protocol decodes (through the one
-    /// redaction step), and notes a refused protocol handshake.
-    fn annotate_protocol(&mut self, line: &mut Value, event: &crate::engine::Event) {
-        let Some(decoder) = &mut self.protocol else {
-            return;
-        };
-        match &event.kind {
-            EventKind::Open(open) => decoder.on_open(open.subprotocol.as_deref()),
-            EventKind::Message { dir, payload } => {
-                let unit = decoder.decode(*dir, payload, event.offset);
-                self.add_unit(line, unit);
-            }
-            EventKind::Close(close) => {
-                let unit = decoder.on_close(close.code, &close.reason);
-                self.add_unit(line, unit);
-            }
-            EventKind::Error(error) => {
-                let unit = error
-                    .http
-                    .as_ref()
-                    .and_then(|http| decoder.on_refusal(http.status, &http.body));
-                self.add_unit(line, unit);
-            }
-            _ => {}
-        }
-    }
-
-    /// Puts `unit` on `line` as its `protocol` object, redacted; a refusal fails the run.
-    fn add_unit(&mut self, line: &mut Value, unit: Option<crate::protocol::Unit>) {
-        let Some(unit) = unit else {
-            return;
-        };
-        self.protocol_refused |= unit.refused;
-        let mut fields = unit.fields;
-        if let Value::Object(map) = &mut fields {
-            if unit.housekeeping {
-                map.insert("housekeeping".into(), Value::Bool(true));
-            }
-            if let Some(problem) = unit.problem {
-                map.entry("problem").or_insert(Value::String(problem));
-            }
-        }
-        self.redactor.json_strings(&mut fields);
-        if let Value::Object(map) = line {
-            map.insert("protocol".into(), fields);
-        }
     }
 }
 
@@ -148,7 +99,6 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
         redactor: plan.redactor.clone(),
         decoder: None,
         protocol: None,
-        protocol_refused: false,
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
     let mut stdin = plan
@@ -199,7 +149,11 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
     }
     let clean = end.close.as_ref().is_some_and(|close| close.was_clean);
     Ok(
-        if end.opened && clean && end.refused_sends == 0 && !out.protocol_refused {
+        if end.opened
+            && clean
+            && end.refused_sends == 0
+            && !out.protocol.as_ref().is_some_and(|p| p.refused)
+        {
             Outcome::Success
         } else {
             Outcome::Failed
@@ -288,8 +242,7 @@ async fn run_attempt(
     } else {
         Some(LineDecoder::new(&plan.decode).map_err(|error| CliError::usage("--decode: ", error))?)
     };
-    out.protocol =
-        (!config.protocol.is_raw()).then(|| crate::protocol::Decoder::new(&config.protocol));
+    out.protocol = ProtocolLines::new(&config.protocol);
     let mut end = AttemptEnd {
         opened: false,
         close: None,

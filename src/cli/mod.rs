@@ -11,6 +11,7 @@ pub mod exit;
 mod har_commands;
 mod output;
 pub mod plan;
+mod protocol_line;
 pub mod replay;
 mod serve;
 pub mod sse;

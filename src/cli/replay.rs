@@ -13,6 +13,7 @@ use super::args::{ConnectArgs, ReplayArgs};
 use super::error::{CliError, Outcome};
 use super::exit;
 use super::plan::UsageError;
+use super::protocol_line::ProtocolLines;
 use super::template_args::{self, not_allowed_hint};
 use crate::engine::{ConnectionConfig, Event, Payload};
 use crate::format::hex::to_hex;
@@ -60,8 +61,13 @@ pub async fn run(args: &ReplayArgs) -> Result<Outcome, CliError> {
     let mut stdout = std::io::stdout().lock();
     let mut reading = true;
     // Printing blocks on a slow stdout, which holds the run (and its connection) back.
+    let mut protocol = ProtocolLines::new(&replay.config.protocol);
     let on_event = |event: &Event| {
-        if reading && !print_line(&mut stdout, &replay.redactor.json_line(event)) {
+        let mut line = replay.redactor.json_line(event);
+        if let Some(protocol) = &mut protocol {
+            protocol.annotate(&mut line, event, &replay.redactor);
+        }
+        if reading && !print_line(&mut stdout, &line) {
             reading = false;
         }
         std::future::ready(())

@@ -45,6 +45,9 @@ pub struct FilterSpec {
     /// Show a protocol's handshake and heartbeat messages (a tab that speaks no protocol
     /// has none).
     pub housekeeping: bool,
+    /// Show only the protocol units of this group (a GraphQL operation, an MQTT topic, a
+    /// Socket.IO namespace, …); other messages are hidden, the rest of the timeline stays.
+    pub group: Option<String>,
 }
 
 impl Default for FilterSpec {
@@ -60,6 +63,7 @@ impl Default for FilterSpec {
             regex: false,
             json: String::new(),
             housekeeping: true,
+            group: None,
         }
     }
 }
@@ -159,6 +163,7 @@ impl CompiledFilter {
             && s.ping_pong
             && s.lifecycle
             && s.housekeeping
+            && s.group.is_none()
             && self.text.is_none()
             && self.json.is_none()
     }
@@ -174,6 +179,11 @@ impl CompiledFilter {
         if !self.spec.housekeeping
             && matches!(kind, EventKind::Message { .. })
             && lookup.housekeeping(index)
+        {
+            return false;
+        }
+        if let (Some(group), EventKind::Message { .. }) = (&self.spec.group, kind)
+            && lookup.group(index) != Some(group.as_str())
         {
             return false;
         }
@@ -255,6 +265,10 @@ pub trait DecodedLookup: Sync {
     /// True when the message at `index` is a protocol's handshake or heartbeat traffic.
     fn housekeeping(&self, _index: usize) -> bool {
         false
+    }
+    /// The protocol group the message at `index` belongs to, if any.
+    fn group(&self, _index: usize) -> Option<&str> {
+        None
     }
 }
 
@@ -356,6 +370,71 @@ mod tests {
         let compiled = bad.compile();
         assert!(compiled.text_error.is_some());
         assert_eq!(run(bad), vec![0, 1, 2], "an invalid regex is not applied");
+    }
+
+    /// A protocol's reading of four messages: a housekeeping one, two of group `a`, one
+    /// of group `b`; the fifth entry is not a message.
+    struct Units;
+
+    impl DecodedLookup for Units {
+        fn decoded_text(&self, _index: usize) -> Option<&str> {
+            None
+        }
+        fn settled(&self) -> usize {
+            usize::MAX
+        }
+        fn generation(&self) -> u64 {
+            0
+        }
+        fn housekeeping(&self, index: usize) -> bool {
+            index == 0
+        }
+        fn group(&self, index: usize) -> Option<&str> {
+            [None, Some("a"), Some("b"), Some("a")]
+                .get(index)
+                .copied()
+                .flatten()
+        }
+    }
+
+    #[test]
+    fn hides_housekeeping_and_shows_one_group_keeping_lifecycle_rows() {
+        let close = Event {
+            kind: EventKind::close(crate::engine::CloseInfo {
+                code: 1000,
+                reason: String::new(),
+                was_clean: true,
+                initiator: crate::engine::Initiator::Client,
+                closing_handshake: None,
+            }),
+            ..msg(Direction::In, "")
+        };
+        let events = [
+            msg(Direction::In, "2"),
+            msg(Direction::In, "a1"),
+            msg(Direction::Out, "b1"),
+            msg(Direction::In, "a2"),
+            close,
+        ];
+        let run = |spec: FilterSpec| -> Vec<usize> {
+            let f = spec.compile();
+            (0..events.len())
+                .filter(|&i| f.matches_in(&events[i].kind, i, &Units))
+                .collect()
+        };
+        assert_eq!(run(FilterSpec::default()), vec![0, 1, 2, 3, 4]);
+        let quiet = FilterSpec {
+            housekeeping: false,
+            ..FilterSpec::default()
+        };
+        assert!(!quiet.compile().is_everything());
+        assert_eq!(run(quiet), vec![1, 2, 3, 4]);
+        let only_a = FilterSpec {
+            group: Some("a".into()),
+            ..FilterSpec::default()
+        };
+        assert!(!only_a.compile().is_everything());
+        assert_eq!(run(only_a), vec![1, 3, 4], "the close row stays");
     }
 
     #[test]

@@ -122,6 +122,14 @@ pub fn example_ops(kind: ProtocolKind) -> &'static [(&'static str, &'static str)
                 "Unsubscribe",
                 r#"{"type": "UNSUBSCRIBE", "headers": {"id": "sub-0"}}"#,
             ),
+            (
+                "Acknowledge a message",
+                r#"{"type": "ACK", "headers": {"id": "the MESSAGE's ack header"}}"#,
+            ),
+            (
+                "Begin a transaction",
+                r#"{"type": "BEGIN", "headers": {"transaction": "tx1"}}"#,
+            ),
             ("Disconnect", r#"{"type": "DISCONNECT"}"#),
         ],
         ProtocolKind::Mqtt => &[
@@ -132,6 +140,14 @@ pub fn example_ops(kind: ProtocolKind) -> &'static [(&'static str, &'static str)
             (
                 "Publish",
                 r#"{"type": "publish", "topic": "a/b", "payload": "hello", "qos": 1, "retain": false}"#,
+            ),
+            (
+                "Publish bytes",
+                r#"{"type": "publish", "topic": "a/b", "payload_base64": "AAECAw==", "qos": 0}"#,
+            ),
+            (
+                "Publish with MQTT 5 properties",
+                r#"{"type": "publish", "topic": "a/b", "payload": "{}", "qos": 1, "properties": {"content_type": "application/json", "user_properties": [["k", "v"]]}}"#,
             ),
             ("Unsubscribe", r#"{"type": "unsubscribe", "topic": "a/#"}"#),
             ("Disconnect", r#"{"type": "disconnect"}"#),

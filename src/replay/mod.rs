@@ -18,6 +18,7 @@
 
 pub mod compare;
 mod diff;
+mod protocol;
 mod run;
 mod script;
 
@@ -25,6 +26,7 @@ pub use compare::{
     CloseComparison, CloseSummary, CompareOptions, Comparison, ComparisonItem, Diff,
     JsonDifference, MessageRef,
 };
+pub use protocol::Housekeeping;
 pub use run::{ReplayHandle, ReplayReport, ReplayUpdate, UPDATE_QUEUE_BYTES};
 pub use script::{ReplayScript, ScriptedSend, SendAction};
 
@@ -126,7 +128,8 @@ impl Replay {
         url: Option<&str>,
         env_policy: EnvPolicy<'_>,
     ) -> Result<Self, ReplayError> {
-        let script = ReplayScript::from_entries(entries, attempt)?;
+        let script =
+            ReplayScript::from_entries(entries, attempt)?.speaking(entries, &config.protocol);
         let mut config = config.clone();
         if let Some(url) = url {
             config.url = url.to_owned();

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::compare::{Comparison, MessageRef};
 use super::script::{ReplayScript, SendAction};
-use super::{Replay, ReplayError, ReplayOptions, Speed};
+use super::{Housekeeping, Replay, ReplayError, ReplayOptions, Speed};
 use crate::engine::{
     ConnectionHandle, Direction, Event, EventKind, SendError, WakeFn, sleep_until,
 };
@@ -18,6 +18,9 @@ use crate::model::memory_budget::{MemoryBudget, NotKept};
 /// After everything expected has arrived, how long to listen for more before closing (when
 /// the recording ended by the client's doing).
 const SETTLE: Duration = Duration::from_millis(250);
+
+/// The least a replay waits for a protocol's handshake before it gives up and closes.
+const HANDSHAKE_WAIT: Duration = Duration::from_secs(10);
 
 /// What a replay did and how it compares with the recording.
 #[derive(Clone, Debug)]
@@ -112,6 +115,11 @@ pub(super) async fn run<Fut: Future<Output = ()>>(
     let mut budget = MemoryBudget::new(memory_budget);
     let mut received: Vec<MessageRef> = Vec::new();
     let mut opened_at: Option<Instant> = None;
+    // When the new connection's protocol handshake got as far as the recording's had
+    // before its first send (the open, for plain WebSocket): sends count from here.
+    let mut ready_at: Option<Instant> = None;
+    let mut housekeeping = Housekeeping::new(&replay.config.protocol);
+    let mut handshake_seen = 0usize;
     let mut next_send = 0;
     let mut sent = 0;
     let mut unsent = Vec::new();
@@ -121,11 +129,11 @@ pub(super) async fn run<Fut: Future<Output = ()>>(
     tokio::pin!(cancel);
 
     loop {
-        let send_at = match opened_at {
-            Some(opened) if !closing => script
+        let send_at = match ready_at {
+            Some(ready) if !closing => script
                 .sends
                 .get(next_send)
-                .map(|s| later(opened, scaled(s.at, options.speed))),
+                .map(|s| later(ready, scaled(s.at, options.speed))),
             _ => None,
         };
         let deadline = close_at.filter(|_| !closing);
@@ -141,11 +149,25 @@ pub(super) async fn run<Fut: Future<Output = ()>>(
                 };
                 let now = Instant::now();
                 let mut is_close = false;
+                let is_housekeeping = housekeeping.is_housekeeping(&event.kind, event.offset);
                 match &event.kind {
                     EventKind::Open(_) => {
                         opened_at = Some(now);
                         if script.sends.is_empty() {
                             close_at = Some(later(now, grace));
+                        } else if script.ready_after > 0 {
+                            // A handshake that never gets there ends the run, not hangs it.
+                            close_at = Some(later(now, grace.max(HANDSHAKE_WAIT)));
+                        }
+                        if script.ready_after == 0 {
+                            ready_at = Some(now);
+                        }
+                    }
+                    EventKind::Message { dir: Direction::In, .. } if is_housekeeping => {
+                        handshake_seen += 1;
+                        if ready_at.is_none() && handshake_seen >= script.ready_after {
+                            ready_at = Some(now);
+                            close_at = None;
                         }
                     }
                     EventKind::Message { dir: Direction::In, payload } => {
@@ -191,13 +213,13 @@ pub(super) async fn run<Fut: Future<Output = ()>>(
         // Everything expected has arrived and the recording ended by the client: close
         // soon (at the recorded time, scaled, if that is later) rather than after the
         // whole grace period.
-        if let (Some(opened), Some(deadline)) = (opened_at, close_at)
+        if let (Some(ready), Some(deadline)) = (ready_at, close_at)
             && client_ends
             && !closing
             && next_send >= script.sends.len()
             && received.len() >= expected
         {
-            let recorded_end = later(opened, scaled(script.end_at, options.speed));
+            let recorded_end = later(ready, scaled(script.end_at, options.speed));
             let soon = later(Instant::now(), SETTLE).max(recorded_end);
             close_at = Some(deadline.min(soon));
         }

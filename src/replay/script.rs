@@ -49,6 +49,11 @@ pub struct ReplayScript {
     /// When the recording ended, after its open: the start of the closing handshake for a
     /// close, else the last event.
     pub end_at: Duration,
+    /// For a tab that speaks a protocol: how many of the protocol's incoming handshake and
+    /// heartbeat messages the recording had received before its first send. The replay
+    /// sends nothing until as many have arrived (its own handshake is done), and the times
+    /// of `sends` and `end_at` count from then. 0 for plain WebSocket.
+    pub ready_after: usize,
 }
 
 impl ReplayScript {
@@ -137,6 +142,7 @@ impl ReplayScript {
             expected,
             close,
             end_at,
+            ready_after: 0,
         })
     }
 
