@@ -620,3 +620,43 @@ async fn sockscope_speaks_socket_io_with_the_demo_path() {
     assert_eq!(back[0]["namespace"], "/files");
     assert_eq!(back[0]["args"], json!([{"$binary": "AAH/"}]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_disconnecting_shows_before_the_close() {
+    let test = "the_server_disconnecting_shows_before_the_close";
+    let Some(mut server) = reference(test, &[]) else {
+        return;
+    };
+    let run = sockscope(&[
+        "connect",
+        &address(&server),
+        "--protocol",
+        "socketio",
+        "--op",
+        r#"{"type":"event","event":"kick-me"}"#,
+        "--wait",
+        "3000",
+    ])
+    .await;
+    let left = lines_of(&run, "in", "disconnect");
+    assert_eq!(left.len(), 1, "{}", stdout_text(&run));
+    assert_eq!(left[0]["text"], "41");
+    assert_eq!(left[0]["protocol"]["namespace"], "/");
+    assert_eq!(
+        left[0]["protocol"]["problem"],
+        "the server left namespace /"
+    );
+    let close = close_line(&run);
+    assert_eq!(close["initiator"], "server", "{close}");
+    assert!(
+        close["t_ms"].as_f64().is_some_and(|ms| ms < 2500.0),
+        "{close}"
+    );
+    let seq = |line: &Value| line["seq"].as_u64();
+    assert!(seq(left[0]) < seq(close), "the disconnect comes first");
+    let saw = server_saw(&mut server);
+    assert!(
+        saw.contains(&json!({"disconnected": "/", "reason": "server namespace disconnect"})),
+        "{saw:?}"
+    );
+}
