@@ -288,6 +288,8 @@ async fn engine_io_3_pings_the_server_and_speaks_socket_io_v2() {
         r#"{"type":"event","event":"chat","args":["v2"]}"#,
         "--op",
         &blob.to_string(),
+        "--op",
+        r#"{"type":"event","event":"chat","namespace":"/admin","args":["ns"]}"#,
         "--wait",
         "1000",
     ])
@@ -298,13 +300,20 @@ async fn engine_io_3_pings_the_server_and_speaks_socket_io_v2() {
             .as_str()
             .is_some_and(|url| url.contains("EIO=3"))
     );
-    // The server joins `/` by itself in Engine.IO 3.
-    assert!(
-        units(&run, "out", "connect").is_empty(),
-        "{}",
-        stdout_text(&run)
-    );
-    assert_eq!(units(&run, "in", "connect")[0]["namespace"], "/");
+    // The server joins `/` by itself in Engine.IO 3; other namespaces are asked for.
+    let asked: Vec<&Value> = lines_of(&run, "out", "connect");
+    assert_eq!(asked.len(), 1, "{}", stdout_text(&run));
+    assert_eq!(asked[0]["text"], "40/admin,");
+    let joined: Vec<&Value> = units(&run, "in", "connect")
+        .into_iter()
+        .map(|unit| &unit["namespace"])
+        .collect();
+    assert_eq!(joined, vec!["/", "/admin"]);
+    let admin = lines_of(&run, "in", "event")
+        .into_iter()
+        .find(|line| line["protocol"]["namespace"] == "/admin")
+        .expect("the /admin echo");
+    assert_eq!(admin["text"], r#"42/admin,["chat","ns"]"#);
     let pings = units(&run, "out", "ping").len();
     let pongs = units(&run, "in", "pong").len();
     assert!(pings >= 2 && pongs >= 2, "{pings} pings, {pongs} pongs");
@@ -610,4 +619,44 @@ async fn sockscope_speaks_socket_io_with_the_demo_path() {
     let back = units(&run, "in", "binary_event");
     assert_eq!(back[0]["namespace"], "/files");
     assert_eq!(back[0]["args"], json!([{"$binary": "AAH/"}]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_disconnecting_shows_before_the_close() {
+    let test = "the_server_disconnecting_shows_before_the_close";
+    let Some(mut server) = reference(test, &[]) else {
+        return;
+    };
+    let run = sockscope(&[
+        "connect",
+        &address(&server),
+        "--protocol",
+        "socketio",
+        "--op",
+        r#"{"type":"event","event":"kick-me"}"#,
+        "--wait",
+        "3000",
+    ])
+    .await;
+    let left = lines_of(&run, "in", "disconnect");
+    assert_eq!(left.len(), 1, "{}", stdout_text(&run));
+    assert_eq!(left[0]["text"], "41");
+    assert_eq!(left[0]["protocol"]["namespace"], "/");
+    assert_eq!(
+        left[0]["protocol"]["problem"],
+        "the server left namespace /"
+    );
+    let close = close_line(&run);
+    assert_eq!(close["initiator"], "server", "{close}");
+    assert!(
+        close["t_ms"].as_f64().is_some_and(|ms| ms < 2500.0),
+        "{close}"
+    );
+    let seq = |line: &Value| line["seq"].as_u64();
+    assert!(seq(left[0]) < seq(close), "the disconnect comes first");
+    let saw = server_saw(&mut server);
+    assert!(
+        saw.contains(&json!({"disconnected": "/", "reason": "server namespace disconnect"})),
+        "{saw:?}"
+    );
 }

@@ -78,6 +78,10 @@ pub fn example_ops(kind: ProtocolKind) -> &'static [(&'static str, &'static str)
                 r#"{"type": "event", "event": "chat", "args": ["hello"], "ack": true}"#,
             ),
             (
+                "Emit binary (base64)",
+                r#"{"type": "event", "event": "upload", "args": [{"$binary": "aGVsbG8="}]}"#,
+            ),
+            (
                 "Answer the server's ack",
                 r#"{"type": "ack", "id": 0, "args": ["ok"]}"#,
             ),

@@ -12,7 +12,8 @@
 //
 // In every namespace (/, /admin, /private, /quiz) an event is emitted back to the client
 // with the same name and arguments, and answered with ("got", ...args) when it asks for an
-// ack. On joining /quiz the server emits `question` ("are you there?") asking for an ack
+// ack; `kick-me` instead makes the server disconnect the client (the namespace, then the
+// whole connection). On joining /quiz the server emits `question` ("are you there?") asking for an ack
 // (the namespace's first ack id is 0); the answer is printed and emitted back as
 // `answered`. /private's middleware refuses a connection whose auth token is not "letmein".
 
@@ -51,6 +52,10 @@ function serve(nsp) {
     socket.onAny((event, ...args) => {
       const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
       log({ ns: nsp.name, event, args: plain(args), ack: ack !== null });
+      if (event === "kick-me") {
+        socket.disconnect(true);
+        return;
+      }
       socket.emit(event, ...args);
       if (ack) ack("got", ...args);
     });

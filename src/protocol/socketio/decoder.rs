@@ -398,6 +398,33 @@ mod tests {
         assert!(left.problem.is_some());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_frames_decode_without_panicking(
+            frames in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::bool::ANY, "[0-6][0-9/,\\-\\[\\]{}\"a-z:]{0,30}"),
+                0..24,
+            ),
+        ) {
+            for v3 in [false, true] {
+                let options = Options {
+                    eio: if v3 { 3 } else { 4 },
+                    ..Options::default()
+                };
+                let mut decoder = Decoder::new(&options);
+                for (incoming, binary, text) in &frames {
+                    let dir = if *incoming { Direction::In } else { Direction::Out };
+                    let payload = if *binary {
+                        Payload::Binary(Bytes::copy_from_slice(text.as_bytes()))
+                    } else {
+                        Payload::Text(text.as_str().into())
+                    };
+                    let _ = decoder.decode(dir, &payload, Duration::from_millis(text.len() as u64));
+                }
+            }
+        }
+    }
+
     #[test]
     fn unreadable_frames_are_malformed() {
         let mut decoder = Decoder::new(&Options::default());

@@ -6,7 +6,8 @@ use crate::format::query::{append, params, split_url};
 
 /// The URL dialled for `url`. A plain `http(s)://host[:port][/]` or `ws(s)://host[:port][/]`
 /// address gains the endpoint's path (`path`, `/socket.io/` by default); `http` becomes
-/// `ws` and `https` `wss`; a URL with a path keeps it. The query gains `EIO` and
+/// `ws` and `https` `wss`; a URL with a path keeps it (`/socket.io` gains its closing
+/// slash, without which servers do not find it). The query gains `EIO` and
 /// `transport=websocket` when it lacks them, and the options' extra parameters; what it
 /// already has is kept. Another scheme is left as it is (the connection says what is wrong).
 pub fn endpoint_url(url: &str, options: &Options) -> String {
@@ -22,8 +23,10 @@ pub fn endpoint_url(url: &str, options: &Options) -> String {
     let parts = split_url(rest);
     let path_at = parts.base.find('/').unwrap_or(parts.base.len());
     let (authority, path) = parts.base.split_at(path_at);
-    let path = if path.is_empty() || path == "/" {
-        endpoint_path(&options.path)
+    let default_path = endpoint_path(&options.path);
+    // `/socket.io` is taken for `/socket.io/`: servers match the path with its slash.
+    let path = if path.is_empty() || path == "/" || path == default_path.trim_end_matches('/') {
+        default_path
     } else {
         path.to_owned()
     };
@@ -96,6 +99,10 @@ mod tests {
         );
         assert_eq!(
             dial("http://h/?x=1"),
+            "ws://h/socket.io/?x=1&EIO=4&transport=websocket"
+        );
+        assert_eq!(
+            dial("ws://h/socket.io?x=1"),
             "ws://h/socket.io/?x=1&EIO=4&transport=websocket"
         );
     }

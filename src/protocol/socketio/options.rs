@@ -95,10 +95,18 @@ impl Options {
         Ok(())
     }
 
-    /// Secrets among the options, for redaction: the text values in `auth`.
+    /// Secrets among the options, for redaction: the text values in `auth`, and the
+    /// values of query parameters named like a credential (`token`, `key`, `password`, …:
+    /// Engine.IO 3 servers read their auth from the query).
     pub fn secrets(&self) -> Vec<String> {
         let mut found = Vec::new();
         collect_strings(&self.auth, &mut found);
+        found.extend(
+            self.query
+                .iter()
+                .filter(|(name, _)| looks_secret(name))
+                .map(|(_, value)| value.clone()),
+        );
         found.retain(|secret| !secret.is_empty());
         found
     }
@@ -130,6 +138,16 @@ pub fn normalize_namespace(text: &str) -> Result<String, String> {
     } else {
         format!("/{text}")
     })
+}
+
+/// A query parameter name that usually carries a credential.
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "token", "key", "pass", "secret", "auth", "jwt", "sig", "session",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 fn collect_strings(value: &Value, found: &mut Vec<String>) {
@@ -165,6 +183,12 @@ mod tests {
         assert_eq!(
             options.secrets(),
             vec!["s3cret".to_owned(), "pw".to_owned()]
+        );
+        options.set("query", "access_token=qq").unwrap();
+        assert!(options.secrets().contains(&"qq".to_owned()));
+        assert!(
+            !options.secrets().contains(&"a b".to_owned()),
+            "room is no secret"
         );
         assert!(!options.is_default());
     }

@@ -388,6 +388,31 @@ mod tests {
         assert_eq!(error.kind, Kind::ConnectError);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_or_refused_without_panicking(text in "\\PC{0,64}") {
+            let _ = parse_engine(&text);
+            let _ = Packet::parse(&text);
+            let _ = parse_open(&text);
+        }
+
+        #[test]
+        fn events_and_acks_read_back_as_written(
+            ack in proptest::bool::ANY,
+            namespace in "/|/[a-z,]{1,6}",
+            id in proptest::option::of(proptest::num::u64::ANY),
+            words in proptest::collection::vec("[a-z0-9 ]{0,6}", 1..4),
+        ) {
+            // A namespace cannot hold `,`: what follows it is the packet's data.
+            let namespace = namespace.replace(',', "");
+            let namespace = if namespace.is_empty() { "/".to_owned() } else { namespace };
+            let kind = if ack { Kind::Ack } else { Kind::Event };
+            let mut packet = Packet::new(kind, &namespace, Some(json!(words)));
+            packet.id = if ack { Some(id.unwrap_or(0)) } else { id };
+            proptest::prop_assert_eq!(Packet::parse(&packet.encode()), Ok(packet));
+        }
+    }
+
     #[test]
     fn malformed_packets_say_why() {
         assert!(Packet::parse("").is_err());
