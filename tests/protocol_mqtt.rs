@@ -336,3 +336,32 @@ async fn mosquitto_speaks_mqtt_5_with_properties_and_reason_codes() {
         "{all}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_server_is_an_mqtt_broker_offline() {
+    let demo = support::demo().await;
+    let run = mqtt(
+        &demo.url("/mqtt"),
+        &[],
+        &[
+            json!({"type": "subscribe", "topic": "demo/#", "qos": 2}),
+            json!({"type": "publish", "topic": "demo/x", "payload": "hi", "qos": 2}),
+        ],
+        1500,
+    )
+    .await;
+    let all = printed(&run);
+    assert_eq!(run.status, 0, "{all}");
+    assert_eq!(of(&run, "in", "connack")[0]["return_code"], 0, "{all}");
+    let back = of(&run, "in", "publish");
+    assert!(
+        back.iter()
+            .any(|p| p["topic"] == "demo/x" && p["payload"] == "hi" && p["qos"] == 2),
+        "{all}"
+    );
+    assert!(back.iter().any(|p| p["topic"] == "demo/tick"), "{all}");
+    assert_eq!(of(&run, "in", "pubcomp")[0]["topic"], "demo/x", "{all}");
+    let refused = mqtt(&demo.url("/mqtt"), &["username=denied"], &[], 300).await;
+    assert_eq!(refused.status, 1, "{}", printed(&refused));
+    assert_eq!(of(&refused, "in", "connack")[0]["return_code"], 5);
+}

@@ -106,6 +106,8 @@ fn select_subprotocol(
     let selected = match scenario {
         Scenario::Subproto => offered.iter().find(|p| p.as_str() == CHAT_V2),
         Scenario::Headers => offered.first(),
+        Scenario::Mqtt => offered.iter().find(|p| p.as_str() == "mqtt"),
+        Scenario::Stomp => offered.iter().find(|p| p.ends_with(".stomp")),
         _ => None,
     };
     if let Some(value) = selected.and_then(|p| HeaderValue::from_str(p).ok()) {

@@ -30,10 +30,12 @@ mod formats;
 mod fragments;
 mod handshake;
 mod market;
+mod mqtt_broker;
 pub mod origin;
 mod payload;
 mod routes;
 mod sse;
+mod stomp_broker;
 mod ticker;
 
 pub use market::{DEMO_MESSAGE, DEMO_PROTO};
@@ -186,5 +188,7 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::InvalidUtf8 => evil::invalid_utf8(&mut ws).await,
         Scenario::IgnoreClose => evil::ignore_close(&mut ws).await,
         Scenario::Encoded { format, count } => formats::send_ticks(&mut ws, format, count).await,
+        Scenario::Mqtt => mqtt_broker::mqtt(&mut ws).await,
+        Scenario::Stomp => stomp_broker::stomp(&mut ws).await,
     }
 }
