@@ -198,9 +198,10 @@ async fn a_wrong_password_is_refused_with_exit_1_and_the_right_one_connects() {
         "{all}"
     );
     assert_eq!(of(&refused, "out", "connect")[0]["password"], true, "{all}");
+    let hex: String = b"tea-party".iter().map(|b| format!("{b:02x}")).collect();
     assert!(
-        !all.contains("tea-party"),
-        "the password is redacted: {all}"
+        !all.contains("tea-party") && !all.contains(&hex),
+        "the password is redacted, in the raw CONNECT's bytes too: {all}"
     );
     let accepted = mqtt(&url, &["username=alice", "password=wonderland"], &[], 300).await;
     assert_eq!(accepted.status, 0, "{}", printed(&accepted));
@@ -268,7 +269,7 @@ async fn mosquitto_speaks_mqtt_5_with_properties_and_reason_codes() {
     if !debian::install(test, &["mosquitto"]) {
         return;
     }
-    let mosquitto = debian::Mosquitto::start();
+    let mosquitto = debian::Mosquitto::start(true);
     let bridge = env.server("mqtt_ws_bridge.js", &[&mosquitto.port.to_string()]);
     let url = format!("ws://127.0.0.1:{}", bridge.port);
     let run = mqtt(
@@ -364,4 +365,37 @@ async fn the_demo_server_is_an_mqtt_broker_offline() {
     let refused = mqtt(&demo.url("/mqtt"), &["username=denied"], &[], 300).await;
     assert_eq!(refused.status, 1, "{}", printed(&refused));
     assert_eq!(of(&refused, "in", "connack")[0]["return_code"], 5);
+}
+
+#[tokio::test]
+async fn mosquitto_refuses_an_mqtt_5_client_with_a_reason_code_and_exit_1() {
+    let test = "mosquitto_refuses_an_mqtt_5_client_with_a_reason_code_and_exit_1";
+    let Some(env) = node::env(test) else {
+        return;
+    };
+    if !debian::install(test, &["mosquitto"]) {
+        return;
+    }
+    let mosquitto = debian::Mosquitto::start(false);
+    let bridge = env.server("mqtt_ws_bridge.js", &[&mosquitto.port.to_string()]);
+    let url = format!("ws://127.0.0.1:{}", bridge.port);
+    let run = mqtt(
+        &url,
+        &["version=5"],
+        &[json!({"type": "subscribe", "topic": "a"})],
+        500,
+    )
+    .await;
+    let all = printed(&run);
+    assert_eq!(run.status, 1, "{all}");
+    let connack = of(&run, "in", "connack");
+    assert_eq!(connack[0]["reason"], "Not authorized (0x87)", "{all}");
+    assert_eq!(
+        connack[0]["problem"], "MQTT CONNACK refused: Not authorized (0x87)",
+        "{all}"
+    );
+    assert!(
+        of(&run, "out", "subscribe").is_empty(),
+        "the held op is not sent: {all}"
+    );
 }

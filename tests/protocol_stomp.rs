@@ -237,3 +237,48 @@ async fn the_demo_server_is_a_stomp_broker_offline() {
         "Access refused"
     );
 }
+
+#[tokio::test]
+async fn stomp_1_1_is_spoken_when_the_subprotocol_says_so() {
+    let Some(rabbit) = rabbitmq("stomp_1_1_is_spoken_when_the_subprotocol_says_so") else {
+        return;
+    };
+    let url = rabbit.url();
+    let sub = json!({"type": "SUBSCRIBE", "headers": {"destination": "/topic/old"}}).to_string();
+    let send = json!({"type": "SEND", "headers": {"destination": "/topic/old", "note": "a:b"}, "body": "x"})
+        .to_string();
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--protocol",
+        "stomp",
+        "--subprotocol",
+        "v11.stomp",
+        "--protocol-option",
+        "login=guest",
+        "--protocol-option",
+        "passcode=guest",
+        "--op",
+        &sub,
+        "--op",
+        &send,
+        "--wait",
+        "1000",
+    ])
+    .await;
+    let all = printed(&run);
+    assert_eq!(run.status, 0, "{all}");
+    assert_eq!(
+        of(&run, "out", "CONNECT")[0]["headers"]["accept-version"],
+        "1.1",
+        "{all}"
+    );
+    assert_eq!(
+        of(&run, "in", "CONNECTED")[0]["headers"]["version"],
+        "1.1",
+        "{all}"
+    );
+    // The header's colon went out escaped (\\c) and came back as a colon.
+    let message = of(&run, "in", "MESSAGE");
+    assert_eq!(message[0]["headers"]["note"], "a:b", "{all}");
+}
