@@ -245,6 +245,8 @@ Paths: /echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, /binary, 
        /subproto, /flood?n=N&size=S, /ping, /evil/invalid-utf8, /evil/ignore-close
 Binary formats, a market tick every 100 ms (each ?count=N): /msgpack, /cbor, /gzip, /deflate,
        /zlib-stream (one zlib context per connection), /protobuf (saved_sessions/demo.proto)
+Protocol brokers: /mqtt (--protocol mqtt; demo/tick every second), /stomp (--protocol stomp;
+       /topic/tick every second)
 Over plain HTTP: /sse?count=N (Server-Sent Events: a tick every 100 ms, retry 500 ms, the
        connection dropped every 5 events; `sockscope sse http://ADDR/sse`)";
 
