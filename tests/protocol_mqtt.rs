@@ -198,9 +198,10 @@ async fn a_wrong_password_is_refused_with_exit_1_and_the_right_one_connects() {
         "{all}"
     );
     assert_eq!(of(&refused, "out", "connect")[0]["password"], true, "{all}");
+    let hex: String = b"tea-party".iter().map(|b| format!("{b:02x}")).collect();
     assert!(
-        !all.contains("tea-party"),
-        "the password is redacted: {all}"
+        !all.contains("tea-party") && !all.contains(&hex),
+        "the password is redacted, in the raw CONNECT's bytes too: {all}"
     );
     let accepted = mqtt(&url, &["username=alice", "password=wonderland"], &[], 300).await;
     assert_eq!(accepted.status, 0, "{}", printed(&accepted));
@@ -249,8 +250,8 @@ async fn a_binary_payload_we_publish_reaches_mqtt_js_byte_exact() {
     let all = printed(&run);
     assert_eq!(run.status, 0, "{all}");
     assert_eq!(
-        of(&run, "out", "publish")[0]["payload_base64"],
-        bytes,
+        of(&run, "out", "publish")[0]["payload_hex"],
+        "00ff0102037f80",
         "{all}"
     );
     assert_eq!(
@@ -268,7 +269,7 @@ async fn mosquitto_speaks_mqtt_5_with_properties_and_reason_codes() {
     if !debian::install(test, &["mosquitto"]) {
         return;
     }
-    let mosquitto = debian::Mosquitto::start();
+    let mosquitto = debian::Mosquitto::start(true);
     let bridge = env.server("mqtt_ws_bridge.js", &[&mosquitto.port.to_string()]);
     let url = format!("ws://127.0.0.1:{}", bridge.port);
     let run = mqtt(
@@ -334,5 +335,67 @@ async fn mosquitto_speaks_mqtt_5_with_properties_and_reason_codes() {
         of(&run, "out", "disconnect")[0]["reason"],
         "Normal disconnection (0x00)",
         "{all}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_server_is_an_mqtt_broker_offline() {
+    let demo = support::demo().await;
+    let run = mqtt(
+        &demo.url("/mqtt"),
+        &[],
+        &[
+            json!({"type": "subscribe", "topic": "demo/#", "qos": 2}),
+            json!({"type": "publish", "topic": "demo/x", "payload": "hi", "qos": 2}),
+        ],
+        1500,
+    )
+    .await;
+    let all = printed(&run);
+    assert_eq!(run.status, 0, "{all}");
+    assert_eq!(of(&run, "in", "connack")[0]["return_code"], 0, "{all}");
+    let back = of(&run, "in", "publish");
+    assert!(
+        back.iter()
+            .any(|p| p["topic"] == "demo/x" && p["payload"] == "hi" && p["qos"] == 2),
+        "{all}"
+    );
+    assert!(back.iter().any(|p| p["topic"] == "demo/tick"), "{all}");
+    assert_eq!(of(&run, "in", "pubcomp")[0]["topic"], "demo/x", "{all}");
+    let refused = mqtt(&demo.url("/mqtt"), &["username=denied"], &[], 300).await;
+    assert_eq!(refused.status, 1, "{}", printed(&refused));
+    assert_eq!(of(&refused, "in", "connack")[0]["return_code"], 5);
+}
+
+#[tokio::test]
+async fn mosquitto_refuses_an_mqtt_5_client_with_a_reason_code_and_exit_1() {
+    let test = "mosquitto_refuses_an_mqtt_5_client_with_a_reason_code_and_exit_1";
+    let Some(env) = node::env(test) else {
+        return;
+    };
+    if !debian::install(test, &["mosquitto"]) {
+        return;
+    }
+    let mosquitto = debian::Mosquitto::start(false);
+    let bridge = env.server("mqtt_ws_bridge.js", &[&mosquitto.port.to_string()]);
+    let url = format!("ws://127.0.0.1:{}", bridge.port);
+    let run = mqtt(
+        &url,
+        &["version=5"],
+        &[json!({"type": "subscribe", "topic": "a"})],
+        500,
+    )
+    .await;
+    let all = printed(&run);
+    assert_eq!(run.status, 1, "{all}");
+    let connack = of(&run, "in", "connack");
+    assert_eq!(connack[0]["reason"], "Not authorized (0x87)", "{all}");
+    assert_eq!(
+        connack[0]["problem"], "MQTT CONNACK refused: Not authorized (0x87)",
+        "{all}"
+    );
+    assert!(
+        of(&run, "out", "subscribe").is_empty(),
+        "the held op is not sent: {all}"
     );
 }

@@ -198,3 +198,87 @@ async fn a_body_with_nul_bytes_reaches_stompjs_byte_exact() {
     // content-length made the NULs part of the body: 6 bytes, as sent.
     assert_eq!(watcher.next_line().as_deref(), Some("message 6 YQBiAMO8"));
 }
+
+#[tokio::test]
+async fn the_demo_server_is_a_stomp_broker_offline() {
+    let demo = support::demo().await;
+    let run = stomp(
+        &demo.url("/stomp"),
+        &[],
+        &[
+            json!({"type": "SUBSCRIBE", "headers": {"destination": "/topic/tick"}}),
+            json!({"type": "SUBSCRIBE", "headers": {"destination": "/queue/a"}}),
+            json!({"type": "SEND", "headers": {"destination": "/queue/a"}, "body": "hi"}),
+        ],
+        1500,
+    )
+    .await;
+    let all = printed(&run);
+    assert_eq!(run.status, 0, "{all}");
+    assert_eq!(run.lines[1]["subprotocol"], "v12.stomp", "{all}");
+    let messages = of(&run, "in", "MESSAGE");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["body"] == "hi" && m["headers"]["subscription"] == "sub-1"),
+        "{all}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["headers"]["destination"] == "/topic/tick"
+                && m["headers"]["subscription"] == "sub-0"),
+        "{all}"
+    );
+    let refused = stomp(&demo.url("/stomp"), &["login=denied"], &[], 300).await;
+    assert_eq!(refused.status, 1, "{}", printed(&refused));
+    assert_eq!(
+        of(&refused, "in", "ERROR")[0]["headers"]["message"],
+        "Access refused"
+    );
+}
+
+#[tokio::test]
+async fn stomp_1_1_is_spoken_when_the_subprotocol_says_so() {
+    let Some(rabbit) = rabbitmq("stomp_1_1_is_spoken_when_the_subprotocol_says_so") else {
+        return;
+    };
+    let url = rabbit.url();
+    let sub = json!({"type": "SUBSCRIBE", "headers": {"destination": "/topic/old"}}).to_string();
+    let send = json!({"type": "SEND", "headers": {"destination": "/topic/old", "note": "a:b"}, "body": "x"})
+        .to_string();
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--protocol",
+        "stomp",
+        "--subprotocol",
+        "v11.stomp",
+        "--protocol-option",
+        "login=guest",
+        "--protocol-option",
+        "passcode=guest",
+        "--op",
+        &sub,
+        "--op",
+        &send,
+        "--wait",
+        "1000",
+    ])
+    .await;
+    let all = printed(&run);
+    assert_eq!(run.status, 0, "{all}");
+    assert_eq!(
+        of(&run, "out", "CONNECT")[0]["headers"]["accept-version"],
+        "1.1",
+        "{all}"
+    );
+    assert_eq!(
+        of(&run, "in", "CONNECTED")[0]["headers"]["version"],
+        "1.1",
+        "{all}"
+    );
+    // The header's colon went out escaped (\\c) and came back as a colon.
+    let message = of(&run, "in", "MESSAGE");
+    assert_eq!(message[0]["headers"]["note"], "a:b", "{all}");
+}

@@ -247,6 +247,8 @@ Binary formats, a market tick every 100 ms (each ?count=N): /msgpack, /cbor, /gz
        /zlib-stream (one zlib context per connection), /protobuf (saved_sessions/demo.proto)
 Protocols: /socket.io/ (Socket.IO v4: `sockscope connect http://ADDR --protocol socketio`),
        /graphql (--protocol graphql), /jsonrpc (--protocol jsonrpc)
+Protocol brokers: /mqtt (--protocol mqtt; demo/tick every second), /stomp (--protocol stomp;
+       /topic/tick every second)
 Over plain HTTP: /sse?count=N (Server-Sent Events: a tick every 100 ms, retry 500 ms, the
        connection dropped every 5 events; `sockscope sse http://ADDR/sse`)";
 

@@ -109,6 +109,8 @@ fn select_subprotocol(
         Scenario::Graphql => offered
             .iter()
             .find(|p| p.as_str() == "graphql-transport-ws"),
+        Scenario::Mqtt => offered.iter().find(|p| p.as_str() == "mqtt"),
+        Scenario::Stomp => offered.iter().find(|p| p.ends_with(".stomp")),
         _ => None,
     };
     if let Some(value) = selected.and_then(|p| HeaderValue::from_str(p).ok()) {

@@ -6,8 +6,8 @@
 //! `/evil/ignore-close`, and the format paths `/msgpack`, `/cbor`, `/protobuf` (schema:
 //! `saved_sessions/demo.proto`), `/gzip`, `/zlib-stream`, `/deflate` (a binary market tick
 //! every 100 ms, `?count=N`), and the protocol paths `/socket.io/` (a minimal Socket.IO v4
-//! server), `/graphql` (GraphQL over WebSocket) and `/jsonrpc` (JSON-RPC 2.0). Any other
-//! path gets HTTP 404; a bad number gets HTTP 400.
+//! server), `/graphql` (GraphQL over WebSocket), `/jsonrpc` (JSON-RPC 2.0), and the small
+//! brokers `/mqtt` and `/stomp`. Any other path gets HTTP 404; a bad number gets HTTP 400.
 //! A plain HTTP `GET /sse` (no WebSocket upgrade) gets a Server-Sent Events ticker; any
 //! other plain GET gets 404.
 //!
@@ -34,11 +34,13 @@ mod graphql;
 mod handshake;
 mod jsonrpc;
 mod market;
+mod mqtt_broker;
 pub mod origin;
 mod payload;
 mod routes;
 mod socketio;
 mod sse;
+mod stomp_broker;
 mod ticker;
 
 pub use market::{DEMO_MESSAGE, DEMO_PROTO};
@@ -194,5 +196,7 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::SocketIo => socketio::serve(&mut ws).await,
         Scenario::Graphql => graphql::serve(&mut ws).await,
         Scenario::JsonRpc => jsonrpc::serve(&mut ws).await,
+        Scenario::Mqtt => mqtt_broker::mqtt(&mut ws).await,
+        Scenario::Stomp => stomp_broker::stomp(&mut ws).await,
     }
 }

@@ -9,8 +9,8 @@ use super::formats::Format;
 const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, \
      /binary, /big-json?mib=N, /headers, /subproto, /flood?n=N&size=S, /ping, \
      /evil/invalid-utf8, /evil/ignore-close, /msgpack, /cbor, /protobuf, /gzip, \
-     /zlib-stream, /deflate (each ?count=N), /socket.io/ (Socket.IO v4), /graphql, /jsonrpc; and \
-     over plain HTTP (not WebSocket) /sse?count=N";
+     /zlib-stream, /deflate (each ?count=N), /socket.io/ (Socket.IO v4), /graphql, /jsonrpc, \
+     /mqtt, /stomp; and over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
@@ -70,6 +70,10 @@ pub enum Scenario {
     InvalidUtf8,
     /// `/evil/ignore-close`: echo, but never answer the client's close frame.
     IgnoreClose,
+    /// `/mqtt`: a one-connection MQTT 3.1.1/5 broker (subprotocol `mqtt`).
+    Mqtt,
+    /// `/stomp`: a one-connection STOMP 1.2 broker (subprotocols `v12.stomp`, …).
+    Stomp,
     /// `/msgpack`, `/cbor`, `/protobuf`, `/gzip`, `/zlib-stream`, `/deflate` (`?count=N`):
     /// a market tick every 100 ms as a binary message in that format; after `count` of
     /// them, close 1000 "done".
@@ -143,6 +147,8 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
         "/subproto" => Ok(Scenario::Subproto),
         "/flood" => parse_flood(&query),
         "/ping" => Ok(Scenario::Ping),
+        "/mqtt" => Ok(Scenario::Mqtt),
+        "/stomp" => Ok(Scenario::Stomp),
         "/evil/invalid-utf8" => Ok(Scenario::InvalidUtf8),
         "/evil/ignore-close" => Ok(Scenario::IgnoreClose),
         "/socket.io" => Ok(Scenario::SocketIo),

@@ -87,7 +87,7 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Mosquitto listening with plain MQTT on 127.0.0.1 (anonymous clients allowed).
+/// Mosquitto listening with plain MQTT on 127.0.0.1.
 pub struct Mosquitto {
     child: Child,
     _dir: tempfile::TempDir,
@@ -96,15 +96,16 @@ pub struct Mosquitto {
 }
 
 impl Mosquitto {
-    /// Starts Mosquitto (installed by [`install`]).
-    pub fn start() -> Mosquitto {
+    /// Starts Mosquitto (installed by [`install`]); without `allow_anonymous` it refuses
+    /// every client (it has no password file).
+    pub fn start(allow_anonymous: bool) -> Mosquitto {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let port = free_port();
         let config = dir.path().join("mosquitto.conf");
         std::fs::write(
             &config,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                "listener {port} 127.0.0.1\nallow_anonymous {allow_anonymous}\npersistence false\n\
                  log_dest stderr\nlog_type error\nlog_type warning\n"
             ),
         )

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 use super::options::{Options, V5};
@@ -47,9 +46,39 @@ impl Decoder {
         }
     }
 
-    /// What the WebSocket's close means in this protocol: nothing more than it says.
+    /// What the WebSocket's close means in MQTT: our QoS 1/2 publishes the broker had not
+    /// finished acknowledging (a broker that keeps the session may still deliver them).
     pub fn on_close(&mut self, _code: u16, _reason: &str) -> Option<Unit> {
-        None
+        let mut waiting: Vec<(u16, &str)> = self
+            .publishes
+            .iter()
+            .filter(|((ours, _), _)| *ours)
+            .map(|((_, id), (topic, _))| (*id, topic.as_str()))
+            .collect();
+        if waiting.is_empty() {
+            return None;
+        }
+        waiting.sort_unstable();
+        let listed: Vec<String> = waiting
+            .iter()
+            .map(|(id, topic)| format!("{topic} #{id}"))
+            .collect();
+        let publishes: Vec<Value> = waiting
+            .iter()
+            .map(|(id, topic)| json!({"packet_id": id, "topic": topic}))
+            .collect();
+        let count = waiting.len();
+        let what = if count == 1 { "publish" } else { "publishes" };
+        let text = format!(
+            "MQTT: {count} {what} not acknowledged when the connection closed: {}",
+            listed.join(", ")
+        );
+        let mut unit = Unit::new(
+            json!({"type": "unacknowledged", "publishes": publishes}),
+            text.clone(),
+        );
+        unit.problem = Some(text);
+        Some(unit)
     }
 
     /// What a refused upgrade means in this protocol: nothing more than it says.
@@ -294,8 +323,8 @@ impl Decoder {
                 preview
             }
             Err(_) => {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(&publish.payload);
-                fields["payload_base64"] = json!(encoded);
+                // The command line's contract (issue #17) names bytes `payload_hex`.
+                fields["payload_hex"] = json!(crate::format::hex::to_hex(&publish.payload));
                 format!("{} bytes", publish.payload.len())
             }
         };
@@ -483,7 +512,7 @@ mod tests {
                 ms(20),
             )
             .unwrap();
-        assert_eq!(unit.fields["payload_base64"], "/wA=");
+        assert_eq!(unit.fields["payload_hex"], "ff00");
         assert_eq!(unit.fields["packet_id"], Value::Null);
     }
 
@@ -529,6 +558,31 @@ mod tests {
             unit.problem
                 .unwrap()
                 .contains("b refused: Unspecified error (0x80)")
+        );
+    }
+
+    #[test]
+    fn the_close_lists_our_publishes_left_unacknowledged() {
+        let mut decoder = Decoder::new(&Options::default());
+        assert!(decoder.on_close(1000, "").is_none());
+        decoder.decode(
+            Direction::Out,
+            &bytes(&[publish(2, Some(4), b"x")], V311),
+            Duration::ZERO,
+        );
+        decoder.decode(
+            Direction::In,
+            &bytes(&[publish(1, Some(9), b"y")], V311),
+            Duration::ZERO,
+        );
+        let unit = decoder.on_close(1006, "").unwrap();
+        assert_eq!(
+            unit.fields,
+            json!({"type": "unacknowledged", "publishes": [{"packet_id": 4, "topic": "a/b"}]})
+        );
+        assert_eq!(
+            unit.problem.as_deref(),
+            Some("MQTT: 1 publish not acknowledged when the connection closed: a/b #4")
         );
     }
 

@@ -133,4 +133,34 @@ mod tests {
             vec![Packet::Pingresp]
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the broker sends, reading it is an error or packets, never a panic; and
+        /// a valid stream cut anywhere reads as the same packets.
+        #[test]
+        fn any_bytes_read_without_panic_and_any_cut_reads_the_same(
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            cut in 0usize..64,
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let _ = PacketStream::default().push(&noise, V311);
+            let _ = PacketStream::default().push(&noise, crate::protocol::mqtt::options::V5);
+            let publish = Packet::Publish(super::super::packet::Publish {
+                dup: false,
+                qos: 1,
+                retain: false,
+                topic: "t/x".into(),
+                packet_id: Some(9),
+                properties: Default::default(),
+                payload: bytes::Bytes::from(payload),
+            });
+            let mut all = publish.write(V311).unwrap();
+            all.extend(Packet::Pingresp.write(V311).unwrap());
+            let cut = cut.min(all.len());
+            let mut stream = PacketStream::default();
+            let mut read = stream.push(&all[..cut], V311).unwrap();
+            read.extend(stream.push(&all[cut..], V311).unwrap());
+            proptest::prop_assert_eq!(read, vec![publish, Packet::Pingresp]);
+        }
+    }
 }

@@ -345,4 +345,30 @@ mod tests {
                 .contains("not a STOMP command")
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the server sends, reading it is an error or items, never a panic; and a
+        /// valid stream cut anywhere reads as the same frames.
+        #[test]
+        fn any_bytes_read_without_panic_and_any_cut_reads_the_same(
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            cut in 0usize..80,
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            value in "[a-z:\\\\\n\r]{0,8}",
+        ) {
+            let _ = FrameStream::default().push(&noise, "1.2");
+            let frame = StompFrame::new(
+                "MESSAGE",
+                vec![("v".into(), value), ("content-length".into(), body.len().to_string())],
+                Bytes::from(body),
+            );
+            let mut all = frame.write("1.2");
+            all.extend_from_slice(b"\n");
+            let cut = cut.min(all.len());
+            let mut stream = FrameStream::default();
+            let mut read = stream.push(&all[..cut], "1.2").unwrap();
+            read.extend(stream.push(&all[cut..], "1.2").unwrap());
+            proptest::prop_assert_eq!(read, vec![Item::Frame(frame), Item::HeartBeat]);
+        }
+    }
 }
