@@ -143,7 +143,7 @@ pub fn example_ops(kind: ProtocolKind) -> &'static [(&'static str, &'static str)
             ),
             (
                 "Publish bytes",
-                r#"{"type": "publish", "topic": "a/b", "payload_base64": "AAECAw==", "qos": 0}"#,
+                r#"{"type": "publish", "topic": "a/b", "payload_hex": "00010203", "qos": 0}"#,
             ),
             (
                 "Publish with MQTT 5 properties",
