@@ -39,7 +39,7 @@ fn table(ui: &mut egui::Ui, chosen: &mut Option<String>, groups: &[GroupCount]) 
         .striped(true)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            for heading in ["Group", "↓ in", "↑ out", "per s", "errors"] {
+            for heading in ["Group", "in", "out", "per s", "errors"] {
                 ui.label(RichText::new(heading).strong());
             }
             ui.end_row();

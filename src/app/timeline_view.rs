@@ -2,6 +2,7 @@
 //! with follow-latest that steps aside when the user scrolls up.
 
 use chrono::{DateTime, Local};
+use egui::text::LayoutJob;
 use egui::{Align, Key, RichText};
 use egui_extras::{Column, TableBuilder};
 
@@ -321,22 +322,20 @@ struct RowCells<'a> {
     needle: &'a str,
 }
 
-/// The badge of a protocol unit: its type, red when it carries the protocol's own error.
-fn unit_badge(ui: &mut egui::Ui, unit: &ProtocolRow) {
-    let color = if unit.problem.is_some() {
+/// The colour of a protocol unit's badge: red when it carries the protocol's own error,
+/// weak for housekeeping.
+fn badge_color(ui: &egui::Ui, unit: &ProtocolRow) -> egui::Color32 {
+    if unit.problem.is_some() {
         ui.visuals().error_fg_color
     } else if unit.housekeeping {
         ui.visuals().weak_text_color()
     } else {
         ui.visuals().hyperlink_color
-    };
-    let label = ui.label(
-        RichText::new(&unit.kind)
-            .small()
-            .monospace()
-            .color(color)
-            .background_color(color.gamma_multiply(0.15)),
-    );
+    }
+}
+
+/// What hovering a unit says: its problem, else its group.
+fn unit_hover(label: egui::Response, unit: &ProtocolRow) {
     let hover = match (&unit.problem, &unit.group) {
         (Some(problem), _) => Some(problem.clone()),
         (None, Some(group)) => Some(format!("in {group}")),
@@ -345,6 +344,51 @@ fn unit_badge(ui: &mut egui::Ui, unit: &ProtocolRow) {
     if let Some(hover) = hover {
         label.on_hover_text(hover);
     }
+}
+
+/// The badge of a protocol unit: its type, on its own (beside a highlighted preview).
+fn unit_badge(ui: &mut egui::Ui, unit: &ProtocolRow) {
+    let color = badge_color(ui, unit);
+    let label = ui.label(
+        RichText::new(&unit.kind)
+            .small()
+            .monospace()
+            .color(color)
+            .background_color(color.gamma_multiply(0.15)),
+    );
+    unit_hover(label, unit);
+}
+
+/// A unit's row text as one label: its type as a badge, then `text` (a summary that
+/// starts with the type, as most do, shows it once: `event chat ["hi"]`, not
+/// `event event chat ["hi"]`).
+fn unit_label(ui: &mut egui::Ui, unit: &ProtocolRow, text: &str) {
+    let color = badge_color(ui, unit);
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let rest = text
+        .strip_prefix(unit.kind.as_str())
+        .filter(|rest| rest.starts_with(' '))
+        .map_or_else(|| format!(" {text}"), str::to_owned);
+    let mut job = LayoutJob::default();
+    job.append(
+        &unit.kind,
+        0.0,
+        egui::TextFormat {
+            font_id: egui::FontId::monospace(font.size * 0.85),
+            color,
+            background: color.gamma_multiply(0.15),
+            valign: Align::Center,
+            ..Default::default()
+        },
+    );
+    let rest_color = if unit.housekeeping {
+        ui.visuals().weak_text_color()
+    } else {
+        ui.visuals().text_color()
+    };
+    job.append(&rest, 0.0, egui::TextFormat::simple(font, rest_color));
+    let label = ui.add(egui::Label::new(job).truncate());
+    unit_hover(label, unit);
 }
 
 fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells: &RowCells<'_>) {
@@ -413,10 +457,14 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells
             }
         };
         if let Some(unit) = unit {
-            ui.horizontal(|ui| {
-                unit_badge(ui, unit);
-                preview_label(ui);
-            });
+            if needle.is_empty() {
+                unit_label(ui, unit, &text);
+            } else {
+                ui.horizontal(|ui| {
+                    unit_badge(ui, unit);
+                    preview_label(ui);
+                });
+            }
             return;
         }
         match decoded {
