@@ -184,12 +184,15 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 );
                 let since_open = tab.timeline.since_open(index);
                 let not_kept = tab.timeline.not_kept_len(index);
-                let decoded = decoding.row(index);
+                // A frame the tab's protocol reads is shown as its unit, not as a payload
+                // format guessed from its bytes.
+                let unit = protocol.row(index);
+                let decoded = decoding.row(index).filter(|_| unit.is_none());
                 let cells = RowCells {
                     since_open,
                     not_kept,
                     decoded,
-                    unit: protocol.row(index),
+                    unit,
                     needle: &needle,
                 };
                 row_cells(&mut row, entry, &cells);

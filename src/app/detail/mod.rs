@@ -152,6 +152,10 @@ impl DetailPane {
                 }
                 match payload {
                     Payload::Text(text) => self.text.ui(ui, text::Shown::Message(text), fresh),
+                    Payload::Binary(bytes) if selected.unit.is_some() => {
+                        // The protocol read the frame; its bytes are shown as they were.
+                        self.binary.ui(ui, bytes, fresh);
+                    }
                     Payload::Binary(bytes) => match &selected.decode {
                         Some(decode) => {
                             let choice = decoded::ui(
