@@ -12,6 +12,7 @@ use tokio_tungstenite::tungstenite::http::HeaderMap;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::chunked;
 use super::config::{PreparedRequest, TlsOptions};
 use super::event::{ErrorCategory, ErrorInfo, HttpRejection, OpenInfo};
 use super::extensions;
@@ -155,13 +156,19 @@ fn handshake_error(error: WsError) -> ErrorInfo {
                 .trim_end()
                 .to_owned();
             let (parts, body) = response.into_parts();
+            let headers = header_pairs(&parts.headers);
+            let body = body.unwrap_or_default();
+            let body = match chunked::is_chunked(&headers) {
+                true => chunked::dechunk(&body).unwrap_or(body),
+                false => body,
+            };
             ErrorInfo {
                 category: ErrorCategory::Http,
                 message,
                 http: Some(HttpRejection {
                     status: status.as_u16(),
-                    headers: header_pairs(&parts.headers),
-                    body: body.map(Bytes::from).unwrap_or_default(),
+                    headers,
+                    body: Bytes::from(body),
                 }),
             }
         }

@@ -323,7 +323,8 @@ pub struct HttpRejection {
     pub status: u16,
     /// The response headers, in order, names lower-case.
     pub headers: Vec<(String, String)>,
-    /// The response body as received (possibly empty).
+    /// The response body as received (possibly empty), with a chunked transfer coding
+    /// taken off when the whole body came.
     pub body: Bytes,
 }
 

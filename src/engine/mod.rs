@@ -3,6 +3,7 @@
 //! It knows nothing of windows: consumers pass a [`WakeFn`] to be told that events wait.
 
 pub mod auth;
+mod chunked;
 pub mod close_code;
 mod command;
 mod config;
