@@ -21,6 +21,7 @@ use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::{self, Redactor};
 use crate::model::template::{MessageFormat, Outgoing};
 use crate::protocol::{ProtocolKind, ProtocolSettings};
+use crate::secrets::SecretResolver;
 
 impl From<Outgoing> for Action {
     fn from(outgoing: Outgoing) -> Self {
@@ -257,15 +258,14 @@ fn ordered_actions(
         let arg = arg.clone();
         expandable.push((index, Expandable::Template { arg, template }));
     }
-    let allowed_env = template_args::parse_allow_env(&args.allow_env)?;
-    let env = redact::recording_env(found, &process_env);
-    indexed.extend(template_args::expand_in_order(
-        expandable,
-        &user,
-        &env,
-        &allowed_env,
-        decode,
-    )?);
+    let mut allowed_env = template_args::parse_allow_env(&args.allow_env)?;
+    allowed_env.extend(template_args::parse_allow_secret(&args.allow_secret)?);
+    let secrets = SecretResolver::new(args.secrets_from_env);
+    let outside = secrets.lookup(&process_env);
+    let env = redact::recording_env(found, &outside);
+    let expanded = template_args::expand_in_order(expandable, &user, &env, &allowed_env, decode)
+        .map_err(|error| explain_secret(error, &secrets))?;
+    indexed.extend(expanded);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
         let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;
         indexed.push((index, Action::Binary(bytes.into())));
@@ -291,6 +291,22 @@ fn ordered_actions(
     }
     indexed.sort_by_key(|(index, _)| *index);
     Ok(indexed.into_iter().map(|(_, action)| action).collect())
+}
+
+/// A usage error about a secret that was not available, with why (no keychain, not in it)
+/// and what to do; other errors as they are.
+pub fn explain_secret(error: UsageError, secrets: &SecretResolver) -> UsageError {
+    match secrets.first_failure() {
+        Some(failure) if error.0.contains("is not available") => {
+            let hint = if failure.needs_fallback_consent() {
+                " (pass --secrets-from-env to allow it)"
+            } else {
+                ""
+            };
+            UsageError(format!("{}: {failure}{hint}", error.0))
+        }
+        _ => error,
+    }
 }
 
 /// `--protocol` and its `--protocol-option`s.

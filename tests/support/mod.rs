@@ -12,6 +12,7 @@ use sockscope::engine::{
 };
 
 pub mod cli;
+pub mod keyring;
 pub mod node;
 pub mod python;
 pub mod recording;
