@@ -199,6 +199,20 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// What a preview shows for a `{{secret.NAME}}`: previews never read the keychain.
+pub const SECRET_PREVIEW: &str = "[secret]";
+
+/// [`process_env`] for previews and live checks: a secret (`secret.NAME`) answers
+/// [`SECRET_PREVIEW`] without reading the keychain.
+pub fn preview_env(name: &str) -> Option<String> {
+    match name.strip_prefix(SECRET_PREFIX) {
+        Some(secret) => check_env_name(secret)
+            .ok()
+            .map(|()| SECRET_PREVIEW.to_owned()),
+        None => process_env(name),
+    }
+}
+
 /// A variable reference found in a text, for previews and highlighting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VarRef {
