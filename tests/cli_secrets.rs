@@ -134,6 +134,32 @@ async fn secrets_live_in_the_keychain_and_never_on_a_line() {
         )
     );
 
+    // In a header (and the auth) on the command line: the server gets the value, the
+    // lines do not.
+    let headers = server.url("/headers");
+    let header = run(
+        &[
+            "connect",
+            &headers,
+            "-H",
+            "X-Room: room-{{secret.API_TOKEN}}",
+            "--wait",
+            "300",
+        ],
+        &env,
+        b"",
+    )
+    .await;
+    assert_eq!(header.status, 0, "{}", header.stderr);
+    let seen: serde_json::Value = serde_json::from_str(
+        messages(&header, "in")[0]["text"]
+            .as_str()
+            .expect("a text message"),
+    )
+    .expect("the server's JSON");
+    assert_eq!(seen["headers"]["x-room"], "room-[redacted]");
+    assert!(!everything(&header).contains(VALUE));
+
     // Deleted: gone from the keychain and the list; a second delete says so.
     let delete = run(&["secret", "delete", "API_TOKEN"], &env, b"").await;
     assert_eq!(delete.status, 0, "{}", delete.stderr);

@@ -15,7 +15,7 @@ use crate::engine::oauth2::ClientCredentials;
 use crate::engine::{
     Auth, ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReconnectDelay, ReconnectPolicy,
 };
-use crate::format::variables::process_env;
+use crate::format::variables::{self, process_env};
 use crate::format::{base64::parse_base64, hex::parse_hex};
 use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::{self, Redactor};
@@ -127,6 +127,27 @@ impl Plan {
         });
         config.proxy = args.transport.proxy();
         config.protocol = protocol_settings(args)?;
+        // {{secret.NAME}} in the URL, header values, auth and client secret (the keychain's
+        // values are secrets of the run, like everything read for a send).
+        let secrets = SecretResolver::new(args.secrets_from_env);
+        let found = RefCell::new(Redactor::new());
+        let outside = secrets.lookup(&process_env);
+        let lookup = redact::recording_env(&found, &outside);
+        let with_secrets = |what: &str, text: &str| {
+            variables::expand_secrets_only(text, &lookup)
+                .map_err(|e| explain_secret(usage(format!("{what}: {e}")), &secrets))
+        };
+        config.url = with_secrets("the URL", &config.url)?;
+        for header in &mut config.headers {
+            header.value = with_secrets(&format!("--header {:?}", header.name), &header.value)?;
+        }
+        config.auth = config
+            .auth
+            .map_texts(|text, _| with_secrets("--auth", text))?;
+        let client_secret = match &args.client_secret {
+            Some(text) => with_secrets("--client-secret", text)?,
+            None => String::new(),
+        };
         config.prepare().map_err(|e| usage(e.to_string()))?;
         let decode = DecodePlan::from_args(args)?;
         let cookie_jar = match &args.cookie_jar {
@@ -136,8 +157,7 @@ impl Plan {
             )),
             None => None,
         };
-        let found = RefCell::new(Redactor::new());
-        let actions = ordered_actions(args, matches, &found, &decode)?;
+        let actions = ordered_actions(args, matches, &found, &decode, &secrets)?;
         for action in &actions {
             if let Action::Op(op) = action {
                 crate::protocol::check_op(&config.protocol, op)
@@ -154,7 +174,7 @@ impl Plan {
         let oauth2 = args.oauth2.as_ref().map(|token_url| ClientCredentials {
             token_url: token_url.clone(),
             client_id: args.client_id.clone().unwrap_or_default(),
-            client_secret: args.client_secret.clone().unwrap_or_default(),
+            client_secret: client_secret.clone(),
             scope: args.scope.clone().unwrap_or_default(),
         });
         if let Some(credentials) = &oauth2 {
@@ -185,6 +205,7 @@ fn ordered_actions(
     matches: &ArgMatches,
     found: &RefCell<Redactor>,
     decode: &DecodePlan,
+    secrets: &SecretResolver,
 ) -> Result<Vec<Action>, UsageError> {
     let mut indexed: Vec<(usize, Action)> = Vec::new();
     let positions = |id: &str| -> Vec<usize> {
@@ -260,11 +281,10 @@ fn ordered_actions(
     }
     let mut allowed_env = template_args::parse_allow_env(&args.allow_env)?;
     allowed_env.extend(template_args::parse_allow_secret(&args.allow_secret)?);
-    let secrets = SecretResolver::new(args.secrets_from_env);
     let outside = secrets.lookup(&process_env);
     let env = redact::recording_env(found, &outside);
     let expanded = template_args::expand_in_order(expandable, &user, &env, &allowed_env, decode)
-        .map_err(|error| explain_secret(error, &secrets))?;
+        .map_err(|error| explain_secret(error, secrets))?;
     indexed.extend(expanded);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
         let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;

@@ -483,6 +483,41 @@ pub fn expand(input: &str, ctx: &VarContext<'_>) -> Result<String, VarError> {
     expand_at(input, ctx, Utc::now())
 }
 
+/// Replaces only the `{{secret.NAME}}` references of `input`, each looked up by `lookup`
+/// as `secret.NAME`; everything else (other `{{…}}`, backslashes) stays exactly as
+/// written. For the command line's URL, headers and auth, which take no other variables.
+pub fn expand_secrets_only(
+    input: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, VarError> {
+    let secrets: Vec<VarRef> = referenced(input)
+        .into_iter()
+        .filter(|var| var.secret_name().is_some())
+        .collect();
+    if secrets.is_empty() {
+        return Ok(input.to_owned());
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut copied = 0;
+    for var in secrets {
+        let error = |kind| VarError {
+            position: var.position,
+            kind,
+        };
+        let name = var.secret_name().unwrap_or_default();
+        if check_env_name(name).is_err() {
+            return Err(error(VarErrorKind::InvalidSecretName(name.to_owned())));
+        }
+        let value =
+            lookup(&var.name).ok_or_else(|| error(VarErrorKind::MissingSecret(name.to_owned())))?;
+        out.push_str(&input[copied..var.bytes.start]);
+        out.push_str(&value);
+        copied = var.bytes.end;
+    }
+    out.push_str(&input[copied..]);
+    Ok(out)
+}
+
 /// [`expand`] with the clock given: `{{now}}` and `{{now_ms}}` use `now`.
 pub fn expand_at(
     input: &str,
@@ -623,6 +658,17 @@ mod tests {
         assert!(check_user_name("secret.B").is_err());
         // The process environment never answers for a secret.
         assert_eq!(process_env("secret.PATH"), None);
+        // Only secrets, everything else as written (the command line's headers).
+        assert_eq!(
+            expand_secrets_only(r"Bearer {{secret.KEY}} {{user}} \{{x", &fake_env).unwrap(),
+            r"Bearer from-keychain {{user}} \{{x"
+        );
+        assert_eq!(
+            expand_secrets_only("{{ unclosed", &fake_env).unwrap(),
+            "{{ unclosed"
+        );
+        let missing = expand_secrets_only("a {{secret.NONE}}", &fake_env).unwrap_err();
+        assert_eq!(missing.kind, VarErrorKind::MissingSecret("NONE".into()));
     }
 
     fn run(input: &str) -> Result<String, VarError> {
