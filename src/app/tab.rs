@@ -305,7 +305,18 @@ impl Tab {
     /// Takes a finished token fetch: true when a token came and the connect should run
     /// again; a refusal is shown under the URL.
     pub fn token_arrived(&mut self) -> bool {
-        match self.oauth.poll() {
+        let fetched = self.oauth.poll();
+        // The request and its answer go on the timeline, before the attempt it is for.
+        if let Some(exchange) = self.oauth.take_exchange() {
+            let event = crate::engine::Event {
+                seq: 0,
+                wall_time: std::time::SystemTime::now(),
+                offset: std::time::Duration::ZERO,
+                kind: EventKind::Token(Box::new(exchange)),
+            };
+            self.timeline.push(self.attempts + 1, event);
+        }
+        match fetched {
             Fetched::Waiting => false,
             Fetched::Token => true,
             Fetched::Failed(error) => {
