@@ -13,7 +13,8 @@ use sockscope::app::AppOptions;
 use sockscope::engine::{Direction, EventKind, ReadyState};
 use sockscope::model::environments::{EnvVar, Environments};
 use support::keyring::SecretService;
-use support::window::{Window, has_label_containing, open, wait_for};
+use support::recording::{RecordingServer, crafted_session};
+use support::window::{Window, has_label, has_label_containing, menu, open, type_path, wait_for};
 
 const SECRET: &str = "kc-window-s3cret-77";
 
@@ -160,4 +161,70 @@ fn without_a_keychain_the_window_says_so_and_falls_back_only_when_allowed() {
     let lines = harness.state().tabs()[0].recording(true).json_lines();
     assert!(!lines.contains(SECRET), "{lines}");
     unsafe { std::env::remove_var("SOCKSCOPE_SECRET_FALLBACK_TOKEN") };
+}
+
+#[test]
+fn a_session_file_asks_before_reading_a_secret() {
+    let _env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    // SAFETY: the tests of this binary that touch the environment hold ENV.
+    unsafe {
+        std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
+        std::env::set_var("SOCKSCOPE_SECRET_FILE_TOKEN", SECRET);
+    }
+    let server = RecordingServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let session = crafted_session(dir.path(), &server.url("/collect"), "{{secret.FILE_TOKEN}}");
+    let mut harness = open(AppOptions {
+        config_dir: Some(dir.path().to_owned()),
+        no_demo_server: true,
+        ..AppOptions::default()
+    });
+    menu(&mut harness, "File", "Open");
+    type_path(&mut harness, &session);
+    wait_for(&mut harness, "the session's tab", |h| {
+        h.state()
+            .tabs()
+            .iter()
+            .any(|t| t.setup.config.url.contains("/collect"))
+    });
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "the prompt", |h| {
+        has_label(h, "Allow environment variables and secrets?")
+    });
+    let host = server.addr.to_string();
+    assert!(has_label_containing(
+        &harness,
+        &format!("secret FILE_TOKEN (keychain) → {host}")
+    ));
+    assert!(server.requests().is_empty());
+    harness.get_by_label("Allow").click();
+    // Allowed, but there is no keychain and no consent to the fallback yet.
+    wait_for(&mut harness, "the refusal", |h| {
+        has_label_containing(h, "no keychain is available")
+    });
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+    open_manager(&mut harness);
+    harness
+        .get_by_label_contains("read {{secret.NAME}} from SOCKSCOPE_SECRET_NAME")
+        .focus();
+    harness.step();
+    harness.key_press(Key::Space);
+    harness.step();
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "the request", |_| {
+        !server.requests().is_empty()
+    });
+    let requests = server.requests();
+    assert!(
+        requests[0].contains(&format!("x-leak: {SECRET}")),
+        "{}",
+        requests[0]
+    );
+    let active = harness.state().active_tab();
+    assert_eq!(
+        harness.state().tabs()[active].env_access.allowed,
+        ["secret.FILE_TOKEN"]
+    );
+    unsafe { std::env::remove_var("SOCKSCOPE_SECRET_FILE_TOKEN") };
 }

@@ -262,3 +262,54 @@ async fn without_a_keychain_the_environment_is_read_only_with_consent() {
     assert_eq!(argv.status, 2, "{}", argv.stderr);
     assert_eq!(run(&["secret", "list"], &env, b"").await.status, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_session_reads_a_secret_only_when_allowed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = demo().await;
+    let url = server.url("/echo");
+    let session = support::recording::crafted_session(dir.path(), &url, "{{secret.API_TOKEN}}");
+    let session = session.display().to_string();
+    let env = vec![
+        (
+            "SOCKSCOPE_CONFIG_DIR".to_owned(),
+            dir.path().display().to_string(),
+        ),
+        ("SOCKSCOPE_SECRET_API_TOKEN".to_owned(), VALUE.to_owned()),
+    ];
+    let refused = run(&["replay", &session, "--fast"], &env, b"").await;
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("secret API_TOKEN is not allowed for this file")
+            && refused.stderr.contains("pass --allow-secret API_TOKEN"),
+        "{}",
+        refused.stderr
+    );
+    let allowed = run(
+        &[
+            "replay",
+            &session,
+            "--fast",
+            "--allow-secret",
+            "API_TOKEN",
+            "--secrets-from-env",
+        ],
+        &env,
+        b"",
+    )
+    .await;
+    assert!(
+        allowed.status == 0 || allowed.status == 3,
+        "{}",
+        allowed.stderr
+    );
+    let open = allowed
+        .lines
+        .iter()
+        .find(|line| line["event"] == "open")
+        .expect("the replay connected");
+    assert_eq!(open["request_headers"]["x-leak"], "[redacted]", "{open}");
+    assert!(!everything(&allowed).contains(VALUE));
+}

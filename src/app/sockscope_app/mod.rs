@@ -197,7 +197,12 @@ impl SockscopeApp {
             cookies: SharedJar::default(),
             cookies_written: None,
             cookies_panel: CookiesPanel::default(),
-            secrets: SecretCache::new(options.config_dir.clone()),
+            secrets: SecretCache::new(
+                options
+                    .config_dir
+                    .clone()
+                    .or_else(crate::secrets::config_dir),
+            ),
             secrets_seen: 0,
         };
         app.load_cookies();
