@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::engine::WakeFn;
 use crate::format::variables::SECRET_PREFIX;
@@ -34,9 +35,16 @@ pub struct Stored {
     pub result: Result<(), String>,
 }
 
+/// A failed read is answered from the cache for this long (the tab that waited for it sees
+/// the failure), then read again at the next connect or send: the user may have stored the
+/// secret meanwhile.
+pub const FAILURE_KEPT: Duration = Duration::from_secs(2);
+
 #[derive(Default)]
 struct Inner {
     read: HashMap<String, Result<String, SecretError>>,
+    /// When each failed read landed.
+    failed_at: HashMap<String, Instant>,
     reading: HashSet<String>,
     stored: Vec<Stored>,
     env_fallback: bool,
@@ -96,6 +104,7 @@ impl SecretCache {
         if inner.env_fallback != allowed {
             inner.env_fallback = allowed;
             inner.read.retain(|_, result| result.is_ok());
+            inner.failed_at.clear();
             inner.generation += 1;
         }
     }
@@ -121,6 +130,17 @@ impl SecretCache {
         wake: &WakeFn,
     ) -> Readiness {
         let mut inner = self.lock();
+        let now = Instant::now();
+        let stale: Vec<String> = inner
+            .failed_at
+            .iter()
+            .filter(|(_, at)| now.duration_since(**at) > FAILURE_KEPT)
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in stale {
+            inner.failed_at.remove(&name);
+            inner.read.remove(&name);
+        }
         let unread: Vec<String> = names
             .iter()
             .filter(|name| !inner.read.contains_key(*name) && !inner.reading.contains(*name))
@@ -152,6 +172,11 @@ impl SecretCache {
                 let mut inner = cache.lock();
                 for (name, result) in results {
                     inner.reading.remove(&name);
+                    if result.is_err() {
+                        inner.failed_at.insert(name.clone(), Instant::now());
+                    } else {
+                        inner.failed_at.remove(&name);
+                    }
                     inner.read.insert(name, result);
                 }
                 inner.generation += 1;
@@ -185,6 +210,7 @@ impl SecretCache {
                 });
             let mut inner = cache.lock();
             if result.is_ok() {
+                inner.failed_at.remove(&name);
                 inner.read.insert(name.clone(), Ok(value));
             }
             inner.stored.push(Stored { name, result });
