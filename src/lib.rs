@@ -17,4 +17,5 @@ pub mod format;
 pub mod model;
 pub mod protocol;
 pub mod replay;
+pub mod secrets;
 pub mod sse;

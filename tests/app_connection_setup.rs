@@ -156,6 +156,21 @@ fn an_oauth2_token_is_fetched_from_oauthlib_before_the_handshake() {
     );
     let lines_out = harness.state().tabs()[0].recording(true).json_lines();
     assert!(!lines_out.contains(token), "{lines_out}");
+    // The token request and its answer are on the timeline, first, without the secret or
+    // the token.
+    assert!(
+        harness
+            .query_by_label_contains("OAuth 2.0 token from http://127.0.0.1")
+            .is_some()
+    );
+    let first = lines_out.lines().next().unwrap_or_default();
+    let first: Value = serde_json::from_str(first).unwrap();
+    assert_eq!(first["event"], "oauth-token", "{lines_out}");
+    assert_eq!(first["client_id"], "window client");
+    assert_eq!(first["status"], 200);
+    assert_eq!(first["token_type"], "Bearer");
+    assert_eq!(first["expires_in"], 3600);
+    assert!(!lines_out.contains("window-secret-77"), "{lines_out}");
     let _ = endpoint.kill();
     let _ = endpoint.wait();
 }

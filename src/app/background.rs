@@ -143,6 +143,11 @@ impl<T: Send + 'static> Background<T> {
         }
     }
 
+    /// The runtime jobs run on, and the callback that wakes the window.
+    pub fn runtime_and_wake(&self) -> (&tokio::runtime::Handle, &WakeFn) {
+        (&self.runtime, &self.wake)
+    }
+
     /// Runs blocking `job` on the runtime's blocking pool.
     pub fn spawn_blocking(&self, job: impl FnOnce() -> T + Send + 'static) {
         let sender = self.sender.clone();

@@ -7,6 +7,7 @@
 
 use super::action::{Action, Draft, TabAction};
 use super::replay_view::ReplayAction;
+use crate::format::variables;
 
 pub use crate::model::env_access::EnvAccess;
 
@@ -62,14 +63,29 @@ pub fn ui(ctx: &egui::Context, tab: u64, prompt: &EnvPrompt, actions: &mut Vec<A
         PendingUse::Replay(_) => "Replaying this tab",
     };
     let modal = egui::Modal::new(egui::Id::unique("env-consent-prompt")).show(ctx, |ui| {
-        ui.heading("Allow environment variables?");
+        let secrets = prompt
+            .names
+            .iter()
+            .any(|name| name.starts_with(variables::SECRET_PREFIX));
+        let (heading, what) = if secrets {
+            (
+                "Allow environment variables and secrets?",
+                "environment variables and keychain secrets",
+            )
+        } else {
+            ("Allow environment variables?", "environment variables")
+        };
+        ui.heading(heading);
         ui.label(format!(
-            "{} {doing} would read these environment variables and send their values \
-             to {}:",
+            "{} {doing} would read these {what} and send their values to {}:",
             prompt.origin, prompt.host
         ));
         for name in &prompt.names {
-            ui.label(egui::RichText::new(format!("{name} → {}", prompt.host)).monospace());
+            let shown = match name.strip_prefix(variables::SECRET_PREFIX) {
+                Some(secret) => format!("secret {secret} (keychain)"),
+                None => name.clone(),
+            };
+            ui.label(egui::RichText::new(format!("{shown} → {}", prompt.host)).monospace());
         }
         ui.label("Allow only if you trust the file and that host.");
         ui.horizontal(|ui| {

@@ -4,6 +4,8 @@
 
 use egui::RichText;
 
+use super::secret_cache::Stored;
+use crate::format::variables::SECRET_PREFIX;
 use crate::model::environments::{EnvVar, Environment, Environments};
 
 /// What the manager window shows: which set is selected, and whether it is open.
@@ -13,6 +15,44 @@ pub struct EnvironmentsPanel {
     pub open: bool,
     /// 0: the globals; `n`: `sets[n - 1]`.
     selected: usize,
+    /// Values the user asked to store in the keychain, for the app to start.
+    requests: Vec<StoreRequest>,
+    /// Stores under way: the secret's name, the set (0: globals) and the variable's name.
+    storing: Vec<(String, usize, String)>,
+    /// What the last store came to.
+    note: Option<Result<String, String>>,
+}
+
+/// A value to store in the keychain as secret `secret` (the app runs it off the UI thread).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreRequest {
+    /// The secret's name.
+    pub secret: String,
+    /// The value.
+    pub value: String,
+}
+
+impl std::fmt::Debug for StoreRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the value.
+        f.debug_struct("StoreRequest")
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keychain name for a variable: its name with every character that a secret name
+/// cannot have as `_` (and `_` first when it starts with a digit).
+pub fn secret_name_for(variable: &str) -> String {
+    let mut name: String = variable
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
 }
 
 /// The label of the "no environment" choice.
@@ -59,14 +99,94 @@ pub fn switcher(ui: &mut egui::Ui, envs: &mut Environments, panel: &mut Environm
 }
 
 impl EnvironmentsPanel {
-    /// The manager window, when open.
-    pub fn window(&mut self, ctx: &egui::Context, envs: &mut Environments) {
+    /// The manager window, when open. `env_fallback`: the user's consent to read
+    /// `SOCKSCOPE_SECRET_<NAME>` where there is no keychain (a checkbox here).
+    pub fn window(
+        &mut self,
+        ctx: &egui::Context,
+        envs: &mut Environments,
+        env_fallback: &mut bool,
+    ) {
         let mut open = self.open;
         egui::Window::new("Environments")
             .open(&mut open)
             .default_width(640.0)
-            .show(ctx, |ui| self.contents(ui, envs));
+            .show(ctx, |ui| {
+                self.contents(ui, envs);
+                ui.separator();
+                self.keychain_section(ui, env_fallback);
+            });
         self.open = open;
+    }
+
+    /// The values to store in the keychain that the user asked for since the last call.
+    pub fn take_requests(&mut self) -> Vec<StoreRequest> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// A store finished: the variable now holds `{{secret.NAME}}` (its value lives in the
+    /// keychain), or the note says why not.
+    pub fn stored(&mut self, envs: &mut Environments, stored: Stored) {
+        let Some(at) = self
+            .storing
+            .iter()
+            .position(|(name, ..)| *name == stored.name)
+        else {
+            return;
+        };
+        let (secret, set, variable) = self.storing.remove(at);
+        match stored.result {
+            Ok(()) => {
+                let vars = match set {
+                    0 => Some(&mut envs.globals),
+                    n => envs.sets.get_mut(n - 1).map(|set| &mut set.variables),
+                };
+                if let Some(var) = vars.into_iter().flatten().find(|var| var.name == variable) {
+                    var.value = format!("{{{{{SECRET_PREFIX}{secret}}}}}");
+                    var.secret = true;
+                }
+                self.note = Some(Ok(format!(
+                    "{variable} is in the keychain as {{{{secret.{secret}}}}}"
+                )));
+            }
+            Err(why) => self.note = Some(Err(format!("{variable} was not stored: {why}"))),
+        }
+    }
+
+    fn keychain_section(&mut self, ui: &mut egui::Ui, env_fallback: &mut bool) {
+        ui.checkbox(
+            env_fallback,
+            "Where no keychain is available, read {{secret.NAME}} from SOCKSCOPE_SECRET_NAME",
+        )
+        .on_hover_text(
+            "A headless machine has no keychain: with this on, the environment variable \
+             SOCKSCOPE_SECRET_NAME is read instead",
+        );
+        if !self.storing.is_empty() {
+            ui.label(RichText::new("Storing in the keychain…").weak());
+        }
+        match &self.note {
+            Some(Ok(text)) => {
+                ui.label(text);
+            }
+            Some(Err(text)) => {
+                ui.colored_label(ui.visuals().error_fg_color, text);
+            }
+            None => {}
+        }
+    }
+
+    /// Asks to store row `row` of set `set` (0: globals) in the keychain.
+    fn request_store(&mut self, set: usize, var: &EnvVar) {
+        let secret = secret_name_for(&var.name);
+        if self.storing.iter().any(|(name, ..)| *name == secret) {
+            return;
+        }
+        self.storing.push((secret.clone(), set, var.name.clone()));
+        self.requests.push(StoreRequest {
+            secret,
+            value: var.value.clone(),
+        });
     }
 
     fn contents(&mut self, ui: &mut egui::Ui, envs: &mut Environments) {
@@ -109,7 +229,11 @@ impl EnvironmentsPanel {
             ui.label(
                 RichText::new("Globals: seen by every tab, under the active environment").weak(),
             );
-            variables_grid(ui, 0, &mut envs.globals);
+            if let Some(row) = variables_grid(ui, 0, &mut envs.globals)
+                && let Some(var) = envs.globals.get(row)
+            {
+                self.request_store(0, &var.clone());
+            }
             return;
         }
         let index = self.selected - 1;
@@ -151,7 +275,11 @@ impl EnvironmentsPanel {
             }
             envs.sets[index].name = name;
         }
-        variables_grid(ui, index + 1, &mut envs.sets[index].variables);
+        if let Some(row) = variables_grid(ui, index + 1, &mut envs.sets[index].variables)
+            && let Some(var) = envs.sets[index].variables.get(row)
+        {
+            self.request_store(index + 1, &var.clone());
+        }
     }
 }
 
@@ -164,11 +292,12 @@ fn unused_name(envs: &Environments) -> String {
 }
 
 /// The name / value / secret / remove table of one set (`id`: 0 for the globals, n for
-/// the nth set).
-fn variables_grid(ui: &mut egui::Ui, id: usize, variables: &mut Vec<EnvVar>) {
+/// the nth set). Returns the row whose "To keychain" button was clicked.
+fn variables_grid(ui: &mut egui::Ui, id: usize, variables: &mut Vec<EnvVar>) -> Option<usize> {
     let mut remove = None;
+    let mut to_keychain = None;
     egui::Grid::new(("environment-variables", id))
-        .num_columns(4)
+        .num_columns(5)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
             if variables.is_empty() {
@@ -203,6 +332,18 @@ fn variables_grid(ui: &mut egui::Ui, id: usize, variables: &mut Vec<EnvVar>) {
                 if ui.small_button("×").on_hover_text("Remove").clicked() {
                     remove = Some(row);
                 }
+                if masked
+                    && !var.value.is_empty()
+                    && ui
+                        .small_button("To keychain")
+                        .on_hover_text(
+                            "Store the value in the OS keychain; the environment keeps \
+                             {{secret.NAME}}, so it survives a restart without being saved",
+                        )
+                        .clicked()
+                {
+                    to_keychain = Some(row);
+                }
                 ui.end_row();
             }
         });
@@ -212,4 +353,5 @@ fn variables_grid(ui: &mut egui::Ui, id: usize, variables: &mut Vec<EnvVar>) {
     if ui.button("+ Add to this set").clicked() {
         variables.push(EnvVar::default());
     }
+    to_keychain
 }

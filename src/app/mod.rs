@@ -29,6 +29,7 @@ mod repeat;
 pub mod replay_view;
 mod request_panel;
 pub mod row_menu;
+pub mod secret_cache;
 pub mod session_menu;
 mod sockscope_app;
 mod stats_strip;

@@ -1,13 +1,15 @@
 //! A tab's OAuth 2.0 token: fetched on the engine's runtime when a connect needs one (the
 //! window goes on meanwhile), kept until it expires, fetched again for a later connect.
+//! Each request and its answer (without the secret or the token) goes on the timeline.
 
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
 use crate::engine::TlsOptions;
+use crate::engine::TokenExchange;
 use crate::engine::WakeFn;
-use crate::engine::oauth2::{ClientCredentials, Token, TokenError, fetch_token};
+use crate::engine::oauth2::{self, ClientCredentials, Token, TokenError, fetch_token};
 use crate::engine::proxy::ProxyMode;
 
 /// A token this close to expiring is fetched again before a handshake.
@@ -23,6 +25,8 @@ pub struct OAuthState {
         ClientCredentials,
         oneshot::Receiver<Result<Token, TokenError>>,
     )>,
+    /// The last finished request and its answer, for the tab's timeline.
+    exchange: Option<TokenExchange>,
 }
 
 /// What polling a fetch came to.
@@ -93,6 +97,7 @@ impl OAuthState {
         let Some((credentials, _)) = self.pending.take() else {
             return Fetched::Waiting;
         };
+        self.exchange = Some(oauth2::exchange(&credentials, &result));
         match result {
             Ok(token) => {
                 self.token = Some((credentials, token));
@@ -100,6 +105,11 @@ impl OAuthState {
             }
             Err(error) => Fetched::Failed(error),
         }
+    }
+
+    /// The last finished request and its answer (once), for the tab's timeline.
+    pub fn take_exchange(&mut self) -> Option<TokenExchange> {
+        self.exchange.take()
     }
 
     /// What the connection bar says about the token, when there is one.

@@ -29,6 +29,8 @@ pub fn kind_color(kind: &EventKind) -> Color32 {
         EventKind::Close(close) if close.was_clean => Color32::from_rgb(200, 170, 90),
         EventKind::Close(_) => Color32::from_rgb(230, 80, 80),
         EventKind::Sse(_) => Color32::from_rgb(110, 160, 240),
+        EventKind::Token(token) if token.answer.is_err() => Color32::from_rgb(230, 80, 80),
+        EventKind::Token(_) => Color32::from_rgb(150, 150, 160),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and the user's unsent input. Plain state and the calls that act on it; no drawing.
 
 use super::oauth_state::{Fetched, OAuthState};
+use super::secret_cache::{self, Readiness, SecretCache};
 use crate::model::cookie_jar::SharedJar;
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use crate::engine::{
     Auth, CloseInfo, ConnectionConfig, ConnectionHandle, EventKind, ReadyState, SendError, WakeFn,
 };
 use crate::format::decode::{DecodeSpec, Limits, ProtoType};
-use crate::format::variables::{self, EnvPolicy, VarContext, check_env_name};
+use crate::format::variables::{self, EnvPolicy, VarContext, check_outside_name};
 use crate::model::recorded::RecordError;
 use crate::model::redact::{self, Redactor};
 use crate::model::session::{self, SessionTab, TabRecording};
@@ -82,6 +83,10 @@ pub struct Tab {
     pub cookies: SharedJar,
     /// The OAuth 2.0 token, and a fetch under way.
     pub oauth: OAuthState,
+    /// The window's keychain secrets (read off the UI thread; shared by every tab).
+    pub secrets: SecretCache,
+    /// What waits for keychain secrets being read: it runs again when they land.
+    pub secrets_pending: Option<PendingUse>,
     /// The URL the current WebSocket attempt connected to (variables expanded), whose
     /// answer's cookies are kept for it.
     connected_url: Option<String>,
@@ -136,6 +141,8 @@ impl Tab {
             cookies: SharedJar::default(),
             connected_url: None,
             oauth: OAuthState::default(),
+            secrets: SecretCache::default(),
+            secrets_pending: None,
             schema: SchemaState::default(),
             decode_ui: DecodeUi::default(),
             source: LiveSource::Idle,
@@ -298,7 +305,18 @@ impl Tab {
     /// Takes a finished token fetch: true when a token came and the connect should run
     /// again; a refusal is shown under the URL.
     pub fn token_arrived(&mut self) -> bool {
-        match self.oauth.poll() {
+        let fetched = self.oauth.poll();
+        // The request and its answer go on the timeline, before the attempt it is for.
+        if let Some(exchange) = self.oauth.take_exchange() {
+            let event = crate::engine::Event {
+                seq: 0,
+                wall_time: std::time::SystemTime::now(),
+                offset: std::time::Duration::ZERO,
+                kind: EventKind::Token(Box::new(exchange)),
+            };
+            self.timeline.push(self.attempts + 1, event);
+        }
+        match fetched {
             Fetched::Waiting => false,
             Fetched::Token => true,
             Fetched::Failed(error) => {
@@ -370,7 +388,7 @@ impl Tab {
         };
         let missing: Vec<String> = names
             .into_iter()
-            .filter(|name| check_env_name(name).is_ok() && !policy.allows(name))
+            .filter(|name| check_outside_name(name).is_ok() && !policy.allows(name))
             .collect();
         if missing.is_empty() {
             return false;
@@ -425,6 +443,70 @@ impl Tab {
         None
     }
 
+    /// The keychain secrets that expanding `texts` would read: their own
+    /// `{{secret.NAME}}`s and those in the values of the tab's and the environment's
+    /// variables they use.
+    fn needed_secrets(&self, texts: &[&str]) -> Vec<String> {
+        let mut values: Vec<&str> = texts.to_vec();
+        for text in texts {
+            for var in variables::referenced(text) {
+                let value = self
+                    .setup
+                    .variables
+                    .iter()
+                    .rev()
+                    .chain(self.environment.iter().rev())
+                    .find(|(name, _)| *name == var.name);
+                if let Some((_, value)) = value {
+                    values.push(value);
+                }
+            }
+        }
+        secret_cache::secret_names(values)
+    }
+
+    /// True when the secrets `needed` are read; otherwise reads them (and `pending` runs
+    /// again when they land) or says why they cannot be, and nothing is sent.
+    fn secrets_ready(
+        &mut self,
+        needed: &[String],
+        pending: PendingUse,
+        runtime: &tokio::runtime::Handle,
+        wake: &WakeFn,
+    ) -> bool {
+        if needed.is_empty() {
+            return true;
+        }
+        match self.secrets.ready(needed, runtime, wake) {
+            Readiness::Ready => true,
+            Readiness::Reading => {
+                self.secrets_pending = Some(pending);
+                false
+            }
+            Readiness::Failed(error) => {
+                let hint = if error.needs_fallback_consent() {
+                    " (Environments… has the switch)"
+                } else {
+                    ""
+                };
+                match pending {
+                    PendingUse::Send(_) => {
+                        self.composer.send_error = Some(format!("not sent: {error}{hint}"));
+                    }
+                    PendingUse::Connect | PendingUse::Replay(_) => {
+                        self.input_error = Some(format!("Not connected: {error}{hint}"));
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    /// Takes what waited for keychain secrets (the app runs it again when reads land).
+    pub fn take_secrets_pending(&mut self) -> Option<PendingUse> {
+        self.secrets_pending.take()
+    }
+
     /// What a draft may read: what the tab may, and only the allowed names when the draft
     /// itself came from a file (a library template).
     fn draft_policy<'a>(&self, draft: &Draft, allowed: &'a [String]) -> EnvPolicy<'a> {
@@ -449,14 +531,32 @@ impl Tab {
             return;
         }
         let names = session::config_env_names(&self.setup.config);
+        let mut texts: Vec<&str> = vec![self.setup.config.url.as_str()];
+        texts.extend(
+            self.setup
+                .config
+                .headers
+                .iter()
+                .filter(|h| h.enabled)
+                .map(|h| h.value.as_str()),
+        );
+        let auth = self.setup.config.auth.texts();
+        texts.extend(auth.iter().map(String::as_str));
+        let needed = self.needed_secrets(&texts);
         if self.ask_env(names, false, PendingUse::Connect) {
             self.reconnect.due = None;
             return;
         }
+        if !self.secrets_ready(&needed, PendingUse::Connect, runtime, &wake) {
+            self.reconnect.due = None;
+            return;
+        }
         let allowed = self.allowed_env();
-        // Every value the environment gives is a secret of this tab from now on.
+        // Every value the environment or the keychain gives is a secret of this tab from now on.
         let found = RefCell::new(Redactor::new());
-        let env = redact::recording_env(&found, &variables::process_env);
+        let secrets = self.secrets.clone();
+        let outside = secrets.lookup(&variables::process_env);
+        let env = redact::recording_env(&found, &outside);
         let mut resolved = match session::resolve_config(
             &self.setup.config,
             &self.valid_variables(),
@@ -635,14 +735,21 @@ impl Tab {
             self.composer.send_error = Some(SendError::NotOpen(state).to_string());
             return;
         }
-        let names = variables::env_names(&draft.body);
+        let names = variables::outside_names(&draft.body);
         if self.ask_env(names, draft.from_file, PendingUse::Send(draft.clone())) {
+            return;
+        }
+        let needed = self.needed_secrets(&[draft.body.as_str()]);
+        let (runtime, wake) = jobs.runtime_and_wake();
+        if !self.secrets_ready(&needed, PendingUse::Send(draft.clone()), runtime, wake) {
             return;
         }
         let user = self.valid_variables();
         let allowed = self.allowed_env();
         let found = RefCell::new(Redactor::new());
-        let env = redact::recording_env(&found, &variables::process_env);
+        let secrets = self.secrets.clone();
+        let outside = secrets.lookup(&variables::process_env);
+        let env = redact::recording_env(&found, &outside);
         let ctx = VarContext {
             counter: self.counter,
             user: &user,

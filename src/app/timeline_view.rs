@@ -552,5 +552,6 @@ pub fn preview(kind: &EventKind) -> String {
             format!("{info}{reason}, {clean}, by {}", close.initiator.as_str())
         }
         EventKind::Sse(sse) => text_preview(sse.text()),
+        EventKind::Token(token) => text_preview(&crate::engine::oauth2::describe_exchange(token)),
     }
 }

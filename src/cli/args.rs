@@ -79,6 +79,31 @@ pub enum CliCommand {
     /// error (bad URL, bad header, ...).
     #[command(after_help = SSE_EXAMPLES)]
     Sse(SseArgs),
+    /// Store, list or delete secrets in the OS keychain, for {{secret.NAME}} references.
+    ///
+    /// Exit status: 0 done; 1 no keychain is available, or it failed (the message says
+    /// why); 2 a usage error (bad name, no value on standard input).
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+/// `sockscope secret set|list|delete`: secrets in the OS keychain (service `sockscope`).
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store secret NAME; its value is read from standard input (never from the command
+    /// line), one trailing newline dropped. Prints {"event":"secret-set","name":NAME}.
+    Set {
+        /// The secret's name: letters, digits and _, not starting with a digit.
+        name: String,
+    },
+    /// Print the names of the stored secrets, one {"event":"secret","name":NAME} line each
+    /// (never their values).
+    List,
+    /// Delete secret NAME. Prints {"event":"secret-deleted","name":NAME}.
+    Delete {
+        /// The secret's name.
+        name: String,
+    },
 }
 
 const SSE_EXAMPLES: &str = "\
@@ -188,6 +213,14 @@ pub struct ReplayArgs {
     /// one is an error and nothing is sent.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
+    /// Let the session file read the keychain secret NAME for its {{secret.NAME}}
+    /// references (repeatable). A file reads no other secret.
+    #[arg(long = "allow-secret", value_name = "NAME")]
+    pub allow_secret: Vec<String>,
+    /// Where no keychain is available (a headless machine), read {{secret.NAME}} from the
+    /// environment variable SOCKSCOPE_SECRET_NAME instead.
+    #[arg(long = "secrets-from-env")]
+    pub secrets_from_env: bool,
     /// Payload bytes the new run keeps, in MiB; past it, messages keep their rows (and are
     /// counted) but not their payloads, and the summary says how many were not kept.
     #[arg(long = "memory-budget", value_name = "MIB", default_value_t = DEFAULT_MEMORY_BUDGET_MIB,
@@ -319,6 +352,14 @@ pub struct ConnectArgs {
     /// reference to one is an error and nothing is sent); --send texts read any.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
+    /// Let --template files read the keychain secret NAME for their {{secret.NAME}}
+    /// references (repeatable); --send texts and --op read any.
+    #[arg(long = "allow-secret", value_name = "NAME")]
+    pub allow_secret: Vec<String>,
+    /// Where no keychain is available (a headless machine), read {{secret.NAME}} from the
+    /// environment variable SOCKSCOPE_SECRET_NAME instead.
+    #[arg(long = "secrets-from-env")]
+    pub secrets_from_env: bool,
     /// Send a binary message given in hex; spaces and 0x prefixes allowed (repeatable).
     #[arg(long = "send-hex", value_name = "HEX")]
     pub send_hex: Vec<String>,

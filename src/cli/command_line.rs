@@ -73,7 +73,11 @@ pub fn command_line(
     }
     // Nothing is read from the environment: each reference stays a reference, its name
     // checked by the expansion (an invalid one is an error).
-    let env = |name: &str| Some(format!("{ENV_MARK}{name}{ENV_MARK}"));
+    // A keychain secret stays {{secret.NAME}}, which `connect` reads from the keychain.
+    let env = |name: &str| match name.strip_prefix(crate::format::variables::SECRET_PREFIX) {
+        Some(secret) if check_env_name(secret).is_ok() => Some(format!("{{{{{name}}}}}")),
+        _ => Some(format!("{ENV_MARK}{name}{ENV_MARK}")),
+    };
     let resolved = resolve_config(config, user, &env, EnvPolicy::Any)?;
     let mut words: Vec<String> = vec!["sockscope".into()];
     words.push(match kind {
@@ -88,9 +92,7 @@ pub fn command_line(
         let value = match secret {
             Some(secret) => format!("{ENV_MARK}{}{ENV_MARK}", secret.env),
             // A credential typed into the tab is not copied (one from the environment is).
-            None if redact::is_sensitive_header(&header.name)
-                && !header.value.contains(ENV_MARK) =>
-            {
+            None if redact::is_sensitive_header(&header.name) && !referenced(&header.value) => {
                 redact::MARKER.to_owned()
             }
             None => header.value.clone(),
@@ -101,7 +103,7 @@ pub fn command_line(
     if kind == CommandKind::Connect {
         // A typed password, token or key is not copied (one from the environment is).
         let auth = resolved.auth.map(|text, secret| {
-            if secret && !text.contains(ENV_MARK) {
+            if secret && !referenced(text) {
                 redact::MARKER.to_owned()
             } else {
                 text.to_owned()
@@ -257,6 +259,12 @@ fn millis(duration: Duration) -> u128 {
     duration.as_millis()
 }
 
+/// True when `text` holds a reference (to the environment or the keychain), not a typed
+/// credential.
+fn referenced(text: &str) -> bool {
+    text.contains(ENV_MARK) || text.contains("{{secret.")
+}
+
 /// `text` as one shell word: bare when it is plain, else in single quotes, with each
 /// environment reference (a valid name between NUL marks) as `"${NAME}"` (adjacent quoted
 /// parts make one word); a marked part that is not a valid name is quoted as data.
@@ -302,6 +310,21 @@ mod tests {
         config.auth = crate::engine::Auth::parse("bearer:{{env.API_TOKEN}}").unwrap();
         let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
         assert!(line.contains("--auth 'bearer:'\"${API_TOKEN}\""), "{line}");
+        // A keychain secret stays a reference that `connect` reads from the keychain.
+        config.auth = crate::engine::Auth::parse("bearer:{{secret.API_TOKEN}}").unwrap();
+        config.headers.push(HeaderEntry::new(
+            "Authorization",
+            "Bearer {{secret.API_TOKEN}}",
+        ));
+        let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
+        assert!(
+            line.contains("--auth 'bearer:{{secret.API_TOKEN}}'"),
+            "{line}"
+        );
+        assert!(
+            line.contains("-H 'Authorization: Bearer {{secret.API_TOKEN}}'"),
+            "{line}"
+        );
     }
 
     use std::path::PathBuf;

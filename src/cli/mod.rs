@@ -1,6 +1,7 @@
 //! The headless faces: `connect` prints a connection's events as JSON lines, `serve` runs
 //! the demo server, `replay` re-runs a recorded session and compares, `import-har` and
-//! `export-har` convert HAR files, `sse` prints a Server-Sent Events stream's events. All drive the same engine as the window.
+//! `export-har` convert HAR files, `sse` prints a Server-Sent Events stream's events,
+//! `secret` keeps secrets in the OS keychain. All drive the same engine as the window.
 
 pub mod args;
 pub mod command_line;
@@ -13,6 +14,7 @@ mod output;
 pub mod plan;
 mod protocol_line;
 pub mod replay;
+mod secret;
 mod serve;
 pub mod sse;
 mod stdin_lines;
@@ -48,6 +50,7 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> Result<Outcome, CliErr
         CliCommand::Replay(args) => runtime.block_on(replay::run(args)),
         CliCommand::ImportHar(args) => har_commands::import(args),
         CliCommand::ExportHar(args) => har_commands::export(args),
+        CliCommand::Secret(command) => secret::run(command),
         CliCommand::Sse(args) => {
             let flag = "--max-event-size";
             if let Some(note) = crate::engine::limits::clamp_note(flag, args.max_event_size) {

@@ -15,12 +15,13 @@ use crate::engine::oauth2::ClientCredentials;
 use crate::engine::{
     Auth, ConnectionConfig, HeaderEntry, Keepalive, MissingPong, ReconnectDelay, ReconnectPolicy,
 };
-use crate::format::variables::process_env;
+use crate::format::variables::{self, process_env};
 use crate::format::{base64::parse_base64, hex::parse_hex};
 use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::{self, Redactor};
 use crate::model::template::{MessageFormat, Outgoing};
 use crate::protocol::{ProtocolKind, ProtocolSettings};
+use crate::secrets::SecretResolver;
 
 impl From<Outgoing> for Action {
     fn from(outgoing: Outgoing) -> Self {
@@ -126,6 +127,27 @@ impl Plan {
         });
         config.proxy = args.transport.proxy();
         config.protocol = protocol_settings(args)?;
+        // {{secret.NAME}} in the URL, header values, auth and client secret (the keychain's
+        // values are secrets of the run, like everything read for a send).
+        let secrets = SecretResolver::new(args.secrets_from_env);
+        let found = RefCell::new(Redactor::new());
+        let outside = secrets.lookup(&process_env);
+        let lookup = redact::recording_env(&found, &outside);
+        let with_secrets = |what: &str, text: &str| {
+            variables::expand_secrets_only(text, &lookup)
+                .map_err(|e| explain_secret(usage(format!("{what}: {e}")), &secrets))
+        };
+        config.url = with_secrets("the URL", &config.url)?;
+        for header in &mut config.headers {
+            header.value = with_secrets(&format!("--header {:?}", header.name), &header.value)?;
+        }
+        config.auth = config
+            .auth
+            .map_texts(|text, _| with_secrets("--auth", text))?;
+        let client_secret = match &args.client_secret {
+            Some(text) => with_secrets("--client-secret", text)?,
+            None => String::new(),
+        };
         config.prepare().map_err(|e| usage(e.to_string()))?;
         let decode = DecodePlan::from_args(args)?;
         let cookie_jar = match &args.cookie_jar {
@@ -135,8 +157,7 @@ impl Plan {
             )),
             None => None,
         };
-        let found = RefCell::new(Redactor::new());
-        let actions = ordered_actions(args, matches, &found, &decode)?;
+        let actions = ordered_actions(args, matches, &found, &decode, &secrets)?;
         for action in &actions {
             if let Action::Op(op) = action {
                 crate::protocol::check_op(&config.protocol, op)
@@ -153,7 +174,7 @@ impl Plan {
         let oauth2 = args.oauth2.as_ref().map(|token_url| ClientCredentials {
             token_url: token_url.clone(),
             client_id: args.client_id.clone().unwrap_or_default(),
-            client_secret: args.client_secret.clone().unwrap_or_default(),
+            client_secret: client_secret.clone(),
             scope: args.scope.clone().unwrap_or_default(),
         });
         if let Some(credentials) = &oauth2 {
@@ -184,6 +205,7 @@ fn ordered_actions(
     matches: &ArgMatches,
     found: &RefCell<Redactor>,
     decode: &DecodePlan,
+    secrets: &SecretResolver,
 ) -> Result<Vec<Action>, UsageError> {
     let mut indexed: Vec<(usize, Action)> = Vec::new();
     let positions = |id: &str| -> Vec<usize> {
@@ -257,15 +279,13 @@ fn ordered_actions(
         let arg = arg.clone();
         expandable.push((index, Expandable::Template { arg, template }));
     }
-    let allowed_env = template_args::parse_allow_env(&args.allow_env)?;
-    let env = redact::recording_env(found, &process_env);
-    indexed.extend(template_args::expand_in_order(
-        expandable,
-        &user,
-        &env,
-        &allowed_env,
-        decode,
-    )?);
+    let mut allowed_env = template_args::parse_allow_env(&args.allow_env)?;
+    allowed_env.extend(template_args::parse_allow_secret(&args.allow_secret)?);
+    let outside = secrets.lookup(&process_env);
+    let env = redact::recording_env(found, &outside);
+    let expanded = template_args::expand_in_order(expandable, &user, &env, &allowed_env, decode)
+        .map_err(|error| explain_secret(error, secrets))?;
+    indexed.extend(expanded);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
         let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;
         indexed.push((index, Action::Binary(bytes.into())));
@@ -291,6 +311,22 @@ fn ordered_actions(
     }
     indexed.sort_by_key(|(index, _)| *index);
     Ok(indexed.into_iter().map(|(_, action)| action).collect())
+}
+
+/// A usage error about a secret that was not available, with why (no keychain, not in it)
+/// and what to do; other errors as they are.
+pub fn explain_secret(error: UsageError, secrets: &SecretResolver) -> UsageError {
+    match secrets.first_failure() {
+        Some(failure) if error.0.contains("is not available") => {
+            let hint = if failure.needs_fallback_consent() {
+                " (pass --secrets-from-env to allow it)"
+            } else {
+                ""
+            };
+            UsageError(format!("{}: {failure}{hint}", error.0))
+        }
+        _ => error,
+    }
 }
 
 /// `--protocol` and its `--protocol-option`s.

@@ -14,11 +14,12 @@ use super::error::{CliError, Outcome};
 use super::exit;
 use super::plan::UsageError;
 use super::protocol_line::ProtocolLines;
-use super::template_args::{self, not_allowed_hint};
+use super::template_args::{self, not_allowed_hint, secret_not_allowed_hint};
 use crate::engine::{ConnectionConfig, Event, Payload};
 use crate::format::hex::to_hex;
 use crate::format::json_path::JsonPath;
 use crate::format::variables;
+use crate::format::variables::process_env;
 use crate::model::redact::Redactor;
 use crate::model::session::{SecretHeader, SessionFile, TabRecording};
 use crate::model::storage::FileError;
@@ -27,6 +28,7 @@ use crate::replay::{
     CloseSummary, CompareOptions, ComparisonItem, MessageRef, Replay, ReplayError, ReplayOptions,
     ReplayReport, Speed,
 };
+use crate::secrets::SecretResolver;
 
 /// Exit status of a replay that ran but did not match the recording.
 pub const DIFFERENT: u8 = exit::DIFFERENT;
@@ -45,19 +47,38 @@ pub async fn run(args: &ReplayArgs) -> Result<Outcome, CliError> {
         .find_tab(&args.tab)
         .map_err(|error| CliError::usage(format!("{}: ", args.file.display()), error))?;
     let options = options(args).map_err(|error| CliError::usage("replay: ", error))?;
-    let allowed_env = template_args::parse_allow_env(&args.allow_env)
+    let mut allowed_env = template_args::parse_allow_env(&args.allow_env)
         .map_err(|error| CliError::usage("replay: ", error))?;
+    allowed_env.extend(
+        template_args::parse_allow_secret(&args.allow_secret)
+            .map_err(|error| CliError::usage("replay: ", error))?,
+    );
     let label = tab.label(index);
     let url = args.url.as_deref();
     let context = format!("replay {}: ", args.file.display());
-    let replay =
-        Replay::from_tab_allowing(tab, &label, None, url, &allowed_env).map_err(|error| {
+    let secrets = SecretResolver::new(args.secrets_from_env);
+    let lookup = secrets.lookup(&process_env);
+    let replay = Replay::from_tab_reading(tab, &label, None, url, &allowed_env, &lookup).map_err(
+        |error| {
             let hint = match &error {
-                ReplayError::Resolve(error) => error.env_not_allowed().map(not_allowed_hint),
+                ReplayError::Resolve(error) => error
+                    .env_not_allowed()
+                    .map(not_allowed_hint)
+                    .or_else(|| error.secret_not_allowed().map(secret_not_allowed_hint)),
                 _ => None,
             };
+            let hint = hint.or_else(|| {
+                let failure = secrets.first_failure()?;
+                let consent = if failure.needs_fallback_consent() {
+                    " (pass --secrets-from-env to allow it)"
+                } else {
+                    ""
+                };
+                Some(format!(": {failure}{consent}"))
+            });
             CliError::usage(context.clone(), error).with_hint(hint.unwrap_or_default())
-        })?;
+        },
+    )?;
     let mut stdout = std::io::stdout().lock();
     let mut reading = true;
     // Printing blocks on a slow stdout, which holds the run (and its connection) back.

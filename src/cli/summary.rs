@@ -42,7 +42,10 @@ impl Summary {
             EventKind::Open(_) => self.open_ms = Some(ms),
             EventKind::Close(_) => self.close_ms = Some(ms),
             // Only SSE streams report these; `connect` never sees them.
-            EventKind::Connecting { .. } | EventKind::Error(_) | EventKind::Sse(_) => {}
+            EventKind::Connecting { .. }
+            | EventKind::Error(_)
+            | EventKind::Sse(_)
+            | EventKind::Token(_) => {}
         }
     }
 

@@ -74,6 +74,24 @@ pub fn parse_allow_env(values: &[String]) -> Result<Vec<String>, UsageError> {
         .collect()
 }
 
+/// Checks every `--allow-secret NAME` (a valid secret name) and gives each as the policy
+/// lists it: `secret.NAME`.
+pub fn parse_allow_secret(values: &[String]) -> Result<Vec<String>, UsageError> {
+    values
+        .iter()
+        .map(|name| {
+            crate::secrets::check_name(name)
+                .map(|()| format!("{}{name}", variables::SECRET_PREFIX))
+                .map_err(|e| UsageError(format!("--allow-secret: {e}")))
+        })
+        .collect()
+}
+
+/// The hint for a secret a file may not read: says how to allow it.
+pub fn secret_not_allowed_hint(name: &str) -> String {
+    format!("; pass --allow-secret {name} to let this file read it")
+}
+
 /// The usage error for an environment variable a file may not read: names it and says
 /// how to allow it.
 pub fn not_allowed_hint(name: &str) -> String {
@@ -232,6 +250,7 @@ pub fn expand_in_order(
                         let hint = e
                             .env_not_allowed()
                             .map(not_allowed_hint)
+                            .or_else(|| e.secret_not_allowed().map(secret_not_allowed_hint))
                             .unwrap_or_default();
                         return Err(UsageError(format!(
                             "--template {arg:?}: {} body: {e}{hint}",

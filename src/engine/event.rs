@@ -76,6 +76,38 @@ pub enum EventKind {
     /// Something that arrived on a Server-Sent Events stream (an `SseHandle` of
     /// [`crate::sse`]); WebSocket connections never report it.
     Sse(SseEvent),
+    /// An OAuth 2.0 token was asked for before a handshake, and what the endpoint answered
+    /// (the window puts it on the tab's timeline; it holds neither the client secret nor
+    /// the token, so nothing in it needs redacting).
+    Token(Box<TokenExchange>),
+}
+
+/// An OAuth 2.0 client-credentials token request (RFC 6749 4.4) and its answer, without the
+/// client secret and the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenExchange {
+    /// The token endpoint.
+    pub url: String,
+    /// The client id sent.
+    pub client_id: String,
+    /// The scope asked for (empty: none).
+    pub scope: String,
+    /// The answer: the granted token's type, lifetime, scope and the HTTP status, or why
+    /// no token came.
+    pub answer: Result<TokenGranted, String>,
+}
+
+/// What a token endpoint granted (the token itself left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenGranted {
+    /// The HTTP status (200).
+    pub status: u16,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Its lifetime in seconds, when the endpoint said.
+    pub expires_in: Option<u64>,
+    /// The scope granted, when the endpoint said.
+    pub scope: Option<String>,
 }
 
 impl EventKind {
@@ -111,6 +143,7 @@ impl EventKind {
             EventKind::Close(_) => "close",
             EventKind::Sse(SseEvent::Message(_)) => "sse",
             EventKind::Sse(SseEvent::Comment(_)) => "sse-comment",
+            EventKind::Token(_) => "oauth-token",
         }
     }
 }

@@ -43,6 +43,19 @@ impl EventKind {
                     + message.id.as_ref().map_or(0, String::len)
             }
             EventKind::Sse(SseEvent::Comment(text)) => text.len(),
+            EventKind::Token(token) => {
+                let answer = match &token.answer {
+                    Ok(granted) => {
+                        granted.token_type.len() + granted.scope.as_ref().map_or(0, String::len)
+                    }
+                    Err(error) => error.len(),
+                };
+                size_of_val(&**token)
+                    + token.url.len()
+                    + token.client_id.len()
+                    + token.scope.len()
+                    + answer
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ pub use emitter::WakeFn;
 pub(crate) use emitter::{AttemptClock, SharedState};
 pub use event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    OpenInfo, Payload, ReadyState, SseEvent, SseMessage,
+    OpenInfo, Payload, ReadyState, SseEvent, SseMessage, TokenExchange, TokenGranted,
 };
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};

@@ -60,6 +60,44 @@ impl Token {
     }
 }
 
+/// The timeline's record of a token request for `credentials` and its `result`: neither
+/// the client secret nor the token is kept.
+pub fn exchange(
+    credentials: &ClientCredentials,
+    result: &Result<Token, TokenError>,
+) -> super::TokenExchange {
+    super::TokenExchange {
+        url: credentials.token_url.clone(),
+        client_id: credentials.client_id.clone(),
+        scope: credentials.scope.clone(),
+        answer: match result {
+            Ok(token) => Ok(super::TokenGranted {
+                status: token.status,
+                token_type: token.token_type.clone(),
+                expires_in: token.expires_in,
+                scope: token.scope.clone(),
+            }),
+            Err(error) => Err(error.to_string()),
+        },
+    }
+}
+
+/// One line about a token exchange, for the timeline's row and filters.
+pub fn describe_exchange(exchange: &super::TokenExchange) -> String {
+    match &exchange.answer {
+        Ok(granted) => {
+            let expires = granted
+                .expires_in
+                .map_or_else(String::new, |seconds| format!(", expires in {seconds} s"));
+            format!(
+                "OAuth 2.0 token from {}: {} {}{expires}",
+                exchange.url, granted.status, granted.token_type
+            )
+        }
+        Err(error) => format!("OAuth 2.0 token from {} failed: {error}", exchange.url),
+    }
+}
+
 /// Why no token was obtained.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {

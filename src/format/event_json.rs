@@ -95,6 +95,24 @@ pub fn event_json(event: &Event) -> Value {
             fields
         }
         EventKind::Sse(SseEvent::Comment(text)) => json!({ "text": text }),
+        // The command line's `oauth-token` line, plus what was asked.
+        EventKind::Token(token) => match &token.answer {
+            Ok(granted) => json!({
+                "url": token.url,
+                "client_id": token.client_id,
+                "requested_scope": token.scope,
+                "status": granted.status,
+                "token_type": granted.token_type,
+                "expires_in": granted.expires_in,
+                "scope": granted.scope,
+            }),
+            Err(error) => json!({
+                "url": token.url,
+                "client_id": token.client_id,
+                "requested_scope": token.scope,
+                "error": error,
+            }),
+        },
     };
     if let Value::Object(fields) = fields {
         line.extend(fields);

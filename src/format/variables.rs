@@ -20,6 +20,7 @@
 //! | `counter`     | [`VarContext::counter`]: the caller's per-tab send counter |
 //! | `random_int`  | a random integer in `0..=2^31-1` |
 //! | `env.NAME`    | the environment variable `NAME` (an error when it is not set, when `NAME` is not a valid name, or when [`VarContext::env_policy`] does not allow it) |
+//! | `secret.NAME` | the secret `NAME` from the OS keychain, asked of [`VarContext::env`] as `secret.NAME` (same rules as `env.NAME`; the policy lists it as `secret.NAME`) |
 //! | anything else | a user variable from [`VarContext::user`] |
 //!
 //! The clock is read once per [`expand`] call, so `{{now}}` and `{{now_ms}}` in one
@@ -75,19 +76,31 @@ pub const BUILTINS: &[Builtin] = &[
         meaning: "the environment variable NAME",
         volatile: false,
     },
+    Builtin {
+        name: "secret.NAME",
+        meaning: "the secret NAME from the OS keychain (sockscope secret set NAME)",
+        volatile: false,
+    },
 ];
 
 /// The prefix of environment variable references: `{{env.API_TOKEN}}`.
 pub const ENV_PREFIX: &str = "env.";
 
-/// Which environment variables an expansion may read. Text the user typed themselves may
-/// read any; text that came from a file (a session, a HAR import, a template file, the
-/// template library) only the names the user allowed for it.
+/// The prefix of keychain secret references: `{{secret.API_TOKEN}}`. The expansion asks
+/// [`VarContext::env`] for `secret.NAME`, and an [`EnvPolicy::Only`] list allows it as
+/// `secret.NAME`.
+pub const SECRET_PREFIX: &str = "secret.";
+
+/// Which environment variables (and keychain secrets) an expansion may read. Text the user
+/// typed themselves may read any; text that came from a file (a session, a HAR import, a
+/// template file, the template library) only the names the user allowed for it: an
+/// environment variable by its name, a secret as `secret.NAME`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnvPolicy<'a> {
     /// Any name: the user wrote the text.
     Any,
-    /// Only these names: the text came from a file.
+    /// Only these names (`NAME` for `{{env.NAME}}`, `secret.NAME` for `{{secret.NAME}}`):
+    /// the text came from a file.
     Only(&'a [String]),
 }
 
@@ -136,6 +149,30 @@ pub fn env_names(input: &str) -> Vec<String> {
     names
 }
 
+/// The names outside the text that `input` would read, as an [`EnvPolicy::Only`] list
+/// names them: `NAME` for each `{{env.NAME}}`, `secret.NAME` for each `{{secret.NAME}}`;
+/// in order, each once, invalid names included (expanding reports them).
+pub fn outside_names(input: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for var in referenced(input) {
+        let name = match (var.env_name(), var.secret_name()) {
+            (Some(name), _) => name.to_owned(),
+            (None, Some(name)) => format!("{SECRET_PREFIX}{name}"),
+            (None, None) => continue,
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Checks a name of [`outside_names`]: an environment variable's name, or `secret.` and a
+/// secret's name (the same characters).
+pub fn check_outside_name(name: &str) -> Result<(), EnvNameError> {
+    check_env_name(name.strip_prefix(SECRET_PREFIX).unwrap_or(name))
+}
+
 /// What [`expand`] needs besides the text.
 pub struct VarContext<'a> {
     /// The value of `{{counter}}`. The caller keeps one counter per tab (starting at 1)
@@ -144,8 +181,10 @@ pub struct VarContext<'a> {
     /// User variables, `(name, value)`. When a name appears more than once, the last
     /// entry wins (as with repeated `--var` flags).
     pub user: &'a [(String, String)],
-    /// Looks up an environment variable; [`process_env`] reads the real environment.
-    /// Injectable so tests and previews need not touch the process environment.
+    /// Looks up an environment variable, or a keychain secret asked for as `secret.NAME`;
+    /// [`process_env`] reads the real environment (and no secrets:
+    /// `secrets::SecretResolver::lookup` adds them). Injectable so tests and previews need
+    /// not touch the process environment or the keychain.
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Which names `env` may be asked for; a name it does not allow is an error
     /// ([`VarErrorKind::EnvNotAllowed`]) and `env` is not called.
@@ -153,9 +192,25 @@ pub struct VarContext<'a> {
 }
 
 /// Reads an environment variable of this process; a value that is not Unicode counts as
-/// not set.
+/// not set, and so does a name that is not `[A-Za-z_][A-Za-z0-9_]*` (such as a
+/// `secret.NAME`, which is never read from the environment here).
 pub fn process_env(name: &str) -> Option<String> {
+    check_env_name(name).ok()?;
     std::env::var(name).ok()
+}
+
+/// What a preview shows for a `{{secret.NAME}}`: previews never read the keychain.
+pub const SECRET_PREVIEW: &str = "[secret]";
+
+/// [`process_env`] for previews and live checks: a secret (`secret.NAME`) answers
+/// [`SECRET_PREVIEW`] without reading the keychain.
+pub fn preview_env(name: &str) -> Option<String> {
+    match name.strip_prefix(SECRET_PREFIX) {
+        Some(secret) => check_env_name(secret)
+            .ok()
+            .map(|()| SECRET_PREVIEW.to_owned()),
+        None => process_env(name),
+    }
 }
 
 /// A variable reference found in a text, for previews and highlighting.
@@ -175,9 +230,15 @@ impl VarRef {
         self.name.strip_prefix(ENV_PREFIX)
     }
 
-    /// True for the built-in names (`uuid`, `now`, …) and `env.NAME` references.
+    /// For `{{secret.NAME}}`, the secret's name.
+    pub fn secret_name(&self) -> Option<&str> {
+        self.name.strip_prefix(SECRET_PREFIX)
+    }
+
+    /// True for the built-in names (`uuid`, `now`, …), `env.NAME` and `secret.NAME`
+    /// references.
     pub fn is_builtin(&self) -> bool {
-        self.env_name().is_some() || builtin(&self.name).is_some()
+        self.env_name().is_some() || self.secret_name().is_some() || builtin(&self.name).is_some()
     }
 
     /// True when each expansion gives it a new value ([`Builtin::volatile`]).
@@ -208,6 +269,12 @@ pub enum VarErrorKind {
     InvalidEnvName(String),
     /// `{{env.NAME}}` in text from a file, where the user did not allow `NAME` for it.
     EnvNotAllowed(String),
+    /// `{{secret.NAME}}` where `NAME` is not `[A-Za-z_][A-Za-z0-9_]*`.
+    InvalidSecretName(String),
+    /// `{{secret.NAME}}` in text from a file, where the user did not allow it.
+    SecretNotAllowed(String),
+    /// `{{secret.NAME}}` that could not be read (not in the keychain, no keychain).
+    MissingSecret(String),
 }
 
 impl VarError {
@@ -215,6 +282,14 @@ impl VarError {
     pub fn env_not_allowed(&self) -> Option<&str> {
         match &self.kind {
             VarErrorKind::EnvNotAllowed(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// For a secret the policy refused, its name.
+    pub fn secret_not_allowed(&self) -> Option<&str> {
+        match &self.kind {
+            VarErrorKind::SecretNotAllowed(name) => Some(name),
             _ => None,
         }
     }
@@ -241,6 +316,18 @@ impl fmt::Display for VarError {
                 f,
                 "environment variable {name} is not allowed for this file (at position {position})"
             ),
+            VarErrorKind::InvalidSecretName(name) => write!(
+                f,
+                "{{{{secret.{name}}}}} at position {position}: {name:?} is not a valid secret \
+                 name (letters, digits and _, not starting with a digit)"
+            ),
+            VarErrorKind::SecretNotAllowed(name) => write!(
+                f,
+                "secret {name} is not allowed for this file (at position {position})"
+            ),
+            VarErrorKind::MissingSecret(name) => {
+                write!(f, "secret {name} is not available (at position {position})")
+            }
         }
     }
 }
@@ -265,13 +352,13 @@ pub enum NameError {
         /// Its 0-based character position in the name.
         position: usize,
     },
-    /// A built-in name (`uuid`, `now`, …) or an `env.` name.
+    /// A built-in name (`uuid`, `now`, …) or an `env.` or `secret.` name.
     #[error("variable name {0:?} is reserved for a built-in variable")]
     Reserved(String),
 }
 
 /// Checks a user variable's name: ASCII letters, digits, `_`, `-` and `.`, not a built-in
-/// name and not starting with `env.`.
+/// name and not starting with `env.` or `secret.`.
 pub fn check_user_name(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
@@ -287,7 +374,12 @@ pub fn check_user_name(name: &str) -> Result<(), NameError> {
             position,
         });
     }
-    if builtin(name).is_some() || name.starts_with(ENV_PREFIX) || name == "env" {
+    if builtin(name).is_some()
+        || name.starts_with(ENV_PREFIX)
+        || name.starts_with(SECRET_PREFIX)
+        || name == "env"
+        || name == "secret"
+    {
         return Err(NameError::Reserved(name.to_owned()));
     }
     Ok(())
@@ -295,9 +387,9 @@ pub fn check_user_name(name: &str) -> Result<(), NameError> {
 
 /// The built-in variable called `name` (not an `env.` reference).
 fn builtin(name: &str) -> Option<&'static Builtin> {
-    BUILTINS
-        .iter()
-        .find(|builtin| builtin.name == name && !name.starts_with(ENV_PREFIX))
+    BUILTINS.iter().find(|builtin| {
+        builtin.name == name && !name.starts_with(ENV_PREFIX) && !name.starts_with(SECRET_PREFIX)
+    })
 }
 
 /// One piece of a scanned text.
@@ -391,6 +483,41 @@ pub fn expand(input: &str, ctx: &VarContext<'_>) -> Result<String, VarError> {
     expand_at(input, ctx, Utc::now())
 }
 
+/// Replaces only the `{{secret.NAME}}` references of `input`, each looked up by `lookup`
+/// as `secret.NAME`; everything else (other `{{…}}`, backslashes) stays exactly as
+/// written. For the command line's URL, headers and auth, which take no other variables.
+pub fn expand_secrets_only(
+    input: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, VarError> {
+    let secrets: Vec<VarRef> = referenced(input)
+        .into_iter()
+        .filter(|var| var.secret_name().is_some())
+        .collect();
+    if secrets.is_empty() {
+        return Ok(input.to_owned());
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut copied = 0;
+    for var in secrets {
+        let error = |kind| VarError {
+            position: var.position,
+            kind,
+        };
+        let name = var.secret_name().unwrap_or_default();
+        if check_env_name(name).is_err() {
+            return Err(error(VarErrorKind::InvalidSecretName(name.to_owned())));
+        }
+        let value =
+            lookup(&var.name).ok_or_else(|| error(VarErrorKind::MissingSecret(name.to_owned())))?;
+        out.push_str(&input[copied..var.bytes.start]);
+        out.push_str(&value);
+        copied = var.bytes.end;
+    }
+    out.push_str(&input[copied..]);
+    Ok(out)
+}
+
 /// [`expand`] with the clock given: `{{now}}` and `{{now_ms}}` use `now`.
 pub fn expand_at(
     input: &str,
@@ -445,6 +572,16 @@ fn resolve(var: &VarRef, ctx: &VarContext<'_>, now: DateTime<Utc>) -> Result<Str
         }
         return (ctx.env)(name).ok_or_else(|| error(VarErrorKind::MissingEnv(name.to_owned())));
     }
+    if let Some(name) = var.secret_name() {
+        if check_env_name(name).is_err() {
+            return Err(error(VarErrorKind::InvalidSecretName(name.to_owned())));
+        }
+        let key = var.name.as_str();
+        if !ctx.env_policy.allows(key) {
+            return Err(error(VarErrorKind::SecretNotAllowed(name.to_owned())));
+        }
+        return (ctx.env)(key).ok_or_else(|| error(VarErrorKind::MissingSecret(name.to_owned())));
+    }
     let value = match var.name.as_str() {
         "uuid" => uuid::Uuid::new_v4().hyphenated().to_string(),
         "now" => now.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -471,7 +608,67 @@ mod tests {
     }
 
     fn fake_env(name: &str) -> Option<String> {
-        (name == "API_TOKEN").then(|| "s3cret".to_owned())
+        match name {
+            "API_TOKEN" => Some("s3cret".to_owned()),
+            "secret.KEY" => Some("from-keychain".to_owned()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn secrets_are_asked_for_by_their_prefixed_name_under_the_policy() {
+        let allowed = vec!["secret.KEY".to_owned()];
+        let ctx = |policy| VarContext {
+            counter: 1,
+            user: &[],
+            env: &fake_env,
+            env_policy: policy,
+        };
+        let text = "Bearer {{ secret.KEY }}";
+        assert_eq!(
+            expand(text, &ctx(EnvPolicy::Any)).unwrap(),
+            "Bearer from-keychain"
+        );
+        assert_eq!(
+            expand(text, &ctx(EnvPolicy::Only(&allowed))).unwrap(),
+            "Bearer from-keychain"
+        );
+        let refused = expand(text, &ctx(EnvPolicy::Only(&[]))).unwrap_err();
+        assert_eq!(refused.secret_not_allowed(), Some("KEY"));
+        assert_eq!(
+            refused.to_string(),
+            "secret KEY is not allowed for this file (at position 7)"
+        );
+        // Allowing the environment variable KEY does not allow the secret KEY.
+        let env_only = vec!["KEY".to_owned()];
+        assert!(expand(text, &ctx(EnvPolicy::Only(&env_only))).is_err());
+        let missing = expand("{{secret.OTHER}}", &ctx(EnvPolicy::Any)).unwrap_err();
+        assert_eq!(missing.kind, VarErrorKind::MissingSecret("OTHER".into()));
+        let invalid = expand("{{secret.$(id)}}", &ctx(EnvPolicy::Any)).unwrap_err();
+        assert_eq!(
+            invalid.kind,
+            VarErrorKind::InvalidSecretName("$(id)".into())
+        );
+        assert_eq!(
+            outside_names("{{env.A}} {{secret.B}} {{secret.B}} {{user}}"),
+            ["A", "secret.B"]
+        );
+        assert!(check_outside_name("secret.B").is_ok());
+        assert!(check_outside_name("secret.$x").is_err());
+        assert!(check_user_name("secret.B").is_err());
+        // The process environment never answers for a secret.
+        assert_eq!(process_env("secret.PATH"), None);
+        // Only secrets, everything else as written (the command line's headers).
+        assert_eq!(
+            expand_secrets_only(r"Bearer {{secret.KEY}} {{user}} \{{x", &fake_env).unwrap(),
+            r"Bearer from-keychain {{user}} \{{x"
+        );
+        assert_eq!(
+            expand_secrets_only("{{ unclosed", &fake_env).unwrap(),
+            "{{ unclosed"
+        );
+        let missing = expand_secrets_only("a {{secret.NONE}}", &fake_env).unwrap_err();
+        assert_eq!(missing.kind, VarErrorKind::MissingSecret("NONE".into()));
     }
 
     fn run(input: &str) -> Result<String, VarError> {
@@ -498,9 +695,12 @@ mod tests {
             env_policy: EnvPolicy::Any,
         };
         for builtin in BUILTINS {
-            let (name, text) = match builtin.name.strip_prefix(ENV_PREFIX) {
-                Some(_) => ("env.API_TOKEN", "{{env.API_TOKEN}}".to_owned()),
-                None => (builtin.name, format!("{{{{{}}}}}", builtin.name)),
+            let (name, text) = if builtin.name.starts_with(ENV_PREFIX) {
+                ("env.API_TOKEN", "{{env.API_TOKEN}}".to_owned())
+            } else if builtin.name.starts_with(SECRET_PREFIX) {
+                ("secret.KEY", "{{secret.KEY}}".to_owned())
+            } else {
+                (builtin.name, format!("{{{{{}}}}}", builtin.name))
             };
             assert!(expand(&text, &ctx).is_ok(), "{name}");
             assert!(check_user_name(name).is_err(), "{name}");

@@ -80,9 +80,10 @@ impl Environments {
     }
 
     /// [`Environments::variables`] with each `{{env.NAME}}` inside a value replaced by
-    /// that environment variable (`env` looks it up; one that is not set stays as
-    /// written), and the values read that way, which are secrets from then on. The user
-    /// wrote these references in their own workspace, so they may be read.
+    /// that environment variable and each `{{secret.NAME}}` by that keychain secret (`env`
+    /// looks them up, a secret as `secret.NAME`; one it does not know stays as written),
+    /// and the values read that way, which are secrets from then on. The user wrote these
+    /// references in their own workspace, so they may be read.
     pub fn resolved_variables(
         &self,
         env: &dyn Fn(&str) -> Option<String>,
@@ -93,9 +94,13 @@ impl Environments {
             .into_iter()
             .map(|(name, value)| {
                 let mut value = value;
-                for env_name in variables::env_names(&value) {
-                    if let Some(found) = env(&env_name) {
-                        value = value.replace(&format!("{{{{env.{env_name}}}}}"), &found);
+                for name in variables::outside_names(&value) {
+                    let written = match name.strip_prefix(variables::SECRET_PREFIX) {
+                        Some(_) => format!("{{{{{name}}}}}"),
+                        None => format!("{{{{{}{name}}}}}", variables::ENV_PREFIX),
+                    };
+                    if let Some(found) = env(&name) {
+                        value = value.replace(&written, &found);
                         read.push(found);
                     }
                 }
@@ -206,6 +211,16 @@ mod tests {
         let (vars, read) = envs.resolved_variables(&|_| None);
         assert!(vars.contains(&("token".into(), "{{env.PROD_TOKEN}}".into())));
         assert!(read.is_empty());
+        // A value kept in the keychain reads like one from the environment.
+        let mut keychain = envs.clone();
+        keychain.sets[1].variables[0].value = "Bearer {{secret.PROD_TOKEN}}".into();
+        let secret = |name: &str| (name == "secret.PROD_TOKEN").then(|| "kc-value".to_owned());
+        let (vars, read) = keychain.resolved_variables(&secret);
+        assert!(
+            vars.contains(&("token".into(), "Bearer kc-value".into())),
+            "{vars:?}"
+        );
+        assert_eq!(read, ["kc-value"]);
     }
 
     #[test]

@@ -215,7 +215,8 @@ impl CompiledFilter {
             EventKind::Connecting { .. }
             | EventKind::Open(_)
             | EventKind::Error(_)
-            | EventKind::Close(_) => (None, spec.lifecycle),
+            | EventKind::Close(_)
+            | EventKind::Token(_) => (None, spec.lifecycle),
         };
         if !kind_ok {
             return false;
@@ -299,6 +300,9 @@ pub fn searchable_text(kind: &EventKind) -> Option<Cow<'_, str>> {
         EventKind::Connecting { url } => Some(Cow::Borrowed(url)),
         EventKind::Ping { payload, .. } | EventKind::Pong { payload, .. } => {
             Some(String::from_utf8_lossy(payload))
+        }
+        EventKind::Token(token) => {
+            Some(Cow::Owned(crate::engine::oauth2::describe_exchange(token)))
         }
         EventKind::Open(_) => None,
     }

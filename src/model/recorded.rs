@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::timeline::TimelineEntry;
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    OpenInfo, Payload, SseEvent, SseMessage,
+    OpenInfo, Payload, SseEvent, SseMessage, TokenExchange, TokenGranted,
 };
 use crate::format::base64::{Base64Error, parse_base64, to_base64};
 
@@ -135,6 +135,32 @@ pub enum RecordedKind {
     SseComment {
         /// The comment, without the colon.
         text: String,
+    },
+    /// An OAuth 2.0 token request before a handshake and its answer (never the client
+    /// secret or the token).
+    OAuthToken {
+        /// The token endpoint.
+        url: String,
+        /// The client id sent.
+        client_id: String,
+        /// The scope asked for.
+        #[serde(default)]
+        scope: String,
+        /// The HTTP status of a granted token.
+        #[serde(default)]
+        status: Option<u16>,
+        /// The granted token's type.
+        #[serde(default)]
+        token_type: Option<String>,
+        /// The granted token's lifetime in seconds.
+        #[serde(default)]
+        expires_in: Option<u64>,
+        /// The scope granted.
+        #[serde(default)]
+        granted_scope: Option<String>,
+        /// Why no token came.
+        #[serde(default)]
+        error: Option<String>,
     },
 }
 
@@ -344,6 +370,19 @@ impl RecordedEvent {
             EventKind::Sse(SseEvent::Comment(text)) => {
                 RecordedKind::SseComment { text: text.clone() }
             }
+            EventKind::Token(token) => {
+                let granted = token.answer.as_ref().ok();
+                RecordedKind::OAuthToken {
+                    url: token.url.clone(),
+                    client_id: token.client_id.clone(),
+                    scope: token.scope.clone(),
+                    status: granted.map(|g| g.status),
+                    token_type: granted.map(|g| g.token_type.clone()),
+                    expires_in: granted.and_then(|g| g.expires_in),
+                    granted_scope: granted.and_then(|g| g.scope.clone()),
+                    error: token.answer.as_ref().err().cloned(),
+                }
+            }
         };
         Self {
             attempt,
@@ -449,6 +488,29 @@ impl RecordedEvent {
                 retry: retry_ms.map(Duration::from_millis),
             }))),
             RecordedKind::SseComment { text } => EventKind::Sse(SseEvent::Comment(text.clone())),
+            RecordedKind::OAuthToken {
+                url,
+                client_id,
+                scope,
+                status,
+                token_type,
+                expires_in,
+                granted_scope,
+                error,
+            } => EventKind::Token(Box::new(TokenExchange {
+                url: url.clone(),
+                client_id: client_id.clone(),
+                scope: scope.clone(),
+                answer: match error {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(TokenGranted {
+                        status: status.unwrap_or(200),
+                        token_type: token_type.clone().unwrap_or_default(),
+                        expires_in: *expires_in,
+                        scope: granted_scope.clone(),
+                    }),
+                },
+            })),
         };
         Ok(TimelineEntry {
             attempt: self.attempt,
@@ -555,6 +617,23 @@ mod tests {
                 was_clean: true,
                 initiator: Initiator::Client,
                 closing_handshake: Some(Duration::from_micros(9)),
+            })),
+            EventKind::Token(Box::new(TokenExchange {
+                url: "http://127.0.0.1:9/token".into(),
+                client_id: "cli".into(),
+                scope: "read".into(),
+                answer: Ok(TokenGranted {
+                    status: 200,
+                    token_type: "Bearer".into(),
+                    expires_in: Some(60),
+                    scope: None,
+                }),
+            })),
+            EventKind::Token(Box::new(TokenExchange {
+                url: "http://127.0.0.1:9/token".into(),
+                client_id: "cli".into(),
+                scope: String::new(),
+                answer: Err("the endpoint answered 401".into()),
             })),
         ];
         for kind in kinds {

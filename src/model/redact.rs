@@ -421,6 +421,24 @@ impl Redactor {
                 Cow::Owned(text) => Some(EventKind::Sse(SseEvent::Comment(text))),
                 Cow::Borrowed(_) => None,
             },
+            // It holds neither the client secret nor the token; an endpoint's error text
+            // may echo what it was sent.
+            EventKind::Token(token) => {
+                let url = self.url(&token.url);
+                let error = match &token.answer {
+                    Err(error) => self.text(error),
+                    Ok(_) => Cow::Borrowed(""),
+                };
+                if matches!((&url, &error), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+                    return None;
+                }
+                let mut redacted = (**token).clone();
+                redacted.url = url.into_owned();
+                if let Cow::Owned(error) = error {
+                    redacted.answer = Err(error);
+                }
+                Some(EventKind::Token(Box::new(redacted)))
+            }
         }
     }
 

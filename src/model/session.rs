@@ -329,10 +329,16 @@ impl ResolveError {
     pub fn env_not_allowed(&self) -> Option<&str> {
         self.error.env_not_allowed()
     }
+
+    /// For a secret the policy refused, its name.
+    pub fn secret_not_allowed(&self) -> Option<&str> {
+        self.error.secret_not_allowed()
+    }
 }
 
-/// The environment variable names the URL and the enabled header values of `config`
-/// reference, in order, each once: what connecting with it would read.
+/// The environment variable names (and `secret.NAME` for keychain secrets) the URL, the
+/// auth settings and the enabled header values of `config` reference, in order, each once:
+/// what connecting with it would read.
 pub fn config_env_names(config: &ConnectionConfig) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let auth = config.auth.texts();
@@ -345,7 +351,7 @@ pub fn config_env_names(config: &ConnectionConfig) -> Vec<String> {
                 .map(|h| h.value.as_str()),
         )
         .chain(auth.iter().map(String::as_str));
-    for name in texts.flat_map(variables::env_names) {
+    for name in texts.flat_map(variables::outside_names) {
         if !names.contains(&name) {
             names.push(name);
         }

@@ -383,6 +383,14 @@ impl PrepareError {
             PrepareError::Encode(_) => None,
         }
     }
+
+    /// For a secret the policy refused, its name.
+    pub fn secret_not_allowed(&self) -> Option<&str> {
+        match self {
+            PrepareError::Variables(error) => error.secret_not_allowed(),
+            PrepareError::Encode(_) => None,
+        }
+    }
 }
 
 /// Expands `body`'s variables with `ctx`, then [`encode`]s it.

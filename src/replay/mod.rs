@@ -128,6 +128,21 @@ impl Replay {
         url: Option<&str>,
         env_policy: EnvPolicy<'_>,
     ) -> Result<Self, ReplayError> {
+        let lookup = &process_env;
+        Self::reading(config, variables, entries, attempt, url, env_policy, lookup)
+    }
+
+    /// [`Replay::new`], with the environment variables and secrets (`secret.NAME`) looked
+    /// up by `lookup` (`secrets::SecretResolver::lookup` adds the keychain).
+    pub fn reading(
+        config: &ConnectionConfig,
+        variables: &[(String, String)],
+        entries: &[TimelineEntry],
+        attempt: Option<u32>,
+        url: Option<&str>,
+        env_policy: EnvPolicy<'_>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ReplayError> {
         let script =
             ReplayScript::from_entries(entries, attempt)?.speaking(entries, &config.protocol);
         let mut config = config.clone();
@@ -135,7 +150,7 @@ impl Replay {
             config.url = url.to_owned();
         }
         let found = RefCell::new(Redactor::new());
-        let env = redact::recording_env(&found, &process_env);
+        let env = redact::recording_env(&found, lookup);
         let config = resolve_config(&config, variables, &env, env_policy)?;
         config.prepare().map_err(ReplayError::Config)?;
         let mut redactor = found.take().learned_from(entries);
@@ -168,15 +183,29 @@ impl Replay {
         url: Option<&str>,
         allowed_env: &[String],
     ) -> Result<Self, ReplayError> {
+        Self::from_tab_reading(tab, label, attempt, url, allowed_env, &process_env)
+    }
+
+    /// [`Replay::from_tab_allowing`], looking the allowed names up with `lookup` (`NAME`
+    /// for `{{env.NAME}}`, `secret.NAME` for `{{secret.NAME}}`).
+    pub fn from_tab_reading(
+        tab: &SessionTab,
+        label: &str,
+        attempt: Option<u32>,
+        url: Option<&str>,
+        allowed_env: &[String],
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ReplayError> {
         let entries = tab.entries(label)?;
         let policy = EnvPolicy::Only(allowed_env);
-        Self::new(
+        Self::reading(
             &tab.setup.config,
             &tab.setup.variables,
             &entries,
             attempt,
             url,
             policy,
+            lookup,
         )
     }
 

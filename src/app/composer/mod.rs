@@ -317,8 +317,8 @@ impl ComposerState {
             let ctx = VarContext {
                 counter,
                 user: &valid,
-                env: &variables::process_env,
-                // The preview stays on this screen; sending from a tab that came from a
+                env: &variables::preview_env,
+                // The preview stays on this screen (and shows secrets as [secret]); sending from a tab that came from a
                 // file asks before any variable is read for the network (Tab::send_draft).
                 env_policy: variables::EnvPolicy::Any,
             };

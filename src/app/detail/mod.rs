@@ -199,6 +199,7 @@ impl DetailPane {
                 not_kept(ui, selected.not_kept.unwrap_or_default());
             }
             EventKind::Sse(sse) => self.text.ui(ui, text::Shown::Other(sse.text()), fresh),
+            EventKind::Token(token) => oauth_token(ui, event, token),
         }
         command
     }
@@ -259,6 +260,41 @@ fn not_kept(ui: &mut Ui, len: usize) {
 }
 
 /// The attempt started: its URL.
+/// An OAuth 2.0 token request and its answer; the client secret and the token are never
+/// kept, so they show as redacted.
+fn oauth_token(ui: &mut Ui, event: &EntryRef<'_>, token: &crate::engine::TokenExchange) {
+    ui.horizontal_wrapped(|ui| {
+        widgets::title(ui, "OAuth 2.0 token", style::kind_color(event.kind));
+        widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
+    });
+    ui.separator();
+    ui.label(RichText::new("Request").strong());
+    widgets::fact(ui, "POST", &token.url, None);
+    widgets::fact(ui, "grant_type", "client_credentials", None);
+    widgets::fact(ui, "client_id", &token.client_id, None);
+    widgets::fact(ui, "client_secret", crate::format::userinfo::MARKER, None);
+    if !token.scope.is_empty() {
+        widgets::fact(ui, "scope", &token.scope, None);
+    }
+    ui.separator();
+    ui.label(RichText::new("Answer").strong());
+    match &token.answer {
+        Ok(granted) => {
+            widgets::fact(ui, "Status", &granted.status.to_string(), None);
+            widgets::fact(ui, "access_token", crate::format::userinfo::MARKER, None);
+            widgets::fact(ui, "token_type", &granted.token_type, None);
+            let expires = granted
+                .expires_in
+                .map_or_else(|| "not given".to_owned(), |s| format!("{s} s"));
+            widgets::fact(ui, "expires_in", &expires, None);
+            if let Some(scope) = &granted.scope {
+                widgets::fact(ui, "scope", scope, None);
+            }
+        }
+        Err(error) => widgets::fact(ui, "Error", error, None),
+    }
+}
+
 fn connecting(ui: &mut Ui, event: &EntryRef<'_>, url: &str) {
     ui.horizontal_wrapped(|ui| {
         widgets::title(ui, "Connecting", style::kind_color(event.kind));

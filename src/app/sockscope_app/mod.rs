@@ -18,10 +18,11 @@ use super::composer::repeat_controls::Repeating;
 use super::composer::{self, ComposerContext, EncodingContext, TemplateLists};
 use super::cookies_panel::CookiesPanel;
 use super::detail::{DetailPane, Selected, set_clipboard_redactor};
-use super::env_consent::{self, EnvAccess};
+use super::env_consent::{self, EnvAccess, PendingUse};
 use super::environments_panel::{self, EnvironmentsPanel};
 use super::replay_view::{self, ReplayDialog};
 use super::row_menu::RowMenuContext;
+use super::secret_cache::SecretCache;
 use super::session_menu::{FileAction, Sessions, Tabs, Workspace};
 use super::tab::Tab;
 use super::templates_panel::{self, Library, TemplatesPanel};
@@ -88,24 +89,33 @@ pub struct SockscopeApp {
     cookies: SharedJar,
     cookies_written: Option<String>,
     cookies_panel: CookiesPanel,
+    /// Keychain secrets read so far (shared with every tab), and the generation of it that
+    /// the tabs waiting for reads last saw.
+    secrets: SecretCache,
+    secrets_seen: u64,
 }
 
 /// The variables and secrets the tabs get from the environments, with the environments
 /// they were worked out from.
 struct AppliedEnvironment {
     from: Environments,
+    /// The secret cache's generation the values were resolved with.
+    generation: u64,
     variables: Vec<(String, String)>,
     secrets: Vec<String>,
 }
 
 impl AppliedEnvironment {
-    /// Resolves `{{env.NAME}}` references in the values and collects every secret.
-    fn of(environments: &Environments) -> Self {
-        let (variables, mut secrets) =
-            environments.resolved_variables(&crate::format::variables::process_env);
+    /// Resolves `{{env.NAME}}` and `{{secret.NAME}}` (those read already) references in
+    /// the values and collects every secret.
+    fn of(environments: &Environments, cache: &SecretCache) -> Self {
+        let generation = cache.generation();
+        let lookup = cache.lookup(&crate::format::variables::process_env);
+        let (variables, mut secrets) = environments.resolved_variables(&lookup);
         secrets.extend(environments.secret_values().into_iter().map(str::to_owned));
         AppliedEnvironment {
             from: environments.clone(),
+            generation,
             variables,
             secrets,
         }
@@ -113,6 +123,29 @@ impl AppliedEnvironment {
 }
 
 impl SockscopeApp {
+    /// Once keychain reads landed, runs again what waited for them (a connect, a send),
+    /// and puts the values the environments manager stored into their environments.
+    fn run_after_secrets(&mut self) {
+        let generation = self.secrets.generation();
+        if generation == self.secrets_seen {
+            return;
+        }
+        self.secrets_seen = generation;
+        for stored in self.secrets.take_stored() {
+            self.environments_panel
+                .stored(&mut self.environments, stored);
+        }
+        for tab in &mut self.tabs {
+            match tab.take_secrets_pending() {
+                Some(PendingUse::Connect) => {
+                    tab.connect(&self.runtime_handle, Arc::clone(&self.wake));
+                }
+                Some(PendingUse::Send(draft)) => tab.send_draft(draft, &self.jobs),
+                Some(PendingUse::Replay(_)) | None => {}
+            }
+        }
+    }
+
     /// Starts the runtime (and the demo server unless told not to) and opens the first tab.
     /// `ctx` is woken by the engine after it delivers events.
     pub fn new(ctx: &egui::Context, options: AppOptions) -> std::io::Result<Self> {
@@ -164,6 +197,13 @@ impl SockscopeApp {
             cookies: SharedJar::default(),
             cookies_written: None,
             cookies_panel: CookiesPanel::default(),
+            secrets: SecretCache::new(
+                options
+                    .config_dir
+                    .clone()
+                    .or_else(crate::secrets::config_dir),
+            ),
+            secrets_seen: 0,
         };
         app.load_cookies();
         if let Some(workspace) = options.restore {
@@ -321,12 +361,11 @@ impl eframe::App for SockscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         // Every tab sees the active environment under its own variables (worked out again
         // only when the environments change: the process's environment does not).
-        if self
-            .environment_applied
-            .as_ref()
-            .is_none_or(|applied| applied.from != self.environments)
-        {
-            self.environment_applied = Some(AppliedEnvironment::of(&self.environments));
+        if self.environment_applied.as_ref().is_none_or(|applied| {
+            applied.from != self.environments || applied.generation != self.secrets.generation()
+        }) {
+            self.environment_applied =
+                Some(AppliedEnvironment::of(&self.environments, &self.secrets));
         }
         let applied = self.environment_applied.as_ref();
         let (environment, secrets) = applied
@@ -337,7 +376,11 @@ impl eframe::App for SockscopeApp {
             if !Arc::ptr_eq(&tab.cookies, &self.cookies) {
                 tab.cookies = Arc::clone(&self.cookies);
             }
+            if !tab.secrets.same(&self.secrets) {
+                tab.secrets = self.secrets.clone();
+            }
         }
+        self.run_after_secrets();
         let deadline = Instant::now() + DRAIN_BUDGET;
         let mut more_waiting = false;
         for tab in &mut self.tabs {
@@ -395,8 +438,18 @@ impl eframe::App for SockscopeApp {
         {
             env_consent::ui(ui.ctx(), tab.id, prompt, &mut actions);
         }
+        let mut env_fallback = self.secrets.env_fallback();
         self.environments_panel
-            .window(ui.ctx(), &mut self.environments);
+            .window(ui.ctx(), &mut self.environments, &mut env_fallback);
+        self.secrets.set_env_fallback(env_fallback);
+        for request in self.environments_panel.take_requests() {
+            self.secrets.store(
+                request.secret,
+                request.value,
+                &self.runtime_handle,
+                &self.wake,
+            );
+        }
         self.cookies_panel.window(ui.ctx(), &self.cookies);
         egui::Panel::top("tab-strip").show(ui, |ui| {
             ui.horizontal(|ui| {

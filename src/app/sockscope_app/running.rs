@@ -171,13 +171,17 @@ impl SockscopeApp {
                     .filter_map(|path| JsonPath::parse(path).ok())
                     .collect();
                 let allowed = source.allowed_env();
-                let replay = Replay::new(
+                // Keychain secrets as read for the tab's own connects (never read here).
+                let secrets = source.secrets.clone();
+                let lookup = secrets.lookup(&crate::format::variables::process_env);
+                let replay = Replay::reading(
                     &source.setup.config,
                     &source.valid_variables(),
                     &source.timeline.to_entries(),
                     None,
                     None,
                     source.env_access.policy(&allowed),
+                    &lookup,
                 );
                 let mut redactor = (*source.redactor).clone();
                 let (state, run) = match replay {
