@@ -527,8 +527,13 @@ fn repeat_sends_the_message_at_an_interval_until_stopped() {
     );
     assert!(has_label_containing(&harness, "Sending every 50 ms: "));
     harness.get_by_label("Stop").click();
-    harness.step();
-    harness.step();
+    // A send made just before Stop may still be on its way to the timeline: let it land
+    // (the engine reports it within a few steps), then nothing more may come for many
+    // intervals.
+    for _ in 0..5 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        harness.step();
+    }
     let sent = texts(&harness, Direction::Out).len();
     for _ in 0..10 {
         std::thread::sleep(std::time::Duration::from_millis(30));

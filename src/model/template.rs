@@ -525,6 +525,7 @@ mod tests {
                 "gzip (text)",
                 "zlib (text)",
                 "deflate (text)",
+                "Protocol operation (JSON)",
             ]
         );
         assert!(MessageFormat::Hex.is_binary() && !MessageFormat::Json.is_binary());

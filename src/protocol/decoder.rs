@@ -65,6 +65,34 @@ impl Unit {
         self
     }
 
+    /// Several units that came in one WebSocket message (MQTT packets, STOMP frames) as
+    /// one: `{"type": kind, kind: [each unit's fields]}`. It is housekeeping only when all
+    /// of them are, refused when one is, has the first problem, and a group only when they
+    /// all share it.
+    pub fn combine(kind: &str, units: Vec<Unit>) -> Unit {
+        let summaries: Vec<&str> = units.iter().map(|unit| unit.summary.as_str()).collect();
+        let summary = format!("{} {kind}: {}", units.len(), summaries.join("; "));
+        let housekeeping = units.iter().all(|unit| unit.housekeeping);
+        let refused = units.iter().any(|unit| unit.refused);
+        let problem = units.iter().find_map(|unit| unit.problem.clone());
+        let group = units
+            .first()
+            .and_then(|first| first.group.clone())
+            .filter(|group| units.iter().all(|unit| unit.group.as_ref() == Some(group)));
+        let fields: Vec<Value> = units.into_iter().map(|unit| unit.fields).collect();
+        let mut object = serde_json::Map::new();
+        object.insert("type".into(), Value::String(kind.to_owned()));
+        object.insert(kind.to_owned(), Value::Array(fields));
+        Unit {
+            fields: Value::Object(object),
+            summary,
+            housekeeping,
+            group,
+            problem,
+            refused,
+        }
+    }
+
     /// The unit's `type`.
     pub fn kind(&self) -> &str {
         self.fields

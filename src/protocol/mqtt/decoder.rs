@@ -109,7 +109,7 @@ impl Decoder {
         match units.len() {
             0 => None,
             1 => units.pop(),
-            _ => Some(combine(units)),
+            _ => Some(Unit::combine("packets", units)),
         }
     }
 
@@ -419,33 +419,6 @@ fn add_props(fields: &mut Value, properties: &Map<String, Value>) {
     {
         map.insert("properties".into(), Value::Object(properties.clone()));
     }
-}
-
-/// Several packets of one message as one `packets` unit.
-fn combine(units: Vec<Unit>) -> Unit {
-    let summary = format!(
-        "{} packets: {}",
-        units.len(),
-        units
-            .iter()
-            .map(|unit| unit.summary.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    let housekeeping = units.iter().all(|unit| unit.housekeeping);
-    let refused = units.iter().any(|unit| unit.refused);
-    let problem = units.iter().find_map(|unit| unit.problem.clone());
-    let group = units
-        .first()
-        .and_then(|first| first.group.clone())
-        .filter(|group| units.iter().all(|unit| unit.group.as_ref() == Some(group)));
-    let packets: Vec<Value> = units.into_iter().map(|unit| unit.fields).collect();
-    let mut unit = Unit::new(json!({"type": "packets", "packets": packets}), summary);
-    unit.housekeeping = housekeeping;
-    unit.refused = refused;
-    unit.problem = problem;
-    unit.group = group;
-    unit
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ impl Decoder {
             }
             0 => None,
             1 => units.pop(),
-            _ => Some(combine(units)),
+            _ => Some(Unit::combine("frames", units)),
         }
     }
 
@@ -184,33 +184,6 @@ impl Decoder {
         }
         unit
     }
-}
-
-/// Several frames of one message as one `frames` unit.
-fn combine(units: Vec<Unit>) -> Unit {
-    let summary = format!(
-        "{} frames: {}",
-        units.len(),
-        units
-            .iter()
-            .map(|unit| unit.summary.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    let housekeeping = units.iter().all(|unit| unit.housekeeping);
-    let refused = units.iter().any(|unit| unit.refused);
-    let problem = units.iter().find_map(|unit| unit.problem.clone());
-    let group = units
-        .first()
-        .and_then(|first| first.group.clone())
-        .filter(|group| units.iter().all(|unit| unit.group.as_ref() == Some(group)));
-    let frames: Vec<Value> = units.into_iter().map(|unit| unit.fields).collect();
-    let mut unit = Unit::new(json!({"type": "frames", "frames": frames}), summary);
-    unit.housekeeping = housekeeping;
-    unit.refused = refused;
-    unit.problem = problem;
-    unit.group = group;
-    unit
 }
 
 #[cfg(test)]
