@@ -105,3 +105,35 @@ async fn a_socketio_recording_replays_with_a_fresh_handshake_and_matches() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_socketio_example_session_replays_against_the_demo_server() {
+    let server = demo().await;
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("saved_sessions")
+        .join("socketio.session.ron");
+    let address = server.url("/").replacen("ws://", "http://", 1);
+    let run = sockscope(&["replay", &path_str(&example), "--url", &address, "--fast"]).await;
+    let summary = summary_of(&run);
+    assert_eq!(run.status, 0, "{summary}\n{}", run.stderr);
+    assert_eq!(summary["expected"], 5, "{summary}");
+    assert_eq!(summary["matched"], 5, "{summary}");
+    // The event in /admin was sent again through the new session, which joined /admin
+    // for it first.
+    let sent: Vec<&Value> = run
+        .lines
+        .iter()
+        .filter(|line| line["event"] == "message" && line["dir"] == "out")
+        .collect();
+    let join = sent
+        .iter()
+        .position(|line| {
+            line["protocol"]["type"] == "connect" && line["protocol"]["namespace"] == "/admin"
+        })
+        .expect("a join of /admin");
+    let status = sent
+        .iter()
+        .position(|line| line["protocol"]["event"] == "status")
+        .expect("the event in /admin");
+    assert!(join < status, "{sent:?}");
+}

@@ -71,6 +71,7 @@ fn send(handle: &ConnectionHandle, action: &SendAction) -> Result<(), SendError>
         SendAction::Binary(bytes) => handle.send_binary(bytes.clone()),
         SendAction::Ping(payload) => handle.ping(payload.clone()),
         SendAction::Pong(payload) => handle.pong(payload.clone()),
+        SendAction::Op(op) => handle.send_op(op.clone()),
     }
 }
 

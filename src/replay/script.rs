@@ -22,6 +22,9 @@ pub enum SendAction {
     /// An unsolicited pong with this payload (automatic pongs are not replayed: the engine
     /// answers pings by itself).
     Pong(Bytes),
+    /// An operation in the tab's protocol (a recorded unit sent again through the new
+    /// connection's protocol session, which gives it fresh ids and does its acks).
+    Op(serde_json::Value),
 }
 
 /// One send, at its recorded time.
