@@ -1,0 +1,361 @@
+//! `sockscope proxy` between a real client and a real server that Sockscope did not write
+//! (Node `ws` on both sides, pinned in tests/node): what the client and the server see
+//! must be what they would see on a direct connection, and the proxy's JSON lines must
+//! show both legs.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::node::{self, NodeEnv, NodeServer};
+
+/// `sockscope proxy` running on a free port; killed when dropped.
+struct RunningProxy {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl RunningProxy {
+    fn start(upstream: &str, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary runs");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("the first line");
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the first line is {first:?}"))
+            .to_string();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
+                if sender.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            url,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Every line printed so far, waiting until `done` holds for them (at most 10 s).
+    fn lines_until(&mut self, done: impl Fn(&[Value]) -> bool) -> &[Value] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done(&self.seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => panic!("the proxy's lines never got there: {:#?}", self.seen),
+            }
+        }
+        &self.seen
+    }
+
+    /// Lines until both legs of `conn` gave their close event.
+    fn until_closed(&mut self, conn: u64) -> Vec<Value> {
+        self.lines_until(|lines| {
+            lines
+                .iter()
+                .filter(|l| l["event"] == "close" && l["conn"] == conn)
+                .count()
+                == 2
+        })
+        .to_vec()
+    }
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Node packages, the upstream server and a proxy in front of it; `None` when the npm
+/// registry is unreachable (a loud SKIPPED was printed).
+fn setup(test: &str, extra: &[&str]) -> Option<(NodeEnv, NodeServer, RunningProxy)> {
+    let env = node::env(test)?;
+    let upstream = env.server("proxy_upstream.js", &[]);
+    let base = format!("ws://127.0.0.1:{}/base", upstream.port);
+    let proxy = RunningProxy::start(&base, extra);
+    Some((env, upstream, proxy))
+}
+
+/// Runs the Node client against `url` with `actions`; its JSON lines.
+fn client(env: &NodeEnv, url: &str, actions: Value) -> Vec<Value> {
+    env.run("proxy_client.js", &[url, &actions.to_string()])
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("the client prints JSON"))
+        .collect()
+}
+
+fn find<'a>(lines: &'a [Value], event: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["event"] == event)
+        .unwrap_or_else(|| panic!("no {event} in {lines:#?}"))
+}
+
+/// A header's value from a JSON object of headers, the name compared without case.
+fn header<'a>(headers: &'a Value, name: &str) -> &'a Value {
+    headers
+        .as_object()
+        .and_then(|map| map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)))
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("no {name} in {headers}"))
+}
+
+/// The upstream's lines until it reports a close.
+fn upstream_close(server: &mut NodeServer) -> Value {
+    while let Some(line) = server.next_line() {
+        let value: Value = serde_json::from_str(&line).expect("the server prints JSON");
+        if value["event"] == "close" {
+            return value;
+        }
+    }
+    panic!("the upstream ended without reporting a close");
+}
+
+#[test]
+fn the_request_passes_on_and_messages_pings_and_the_close_relay_byte_for_byte() {
+    let extra = [
+        "--header",
+        "X-Added: by-proxy",
+        "--strip-header",
+        "x-strip-me",
+    ];
+    let Some((env, mut upstream, mut proxy)) = setup("proxy relay", &extra) else {
+        return;
+    };
+    let url = format!("{}/chat?room=7", proxy.url);
+    let text = "héllo ✓ {\"a\":1}";
+    let seen = client(
+        &env,
+        &url,
+        json!([
+            ["recv"],
+            ["text", text],
+            ["binary", "00ff10fe80"],
+            ["ping", "client-ping"],
+            ["say", "ping"],
+            ["await", "ping"],
+            ["close", 4000, "client bye"]
+        ]),
+    );
+    // The handshake as the client saw it: the upstream's subprotocol and headers.
+    assert_eq!(find(&seen, "open")["protocol"], "chat.v2");
+    assert_eq!(find(&seen, "upgrade")["headers"]["x-upstream"], "yes");
+    // What the upstream was asked: the client's path and query after the base, its
+    // subprotocol offer and headers, with --header and --strip-header applied.
+    let messages: Vec<&Value> = seen.iter().filter(|l| l["event"] == "message").collect();
+    let report: Value = serde_json::from_str(messages[0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(report["url"], "/base/chat?room=7");
+    assert_eq!(report["protocol"], "chat.v2");
+    let headers = &report["headers"];
+    assert_eq!(headers["sec-websocket-protocol"], "chat.v2,chat.v1");
+    assert_eq!(headers["origin"], "http://app.example");
+    assert_eq!(headers["cookie"], "session=cookie-secret-value");
+    assert_eq!(headers["authorization"], "Bearer token-secret-value");
+    assert_eq!(headers["x-added"], "by-proxy");
+    assert!(headers.get("x-strip-me").is_none(), "{headers}");
+    // Echoes came back byte for byte, with their types.
+    assert_eq!(messages[1]["type"], "text");
+    assert_eq!(messages[1]["text"], text);
+    assert_eq!(messages[2]["type"], "binary");
+    assert_eq!(messages[2]["hex"], "00ff10fe80");
+    // Pings both ways were answered with their payloads.
+    assert!(
+        seen.iter()
+            .any(|l| l["event"] == "pong" && l["text"] == "client-ping")
+    );
+    assert_eq!(find(&seen, "ping")["text"], "up-ping");
+    // The client's close reached the upstream with its code and reason, and came back clean.
+    let close = find(&seen, "close");
+    assert_eq!(
+        (&close["code"], &close["reason"], &close["wasClean"]),
+        (&json!(4000), &json!("client bye"), &json!(true))
+    );
+    let mut upstream_saw = Vec::new();
+    while let Some(line) = upstream.next_line() {
+        let value: Value = serde_json::from_str(&line).unwrap();
+        let end = value["event"] == "close";
+        upstream_saw.push(value);
+        if end {
+            break;
+        }
+    }
+    assert!(upstream_saw.contains(&json!({"event": "ping", "text": "client-ping"})));
+    assert!(upstream_saw.contains(&json!({"event": "pong", "text": "up-ping"})));
+    assert_eq!(
+        upstream_saw.last(),
+        Some(&json!({"event": "close", "code": 4000, "reason": "client bye"}))
+    );
+
+    // The proxy's lines: both legs, numbered, in order, secrets redacted.
+    let lines = proxy.until_closed(1);
+    assert!(lines.iter().all(|l| l["conn"] == 1));
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (0..lines.len() as u64).collect::<Vec<_>>());
+    let legs = |event: &str| -> Vec<(String, String)> {
+        lines
+            .iter()
+            .filter(|l| l["event"] == event)
+            .map(|l| {
+                (
+                    l["leg"].as_str().unwrap().to_string(),
+                    l["dir"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(lines[0]["event"], "connecting");
+    assert_eq!(lines[0]["leg"], "upstream");
+    assert!(
+        lines[0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/base/chat?room=7")
+    );
+    let sent_text: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "message" && l["text"] == text)
+        .collect();
+    let order: Vec<(&Value, &Value)> = sent_text.iter().map(|l| (&l["leg"], &l["dir"])).collect();
+    assert_eq!(
+        order,
+        [
+            (&json!("client"), &json!("in")),
+            (&json!("upstream"), &json!("out")),
+            (&json!("upstream"), &json!("in")),
+            (&json!("client"), &json!("out")),
+        ]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "message" && l["type"] == "binary" && l["hex"] == "00ff10fe80")
+    );
+    assert!(legs("ping").contains(&("client".into(), "in".into())));
+    assert!(legs("ping").contains(&("upstream".into(), "out".into())));
+    let opens: Vec<&Value> = lines.iter().filter(|l| l["event"] == "open").collect();
+    assert_eq!(opens.len(), 2);
+    for open in &opens {
+        assert_eq!(open["subprotocol"], "chat.v2");
+        assert_eq!(
+            header(&open["request_headers"], "authorization"),
+            "[redacted]"
+        );
+        assert_eq!(header(&open["request_headers"], "cookie"), "[redacted]");
+    }
+    let all = serde_json::to_string(&lines).unwrap();
+    assert!(
+        !all.contains("token-secret-value"),
+        "a secret leaked: {all}"
+    );
+    assert!(
+        !all.contains("cookie-secret-value"),
+        "a secret leaked: {all}"
+    );
+    for leg in ["client", "upstream"] {
+        let close = lines
+            .iter()
+            .find(|l| l["event"] == "close" && l["leg"] == leg)
+            .unwrap();
+        assert_eq!(close["code"], 4000, "{close}");
+        assert_eq!(close["reason"], "client bye");
+        assert_eq!(close["was_clean"], true);
+    }
+    let client_close = lines
+        .iter()
+        .find(|l| l["event"] == "close" && l["leg"] == "client")
+        .unwrap();
+    assert_eq!(client_close["initiator"], "client");
+}
+
+#[test]
+fn the_upstreams_close_reaches_the_client_with_its_code_and_reason() {
+    let Some((env, mut upstream, mut proxy)) = setup("proxy upstream close", &[]) else {
+        return;
+    };
+    let seen = client(
+        &env,
+        &proxy.url,
+        json!([["recv"], ["say", "close:4001:server bye"]]),
+    );
+    let close = find(&seen, "close");
+    assert_eq!(
+        (&close["code"], &close["reason"], &close["wasClean"]),
+        (&json!(4001), &json!("server bye"), &json!(true))
+    );
+    assert_eq!(upstream_close(&mut upstream)["code"], 4001);
+    let lines = proxy.until_closed(1);
+    let upstream_close = lines
+        .iter()
+        .find(|l| l["event"] == "close" && l["leg"] == "upstream")
+        .unwrap();
+    assert_eq!(upstream_close["initiator"], "server");
+    assert_eq!(upstream_close["was_clean"], true);
+}
+
+#[test]
+fn an_abrupt_upstream_drop_becomes_an_abrupt_client_drop() {
+    let Some((env, _upstream, mut proxy)) = setup("proxy drop", &[]) else {
+        return;
+    };
+    let seen = client(&env, &proxy.url, json!([["recv"], ["say", "drop"]]));
+    let close = find(&seen, "close");
+    // 1006 with wasClean false: the client got no close frame, just the end of the stream.
+    assert_eq!(
+        (&close["code"], &close["wasClean"]),
+        (&json!(1006), &json!(false))
+    );
+    let lines = proxy.until_closed(1);
+    for leg in ["upstream", "client"] {
+        let close = lines
+            .iter()
+            .find(|l| l["event"] == "close" && l["leg"] == leg)
+            .unwrap();
+        assert_eq!(close["code"], 1006, "{close}");
+        assert_eq!(close["was_clean"], false);
+    }
+}
+
+#[test]
+fn a_refusal_reaches_the_client_with_its_status_headers_and_body() {
+    let Some((env, _upstream, mut proxy)) = setup("proxy refusal", &[]) else {
+        return;
+    };
+    let url = format!("{}/refuse", proxy.url);
+    let seen = client(&env, &url, json!([]));
+    let refusal = find(&seen, "unexpected-response");
+    assert_eq!(refusal["status"], 401);
+    assert_eq!(refusal["body"], "token expired: log in again\n");
+    assert_eq!(
+        refusal["headers"]["www-authenticate"],
+        "Bearer realm=\"proxy-test\""
+    );
+    let lines = proxy.until_closed(1);
+    let error = find(&lines, "error");
+    assert_eq!(error["leg"], "upstream");
+    assert_eq!(error["status"], 401);
+    assert_eq!(error["body"], "token expired: log in again\n");
+}
