@@ -359,3 +359,58 @@ fn a_refusal_reaches_the_client_with_its_status_headers_and_body() {
     assert_eq!(error["status"], 401);
     assert_eq!(error["body"], "token expired: log in again\n");
 }
+
+#[test]
+fn record_saves_both_legs_and_the_upstream_leg_replays_against_the_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("proxied.session.ron");
+    let file_arg = file.to_str().unwrap();
+    let Some((env, upstream, mut proxy)) = setup("proxy record", &["--record", file_arg]) else {
+        return;
+    };
+    let url = format!("{}/echo", proxy.url);
+    let seen = client(
+        &env,
+        &url,
+        json!([
+            ["recv"],
+            ["text", "hello"],
+            ["binary", "0102"],
+            ["close", 1000, "done"]
+        ]),
+    );
+    assert_eq!(find(&seen, "close")["code"], 1000);
+    proxy.until_closed(1);
+    let saved = std::fs::read_to_string(&file).expect("the session was saved");
+    assert!(saved.contains("\"conn 1 upstream\""), "{saved}");
+    assert!(saved.contains("\"conn 1 client\""), "{saved}");
+    assert!(
+        !saved.contains("token-secret-value"),
+        "a secret was saved: {saved}"
+    );
+    assert!(
+        !saved.contains("cookie-secret-value"),
+        "a secret was saved: {saved}"
+    );
+
+    // The upstream leg is the client's side of the conversation: replayed against the real
+    // server, the echoes come back the same (the first message, the server's report of the
+    // request, differs by its random handshake key).
+    let replayed = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["replay", file_arg, "--tab", "conn 1 upstream", "--fast"])
+        .args([
+            "--url",
+            &format!("ws://127.0.0.1:{}/base/echo", upstream.port),
+        ])
+        .output()
+        .expect("replay runs");
+    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    let summary: Value = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["event"] == "replay-summary")
+        .unwrap_or_else(|| panic!("no summary in {stdout}"));
+    assert_eq!(summary["expected"], 3, "{summary}");
+    assert_eq!(summary["matched"], 2, "{summary}");
+    assert_eq!(summary["different"], 1, "{summary}");
+}

@@ -16,6 +16,7 @@ pub mod plan;
 mod protocol_line;
 mod proxy;
 pub mod proxy_args;
+mod proxy_record;
 pub mod replay;
 mod secret;
 mod serve;

@@ -2,18 +2,23 @@
 //! ws://ADDR`, then every event of both legs of every client connection as one JSON line
 //! in `connect`'s shapes plus `"conn"` (1, 2, ... per accepted client) and `"leg"`
 //! (`"client"` or `"upstream"`), redacted like every path out. Runs until Ctrl+C or
-//! SIGTERM, or until nobody reads its output.
+//! SIGTERM, or until nobody reads its output. `--record` saves the connections as a
+//! session (see [`super::proxy_record`]).
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::error::{CliError, Outcome};
 use super::proxy_args::ProxyArgs;
+use super::proxy_record::ProxyRecorder;
 use crate::engine::EventKind;
 use crate::model::redact::Redactor;
+use crate::model::storage::FileError;
+use crate::proxy::request_head::RequestHead;
 use crate::proxy::{self, ProxyConfig, ProxyEvent};
 
 /// Events waiting to be printed; past it the relays wait for the printer.
@@ -24,6 +29,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     let config = config(args).map_err(|error| CliError::usage("proxy: ", error))?;
     let (sender, mut events) = mpsc::channel(EVENT_QUEUE);
     let added = config.add_headers.clone();
+    let recorder_config = config.clone();
     let server = proxy::start(config, sender)
         .await
         .map_err(|error| CliError::failed(format!("cannot listen on {}: ", args.listen), error))?;
@@ -35,6 +41,10 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Success);
     }
     let mut printer = Printer::new(&added);
+    if let Some(path) = &args.record {
+        let listening = format!("ws://{}", server.addr());
+        printer.recorder = Some(ProxyRecorder::new(path.clone(), recorder_config, listening));
+    }
     let stop = super::serve::wait_for_stop_signal();
     tokio::pin!(stop);
     loop {
@@ -51,6 +61,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
         }
     }
     drop(server);
+    printer.save_all();
     Ok(Outcome::Success)
 }
 
@@ -63,6 +74,19 @@ fn config(args: &ProxyArgs) -> Result<ProxyConfig, String> {
             "--upstream {:?} must be a ws:// or wss:// URL with a host",
             args.upstream
         ));
+    }
+    if let Some(path) = &args.record {
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => std::path::PathBuf::from("."),
+        };
+        if !parent.is_dir() {
+            return Err(format!(
+                "--record {}: the folder {} does not exist",
+                path.display(),
+                parent.display()
+            ));
+        }
     }
     let add_headers = args
         .headers
@@ -98,7 +122,9 @@ struct Printer {
     /// What every connection's redaction starts from (the added headers' secrets).
     base: Redactor,
     /// Each live connection's redaction and how many of its legs are still open.
-    connections: HashMap<u64, (Redactor, u8)>,
+    connections: HashMap<u64, Live>,
+    /// Where `--record` saves the connections.
+    recorder: Option<ProxyRecorder>,
     seq: u64,
     stdout: std::io::StdoutLock<'static>,
 }
@@ -112,6 +138,7 @@ impl Printer {
         Self {
             base,
             connections: HashMap::new(),
+            recorder: None,
             seq: 0,
             stdout: std::io::stdout().lock(),
         }
@@ -120,30 +147,69 @@ impl Printer {
     /// Prints one event; false once nobody reads stdout any more.
     fn print(&mut self, event: &ProxyEvent) -> bool {
         let base = &self.base;
-        let (redactor, open_legs) = self.connections.entry(event.conn).or_insert_with(|| {
+        let live = self.connections.entry(event.conn).or_insert_with(|| {
             let mut redactor = base.clone();
             for (name, value) in &event.request.headers {
                 redactor.add_header(name, value);
             }
-            (redactor, 2)
+            Live {
+                redactor,
+                open_legs: 2,
+                request: Arc::clone(&event.request),
+            }
         });
-        redactor.learn(&event.event.kind);
-        let mut line = redactor.json_line(&event.event);
+        live.redactor.learn(&event.event.kind);
+        let mut line = live.redactor.json_line(&event.event);
         if let Value::Object(map) = &mut line {
             map.insert("seq".into(), json!(self.seq));
             map.insert("conn".into(), json!(event.conn));
             map.insert("leg".into(), json!(event.leg.as_str()));
         }
         self.seq += 1;
+        if let Some(recorder) = &mut self.recorder {
+            recorder.event(event);
+        }
         if matches!(event.event.kind, EventKind::Close(_)) {
-            *open_legs = open_legs.saturating_sub(1);
-            if *open_legs == 0 {
-                self.connections.remove(&event.conn);
+            live.open_legs = live.open_legs.saturating_sub(1);
+            if live.open_legs == 0 {
+                let finished = self.connections.remove(&event.conn);
+                if let (Some(recorder), Some(live)) = (&mut self.recorder, finished) {
+                    let saved = recorder.finish(event.conn, &live.request, &live.redactor);
+                    report_save(saved);
+                }
             }
         }
         writeln!(self.stdout, "{line}")
             .and_then(|()| self.stdout.flush())
             .is_ok()
+    }
+
+    /// Saves the recording with the connections still going, as far as they got.
+    fn save_all(&mut self) {
+        let Some(recorder) = &mut self.recorder else {
+            return;
+        };
+        let mut live: Vec<_> = self
+            .connections
+            .drain()
+            .map(|(conn, live)| (conn, (*live.request).clone(), live.redactor))
+            .collect();
+        live.sort_by_key(|(conn, _, _)| *conn);
+        report_save(recorder.save_all(&live));
+    }
+}
+
+/// A connection whose legs are not both closed yet.
+struct Live {
+    redactor: Redactor,
+    open_legs: u8,
+    request: Arc<RequestHead>,
+}
+
+/// A failed save is said on stderr; the proxy goes on.
+fn report_save(saved: Result<(), FileError>) {
+    if let Err(error) = saved {
+        eprintln!("sockscope proxy: --record: {error}");
     }
 }
 

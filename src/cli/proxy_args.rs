@@ -3,7 +3,7 @@
 use clap::Args;
 
 /// `sockscope proxy --listen IP:PORT --upstream URL [--header "Name: value"]...
-/// [--strip-header NAME]...`.
+/// [--strip-header NAME]... [--record FILE.ron]`.
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     /// Address clients connect to; port 0 picks a free port.
@@ -20,4 +20,9 @@ pub struct ProxyArgs {
     /// A header of the client's request not passed upstream (repeatable).
     #[arg(long = "strip-header", value_name = "NAME")]
     pub strip_headers: Vec<String>,
+    /// Save every client connection's two legs in this session file, as the tabs
+    /// `conn N upstream` (replayable against the real server) and `conn N client`; it is
+    /// rewritten each time a connection ends.
+    #[arg(long, value_name = "FILE.ron")]
+    pub record: Option<std::path::PathBuf>,
 }
