@@ -414,3 +414,41 @@ fn record_saves_both_legs_and_the_upstream_leg_replays_against_the_real_server()
     assert_eq!(summary["matched"], 2, "{summary}");
     assert_eq!(summary["different"], 1, "{summary}");
 }
+
+#[test]
+fn fragmented_and_16_mib_messages_arrive_byte_identical() {
+    let Some((env, _upstream, mut proxy)) = setup("proxy big", &[]) else {
+        return;
+    };
+    let seen = client(
+        &env,
+        &proxy.url,
+        json!([
+            ["recv"],
+            ["fragments", "frag-", "ment ✓"],
+            ["big", 16],
+            ["close", 1000, ""]
+        ]),
+    );
+    let messages: Vec<&Value> = seen.iter().filter(|l| l["event"] == "message").collect();
+    assert_eq!(messages[1]["text"], "frag-ment ✓");
+    let sent = find(&seen, "sent");
+    assert_eq!(sent["len"], 16 << 20);
+    assert_eq!(messages[2]["type"], "binary");
+    assert_eq!(messages[2]["len"], sent["len"]);
+    assert_eq!(messages[2]["sha256"], sent["sha256"]);
+    let lines = proxy.until_closed(1);
+    let big: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "message" && l["len"] == 16 << 20)
+        .collect();
+    assert_eq!(
+        big.len(),
+        4,
+        "client in, upstream out, upstream in, client out"
+    );
+    assert!(
+        big.iter()
+            .all(|l| l["hex"].as_str().map(str::len) == Some(32 << 20))
+    );
+}

@@ -1,16 +1,21 @@
 //! One proxied connection's events: numbered and timed from the client's arrival, tagged
 //! with the connection and the leg, and sent to whoever prints or records them. The
-//! channel is bounded, so a slow reader of events holds the relay back rather than
-//! letting events pile up.
+//! events waiting to be taken are bounded in number and in payload bytes
+//! ([`EVENT_QUEUE_BYTES`] for all connections together), so a slow reader of events holds
+//! the relays back rather than letting events pile up.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::request_head::RequestHead;
 use crate::engine::{Event, EventKind};
+
+/// The payload bytes of events sent but not yet taken, for all connections together; one
+/// event may go beyond it.
+pub const EVENT_QUEUE_BYTES: usize = 32 << 20;
 
 /// Which side of the proxy an event happened on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,8 +51,9 @@ impl Leg {
     }
 }
 
-/// One event of one leg of one proxied connection.
-#[derive(Clone, Debug)]
+/// One event of one leg of one proxied connection. Its payload bytes count against
+/// [`EVENT_QUEUE_BYTES`] until it is dropped.
+#[derive(Debug)]
 pub struct ProxyEvent {
     /// Which client connection: 1, 2, ... in the order they were accepted.
     pub conn: u64,
@@ -57,6 +63,8 @@ pub struct ProxyEvent {
     pub event: Event,
     /// The client's handshake request, so that every path out can learn its secrets.
     pub request: Arc<RequestHead>,
+    /// The room this event takes in the queue, given back when it is dropped.
+    _room: Option<OwnedSemaphorePermit>,
 }
 
 /// The event log of one connection.
@@ -66,21 +74,33 @@ pub(super) struct ConnLog {
     seq: AtomicU64,
     request: Arc<RequestHead>,
     events: mpsc::Sender<ProxyEvent>,
+    room: Arc<Semaphore>,
 }
 
 impl ConnLog {
-    pub(super) fn new(conn: u64, request: RequestHead, events: mpsc::Sender<ProxyEvent>) -> Self {
+    /// The log of connection `conn`, which arrived just now.
+    pub(super) fn new(conn: u64, events: mpsc::Sender<ProxyEvent>, room: Arc<Semaphore>) -> Self {
         Self {
+            room,
             conn,
             start: Instant::now(),
             seq: AtomicU64::new(0),
-            request: Arc::new(request),
+            request: Arc::new(RequestHead::default()),
             events,
         }
     }
 
+    /// The client's handshake request, once read (before any event).
+    pub(super) fn set_request(&mut self, request: RequestHead) {
+        self.request = Arc::new(request);
+    }
+
     /// Sends one event, waiting for room; an event nobody listens to any more is dropped.
     pub(super) async fn emit(&self, leg: Leg, kind: EventKind) {
+        let bytes = kind.heap_bytes().clamp(1, EVENT_QUEUE_BYTES);
+        let room = u32::try_from(bytes).unwrap_or(u32::MAX);
+        // The semaphore is never closed, so this only fails if it were.
+        let room = Arc::clone(&self.room).acquire_many_owned(room).await.ok();
         let event = Event {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             wall_time: SystemTime::now(),
@@ -94,6 +114,7 @@ impl ConnLog {
                 leg,
                 event,
                 request: Arc::clone(&self.request),
+                _room: room,
             })
             .await;
     }

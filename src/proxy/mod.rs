@@ -17,7 +17,7 @@ mod relay;
 pub mod request_head;
 pub mod upstream;
 
-pub use conn_log::{Leg, ProxyEvent};
+pub use conn_log::{EVENT_QUEUE_BYTES, Leg, ProxyEvent};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::handshake::server::Response;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -105,14 +105,18 @@ async fn accept_loop(
 ) {
     let mut connections = JoinSet::new();
     let next = AtomicU64::new(1);
+    let room = Arc::new(Semaphore::new(EVENT_QUEUE_BYTES));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _peer)) => {
                     let config = Arc::clone(&config);
-                    let events = events.clone();
-                    let conn = next.fetch_add(1, Ordering::Relaxed);
-                    connections.spawn(serve_connection(tcp, conn, config, events));
+                    let log = ConnLog::new(
+                        next.fetch_add(1, Ordering::Relaxed),
+                        events.clone(),
+                        Arc::clone(&room),
+                    );
+                    connections.spawn(serve_connection(tcp, log, config));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
@@ -122,12 +126,7 @@ async fn accept_loop(
 }
 
 /// One client: its request, the upstream's answer passed back, then the relay.
-async fn serve_connection(
-    tcp: TcpStream,
-    conn: u64,
-    config: Arc<ProxyConfig>,
-    events: mpsc::Sender<ProxyEvent>,
-) {
+async fn serve_connection(tcp: TcpStream, mut log: ConnLog, config: Arc<ProxyConfig>) {
     let _ = tcp.set_nodelay(true);
     // Not a WebSocket request in time: closed without a number's worth of events.
     let Some(head) = request_head::peek(&tcp, HANDSHAKE_TIMEOUT).await else {
@@ -135,7 +134,7 @@ async fn serve_connection(
     };
     let url = upstream::upstream_url(&config.upstream, &head.target);
     let headers = upstream::upstream_headers(&config, &head);
-    let log = ConnLog::new(conn, head.clone(), events);
+    log.set_request(head.clone());
     log.emit(
         Leg::Upstream,
         EventKind::Connecting {

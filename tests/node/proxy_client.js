@@ -7,11 +7,17 @@
 //   ["ping", S]            send a ping with S, wait for a pong
 //   ["say", S]             send text S without waiting
 //   ["await", EVENT]       wait for the next EVENT (ping, pong, message, close)
+//   ["fragments", A, B]    send text A + B as two frames of one message, wait for the next
+//   ["big", MIB]           send MIB MiB of random bytes, wait for the next message
 //   ["close", CODE, R]     close with CODE and reason R
-// Everything it sees is printed as a JSON line: open, message (type, text or hex), ping,
+// Everything it sees is printed as a JSON line: open, message (type, text or hex; past
+// 4 KiB len and sha256 instead), sent (len and sha256 of a big message), ping,
 // pong, close (code, reason, wasClean), unexpected-response (status, headers, body),
 // error. It exits after the close (or the refusal), at most after 15 s.
+const crypto = require('crypto');
 const WebSocket = require('ws');
+
+const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 
 const [url, actionsJson] = process.argv.slice(2);
 const actions = JSON.parse(actionsJson || '[]');
@@ -59,13 +65,12 @@ ws.on('unexpected-response', (req, res) => {
   });
 });
 ws.on('error', (error) => say({ event: 'error', message: error.message }));
-ws.on('message', (data, isBinary) =>
-  say(
-    isBinary
-      ? { event: 'message', type: 'binary', hex: Buffer.from(data).toString('hex') }
-      : { event: 'message', type: 'text', text: data.toString() },
-  ),
-);
+ws.on('message', (data, isBinary) => {
+  const type = isBinary ? 'binary' : 'text';
+  if (data.length > 4096) say({ event: 'message', type, len: data.length, sha256: sha256(data) });
+  else if (isBinary) say({ event: 'message', type, hex: Buffer.from(data).toString('hex') });
+  else say({ event: 'message', type, text: data.toString() });
+});
 ws.on('ping', (data) => say({ event: 'ping', text: data.toString() }));
 ws.on('pong', (data) => say({ event: 'pong', text: data.toString() }));
 ws.addEventListener('close', (e) => {
@@ -85,6 +90,15 @@ ws.on('open', async () => {
     } else if (action === 'ping') {
       ws.ping(Buffer.from(a));
       await next('pong');
+    } else if (action === 'fragments') {
+      ws.send(a, { fin: false });
+      ws.send(b, { fin: true });
+      await next('message');
+    } else if (action === 'big') {
+      const bytes = crypto.randomBytes(a * 1024 * 1024);
+      say({ event: 'sent', len: bytes.length, sha256: sha256(bytes) });
+      ws.send(bytes);
+      await next('message');
     } else if (action === 'say') ws.send(a);
     else if (action === 'await') await next(a);
     else if (action === 'close') ws.close(a, b);
