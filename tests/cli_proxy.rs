@@ -452,3 +452,56 @@ fn fragmented_and_16_mib_messages_arrive_byte_identical() {
             .all(|l| l["hex"].as_str().map(str::len) == Some(32 << 20))
     );
 }
+
+#[test]
+fn sigterm_closes_both_legs_with_1001_and_exits_0() {
+    let Some((_env, mut upstream, mut proxy)) = setup("proxy sigterm", &[]) else {
+        return;
+    };
+    let node_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    let client = Command::new("node")
+        .arg(node_dir.join("proxy_client.js"))
+        .args([&proxy.url, "[]"])
+        .current_dir(&node_dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    proxy.lines_until(|lines| {
+        lines
+            .iter()
+            .any(|l| l["event"] == "open" && l["leg"] == "client")
+    });
+    let pid = i32::try_from(proxy.child.id()).expect("a pid");
+    // SAFETY: kill(2) on the child this test started; no memory is involved.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let output = client.wait_with_output().expect("the client ends");
+    let seen: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    let close = find(&seen, "close");
+    assert_eq!(
+        (&close["code"], &close["wasClean"]),
+        (&json!(1001), &json!(true))
+    );
+    assert_eq!(upstream_close(&mut upstream)["code"], 1001);
+    let lines = proxy.until_closed(1);
+    for (leg, initiator) in [("client", "server"), ("upstream", "client")] {
+        let close = lines
+            .iter()
+            .find(|l| l["event"] == "close" && l["leg"] == leg)
+            .unwrap();
+        assert_eq!(close["code"], 1001, "{close}");
+        assert_eq!(close["was_clean"], true, "{close}");
+        assert_eq!(close["initiator"], initiator, "{close}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = proxy.child.try_wait().expect("the proxy's status") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the proxy did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}

@@ -2,8 +2,9 @@
 //! ws://ADDR`, then every event of both legs of every client connection as one JSON line
 //! in `connect`'s shapes plus `"conn"` (1, 2, ... per accepted client) and `"leg"`
 //! (`"client"` or `"upstream"`), redacted like every path out. Runs until Ctrl+C or
-//! SIGTERM, or until nobody reads its output. `--record` saves the connections as a
-//! session (see [`super::proxy_record`]).
+//! SIGTERM (which close every connection's legs with 1001 first), or until nobody reads
+//! its output. `--record` saves the connections as a session (see
+//! [`super::proxy_record`]).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -47,20 +48,33 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     }
     let stop = super::serve::wait_for_stop_signal();
     tokio::pin!(stop);
-    loop {
+    let stopped = loop {
         tokio::select! {
             event = events.recv() => match event {
-                Some(event) => {
-                    if !printer.print(&event) {
-                        break;
-                    }
-                }
-                None => break,
+                Some(event) if printer.print(&event) => {}
+                _ => break false,
             },
-            () = &mut stop => break,
+            () = &mut stop => break true,
         }
+    };
+    if stopped {
+        // Every connection closes with 1001; their close events keep coming meanwhile.
+        let shutdown = server.shutdown();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                Some(event) = events.recv() => {
+                    printer.print(&event);
+                }
+            }
+        }
+        while let Ok(event) = events.try_recv() {
+            printer.print(&event);
+        }
+    } else {
+        drop(server);
     }
-    drop(server);
     printer.save_all();
     Ok(Outcome::Success)
 }

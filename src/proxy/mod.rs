@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::handshake::server::Response;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -66,17 +66,34 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }
 
-/// A running proxy; dropping it stops accepting and drops every connection.
+/// How long [`ProxyServer::shutdown`] waits for the closing handshakes.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// A running proxy; dropping it stops accepting and drops every connection (abruptly:
+/// [`ProxyServer::shutdown`] closes them with 1001 first).
 #[derive(Debug)]
 pub struct ProxyServer {
     addr: SocketAddr,
     accept_task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
 }
 
 impl ProxyServer {
     /// The bound address (port 0 resolved).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Stops accepting, closes both legs of every open connection with 1001 (Going Away)
+    /// and waits for their closing handshakes (at most 5 s; what is left is dropped).
+    /// Keep taking events meanwhile: the connections wait for room to report their close.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(
+            SHUTDOWN_WAIT + Duration::from_secs(1),
+            &mut self.accept_task,
+        )
+        .await;
     }
 }
 
@@ -94,14 +111,20 @@ pub async fn start(
 ) -> std::io::Result<ProxyServer> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let accept_task = tokio::spawn(accept_loop(listener, Arc::new(config), events));
-    Ok(ProxyServer { addr, accept_task })
+    let (stop, stopping) = watch::channel(false);
+    let accept_task = tokio::spawn(accept_loop(listener, Arc::new(config), events, stopping));
+    Ok(ProxyServer {
+        addr,
+        accept_task,
+        stop,
+    })
 }
 
 async fn accept_loop(
     listener: TcpListener,
     config: Arc<ProxyConfig>,
     events: mpsc::Sender<ProxyEvent>,
+    mut stopping: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
     let next = AtomicU64::new(1);
@@ -116,17 +139,26 @@ async fn accept_loop(
                         events.clone(),
                         Arc::clone(&room),
                     );
-                    connections.spawn(serve_connection(tcp, log, config));
+                    connections.spawn(serve_connection(tcp, log, config, stopping.clone()));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = stopping.changed() => break,
         }
     }
+    // Shutting down: the relays are closing their legs; wait for them, then drop the rest.
+    let closing = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(SHUTDOWN_WAIT, closing).await;
 }
 
 /// One client: its request, the upstream's answer passed back, then the relay.
-async fn serve_connection(tcp: TcpStream, mut log: ConnLog, config: Arc<ProxyConfig>) {
+async fn serve_connection(
+    tcp: TcpStream,
+    mut log: ConnLog,
+    config: Arc<ProxyConfig>,
+    stopping: watch::Receiver<bool>,
+) {
     let _ = tcp.set_nodelay(true);
     // Not a WebSocket request in time: closed without a number's worth of events.
     let Some(head) = request_head::peek(&tcp, HANDSHAKE_TIMEOUT).await else {
@@ -179,7 +211,7 @@ async fn serve_connection(tcp: TcpStream, mut log: ConnLog, config: Arc<ProxyCon
                         handshake: client_started.elapsed() + handshake,
                     };
                     log.emit(Leg::Client, EventKind::Open(Box::new(open))).await;
-                    relay::relay(client_ws, upstream_ws, &log).await;
+                    relay::relay(client_ws, upstream_ws, &log, stopping).await;
                 }
                 (Ok(_), None) | (Err(_), _) => {
                     // The client went away or spoke no WebSocket: the upstream is dropped

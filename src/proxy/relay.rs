@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::conn_log::{ConnLog, Leg};
 use crate::engine::{
@@ -71,6 +73,7 @@ pub(super) async fn relay<C, U>(
     client: WebSocketStream<C>,
     upstream: WebSocketStream<U>,
     log: &ConnLog,
+    stopping: watch::Receiver<bool>,
 ) where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
@@ -80,8 +83,22 @@ pub(super) async fn relay<C, U>(
     };
     let (client_out, client_in) = client.split();
     let (upstream_out, upstream_in) = upstream.split();
-    let up = pump(Leg::Client, client_in, upstream_out, &closing, log);
-    let down = pump(Leg::Upstream, upstream_in, client_out, &closing, log);
+    let up = pump(
+        Leg::Client,
+        client_in,
+        upstream_out,
+        &closing,
+        log,
+        stopping.clone(),
+    );
+    let down = pump(
+        Leg::Upstream,
+        upstream_in,
+        client_out,
+        &closing,
+        log,
+        stopping,
+    );
     tokio::pin!(up, down);
     let (first, rest_leg) = tokio::select! {
         end = &mut up => (end, Leg::Upstream),
@@ -103,21 +120,34 @@ pub(super) async fn relay<C, U>(
     }
 }
 
-/// Reads `from`'s messages and writes each to the other leg, until `from` ends.
+/// Reads `from`'s messages and writes each to the other leg, until `from` ends. When the
+/// proxy shuts down, the other leg gets a close frame 1001 (Going Away) from here.
 async fn pump<R, W>(
     from: Leg,
     mut reader: SplitStream<WebSocketStream<R>>,
     mut writer: SplitSink<WebSocketStream<W>, Message>,
     closing: &Closing,
     log: &ConnLog,
+    mut stopping: watch::Receiver<bool>,
 ) -> End
 where
     R: AsyncRead + AsyncWrite + Unpin,
     W: AsyncRead + AsyncWrite + Unpin,
 {
     let to = from.other();
+    let mut stopped = *stopping.borrow();
     loop {
-        let message = match reader.next().await {
+        let next = tokio::select! {
+            next = reader.next() => next,
+            changed = stopping.changed(), if !stopped => {
+                stopped = true;
+                if changed.is_ok() && *stopping.borrow() {
+                    go_away(to, &mut writer, closing).await;
+                }
+                continue;
+            }
+        };
+        let message = match next {
             Some(Ok(message)) => message,
             Some(Err(error)) => {
                 let closed = closing.with(from, |leg| leg.received.is_some());
@@ -245,16 +275,44 @@ async fn pass_close<W>(
         let fresh = leg.received.is_none() && !leg.sent;
         if fresh {
             leg.sent = true;
-            leg.initiator = Some(match to {
-                Leg::Client => Initiator::Server,
-                Leg::Upstream => Initiator::Client,
-            });
+            leg.initiator = Some(own_role(to));
             leg.since = Some(now);
         }
         fresh
     });
     if forward {
         let _ = writer.send(Message::Close(frame)).await;
+    }
+}
+
+/// The proxy is shutting down: `to` gets a close frame 1001 unless it is closing already.
+async fn go_away<W>(to: Leg, writer: &mut SplitSink<WebSocketStream<W>, Message>, closing: &Closing)
+where
+    W: AsyncRead + AsyncWrite + Unpin,
+{
+    let fresh = closing.with(to, |leg| {
+        let fresh = leg.received.is_none() && !leg.sent;
+        if fresh {
+            leg.sent = true;
+            leg.initiator = Some(own_role(to));
+            leg.since = Some(Instant::now());
+        }
+        fresh
+    });
+    if fresh {
+        let frame = CloseFrame {
+            code: CloseCode::Away,
+            reason: "".into(),
+        };
+        let _ = writer.send(Message::Close(Some(frame))).await;
+    }
+}
+
+/// The role Sockscope plays on `leg` (the initiator name when Sockscope starts closing).
+fn own_role(leg: Leg) -> Initiator {
+    match leg {
+        Leg::Client => Initiator::Server,
+        Leg::Upstream => Initiator::Client,
     }
 }
 
