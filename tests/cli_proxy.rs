@@ -70,6 +70,14 @@ impl RunningProxy {
         &self.seen
     }
 
+    /// Every line printed so far, without waiting.
+    fn drain(&mut self) -> &[Value] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        &self.seen
+    }
+
     /// Lines until both legs of `conn` gave their close event.
     fn until_closed(&mut self, conn: u64) -> Vec<Value> {
         self.lines_until(|lines| {
@@ -504,4 +512,69 @@ fn sigterm_closes_both_legs_with_1001_and_exits_0() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+/// The proxy's resident memory in KiB, from /proc.
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmRSS line")
+}
+
+#[test]
+fn a_client_that_stops_reading_holds_the_upstream_back_instead_of_growing_memory() {
+    use std::io::{Read, Write};
+    let Some((_env, _upstream, mut proxy)) = setup("proxy backpressure", &[]) else {
+        return;
+    };
+    let addr = proxy.url.trim_start_matches("ws://").to_string();
+    let mut tcp = std::net::TcpStream::connect(&addr).expect("the proxy accepts");
+    write!(
+        tcp,
+        "GET /flood HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tcp.read_exact(&mut byte).expect("the handshake answer");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // 300 messages of 1 MiB from the upstream at once, then this client reads nothing.
+    let command = b"flood:300:1048576";
+    let mut frame = vec![0x81, 0x80 | command.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(command);
+    tcp.write_all(&frame).unwrap();
+    let baseline = resident_kib(proxy.child.id());
+    let mut most = baseline;
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(100));
+        most = most.max(resident_kib(proxy.child.id()));
+    }
+    // One message in flight per direction, the socket buffers and the event queue's 32 MiB
+    // at most: far below the 300 MiB the upstream sent.
+    assert!(
+        most < baseline + 100 * 1024,
+        "the proxy grew from {baseline} KiB to {most} KiB"
+    );
+    let relayed = proxy
+        .drain()
+        .iter()
+        .filter(|l| l["event"] == "message" && l["leg"] == "client")
+        .count();
+    eprintln!("backpressure: {baseline} KiB -> {most} KiB, {relayed} messages relayed");
+    assert!(
+        relayed < 100,
+        "{relayed} messages went to a client that reads nothing"
+    );
+    drop(tcp);
 }

@@ -1,7 +1,8 @@
 // The upstream server of the proxy tests (Node `ws`): first sends a report of the
 // request it got (url, headers, selected subprotocol), then echoes every message with its
 // type. Text commands: `close:CODE:REASON` closes with that code and reason, `drop`
-// destroys the socket without a close frame, `ping` sends a ping `up-ping`. A request
+// destroys the socket without a close frame, `ping` sends a ping `up-ping`,
+// `flood:COUNT:SIZE` sends COUNT binary messages of SIZE bytes at once. A request
 // whose path has `/refuse` in it is answered 401 with a body. What it sees (close, ping,
 // pong) is printed on stdout as JSON lines after the first line `listening PORT`.
 const http = require('http');
@@ -39,6 +40,10 @@ wss.on('connection', (ws, req) => {
     if (text !== null && text.startsWith('close:')) {
       const [, code, reason] = text.split(':');
       ws.close(Number(code), reason);
+    } else if (text !== null && text.startsWith('flood:')) {
+      const [, count, size] = text.split(':');
+      const payload = Buffer.alloc(Number(size), 0x5a);
+      for (let i = 0; i < Number(count); i += 1) ws.send(payload);
     } else if (text === 'drop') {
       ws.terminate();
     } else if (text === 'ping') {
