@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -577,4 +578,44 @@ fn a_client_that_stops_reading_holds_the_upstream_back_instead_of_growing_memory
         "{relayed} messages went to a client that reads nothing"
     );
     drop(tcp);
+}
+
+#[test]
+fn a_thousand_concurrent_connections_each_get_their_own_upstream() {
+    const COUNT: u64 = 1000;
+    let Some((env, _upstream, proxy)) = setup("proxy concurrency", &[]) else {
+        return;
+    };
+    let said = env.run("proxy_many.js", &[&proxy.url, &COUNT.to_string()]);
+    let summary: Value = serde_json::from_str(said.trim()).expect("one JSON line");
+    assert_eq!(summary["ok"], COUNT, "{summary}");
+    let mut by_conn: HashMap<u64, Vec<Value>> = HashMap::new();
+    let mut closes = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while closes < 2 * COUNT {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = proxy
+            .lines
+            .recv_timeout(left)
+            .expect("every close within 20 s");
+        closes += u64::from(line["event"] == "close");
+        let conn = line["conn"].as_u64().expect("a conn number");
+        by_conn.entry(conn).or_default().push(line);
+    }
+    assert_eq!(by_conn.len() as u64, COUNT);
+    // Each connection's upstream leg went to its own path, and its echo stayed on it.
+    for (conn, lines) in &by_conn {
+        let url = lines[0]["url"].as_str().expect("connecting comes first");
+        let n = url.rsplit('/').next().expect("a path");
+        let echoed = lines
+            .iter()
+            .filter(|l| l["event"] == "message" && l["text"] == format!("client-{n}"))
+            .count();
+        assert_eq!(echoed, 4, "conn {conn}: {lines:#?}");
+        let clean = lines
+            .iter()
+            .filter(|l| l["event"] == "close" && l["was_clean"] == true && l["code"] == 1000)
+            .count();
+        assert_eq!(clean, 2, "conn {conn}: {lines:#?}");
+    }
 }

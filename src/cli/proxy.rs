@@ -41,7 +41,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     if said.is_err() {
         return Ok(Outcome::Success);
     }
-    let mut printer = Printer::new(&added);
+    let mut printer = Printer::new(&added, &args.upstream);
     if let Some(path) = &args.record {
         let listening = format!("ws://{}", server.addr());
         printer.recorder = Some(ProxyRecorder::new(path.clone(), recorder_config, listening));
@@ -144,8 +144,9 @@ struct Printer {
 }
 
 impl Printer {
-    fn new(added: &[(String, String)]) -> Self {
+    fn new(added: &[(String, String)], upstream: &str) -> Self {
         let mut base = Redactor::default();
+        base.add_url(upstream);
         for (name, value) in added {
             base.add_header(name, value);
         }
