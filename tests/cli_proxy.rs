@@ -619,3 +619,32 @@ fn a_thousand_concurrent_connections_each_get_their_own_upstream() {
         assert_eq!(clean, 2, "conn {conn}: {lines:#?}");
     }
 }
+
+#[tokio::test]
+async fn a_bad_upstream_header_or_record_folder_is_a_usage_error_exit_2() {
+    let base = ["proxy", "--listen", "127.0.0.1:0"];
+    let cases: [(&[&str], &str); 3] = [
+        (&["--upstream", "http://127.0.0.1:1/"], "--upstream"),
+        (
+            &["--upstream", "ws://127.0.0.1:1/", "--header", "no colon"],
+            "--header",
+        ),
+        (
+            &[
+                "--upstream",
+                "ws://127.0.0.1:1/",
+                "--record",
+                "/no/such/folder/s.ron",
+            ],
+            "--record",
+        ),
+    ];
+    for (args, named) in cases {
+        let all: Vec<&str> = base.iter().chain(args).copied().collect();
+        let run = support::cli::sockscope(&all).await;
+        assert_eq!(run.status, 2, "{all:?}: {}", run.stderr);
+        assert!(run.stderr.contains(named), "{all:?}: {}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        assert!(run.lines.is_empty());
+    }
+}

@@ -43,6 +43,7 @@ impl Leg {
         }
     }
 
+    /// 0 for the client leg, 1 for the upstream leg (for per-leg arrays).
     pub(super) fn index(self) -> usize {
         match self {
             Leg::Client => 0,

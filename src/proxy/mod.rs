@@ -191,17 +191,17 @@ async fn serve_connection(
                 .await;
             let client_started = Instant::now();
             let mut sent = None;
-            let accepted = tokio_tungstenite::accept_hdr_async_with_config(
+            let accepting = tokio_tungstenite::accept_hdr_async_with_config(
                 tcp,
                 answer::Accept {
                     upstream: &answer,
                     sent: &mut sent,
                 },
                 Some(ws_config()),
-            )
-            .await;
+            );
+            let accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, accepting).await;
             match (accepted, sent) {
-                (Ok(client_ws), Some(sent)) => {
+                (Ok(Ok(client_ws)), Some(sent)) => {
                     let open = OpenInfo {
                         status: sent.status().as_u16(),
                         request_headers: head.headers.clone(),
@@ -213,7 +213,7 @@ async fn serve_connection(
                     log.emit(Leg::Client, EventKind::Open(Box::new(open))).await;
                     relay::relay(client_ws, upstream_ws, &log, stopping).await;
                 }
-                (Ok(_), None) | (Err(_), _) => {
+                _ => {
                     // The client went away or spoke no WebSocket: the upstream is dropped
                     // as the client dropped.
                     fail(
