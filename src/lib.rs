@@ -16,6 +16,7 @@ pub mod engine;
 pub mod format;
 pub mod model;
 pub mod protocol;
+pub mod proxy;
 pub mod replay;
 pub mod secrets;
 pub mod sse;

@@ -54,6 +54,14 @@ pub enum CliCommand {
     /// Run the embedded demo server; its first line is `listening on ws://ADDR`.
     #[command(after_help = SERVE_PATHS)]
     Serve(ServeArgs),
+    /// Stand between WebSocket clients and their server: relay both ways byte for byte and
+    /// print both legs' events; the first line is `listening on ws://ADDR`.
+    ///
+    /// Each client's path, query, subprotocol offer and headers (Origin, Cookie,
+    /// Authorization, ...) go to the upstream; its answer (a refusal with its body too) goes
+    /// back. Lines are `connect`'s plus "conn" (1, 2, ... per client) and "leg" ("client" or
+    /// "upstream"). Runs until Ctrl+C or SIGTERM (exit status 0).
+    Proxy(super::proxy_args::ProxyArgs),
     /// Replay a recorded session tab and compare what arrives with what was recorded.
     ///
     /// Connects with the tab's recorded config, re-sends its outgoing messages at their

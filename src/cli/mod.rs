@@ -1,7 +1,8 @@
 //! The headless faces: `connect` prints a connection's events as JSON lines, `serve` runs
 //! the demo server, `replay` re-runs a recorded session and compares, `import-har` and
 //! `export-har` convert HAR files, `sse` prints a Server-Sent Events stream's events,
-//! `secret` keeps secrets in the OS keychain. All drive the same engine as the window.
+//! `secret` keeps secrets in the OS keychain, `proxy` stands between WebSocket clients and
+//! their server and prints both legs' events. All drive the same engine as the window.
 
 pub mod args;
 pub mod command_line;
@@ -13,6 +14,9 @@ mod har_commands;
 mod output;
 pub mod plan;
 mod protocol_line;
+mod proxy;
+pub mod proxy_args;
+mod proxy_record;
 pub mod replay;
 mod secret;
 mod serve;
@@ -47,6 +51,7 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> Result<Outcome, CliErr
             runtime.block_on(connect::run(plan, record))
         }
         CliCommand::Serve(args) => runtime.block_on(serve::run(args)),
+        CliCommand::Proxy(args) => runtime.block_on(proxy::run(args)),
         CliCommand::Replay(args) => runtime.block_on(replay::run(args)),
         CliCommand::ImportHar(args) => har_commands::import(args),
         CliCommand::ExportHar(args) => har_commands::export(args),

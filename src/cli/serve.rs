@@ -19,7 +19,7 @@ pub async fn run(args: &ServeArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
-async fn wait_for_stop_signal() {
+pub(super) async fn wait_for_stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -1,0 +1,28 @@
+//! `sockscope proxy`'s flags.
+
+use clap::Args;
+
+/// `sockscope proxy --listen IP:PORT --upstream URL [--header "Name: value"]...
+/// [--strip-header NAME]... [--record FILE.ron]`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address clients connect to; port 0 picks a free port.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:9002")]
+    pub listen: std::net::SocketAddr,
+    /// The upstream server's base URL (ws:// or wss://); each client's path and query are
+    /// appended to its path.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// A header added to every upstream request, replacing the client's of that name
+    /// (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// A header of the client's request not passed upstream (repeatable).
+    #[arg(long = "strip-header", value_name = "NAME")]
+    pub strip_headers: Vec<String>,
+    /// Save every client connection's two legs in this session file, as the tabs
+    /// `conn N upstream` (replayable against the real server) and `conn N client`; it is
+    /// rewritten each time a connection ends.
+    #[arg(long, value_name = "FILE.ron")]
+    pub record: Option<std::path::PathBuf>,
+}

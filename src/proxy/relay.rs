@@ -1,0 +1,350 @@
+//! The relay between an open client leg and an open upstream leg: message by message,
+//! both ways, each message written to the far side before the next one is read (so a
+//! slow side holds the other back, never a queue), and closing passed on faithfully: a
+//! close frame goes across with its code and reason, an abrupt drop becomes an abrupt drop.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use super::conn_log::{ConnLog, Leg};
+use crate::engine::{
+    CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload,
+};
+
+/// How long the second leg may take to finish its closing handshake once the first one
+/// has finished cleanly.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// What each leg's closing looked like so far.
+#[derive(Default)]
+struct LegClose {
+    /// The close frame the peer sent (inner `None`: one without a status code).
+    received: Option<Option<CloseFrame>>,
+    /// Whether a close frame went to the peer (forwarded, or tungstenite's reply).
+    sent: bool,
+    /// Who sent the first close frame on this leg.
+    initiator: Option<Initiator>,
+    /// When the first close frame on this leg went either way.
+    since: Option<Instant>,
+    /// Whether this leg's close event was given.
+    reported: bool,
+}
+
+/// Both legs' closing, shared by the two directions.
+struct Closing {
+    legs: Mutex<[LegClose; 2]>,
+}
+
+impl Closing {
+    fn with<T>(&self, leg: Leg, f: impl FnOnce(&mut LegClose) -> T) -> T {
+        let mut legs = self.legs.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut legs[leg.index()])
+    }
+}
+
+/// The role the peer of `leg` plays (the initiator name when the peer starts closing).
+fn peer_role(leg: Leg) -> Initiator {
+    match leg {
+        Leg::Client => Initiator::Client,
+        Leg::Upstream => Initiator::Server,
+    }
+}
+
+/// How one direction ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    /// The reading leg finished its closing handshake.
+    Closed,
+    /// The reading leg dropped, failed, or the writing leg could not be written.
+    Abrupt,
+}
+
+/// Relays between the two legs until both have ended; gives every leg's close event.
+pub(super) async fn relay<C, U>(
+    client: WebSocketStream<C>,
+    upstream: WebSocketStream<U>,
+    log: &ConnLog,
+    stopping: watch::Receiver<bool>,
+) where
+    C: AsyncRead + AsyncWrite + Unpin,
+    U: AsyncRead + AsyncWrite + Unpin,
+{
+    let closing = Closing {
+        legs: Mutex::new(Default::default()),
+    };
+    let (client_out, client_in) = client.split();
+    let (upstream_out, upstream_in) = upstream.split();
+    let up = pump(
+        Leg::Client,
+        client_in,
+        upstream_out,
+        &closing,
+        log,
+        stopping.clone(),
+    );
+    let down = pump(
+        Leg::Upstream,
+        upstream_in,
+        client_out,
+        &closing,
+        log,
+        stopping,
+    );
+    tokio::pin!(up, down);
+    let (first, rest_leg) = tokio::select! {
+        end = &mut up => (end, Leg::Upstream),
+        end = &mut down => (end, Leg::Client),
+    };
+    if first == End::Closed {
+        let rest = async {
+            if rest_leg == Leg::Upstream {
+                down.await
+            } else {
+                up.await
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_WAIT, rest).await;
+    }
+    // Whatever did not end by itself is dropped here, without a close frame.
+    for leg in [Leg::Client, Leg::Upstream] {
+        report_close(leg, &closing, log).await;
+    }
+}
+
+/// Reads `from`'s messages and writes each to the other leg, until `from` ends. When the
+/// proxy shuts down, the other leg gets a close frame 1001 (Going Away) from here.
+async fn pump<R, W>(
+    from: Leg,
+    mut reader: SplitStream<WebSocketStream<R>>,
+    mut writer: SplitSink<WebSocketStream<W>, Message>,
+    closing: &Closing,
+    log: &ConnLog,
+    mut stopping: watch::Receiver<bool>,
+) -> End
+where
+    R: AsyncRead + AsyncWrite + Unpin,
+    W: AsyncRead + AsyncWrite + Unpin,
+{
+    let to = from.other();
+    let mut stopped = *stopping.borrow();
+    loop {
+        let next = tokio::select! {
+            next = reader.next() => next,
+            changed = stopping.changed(), if !stopped => {
+                stopped = true;
+                if changed.is_ok() && *stopping.borrow() {
+                    go_away(to, &mut writer, closing).await;
+                }
+                continue;
+            }
+        };
+        let message = match next {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => {
+                let closed = closing.with(from, |leg| leg.received.is_some());
+                if !closed {
+                    let error = ErrorInfo {
+                        category: ErrorCategory::Io,
+                        message: error.to_string(),
+                        http: None,
+                    };
+                    log.emit(from, EventKind::Error(Box::new(error))).await;
+                }
+                return finish(from, closed, closing, log).await;
+            }
+            None => {
+                let closed = closing.with(from, |leg| leg.received.is_some());
+                return finish(from, closed, closing, log).await;
+            }
+        };
+        let (seen, forward) = match message {
+            Message::Text(text) => (
+                EventKind::Message {
+                    dir: Direction::In,
+                    payload: Payload::Text(text.clone()),
+                },
+                Message::Text(text),
+            ),
+            Message::Binary(bytes) => (
+                EventKind::Message {
+                    dir: Direction::In,
+                    payload: Payload::Binary(bytes.clone()),
+                },
+                Message::Binary(bytes),
+            ),
+            Message::Ping(bytes) => {
+                log.emit(
+                    from,
+                    EventKind::Ping {
+                        dir: Direction::In,
+                        payload: bytes.clone(),
+                    },
+                )
+                .await;
+                // tungstenite answers every ping by itself; the timeline says so.
+                let pong = EventKind::Pong {
+                    dir: Direction::Out,
+                    payload: bytes.clone(),
+                    auto: true,
+                };
+                (pong, Message::Ping(bytes))
+            }
+            Message::Pong(bytes) => (
+                EventKind::Pong {
+                    dir: Direction::In,
+                    payload: bytes.clone(),
+                    auto: false,
+                },
+                Message::Pong(bytes),
+            ),
+            Message::Close(frame) => {
+                pass_close(from, frame, &mut writer, closing).await;
+                continue;
+            }
+            // Raw frames are never returned by a read.
+            Message::Frame(_) => continue,
+        };
+        log.emit(from, seen).await;
+        let out = outgoing(&forward);
+        match writer.send(forward).await {
+            Ok(()) => {
+                if let Some(out) = out {
+                    log.emit(to, out).await;
+                }
+            }
+            // The far leg is closing: what it can no longer take is dropped, as it would
+            // be on a direct connection.
+            Err(_) if closing.with(to, |leg| leg.received.is_some() || leg.sent) => {}
+            Err(_) => return End::Abrupt,
+        }
+    }
+}
+
+/// The event of a forwarded message on the leg it goes out on.
+fn outgoing(message: &Message) -> Option<EventKind> {
+    Some(match message {
+        Message::Text(text) => EventKind::Message {
+            dir: Direction::Out,
+            payload: Payload::Text(text.clone()),
+        },
+        Message::Binary(bytes) => EventKind::Message {
+            dir: Direction::Out,
+            payload: Payload::Binary(bytes.clone()),
+        },
+        Message::Ping(bytes) => EventKind::Ping {
+            dir: Direction::Out,
+            payload: bytes.clone(),
+        },
+        Message::Pong(bytes) => EventKind::Pong {
+            dir: Direction::Out,
+            payload: bytes.clone(),
+            auto: false,
+        },
+        Message::Close(_) | Message::Frame(_) => return None,
+    })
+}
+
+/// A close frame arrived on `from`: tungstenite answers it there with the same frame; the
+/// other leg gets it too, unless that leg is already closing (then this is its answer).
+async fn pass_close<W>(
+    from: Leg,
+    frame: Option<CloseFrame>,
+    writer: &mut SplitSink<WebSocketStream<W>, Message>,
+    closing: &Closing,
+) where
+    W: AsyncRead + AsyncWrite + Unpin,
+{
+    let now = Instant::now();
+    closing.with(from, |leg| {
+        leg.received = Some(frame.clone());
+        leg.sent = true;
+        leg.initiator.get_or_insert(peer_role(from));
+        leg.since.get_or_insert(now);
+    });
+    let to = from.other();
+    let forward = closing.with(to, |leg| {
+        let fresh = leg.received.is_none() && !leg.sent;
+        if fresh {
+            leg.sent = true;
+            leg.initiator = Some(own_role(to));
+            leg.since = Some(now);
+        }
+        fresh
+    });
+    if forward {
+        let _ = writer.send(Message::Close(frame)).await;
+    }
+}
+
+/// The proxy is shutting down: `to` gets a close frame 1001 unless it is closing already.
+async fn go_away<W>(to: Leg, writer: &mut SplitSink<WebSocketStream<W>, Message>, closing: &Closing)
+where
+    W: AsyncRead + AsyncWrite + Unpin,
+{
+    let fresh = closing.with(to, |leg| {
+        let fresh = leg.received.is_none() && !leg.sent;
+        if fresh {
+            leg.sent = true;
+            leg.initiator = Some(own_role(to));
+            leg.since = Some(Instant::now());
+        }
+        fresh
+    });
+    if fresh {
+        let frame = CloseFrame {
+            code: CloseCode::Away,
+            reason: "".into(),
+        };
+        let _ = writer.send(Message::Close(Some(frame))).await;
+    }
+}
+
+/// The role Sockscope plays on `leg` (the initiator name when Sockscope starts closing).
+fn own_role(leg: Leg) -> Initiator {
+    match leg {
+        Leg::Client => Initiator::Server,
+        Leg::Upstream => Initiator::Client,
+    }
+}
+
+/// The reading side of `leg` ended (`closed`: after its close frame); its close event.
+async fn finish(leg: Leg, closed: bool, closing: &Closing, log: &ConnLog) -> End {
+    report_close(leg, closing, log).await;
+    if closed { End::Closed } else { End::Abrupt }
+}
+
+/// Gives `leg`'s close event once: the code and reason its peer sent (1006 when it sent
+/// none, 1005 for a frame without a code), clean when close frames went both ways.
+async fn report_close(leg: Leg, closing: &Closing, log: &ConnLog) {
+    let info = closing.with(leg, |state| {
+        if state.reported {
+            return None;
+        }
+        state.reported = true;
+        let (code, reason) = match &state.received {
+            Some(Some(frame)) => (u16::from(frame.code), frame.reason.to_string()),
+            Some(None) => (1005, String::new()),
+            None => (1006, String::new()),
+        };
+        let was_clean = state.received.is_some() && state.sent;
+        Some(CloseInfo {
+            code,
+            reason,
+            was_clean,
+            initiator: state.initiator.unwrap_or(Initiator::None),
+            closing_handshake: state.since.map(|since| since.elapsed()),
+        })
+    });
+    if let Some(info) = info {
+        log.emit(leg, EventKind::Close(Box::new(info))).await;
+    }
+}
