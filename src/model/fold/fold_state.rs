@@ -5,6 +5,19 @@ use serde_json::Value;
 use super::apply::apply;
 use super::spec::FoldSpec;
 
+/// What a row gives the fold.
+#[derive(Clone, Copy, Debug)]
+pub enum FoldInput<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A message read as a JSON value (a decoded binary payload).
+    Value(&'a Value),
+    /// A message that cannot be read as JSON (binary, not decoded), and why.
+    NotJson(&'a str),
+    /// Not a message that takes part (another event, the other direction).
+    Other,
+}
+
 /// What one message did to the state.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
@@ -31,6 +44,31 @@ impl Fold {
             state: spec.rule.initial_state(),
             spec,
             folded: 0,
+        }
+    }
+
+    /// A fold that goes on from `state`, after `folded` messages (a checkpoint).
+    pub fn resume(spec: FoldSpec, state: Value, folded: u64) -> Self {
+        Self {
+            spec,
+            state,
+            folded,
+        }
+    }
+
+    /// Folds one row's input (see [`FoldInput`]); `None` for [`FoldInput::Other`].
+    pub fn fold_input(&mut self, input: FoldInput<'_>) -> Option<Step> {
+        match input {
+            FoldInput::Text(text) => Some(self.fold_text(text)),
+            FoldInput::Value(value) => Some(self.fold_value(value)),
+            FoldInput::NotJson(why) => {
+                if self.spec.filter.is_some() {
+                    return Some(Step::Skipped);
+                }
+                self.folded += 1;
+                Some(Step::Failed(why.to_owned()))
+            }
+            FoldInput::Other => None,
         }
     }
 

@@ -8,16 +8,20 @@
 
 mod apply;
 mod fold_state;
+mod history;
 mod path;
 mod rule;
 mod spec;
 
-pub use fold_state::{Fold, Step};
+pub use fold_state::{Fold, FoldInput, Step};
+pub use history::FoldHistory;
 pub use path::JsonPath;
 pub use rule::FoldRule;
 pub use spec::FoldSpec;
 
 #[cfg(test)]
 mod tests_fold;
+#[cfg(test)]
+mod tests_history;
 #[cfg(test)]
 mod tests_rfc;
