@@ -48,6 +48,8 @@ pub struct Tab {
     pub timeline: Timeline,
     /// The selected timeline row.
     pub selected: Option<usize>,
+    /// The live state: the State view's settings and the fold of the incoming messages.
+    pub fold: super::tab_fold::TabFold,
     /// Keep the newest row in view.
     pub follow: bool,
     /// The composer and close/ping controls.
@@ -125,6 +127,7 @@ impl Tab {
             setup,
             timeline,
             selected: None,
+            fold: Default::default(),
             follow: true,
             composer: ComposerState::default(),
             input_error: None,
@@ -889,6 +892,7 @@ impl Tab {
         self.timeline.clear_rows();
         self.decoding.clear();
         self.protocol.clear();
+        self.fold.restart();
         self.finding.restart();
         self.selected = None;
         self.second_selection = None;

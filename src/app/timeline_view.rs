@@ -77,6 +77,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
             if clear.clicked() {
                 actions.push(TabAction::ClearTimeline);
             }
+            ui.toggle_value(&mut tab.fold.open, "State")
+                .on_hover_text("The document the incoming messages describe, row by row");
             let was = tab.follow;
             ui.toggle_value(&mut tab.follow, "Follow latest")
                 .on_hover_text("Keep the newest event in view; scrolling up turns this off");

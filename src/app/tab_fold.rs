@@ -1,0 +1,145 @@
+//! A tab's live state (issue 24): the fold settings typed in the State view, and the
+//! fold of the tab's incoming messages with checkpoints, kept up with the timeline a few
+//! milliseconds per frame.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::engine::{Direction, EventKind, Payload};
+use crate::model::fold::{FoldHistory, FoldInput, FoldSpec};
+use crate::model::timeline::Timeline;
+
+/// Rows between checkpoints: showing any row refolds at most this many.
+pub const CHECKPOINT_EVERY: usize = 1024;
+
+/// The rules the State view offers, as the command line names them (keyed takes a path).
+pub const RULES: [&str; 5] = ["replace", "merge", "patch", "keyed", "pathdata"];
+
+/// What the user typed in the State view.
+#[derive(Clone, Debug)]
+pub struct FoldForm {
+    /// One of [`RULES`].
+    pub rule: String,
+    /// The keyed rule's key path.
+    pub key: String,
+    /// The part of each message applied (empty: the whole message).
+    pub select: String,
+    /// Which messages take part (empty: every JSON message).
+    pub filter: String,
+    /// The keyed rule's delete condition (empty: none).
+    pub delete: String,
+}
+
+impl Default for FoldForm {
+    fn default() -> Self {
+        Self {
+            rule: "merge".into(),
+            key: "$.id".into(),
+            select: String::new(),
+            filter: String::new(),
+            delete: String::new(),
+        }
+    }
+}
+
+impl FoldForm {
+    /// The settings, or why they do not parse.
+    pub fn spec(&self) -> Result<FoldSpec, String> {
+        let rule = if self.rule == "keyed" {
+            format!("keyed:{}", self.key.trim())
+        } else {
+            self.rule.clone()
+        };
+        let given = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
+        let delete = if self.rule == "keyed" {
+            given(&self.delete)
+        } else {
+            None
+        };
+        FoldSpec::parse(
+            &rule,
+            given(&self.select).as_deref(),
+            given(&self.filter).as_deref(),
+            delete.as_deref(),
+        )
+    }
+}
+
+/// A tab's fold: the form, and the fold it made.
+#[derive(Debug, Default)]
+pub struct TabFold {
+    /// The State view is shown.
+    pub open: bool,
+    /// The settings being typed.
+    pub form: FoldForm,
+    /// Why the last settings applied did not parse.
+    pub error: Option<String>,
+    history: Option<FoldHistory>,
+}
+
+impl TabFold {
+    /// Starts folding by the form's settings, from the timeline's first row.
+    pub fn apply(&mut self) {
+        match self.form.spec() {
+            Ok(spec) => {
+                self.history = Some(FoldHistory::new(spec, CHECKPOINT_EVERY));
+                self.error = None;
+            }
+            Err(error) => self.error = Some(error),
+        }
+    }
+
+    /// Folds again from the first row (the timeline was cleared).
+    pub fn restart(&mut self) {
+        if let Some(history) = &mut self.history {
+            *history = FoldHistory::new(history.spec().clone(), CHECKPOINT_EVERY);
+        }
+    }
+
+    /// The fold, once settings were applied.
+    pub fn history(&self) -> Option<&FoldHistory> {
+        self.history.as_ref()
+    }
+
+    /// Folds the rows that arrived since, until `deadline`; true when rows are left for
+    /// the next frame. A timeline that was cleared starts the fold over.
+    pub fn catch_up(&mut self, timeline: &Timeline, deadline: Instant) -> bool {
+        let Some(history) = &mut self.history else {
+            return false;
+        };
+        if history.rows() > timeline.len() {
+            *history = FoldHistory::new(history.spec().clone(), CHECKPOINT_EVERY);
+        }
+        let mut row = history.rows();
+        while row < timeline.len() {
+            history.push(input(timeline, row));
+            row += 1;
+            if row.is_multiple_of(1024) && Instant::now() >= deadline {
+                return row < timeline.len();
+            }
+        }
+        false
+    }
+
+    /// The state right after `row` (refolded from the nearest checkpoint).
+    pub fn state_after(&self, timeline: &Timeline, row: usize) -> Option<Value> {
+        self.history
+            .as_ref()?
+            .state_after(row, |earlier| input(timeline, earlier))
+    }
+}
+
+/// What row `row` gives the fold: incoming messages take part.
+fn input(timeline: &Timeline, row: usize) -> FoldInput<'_> {
+    match timeline.kind(row) {
+        Some(EventKind::Message {
+            dir: Direction::In,
+            payload,
+        }) => match payload {
+            Payload::Text(text) => FoldInput::Text(text.as_str()),
+            Payload::Binary(_) => FoldInput::NotJson("a binary message is not JSON"),
+        },
+        _ => FoldInput::Other,
+    }
+}
