@@ -135,6 +135,8 @@ fn a_row_that_does_not_apply_says_why() {
             &format!("Row #{} did not apply: nothing at $.ops", ROWS - 2),
         )
     });
+    // Its timeline row carries a badge too (the newest rows are in view).
+    assert!(has_label(&harness, "not applied"));
     let tab = &harness.state().tabs()[0];
     let history = tab.fold.history().expect("folding");
     assert_eq!(history.error(ROWS - 3), None, "the last delta applied");
