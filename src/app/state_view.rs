@@ -10,7 +10,6 @@ use egui::{Id, RichText, ScrollArea, Slider};
 use super::detail::text::{Palette, node};
 use super::tab::Tab;
 use super::tab_fold::RULES;
-use crate::format::json_tree;
 
 /// How long a frame may spend folding rows that arrived.
 const FOLD_BUDGET: Duration = Duration::from_millis(8);
@@ -51,20 +50,20 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
             format!("Row #{row} did not apply: {reason}"),
         );
     }
-    let Some(state) = tab.fold.state_after(&tab.timeline, row) else {
+    let id = tab.id;
+    let Some(tree) = tab.fold.tree_after(&tab.timeline, row) else {
         return;
     };
-    let tree = json_tree::parse(&state.to_string());
     let palette = Palette::of(ui);
     ScrollArea::both()
-        .id_salt(("state-tree", tab.id))
+        .id_salt(("state-tree", id))
         .auto_shrink([false, false])
-        .show(ui, |ui| match &tree {
+        .show(ui, |ui| match tree {
             Ok(tree) => node(
                 ui,
                 None,
                 tree,
-                Id::unique(("state-root", tab.id)),
+                Id::unique(("state-root", id)),
                 true,
                 &palette,
             ),

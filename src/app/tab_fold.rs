@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::engine::{Direction, EventKind, Payload};
+use crate::format::json_tree::{self, Node};
 use crate::model::fold::{FoldHistory, FoldInput, FoldSpec};
 use crate::model::timeline::Timeline;
 
@@ -76,6 +77,16 @@ pub struct TabFold {
     /// Why the last settings applied did not parse.
     pub error: Option<String>,
     history: Option<FoldHistory>,
+    /// The tree last shown: the state after a row never changes once that row is folded,
+    /// so it is made again only for another row or a new fold.
+    shown: Option<Shown>,
+}
+
+/// A state made into a tree for the view.
+#[derive(Debug)]
+struct Shown {
+    row: usize,
+    tree: Result<Node, String>,
 }
 
 impl TabFold {
@@ -85,6 +96,7 @@ impl TabFold {
             Ok(spec) => {
                 self.history = Some(FoldHistory::new(spec, CHECKPOINT_EVERY));
                 self.error = None;
+                self.shown = None;
             }
             Err(error) => self.error = Some(error),
         }
@@ -95,6 +107,7 @@ impl TabFold {
         if let Some(history) = &mut self.history {
             *history = FoldHistory::new(history.spec().clone(), CHECKPOINT_EVERY);
         }
+        self.shown = None;
     }
 
     /// The fold, once settings were applied.
@@ -110,6 +123,7 @@ impl TabFold {
         };
         if history.rows() > timeline.len() {
             *history = FoldHistory::new(history.spec().clone(), CHECKPOINT_EVERY);
+            self.shown = None;
         }
         let mut row = history.rows();
         while row < timeline.len() {
@@ -127,6 +141,19 @@ impl TabFold {
         self.history
             .as_ref()?
             .state_after(row, |earlier| input(timeline, earlier))
+    }
+}
+
+impl TabFold {
+    /// The state right after `row` as a bounded JSON tree (made once per row shown), or
+    /// why it cannot be shown; `None` before that row was folded.
+    pub fn tree_after(&mut self, timeline: &Timeline, row: usize) -> Option<&Result<Node, String>> {
+        if self.shown.as_ref().is_none_or(|shown| shown.row != row) {
+            let state = self.state_after(timeline, row)?;
+            let tree = json_tree::parse(&state.to_string()).map_err(|e| e.to_string());
+            self.shown = Some(Shown { row, tree });
+        }
+        self.shown.as_ref().map(|shown| &shown.tree)
     }
 }
 

@@ -2,6 +2,10 @@
 //! of its state every `every` rows (a checkpoint); the state after row `i` is refolded
 //! from the nearest checkpoint at or before it, so it costs at most `every` rows' folding
 //! whatever the stream's length. Rows that did not apply keep their reason.
+//!
+//! The checkpoints are bounded in bytes (their states' approximate size): past the budget,
+//! every other one is dropped and the spacing doubles, so a big state on a long stream
+//! costs more refolding per row shown, never unbounded memory.
 
 use std::collections::BTreeMap;
 
@@ -10,12 +14,16 @@ use serde_json::Value;
 use super::fold_state::{Fold, FoldInput, Step};
 use super::spec::FoldSpec;
 
+/// The checkpoints' bytes unless told: 64 MiB.
+pub const DEFAULT_CHECKPOINT_BUDGET: usize = 64 << 20;
+
 /// A checkpoint: the state before row `row` (after all the rows before it).
 #[derive(Clone, Debug)]
 struct Checkpoint {
     row: usize,
     state: Value,
     folded: u64,
+    bytes: usize,
 }
 
 /// A fold over a timeline's rows, with checkpoints to show any row's state.
@@ -26,6 +34,9 @@ pub struct FoldHistory {
     rows: usize,
     every: usize,
     checkpoints: Vec<Checkpoint>,
+    /// The checkpoints' approximate bytes, and their limit.
+    checkpoint_bytes: usize,
+    budget: usize,
     errors: BTreeMap<usize, String>,
 }
 
@@ -33,18 +44,39 @@ impl FoldHistory {
     /// An empty history with a checkpoint every `every` rows (at least 1).
     pub fn new(spec: FoldSpec, every: usize) -> Self {
         let live = Fold::new(spec);
+        let state = live.state().clone();
+        let bytes = approx_bytes(&state);
         let start = Checkpoint {
             row: 0,
-            state: live.state().clone(),
+            state,
             folded: 0,
+            bytes,
         };
         Self {
             live,
             rows: 0,
             every: every.max(1),
             checkpoints: vec![start],
+            checkpoint_bytes: bytes,
+            budget: DEFAULT_CHECKPOINT_BUDGET,
             errors: BTreeMap::new(),
         }
+    }
+
+    /// The same history with its checkpoints bounded by `bytes` instead.
+    pub fn with_checkpoint_budget(mut self, bytes: usize) -> Self {
+        self.budget = bytes;
+        self
+    }
+
+    /// Rows between checkpoints now (doubled each time the budget was reached).
+    pub fn checkpoint_every(&self) -> usize {
+        self.every
+    }
+
+    /// The checkpoints' approximate bytes.
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.checkpoint_bytes
     }
 
     /// The settings.
@@ -75,12 +107,28 @@ impl FoldHistory {
         }
         self.rows += 1;
         if self.rows.is_multiple_of(self.every) {
+            let state = self.live.state().clone();
+            let bytes = approx_bytes(&state);
+            self.checkpoint_bytes += bytes;
             self.checkpoints.push(Checkpoint {
                 row: self.rows,
-                state: self.live.state().clone(),
+                state,
                 folded: self.live.folded(),
+                bytes,
             });
+            while self.checkpoint_bytes > self.budget && self.checkpoints.len() > 1 {
+                self.thin_out();
+            }
         }
+    }
+
+    /// Doubles the spacing: keeps the checkpoints at multiples of it (row 0 always).
+    fn thin_out(&mut self) {
+        self.every = self.every.saturating_mul(2);
+        let every = self.every;
+        self.checkpoints
+            .retain(|checkpoint| checkpoint.row.is_multiple_of(every));
+        self.checkpoint_bytes = self.checkpoints.iter().map(|c| c.bytes).sum();
     }
 
     /// The state right after row `row` (`None` past the rows folded so far). `input` gives
@@ -109,5 +157,21 @@ impl FoldHistory {
             fold.fold_input(input(earlier));
         }
         Some(fold.state().clone())
+    }
+}
+
+/// About how many bytes a value holds: its strings and keys, and a few words per node.
+fn approx_bytes(value: &Value) -> usize {
+    const NODE: usize = 32;
+    match value {
+        Value::String(text) => NODE + text.len(),
+        Value::Array(items) => NODE + items.iter().map(approx_bytes).sum::<usize>(),
+        Value::Object(map) => {
+            NODE + map
+                .iter()
+                .map(|(key, item)| NODE + key.len() + approx_bytes(item))
+                .sum::<usize>()
+        }
+        _ => NODE,
     }
 }

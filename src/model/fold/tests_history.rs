@@ -78,3 +78,27 @@ fn a_row_is_shown_by_refolding_at_most_a_checkpoint_interval() {
     // Row 5050 (5050 % 7 == 3) set k3 last.
     assert_eq!(state.unwrap()["k3"], json!(5_050));
 }
+
+#[test]
+fn checkpoints_stay_within_their_budget_and_rows_still_show_right() {
+    // Each state grows by a 1 KB string: 300 rows would be ~45 MB of checkpoints unbounded.
+    let rows: Vec<Option<String>> = (0..300)
+        .map(|i| Some(format!(r#"{{"k{i}":"{}"}}"#, "x".repeat(1000))))
+        .collect();
+    let spec = FoldSpec::parse("merge", None, None, None).unwrap();
+    let budget = 200_000;
+    let mut history = FoldHistory::new(spec.clone(), 4).with_checkpoint_budget(budget);
+    for i in 0..rows.len() {
+        history.push(input(&rows, i));
+        assert!(history.checkpoint_bytes() <= budget, "row {i}");
+    }
+    assert!(history.checkpoint_every() > 4, "the spacing grew");
+    for i in [0, 1, 77, 150, 298, 299] {
+        let mut fold = Fold::new(spec.clone());
+        for j in 0..=i {
+            fold.fold_input(input(&rows, j));
+        }
+        let scrubbed = history.state_after(i, |j| input(&rows, j));
+        assert_eq!(scrubbed.as_ref(), Some(fold.state()), "row {i}");
+    }
+}
