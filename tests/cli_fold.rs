@@ -296,3 +296,31 @@ async fn bad_fold_settings_are_usage_errors_before_any_traffic() {
         assert!(run.lines.is_empty(), "{args:?} connected");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_book_sends_each_delta_as_it_is_made() {
+    let server = demo().await;
+    let url = server.url("/book?count=5&interval=20");
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--wait",
+        "inf",
+        "--fold",
+        "merge",
+        "--fold-select",
+        "$.book",
+        "--fold-filter",
+        r#"$.type != "final""#,
+    ])
+    .await;
+    let state = one_final_state(&run);
+    assert_eq!(state["value"], message_with(&run, "final")["book"]);
+    // The deltas came one by one, about 20 ms apart, not in one burst at the end.
+    let times: Vec<f64> = messages(&run, "in")
+        .iter()
+        .filter_map(|line| line["t_ms"].as_f64())
+        .collect();
+    assert_eq!(times.len(), 7);
+    assert!(times[5] - times[1] >= 60.0, "{times:?}");
+}

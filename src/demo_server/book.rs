@@ -137,8 +137,14 @@ pub async fn serve(ws: &mut Ws, count: u64, interval: Duration, style: BookStyle
                 }
             }
         }
-        ws.feed(Message::text(book.delta(seq).to_string())).await?;
-        if interval.is_zero() && seq % 256 == 0 {
+        let delta = Message::text(book.delta(seq).to_string());
+        if !interval.is_zero() {
+            // Paced: each delta leaves when it is made.
+            ws.send(delta).await?;
+            continue;
+        }
+        ws.feed(delta).await?;
+        if seq % 256 == 0 {
             ws.flush().await?;
         }
     }
