@@ -94,6 +94,16 @@ fn the_folded_book_equals_the_servers_and_rows_can_be_scrubbed() {
         )
     });
     let tab = &harness.state().tabs()[0];
+    // The settings are the tab's, saved with it, in the command line's words.
+    let saved = tab.setup.fold.as_ref().expect("saved with the tab");
+    assert_eq!(
+        (
+            saved.rule.as_str(),
+            saved.select.as_str(),
+            saved.filter.as_str()
+        ),
+        ("merge", "$.book", r#"$.type != "final""#)
+    );
     let latest = tab.fold.state_after(&tab.timeline, ROWS - 1);
     assert_eq!(latest, Some(final_book(&harness)));
     assert!(
@@ -143,4 +153,32 @@ fn a_row_that_does_not_apply_says_why() {
     let before = tab.fold.state_after(&tab.timeline, ROWS - 3);
     assert_eq!(tab.fold.state_after(&tab.timeline, ROWS - 2), before);
     assert_eq!(before, Some(final_book(&harness)));
+}
+
+#[test]
+fn a_tab_restored_with_fold_settings_folds_by_them() {
+    let mut setup = sockscope::app::TabSetup::new("ws://127.0.0.1:9/");
+    setup.fold = Some(sockscope::model::fold::FoldSettings {
+        rule: "keyed:$.user.id".into(),
+        delete: r#"$.op == "leave""#.into(),
+        ..Default::default()
+    });
+    let tab = sockscope::app::Tab::from_setup(1, setup);
+    assert!(tab.fold.history().is_some(), "{:?}", tab.fold.error);
+    assert_eq!(tab.fold.form.rule, "keyed");
+    assert_eq!(tab.fold.form.key, "$.user.id");
+    assert!(!tab.fold.open, "the view stays closed until asked for");
+    let mut bad = sockscope::app::TabSetup::new("ws://127.0.0.1:9/");
+    bad.fold = Some(sockscope::model::fold::FoldSettings {
+        rule: "sum".into(),
+        ..Default::default()
+    });
+    let tab = sockscope::app::Tab::from_setup(2, bad);
+    assert!(tab.fold.history().is_none());
+    assert!(
+        tab.fold
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unknown fold rule"))
+    );
 }

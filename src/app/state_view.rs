@@ -102,7 +102,9 @@ fn form(ui: &mut egui::Ui, tab: &mut Tab) {
         .on_hover_text("Fold the incoming messages from the first row by these settings")
         .clicked()
     {
-        tab.fold.apply();
+        if let Some(settings) = tab.fold.apply() {
+            tab.setup.fold = Some(settings);
+        }
     }
 }
 

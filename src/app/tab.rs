@@ -119,6 +119,7 @@ impl Tab {
         timeline.set_memory_budget(setup.memory_budget());
         let decoding = TabDecoding::new(&setup.decode);
         let protocol = TabProtocol::new(&setup.config.protocol);
+        let fold = super::tab_fold::TabFold::from_settings(setup.fold.as_ref());
         let mut finding = TimelineState::default();
         // A protocol's handshake and heartbeats are hidden until the filter shows them.
         finding.spec.housekeeping = !protocol.is_active();
@@ -127,7 +128,7 @@ impl Tab {
             setup,
             timeline,
             selected: None,
-            fold: Default::default(),
+            fold,
             follow: true,
             composer: ComposerState::default(),
             input_error: None,

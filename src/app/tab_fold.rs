@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::engine::{Direction, EventKind, Payload};
 use crate::format::json_tree::{self, Node};
-use crate::model::fold::{FoldHistory, FoldInput, FoldSpec};
+use crate::model::fold::{FoldHistory, FoldInput, FoldSettings};
 use crate::model::timeline::Timeline;
 
 /// Rows between checkpoints: showing any row refolds at most this many.
@@ -45,25 +45,40 @@ impl Default for FoldForm {
 }
 
 impl FoldForm {
-    /// The settings, or why they do not parse.
-    pub fn spec(&self) -> Result<FoldSpec, String> {
-        let rule = if self.rule == "keyed" {
-            format!("keyed:{}", self.key.trim())
-        } else {
-            self.rule.clone()
+    /// The form showing saved `settings`.
+    pub fn from_settings(settings: &FoldSettings) -> Self {
+        let mut form = Self {
+            rule: settings.rule.clone(),
+            select: settings.select.clone(),
+            filter: settings.filter.clone(),
+            delete: settings.delete.clone(),
+            ..Self::default()
         };
-        let given = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
-        let delete = if self.rule == "keyed" {
-            given(&self.delete)
-        } else {
-            None
-        };
-        FoldSpec::parse(
-            &rule,
-            given(&self.select).as_deref(),
-            given(&self.filter).as_deref(),
-            delete.as_deref(),
-        )
+        if let Some(key) = settings.rule.strip_prefix("keyed:") {
+            form.rule = "keyed".into();
+            form.key = key.to_owned();
+        }
+        form
+    }
+
+    /// The form as settings to save (the keyed rule's path in its rule, as the command
+    /// line writes it).
+    pub fn settings(&self) -> FoldSettings {
+        let keyed = self.rule == "keyed";
+        FoldSettings {
+            rule: if keyed {
+                format!("keyed:{}", self.key.trim())
+            } else {
+                self.rule.clone()
+            },
+            select: self.select.trim().to_owned(),
+            filter: self.filter.trim().to_owned(),
+            delete: if keyed {
+                self.delete.trim().to_owned()
+            } else {
+                String::new()
+            },
+        }
     }
 }
 
@@ -90,15 +105,33 @@ struct Shown {
 }
 
 impl TabFold {
-    /// Starts folding by the form's settings, from the timeline's first row.
-    pub fn apply(&mut self) {
-        match self.form.spec() {
+    /// A tab's fold as its saved settings left it: folding by them (the view closed), or
+    /// nothing yet without settings.
+    pub fn from_settings(settings: Option<&FoldSettings>) -> Self {
+        let mut fold = Self::default();
+        if let Some(settings) = settings {
+            fold.form = FoldForm::from_settings(settings);
+            fold.apply();
+        }
+        fold
+    }
+
+    /// Starts folding by the form's settings, from the timeline's first row; returns them
+    /// to save with the tab, or `None` (and [`TabFold::error`] says why) when they do not
+    /// parse.
+    pub fn apply(&mut self) -> Option<FoldSettings> {
+        let settings = self.form.settings();
+        match settings.spec() {
             Ok(spec) => {
                 self.history = Some(FoldHistory::new(spec, CHECKPOINT_EVERY));
                 self.error = None;
                 self.shown = None;
+                Some(settings)
             }
-            Err(error) => self.error = Some(error),
+            Err(error) => {
+                self.error = Some(error);
+                None
+            }
         }
     }
 

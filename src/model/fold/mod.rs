@@ -11,12 +11,14 @@ mod fold_state;
 mod history;
 mod path;
 mod rule;
+mod settings;
 mod spec;
 
 pub use fold_state::{Fold, FoldInput, Step};
 pub use history::FoldHistory;
 pub use path::JsonPath;
 pub use rule::FoldRule;
+pub use settings::FoldSettings;
 pub use spec::FoldSpec;
 
 #[cfg(test)]
