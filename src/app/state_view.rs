@@ -97,14 +97,13 @@ fn form(ui: &mut egui::Ui, tab: &mut Tab) {
             field(ui, "Select", &mut form.select, "$ (the whole message)");
             field(ui, "Filter", &mut form.filter, "every JSON message");
         });
-    if ui
+    let fold = ui
         .button("Fold")
-        .on_hover_text("Fold the incoming messages from the first row by these settings")
-        .clicked()
+        .on_hover_text("Fold the incoming messages from the first row by these settings");
+    if fold.clicked()
+        && let Some(settings) = tab.fold.apply()
     {
-        if let Some(settings) = tab.fold.apply() {
-            tab.setup.fold = Some(settings);
-        }
+        tab.setup.fold = Some(settings);
     }
 }
 
