@@ -324,3 +324,42 @@ async fn a_paced_book_sends_each_delta_as_it_is_made() {
     assert_eq!(times.len(), 7);
     assert!(times[5] - times[1] >= 60.0, "{times:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decoded_binary_messages_fold_like_json_text() {
+    let server = demo().await;
+    let url = server.url("/msgpack?count=3");
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--wait",
+        "inf",
+        "--decode",
+        "msgpack",
+        "--fold",
+        "keyed:$.symbol",
+    ])
+    .await;
+    let state = one_final_state(&run);
+    let decoded: Vec<&Value> = messages(&run, "in")
+        .iter()
+        .map(|line| &line["decoded"]["value"])
+        .collect();
+    assert_eq!(decoded.len(), 3);
+    // Ticks take turns at three symbols: one key each, its latest tick.
+    let value = state["value"].as_object().expect("an object");
+    assert_eq!(value.len(), 3);
+    for tick in decoded {
+        let symbol = tick["symbol"].as_str().expect("a symbol");
+        assert_eq!(&value[symbol], tick);
+    }
+    // Without --decode, a binary message is not JSON: it says so.
+    let run = sockscope(&["connect", &url, "--wait", "inf", "--fold", "replace"]).await;
+    let first = messages(&run, "in")[0];
+    assert!(
+        first["fold_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("--decode")),
+        "{first}"
+    );
+}
