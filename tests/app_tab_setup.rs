@@ -116,6 +116,12 @@ fn full_setup(url: String) -> TabSetup {
             proto_paths: vec!["protos".into()],
             message: Some("feed.Tick".into()),
         },
+        fold: Some(sockscope::model::fold::FoldSettings {
+            rule: "keyed:$.id".into(),
+            select: "$.data".into(),
+            filter: r#"$.type == "update""#.into(),
+            delete: r#"$.op == "delete""#.into(),
+        }),
     }
 }
 

@@ -48,6 +48,8 @@ pub struct Tab {
     pub timeline: Timeline,
     /// The selected timeline row.
     pub selected: Option<usize>,
+    /// The live state: the State view's settings and the fold of the incoming messages.
+    pub fold: super::tab_fold::TabFold,
     /// Keep the newest row in view.
     pub follow: bool,
     /// The composer and close/ping controls.
@@ -117,6 +119,7 @@ impl Tab {
         timeline.set_memory_budget(setup.memory_budget());
         let decoding = TabDecoding::new(&setup.decode);
         let protocol = TabProtocol::new(&setup.config.protocol);
+        let fold = super::tab_fold::TabFold::from_settings(setup.fold.as_ref());
         let mut finding = TimelineState::default();
         // A protocol's handshake and heartbeats are hidden until the filter shows them.
         finding.spec.housekeeping = !protocol.is_active();
@@ -125,6 +128,7 @@ impl Tab {
             setup,
             timeline,
             selected: None,
+            fold,
             follow: true,
             composer: ComposerState::default(),
             input_error: None,
@@ -889,6 +893,7 @@ impl Tab {
         self.timeline.clear_rows();
         self.decoding.clear();
         self.protocol.clear();
+        self.fold.restart();
         self.finding.restart();
         self.selected = None;
         self.second_selection = None;

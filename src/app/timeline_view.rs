@@ -77,6 +77,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
             if clear.clicked() {
                 actions.push(TabAction::ClearTimeline);
             }
+            ui.toggle_value(&mut tab.fold.open, "State")
+                .on_hover_text("The document the incoming messages describe, row by row");
             let was = tab.follow;
             ui.toggle_value(&mut tab.follow, "Follow latest")
                 .on_hover_text("Keep the newest event in view; scrolling up turns this off");
@@ -163,6 +165,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     });
     let decoding = &tab.decoding;
     let protocol = &tab.protocol;
+    let fold = &tab.fold;
     let output = table
         .header(ROW_HEIGHT, |mut header| {
             for title in ["Time", "+since open", "", "Kind", "Size", "Preview"] {
@@ -194,6 +197,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                     decoded,
                     unit,
                     needle: &needle,
+                    fold_error: fold.history().and_then(|history| history.error(index)),
                 };
                 row_cells(&mut row, entry, &cells);
                 let response = row.response();
@@ -323,6 +327,8 @@ struct RowCells<'a> {
     decoded: Option<&'a RowDecode>,
     unit: Option<&'a ProtocolRow>,
     needle: &'a str,
+    /// Why the tab's live state could not apply this message.
+    fold_error: Option<&'a str>,
 }
 
 /// The colour of a protocol unit's badge: red when it carries the protocol's own error,
@@ -399,8 +405,7 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells
         since_open,
         not_kept,
         decoded,
-        unit,
-        needle,
+        ..
     } = *cells;
     let color = style::kind_color(event.kind);
     row.col(|ui| {
@@ -431,56 +436,81 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells
         ui.label(RichText::new(size).monospace().weak())
             .on_hover_text("Size on the wire, and of the decoded JSON");
     });
-    row.col(|ui| {
-        if not_kept.is_some() {
-            let color = ui.visuals().warn_fg_color;
-            ui.label(RichText::new(NOT_KEPT).italics().color(color));
-            return;
+    row.col(|ui| match cells.fold_error {
+        // A message the tab's live state could not apply: a badge says why.
+        Some(reason) => {
+            ui.horizontal(|ui| {
+                let color = ui.visuals().error_fg_color;
+                ui.label(
+                    RichText::new("not applied")
+                        .small()
+                        .monospace()
+                        .color(color)
+                        .background_color(color.gamma_multiply(0.15)),
+                )
+                .on_hover_text(format!("Not applied to the state: {reason}"));
+                preview_cell(ui, event, cells);
+            });
         }
-        let text = match (unit, decoded.and_then(|row| row.text())) {
-            (Some(unit), _) if matches!(event.kind, EventKind::Message { .. }) => {
-                unit.summary.clone()
-            }
-            // A close or a refused upgrade keeps its own preview; the protocol's reading
-            // follows it.
-            (Some(unit), _) => format!("{} · {}", preview(event.kind), unit.summary),
-            (None, Some(decoded)) => text_preview(decoded),
-            (None, None) => preview(event.kind),
-        };
-        let weak = unit.is_some_and(|unit| unit.housekeeping);
-        let preview_label = |ui: &mut egui::Ui| {
-            if !needle.is_empty() && text.contains(needle) {
-                ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
-            } else {
-                let mut rich = RichText::new(&text).monospace();
-                if weak {
-                    rich = rich.weak();
-                }
-                ui.add(egui::Label::new(rich).truncate());
-            }
-        };
-        if let Some(unit) = unit {
-            if needle.is_empty() {
-                unit_label(ui, unit, &text);
-            } else {
-                ui.horizontal(|ui| {
-                    unit_badge(ui, unit);
-                    preview_label(ui);
-                });
-            }
-            return;
-        }
-        match decoded {
-            // The badge, then the preview on the same line.
-            Some(decoded) => {
-                ui.horizontal(|ui| {
-                    decode_badge(ui, decoded);
-                    preview_label(ui);
-                });
-            }
-            None => preview_label(ui),
-        }
+        None => preview_cell(ui, event, cells),
     });
+}
+
+/// The Preview cell: the payload's preview, its decoded reading or its protocol unit.
+fn preview_cell(ui: &mut egui::Ui, event: EntryRef<'_>, cells: &RowCells<'_>) {
+    let RowCells {
+        not_kept,
+        decoded,
+        unit,
+        needle,
+        ..
+    } = *cells;
+    if not_kept.is_some() {
+        let color = ui.visuals().warn_fg_color;
+        ui.label(RichText::new(NOT_KEPT).italics().color(color));
+        return;
+    }
+    let text = match (unit, decoded.and_then(|row| row.text())) {
+        (Some(unit), _) if matches!(event.kind, EventKind::Message { .. }) => unit.summary.clone(),
+        // A close or a refused upgrade keeps its own preview; the protocol's reading
+        // follows it.
+        (Some(unit), _) => format!("{} · {}", preview(event.kind), unit.summary),
+        (None, Some(decoded)) => text_preview(decoded),
+        (None, None) => preview(event.kind),
+    };
+    let weak = unit.is_some_and(|unit| unit.housekeeping);
+    let preview_label = |ui: &mut egui::Ui| {
+        if !needle.is_empty() && text.contains(needle) {
+            ui.add(egui::Label::new(filter_bar::highlighted(ui, &text, needle)).truncate());
+        } else {
+            let mut rich = RichText::new(&text).monospace();
+            if weak {
+                rich = rich.weak();
+            }
+            ui.add(egui::Label::new(rich).truncate());
+        }
+    };
+    if let Some(unit) = unit {
+        if needle.is_empty() {
+            unit_label(ui, unit, &text);
+        } else {
+            ui.horizontal(|ui| {
+                unit_badge(ui, unit);
+                preview_label(ui);
+            });
+        }
+        return;
+    }
+    match decoded {
+        // The badge, then the preview on the same line.
+        Some(decoded) => {
+            ui.horizontal(|ui| {
+                decode_badge(ui, decoded);
+                preview_label(ui);
+            });
+        }
+        None => preview_label(ui),
+    }
 }
 
 fn direction_arrow(kind: &EventKind) -> &'static str {

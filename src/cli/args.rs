@@ -268,6 +268,7 @@ Events (one JSON object per line, in order):
   ping/pong {dir, len, hex}
   error {category: dns|refused|timeout|tls|http|protocol|io|send, message[, status, headers, body]}
   close {code, reason, was_clean, initiator: client|server|none}   (always the last event)
+  state {value, after}  (only with --fold: before close, and every --fold-every N messages)
   summary {...}  (only with --summary, after close)
 
 Examples:
@@ -279,7 +280,9 @@ Examples:
   sockscope connect ws://127.0.0.1:9001/msgpack --decode auto
   sockscope connect ws://127.0.0.1:9001/echo --send-msgpack '{\"a\":1}' --decode msgpack
   sockscope connect ws://127.0.0.1:9001/protobuf --decode protobuf \\
-      --proto saved_sessions/demo.proto --message sockscope.demo.Tick";
+      --proto saved_sessions/demo.proto --message sockscope.demo.Tick
+  sockscope connect ws://127.0.0.1:9001/book --fold merge --fold-select '$.book' \\
+      --fold-filter '$.type != \"final\"'";
 
 const SERVE_PATHS: &str = "\
 Paths: /echo, /json?count=N, /close/CODE?reason=R, /close/none, /drop, /binary, /headers,
@@ -288,6 +291,8 @@ Binary formats, a market tick every 100 ms (each ?count=N): /msgpack, /cbor, /gz
        /zlib-stream (one zlib context per connection), /protobuf (saved_sessions/demo.proto)
 Protocols: /socket.io/ (Socket.IO v4: `sockscope connect http://ADDR --protocol socketio`),
        /graphql (--protocol graphql), /jsonrpc (--protocol jsonrpc)
+Live state: /book?count=N&interval=MS&style=merge|patch (an order book's snapshot, deltas,
+       then the server's own book marked \"final\": true; try connect --fold merge)
 Protocol brokers: /mqtt (--protocol mqtt; demo/tick every second), /stomp (--protocol stomp;
        /topic/tick every second)
 Over plain HTTP: /sse?count=N (Server-Sent Events: a tick every 100 ms, retry 500 ms, the
@@ -456,6 +461,9 @@ pub struct ConnectArgs {
     /// TLS and proxy settings.
     #[command(flatten)]
     pub transport: TransportArgs,
+    /// The live state of the incoming messages (--fold ...).
+    #[command(flatten)]
+    pub fold: super::fold_args::FoldArgs,
     /// Send a keepalive ping every MS milliseconds while open.
     #[arg(long = "keepalive", value_name = "MS")]
     pub keepalive: Option<u64>,

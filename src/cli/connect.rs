@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::decode_args::LineDecoder;
 use super::error::{CliError, Outcome};
+use super::fold_line::LineFold;
 use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
 use super::protocol_line::ProtocolLines;
@@ -46,6 +47,8 @@ struct Output {
     decoder: Option<LineDecoder>,
     /// The `protocol` objects of the lines, with `--protocol`.
     protocol: Option<ProtocolLines>,
+    /// This attempt's live state, with `--fold`.
+    fold: Option<LineFold>,
 }
 
 impl Output {
@@ -56,12 +59,20 @@ impl Output {
         if let Some(recorded) = &mut self.recorded {
             recorded.push(attempt, event.clone());
         }
+        if matches!(event.kind, EventKind::Close(_)) {
+            self.state_line(attempt);
+        }
         let quiet = self.quiet_messages
             && matches!(
                 event.kind,
                 EventKind::Message { .. } | EventKind::Ping { .. } | EventKind::Pong { .. }
             );
         if quiet {
+            if let (Some(fold), EventKind::Message { dir, payload }) = (&mut self.fold, &event.kind)
+                && fold.message(None, *dir, payload, &self.redactor)
+            {
+                self.state_line(attempt);
+            }
             return !self.lines.gone();
         }
         let mut line = self.redactor.json_line(event);
@@ -73,11 +84,30 @@ impl Output {
         if let Some(protocol) = &mut self.protocol {
             protocol.annotate(&mut line, event, &self.redactor);
         }
+        let state_due = match (&mut self.fold, &event.kind) {
+            (Some(fold), EventKind::Message { dir, payload }) => {
+                fold.message(Some(&mut line), *dir, payload, &self.redactor)
+            }
+            _ => false,
+        };
         self.lines.number(&mut line, attempt);
         if let (Value::Object(map), Some(rtt)) = (&mut line, rtt) {
             map.insert("rtt_ms".into(), json!(rtt.as_micros() as f64 / 1000.0));
         }
-        self.lines.line(&line)
+        let printed = self.lines.line(&line);
+        if state_due {
+            self.state_line(attempt);
+        }
+        printed
+    }
+
+    /// Prints the `--fold` state, if folding.
+    fn state_line(&mut self, attempt: u32) {
+        if let Some(fold) = &self.fold {
+            let mut line = fold.state_line(&self.redactor);
+            self.lines.number(&mut line, attempt);
+            self.lines.line(&line);
+        }
     }
 }
 
@@ -99,6 +129,7 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
         redactor: plan.redactor.clone(),
         decoder: None,
         protocol: None,
+        fold: None,
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
     let mut stdin = plan
@@ -243,6 +274,7 @@ async fn run_attempt(
         Some(LineDecoder::new(&plan.decode).map_err(|error| CliError::usage("--decode: ", error))?)
     };
     out.protocol = ProtocolLines::new(&config.protocol);
+    out.fold = plan.fold.as_ref().map(LineFold::new);
     let mut end = AttemptEnd {
         opened: false,
         close: None,

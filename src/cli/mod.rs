@@ -10,6 +10,8 @@ mod connect;
 pub mod decode_args;
 pub mod error;
 pub mod exit;
+pub mod fold_args;
+mod fold_line;
 mod har_commands;
 mod output;
 pub mod plan;

@@ -83,6 +83,8 @@ pub struct Plan {
     pub cookie_jar: Option<(std::path::PathBuf, CookieJar)>,
     /// `--oauth2`: the client credentials a token is fetched with before a handshake.
     pub oauth2: Option<ClientCredentials>,
+    /// `--fold`: the live state of the incoming messages.
+    pub fold: Option<super::fold_args::FoldPlan>,
 }
 
 /// A usage error: one line for stderr that names the bad argument or file.
@@ -150,6 +152,7 @@ impl Plan {
         };
         config.prepare().map_err(|e| usage(e.to_string()))?;
         let decode = DecodePlan::from_args(args)?;
+        let fold = super::fold_args::FoldPlan::from_args(&args.fold)?;
         let cookie_jar = match &args.cookie_jar {
             Some(path) => Some((
                 path.clone(),
@@ -194,6 +197,7 @@ impl Plan {
             decode,
             cookie_jar,
             oauth2,
+            fold,
         })
     }
 }

@@ -7,7 +7,7 @@
 //! `saved_sessions/demo.proto`), `/gzip`, `/zlib-stream`, `/deflate` (a binary market tick
 //! every 100 ms, `?count=N`), and the protocol paths `/socket.io/` (a minimal Socket.IO v4
 //! server), `/graphql` (GraphQL over WebSocket), `/jsonrpc` (JSON-RPC 2.0), and the small
-//! brokers `/mqtt` and `/stomp`. Any other path gets HTTP 404; a bad number gets HTTP 400.
+//! brokers `/mqtt` and `/stomp`, and `/book` (an order book's snapshot and deltas to fold). Any other path gets HTTP 404; a bad number gets HTTP 400.
 //! A plain HTTP `GET /sse` (no WebSocket upgrade) gets a Server-Sent Events ticker; any
 //! other plain GET gets 404.
 //!
@@ -22,6 +22,7 @@
 //! made, so a client that does not read holds about one fragment of the server's memory
 //! rather than its whole message.
 
+mod book;
 mod busy;
 mod clock;
 mod closing;
@@ -198,5 +199,10 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::JsonRpc => jsonrpc::serve(&mut ws).await,
         Scenario::Mqtt => mqtt_broker::mqtt(&mut ws).await,
         Scenario::Stomp => stomp_broker::stomp(&mut ws).await,
+        Scenario::Book {
+            count,
+            interval_ms,
+            style,
+        } => book::serve(&mut ws, count, Duration::from_millis(interval_ms), style).await,
     }
 }

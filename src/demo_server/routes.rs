@@ -10,7 +10,7 @@ const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/no
      /binary, /big-json?mib=N, /headers, /subproto, /flood?n=N&size=S, /ping, \
      /evil/invalid-utf8, /evil/ignore-close, /msgpack, /cbor, /protobuf, /gzip, \
      /zlib-stream, /deflate (each ?count=N), /socket.io/ (Socket.IO v4), /graphql, /jsonrpc, \
-     /mqtt, /stomp; and over plain HTTP (not WebSocket) /sse?count=N";
+     /mqtt, /stomp, /book?count=N&interval=MS&style=merge|patch; and over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
@@ -90,6 +90,16 @@ pub enum Scenario {
     Graphql,
     /// `/jsonrpc`: a JSON-RPC 2.0 peer.
     JsonRpc,
+    /// `/book?count=N&interval=MS&style=merge|patch`: an order book's snapshot, `count`
+    /// deltas `interval` ms apart, then the server's final book (see `book.rs`).
+    Book {
+        /// How many deltas (default 100).
+        count: u64,
+        /// Milliseconds between deltas (default 100).
+        interval_ms: u64,
+        /// How the deltas are written.
+        style: super::book::BookStyle,
+    },
 }
 
 /// Why a request was refused, as an HTTP status and a short plain-text body.
@@ -154,6 +164,7 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
         "/socket.io" => Ok(Scenario::SocketIo),
         "/graphql" => Ok(Scenario::Graphql),
         "/jsonrpc" => Ok(Scenario::JsonRpc),
+        "/book" => parse_book(&query),
         other => match other.strip_prefix("/close/") {
             Some(code) if !code.is_empty() && !code.contains('/') => parse_close(code, &query),
             _ => Err(RouteError::not_found(path)),
@@ -170,6 +181,25 @@ fn parse_flood(query: &Query) -> Result<Scenario, RouteError> {
         )));
     }
     Ok(Scenario::Flood { count, size })
+}
+
+fn parse_book(query: &Query) -> Result<Scenario, RouteError> {
+    use super::book::BookStyle;
+    let style = match query.get("style") {
+        None | Some("merge") => BookStyle::Merge,
+        Some("patch") => BookStyle::Patch,
+        Some(other) => {
+            let shown: String = other.chars().take(40).collect();
+            return Err(RouteError::bad_request(format!(
+                "bad style \"{shown}\": merge or patch"
+            )));
+        }
+    };
+    Ok(Scenario::Book {
+        count: query.number::<u64>("count")?.unwrap_or(100).min(1_000_000),
+        interval_ms: query.number::<u64>("interval")?.unwrap_or(100).min(60_000),
+        style,
+    })
 }
 
 fn parse_big_json(query: &Query) -> Result<Scenario, RouteError> {
@@ -389,6 +419,28 @@ mod tests {
                 .body
                 .contains("/zlib-stream")
         );
+    }
+
+    #[test]
+    fn book_params() {
+        use crate::demo_server::book::BookStyle;
+        assert_eq!(
+            parse("/book", None),
+            Ok(Scenario::Book {
+                count: 100,
+                interval_ms: 100,
+                style: BookStyle::Merge
+            })
+        );
+        assert_eq!(
+            parse("/book", Some("count=3&interval=0&style=patch")),
+            Ok(Scenario::Book {
+                count: 3,
+                interval_ms: 0,
+                style: BookStyle::Patch
+            })
+        );
+        assert_eq!(parse("/book", Some("style=xml")).unwrap_err().status, 400);
     }
 
     #[test]

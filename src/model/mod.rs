@@ -6,6 +6,7 @@ pub mod env_access;
 pub mod environments;
 pub mod filter;
 pub mod filtered_view;
+pub mod fold;
 pub mod har;
 pub mod json_filter;
 pub mod json_number;

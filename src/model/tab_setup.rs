@@ -86,6 +86,9 @@ pub struct TabSetup {
     /// How the tab's payloads are decoded for viewing and encoded by the composer.
     #[serde(skip_serializing_if = "DecodeSettings::is_default")]
     pub decode: DecodeSettings,
+    /// The State view's fold (issue 24), once the user chose one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold: Option<crate::model::fold::FoldSettings>,
 }
 
 impl TabSetup {

@@ -12,7 +12,7 @@ mod decoded;
 mod error;
 mod job;
 mod open;
-mod text;
+pub(super) mod text;
 mod unit;
 mod widgets;
 

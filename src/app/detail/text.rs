@@ -330,7 +330,14 @@ fn tree_view(ui: &mut Ui, tree: &TreeResult, palette: &Palette, fresh: bool) {
 /// One node of the tree: a collapsible header for objects and arrays (their children shown
 /// only while open: those the bounded tree kept, at most [`json_tree::MAX_CHILDREN`]), a coloured
 /// line for the rest. Recursion follows the tree, at most [`json::MAX_DEPTH`] levels.
-fn node(ui: &mut Ui, name: Option<&str>, value: &Node, id: Id, open: bool, palette: &Palette) {
+pub(in crate::app) fn node(
+    ui: &mut Ui,
+    name: Option<&str>,
+    value: &Node,
+    id: Id,
+    open: bool,
+    palette: &Palette,
+) {
     let font = widgets::mono_font(ui);
     let mut job = LayoutJob::default();
     if let Some(name) = name {

@@ -569,6 +569,13 @@ impl eframe::App for SockscopeApp {
                             for_tab.push(TabAction::Row(command));
                         }
                     });
+                if tab.fold.open {
+                    egui::Panel::right("state")
+                        .resizable(true)
+                        .default_size(340.0)
+                        .min_size(240.0)
+                        .show(ui, |ui| super::state_view::ui(ui, tab));
+                }
                 egui::CentralPanel::default()
                     .show(ui, |ui| timeline_view::ui(ui, tab, &mut for_tab));
                 let id = tab.id;

@@ -8,6 +8,7 @@ use super::{SecretHeader, SessionTab};
 use crate::engine::ConnectionConfig;
 use crate::format::query::QueryParam;
 use crate::model::decode_settings::DecodeSettings;
+use crate::model::fold::FoldSettings;
 use crate::model::recorded::RecordedEvent;
 use crate::model::tab_setup::{Pin, TabKind, TabSetup};
 use crate::model::template::Template;
@@ -37,6 +38,8 @@ struct FlatRef<'a> {
     decode: &'a DecodeSettings,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     disabled_params: &'a [(usize, QueryParam)],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fold: Option<&'a FoldSettings>,
 }
 
 /// The record as read.
@@ -66,6 +69,8 @@ struct FlatTab {
     decode: DecodeSettings,
     #[serde(default)]
     disabled_params: Vec<(usize, QueryParam)>,
+    #[serde(default)]
+    fold: Option<FoldSettings>,
 }
 
 impl Serialize for SessionTab {
@@ -84,6 +89,7 @@ impl Serialize for SessionTab {
             demo_path: setup.demo_path.as_deref(),
             decode: &setup.decode,
             disabled_params: &setup.disabled_params,
+            fold: setup.fold.as_ref(),
         }
         .serialize(serializer)
     }
@@ -105,6 +111,7 @@ impl<'de> Deserialize<'de> for SessionTab {
                 demo_path: flat.demo_path,
                 decode: flat.decode,
                 disabled_params: flat.disabled_params,
+                fold: flat.fold,
             },
             timeline: flat.timeline,
         })
@@ -146,6 +153,12 @@ mod tests {
                     message: Some("feed.Tick".into()),
                 },
                 disabled_params: vec![(1, QueryParam::new("debug", "1"))],
+                fold: Some(FoldSettings {
+                    rule: "keyed:$.id".into(),
+                    select: "$.data".into(),
+                    filter: r#"$.type == "update""#.into(),
+                    delete: r#"$.op == "delete""#.into(),
+                }),
             },
             timeline: Vec::new(),
         }
@@ -179,6 +192,7 @@ mod tests {
             "pins",
             "memory_budget_mib",
             "demo_path",
+            "fold",
         ] {
             assert!(!text.contains(absent), "{absent} in {text}");
         }

@@ -1,0 +1,151 @@
+//! The running fold: the state so far and how each message changed it.
+
+use serde_json::Value;
+
+use super::apply::apply;
+use super::spec::FoldSpec;
+
+/// What a row gives the fold.
+#[derive(Clone, Copy, Debug)]
+pub enum FoldInput<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A message read as a JSON value (a decoded binary payload).
+    Value(&'a Value),
+    /// A message that cannot be read as JSON (binary, not decoded), and why.
+    NotJson(&'a str),
+    /// Not a message that takes part (another event, the other direction).
+    Other,
+}
+
+/// What one message did to the state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// The filter left it out (or it is not JSON while a filter is set).
+    Skipped,
+    /// It changed (or kept) the state.
+    Applied,
+    /// It took part but did not apply; the state is unchanged. The text says why.
+    Failed(String),
+}
+
+/// A fold in progress.
+#[derive(Clone, Debug)]
+pub struct Fold {
+    spec: FoldSpec,
+    state: Value,
+    folded: u64,
+}
+
+impl Fold {
+    /// An empty fold: the rule's initial state, nothing folded yet.
+    pub fn new(spec: FoldSpec) -> Self {
+        Self {
+            state: spec.rule.initial_state(),
+            spec,
+            folded: 0,
+        }
+    }
+
+    /// A fold that goes on from `state`, after `folded` messages (a checkpoint).
+    pub fn resume(spec: FoldSpec, state: Value, folded: u64) -> Self {
+        Self {
+            spec,
+            state,
+            folded,
+        }
+    }
+
+    /// Folds one row's input (see [`FoldInput`]); `None` for [`FoldInput::Other`].
+    pub fn fold_input(&mut self, input: FoldInput<'_>) -> Option<Step> {
+        match input {
+            FoldInput::Text(text) => Some(self.fold_text(text)),
+            FoldInput::Value(value) => Some(self.fold_value(value)),
+            FoldInput::NotJson(why) => {
+                if self.spec.filter.is_some() {
+                    return Some(Step::Skipped);
+                }
+                self.folded += 1;
+                Some(Step::Failed(why.to_owned()))
+            }
+            FoldInput::Other => None,
+        }
+    }
+
+    /// The state after the messages folded so far.
+    pub fn state(&self) -> &Value {
+        &self.state
+    }
+
+    /// How many messages took part (applied or failed).
+    pub fn folded(&self) -> u64 {
+        self.folded
+    }
+
+    /// The settings.
+    pub fn spec(&self) -> &FoldSpec {
+        &self.spec
+    }
+
+    /// Folds a text message. A text that is not JSON fails (or is skipped when a filter is
+    /// set: the filter only passes JSON).
+    pub fn fold_text(&mut self, text: &str) -> Step {
+        if let Some(filter) = &self.spec.filter
+            && !filter.matches(text)
+        {
+            return Step::Skipped;
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(message) => self.fold_parsed(message),
+            Err(error) => {
+                self.folded += 1;
+                Step::Failed(format!("not JSON: {error}"))
+            }
+        }
+    }
+
+    /// Folds a message already read as a JSON value (a decoded binary payload).
+    pub fn fold_value(&mut self, message: &Value) -> Step {
+        if let Some(filter) = &self.spec.filter
+            && !filter_passes(filter, message)
+        {
+            return Step::Skipped;
+        }
+        self.fold_parsed(message.clone())
+    }
+
+    /// Folds a message the filter passed.
+    fn fold_parsed(&mut self, message: Value) -> Step {
+        self.folded += 1;
+        let delete = self
+            .spec
+            .delete
+            .as_ref()
+            .is_some_and(|condition| filter_passes(condition, &message));
+        let select = &self.spec.select;
+        let part = if select.is_root() {
+            message
+        } else {
+            match select.take(message) {
+                Some(part) => part,
+                None => return Step::Failed(format!("nothing at {select}")),
+            }
+        };
+        match apply(&self.spec.rule, &mut self.state, part, delete) {
+            Ok(()) => Step::Applied,
+            Err(reason) => Step::Failed(reason),
+        }
+    }
+}
+
+/// A filter tested on a value already parsed (the same answer as on its text).
+fn filter_passes(filter: &crate::model::json_filter::JsonPredicate, message: &Value) -> bool {
+    let mut value = Some(message);
+    for segment in &filter.path {
+        value = value.and_then(|v| match segment {
+            crate::model::json_filter::Segment::Key(key) => v.as_object()?.get(key),
+            crate::model::json_filter::Segment::Index(index) => v.as_array()?.get(*index),
+        });
+    }
+    value.is_some_and(|found| filter.test(found))
+}

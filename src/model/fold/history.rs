@@ -1,0 +1,177 @@
+//! Scrubbing: the state right after any row, on long streams. The live fold keeps a copy
+//! of its state every `every` rows (a checkpoint); the state after row `i` is refolded
+//! from the nearest checkpoint at or before it, so it costs at most `every` rows' folding
+//! whatever the stream's length. Rows that did not apply keep their reason.
+//!
+//! The checkpoints are bounded in bytes (their states' approximate size): past the budget,
+//! every other one is dropped and the spacing doubles, so a big state on a long stream
+//! costs more refolding per row shown, never unbounded memory.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::fold_state::{Fold, FoldInput, Step};
+use super::spec::FoldSpec;
+
+/// The checkpoints' bytes unless told: 64 MiB.
+pub const DEFAULT_CHECKPOINT_BUDGET: usize = 64 << 20;
+
+/// A checkpoint: the state before row `row` (after all the rows before it).
+#[derive(Clone, Debug)]
+struct Checkpoint {
+    row: usize,
+    state: Value,
+    folded: u64,
+    bytes: usize,
+}
+
+/// A fold over a timeline's rows, with checkpoints to show any row's state.
+#[derive(Clone, Debug)]
+pub struct FoldHistory {
+    live: Fold,
+    /// Rows folded so far (the next row to fold).
+    rows: usize,
+    every: usize,
+    checkpoints: Vec<Checkpoint>,
+    /// The checkpoints' approximate bytes, and their limit.
+    checkpoint_bytes: usize,
+    budget: usize,
+    errors: BTreeMap<usize, String>,
+}
+
+impl FoldHistory {
+    /// An empty history with a checkpoint every `every` rows (at least 1).
+    pub fn new(spec: FoldSpec, every: usize) -> Self {
+        let live = Fold::new(spec);
+        let state = live.state().clone();
+        let bytes = approx_bytes(&state);
+        let start = Checkpoint {
+            row: 0,
+            state,
+            folded: 0,
+            bytes,
+        };
+        Self {
+            live,
+            rows: 0,
+            every: every.max(1),
+            checkpoints: vec![start],
+            checkpoint_bytes: bytes,
+            budget: DEFAULT_CHECKPOINT_BUDGET,
+            errors: BTreeMap::new(),
+        }
+    }
+
+    /// The same history with its checkpoints bounded by `bytes` instead.
+    pub fn with_checkpoint_budget(mut self, bytes: usize) -> Self {
+        self.budget = bytes;
+        self
+    }
+
+    /// Rows between checkpoints now (doubled each time the budget was reached).
+    pub fn checkpoint_every(&self) -> usize {
+        self.every
+    }
+
+    /// The checkpoints' approximate bytes.
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.checkpoint_bytes
+    }
+
+    /// The settings.
+    pub fn spec(&self) -> &FoldSpec {
+        self.live.spec()
+    }
+
+    /// How many rows were folded (the timeline's rows seen so far).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The state after every row folded so far.
+    pub fn state(&self) -> &Value {
+        self.live.state()
+    }
+
+    /// Why row `row` did not apply, if it did not.
+    pub fn error(&self, row: usize) -> Option<&str> {
+        self.errors.get(&row).map(String::as_str)
+    }
+
+    /// Folds the next row.
+    pub fn push(&mut self, input: FoldInput<'_>) {
+        let row = self.rows;
+        if let Some(Step::Failed(reason)) = self.live.fold_input(input) {
+            self.errors.insert(row, reason);
+        }
+        self.rows += 1;
+        if self.rows.is_multiple_of(self.every) {
+            let state = self.live.state().clone();
+            let bytes = approx_bytes(&state);
+            self.checkpoint_bytes += bytes;
+            self.checkpoints.push(Checkpoint {
+                row: self.rows,
+                state,
+                folded: self.live.folded(),
+                bytes,
+            });
+            while self.checkpoint_bytes > self.budget && self.checkpoints.len() > 1 {
+                self.thin_out();
+            }
+        }
+    }
+
+    /// Doubles the spacing: keeps the checkpoints at multiples of it (row 0 always).
+    fn thin_out(&mut self) {
+        self.every = self.every.saturating_mul(2);
+        let every = self.every;
+        self.checkpoints
+            .retain(|checkpoint| checkpoint.row.is_multiple_of(every));
+        self.checkpoint_bytes = self.checkpoints.iter().map(|c| c.bytes).sum();
+    }
+
+    /// The state right after row `row` (`None` past the rows folded so far). `input` gives
+    /// any earlier row's input again, as [`FoldHistory::push`] was given it.
+    pub fn state_after<'a>(
+        &self,
+        row: usize,
+        input: impl Fn(usize) -> FoldInput<'a>,
+    ) -> Option<Value> {
+        if row >= self.rows {
+            return None;
+        }
+        if row + 1 == self.rows {
+            return Some(self.live.state().clone());
+        }
+        let at = self
+            .checkpoints
+            .partition_point(|checkpoint| checkpoint.row <= row + 1);
+        let checkpoint = &self.checkpoints[at.saturating_sub(1)];
+        let mut fold = Fold::resume(
+            self.live.spec().clone(),
+            checkpoint.state.clone(),
+            checkpoint.folded,
+        );
+        for earlier in checkpoint.row..=row {
+            fold.fold_input(input(earlier));
+        }
+        Some(fold.state().clone())
+    }
+}
+
+/// About how many bytes a value holds: its strings and keys, and a few words per node.
+fn approx_bytes(value: &Value) -> usize {
+    const NODE: usize = 32;
+    match value {
+        Value::String(text) => NODE + text.len(),
+        Value::Array(items) => NODE + items.iter().map(approx_bytes).sum::<usize>(),
+        Value::Object(map) => {
+            NODE + map
+                .iter()
+                .map(|(key, item)| NODE + key.len() + approx_bytes(item))
+                .sum::<usize>()
+        }
+        _ => NODE,
+    }
+}
