@@ -289,3 +289,81 @@ fn a_bad_rules_file_exits_2_naming_the_file_line_and_column() {
         output.stdout
     );
 }
+
+#[test]
+fn the_flags_send_on_open_echo_and_close_after_n() {
+    let Some(env) = node::env("the_flags_send_on_open_echo_and_close_after_n") else {
+        return;
+    };
+    let mut listen = RunningListen::start(&[
+        "--subprotocol",
+        "chat.v1",
+        "--send-on-open",
+        "one",
+        "--send-on-open",
+        "two",
+        "--echo",
+        "--close-after",
+        "2:4001:bye: now",
+    ]);
+    let seen = client(
+        &env,
+        &listen.url,
+        json!([
+            ["recv"],
+            ["recv"],
+            ["text", "a"],
+            ["binary", "00ff"],
+            ["await", "close"]
+        ]),
+    );
+    assert_eq!(texts(&seen), ["one", "two", "a"]);
+    assert!(
+        seen.iter()
+            .any(|l| l["event"] == "message" && l["hex"] == "00ff"),
+        "the binary echo: {seen:#?}"
+    );
+    let close = find(&seen, "close");
+    assert_eq!(
+        (&close["code"], &close["reason"], &close["wasClean"]),
+        (&json!(4001), &json!("bye: now"), &json!(true))
+    );
+    let lines = listen.until_closed(1);
+    let outs = lines
+        .iter()
+        .filter(|l| l["event"] == "message" && l["dir"] == "out")
+        .count();
+    assert_eq!(outs, 4, "two on open, two echoes: {lines:#?}");
+}
+
+#[test]
+fn reject_refuses_every_handshake_with_the_status() {
+    let Some(env) = node::env("reject_refuses_every_handshake_with_the_status") else {
+        return;
+    };
+    let mut listen = RunningListen::start(&["--reject", "403"]);
+    let seen = client(&env, &listen.url, json!([]));
+    assert_eq!(find(&seen, "unexpected-response")["status"], 403);
+    assert!(seen.iter().all(|l| l["event"] != "open"), "{seen:#?}");
+    let lines = listen.until_closed(1);
+    let error = find(&lines, "error");
+    assert_eq!(
+        (&error["category"], &error["status"]),
+        (&json!("http"), &json!(403))
+    );
+    assert_eq!(find(&lines, "request")["conn"], 1);
+}
+
+#[test]
+fn a_bad_flag_value_exits_2() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["listen", "--addr", "127.0.0.1:0", "--close-after", "3:1006"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--close-after") && stderr.contains("1006"),
+        "stderr: {stderr}"
+    );
+}

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::error::{CliError, Outcome};
 use super::listen_args::ListenArgs;
 use crate::engine::EventKind;
-use crate::mock::rules::Rules;
+use crate::mock::rules::{CloseAfter, Rules, check_reject};
 use crate::mock::{self, MockConfig};
 use crate::model::redact::Redactor;
 use crate::proxy::ProxyEvent;
@@ -29,9 +29,7 @@ pub async fn run(args: &ListenArgs) -> Result<Outcome, CliError> {
         Some(path) => Rules::load(path).map_err(CliError::file)?,
         None => Rules::default(),
     };
-    if let Some(name) = &args.subprotocol {
-        rules.subprotocol = Some(name.clone());
-    }
+    apply_flags(&mut rules, args).map_err(|error| CliError::usage("listen: ", error))?;
     let (sender, mut events) = mpsc::channel(EVENT_QUEUE);
     let config = MockConfig {
         listen: args.addr,
@@ -75,6 +73,24 @@ pub async fn run(args: &ListenArgs) -> Result<Outcome, CliError> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// The flags on top of the rules file.
+fn apply_flags(rules: &mut Rules, args: &ListenArgs) -> Result<(), String> {
+    if let Some(name) = &args.subprotocol {
+        rules.subprotocol = Some(name.clone());
+    }
+    rules.on_open.extend(args.send_on_open.iter().cloned());
+    rules.echo |= args.echo;
+    if let Some(text) = &args.close_after {
+        let close = CloseAfter::parse(text).map_err(|e| format!("--close-after: {e}"))?;
+        rules.close_after = Some(close);
+    }
+    if let Some(status) = args.reject {
+        check_reject(status).map_err(|e| format!("--reject: {e}"))?;
+        rules.reject = Some(status);
+    }
+    Ok(())
 }
 
 /// Prints events as JSON lines, each connection redacted with what its request showed.

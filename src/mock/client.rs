@@ -12,13 +12,14 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{
     Callback, ErrorResponse, Request, Response,
 };
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 
 use super::rules::Rules;
 use crate::engine::{
-    CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, OpenInfo, Payload,
+    CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, HttpRejection, Initiator, OpenInfo,
+    Payload,
 };
 use crate::proxy::request_head;
 use crate::proxy::upstream::header_pairs;
@@ -61,6 +62,7 @@ pub(super) async fn serve(
     let mut sent = None;
     let answer = Answer {
         subprotocol: rules.subprotocol.as_deref(),
+        reject: rules.reject,
         sent: &mut sent,
     };
     let config = WebSocketConfig::default()
@@ -70,10 +72,21 @@ pub(super) async fn serve(
     let ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, accepting).await {
         Ok(Ok(ws)) => ws,
         _ => {
-            let error = ErrorInfo {
-                category: ErrorCategory::Protocol,
-                message: "the client's handshake failed".into(),
-                http: None,
+            let error = match rules.reject {
+                Some(status) => ErrorInfo {
+                    category: ErrorCategory::Http,
+                    message: format!("the client was refused with HTTP {status}"),
+                    http: Some(HttpRejection {
+                        status,
+                        headers: Vec::new(),
+                        body: bytes::Bytes::new(),
+                    }),
+                },
+                None => ErrorInfo {
+                    category: ErrorCategory::Protocol,
+                    message: "the client's handshake failed".into(),
+                    http: None,
+                },
             };
             log.emit(Leg::Client, EventKind::Error(Box::new(error)))
                 .await;
@@ -104,6 +117,7 @@ pub(super) async fn serve(
 /// remembers what was sent.
 struct Answer<'a> {
     subprotocol: Option<&'a str>,
+    reject: Option<u16>,
     sent: &'a mut Option<Response>,
 }
 
@@ -113,6 +127,11 @@ impl Callback for Answer<'_> {
         request: &Request,
         mut response: Response,
     ) -> Result<Response, ErrorResponse> {
+        if let Some(status) = self.reject {
+            let mut refusal = ErrorResponse::new(None);
+            *refusal.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+            return Err(refusal);
+        }
         if let Some(chosen) = chosen_subprotocol(request, self.subprotocol) {
             response
                 .headers_mut()
@@ -187,6 +206,8 @@ async fn converse(
             }
             None => return closing,
         };
+        let echo = matches!(message, Message::Text(_) | Message::Binary(_)) && rules.echo;
+        let echo = echo.then(|| message.clone());
         let text = match message {
             Message::Text(text) => {
                 let kind = EventKind::Message {
@@ -244,6 +265,11 @@ async fn converse(
         if closing.sent {
             continue;
         }
+        if let Some(echo) = echo
+            && !send(&mut ws, log, echo).await
+        {
+            return closing;
+        }
         if let Some(text) = text {
             for (delay, reply) in rules.replies_to(text.as_str()) {
                 tokio::time::sleep(delay).await;
@@ -271,11 +297,21 @@ async fn sleep_until(at: Option<Instant>) {
 
 /// Sends a text and says so; false when it could not be written.
 async fn send_text(ws: &mut Ws, log: &ConnLog, text: &str) -> bool {
-    let sent = ws.send(Message::text(text)).await.is_ok();
+    send(ws, log, Message::text(text)).await
+}
+
+/// Sends a text or binary message and says so; false when it could not be written.
+async fn send(ws: &mut Ws, log: &ConnLog, message: Message) -> bool {
+    let payload = match &message {
+        Message::Text(text) => Payload::Text(text.clone()),
+        Message::Binary(bytes) => Payload::Binary(bytes.clone()),
+        _ => return true,
+    };
+    let sent = ws.send(message).await.is_ok();
     if sent {
         let kind = EventKind::Message {
             dir: Direction::Out,
-            payload: Payload::Text(text.to_owned().into()),
+            payload,
         };
         log.emit(Leg::Client, kind).await;
     }

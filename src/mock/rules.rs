@@ -61,6 +61,46 @@ pub struct CloseAfter {
     pub reason: String,
 }
 
+impl CloseAfter {
+    /// Parses `N:CODE[:REASON]` (the `--close-after` flag), checked.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = text.splitn(3, ':');
+        let messages = parts.next().and_then(|n| n.trim().parse().ok());
+        let code = parts.next().and_then(|c| c.trim().parse().ok());
+        let (Some(messages), Some(code)) = (messages, code) else {
+            return Err(format!("{text:?} is not N:CODE[:REASON]"));
+        };
+        let close = Self {
+            messages,
+            code,
+            reason: parts.next().unwrap_or_default().to_string(),
+        };
+        close.check()?;
+        Ok(close)
+    }
+
+    /// A sendable code, a reason of at most 123 bytes, at least one message.
+    pub fn check(&self) -> Result<(), String> {
+        check_sendable(self.code).map_err(|e| format!("code {}: {}", e.code, e.why))?;
+        if self.reason.len() > 123 {
+            return Err("the reason is longer than 123 bytes".into());
+        }
+        if self.messages == 0 {
+            return Err("the number of messages must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A refusal status must be an HTTP error or redirect (300-599).
+pub fn check_reject(status: u16) -> Result<(), String> {
+    if (300..=599).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("HTTP status {status} is not 300-599"))
+    }
+}
+
 /// A rules file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +117,12 @@ pub struct RulesFile {
     /// The subprotocol accepted when a client offers it.
     #[serde(default)]
     pub subprotocol: Option<String>,
+    /// Answer every message with itself (before the reply rules' answers).
+    #[serde(default)]
+    pub echo: bool,
+    /// Refuse every handshake with this HTTP status (300-599).
+    #[serde(default)]
+    pub reject: Option<u16>,
 }
 
 /// A reply rule's matcher, compiled.
@@ -115,6 +161,10 @@ pub struct Rules {
     pub close_after: Option<CloseAfter>,
     /// The subprotocol accepted when a client offers it.
     pub subprotocol: Option<String>,
+    /// Answer every message with itself.
+    pub echo: bool,
+    /// Refuse every handshake with this HTTP status.
+    pub reject: Option<u16>,
 }
 
 impl Rules {
@@ -148,20 +198,18 @@ impl Rules {
             });
         }
         if let Some(close) = &file.close_after {
-            check_sendable(close.code)
-                .map_err(|e| format!("close_after: code {}: {}", e.code, e.why))?;
-            if close.reason.len() > 123 {
-                return Err("close_after: the reason is longer than 123 bytes".into());
-            }
-            if close.messages == 0 {
-                return Err("close_after: messages must be at least 1".into());
-            }
+            close.check().map_err(|e| format!("close_after: {e}"))?;
+        }
+        if let Some(status) = file.reject {
+            check_reject(status).map_err(|e| format!("reject: {e}"))?;
         }
         Ok(Self {
             on_open: file.on_open,
             replies,
             close_after: file.close_after,
             subprotocol: file.subprotocol,
+            echo: file.echo,
+            reject: file.reject,
         })
     }
 
@@ -220,6 +268,20 @@ mod tests {
         )
         .unwrap();
         assert!(Rules::compile(file).unwrap_err().contains("1006"));
+    }
+
+    #[test]
+    fn close_after_flags_are_n_code_reason() {
+        let close = CloseAfter::parse("2:4001:bye: now").unwrap();
+        assert_eq!(
+            (close.messages, close.code, close.reason.as_str()),
+            (2, 4001, "bye: now")
+        );
+        assert_eq!(CloseAfter::parse("1:1000").unwrap().reason, "");
+        assert!(CloseAfter::parse("x:1000").is_err());
+        assert!(CloseAfter::parse("1:1005").is_err());
+        assert!(CloseAfter::parse("0:1000").is_err());
+        assert!(check_reject(101).is_err() && check_reject(403).is_ok());
     }
 
     #[test]
