@@ -367,3 +367,28 @@ fn a_bad_flag_value_exits_2() {
         "stderr: {stderr}"
     );
 }
+
+#[test]
+fn every_rule_sends_its_text_at_its_interval() {
+    let Some(env) = node::env("every_rule_sends_its_text_at_its_interval") else {
+        return;
+    };
+    let (_dir, rules) =
+        rules_file(r#"(every: [(ms: 100, text: "tick")], subprotocol: Some("chat.v1"))"#);
+    let mut listen = RunningListen::start(&["--rules", rules.to_str().expect("a UTF-8 path")]);
+    let started = Instant::now();
+    let seen = client(
+        &env,
+        &listen.url,
+        json!([
+            ["recv"],
+            ["recv"],
+            ["recv"],
+            ["close", 1000, "enough ticks"]
+        ]),
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(texts(&seen), ["tick", "tick", "tick"]);
+    let lines = listen.until_closed(1);
+    assert_eq!(find(&lines, "close")["reason"], "enough ticks");
+}

@@ -177,10 +177,17 @@ async fn converse(
     if stopped {
         start_close(&mut ws, &mut closing, CloseCode::Away, "").await;
     }
+    let mut ticks = Ticks::new(rules);
     loop {
         let give_up = closing.since.map(|since| since + CLOSE_WAIT);
         let next = tokio::select! {
             next = ws.next() => next,
+            at = ticks.next(), if !closing.sent && !ticks.is_empty() => {
+                if !send_text(&mut ws, log, &rules.every[at].text).await {
+                    return closing;
+                }
+                continue;
+            }
             changed = stopping.changed(), if !stopped => {
                 stopped = true;
                 if changed.is_ok() && *stopping.borrow() {
@@ -284,6 +291,48 @@ async fn converse(
             let code = CloseCode::from(close.code);
             start_close(&mut ws, &mut closing, code, &close.reason).await;
         }
+    }
+}
+
+/// When each of the rules' `every` texts is due next.
+struct Ticks {
+    due: Vec<(tokio::time::Instant, Duration)>,
+}
+
+impl Ticks {
+    fn new(rules: &Rules) -> Self {
+        let now = tokio::time::Instant::now();
+        let due = rules
+            .every
+            .iter()
+            .map(|every| {
+                let period = Duration::from_millis(every.ms);
+                (now + period, period)
+            })
+            .collect();
+        Self { due }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.due.is_empty()
+    }
+
+    /// Waits for the soonest one and schedules it again; its index.
+    async fn next(&mut self) -> usize {
+        let Some((at, (when, _))) = self
+            .due
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (when, _))| *when)
+            .map(|(at, due)| (at, *due))
+        else {
+            return std::future::pending().await;
+        };
+        tokio::time::sleep_until(when).await;
+        if let Some((when, period)) = self.due.get_mut(at) {
+            *when += *period;
+        }
+        at
     }
 }
 

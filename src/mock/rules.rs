@@ -101,6 +101,17 @@ pub fn check_reject(status: u16) -> Result<(), String> {
     }
 }
 
+/// A text sent to every client at a fixed interval, as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Every {
+    /// The interval in milliseconds (at least 1); the first send is one interval after
+    /// the client connected.
+    pub ms: u64,
+    /// The text sent.
+    pub text: String,
+}
+
 /// A rules file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +131,9 @@ pub struct RulesFile {
     /// Answer every message with itself (before the reply rules' answers).
     #[serde(default)]
     pub echo: bool,
+    /// Texts sent at fixed intervals while the client is connected.
+    #[serde(default)]
+    pub every: Vec<Every>,
     /// Refuse every handshake with this HTTP status (300-599).
     #[serde(default)]
     pub reject: Option<u16>,
@@ -163,6 +177,8 @@ pub struct Rules {
     pub subprotocol: Option<String>,
     /// Answer every message with itself.
     pub echo: bool,
+    /// Texts sent at fixed intervals.
+    pub every: Vec<Every>,
     /// Refuse every handshake with this HTTP status.
     pub reject: Option<u16>,
 }
@@ -200,6 +216,9 @@ impl Rules {
         if let Some(close) = &file.close_after {
             close.check().map_err(|e| format!("close_after: {e}"))?;
         }
+        if file.every.iter().any(|every| every.ms == 0) {
+            return Err("every: ms must be at least 1".into());
+        }
         if let Some(status) = file.reject {
             check_reject(status).map_err(|e| format!("reject: {e}"))?;
         }
@@ -209,6 +228,7 @@ impl Rules {
             close_after: file.close_after,
             subprotocol: file.subprotocol,
             echo: file.echo,
+            every: file.every,
             reject: file.reject,
         })
     }
