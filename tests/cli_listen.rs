@@ -392,3 +392,47 @@ fn every_rule_sends_its_text_at_its_interval() {
     let lines = listen.until_closed(1);
     assert_eq!(find(&lines, "close")["reason"], "enough ticks");
 }
+
+#[test]
+fn sigterm_during_a_reply_delay_closes_at_once() {
+    if node::env("sigterm_during_a_reply_delay_closes_at_once").is_none() {
+        return;
+    }
+    let (_dir, rules) = rules_file(
+        r#"(replies: [(when: Contains("slow"), reply: "late", delay_ms: 60000)], subprotocol: Some("chat.v1"))"#,
+    );
+    let mut listen = RunningListen::start(&["--rules", rules.to_str().expect("a UTF-8 path")]);
+    let node_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    let client = Command::new("node")
+        .arg(node_dir.join("proxy_client.js"))
+        .args([&listen.url, r#"[["say","slow"],["await","close"]]"#])
+        .current_dir(&node_dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    listen.lines_until(|lines| {
+        lines
+            .iter()
+            .any(|l| l["dir"] == "in" && l["text"] == "slow")
+    });
+    let pid = i32::try_from(listen.child.id()).expect("a pid");
+    let signalled = Instant::now();
+    // SAFETY: kill(2) on the child this test started; no memory is involved.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let output = client.wait_with_output().expect("the client ends");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        signalled.elapsed()
+    );
+    let seen: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    assert_eq!(find(&seen, "close")["code"], 1001);
+    assert!(
+        texts(&seen).is_empty(),
+        "the late reply was not sent: {seen:#?}"
+    );
+    assert_eq!(listen.child.wait().expect("listen ends").code(), Some(0));
+}

@@ -279,10 +279,23 @@ async fn converse(
         }
         if let Some(text) = text {
             for (delay, reply) in rules.replies_to(text.as_str()) {
-                tokio::time::sleep(delay).await;
+                // A stop during the delay closes at once; the reply is not sent.
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    changed = stopping.changed(), if !stopped => {
+                        stopped = true;
+                        if changed.is_ok() && *stopping.borrow() {
+                            start_close(&mut ws, &mut closing, CloseCode::Away, "").await;
+                        }
+                        break;
+                    }
+                }
                 if !send_text(&mut ws, log, &reply).await {
                     return closing;
                 }
+            }
+            if closing.sent {
+                continue;
             }
         }
         if let Some(close) = &rules.close_after
