@@ -14,6 +14,7 @@ pub mod cli;
 pub mod demo_server;
 pub mod engine;
 pub mod format;
+pub mod mock;
 pub mod model;
 pub mod protocol;
 pub mod proxy;

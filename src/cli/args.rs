@@ -62,6 +62,13 @@ pub enum CliCommand {
     /// back. Lines are `connect`'s plus "conn" (1, 2, ... per client) and "leg" ("client" or
     /// "upstream"). Runs until Ctrl+C or SIGTERM (exit status 0).
     Proxy(super::proxy_args::ProxyArgs),
+    /// Run a mock WebSocket server: print each client's handshake request and events, and
+    /// answer by `--rules`; the first line is `listening on ws://ADDR`.
+    ///
+    /// Lines are `connect`'s plus "conn" (1, 2, ... per client), after a `request` line
+    /// per client (path, headers, offered subprotocols). Runs until Ctrl+C or SIGTERM,
+    /// which close every client with 1001 (exit status 0); a bad rules file exits 2.
+    Listen(super::listen_args::ListenArgs),
     /// Replay a recorded session tab and compare what arrives with what was recorded.
     ///
     /// Connects with the tab's recorded config, re-sends its outgoing messages at their

@@ -2,7 +2,8 @@
 //! the demo server, `replay` re-runs a recorded session and compares, `import-har` and
 //! `export-har` convert HAR files, `sse` prints a Server-Sent Events stream's events,
 //! `secret` keeps secrets in the OS keychain, `proxy` stands between WebSocket clients and
-//! their server and prints both legs' events. All drive the same engine as the window.
+//! their server and prints both legs' events, `listen` is a mock server that prints what
+//! its clients send and answers by rules. All drive the same engine as the window.
 
 pub mod args;
 pub mod command_line;
@@ -13,6 +14,8 @@ pub mod exit;
 pub mod fold_args;
 mod fold_line;
 mod har_commands;
+mod listen;
+pub mod listen_args;
 mod output;
 pub mod plan;
 mod protocol_line;
@@ -54,6 +57,7 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> Result<Outcome, CliErr
         }
         CliCommand::Serve(args) => runtime.block_on(serve::run(args)),
         CliCommand::Proxy(args) => runtime.block_on(proxy::run(args)),
+        CliCommand::Listen(args) => runtime.block_on(listen::run(args)),
         CliCommand::Replay(args) => runtime.block_on(replay::run(args)),
         CliCommand::ImportHar(args) => har_commands::import(args),
         CliCommand::ExportHar(args) => har_commands::export(args),

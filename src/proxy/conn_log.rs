@@ -69,7 +69,7 @@ pub struct ProxyEvent {
 }
 
 /// The event log of one connection.
-pub(super) struct ConnLog {
+pub(crate) struct ConnLog {
     conn: u64,
     start: Instant,
     seq: AtomicU64,
@@ -80,7 +80,7 @@ pub(super) struct ConnLog {
 
 impl ConnLog {
     /// The log of connection `conn`, which arrived just now.
-    pub(super) fn new(conn: u64, events: mpsc::Sender<ProxyEvent>, room: Arc<Semaphore>) -> Self {
+    pub(crate) fn new(conn: u64, events: mpsc::Sender<ProxyEvent>, room: Arc<Semaphore>) -> Self {
         Self {
             room,
             conn,
@@ -92,12 +92,12 @@ impl ConnLog {
     }
 
     /// The client's handshake request, once read (before any event).
-    pub(super) fn set_request(&mut self, request: RequestHead) {
+    pub(crate) fn set_request(&mut self, request: RequestHead) {
         self.request = Arc::new(request);
     }
 
     /// Sends one event, waiting for room; an event nobody listens to any more is dropped.
-    pub(super) async fn emit(&self, leg: Leg, kind: EventKind) {
+    pub(crate) async fn emit(&self, leg: Leg, kind: EventKind) {
         let bytes = kind.heap_bytes().clamp(1, EVENT_QUEUE_BYTES);
         let room = u32::try_from(bytes).unwrap_or(u32::MAX);
         // The semaphore is never closed, so this only fails if it were.

@@ -17,6 +17,7 @@ mod relay;
 pub mod request_head;
 pub mod upstream;
 
+pub(crate) use conn_log::ConnLog;
 pub use conn_log::{EVENT_QUEUE_BYTES, Leg, ProxyEvent};
 
 use std::net::SocketAddr;
@@ -34,7 +35,6 @@ use url::Url;
 use crate::engine::{
     CloseInfo, ErrorCategory, ErrorInfo, EventKind, HttpRejection, Initiator, OpenInfo,
 };
-use conn_log::ConnLog;
 use upstream::UpstreamFailure;
 
 /// How long a client may take to send its handshake request.
