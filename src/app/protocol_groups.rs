@@ -2,6 +2,7 @@
 //! put its units in (a GraphQL operation, an STOMP subscription, an MQTT topic, a Socket.IO
 //! namespace, a JSON-RPC method) with its counts and rate, and a choice to show only one.
 
+use crate::format::preview::ellipsize;
 use egui::RichText;
 
 use super::protocol_rows::GroupCount;
@@ -67,10 +68,6 @@ fn table(ui: &mut egui::Ui, chosen: &mut Option<String>, groups: &[GroupCount]) 
 }
 
 /// A group name cut to fit a menu line.
-fn short(name: &str) -> String {
-    const MAX: usize = 40;
-    match name.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &name[..cut]),
-        None => name.to_owned(),
-    }
+fn short(name: &str) -> std::borrow::Cow<'_, str> {
+    ellipsize(name, 40)
 }

@@ -6,6 +6,7 @@
 //! What is kept is bounded by the tab's memory budget (counted apart from the payloads):
 //! past it a row keeps its unit's type and summary, not its fields.
 
+use crate::format::preview::ellipsize;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -40,11 +41,7 @@ pub struct ProtocolRow {
 
 impl ProtocolRow {
     fn of(unit: Unit) -> Self {
-        let mut summary = unit.summary;
-        if let Some((cut, _)) = summary.char_indices().nth(SUMMARY_CHARS) {
-            summary.truncate(cut);
-            summary.push('…');
-        }
+        let summary = ellipsize(&unit.summary, SUMMARY_CHARS).into_owned();
         ProtocolRow {
             kind: unit.fields["type"].as_str().unwrap_or_default().to_owned(),
             summary,

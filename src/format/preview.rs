@@ -16,6 +16,15 @@ pub fn text_preview(text: &str) -> String {
         .collect()
 }
 
+/// Cuts `text` to at most `max_chars` characters, adding `…` when it was longer (a
+/// summary line, a tree's string, a name in a menu).
+pub fn ellipsize(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    }
+}
+
 /// The first bytes of `bytes` in hex (`0a 0b 0c`), `…` after them when there are more; at
 /// most [`PREVIEW_BYTES`] characters.
 pub fn hex_preview(bytes: &[u8]) -> String {

@@ -300,13 +300,7 @@ pub fn mono_line(ui: &mut Ui, text: &str) {
     ui.add(Label::new(RichText::new(text).monospace()).extend());
 }
 
-/// Cuts `text` to at most `max_chars` characters, adding `…` when it was longer.
-pub fn ellipsize(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
-        None => text.into(),
-    }
-}
+pub use crate::format::preview::ellipsize;
 
 #[cfg(test)]
 mod tests {

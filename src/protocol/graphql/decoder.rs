@@ -1,6 +1,7 @@
 //! The viewer's half of GraphQL over WebSocket: each message as a unit, grouped by
 //! operation id, with the operation's type and name kept so a `next` says what it answers.
 
+use crate::format::preview::ellipsize;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -247,10 +248,7 @@ fn compact(value: &Value) -> String {
 }
 
 fn truncate(text: &str) -> String {
-    match text.char_indices().nth(SUMMARY_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
+    ellipsize(text, SUMMARY_CHARS).into_owned()
 }
 
 #[cfg(test)]

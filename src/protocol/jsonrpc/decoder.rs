@@ -1,6 +1,7 @@
 //! The viewer's half of JSON-RPC 2.0: each message (or batch) as a unit grouped by method,
 //! a response paired with its request by id, with the round-trip time.
 
+use crate::format::preview::ellipsize;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -242,10 +243,7 @@ fn compact(value: &Value) -> String {
 }
 
 fn truncate(text: &str) -> String {
-    match text.char_indices().nth(SUMMARY_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
+    ellipsize(text, SUMMARY_CHARS).into_owned()
 }
 
 #[cfg(test)]

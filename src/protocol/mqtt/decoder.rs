@@ -1,6 +1,7 @@
 //! The viewer's half of MQTT: each message's packets as units, acknowledgements paired to
 //! the publish they answer, SUBACK's codes paired to the filters asked for.
 
+use crate::format::preview::ellipsize;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -316,11 +317,7 @@ impl Decoder {
         let preview = match std::str::from_utf8(&publish.payload) {
             Ok(text) => {
                 fields["payload"] = json!(text);
-                let mut preview: String = text.chars().take(80).collect();
-                if preview.len() < text.len() {
-                    preview.push('…');
-                }
-                preview
+                ellipsize(text, 80).into_owned()
             }
             Err(_) => {
                 // The command line's contract (issue #17) names bytes `payload_hex`.

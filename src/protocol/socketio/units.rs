@@ -1,6 +1,7 @@
 //! Packets as the units a user reads: the JSON fields the command line prints as
 //! `"protocol"` and a row's one-line summary.
 
+use crate::format::preview::ellipsize;
 use serde_json::{Map, Value, json};
 
 use super::packet::{EnginePacket, OpenInfo};
@@ -73,12 +74,7 @@ pub fn connect_error_message(data: Option<&Value>) -> String {
 /// `chat ["hi"]`: arguments as compact JSON, cut to a line.
 pub fn args_summary(args: &[Value]) -> String {
     let text = Value::Array(args.to_vec()).to_string();
-    if text.chars().count() <= SUMMARY_ARGS {
-        return text;
-    }
-    let mut cut: String = text.chars().take(SUMMARY_ARGS).collect();
-    cut.push('…');
-    cut
+    ellipsize(&text, SUMMARY_ARGS).into_owned()
 }
 
 /// ` on /admin` for a namespace other than `/`.

@@ -1,6 +1,7 @@
 //! The viewer's half of STOMP: each frame as a unit (its command as `type`, headers, body),
 //! heart-beats and the handshake as housekeeping, ERROR as a problem.
 
+use crate::format::preview::ellipsize;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -112,11 +113,7 @@ impl Decoder {
         let body = match std::str::from_utf8(&frame.body) {
             Ok(text) => {
                 fields["body"] = json!(text);
-                let mut preview: String = text.chars().take(80).collect();
-                if preview.len() < text.len() {
-                    preview.push('…');
-                }
-                preview
+                ellipsize(text, 80).into_owned()
             }
             Err(_) => {
                 fields["body_base64"] =
