@@ -5,87 +5,19 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::json_lines_process::Serving;
 use support::node::{self, NodeEnv};
 
-/// `sockscope listen` running on a free port; killed when dropped.
-struct RunningListen {
-    child: Child,
-    url: String,
-    lines: mpsc::Receiver<Value>,
-    seen: Vec<Value>,
-}
-
-impl RunningListen {
-    fn start(extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
-            .args(["listen", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the binary runs");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("the first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the first line is {first:?}"))
-            .to_string();
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                let value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
-                if sender.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            child,
-            url,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Every line printed so far, waiting until `done` holds for them (at most 10 s).
-    fn lines_until(&mut self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !done(&self.seen) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!("the lines never got there: {:#?}", self.seen),
-            }
-        }
-        self.seen.clone()
-    }
-
-    /// Lines until connection `conn` gave its close event.
-    fn until_closed(&mut self, conn: u64) -> Vec<Value> {
-        self.lines_until(|lines| {
-            lines
-                .iter()
-                .any(|l| l["event"] == "close" && l["conn"] == conn)
-        })
-    }
-}
-
-impl Drop for RunningListen {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `sockscope listen` on a free port with `extra` flags.
+fn start_listen(extra: &[&str]) -> Serving {
+    let mut args = vec!["listen", "--addr", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    Serving::start(&args)
 }
 
 /// A rules file with `text`, in a fresh temporary folder kept alive by the returned guard.
@@ -135,7 +67,7 @@ fn the_handshake_request_is_printed_and_the_rules_reply() {
             subprotocol: Some("chat.v1"),
         )"#,
     );
-    let mut listen = RunningListen::start(&["--rules", rules.to_str().expect("a UTF-8 path")]);
+    let mut listen = start_listen(&["--rules", rules.to_str().expect("a UTF-8 path")]);
     let url = format!("{}/room?x=1", listen.url);
     let seen = client(
         &env,
@@ -156,7 +88,7 @@ fn the_handshake_request_is_printed_and_the_rules_reply() {
         (&json!(1000), &json!(true))
     );
 
-    let lines = listen.until_closed(1);
+    let lines = listen.until_closed(1, 1);
     let request = &lines[0];
     assert_eq!(request["event"], "request", "the first line: {lines:#?}");
     assert_eq!(request["conn"], 1);
@@ -206,7 +138,7 @@ fn after_n_messages_the_client_is_closed_with_the_code_and_reason() {
     let (_dir, rules) = rules_file(
         r#"(close_after: Some((messages: 2, code: 4000, reason: "enough")), subprotocol: Some("chat.v2"))"#,
     );
-    let mut listen = RunningListen::start(&["--rules", rules.to_str().expect("a UTF-8 path")]);
+    let mut listen = start_listen(&["--rules", rules.to_str().expect("a UTF-8 path")]);
     let seen = client(
         &env,
         &listen.url,
@@ -217,7 +149,7 @@ fn after_n_messages_the_client_is_closed_with_the_code_and_reason() {
         (&close["code"], &close["reason"], &close["wasClean"]),
         (&json!(4000), &json!("enough"), &json!(true))
     );
-    let lines = listen.until_closed(1);
+    let lines = listen.until_closed(1, 1);
     let close = find(&lines, "close");
     assert_eq!(
         (
@@ -240,7 +172,7 @@ fn sigterm_closes_every_client_with_1001_and_exits_0() {
     if node::env("sigterm_closes_every_client_with_1001_and_exits_0").is_none() {
         return;
     }
-    let mut listen = RunningListen::start(&["--subprotocol", "chat.v1"]);
+    let mut listen = start_listen(&["--subprotocol", "chat.v1"]);
     let node_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
     let client = Command::new("node")
         .arg(node_dir.join("proxy_client.js"))
@@ -263,7 +195,7 @@ fn sigterm_closes_every_client_with_1001_and_exits_0() {
         (&close["code"], &close["wasClean"]),
         (&json!(1001), &json!(true))
     );
-    let lines = listen.until_closed(1);
+    let lines = listen.until_closed(1, 1);
     assert_eq!(find(&lines, "close")["initiator"], "server");
     let status = listen.child.wait().expect("listen ends");
     assert_eq!(status.code(), Some(0));
@@ -295,7 +227,7 @@ fn the_flags_send_on_open_echo_and_close_after_n() {
     let Some(env) = node::env("the_flags_send_on_open_echo_and_close_after_n") else {
         return;
     };
-    let mut listen = RunningListen::start(&[
+    let mut listen = start_listen(&[
         "--subprotocol",
         "chat.v1",
         "--send-on-open",
@@ -328,7 +260,7 @@ fn the_flags_send_on_open_echo_and_close_after_n() {
         (&close["code"], &close["reason"], &close["wasClean"]),
         (&json!(4001), &json!("bye: now"), &json!(true))
     );
-    let lines = listen.until_closed(1);
+    let lines = listen.until_closed(1, 1);
     let outs = lines
         .iter()
         .filter(|l| l["event"] == "message" && l["dir"] == "out")
@@ -341,11 +273,11 @@ fn reject_refuses_every_handshake_with_the_status() {
     let Some(env) = node::env("reject_refuses_every_handshake_with_the_status") else {
         return;
     };
-    let mut listen = RunningListen::start(&["--reject", "403"]);
+    let mut listen = start_listen(&["--reject", "403"]);
     let seen = client(&env, &listen.url, json!([]));
     assert_eq!(find(&seen, "unexpected-response")["status"], 403);
     assert!(seen.iter().all(|l| l["event"] != "open"), "{seen:#?}");
-    let lines = listen.until_closed(1);
+    let lines = listen.until_closed(1, 1);
     let error = find(&lines, "error");
     assert_eq!(
         (&error["category"], &error["status"]),
@@ -375,7 +307,7 @@ fn every_rule_sends_its_text_at_its_interval() {
     };
     let (_dir, rules) =
         rules_file(r#"(every: [(ms: 100, text: "tick")], subprotocol: Some("chat.v1"))"#);
-    let mut listen = RunningListen::start(&["--rules", rules.to_str().expect("a UTF-8 path")]);
+    let mut listen = start_listen(&["--rules", rules.to_str().expect("a UTF-8 path")]);
     let started = Instant::now();
     let seen = client(
         &env,
@@ -389,7 +321,7 @@ fn every_rule_sends_its_text_at_its_interval() {
     );
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(texts(&seen), ["tick", "tick", "tick"]);
-    let lines = listen.until_closed(1);
+    let lines = listen.until_closed(1, 1);
     assert_eq!(find(&lines, "close")["reason"], "enough ticks");
 }
 
@@ -401,7 +333,7 @@ fn sigterm_during_a_reply_delay_closes_at_once() {
     let (_dir, rules) = rules_file(
         r#"(replies: [(when: Contains("slow"), reply: "late", delay_ms: 60000)], subprotocol: Some("chat.v1"))"#,
     );
-    let mut listen = RunningListen::start(&["--rules", rules.to_str().expect("a UTF-8 path")]);
+    let mut listen = start_listen(&["--rules", rules.to_str().expect("a UTF-8 path")]);
     let node_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
     let client = Command::new("node")
         .arg(node_dir.join("proxy_client.js"))

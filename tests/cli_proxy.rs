@@ -6,106 +6,27 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::json_lines_process::Serving;
 use support::node::{self, NodeEnv, NodeServer};
 
-/// `sockscope proxy` running on a free port; killed when dropped.
-struct RunningProxy {
-    child: Child,
-    url: String,
-    lines: mpsc::Receiver<Value>,
-    seen: Vec<Value>,
-}
-
-impl RunningProxy {
-    fn start(upstream: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
-            .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the binary runs");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("the first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the first line is {first:?}"))
-            .to_string();
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                let value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
-                if sender.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            child,
-            url,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Every line printed so far, waiting until `done` holds for them (at most 10 s).
-    fn lines_until(&mut self, done: impl Fn(&[Value]) -> bool) -> &[Value] {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !done(&self.seen) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!("the proxy's lines never got there: {:#?}", self.seen),
-            }
-        }
-        &self.seen
-    }
-
-    /// Every line printed so far, without waiting.
-    fn drain(&mut self) -> &[Value] {
-        while let Ok(line) = self.lines.try_recv() {
-            self.seen.push(line);
-        }
-        &self.seen
-    }
-
-    /// Lines until both legs of `conn` gave their close event.
-    fn until_closed(&mut self, conn: u64) -> Vec<Value> {
-        self.lines_until(|lines| {
-            lines
-                .iter()
-                .filter(|l| l["event"] == "close" && l["conn"] == conn)
-                .count()
-                == 2
-        })
-        .to_vec()
-    }
-}
-
-impl Drop for RunningProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `sockscope proxy` on a free port in front of `upstream`, with `extra` flags.
+fn start_proxy(upstream: &str, extra: &[&str]) -> Serving {
+    let mut args = vec!["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream];
+    args.extend_from_slice(extra);
+    Serving::start(&args)
 }
 
 /// The Node packages, the upstream server and a proxy in front of it; `None` when the npm
 /// registry is unreachable (a loud SKIPPED was printed).
-fn setup(test: &str, extra: &[&str]) -> Option<(NodeEnv, NodeServer, RunningProxy)> {
+fn setup(test: &str, extra: &[&str]) -> Option<(NodeEnv, NodeServer, Serving)> {
     let env = node::env(test)?;
     let upstream = env.server("proxy_upstream.js", &[]);
     let base = format!("ws://127.0.0.1:{}/base", upstream.port);
-    let proxy = RunningProxy::start(&base, extra);
+    let proxy = start_proxy(&base, extra);
     Some((env, upstream, proxy))
 }
 
@@ -220,7 +141,7 @@ fn the_request_passes_on_and_messages_pings_and_the_close_relay_byte_for_byte() 
     );
 
     // The proxy's lines: both legs, numbered, in order, secrets redacted.
-    let lines = proxy.until_closed(1);
+    let lines = proxy.until_closed(1, 2);
     assert!(lines.iter().all(|l| l["conn"] == 1));
     let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, (0..lines.len() as u64).collect::<Vec<_>>());
@@ -316,7 +237,7 @@ fn the_upstreams_close_reaches_the_client_with_its_code_and_reason() {
         (&json!(4001), &json!("server bye"), &json!(true))
     );
     assert_eq!(upstream_close(&mut upstream)["code"], 4001);
-    let lines = proxy.until_closed(1);
+    let lines = proxy.until_closed(1, 2);
     let upstream_close = lines
         .iter()
         .find(|l| l["event"] == "close" && l["leg"] == "upstream")
@@ -337,7 +258,7 @@ fn an_abrupt_upstream_drop_becomes_an_abrupt_client_drop() {
         (&close["code"], &close["wasClean"]),
         (&json!(1006), &json!(false))
     );
-    let lines = proxy.until_closed(1);
+    let lines = proxy.until_closed(1, 2);
     for leg in ["upstream", "client"] {
         let close = lines
             .iter()
@@ -362,7 +283,7 @@ fn a_refusal_reaches_the_client_with_its_status_headers_and_body() {
         refusal["headers"]["www-authenticate"],
         "Bearer realm=\"proxy-test\""
     );
-    let lines = proxy.until_closed(1);
+    let lines = proxy.until_closed(1, 2);
     let error = find(&lines, "error");
     assert_eq!(error["leg"], "upstream");
     assert_eq!(error["status"], 401);
@@ -389,7 +310,7 @@ fn record_saves_both_legs_and_the_upstream_leg_replays_against_the_real_server()
         ]),
     );
     assert_eq!(find(&seen, "close")["code"], 1000);
-    proxy.until_closed(1);
+    proxy.until_closed(1, 2);
     let saved = std::fs::read_to_string(&file).expect("the session was saved");
     assert!(saved.contains("\"conn 1 upstream\""), "{saved}");
     assert!(saved.contains("\"conn 1 client\""), "{saved}");
@@ -446,7 +367,7 @@ fn fragmented_and_16_mib_messages_arrive_byte_identical() {
     assert_eq!(messages[2]["type"], "binary");
     assert_eq!(messages[2]["len"], sent["len"]);
     assert_eq!(messages[2]["sha256"], sent["sha256"]);
-    let lines = proxy.until_closed(1);
+    let lines = proxy.until_closed(1, 2);
     let big: Vec<&Value> = lines
         .iter()
         .filter(|l| l["event"] == "message" && l["len"] == 16 << 20)
@@ -494,7 +415,7 @@ fn sigterm_closes_both_legs_with_1001_and_exits_0() {
         (&json!(1001), &json!(true))
     );
     assert_eq!(upstream_close(&mut upstream)["code"], 1001);
-    let lines = proxy.until_closed(1);
+    let lines = proxy.until_closed(1, 2);
     for (leg, initiator) in [("client", "server"), ("upstream", "client")] {
         let close = lines
             .iter()
@@ -594,10 +515,7 @@ fn a_thousand_concurrent_connections_each_get_their_own_upstream() {
     let deadline = Instant::now() + Duration::from_secs(20);
     while closes < 2 * COUNT {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = proxy
-            .lines
-            .recv_timeout(left)
-            .expect("every close within 20 s");
+        let line = proxy.next_line(left).expect("every close within 20 s");
         closes += u64::from(line["event"] == "close");
         let conn = line["conn"].as_u64().expect("a conn number");
         by_conn.entry(conn).or_default().push(line);

@@ -13,6 +13,7 @@ use sockscope::engine::{
 
 pub mod cli;
 pub mod debian;
+pub mod json_lines_process;
 pub mod keyring;
 pub mod node;
 pub mod python;
