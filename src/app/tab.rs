@@ -23,6 +23,7 @@ use crate::model::session::{self, SessionTab, TabRecording};
 use crate::model::tab_setup::{TabKind, TabSetup};
 use crate::model::template::{self, MessageFormat, Outgoing};
 use crate::model::timeline::Timeline;
+use crate::protocol::ProtocolKind;
 use crate::sse::{SseConfig, SseHandle, SseStats};
 
 use super::action::Draft;
@@ -253,7 +254,7 @@ impl Tab {
 
     /// The decoder settings or the schema changed: the timeline's decoding follows.
     pub fn decoding_changed(&mut self) {
-        self.decoding.set_spec(self.setup.decode.spec.clone());
+        self.decoding.set_spec(self.frame_decode_spec());
         self.decoding
             .set_proto(self.proto_type(None).ok().flatten());
     }
@@ -915,8 +916,19 @@ impl Tab {
 
     /// Decodes every message of the tab by `spec`, kept in the setup (saved with the tab).
     pub fn decode_tab_as(&mut self, spec: DecodeSpec) {
-        self.setup.decode.spec = spec.clone();
-        self.decoding.set_spec(spec);
+        self.setup.decode.spec = spec;
+        self.decoding.set_spec(self.frame_decode_spec());
+    }
+
+    /// How the timeline's frames are decoded: by the tab's choice, except on a protocol tab,
+    /// whose rows and detail pane show protocol units instead (decoding its frames too would
+    /// only be wasted work on every MQTT packet).
+    fn frame_decode_spec(&self) -> DecodeSpec {
+        if self.setup.config.protocol.kind == ProtocolKind::Raw {
+            self.setup.decode.spec.clone()
+        } else {
+            DecodeSpec::None
+        }
     }
 
     /// The one drain loop, then the decoding of what arrived (for a few milliseconds; the
@@ -924,9 +936,11 @@ impl Tab {
     /// checking the clock every 256 of them against `deadline` (none: take every event).
     fn drain_until(&mut self, deadline: Option<Instant>) -> bool {
         let more = self.drain_events(deadline);
-        if self.setup.decode.spec != *self.decoding.spec() {
-            // The setup's choice changed (the tab's settings, a restored workspace).
-            self.decoding.set_spec(self.setup.decode.spec.clone());
+        let wanted = self.frame_decode_spec();
+        if wanted != *self.decoding.spec() {
+            // The setup's choice changed (the tab's settings, a restored workspace, a
+            // protocol chosen or dropped).
+            self.decoding.set_spec(wanted);
         }
         // Decoding has a budget of its own: a flood that took the drain's whole budget
         // must not leave its messages undecoded for long.
@@ -1067,5 +1081,21 @@ mod tests {
         let policy = tab.env_access.policy(&allowed);
         assert!(policy.allows("API_TOKEN") && !policy.allows("AWS_SECRET_ACCESS_KEY"));
         assert!(Tab::new(2, "ws://h/").env_access.policy(&[]).allows("ANY"));
+    }
+
+    #[test]
+    fn a_protocol_tab_decodes_units_not_frames_and_a_raw_tab_keeps_its_choice() {
+        let auto: DecodeSpec = "auto".parse().expect("a spec");
+        let mut tab = Tab::new(1, "ws://h/mqtt");
+        tab.decode_tab_as(auto.clone());
+        assert_eq!(*tab.decoding.spec(), auto);
+        tab.setup.config.protocol.kind = ProtocolKind::Mqtt;
+        tab.drain_until(None);
+        assert_eq!(*tab.decoding.spec(), DecodeSpec::None);
+        // The tab's own choice is kept, and comes back with plain WebSocket.
+        assert_eq!(tab.setup.decode.spec, auto);
+        tab.setup.config.protocol.kind = ProtocolKind::Raw;
+        tab.drain_until(None);
+        assert_eq!(*tab.decoding.spec(), auto);
     }
 }
