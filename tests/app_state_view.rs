@@ -182,3 +182,111 @@ fn a_tab_restored_with_fold_settings_folds_by_them() {
             .is_some_and(|e| e.contains("unknown fold rule"))
     );
 }
+
+/// The text of message row `row`, as JSON.
+fn row_json(harness: &Window, row: usize) -> Value {
+    let tab = &harness.state().tabs()[0];
+    let entry = tab.timeline.get(row).expect("the row");
+    let sockscope::engine::EventKind::Message { payload, .. } = entry.kind else {
+        panic!("row {row} is not a message");
+    };
+    serde_json::from_str(payload.as_text().expect("text")).expect("JSON")
+}
+
+/// Folds a merge-style book in the test's own way, row by row: the lines a row's change
+/// reads as (`+ /bids/99.75: 12`, `− /asks/100.25 (was 3)`, `~ /bids/99.50: 4 → 9`), and
+/// how many rows changed each side.
+fn book_changes(harness: &Window, upto: usize) -> (Vec<String>, [usize; 2]) {
+    let mut book = serde_json::json!({});
+    let mut lines = Vec::new();
+    let mut sides_changed = [0, 0];
+    for row in 2..=upto {
+        let patch = row_json(harness, row)["book"].clone();
+        lines.clear();
+        for (side_index, side) in ["bids", "asks"].into_iter().enumerate() {
+            let Some(levels) = patch[side].as_object() else {
+                continue;
+            };
+            let before = book[side].clone();
+            for (price, size) in levels {
+                let old = before.get(price.as_str());
+                let path = format!("/{side}/{price}");
+                match (old.filter(|v| !v.is_null()), size.is_null()) {
+                    (None, true) => {}
+                    (None, false) => lines.push(format!("+ {path}: {size}")),
+                    (Some(old), true) => lines.push(format!("− {path} (was {old})")),
+                    (Some(old), false) if old != size => {
+                        lines.push(format!("~ {path}: {old} → {size}"))
+                    }
+                    (Some(_), false) => {}
+                }
+            }
+            json_patch::merge(&mut book[side], &patch[side]);
+            if book[side] != before {
+                sides_changed[side_index] += 1;
+            }
+        }
+    }
+    (lines, sides_changed)
+}
+
+#[test]
+fn a_row_shows_its_change_and_keys_show_how_many_messages_changed_them() {
+    let mut harness = book_window("");
+    open_state(&mut harness);
+    type_into(&mut harness, "Select", "$.book");
+    type_into(&mut harness, "Filter", r#"$.type != "final""#);
+    harness.get_by_label("Fold").click();
+    wait_for(&mut harness, "the state of the last row", |h| {
+        has_label(
+            h,
+            &format!("State after row #{} ({ROWS} rows folded)", ROWS - 1),
+        )
+    });
+    // The close row changed nothing; each side's key counts the rows that changed it.
+    assert!(has_label(
+        &harness,
+        &format!("Row #{} changed nothing.", ROWS - 1)
+    ));
+    let (_, [bids, asks]) = book_changes(&harness, ROWS - 3);
+    let final_book = final_book(&harness);
+    let keys = |side: &str| final_book[side].as_object().map_or(0, |m| m.len());
+    assert!(bids > 5 && asks > 5, "the deltas change both sides");
+    for (side, count) in [("bids", bids), ("asks", asks)] {
+        let label = format!("{side} ×{count}: {{{} keys}}", keys(side));
+        assert!(has_label(&harness, &label), "{label}");
+    }
+    assert!(has_label(&harness, "Highlighted: changed in the last 2 s"));
+
+    // A delta's row: the state after it, and each change it made with old → new.
+    for row in [3, 20] {
+        harness.state_mut().tab_mut(0).expect("the tab").selected = Some(row);
+        harness.step();
+        harness.step();
+        let (lines, _) = book_changes(&harness, row);
+        assert!(!lines.is_empty());
+        let plural = if lines.len() == 1 { "" } else { "s" };
+        let said = format!("Row #{row} made {} change{plural}:", lines.len());
+        assert!(has_label(&harness, &said), "{said}");
+        for line in &lines {
+            assert!(has_label(&harness, line), "row {row}: {line}");
+        }
+        assert!(has_label(
+            &harness,
+            "Highlighted: changed in the last 20 rows"
+        ));
+        // The places the row set are highlighted fully (a removed one is not in the tree).
+        let set = lines
+            .iter()
+            .find(|line| !line.starts_with('−'))
+            .expect("a level set");
+        let (_, rest) = set.split_once(' ').expect("a sign, then the path");
+        let first_path = rest.split([':', ' ']).next().expect("a path");
+        let tab = harness.state_mut().tab_mut(0).expect("the tab");
+        let shown = tab.fold.shown(&tab.timeline, row).expect("shown");
+        assert_eq!(shown.marks.heat(first_path), 1.0, "{first_path}");
+        let side = first_path.rsplit_once('/').expect("a side").0;
+        assert_eq!(shown.marks.heat(side), 1.0, "{side}");
+        assert_eq!(shown.marks.heat("/nothing"), 0.0);
+    }
+}

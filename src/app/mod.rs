@@ -32,6 +32,7 @@ pub mod row_menu;
 pub mod secret_cache;
 pub mod session_menu;
 mod sockscope_app;
+mod state_tree;
 mod state_view;
 mod stats_strip;
 mod style;

@@ -1,15 +1,19 @@
 //! The State view beside the timeline (issue 24): the fold rule and its paths, a slider
 //! through the rows, and the document folded from the tab's incoming messages right after
-//! the selected row (the latest without a selection), as a JSON tree. A row that did not
-//! apply says why.
+//! the selected row (the latest without a selection), as a JSON tree whose keys show how
+//! many messages changed them and whose places changed lately are highlighted; the change
+//! the row made is listed above it (added, removed, changed paths with old → new). A row
+//! that did not apply says why.
 
 use std::time::{Duration, Instant};
 
 use egui::{Id, RichText, ScrollArea, Slider};
 
-use super::detail::text::{Palette, node};
+use super::detail::text::Palette;
+use super::state_tree::{self, Look};
 use super::tab::Tab;
-use super::tab_fold::RULES;
+use super::tab_fold::{FADE, LIVE_REFRESH, Marks, RECENT_ROWS, RULES};
+use crate::model::fold::{Change, ChangeKind, RowChange};
 
 /// How long a frame may spend folding rows that arrived.
 const FOLD_BUDGET: Duration = Duration::from_millis(8);
@@ -43,34 +47,98 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
         tab.selected = Some(chosen);
         tab.follow = false;
     }
-    ui.label(format!("State after row #{row} ({rows} rows folded)"));
-    if let Some(reason) = history.error(row) {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("Row #{row} did not apply: {reason}"),
-        );
-    }
+    let error = history.error(row).map(str::to_owned);
     let id = tab.id;
-    let Some(tree) = tab.fold.tree_after(&tab.timeline, row) else {
+    let Some(shown) = tab.fold.shown(&tab.timeline, row) else {
         return;
     };
+    let shown_row = shown.row;
+    ui.label(format!("State after row #{shown_row} ({rows} rows folded)"));
+    match &error {
+        Some(reason) if shown_row == row => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("Row #{row} did not apply: {reason}"),
+            );
+        }
+        _ => change_list(ui, shown_row, shown.change, id),
+    }
+    let legend = match shown.marks {
+        Marks::Live(..) => format!("Highlighted: changed in the last {} s", FADE.as_secs()),
+        Marks::Rows(..) => format!("Highlighted: changed in the last {RECENT_ROWS} rows"),
+    };
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new("  ")
+                .background_color(state_tree::highlight(ui, 1.0))
+                .small(),
+        );
+        ui.label(RichText::new(legend).small().weak());
+        ui.label(RichText::new("×N: messages that changed it").small().weak());
+    });
+    if shown.marks.fading() {
+        ui.ctx().request_repaint_after(Duration::from_millis(50));
+    }
+    if matches!(shown.marks, Marks::Live(..)) && shown_row != row {
+        ui.ctx().request_repaint_after(LIVE_REFRESH);
+    }
     let palette = Palette::of(ui);
+    let look = Look {
+        counts: shown.counts,
+        marks: &shown.marks,
+        palette: &palette,
+    };
     ScrollArea::both()
         .id_salt(("state-tree", id))
         .auto_shrink([false, false])
-        .show(ui, |ui| match tree {
-            Ok(tree) => node(
-                ui,
-                None,
-                tree,
-                Id::unique(("state-root", id)),
-                true,
-                &palette,
-            ),
+        .show(ui, |ui| match shown.tree {
+            Ok(tree) => state_tree::tree(ui, tree, Id::unique(("state-root", id)), &look),
             Err(error) => {
                 ui.label(RichText::new(format!("The state cannot be shown: {error}")).weak());
             }
         });
+}
+
+/// What row `row` changed: its first changes, one a line (`+ /a: 1`, `− /b (was 2)`,
+/// `~ /c: 1 → 2`), in a short scrolling list, and how many more.
+fn change_list(ui: &mut egui::Ui, row: usize, change: &RowChange, id: u64) {
+    if change.total == 0 {
+        ui.weak(format!("Row #{row} changed nothing."));
+        return;
+    }
+    let plural = if change.total == 1 { "" } else { "s" };
+    ui.label(format!("Row #{row} made {} change{plural}:", change.total));
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    ScrollArea::vertical()
+        .id_salt(("state-change", id))
+        .max_height(110.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            for item in &change.listed {
+                let line = change_line(item);
+                ui.add(egui::Label::new(RichText::new(line).font(font.clone())).extend());
+            }
+            let more = change.total - change.listed.len();
+            if more > 0 {
+                ui.weak(format!("… {more} more"));
+            }
+        });
+}
+
+/// One change as a line: `+ /a: 1`, `− /b (was 2)`, `~ /c: 1 → 2`.
+pub fn change_line(change: &Change) -> String {
+    let path = if change.path.is_empty() {
+        "$ (the whole state)"
+    } else {
+        change.path.as_str()
+    };
+    let old = change.old.as_deref().unwrap_or("");
+    let new = change.new.as_deref().unwrap_or("");
+    match change.kind {
+        ChangeKind::Added => format!("+ {path}: {new}"),
+        ChangeKind::Removed => format!("− {path} (was {old})"),
+        ChangeKind::Changed => format!("~ {path}: {old} → {new}"),
+    }
 }
 
 /// The rule, its paths and the Fold button.

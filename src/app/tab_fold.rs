@@ -1,18 +1,38 @@
 //! A tab's live state (issue 24): the fold settings typed in the State view, and the
 //! fold of the tab's incoming messages with checkpoints, kept up with the timeline a few
-//! milliseconds per frame.
+//! milliseconds per frame. What a row shows (its tree, the updates per place, its change
+//! and the places changed just before it) is made once per row shown.
 
-use std::time::Instant;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::engine::{Direction, EventKind, Payload};
 use crate::format::json_tree::{self, Node};
-use crate::model::fold::{FoldHistory, FoldInput, FoldSettings};
+use crate::model::fold::{FoldHistory, FoldInput, FoldSettings, RowChange, UpdateCounts};
 use crate::model::timeline::Timeline;
 
-/// Rows between checkpoints: showing any row refolds at most this many.
+/// Rows between checkpoints: showing any row refolds at most this many (and
+/// [`RECENT_ROWS`]).
 pub const CHECKPOINT_EVERY: usize = 1024;
+
+/// While scrubbing, the places changed by the selected row and this many rows before it
+/// (counting it) are highlighted, the older ones fainter.
+pub const RECENT_ROWS: usize = 20;
+
+/// In the live state, a changed place stays highlighted this long, fading.
+pub const FADE: Duration = Duration::from_secs(2);
+
+/// While rows arrive, the live tree is made again at most this often.
+pub const LIVE_REFRESH: Duration = Duration::from_millis(100);
+
+/// The newest rows whose changes are timed for the live highlight (a long catch-up, such
+/// as a loaded session, does not time a million rows).
+const LIVE_TAIL: usize = 256;
+
+/// Places timed for the live highlight at most.
+const MAX_LIVE_MARKS: usize = 4096;
 
 /// The rules the State view offers, as the command line names them (keyed takes a path).
 pub const RULES: [&str; 5] = ["replace", "merge", "patch", "keyed", "pathdata"];
@@ -95,6 +115,8 @@ pub struct TabFold {
     /// The tree last shown: the state after a row never changes once that row is folded,
     /// so it is made again only for another row or a new fold.
     shown: Option<Shown>,
+    /// When the newest rows last changed each place (for the live highlight).
+    live_marks: HashMap<String, Instant>,
 }
 
 /// A state made into a tree for the view.
@@ -102,6 +124,67 @@ pub struct TabFold {
 struct Shown {
     row: usize,
     tree: Result<Node, String>,
+    change: RowChange,
+    /// `None` for the latest row (the live counts and highlight are used).
+    scrubbed: Option<Scrubbed>,
+    made: Instant,
+}
+
+/// What a row before the latest one shows besides its tree.
+#[derive(Debug)]
+struct Scrubbed {
+    counts: UpdateCounts,
+    recent: HashMap<String, usize>,
+}
+
+/// What the State view draws for a row.
+#[derive(Debug)]
+pub struct StateShown<'a> {
+    /// The row whose state this is.
+    pub row: usize,
+    /// The state right after it, as a bounded tree (or why it cannot be shown).
+    pub tree: &'a Result<Node, String>,
+    /// Updates per place up to that row.
+    pub counts: &'a UpdateCounts,
+    /// What the row changed.
+    pub change: &'a RowChange,
+    /// Which places to highlight, and how strongly.
+    pub marks: Marks<'a>,
+}
+
+/// The places changed lately: by wall time for the latest row, by rows while scrubbing.
+#[derive(Debug)]
+pub enum Marks<'a> {
+    /// When each place last changed, and now.
+    Live(&'a HashMap<String, Instant>, Instant),
+    /// The last row (up to the shown one) that changed each place, and the shown row.
+    Rows(&'a HashMap<String, usize>, usize),
+}
+
+impl Marks<'_> {
+    /// How strongly `path` is highlighted: 1 just changed, fading to 0.
+    pub fn heat(&self, path: &str) -> f32 {
+        match self {
+            Marks::Live(marks, now) => marks.get(path).map_or(0.0, |at| {
+                let age = now.saturating_duration_since(*at).as_secs_f32();
+                (1.0 - age / FADE.as_secs_f32()).max(0.0)
+            }),
+            Marks::Rows(marks, row) => marks.get(path).map_or(0.0, |changed| {
+                let age = row.saturating_sub(*changed) as f32;
+                1.0 - age / RECENT_ROWS as f32
+            }),
+        }
+    }
+
+    /// True while a live highlight is still fading (the view repaints until it is gone).
+    pub fn fading(&self) -> bool {
+        match self {
+            Marks::Live(marks, now) => marks
+                .values()
+                .any(|at| now.saturating_duration_since(*at) < FADE),
+            Marks::Rows(..) => false,
+        }
+    }
 }
 
 impl TabFold {
@@ -126,6 +209,7 @@ impl TabFold {
                 self.history = Some(FoldHistory::new(spec, CHECKPOINT_EVERY));
                 self.error = None;
                 self.shown = None;
+                self.live_marks.clear();
                 Some(settings)
             }
             Err(error) => {
@@ -141,6 +225,7 @@ impl TabFold {
             *history = FoldHistory::new(history.spec().clone(), CHECKPOINT_EVERY);
         }
         self.shown = None;
+        self.live_marks.clear();
     }
 
     /// The fold, once settings were applied.
@@ -159,8 +244,13 @@ impl TabFold {
             self.shown = None;
         }
         let mut row = history.rows();
+        let now = Instant::now();
+        let tail = timeline.len().saturating_sub(LIVE_TAIL);
         while row < timeline.len() {
             history.push(input(timeline, row));
+            if row >= tail {
+                mark(&mut self.live_marks, history, now);
+            }
             row += 1;
             if row.is_multiple_of(1024) && Instant::now() >= deadline {
                 return row < timeline.len();
@@ -177,17 +267,85 @@ impl TabFold {
     }
 }
 
-impl TabFold {
-    /// The state right after `row` as a bounded JSON tree (made once per row shown), or
-    /// why it cannot be shown; `None` before that row was folded.
-    pub fn tree_after(&mut self, timeline: &Timeline, row: usize) -> Option<&Result<Node, String>> {
-        if self.shown.as_ref().is_none_or(|shown| shown.row != row) {
-            let state = self.state_after(timeline, row)?;
-            let tree = json_tree::parse(&state.to_string()).map_err(|e| e.to_string());
-            self.shown = Some(Shown { row, tree });
-        }
-        self.shown.as_ref().map(|shown| &shown.tree)
+/// Times the places the latest row changed, at `now`; past [`MAX_LIVE_MARKS`], the
+/// faded ones are dropped first, and new ones are left out while it is still full.
+fn mark(marks: &mut HashMap<String, Instant>, history: &FoldHistory, now: Instant) {
+    let paths = &history.last_paths().touched;
+    if marks.len() + paths.len() > MAX_LIVE_MARKS {
+        marks.retain(|_, at| now.saturating_duration_since(*at) < FADE);
     }
+    for path in paths {
+        if marks.len() >= MAX_LIVE_MARKS && !marks.contains_key(path) {
+            continue;
+        }
+        marks.insert(path.clone(), now);
+    }
+}
+
+impl TabFold {
+    /// What the State view shows for `row`: made once per row shown (the latest row's
+    /// again at most every [`LIVE_REFRESH`] while rows arrive, showing the last one made
+    /// meanwhile); `None` before that row was folded.
+    pub fn shown(&mut self, timeline: &Timeline, row: usize) -> Option<StateShown<'_>> {
+        let history = self.history.as_ref()?;
+        let latest = history.rows().checked_sub(1)?;
+        let now = Instant::now();
+        let stale = match &self.shown {
+            None => true,
+            Some(shown) if shown.row == row => false,
+            Some(shown) => {
+                let was_live = shown.scrubbed.is_none();
+                !(was_live && row == latest && now.duration_since(shown.made) < LIVE_REFRESH)
+            }
+        };
+        if stale {
+            self.shown = Some(if row == latest {
+                Shown {
+                    row,
+                    tree: tree_of(history.state()),
+                    change: history.last_change().clone(),
+                    scrubbed: None,
+                    made: now,
+                }
+            } else {
+                let view =
+                    history.view_after(row, RECENT_ROWS, |earlier| input(timeline, earlier))?;
+                Shown {
+                    row,
+                    tree: tree_of(&view.state),
+                    change: view.change,
+                    scrubbed: Some(Scrubbed {
+                        counts: view.counts,
+                        recent: view.recent,
+                    }),
+                    made: now,
+                }
+            });
+        }
+        let shown = self.shown.as_ref()?;
+        let history = self.history.as_ref()?;
+        Some(match &shown.scrubbed {
+            None => StateShown {
+                row: shown.row,
+                tree: &shown.tree,
+                counts: history.counts(),
+                change: &shown.change,
+                marks: Marks::Live(&self.live_marks, now),
+            },
+            Some(scrubbed) => StateShown {
+                row: shown.row,
+                tree: &shown.tree,
+                counts: &scrubbed.counts,
+                change: &shown.change,
+                marks: Marks::Rows(&scrubbed.recent, shown.row),
+            },
+        })
+    }
+}
+
+/// A state as a bounded tree for the view.
+fn tree_of(state: &Value) -> Result<Node, String> {
+    json_tree::from_value(state).map_err(|e| e.to_string())
 }
 
 /// What row `row` gives the fold: incoming messages take part.

@@ -70,6 +70,13 @@ pub fn parse(text: &str) -> Result<Node, JsonError> {
     Ok(node)
 }
 
+/// Makes a bounded tree of a value already parsed (the same tree as [`parse`] of its
+/// text, without writing the text); values past the bounds are visited, not copied.
+pub fn from_value(value: &serde_json::Value) -> Result<Node, serde_json::Error> {
+    let budget = Cell::new(MAX_NODES);
+    NodeSeed { budget: &budget }.deserialize(value)
+}
+
 /// Builds one node, taking from a budget of nodes shared by the whole tree.
 #[derive(Clone, Copy)]
 struct NodeSeed<'b> {
@@ -313,6 +320,19 @@ mod tests {
             matches!(&items[39], Node::Array { items, len: 500 } if items.len() == 460),
             "the budget ran out inside the 40th"
         );
+    }
+
+    #[test]
+    fn a_parsed_value_makes_the_same_tree_as_its_text() {
+        let inner = format!("[{}0]", "0,".repeat(499));
+        let big = format!("[{}{inner}]", format!("{inner},").repeat(99));
+        for text in [
+            r#"{"s":"a\"b","n":1.5e3,"i":-7,"t":true,"z":null,"e":{},"a":[1]}"#,
+            &big,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(from_value(&value).unwrap(), parse(text).unwrap());
+        }
     }
 
     #[test]

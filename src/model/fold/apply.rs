@@ -53,10 +53,7 @@ fn keyed(state: &mut Value, key: &JsonPath, part: Value, delete: bool) -> Result
     let Some(found) = key.get(&part) else {
         return Err(format!("no key at {key}"));
     };
-    let text = match found {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
+    let text = key_text(found);
     if !state.is_object() {
         *state = Value::Object(Map::new());
     }
@@ -69,6 +66,15 @@ fn keyed(state: &mut Value, key: &JsonPath, part: Value, delete: bool) -> Result
         map.insert(text, part);
     }
     Ok(())
+}
+
+/// A keyed message's key as the state's member name: a string as it is, anything else as
+/// its JSON text.
+pub(super) fn key_text(found: &Value) -> String {
+    match found {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// `{"path": POINTER, "data": VALUE}`: sets `data` at the pointer.

@@ -3,7 +3,11 @@
 use serde_json::Value;
 
 use super::apply::apply;
+use super::changes::{ChangeRef, diff, touched};
 use super::spec::FoldSpec;
+
+/// Where a fold reports the changes a message made, when asked to.
+pub type ChangeSink<'s> = Option<&'s mut dyn FnMut(ChangeRef<'_>)>;
 
 /// What a row gives the fold.
 #[derive(Clone, Copy, Debug)]
@@ -58,9 +62,20 @@ impl Fold {
 
     /// Folds one row's input (see [`FoldInput`]); `None` for [`FoldInput::Other`].
     pub fn fold_input(&mut self, input: FoldInput<'_>) -> Option<Step> {
+        self.fold_input_observed(input, None)
+    }
+
+    /// Folds one row's input, reporting each change it made to `sink` (the paths its
+    /// part touched, compared before and after: the cost follows the message, not the
+    /// state). A message that did not apply reports nothing.
+    pub fn fold_input_observed(
+        &mut self,
+        input: FoldInput<'_>,
+        sink: ChangeSink<'_>,
+    ) -> Option<Step> {
         match input {
-            FoldInput::Text(text) => Some(self.fold_text(text)),
-            FoldInput::Value(value) => Some(self.fold_value(value)),
+            FoldInput::Text(text) => Some(self.fold_text_observed(text, sink)),
+            FoldInput::Value(value) => Some(self.fold_value_observed(value, sink)),
             FoldInput::NotJson(why) => {
                 if self.spec.filter.is_some() {
                     return Some(Step::Skipped);
@@ -90,13 +105,17 @@ impl Fold {
     /// Folds a text message. A text that is not JSON fails (or is skipped when a filter is
     /// set: the filter only passes JSON).
     pub fn fold_text(&mut self, text: &str) -> Step {
+        self.fold_text_observed(text, None)
+    }
+
+    fn fold_text_observed(&mut self, text: &str, sink: ChangeSink<'_>) -> Step {
         if let Some(filter) = &self.spec.filter
             && !filter.matches(text)
         {
             return Step::Skipped;
         }
         match serde_json::from_str::<Value>(text) {
-            Ok(message) => self.fold_parsed(message),
+            Ok(message) => self.fold_parsed(message, sink),
             Err(error) => {
                 self.folded += 1;
                 Step::Failed(format!("not JSON: {error}"))
@@ -106,16 +125,20 @@ impl Fold {
 
     /// Folds a message already read as a JSON value (a decoded binary payload).
     pub fn fold_value(&mut self, message: &Value) -> Step {
+        self.fold_value_observed(message, None)
+    }
+
+    fn fold_value_observed(&mut self, message: &Value, sink: ChangeSink<'_>) -> Step {
         if let Some(filter) = &self.spec.filter
             && !filter_passes(filter, message)
         {
             return Step::Skipped;
         }
-        self.fold_parsed(message.clone())
+        self.fold_parsed(message.clone(), sink)
     }
 
     /// Folds a message the filter passed.
-    fn fold_parsed(&mut self, message: Value) -> Step {
+    fn fold_parsed(&mut self, message: Value, sink: ChangeSink<'_>) -> Step {
         self.folded += 1;
         let delete = self
             .spec
@@ -131,10 +154,25 @@ impl Fold {
                 None => return Step::Failed(format!("nothing at {select}")),
             }
         };
-        match apply(&self.spec.rule, &mut self.state, part, delete) {
-            Ok(()) => Step::Applied,
-            Err(reason) => Step::Failed(reason),
+        let Some(sink) = sink else {
+            return match apply(&self.spec.rule, &mut self.state, part, delete) {
+                Ok(()) => Step::Applied,
+                Err(reason) => Step::Failed(reason),
+            };
+        };
+        let places = touched(&self.spec.rule, &self.state, &part);
+        let before: Vec<Option<Value>> = places
+            .iter()
+            .map(|place| self.state.pointer(place).cloned())
+            .collect();
+        if let Err(reason) = apply(&self.spec.rule, &mut self.state, part, delete) {
+            return Step::Failed(reason);
         }
+        for (mut place, old) in places.into_iter().zip(before) {
+            let new = self.state.pointer(&place);
+            diff(&mut place, old.as_ref(), new, sink);
+        }
+        Step::Applied
     }
 }
 

@@ -3,15 +3,22 @@
 //! from the nearest checkpoint at or before it, so it costs at most `every` rows' folding
 //! whatever the stream's length. Rows that did not apply keep their reason.
 //!
+//! Each row's changes are counted per place as it is folded ([`UpdateCounts`]), and the
+//! checkpoints keep the counts too, so the counts after any row come the same way. The
+//! latest row's change is kept to show; an earlier row's is found while refolding.
+//!
 //! The checkpoints are bounded in bytes (their states' approximate size): past the budget,
 //! every other one is dropped and the spacing doubles, so a big state on a long stream
 //! costs more refolding per row shown, never unbounded memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::changes::ChangeRef;
+use super::counts::{RowPaths, UpdateCounts};
 use super::fold_state::{Fold, FoldInput, Step};
+use super::row_change::RowChange;
 use super::spec::FoldSpec;
 
 /// The checkpoints' bytes unless told: 64 MiB.
@@ -23,7 +30,24 @@ struct Checkpoint {
     row: usize,
     state: Value,
     folded: u64,
+    counts: UpdateCounts,
     bytes: usize,
+}
+
+/// The state right after a row, as the State view shows it.
+#[derive(Clone, Debug)]
+pub struct RowView {
+    /// The row.
+    pub row: usize,
+    /// The state right after it.
+    pub state: Value,
+    /// Updates per place up to and including it.
+    pub counts: UpdateCounts,
+    /// What it changed.
+    pub change: RowChange,
+    /// The places changed by it and the rows just before it (see
+    /// [`FoldHistory::view_after`]), each with the last row that changed it.
+    pub recent: HashMap<String, usize>,
 }
 
 /// A fold over a timeline's rows, with checkpoints to show any row's state.
@@ -38,6 +62,10 @@ pub struct FoldHistory {
     checkpoint_bytes: usize,
     budget: usize,
     errors: BTreeMap<usize, String>,
+    counts: UpdateCounts,
+    /// The places the latest row changed, and its change to show.
+    last_paths: RowPaths,
+    last_change: RowChange,
 }
 
 impl FoldHistory {
@@ -50,6 +78,7 @@ impl FoldHistory {
             row: 0,
             state,
             folded: 0,
+            counts: UpdateCounts::default(),
             bytes,
         };
         Self {
@@ -60,6 +89,9 @@ impl FoldHistory {
             checkpoint_bytes: bytes,
             budget: DEFAULT_CHECKPOINT_BUDGET,
             errors: BTreeMap::new(),
+            counts: UpdateCounts::default(),
+            last_paths: RowPaths::default(),
+            last_change: RowChange::default(),
         }
     }
 
@@ -99,21 +131,50 @@ impl FoldHistory {
         self.errors.get(&row).map(String::as_str)
     }
 
+    /// Updates per place after every row folded so far.
+    pub fn counts(&self) -> &UpdateCounts {
+        &self.counts
+    }
+
+    /// The places the latest row changed (and those around them).
+    pub fn last_paths(&self) -> &RowPaths {
+        &self.last_paths
+    }
+
+    /// What the latest row changed.
+    pub fn last_change(&self) -> &RowChange {
+        &self.last_change
+    }
+
     /// Folds the next row.
     pub fn push(&mut self, input: FoldInput<'_>) {
         let row = self.rows;
-        if let Some(Step::Failed(reason)) = self.live.fold_input(input) {
+        let mut paths = RowPaths::default();
+        let mut change = RowChange::default();
+        let step = self.live.fold_input_observed(
+            input,
+            Some(&mut |c: ChangeRef<'_>| {
+                paths.add(c);
+                change.add(c);
+            }),
+        );
+        if let Some(Step::Failed(reason)) = step {
             self.errors.insert(row, reason);
         }
+        self.counts.record(&paths);
+        self.last_paths = paths;
+        self.last_change = change;
         self.rows += 1;
         if self.rows.is_multiple_of(self.every) {
             let state = self.live.state().clone();
-            let bytes = approx_bytes(&state);
+            let counts = self.counts.clone();
+            let bytes = approx_bytes(&state) + counts.approx_bytes();
             self.checkpoint_bytes += bytes;
             self.checkpoints.push(Checkpoint {
                 row: self.rows,
                 state,
                 folded: self.live.folded(),
+                counts,
                 bytes,
             });
             while self.checkpoint_bytes > self.budget && self.checkpoints.len() > 1 {
@@ -157,6 +218,62 @@ impl FoldHistory {
             fold.fold_input(input(earlier));
         }
         Some(fold.state().clone())
+    }
+}
+
+impl FoldHistory {
+    /// The state right after row `row` with its counts, its change and the places changed
+    /// by the `recent` rows ending with it (`None` past the rows folded so far); `input`
+    /// as for [`FoldHistory::state_after`]. It refolds from the checkpoint before the
+    /// first of those rows: at most `recent` rows more than a checkpoint's spacing.
+    pub fn view_after<'a>(
+        &self,
+        row: usize,
+        recent: usize,
+        input: impl Fn(usize) -> FoldInput<'a>,
+    ) -> Option<RowView> {
+        if row >= self.rows {
+            return None;
+        }
+        let first_recent = (row + 1).saturating_sub(recent.max(1));
+        let at = self
+            .checkpoints
+            .partition_point(|checkpoint| checkpoint.row <= first_recent);
+        let checkpoint = &self.checkpoints[at.saturating_sub(1)];
+        let mut fold = Fold::resume(
+            self.live.spec().clone(),
+            checkpoint.state.clone(),
+            checkpoint.folded,
+        );
+        let mut counts = checkpoint.counts.clone();
+        let mut recent_places = HashMap::new();
+        let mut change = RowChange::default();
+        for earlier in checkpoint.row..=row {
+            let mut paths = RowPaths::default();
+            let last = earlier == row;
+            fold.fold_input_observed(
+                input(earlier),
+                Some(&mut |c: ChangeRef<'_>| {
+                    paths.add(c);
+                    if last {
+                        change.add(c);
+                    }
+                }),
+            );
+            counts.record(&paths);
+            if earlier >= first_recent {
+                for place in paths.touched {
+                    recent_places.insert(place, earlier);
+                }
+            }
+        }
+        Some(RowView {
+            row,
+            state: fold.state().clone(),
+            counts,
+            change,
+            recent: recent_places,
+        })
     }
 }
 

@@ -4,19 +4,27 @@
 //! path/data events), a filter choosing which messages take part, a path selecting the part
 //! of each message that is applied and, for the keyed rule, a delete condition. A
 //! [`Fold`] keeps the state and folds one message at a time; a message that does not apply
-//! gives the reason and leaves the state as it was, and folding goes on.
+//! gives the reason and leaves the state as it was, and folding goes on. A fold can report
+//! what each message changed ([`ChangeRef`]), from the places the message touches, so the
+//! updates per place ([`UpdateCounts`]) are kept one message at a time.
 
 mod apply;
+mod changes;
+mod counts;
 mod fold_state;
 mod history;
 mod path;
+mod row_change;
 mod rule;
 mod settings;
 mod spec;
 
-pub use fold_state::{Fold, FoldInput, Step};
-pub use history::FoldHistory;
+pub use changes::{ChangeKind, ChangeRef, escape_token};
+pub use counts::{RowPaths, UpdateCounts};
+pub use fold_state::{ChangeSink, Fold, FoldInput, Step};
+pub use history::{FoldHistory, RowView};
 pub use path::JsonPath;
+pub use row_change::{Change, MAX_LISTED, PREVIEW_CHARS, RowChange, preview};
 pub use rule::FoldRule;
 pub use settings::FoldSettings;
 pub use spec::FoldSpec;

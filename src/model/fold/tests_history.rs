@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::{Fold, FoldHistory, FoldInput, FoldSpec};
+use super::{ChangeKind, Fold, FoldHistory, FoldInput, FoldSpec, RowPaths, UpdateCounts};
 
 /// A row: a merge patch as text, a row that is not a message, or a text that is not JSON.
 fn row() -> impl Strategy<Value = Option<String>> {
@@ -57,6 +57,103 @@ proptest! {
         }
         prop_assert_eq!(history.state_after(rows.len(), |j| input(&rows, j)), None);
     }
+
+    #[test]
+    fn the_view_of_row_i_has_the_counts_of_the_first_i_rows(
+        rows in prop::collection::vec(row(), 1..60),
+        every in 1usize..9,
+        recent in 1usize..6,
+        rule in prop::sample::select(vec!["merge", "replace", "keyed:$.a"]),
+    ) {
+        let spec = FoldSpec::parse(rule, None, None, None).unwrap();
+        let mut history = FoldHistory::new(spec.clone(), every);
+        for i in 0..rows.len() {
+            history.push(input(&rows, i));
+        }
+        let mut fold = Fold::new(spec.clone());
+        let mut counts = UpdateCounts::default();
+        for i in 0..rows.len() {
+            let mut paths = RowPaths::default();
+            let mut seen = Vec::new();
+            let before = fold.state().clone();
+            fold.fold_input_observed(
+                input(&rows, i),
+                Some(&mut |c| {
+                    paths.add(c);
+                    seen.push((c.path.to_owned(), c.kind));
+                }),
+            );
+            counts.record(&paths);
+            // The places a message touches give the same changes as comparing whole states.
+            let mut whole = Vec::new();
+            super::changes::diff(&mut String::new(), Some(&before), Some(fold.state()), &mut |c| {
+                whole.push((c.path.to_owned(), c.kind));
+            });
+            seen.sort_by(|a, b| a.0.cmp(&b.0));
+            whole.sort_by(|a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(seen, whole, "row {}", i);
+            let view = history.view_after(i, recent, |j| input(&rows, j)).unwrap();
+            prop_assert_eq!(&view.state, fold.state(), "row {}", i);
+            prop_assert_eq!(&view.counts, &counts, "row {}", i);
+            // Its own changes are the most recent ones.
+            for place in &paths.touched {
+                prop_assert_eq!(view.recent.get(place), Some(&i));
+            }
+            prop_assert!(view.recent.values().all(|&r| r <= i && r + recent > i));
+        }
+        prop_assert_eq!(history.counts(), &counts);
+        let last = history.view_after(rows.len() - 1, 1, |j| input(&rows, j)).unwrap();
+        prop_assert_eq!(&last.change, history.last_change());
+    }
+}
+
+#[test]
+fn a_row_shows_what_it_changed_and_each_place_counts_its_updates() {
+    let rows: Vec<Option<String>> = [
+        r#"{"bids":{"10":1,"9":2},"asks":{"11":1}}"#,
+        r#"{"bids":{"10":null,"8":5}}"#,
+        r#"{"bids":{"9":3}}"#,
+    ]
+    .iter()
+    .map(|text| Some((*text).to_owned()))
+    .collect();
+    let spec = FoldSpec::parse("merge", None, None, None).unwrap();
+    let mut history = FoldHistory::new(spec, 2);
+    for i in 0..rows.len() {
+        history.push(input(&rows, i));
+    }
+    let view = history.view_after(1, 8, |j| input(&rows, j)).unwrap();
+    let listed: Vec<_> = view
+        .change
+        .listed
+        .iter()
+        .map(|c| (c.path.as_str(), c.kind, c.old.as_deref(), c.new.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("/bids/10", ChangeKind::Removed, Some("1"), None),
+            ("/bids/8", ChangeKind::Added, None, Some("5")),
+        ]
+    );
+    assert_eq!(view.counts.get("/bids"), 2);
+    assert_eq!(
+        view.counts.get("/bids/9"),
+        0,
+        "not yet changed since it was added"
+    );
+    assert_eq!(view.counts.get("/asks"), 1);
+    assert_eq!(view.recent.get("/bids/8"), Some(&1));
+    assert_eq!(view.recent.get("/asks"), Some(&0));
+    assert_eq!(history.counts().get("/bids/9"), 1);
+    assert_eq!(history.counts().get("/bids"), 3);
+    assert_eq!(history.counts().get(""), 3);
+    let last = &history.last_change().listed;
+    assert_eq!(last.len(), 1);
+    assert_eq!(
+        (last[0].old.as_deref(), last[0].new.as_deref()),
+        (Some("2"), Some("3"))
+    );
 }
 
 #[test]

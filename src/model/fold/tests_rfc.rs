@@ -4,11 +4,35 @@ use serde_json::{Value, json};
 
 use super::apply::apply;
 use super::rule::FoldRule;
+use super::{Fold, FoldInput, FoldSpec};
 
 /// `target` with `patch` applied by `rule`: the result, or the error.
 fn applied(rule: &FoldRule, target: Value, patch: Value) -> Result<Value, String> {
     let mut state = target;
     apply(rule, &mut state, patch, false).map(|()| state)
+}
+
+/// The changes the fold reports from the places the patch touches, and those found by
+/// comparing the whole documents: the same, sorted by path.
+fn reported_and_whole_changes(rule: &FoldRule, target: &Value, patch: &Value) -> [Vec<String>; 2] {
+    let mut fold = Fold::resume(FoldSpec::new(rule.clone()), target.clone(), 0);
+    let mut reported = Vec::new();
+    fold.fold_input_observed(
+        FoldInput::Value(patch),
+        Some(&mut |c| reported.push(format!("{} {:?}", c.path, c.kind))),
+    );
+    let mut whole = Vec::new();
+    super::changes::diff(
+        &mut String::new(),
+        Some(target),
+        Some(fold.state()),
+        &mut |c| {
+            whole.push(format!("{} {:?}", c.path, c.kind));
+        },
+    );
+    reported.sort();
+    whole.sort();
+    [reported, whole]
 }
 
 #[test]
@@ -45,6 +69,8 @@ fn rfc7386_appendix_a() {
     for (target, patch, result) in table {
         let got = applied(&FoldRule::Merge, target.clone(), patch.clone());
         assert_eq!(got, Ok(result), "{target} merged with {patch}");
+        let [reported, whole] = reported_and_whole_changes(&FoldRule::Merge, &target, &patch);
+        assert_eq!(reported, whole, "{target} merged with {patch}");
     }
 }
 
@@ -128,6 +154,8 @@ fn rfc6902_appendix_a_successes() {
     for (target, patch, result) in cases {
         let got = applied(&FoldRule::Patch, target.clone(), patch.clone());
         assert_eq!(got, Ok(result), "{target} patched with {patch}");
+        let [reported, whole] = reported_and_whole_changes(&FoldRule::Patch, &target, &patch);
+        assert_eq!(reported, whole, "{target} patched with {patch}");
     }
 }
 
