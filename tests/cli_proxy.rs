@@ -290,8 +290,25 @@ fn a_refusal_reaches_the_client_with_its_status_headers_and_body() {
     assert_eq!(error["body"], "token expired: log in again\n");
 }
 
+/// `sockscope replay FILE --tab TAB` with `extra` flags against `url`: its exit status and
+/// its `replay-summary` line.
+fn replay(file: &str, tab: &str, url: &str, extra: &[&str]) -> (i32, Value) {
+    let replayed = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["replay", file, "--tab", tab, "--fast", "--url", url])
+        .args(extra)
+        .output()
+        .expect("replay runs");
+    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    let summary = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["event"] == "replay-summary")
+        .unwrap_or_else(|| json!({"stderr": String::from_utf8_lossy(&replayed.stderr)}));
+    (replayed.status.code().unwrap_or(-1), summary)
+}
+
 #[test]
-fn record_saves_both_legs_and_the_upstream_leg_replays_against_the_real_server() {
+fn record_saves_one_tab_per_connection_with_both_legs_and_it_replays_against_the_real_server() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("proxied.session.ron");
     let file_arg = file.to_str().unwrap();
@@ -312,8 +329,13 @@ fn record_saves_both_legs_and_the_upstream_leg_replays_against_the_real_server()
     assert_eq!(find(&seen, "close")["code"], 1000);
     proxy.until_closed(1, 2);
     let saved = std::fs::read_to_string(&file).expect("the session was saved");
-    assert!(saved.contains("\"conn 1 upstream\""), "{saved}");
-    assert!(saved.contains("\"conn 1 client\""), "{saved}");
+    assert!(saved.contains("\"conn 1\""), "{saved}");
+    assert!(
+        !saved.contains("conn 1 upstream"),
+        "one tab, not two: {saved}"
+    );
+    assert!(saved.contains("leg: Some(client)"), "{saved}");
+    assert!(saved.contains("leg: Some(upstream)"), "{saved}");
     assert!(
         !saved.contains("token-secret-value"),
         "a secret was saved: {saved}"
@@ -322,27 +344,64 @@ fn record_saves_both_legs_and_the_upstream_leg_replays_against_the_real_server()
         !saved.contains("cookie-secret-value"),
         "a secret was saved: {saved}"
     );
+    // The one tab shows both legs in the order they happened: the client's "hello" came
+    // in on the client leg before it went out on the upstream leg, and its echo came in
+    // on the upstream leg before it went out to the client.
+    let session = sockscope::model::session::SessionFile::load(&file).expect("it loads");
+    assert_eq!(session.tabs.len(), 1);
+    let hello: Vec<String> = session.tabs[0]
+        .timeline
+        .iter()
+        .filter(|e| format!("{:?}", e.kind).contains("\"hello\""))
+        .map(|e| {
+            format!("{:?} {:?}", e.leg, e.kind)
+                .split(" payload")
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        hello,
+        [
+            "Some(Client) Message { dir: In,",
+            "Some(Upstream) Message { dir: Out,",
+            "Some(Upstream) Message { dir: In,",
+            "Some(Client) Message { dir: Out,",
+        ]
+    );
 
-    // The upstream leg is the client's side of the conversation: replayed against the real
-    // server, the echoes come back the same (the first message, the server's report of the
-    // request, differs by its random handshake key).
-    let replayed = Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["replay", file_arg, "--tab", "conn 1 upstream", "--fast"])
-        .args([
-            "--url",
-            &format!("ws://127.0.0.1:{}/base/echo", upstream.port),
-        ])
-        .output()
-        .expect("replay runs");
-    let stdout = String::from_utf8_lossy(&replayed.stdout);
-    let summary: Value = stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|line| line["event"] == "replay-summary")
-        .unwrap_or_else(|| panic!("no summary in {stdout}"));
-    assert_eq!(summary["expected"], 3, "{summary}");
-    assert_eq!(summary["matched"], 2, "{summary}");
-    assert_eq!(summary["different"], 1, "{summary}");
+    // Replayed against the real server (the client's sends by default, or what went
+    // upstream), the echoes come back the same (the first message, the server's report
+    // of the request, differs by its random handshake key).
+    let real = format!("ws://127.0.0.1:{}/base/echo", upstream.port);
+    for extra in [&[][..], &["--leg", "client"], &["--leg", "upstream"]] {
+        let (status, summary) = replay(file_arg, "conn 1", &real, extra);
+        assert_eq!(summary["expected"], 3, "{extra:?}: {summary}");
+        assert_eq!(summary["matched"], 2, "{extra:?}: {summary}");
+        assert_eq!(summary["different"], 1, "{extra:?}: {summary}");
+        assert_eq!(status, 3, "a difference exits 3: {summary}");
+    }
+}
+
+#[test]
+fn replay_leg_on_a_tab_without_legs_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain.session.ron");
+    let file = file.to_str().unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/saved_sessions/echo.session.ron"
+    );
+    std::fs::copy(path, file).expect("an example session");
+    let (status, summary) = replay(file, "1", "ws://127.0.0.1:9/", &["--leg", "upstream"]);
+    assert_eq!(status, 2, "{summary}");
+    assert!(
+        summary["stderr"]
+            .as_str()
+            .is_some_and(|e| e.contains("not a proxy recording")),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -45,7 +45,7 @@ async fn export_then_import_keeps_the_messages_and_their_times() {
     events.extend(to_close(&mut handle).await);
     let entries: Vec<TimelineEntry> = events
         .into_iter()
-        .map(|event| TimelineEntry { attempt: 1, event })
+        .map(|event| TimelineEntry::new(1, event))
         .collect();
     let tab = TabRecording::new("echo", config.clone(), entries.clone()).to_session();
 

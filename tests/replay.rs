@@ -273,15 +273,15 @@ fn timeline_tab(url: &str, texts: &[&str], close: Option<(u16, &str)>) -> Sessio
     let mut entries = Vec::new();
     let mut push = |offset_ms: u64, kind: EventKind| {
         let seq = entries.len() as u64;
-        entries.push(TimelineEntry {
-            attempt: 1,
-            event: Event {
+        entries.push(TimelineEntry::new(
+            1,
+            Event {
                 seq,
                 wall_time: SystemTime::now(),
                 offset: Duration::from_millis(offset_ms),
                 kind,
             },
-        });
+        ));
     };
     push(0, EventKind::Connecting { url: url.into() });
     push(

@@ -120,11 +120,11 @@ async fn real_timeline() -> (ConnectionConfig, Vec<TimelineEntry>) {
     events.extend(to_close(&mut handle).await);
     let mut entries: Vec<TimelineEntry> = events
         .into_iter()
-        .map(|event| TimelineEntry { attempt: 1, event })
+        .map(|event| TimelineEntry::new(1, event))
         .collect();
     let mut rejected = connect(&server.url("/no-such-path"));
     for event in to_close(&mut rejected).await {
-        entries.push(TimelineEntry { attempt: 2, event });
+        entries.push(TimelineEntry::new(2, event));
     }
     (config, entries)
 }
@@ -189,7 +189,7 @@ async fn secret_header_values_never_reach_the_file() {
     events.extend(to_close(&mut handle).await);
     let entries: Vec<TimelineEntry> = events
         .into_iter()
-        .map(|event| TimelineEntry { attempt: 1, event })
+        .map(|event| TimelineEntry::new(1, event))
         .collect();
     let secrets = [
         SecretHeader::new("authorization", "API_TOKEN"),
@@ -235,6 +235,7 @@ fn small_session() -> SessionFile {
             payload: RecordedPayload::Text("old".into()),
         },
         not_kept: None,
+        leg: None,
     };
     SessionFile::new(vec![SessionTab {
         name: "old".into(),

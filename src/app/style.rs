@@ -2,7 +2,7 @@
 
 use egui::{Color32, RichText};
 
-use crate::engine::{EventKind, ReadyState};
+use crate::engine::{EventKind, Leg, ReadyState};
 
 /// The colour of a readyState badge and tab dot.
 pub fn state_color(state: ReadyState, last_clean: Option<bool>) -> Color32 {
@@ -31,6 +31,14 @@ pub fn kind_color(kind: &EventKind) -> Color32 {
         EventKind::Sse(_) => Color32::from_rgb(110, 160, 240),
         EventKind::Token(token) if token.answer.is_err() => Color32::from_rgb(230, 80, 80),
         EventKind::Token(_) => Color32::from_rgb(150, 150, 160),
+    }
+}
+
+/// The colour of a proxy leg's marker: teal for the client leg, amber for the upstream.
+pub fn leg_color(leg: Leg) -> Color32 {
+    match leg {
+        Leg::Client => Color32::from_rgb(60, 180, 190),
+        Leg::Upstream => Color32::from_rgb(230, 150, 60),
     }
 }
 

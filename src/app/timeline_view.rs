@@ -14,7 +14,7 @@ use super::protocol_rows::ProtocolRow;
 use super::row_menu::{self, RowMenuContext};
 use super::tab::Tab;
 use super::{filter_bar, pins, stats_strip, style};
-use crate::engine::{Direction, EventKind, ReadyState};
+use crate::engine::{Direction, EventKind, Leg, ReadyState};
 use crate::format::preview::{hex_preview, text_preview};
 use crate::model::stats;
 use crate::model::tab_setup::TabKind;
@@ -145,7 +145,11 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         .stick_to_bottom(tab.follow)
         .column(Column::exact(96.0))
         .column(Column::exact(78.0))
-        .column(Column::exact(22.0))
+        .column(Column::exact(if tab.timeline.has_legs() {
+            40.0
+        } else {
+            22.0
+        }))
         .column(Column::exact(64.0))
         .column(Column::exact(116.0))
         .column(Column::remainder().clip(true))
@@ -417,12 +421,18 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells
         ui.label(RichText::new(text).monospace().weak());
     });
     row.col(|ui| {
-        ui.label(
-            RichText::new(direction_arrow(event.kind))
-                .color(color)
-                .strong()
-                .monospace(),
-        );
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 2.0;
+            if let Some(leg) = event.leg {
+                leg_marker(ui, leg);
+            }
+            ui.label(
+                RichText::new(direction_arrow(event.kind))
+                    .color(color)
+                    .strong()
+                    .monospace(),
+            );
+        });
     });
     row.col(|ui| {
         ui.label(RichText::new(kind_name(event.kind)).color(color).strong());
@@ -511,6 +521,24 @@ fn preview_cell(ui: &mut egui::Ui, event: EntryRef<'_>, cells: &RowCells<'_>) {
         }
         None => preview_label(ui),
     }
+}
+
+/// The leg of a proxied connection's row: `C` (client leg) or `U` (upstream leg), each
+/// in its own colour, with what it means on hover.
+pub fn leg_marker(ui: &mut egui::Ui, leg: Leg) {
+    let color = style::leg_color(leg);
+    let hover = match leg {
+        Leg::Client => "Client leg: between the client and Sockscope (↓ from the client)",
+        Leg::Upstream => "Upstream leg: between Sockscope and the server (↓ from the server)",
+    };
+    ui.label(
+        RichText::new(leg.marker())
+            .monospace()
+            .strong()
+            .color(color)
+            .background_color(color.gamma_multiply(0.15)),
+    )
+    .on_hover_text(hover);
 }
 
 fn direction_arrow(kind: &EventKind) -> &'static str {

@@ -203,6 +203,12 @@ pub struct ReplayArgs {
     /// Connect to this URL instead of the recorded one.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// For a proxy recording (`proxy --record`): whose sends are played against the real
+    /// server, `client` (what the client sent; the default) or `upstream` (what the proxy
+    /// passed on, intercept edits and injections included). Either way the replay expects
+    /// what the server sent on the upstream leg.
+    #[arg(long, value_name = "client|upstream", value_parser = ["client", "upstream"])]
+    pub leg: Option<String>,
     /// Replay speed: recorded times are divided by X (1 = real time, 10 = ten times faster).
     #[arg(
         long,

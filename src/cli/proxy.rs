@@ -43,8 +43,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     }
     let mut printer = Printer::new(&added, &args.upstream);
     if let Some(path) = &args.record {
-        let listening = format!("ws://{}", server.addr());
-        printer.recorder = Some(ProxyRecorder::new(path.clone(), recorder_config, listening));
+        printer.recorder = Some(ProxyRecorder::new(path.clone(), recorder_config));
     }
     let stop = super::serve::wait_for_stop_signal();
     tokio::pin!(stop);

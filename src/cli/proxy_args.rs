@@ -20,9 +20,9 @@ pub struct ProxyArgs {
     /// A header of the client's request not passed upstream (repeatable).
     #[arg(long = "strip-header", value_name = "NAME")]
     pub strip_headers: Vec<String>,
-    /// Save every client connection's two legs in this session file, as the tabs
-    /// `conn N upstream` (replayable against the real server) and `conn N client`; it is
-    /// rewritten each time a connection ends.
+    /// Save every client connection in this session file as one tab `conn N` holding both
+    /// legs, each event marked with its leg (replayable against the real server with
+    /// `replay --tab "conn N"`); it is rewritten each time a connection ends.
     #[arg(long, value_name = "FILE.ron")]
     pub record: Option<std::path::PathBuf>,
 }

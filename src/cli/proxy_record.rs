@@ -1,9 +1,12 @@
-//! `sockscope proxy --record FILE.ron`: each client connection's two legs saved as two
-//! tabs of one session file, `conn N upstream` (Sockscope as the client of the real
-//! server: what the client sent goes `out`, so `sockscope replay --tab "conn N upstream"`
-//! replays the client's side against the real server) and `conn N client` (Sockscope as
-//! the server: the client's messages go `in`). The file is rewritten (atomically) each time
-//! a connection ends, and when the proxy stops, so it is whole at any moment.
+//! `sockscope proxy --record FILE.ron`: each client connection saved as one tab of one
+//! session file, `conn N`, whose timeline holds both legs in the order they happened, each
+//! event marked with its leg (`leg: Some(client)` / `Some(upstream)`). The tab connects as
+//! the upstream leg did (the upstream URL with the client's path, and the headers sent
+//! upstream), so `sockscope replay --tab "conn N"` plays the client's messages against the
+//! real server and compares with what the server sent (see `replay --leg`). The file is
+//! rewritten (atomically) each time a connection ends, and when the proxy stops, so it is
+//! whole at any moment. (Files written before legs existed hold two tabs per connection,
+//! `conn N upstream` and `conn N client`; they still load and replay.)
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +17,7 @@ use crate::model::session::{SessionFile, SessionTab, TabRecording};
 use crate::model::storage::FileError;
 use crate::model::timeline::Timeline;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{Leg, ProxyConfig, ProxyEvent, upstream};
+use crate::proxy::{ProxyConfig, ProxyEvent, upstream};
 
 /// Request headers the handshake makes itself, left out of a recorded tab's headers.
 const HANDSHAKE_HEADERS: &[&str] = &[
@@ -31,36 +34,29 @@ const HANDSHAKE_HEADERS: &[&str] = &[
 pub(super) struct ProxyRecorder {
     path: PathBuf,
     config: ProxyConfig,
-    /// `ws://ADDR` of the proxy itself (the client leg's URL).
-    listening: String,
     /// Finished connections, in the order they ended.
     done: Vec<SessionTab>,
-    /// Connections still going: their two timelines.
-    live: HashMap<u64, [Timeline; 2]>,
+    /// Connections still going: their timelines, both legs in one.
+    live: HashMap<u64, Timeline>,
 }
 
 impl ProxyRecorder {
-    pub(super) fn new(path: PathBuf, config: ProxyConfig, listening: String) -> Self {
+    pub(super) fn new(path: PathBuf, config: ProxyConfig) -> Self {
         Self {
             path,
             config,
-            listening,
             done: Vec::new(),
             live: HashMap::new(),
         }
     }
 
-    /// Adds one event to its connection's leg.
+    /// Adds one event to its connection's timeline, marked with its leg.
     pub(super) fn event(&mut self, event: &ProxyEvent) {
-        let timelines = self.live.entry(event.conn).or_default();
-        let index = match event.leg {
-            Leg::Client => 0,
-            Leg::Upstream => 1,
-        };
-        timelines[index].push(1, event.event.clone());
+        let timeline = self.live.entry(event.conn).or_default();
+        timeline.push_on(1, Some(event.leg), event.event.clone());
     }
 
-    /// Connection `conn` ended: its two tabs join the file, which is saved.
+    /// Connection `conn` ended: its tab joins the file, which is saved.
     pub(super) fn finish(
         &mut self,
         conn: u64,
@@ -83,32 +79,21 @@ impl ProxyRecorder {
     }
 
     fn close_out(&mut self, conn: u64, request: &RequestHead, redactor: &Redactor) {
-        let Some([client, upstream_leg]) = self.live.remove(&conn) else {
+        let Some(timeline) = self.live.remove(&conn) else {
             return;
         };
         let up_url = upstream::upstream_url(&self.config.upstream, &request.target);
         let up_headers = upstream::upstream_headers(&self.config, request);
-        let tabs = [
-            (
-                format!("conn {conn} upstream"),
-                config_for(up_url.as_str(), &up_headers),
-                upstream_leg,
-            ),
-            (
-                format!("conn {conn} client"),
-                config_for(
-                    &format!("{}{}", self.listening, request.target),
-                    &request.headers,
-                ),
-                client,
-            ),
-        ];
-        for (name, config, timeline) in tabs {
-            let mut recording = TabRecording::new(name, config, timeline.to_entries());
-            recording.not_kept = timeline.not_kept_rows().to_vec();
-            recording.redactor = redactor.clone();
-            self.done.push(recording.to_session());
+        let config = config_for(up_url.as_str(), &up_headers);
+        let mut recording =
+            TabRecording::new(format!("conn {conn}"), config, timeline.to_entries());
+        recording.not_kept = timeline.not_kept_rows().to_vec();
+        recording.redactor = redactor.clone();
+        // The client's own request (its headers may hold secrets too) is learnt as well.
+        for (name, value) in &request.headers {
+            recording.redactor.add_header(name, value);
         }
+        self.done.push(recording.to_session());
     }
 
     fn save(&self) -> Result<(), FileError> {

@@ -15,7 +15,7 @@ use super::exit;
 use super::plan::UsageError;
 use super::protocol_line::ProtocolLines;
 use super::template_args::{self, not_allowed_hint, secret_not_allowed_hint};
-use crate::engine::{ConnectionConfig, Event, Payload};
+use crate::engine::{ConnectionConfig, Event, Leg, Payload};
 use crate::format::hex::to_hex;
 use crate::format::json_path::JsonPath;
 use crate::format::variables;
@@ -58,8 +58,20 @@ pub async fn run(args: &ReplayArgs) -> Result<Outcome, CliError> {
     let context = format!("replay {}: ", args.file.display());
     let secrets = SecretResolver::new(args.secrets_from_env);
     let lookup = secrets.lookup(&process_env);
-    let replay = Replay::from_tab_reading(tab, &label, None, url, &allowed_env, &lookup).map_err(
-        |error| {
+    let play = match args.leg.as_deref() {
+        None => Leg::Client,
+        Some(name) => {
+            if !tab.timeline.iter().any(|event| event.leg.is_some()) {
+                let why = format!(
+                    "--leg {name}: tab {label} is not a proxy recording (its events have no legs)"
+                );
+                return Err(CliError::usage("replay: ", UsageError(why)));
+            }
+            Leg::parse(name).unwrap_or(Leg::Client)
+        }
+    };
+    let replay = Replay::from_tab_leg(tab, &label, None, play, url, &allowed_env, &lookup)
+        .map_err(|error| {
             let hint = match &error {
                 ReplayError::Resolve(error) => error
                     .env_not_allowed()
@@ -77,8 +89,7 @@ pub async fn run(args: &ReplayArgs) -> Result<Outcome, CliError> {
                 Some(format!(": {failure}{consent}"))
             });
             CliError::usage(context.clone(), error).with_hint(hint.unwrap_or_default())
-        },
-    )?;
+        })?;
     let mut stdout = std::io::stdout().lock();
     let mut reading = true;
     // Printing blocks on a slow stdout, which holds the run (and its connection) back.

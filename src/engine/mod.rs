@@ -15,6 +15,7 @@ mod extensions;
 mod handle;
 mod inbox;
 mod keepalive;
+mod leg;
 pub mod limits;
 pub mod oauth2;
 mod payload_store;
@@ -44,6 +45,7 @@ pub use event::{
 };
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
+pub use leg::Leg;
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
 pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
 pub(crate) use sleep::sleep_until;

@@ -421,6 +421,7 @@ fn import_entry(entry: &HarEntry) -> Result<SessionTab, EntryError> {
             wall_time_us,
             kind,
             not_kept: None,
+            leg: None,
         });
     };
     push(

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::timeline::TimelineEntry;
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    OpenInfo, Payload, SseEvent, SseMessage, TokenExchange, TokenGranted,
+    Leg, OpenInfo, Payload, SseEvent, SseMessage, TokenExchange, TokenGranted,
 };
 use crate::format::base64::{Base64Error, parse_base64, to_base64};
 
@@ -34,6 +34,10 @@ pub struct RecordedEvent {
     /// the payload's size. The saved payload is then empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_kept: Option<u64>,
+    /// The leg of a proxied connection it happened on (`client` or `upstream`); absent
+    /// for a connection of its own, and in files written before legs existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leg: Option<Leg>,
 }
 
 /// What happened, with every field of [`EventKind`].
@@ -314,7 +318,9 @@ impl RecordedEvent {
     /// The saved form of a timeline entry. Lossless, except that times are kept to the
     /// microsecond.
     pub fn from_entry(entry: &TimelineEntry) -> Self {
-        Self::from_event(entry.attempt, &entry.event)
+        let mut recorded = Self::from_event(entry.attempt, &entry.event);
+        recorded.leg = entry.leg;
+        recorded
     }
 
     /// The saved form of an event of `attempt`.
@@ -391,6 +397,7 @@ impl RecordedEvent {
             wall_time_us: system_time_to_us(event.wall_time),
             kind,
             not_kept: None,
+            leg: None,
         }
     }
 
@@ -520,6 +527,7 @@ impl RecordedEvent {
                 offset: Duration::from_micros(self.offset_us),
                 kind,
             },
+            leg: self.leg,
         })
     }
 
@@ -557,6 +565,7 @@ mod tests {
                 offset: Duration::from_micros(1500),
                 kind,
             },
+            leg: None,
         }
     }
 
@@ -699,5 +708,29 @@ mod tests {
                 .to_string()
                 .contains("martians")
         );
+    }
+
+    #[test]
+    fn a_leg_is_saved_and_read_back_and_files_without_legs_still_load() {
+        use crate::model::storage::{from_ron, to_ron};
+        let mut marked = entry(EventKind::Message {
+            dir: Direction::In,
+            payload: Payload::Text("x".into()),
+        });
+        marked.leg = Some(Leg::Upstream);
+        let saved = RecordedEvent::from_entry(&marked);
+        let text = to_ron(&saved).unwrap();
+        assert!(text.contains("leg: Some(upstream)"), "{text}");
+        let back: RecordedEvent = from_ron(std::path::Path::new("t.ron"), &text).unwrap();
+        assert_eq!(back.to_entry("t", 0).unwrap().leg, Some(Leg::Upstream));
+        // An unmarked event writes no leg field, and an old file's event reads as no leg.
+        let plain = to_ron(&RecordedEvent::from_entry(&entry(EventKind::Connecting {
+            url: "ws://a/".into(),
+        })))
+        .unwrap();
+        assert!(!plain.contains("leg"), "{plain}");
+        let old = "(attempt: 1, seq: 0, offset_us: 0, wall_time_us: 0, kind: Connecting(url: \"ws://a/\"))";
+        let old: RecordedEvent = from_ron(std::path::Path::new("t.ron"), old).unwrap();
+        assert_eq!(old.leg, None);
     }
 }

@@ -375,6 +375,7 @@ impl Redactor {
                 event: redactor
                     .event(&entry.event)
                     .unwrap_or_else(|| entry.event.clone()),
+                leg: entry.leg,
             })
             .collect()
     }

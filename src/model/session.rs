@@ -196,7 +196,7 @@ impl SessionTab {
             timeline.set_memory_budget(self.setup.memory_budget());
         }
         for (entry, recorded) in self.entries(label)?.into_iter().zip(&self.timeline) {
-            timeline.push(entry.attempt, entry.event);
+            timeline.push_on(entry.attempt, entry.leg, entry.event);
             if let Some(len) = recorded.not_kept {
                 timeline.mark_last_not_kept(usize::try_from(len).unwrap_or(usize::MAX));
             }

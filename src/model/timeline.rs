@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use super::memory_budget::{MemoryBudget, NotKept};
 use super::round_trip::PingTracker;
-use crate::engine::{Event, EventKind};
+use crate::engine::{Event, EventKind, Leg};
 
 /// Rows per chunk (56 B each: 224 KiB).
 const CHUNK: usize = 4096;
@@ -24,6 +24,19 @@ pub struct TimelineEntry {
     pub attempt: u32,
     /// The event as the engine reported it.
     pub event: Event,
+    /// The leg of a proxied connection it happened on (`None`: a connection of its own).
+    pub leg: Option<Leg>,
+}
+
+impl TimelineEntry {
+    /// An event of `attempt` that belongs to no proxy leg.
+    pub fn new(attempt: u32, event: Event) -> Self {
+        Self {
+            attempt,
+            event,
+            leg: None,
+        }
+    }
 }
 
 /// A stored event, borrowed from the timeline, with its derived numbers.
@@ -39,6 +52,8 @@ pub struct EntryRef<'a> {
     pub offset: Duration,
     /// What happened.
     pub kind: &'a EventKind,
+    /// The leg of a proxied connection it happened on (`None`: a connection of its own).
+    pub leg: Option<Leg>,
 }
 
 impl<'a> EntryRef<'a> {
@@ -50,6 +65,7 @@ impl<'a> EntryRef<'a> {
             wall_time: event.wall_time,
             offset: event.offset,
             kind: &event.kind,
+            leg: None,
         }
     }
 
@@ -63,6 +79,7 @@ impl<'a> EntryRef<'a> {
                 offset: self.offset,
                 kind: self.kind.clone(),
             },
+            leg: self.leg,
         }
     }
 }
@@ -97,6 +114,7 @@ impl Run {
             wall_time: self.wall_time_at(offset).unwrap_or(self.wall_time),
             offset,
             kind: &row.kind,
+            leg: None,
         }
     }
 
@@ -124,11 +142,23 @@ pub struct Timeline {
     round_trips: Vec<(usize, Duration)>,
     /// How many payload bytes are kept, and what was not.
     budget: MemoryBudget,
+    /// Each row's proxy leg, one byte a row; empty until a row with a leg arrives (a
+    /// timeline of a connection of its own never has one).
+    legs: Vec<Option<Leg>>,
 }
 
 impl Timeline {
     /// Appends an event of `attempt` (attempts are numbered from 1, in order).
     pub fn push(&mut self, attempt: u32, event: Event) {
+        self.push_on(attempt, None, event);
+    }
+
+    /// Appends an event of `attempt` that happened on proxy leg `leg` (`None`: no leg).
+    pub fn push_on(&mut self, attempt: u32, leg: Option<Leg>, event: Event) {
+        if leg.is_some() || !self.legs.is_empty() {
+            self.legs.resize(self.len, None);
+            self.legs.push(leg);
+        }
         let slot = attempt.saturating_sub(1) as usize;
         if self.opened_at.len() <= slot {
             self.opened_at.resize(slot + 1, None);
@@ -188,7 +218,20 @@ impl Timeline {
     pub fn get(&self, index: usize) -> Option<EntryRef<'_>> {
         let row = self.row(index)?;
         let run = self.run_of(index)?;
-        Some(run.entry(index, row))
+        let mut entry = run.entry(index, row);
+        entry.leg = self.leg(index);
+        Some(entry)
+    }
+
+    /// The proxy leg of the entry at `index` (`None`: no leg, or no such entry).
+    pub fn leg(&self, index: usize) -> Option<Leg> {
+        self.legs.get(index).copied().flatten()
+    }
+
+    /// True when some entry belongs to a proxy leg (the timeline of a proxied connection).
+    pub fn has_legs(&self) -> bool {
+        // Rows get a leg slot only from the first row with a leg on.
+        !self.legs.is_empty()
     }
 
     /// What happened at `index`, without the derived numbers (the quickest look).
@@ -229,7 +272,11 @@ impl Timeline {
             {
                 current = runs.next().copied();
             }
-            current.map(|run| run.entry(index, row))
+            current.map(|run| {
+                let mut entry = run.entry(index, row);
+                entry.leg = self.leg(index);
+                entry
+            })
         })
     }
 
@@ -318,6 +365,7 @@ impl Timeline {
         self.chunks = Vec::new();
         self.len = 0;
         self.runs.clear();
+        self.legs = Vec::new();
         self.round_trips.clear();
         self.budget = MemoryBudget::new(limit);
     }
@@ -534,5 +582,34 @@ mod tests {
         assert_eq!(owned.len(), pushed.len());
         assert_eq!(owned[CHUNK + 10].event.seq, 0);
         assert_eq!(owned[CHUNK + 10].attempt, 2);
+    }
+
+    #[test]
+    fn legs_are_kept_per_row_and_a_plain_timeline_has_none() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut plain = Timeline::default();
+        plain.push(1, numbered(0, start, Duration::ZERO));
+        assert!(!plain.has_legs() && plain.legs.is_empty(), "no byte spent");
+        assert_eq!(plain.get(0).and_then(|e| e.leg), None);
+
+        let mut proxied = Timeline::default();
+        proxied.push(1, numbered(0, start, Duration::ZERO));
+        proxied.push_on(
+            1,
+            Some(Leg::Client),
+            numbered(1, start, Duration::from_millis(1)),
+        );
+        proxied.push_on(
+            1,
+            Some(Leg::Upstream),
+            numbered(2, start, Duration::from_millis(2)),
+        );
+        let legs: Vec<_> = proxied.iter().map(|e| e.leg).collect();
+        assert_eq!(legs, [None, Some(Leg::Client), Some(Leg::Upstream)]);
+        assert_eq!(proxied.runs.len(), 1, "a connection's legs are one run");
+        assert_eq!(proxied.to_entries()[2].leg, Some(Leg::Upstream));
+        assert!(proxied.has_legs());
+        proxied.clear_rows();
+        assert!(!proxied.has_legs());
     }
 }

@@ -17,40 +17,7 @@ use crate::engine::{Event, EventKind};
 /// event may go beyond it.
 pub const EVENT_QUEUE_BYTES: usize = 32 << 20;
 
-/// Which side of the proxy an event happened on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Leg {
-    /// Between the client and Sockscope (Sockscope is the server).
-    Client,
-    /// Between Sockscope and the upstream server (Sockscope is the client).
-    Upstream,
-}
-
-impl Leg {
-    /// `"client"` or `"upstream"`, as the JSON lines say it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Leg::Client => "client",
-            Leg::Upstream => "upstream",
-        }
-    }
-
-    /// The other leg.
-    pub fn other(self) -> Leg {
-        match self {
-            Leg::Client => Leg::Upstream,
-            Leg::Upstream => Leg::Client,
-        }
-    }
-
-    /// 0 for the client leg, 1 for the upstream leg (for per-leg arrays).
-    pub(super) fn index(self) -> usize {
-        match self {
-            Leg::Client => 0,
-            Leg::Upstream => 1,
-        }
-    }
-}
+pub use crate::engine::Leg;
 
 /// One event of one leg of one proxied connection. Its payload bytes count against
 /// [`EVENT_QUEUE_BYTES`] until it is dropped.
@@ -72,6 +39,9 @@ pub struct ProxyEvent {
 pub(crate) struct ConnLog {
     conn: u64,
     start: Instant,
+    /// The wall-clock time at `start`: an event's wall time is this plus its offset, so
+    /// that a timeline stores a connection's events as one run.
+    start_wall: SystemTime,
     seq: AtomicU64,
     request: Arc<RequestHead>,
     events: mpsc::Sender<ProxyEvent>,
@@ -85,6 +55,7 @@ impl ConnLog {
             room,
             conn,
             start: Instant::now(),
+            start_wall: SystemTime::now(),
             seq: AtomicU64::new(0),
             request: Arc::new(RequestHead::default()),
             events,
@@ -102,10 +73,11 @@ impl ConnLog {
         let room = u32::try_from(bytes).unwrap_or(u32::MAX);
         // The semaphore is never closed, so this only fails if it were.
         let room = Arc::clone(&self.room).acquire_many_owned(room).await.ok();
+        let offset = self.start.elapsed();
         let event = Event {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
-            wall_time: SystemTime::now(),
-            offset: self.start.elapsed(),
+            wall_time: self.start_wall + offset,
+            offset,
             kind,
         };
         let _ = self

@@ -34,7 +34,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::engine::{ConfigError, ConnectionConfig, Event};
+use crate::engine::{ConfigError, ConnectionConfig, Event, Leg};
 use crate::format::variables::{EnvPolicy, process_env};
 use crate::model::recorded::RecordError;
 use crate::model::redact::{self, Redactor};
@@ -143,8 +143,27 @@ impl Replay {
         env_policy: EnvPolicy<'_>,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ReplayError> {
+        let play = Leg::Client;
+        Self::reading_leg(
+            config, variables, entries, attempt, play, url, env_policy, lookup,
+        )
+    }
+
+    /// [`Replay::reading`] of a proxy recording, playing `play`'s sends (see
+    /// [`ReplayScript::playing`]); a recording without legs reads as always.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reading_leg(
+        config: &ConnectionConfig,
+        variables: &[(String, String)],
+        entries: &[TimelineEntry],
+        attempt: Option<u32>,
+        play: Leg,
+        url: Option<&str>,
+        env_policy: EnvPolicy<'_>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ReplayError> {
         let script =
-            ReplayScript::from_entries(entries, attempt)?.speaking(entries, &config.protocol);
+            ReplayScript::playing(entries, attempt, play)?.speaking(entries, &config.protocol);
         let mut config = config.clone();
         if let Some(url) = url {
             config.url = url.to_owned();
@@ -196,13 +215,28 @@ impl Replay {
         allowed_env: &[String],
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ReplayError> {
+        Self::from_tab_leg(tab, label, attempt, Leg::Client, url, allowed_env, lookup)
+    }
+
+    /// [`Replay::from_tab_reading`] of a proxy recording, playing `play`'s sends (see
+    /// [`ReplayScript::playing`]).
+    pub fn from_tab_leg(
+        tab: &SessionTab,
+        label: &str,
+        attempt: Option<u32>,
+        play: Leg,
+        url: Option<&str>,
+        allowed_env: &[String],
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ReplayError> {
         let entries = tab.entries(label)?;
         let policy = EnvPolicy::Only(allowed_env);
-        Self::reading(
+        Self::reading_leg(
             &tab.setup.config,
             &tab.setup.variables,
             &entries,
             attempt,
+            play,
             url,
             policy,
             lookup,

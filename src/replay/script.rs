@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::ReplayError;
 use super::compare::MessageRef;
 use crate::engine::close_code;
-use crate::engine::{CloseInfo, Direction, EventKind, Initiator, Payload};
+use crate::engine::{CloseInfo, Direction, EventKind, Initiator, Leg, Payload};
 use crate::model::timeline::TimelineEntry;
 
 /// Something the replay sends.
@@ -61,10 +61,25 @@ pub struct ReplayScript {
 
 impl ReplayScript {
     /// The script of `attempt`, or by default of the last attempt that opened (the last
-    /// attempt when none did). An empty timeline is an error.
+    /// attempt when none did). An empty timeline is an error. A proxy recording (entries
+    /// marked with legs) plays its client leg's sends (see [`ReplayScript::playing`]).
     pub fn from_entries(
         entries: &[TimelineEntry],
         attempt: Option<u32>,
+    ) -> Result<Self, ReplayError> {
+        Self::playing(entries, attempt, Leg::Client)
+    }
+
+    /// [`ReplayScript::from_entries`] for a proxy recording, whose entries are marked with
+    /// the leg they happened on: the replay is always the upstream leg again (Sockscope as
+    /// the client of the real server), expecting what the server sent on it; `play` picks
+    /// whose sends go: [`Leg::Client`] sends what the client sent (as it arrived at the
+    /// proxy, before intercept edits), [`Leg::Upstream`] what the proxy passed to the
+    /// server (edits, drops and injections included). Unmarked entries read as always.
+    pub fn playing(
+        entries: &[TimelineEntry],
+        attempt: Option<u32>,
+        play: Leg,
     ) -> Result<Self, ReplayError> {
         let chosen = match attempt {
             Some(attempt) => {
@@ -88,6 +103,7 @@ impl ReplayScript {
                 .filter(move |(_, e)| e.attempt == chosen)
         };
         let opened_at = of_attempt()
+            .filter(|(_, e)| e.leg != Some(Leg::Client))
             .find_map(|(_, e)| matches!(e.event.kind, EventKind::Open(_)).then_some(e.event.offset))
             .unwrap_or_default();
         let since_open = |offset: Duration| offset.saturating_sub(opened_at);
@@ -97,29 +113,30 @@ impl ReplayScript {
         let mut end_at = Duration::ZERO;
         for (index, entry) in of_attempt() {
             let event = &entry.event;
+            // The direction whose messages are sent: `in` on the client leg (what the
+            // client sent), `out` elsewhere; `None`: the entry takes no part.
+            let Some(sent) = sent_direction(entry.leg, play, &event.kind) else {
+                continue;
+            };
             let at = since_open(event.offset);
             end_at = end_at.max(at);
             let action = match &event.kind {
-                EventKind::Message {
-                    dir: Direction::Out,
-                    payload,
-                } => Some(match payload {
+                EventKind::Message { dir, payload } if *dir == sent => Some(match payload {
                     Payload::Text(text) => SendAction::Text(text.as_str().to_owned()),
                     Payload::Binary(bytes) => SendAction::Binary(bytes.clone()),
                 }),
-                EventKind::Ping {
-                    dir: Direction::Out,
-                    payload,
-                } => Some(SendAction::Ping(payload.clone())),
+                EventKind::Ping { dir, payload } if *dir == sent => {
+                    Some(SendAction::Ping(payload.clone()))
+                }
                 EventKind::Pong {
-                    dir: Direction::Out,
+                    dir,
                     payload,
                     auto: false,
-                } => Some(SendAction::Pong(payload.clone())),
+                } if *dir == sent => Some(SendAction::Pong(payload.clone())),
                 EventKind::Message {
                     dir: Direction::In,
                     payload,
-                } => {
+                } if sent == Direction::Out => {
                     expected.push(MessageRef {
                         index,
                         offset: event.offset,
@@ -188,6 +205,47 @@ impl ReplayScript {
     }
 }
 
+/// Which direction of an entry on `leg` the replay of `play`'s sends sends (see
+/// [`ReplayScript::playing`]); `None` when the entry takes no part in it.
+fn sent_direction(leg: Option<Leg>, play: Leg, kind: &EventKind) -> Option<Direction> {
+    let outgoing = matches!(
+        kind,
+        EventKind::Message {
+            dir: Direction::Out,
+            ..
+        } | EventKind::Ping {
+            dir: Direction::Out,
+            ..
+        } | EventKind::Pong {
+            dir: Direction::Out,
+            ..
+        }
+    );
+    match (leg, play) {
+        (None, _) | (Some(Leg::Upstream), Leg::Upstream) => Some(Direction::Out),
+        // The server's side is always the upstream leg's; the client's sends replace the
+        // upstream leg's.
+        (Some(Leg::Upstream), Leg::Client) => (!outgoing).then_some(Direction::Out),
+        (Some(Leg::Client), Leg::Client) => {
+            let incoming = matches!(
+                kind,
+                EventKind::Message {
+                    dir: Direction::In,
+                    ..
+                } | EventKind::Ping {
+                    dir: Direction::In,
+                    ..
+                } | EventKind::Pong {
+                    dir: Direction::In,
+                    ..
+                }
+            );
+            incoming.then_some(Direction::In)
+        }
+        (Some(Leg::Client), Leg::Upstream) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::SystemTime;
@@ -204,6 +262,7 @@ mod tests {
                 offset,
                 kind,
             },
+            leg: None,
         }
     }
 
@@ -309,5 +368,52 @@ mod tests {
         )];
         let script = ReplayScript::from_entries(&entries, None).unwrap();
         assert_eq!(script.default_grace(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_proxy_recording_plays_the_client_legs_or_the_upstream_legs_sends() {
+        let text = |dir, t: &str| EventKind::Message {
+            dir,
+            payload: Payload::Text(t.into()),
+        };
+        let on = |leg, offset_ms, kind| TimelineEntry {
+            leg: Some(leg),
+            ..entry(1, Duration::from_millis(offset_ms), kind)
+        };
+        let entries = vec![
+            on(Leg::Upstream, 0, EventKind::open(Default::default())),
+            on(Leg::Client, 1, EventKind::open(Default::default())),
+            // The client sent "a"; an intercept edit passed "A" on; the proxy injected "i".
+            on(Leg::Client, 10, text(Direction::In, "a")),
+            on(Leg::Upstream, 12, text(Direction::Out, "A")),
+            on(Leg::Upstream, 13, text(Direction::Out, "i")),
+            on(Leg::Upstream, 20, text(Direction::In, "echo A")),
+            on(Leg::Client, 21, text(Direction::Out, "echo A")),
+        ];
+        let sent = |play| {
+            let script = ReplayScript::playing(&entries, None, play).unwrap();
+            let sends: Vec<_> = script
+                .sends
+                .iter()
+                .map(|s| (s.at, s.action.clone()))
+                .collect();
+            let expected: Vec<_> = script.expected.iter().map(|m| m.index).collect();
+            (sends, expected)
+        };
+        let ms = Duration::from_millis;
+        assert_eq!(
+            sent(Leg::Client),
+            (vec![(ms(10), SendAction::Text("a".into()))], vec![5])
+        );
+        assert_eq!(
+            sent(Leg::Upstream),
+            (
+                vec![
+                    (ms(12), SendAction::Text("A".into())),
+                    (ms(13), SendAction::Text("i".into()))
+                ],
+                vec![5]
+            )
+        );
     }
 }

@@ -96,10 +96,7 @@ impl Emitter<'_> {
             kind,
         };
         self.seq += 1;
-        let entry = TimelineEntry {
-            attempt: self.attempt,
-            event,
-        };
+        let entry = TimelineEntry::new(self.attempt, event);
         let bytes = entry.event.queued_bytes();
         // A consumer that has gone away is not an error; the task ends at its next step.
         if self.events.send(entry).is_ok() {
