@@ -17,6 +17,7 @@ mod inbox;
 mod keepalive;
 pub mod limits;
 pub mod oauth2;
+mod options;
 mod payload_store;
 pub mod proxy;
 mod reconnect;
@@ -44,6 +45,7 @@ pub use event::{
 };
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
+pub use options::EngineOptions;
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
 pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
 pub(crate) use sleep::sleep_until;
