@@ -19,7 +19,7 @@ use crate::engine::limits::clamp_message_size;
 use crate::engine::oauth2::{Token, fetch_token};
 use crate::engine::{Auth, ConnectionConfig};
 use crate::engine::{
-    CloseInfo, ConnectionHandle, Direction, EventKind, Payload, SendError, SendRoom, sleep_until,
+    CloseInfo, ConnectionHandle, Direction, EngineOptions, EventKind, SendRoom, sleep_until,
 };
 use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::Redactor;
@@ -261,8 +261,12 @@ async fn run_attempt(
     if let Some(config) = &with_cookies {
         out.redactor.add_config(config, &[]);
     }
-    let mut handle = ConnectionHandle::connect(
+    // With --echo the connection task itself sends every message back, before it reads the
+    // next frame; the echoes are printed as `message` out lines like any send.
+    let options = EngineOptions { echo: plan.echo };
+    let mut handle = ConnectionHandle::connect_with(
         with_cookies.as_ref().unwrap_or(config),
+        options,
         &tokio::runtime::Handle::current(),
         Arc::new(|| {}),
     )
@@ -311,15 +315,11 @@ async fn run_attempt(
                             close_at = wait_deadline(plan.wait);
                         }
                     }
-                    EventKind::Message { dir: Direction::In, payload } if plan.echo => {
-                        // A server may close right behind its last message; an echo
-                        // refused then is reported but is not the run's failure.
-                        if let Err(error) = echo(&handle, payload) {
-                            eprintln!("sockscope connect: not echoed: {error}");
-                        }
-                        if close_at.is_some() {
-                            close_at = wait_deadline(plan.wait);
-                        }
+                    // Each message echoed (by the connection task) starts the wait anew.
+                    EventKind::Message { dir: Direction::In, .. }
+                        if plan.echo && close_at.is_some() =>
+                    {
+                        close_at = wait_deadline(plan.wait);
                     }
                     EventKind::Error(error) => {
                         // A rejected handshake (a login wall) may set cookies too.
@@ -434,12 +434,5 @@ async fn next_line(stdin: &mut Option<Lines>) -> Option<Line> {
     match stdin {
         Some(lines) => lines.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-fn echo(handle: &ConnectionHandle, payload: &Payload) -> Result<(), SendError> {
-    match payload {
-        Payload::Text(text) => handle.send_text(text.as_str()),
-        Payload::Binary(bytes) => handle.send_binary(bytes.clone()),
     }
 }

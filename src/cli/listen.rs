@@ -1,5 +1,5 @@
 //! `sockscope listen`: the mock server in the foreground. Prints `listening on
-//! ws://ADDR`, then for each client a `request` line (its path, headers and offered
+//! ws://ADDR` (`wss://` with `--cert`/`--key`), then for each client a `request` line (its path, headers and offered
 //! subprotocols) and every event as one JSON line in `connect`'s shapes plus `"conn"`
 //! (1, 2, ... per accepted client), redacted like every path out; the `open` line also
 //! carries the `path`. Runs until Ctrl+C or SIGTERM (which close every client with 1001
@@ -31,16 +31,19 @@ pub async fn run(args: &ListenArgs) -> Result<Outcome, CliError> {
     };
     apply_flags(&mut rules, args).map_err(|error| CliError::usage("listen: ", error))?;
     let (sender, mut events) = mpsc::channel(EVENT_QUEUE);
+    let tls = super::proxy::listen_tls(args.cert.as_deref(), args.key.as_deref())
+        .map_err(|error| CliError::usage("listen: ", error))?;
     let config = MockConfig {
         listen: args.addr,
         rules,
+        tls,
     };
     let server = mock::start(config, sender)
         .await
         .map_err(|error| CliError::failed(format!("cannot listen on {}: ", args.addr), error))?;
     let mut printer = Printer::default();
     if printer
-        .say(&format!("listening on ws://{}", server.addr()))
+        .say(&format!("listening on {}", server.url()))
         .is_err()
     {
         return Ok(Outcome::Success);

@@ -3,7 +3,8 @@
 use clap::Args;
 
 /// `sockscope listen --addr IP:PORT [--rules FILE.ron] [--subprotocol NAME]
-/// [--send-on-open TEXT]... [--echo] [--close-after N:CODE[:REASON]] [--reject STATUS]`.
+/// [--send-on-open TEXT]... [--echo] [--close-after N:CODE[:REASON]] [--reject STATUS]
+/// [--cert FILE --key FILE]`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
     /// Address clients connect to; port 0 picks a free port.
@@ -29,4 +30,11 @@ pub struct ListenArgs {
     /// Refuse every handshake with this HTTP status (300-599).
     #[arg(long, value_name = "STATUS")]
     pub reject: Option<u16>,
+    /// Serve clients over TLS (`wss://`) with this certificate chain (PEM, the server's
+    /// own certificate first); needs --key.
+    #[arg(long, value_name = "FILE.pem", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// The private key of --cert (PEM); needs --cert.
+    #[arg(long, value_name = "FILE.pem", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
 }

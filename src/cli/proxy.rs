@@ -1,5 +1,5 @@
 //! `sockscope proxy`: the recording proxy in the foreground. Prints `listening on
-//! ws://ADDR`, then every event of both legs of every client connection as one JSON line
+//! ws://ADDR` (`wss://` with `--cert`/`--key`), then every event of both legs of every client connection as one JSON line
 //! in `connect`'s shapes plus `"conn"` (1, 2, ... per accepted client) and `"leg"`
 //! (`"client"` or `"upstream"`), redacted like every path out. Runs until Ctrl+C or
 //! SIGTERM (which close every connection's legs with 1001 first), or until nobody reads
@@ -20,7 +20,7 @@ use crate::engine::EventKind;
 use crate::model::redact::Redactor;
 use crate::model::storage::FileError;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{self, ProxyConfig, ProxyEvent};
+use crate::proxy::{self, ListenTls, ProxyConfig, ProxyEvent};
 
 /// Events waiting to be printed; past it the relays wait for the printer.
 const EVENT_QUEUE: usize = 256;
@@ -35,8 +35,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
         .await
         .map_err(|error| CliError::failed(format!("cannot listen on {}: ", args.listen), error))?;
     let mut stdout = std::io::stdout().lock();
-    let said =
-        writeln!(stdout, "listening on ws://{}", server.addr()).and_then(|()| stdout.flush());
+    let said = writeln!(stdout, "listening on {}", server.url()).and_then(|()| stdout.flush());
     drop(stdout);
     if said.is_err() {
         return Ok(Outcome::Success);
@@ -111,7 +110,22 @@ fn config(args: &ProxyArgs) -> Result<ProxyConfig, String> {
         upstream,
         add_headers,
         strip_headers: args.strip_headers.clone(),
+        tls: listen_tls(args.cert.as_deref(), args.key.as_deref())?,
     })
+}
+
+/// The listening side's TLS from `--cert` and `--key` (clap makes sure both or neither).
+pub(super) fn listen_tls(
+    cert: Option<&std::path::Path>,
+    key: Option<&std::path::Path>,
+) -> Result<Option<ListenTls>, String> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => ListenTls::load(cert, key)
+            .map(Some)
+            .map_err(|error| format!("--cert/--key: {error}")),
+        (None, None) => Ok(None),
+        _ => Err("--cert and --key go together".into()),
+    }
 }
 
 /// `Name: value` → (`Name`, `value`).

@@ -3,7 +3,7 @@
 use clap::Args;
 
 /// `sockscope proxy --listen IP:PORT --upstream URL [--header "Name: value"]...
-/// [--strip-header NAME]... [--record FILE.ron]`.
+/// [--strip-header NAME]... [--record FILE.ron] [--cert FILE --key FILE]`.
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     /// Address clients connect to; port 0 picks a free port.
@@ -25,4 +25,11 @@ pub struct ProxyArgs {
     /// `replay --tab "conn N"`); it is rewritten each time a connection ends.
     #[arg(long, value_name = "FILE.ron")]
     pub record: Option<std::path::PathBuf>,
+    /// Serve clients over TLS (`wss://`) with this certificate chain (PEM, the server's
+    /// own certificate first); needs --key.
+    #[arg(long, value_name = "FILE.pem", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// The private key of --cert (PEM); needs --cert.
+    #[arg(long, value_name = "FILE.pem", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
 }

@@ -11,6 +11,7 @@ use super::config::{ConfigError, ConnectionConfig};
 use super::emitter::{Emitter, SharedState, WakeFn};
 use super::event::{Event, ReadyState};
 use super::inbox::{Inbox, inbox};
+use super::options::EngineOptions;
 use super::send_room::SendRoom;
 use super::task::{self, Attempt};
 
@@ -59,6 +60,17 @@ impl ConnectionHandle {
         runtime: &tokio::runtime::Handle,
         wake: WakeFn,
     ) -> Result<Self, ConfigError> {
+        Self::connect_with(config, EngineOptions::default(), runtime, wake)
+    }
+
+    /// Like [`ConnectionHandle::connect`], with behaviours a saved setup does not hold
+    /// (such as echoing every message, for `sockscope connect --echo`).
+    pub fn connect_with(
+        config: &ConnectionConfig,
+        options: EngineOptions,
+        runtime: &tokio::runtime::Handle,
+        wake: WakeFn,
+    ) -> Result<Self, ConfigError> {
         let prepared = config.prepare()?;
         let (command_sender, commands) = mpsc::unbounded_channel();
         let (outbox, events) = inbox();
@@ -77,6 +89,7 @@ impl ConnectionHandle {
             emitter: Arc::new(Emitter::new(outbox, wake)),
             shared: Arc::clone(&shared),
             protocol: crate::protocol::Session::new(&config.protocol),
+            echo: options.echo,
         };
         runtime.spawn(task::run(attempt));
         Ok(Self {

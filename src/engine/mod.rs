@@ -18,6 +18,7 @@ mod keepalive;
 mod leg;
 pub mod limits;
 pub mod oauth2;
+mod options;
 mod payload_store;
 pub mod proxy;
 mod reconnect;
@@ -46,6 +47,7 @@ pub use event::{
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};
 pub use leg::Leg;
+pub use options::EngineOptions;
 pub use reconnect::{ReconnectDelay, ReconnectPolicy};
 pub use send_room::{SEND_QUEUE_BYTES, SendRoom};
 pub(crate) use sleep::sleep_until;

@@ -51,6 +51,8 @@ pub(crate) struct Attempt {
     /// The protocol spoken over the WebSocket, run here so its heartbeats are answered
     /// whatever the consumer is doing.
     pub(crate) protocol: Session,
+    /// Whether every received data message is sent back (see [`super::EngineOptions`]).
+    pub(crate) echo: bool,
 }
 
 /// Runs the attempt to its end. Every path ends with exactly one close event, emitted last.
@@ -119,6 +121,8 @@ pub(crate) async fn run(mut attempt: Attempt) {
         wake_pacer: WakePacer::default(),
         protocol: attempt.protocol,
         reactions: Vec::new(),
+        echo: attempt.echo,
+        echoes: Vec::new(),
     };
     let now = connection.since_start();
     let reaction = connection.protocol.on_open(subprotocol.as_deref(), now);
@@ -218,6 +222,10 @@ struct OpenConnection {
     protocol: Session,
     /// The protocol's answers to the frames of the current batch, done after its events.
     reactions: Vec<Reaction>,
+    /// Whether every received data message is sent back.
+    echo: bool,
+    /// The data messages of the current batch to send back, queued after its events.
+    echoes: Vec<Payload>,
 }
 
 impl OpenConnection {
@@ -230,6 +238,8 @@ impl OpenConnection {
                 self.emitter.wake();
             }
             let full = self.emitter.is_full();
+            // Echoes wait in the outgoing queue: while it is full, nothing more is read.
+            let echo_full = self.echo && !self.send_room.available();
             let deadline = self.deadline.filter(|_| !full);
             let keepalive_due = self
                 .keepalive
@@ -245,8 +255,9 @@ impl OpenConnection {
             let step = tokio::select! {
                 biased;
                 command = self.commands.recv(), if self.commands_open => self.on_command(command),
-                item = self.stream.next(), if !full => self.on_items(item),
+                item = self.stream.next(), if !full && !echo_full => self.on_items(item),
                 () = self.emitter.room(), if full => None,
+                () = self.send_room.wait(), if echo_full && !full => None,
                 () = sleep_until(deadline), if deadline.is_some() => Some(Ending::DeadlinePassed),
                 () = sleep_until(keepalive_due), if keepalive_due.is_some() => {
                     self.on_keepalive_due();
@@ -449,6 +460,7 @@ impl OpenConnection {
         self.batch_bytes = 0;
         let ending = self.read_batch(first);
         self.emitter.emit_all(self.received.drain(..));
+        self.send_echoes(ending.as_ref());
         for reaction in std::mem::take(&mut self.reactions) {
             self.react(reaction);
         }
@@ -483,6 +495,9 @@ impl OpenConnection {
             Message::Text(text) => {
                 let payload = self.payloads.payload(Payload::Text(text));
                 self.protocol_frame(&payload);
+                if self.echo {
+                    self.echoes.push(payload.clone());
+                }
                 self.received.push(EventKind::Message {
                     dir: Direction::In,
                     payload,
@@ -491,6 +506,9 @@ impl OpenConnection {
             Message::Binary(bytes) => {
                 let payload = Payload::Binary(self.payloads.bytes(bytes));
                 self.protocol_frame(&payload);
+                if self.echo {
+                    self.echoes.push(payload.clone());
+                }
                 self.received.push(EventKind::Message {
                     dir: Direction::In,
                     payload,
@@ -526,6 +544,42 @@ impl OpenConnection {
             Message::Frame(_) => {}
         }
         None
+    }
+
+    /// Queues the echoes of the batch just handed over, in order, after its events (so an
+    /// echo is never reported before what it answers) and before the ending's close frame
+    /// (so a valid message is answered before a later invalid frame fails the connection).
+    /// None once the peer has started closing (a browser's send is discarded then too) or
+    /// the connection is gone.
+    fn send_echoes(&mut self, ending: Option<&Ending>) {
+        if self.echoes.is_empty() {
+            return;
+        }
+        let open = self.shared.ready_state() == ReadyState::Open;
+        let writable = matches!(ending, None | Some(Ending::Failed { .. }));
+        let echoes = std::mem::take(&mut self.echoes);
+        if !open || !writable {
+            return;
+        }
+        for payload in echoes {
+            let (message, reserved) = match &payload {
+                Payload::Text(text) => (Message::Text(text.clone()), text.len()),
+                Payload::Binary(bytes) => (Message::Binary(bytes.clone()), bytes.len()),
+            };
+            self.send_room.reserve(reserved);
+            let queued = self.writer.queue(Outgoing {
+                message,
+                event: Some(EventKind::Message {
+                    dir: Direction::Out,
+                    payload,
+                }),
+                reserved,
+            });
+            if !queued {
+                self.send_room.release(reserved);
+                return;
+            }
+        }
     }
 
     /// Lets the protocol session see a received data message. Its answer waits until the

@@ -21,9 +21,9 @@ use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, HttpRejection, Initiator, OpenInfo,
     Payload,
 };
-use crate::proxy::request_head;
+use crate::proxy::client_stream::ClientStream;
 use crate::proxy::upstream::header_pairs;
-use crate::proxy::{ConnLog, Leg, MAX_MESSAGE_BYTES};
+use crate::proxy::{ConnLog, Leg, ListenTls, MAX_MESSAGE_BYTES};
 
 /// How long a client may take to send its handshake request.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,7 +31,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to answer the server's close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws = WebSocketStream<ClientStream>;
 
 /// How this connection's closing went so far.
 #[derive(Default)]
@@ -49,12 +49,13 @@ struct Closing {
 /// Serves one accepted TCP connection to its end.
 pub(super) async fn serve(
     tcp: TcpStream,
+    tls: Option<ListenTls>,
     mut log: ConnLog,
     rules: Arc<Rules>,
     stopping: watch::Receiver<bool>,
 ) {
-    let _ = tcp.set_nodelay(true);
-    let Some(head) = request_head::peek(&tcp, HANDSHAKE_TIMEOUT).await else {
+    let accepted = ClientStream::accept(tcp, tls.as_ref(), HANDSHAKE_TIMEOUT).await;
+    let Some((tcp, head)) = accepted else {
         return;
     };
     log.set_request(head.clone());

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::proxy::{ConnLog, EVENT_QUEUE_BYTES, ProxyEvent};
+use crate::proxy::{ConnLog, EVENT_QUEUE_BYTES, ListenTls, ProxyEvent, listen_url};
 use rules::Rules;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
@@ -31,6 +31,8 @@ pub struct MockConfig {
     pub listen: SocketAddr,
     /// The auto-responses.
     pub rules: Rules,
+    /// TLS for the clients (`wss://`); plain `ws://` without it.
+    pub tls: Option<ListenTls>,
 }
 
 /// A running mock server; dropping it stops accepting and drops every connection
@@ -38,6 +40,7 @@ pub struct MockConfig {
 #[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
+    tls: bool,
     accept_task: JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
@@ -46,6 +49,11 @@ impl MockServer {
     /// The bound address (port 0 resolved).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address clients connect to: `ws://IP:PORT`, or `wss://IP:PORT` with TLS.
+    pub fn url(&self) -> String {
+        listen_url(self.addr, self.tls)
     }
 
     /// Stops accepting, closes every client with 1001 (Going Away) and waits for the
@@ -73,9 +81,11 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (stop, stopping) = watch::channel(false);
     let rules = Arc::new(config.rules);
-    let accept_task = tokio::spawn(accept_loop(listener, rules, events, stopping));
+    let tls = config.tls.is_some();
+    let accept_task = tokio::spawn(accept_loop(listener, rules, config.tls, events, stopping));
     Ok(MockServer {
         addr,
+        tls,
         accept_task,
         stop,
     })
@@ -84,6 +94,7 @@ pub async fn start(
 async fn accept_loop(
     listener: TcpListener,
     rules: Arc<Rules>,
+    tls: Option<ListenTls>,
     events: mpsc::Sender<ProxyEvent>,
     mut stopping: watch::Receiver<bool>,
 ) {
@@ -100,7 +111,8 @@ async fn accept_loop(
                         Arc::clone(&room),
                     );
                     let rules = Arc::clone(&rules);
-                    connections.spawn(client::serve(tcp, log, rules, stopping.clone()));
+                    let tls = tls.clone();
+                    connections.spawn(client::serve(tcp, tls, log, rules, stopping.clone()));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },

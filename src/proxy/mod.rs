@@ -12,13 +12,16 @@
 //! cleanly when dropped, and queues what the window sends.
 
 mod answer;
+pub mod client_stream;
 mod conn_log;
+pub mod listen_tls;
 mod relay;
 pub mod request_head;
 pub mod upstream;
 
 pub(crate) use conn_log::ConnLog;
 pub use conn_log::{EVENT_QUEUE_BYTES, Leg, ProxyEvent};
+pub use listen_tls::ListenTls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +38,7 @@ use url::Url;
 use crate::engine::{
     CloseInfo, ErrorCategory, ErrorInfo, EventKind, HttpRejection, Initiator, OpenInfo,
 };
+use client_stream::ClientStream;
 use upstream::UpstreamFailure;
 
 /// How long a client may take to send its handshake request.
@@ -57,6 +61,8 @@ pub struct ProxyConfig {
     pub add_headers: Vec<(String, String)>,
     /// Header names removed from every upstream request.
     pub strip_headers: Vec<String>,
+    /// TLS for the clients (`wss://` on the listen address); plain `ws://` without it.
+    pub tls: Option<ListenTls>,
 }
 
 /// The WebSocket limits of both legs.
@@ -74,6 +80,7 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct ProxyServer {
     addr: SocketAddr,
+    tls: bool,
     accept_task: JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
@@ -82,6 +89,11 @@ impl ProxyServer {
     /// The bound address (port 0 resolved).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address clients connect to: `ws://IP:PORT`, or `wss://IP:PORT` with TLS.
+    pub fn url(&self) -> String {
+        listen_url(self.addr, self.tls)
     }
 
     /// Stops accepting, closes both legs of every open connection with 1001 (Going Away)
@@ -103,6 +115,12 @@ impl Drop for ProxyServer {
     }
 }
 
+/// `ws://IP:PORT`, or `wss://IP:PORT` when the listener speaks TLS.
+pub fn listen_url(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "wss" } else { "ws" };
+    format!("{scheme}://{addr}")
+}
+
 /// Binds the listen address and proxies in tasks on the current runtime; every event goes
 /// to `events` (bounded: a slow reader holds the relays back).
 pub async fn start(
@@ -112,9 +130,11 @@ pub async fn start(
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (stop, stopping) = watch::channel(false);
+    let tls = config.tls.is_some();
     let accept_task = tokio::spawn(accept_loop(listener, Arc::new(config), events, stopping));
     Ok(ProxyServer {
         addr,
+        tls,
         accept_task,
         stop,
     })
@@ -159,9 +179,10 @@ async fn serve_connection(
     config: Arc<ProxyConfig>,
     stopping: watch::Receiver<bool>,
 ) {
-    let _ = tcp.set_nodelay(true);
-    // Not a WebSocket request in time: closed without a number's worth of events.
-    let Some(head) = request_head::peek(&tcp, HANDSHAKE_TIMEOUT).await else {
+    // Not a (TLS, with --cert) WebSocket request in time: closed without a number's worth
+    // of events.
+    let accepted = ClientStream::accept(tcp, config.tls.as_ref(), HANDSHAKE_TIMEOUT).await;
+    let Some((tcp, head)) = accepted else {
         return;
     };
     let url = upstream::upstream_url(&config.upstream, &head.target);
@@ -274,7 +295,7 @@ async fn serve_connection(
 
 /// Answers the client's handshake with `refusal` (written by tungstenite's server side).
 async fn refuse(
-    tcp: TcpStream,
+    tcp: ClientStream,
     refusal: tokio_tungstenite::tungstenite::handshake::server::ErrorResponse,
 ) {
     let answer = tokio_tungstenite::accept_hdr_async_with_config(

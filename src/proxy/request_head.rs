@@ -1,10 +1,6 @@
-//! The client's handshake request, peeked at (not read) before the upstream is dialed, so
-//! that tungstenite's server handshake can read it afterwards as usual.
-
-use std::time::Duration;
-
-use tokio::net::TcpStream;
-use tokio::time::Instant;
+//! The client's handshake request head, parsed from the bytes read ahead before the
+//! upstream is dialed (see [`super::client_stream`], which gives them back to tungstenite's
+//! server handshake).
 
 /// The largest request head accepted (request line and headers).
 pub const MAX_HEAD: usize = 16 << 10;
@@ -19,30 +15,6 @@ pub struct RequestHead {
     pub target: String,
     /// Every header, in order, names as the client wrote them.
     pub headers: Vec<(String, String)>,
-}
-
-/// Waits (at most `within`) until the whole request head has arrived and parses it; `None`
-/// when it does not come in time, is larger than [`MAX_HEAD`] or is not an HTTP request.
-pub async fn peek(tcp: &TcpStream, within: Duration) -> Option<RequestHead> {
-    let deadline = Instant::now() + within;
-    let mut buf = vec![0u8; MAX_HEAD];
-    loop {
-        let n = match tokio::time::timeout_at(deadline, tcp.peek(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => n,
-            _ => return None,
-        };
-        match parse(&buf[..n]) {
-            Parsed::Done(head) => return Some(head),
-            Parsed::Bad => return None,
-            Parsed::Partial if n == buf.len() => return None,
-            Parsed::Partial => {}
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        // Only part of the head has arrived; look again shortly.
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 /// What a parse of the bytes so far came to.

@@ -244,6 +244,7 @@ mod tests {
                 ("Origin".into(), "o2".into()),
             ],
             strip_headers: vec!["cookie".into()],
+            tls: None,
         };
         let head = RequestHead {
             target: "/".into(),

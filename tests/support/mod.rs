@@ -21,6 +21,7 @@ pub mod recording;
 pub mod servers;
 pub mod tls;
 pub mod window;
+pub mod ws_peer;
 
 /// A loopback port nothing listens on (bound once to find it free, then released), for
 /// refused connections.
