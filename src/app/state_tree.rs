@@ -33,7 +33,7 @@ pub fn highlight(ui: &Ui, heat: f32) -> Color32 {
     } else {
         Color32::from_rgb(255, 220, 90)
     };
-    base.gamma_multiply(heat.clamp(0.0, 1.0) * 0.8)
+    base.gamma_multiply(heat.clamp(0.0, 1.0) * 0.55)
 }
 
 fn node(
@@ -67,7 +67,7 @@ fn node(
                 0.0,
                 TextFormat {
                     background,
-                    ..TextFormat::simple(small, ui.visuals().weak_text_color())
+                    ..TextFormat::simple(small, ui.visuals().text_color())
                 },
             );
         }

@@ -15,6 +15,9 @@ use super::tab::Tab;
 use super::tab_fold::{FADE, LIVE_REFRESH, Marks, RECENT_ROWS, RULES};
 use crate::model::fold::{Change, ChangeKind, RowChange};
 
+/// The height of the box with the selected row's change.
+const CHANGE_HEIGHT: f32 = 96.0;
+
 /// How long a frame may spend folding rows that arrived.
 const FOLD_BUDGET: Duration = Duration::from_millis(8);
 
@@ -54,15 +57,22 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     };
     let shown_row = shown.row;
     ui.label(format!("State after row #{shown_row} ({rows} rows folded)"));
-    match &error {
-        Some(reason) if shown_row == row => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("Row #{row} did not apply: {reason}"),
-            );
-        }
-        _ => change_list(ui, shown_row, shown.change, id),
-    }
+    // The row's change (or why it did not apply) in a box of a fixed height, so the
+    // tree below does not move as rows arrive.
+    ScrollArea::vertical()
+        .id_salt(("state-change", id))
+        .min_scrolled_height(CHANGE_HEIGHT)
+        .max_height(CHANGE_HEIGHT)
+        .auto_shrink([false, false])
+        .show(ui, |ui| match &error {
+            Some(reason) if shown_row == row => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Row #{row} did not apply: {reason}"),
+                );
+            }
+            _ => change_list(ui, shown_row, shown.change),
+        });
     let legend = match shown.marks {
         Marks::Live(..) => format!("Highlighted: changed in the last {} s", FADE.as_secs()),
         Marks::Rows(..) => format!("Highlighted: changed in the last {RECENT_ROWS} rows"),
@@ -100,8 +110,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
 }
 
 /// What row `row` changed: its first changes, one a line (`+ /a: 1`, `− /b (was 2)`,
-/// `~ /c: 1 → 2`), in a short scrolling list, and how many more.
-fn change_list(ui: &mut egui::Ui, row: usize, change: &RowChange, id: u64) {
+/// `~ /c: 1 → 2`), and how many more.
+fn change_list(ui: &mut egui::Ui, row: usize, change: &RowChange) {
     if change.total == 0 {
         ui.weak(format!("Row #{row} changed nothing."));
         return;
@@ -109,20 +119,14 @@ fn change_list(ui: &mut egui::Ui, row: usize, change: &RowChange, id: u64) {
     let plural = if change.total == 1 { "" } else { "s" };
     ui.label(format!("Row #{row} made {} change{plural}:", change.total));
     let font = egui::TextStyle::Monospace.resolve(ui.style());
-    ScrollArea::vertical()
-        .id_salt(("state-change", id))
-        .max_height(110.0)
-        .auto_shrink([false, true])
-        .show(ui, |ui| {
-            for item in &change.listed {
-                let line = change_line(item);
-                ui.add(egui::Label::new(RichText::new(line).font(font.clone())).extend());
-            }
-            let more = change.total - change.listed.len();
-            if more > 0 {
-                ui.weak(format!("… {more} more"));
-            }
-        });
+    for item in &change.listed {
+        let line = change_line(item);
+        ui.add(egui::Label::new(RichText::new(line).font(font.clone())).extend());
+    }
+    let more = change.total - change.listed.len();
+    if more > 0 {
+        ui.weak(format!("… {more} more"));
+    }
 }
 
 /// One change as a line: `+ /a: 1`, `− /b (was 2)`, `~ /c: 1 → 2`.

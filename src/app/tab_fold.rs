@@ -27,10 +27,6 @@ pub const FADE: Duration = Duration::from_secs(2);
 /// While rows arrive, the live tree is made again at most this often.
 pub const LIVE_REFRESH: Duration = Duration::from_millis(100);
 
-/// The newest rows whose changes are timed for the live highlight (a long catch-up, such
-/// as a loaded session, does not time a million rows).
-const LIVE_TAIL: usize = 256;
-
 /// Places timed for the live highlight at most.
 const MAX_LIVE_MARKS: usize = 4096;
 
@@ -245,12 +241,13 @@ impl TabFold {
         }
         let mut row = history.rows();
         let now = Instant::now();
-        let tail = timeline.len().saturating_sub(LIVE_TAIL);
+        if row < timeline.len() && self.live_marks.len() > MAX_LIVE_MARKS / 2 {
+            self.live_marks
+                .retain(|_, at| now.saturating_duration_since(*at) < FADE);
+        }
         while row < timeline.len() {
             history.push(input(timeline, row));
-            if row >= tail {
-                mark(&mut self.live_marks, history, now);
-            }
+            mark(&mut self.live_marks, history, now);
             row += 1;
             if row.is_multiple_of(1024) && Instant::now() >= deadline {
                 return row < timeline.len();
@@ -267,18 +264,15 @@ impl TabFold {
     }
 }
 
-/// Times the places the latest row changed, at `now`; past [`MAX_LIVE_MARKS`], the
-/// faded ones are dropped first, and new ones are left out while it is still full.
+/// Times the places the latest row changed, at `now`; new places are left out while
+/// [`MAX_LIVE_MARKS`] are timed (the faded ones are dropped before each catch-up).
 fn mark(marks: &mut HashMap<String, Instant>, history: &FoldHistory, now: Instant) {
-    let paths = &history.last_paths().touched;
-    if marks.len() + paths.len() > MAX_LIVE_MARKS {
-        marks.retain(|_, at| now.saturating_duration_since(*at) < FADE);
-    }
-    for path in paths {
-        if marks.len() >= MAX_LIVE_MARKS && !marks.contains_key(path) {
-            continue;
+    for path in &history.last_paths().touched {
+        if let Some(at) = marks.get_mut(path) {
+            *at = now;
+        } else if marks.len() < MAX_LIVE_MARKS {
+            marks.insert(path.clone(), now);
         }
-        marks.insert(path.clone(), now);
     }
 }
 
@@ -359,5 +353,36 @@ fn input(timeline: &Timeline, row: usize) -> FoldInput<'_> {
             Payload::Binary(_) => FoldInput::NotJson("a binary message is not JSON"),
         },
         _ => FoldInput::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_fade_over_two_seconds_live_and_over_the_recent_rows_when_scrubbing() {
+        let now = Instant::now();
+        let mut times = HashMap::new();
+        times.insert("/a".to_owned(), now);
+        times.insert("/b".to_owned(), now - Duration::from_secs(1));
+        times.insert("/c".to_owned(), now - Duration::from_secs(3));
+        let live = Marks::Live(&times, now);
+        assert_eq!(live.heat("/a"), 1.0);
+        assert!((live.heat("/b") - 0.5).abs() < 0.01);
+        assert_eq!(live.heat("/c"), 0.0);
+        assert_eq!(live.heat("/d"), 0.0);
+        assert!(live.fading());
+        let rows: HashMap<String, usize> = [
+            ("/a".to_owned(), 100),
+            ("/b".to_owned(), 90),
+            ("/c".to_owned(), 81),
+        ]
+        .into();
+        let scrubbed = Marks::Rows(&rows, 100);
+        assert_eq!(scrubbed.heat("/a"), 1.0);
+        assert!((scrubbed.heat("/b") - 0.5).abs() < 0.01);
+        assert!(scrubbed.heat("/c") > 0.0 && scrubbed.heat("/c") < 0.1);
+        assert!(!scrubbed.fading());
     }
 }
