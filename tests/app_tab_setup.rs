@@ -87,6 +87,9 @@ fn full_setup(url: String) -> TabSetup {
             protocol: sockscope::protocol::ProtocolSettings::new(
                 sockscope::protocol::ProtocolKind::Stomp,
             ),
+            deflate: sockscope::engine::DeflateSetting::Params(
+                "server_no_context_takeover; client_max_window_bits=10".into(),
+            ),
         },
         templates: vec![
             Template {

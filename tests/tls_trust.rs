@@ -115,7 +115,10 @@ async fn an_unpinned_ca_certificate_says_what_to_do() {
 #[tokio::test]
 async fn an_extension_the_client_did_not_ask_for_fails_the_handshake() {
     let addr = servers::unrequested_deflate().await;
-    let events = run(ConnectionConfig::new(format!("ws://{addr}/"))).await;
+    let mut config = ConnectionConfig::new(format!("ws://{addr}/"));
+    // Offered by default; off, the server's acceptance is one nobody asked for.
+    config.deflate = sockscope::engine::DeflateSetting::Off;
+    let events = run(config).await;
     let error = error_of(&events);
     assert_eq!(error.category, ErrorCategory::Protocol);
     assert!(

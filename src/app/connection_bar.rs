@@ -125,7 +125,7 @@ fn setup_sections(ui: &mut egui::Ui, tab: &mut Tab, locked: bool, actions: &mut 
             ui,
             Section::Request,
             REQUEST_TITLE.to_owned(),
-            "Headers, subprotocols, timeouts, TLS, proxy, keepalive, reconnect, memory",
+            "Headers, subprotocols, timeouts, TLS, proxy, compression, keepalive, reconnect, memory",
         );
         if protocol {
             entry(

@@ -1,5 +1,5 @@
 //! The request section's connection options: pinned server certificate, client
-//! certificate, proxy, keepalive,
+//! certificate, proxy, compression (permessage-deflate), keepalive,
 //! reconnect and the tab's memory budget. Plain fields over the tab; nothing here does I/O.
 
 use std::path::PathBuf;
@@ -16,6 +16,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab) {
     pinned_certificate(ui, tab);
     client_certificate(ui, tab);
     proxy(ui, tab);
+    super::deflate_option::ui(ui, tab);
     keepalive(ui, tab);
     reconnect(ui, tab);
     memory_budget(ui, tab);

@@ -13,6 +13,7 @@ mod connection_options;
 mod cookies_panel;
 mod decode_panel;
 pub mod decoding;
+mod deflate_option;
 pub mod detail;
 pub mod env_consent;
 mod environments_panel;

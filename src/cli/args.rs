@@ -517,6 +517,11 @@ pub struct ConnectArgs {
     /// The largest message accepted from the server, in bytes (larger: close 1009).
     #[arg(long = "max-message-size", value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_size: usize,
+    /// permessage-deflate (RFC 7692): `on` offers it as browsers do
+    /// (`permessage-deflate; client_max_window_bits`), `off` does not, or the parameters
+    /// to offer, such as "server_no_context_takeover; client_max_window_bits=10".
+    #[arg(long = "deflate", value_name = "off|on|PARAMS", default_value = "on")]
+    pub deflate: String,
     /// Send every received text or binary message straight back.
     #[arg(long)]
     pub echo: bool,

@@ -193,6 +193,9 @@ fn connect_flags(words: &mut Vec<String>, config: &ConnectionConfig) {
     if config.max_message_size != DEFAULT_MAX_MESSAGE_BYTES {
         flag(words, "--max-message-size", config.max_message_size);
     }
+    if !config.deflate.is_default() {
+        flag(words, "--deflate", config.deflate.to_flag_value());
+    }
     if let Some(Keepalive {
         interval,
         pong_timeout,

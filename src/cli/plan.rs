@@ -10,6 +10,7 @@ use clap::ArgMatches;
 use super::args::ConnectArgs;
 use super::decode_args::DecodePlan;
 use super::template_args::{self, Expandable};
+use crate::engine::DeflateSetting;
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
 use crate::engine::oauth2::ClientCredentials;
 use crate::engine::{
@@ -117,6 +118,8 @@ impl Plan {
         config.handshake_timeout = Duration::from_millis(args.timeout);
         config.close_timeout = Duration::from_millis(args.close_timeout);
         config.max_message_size = args.max_message_size;
+        config.deflate = DeflateSetting::parse(&args.deflate)
+            .map_err(|e| usage(format!("--deflate {:?}: {e}", args.deflate)))?;
         config.tls = args.transport.tls();
         config.keepalive = args.keepalive.map(|interval| Keepalive {
             interval: Duration::from_millis(interval.max(1)),

@@ -55,6 +55,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::extensions::deflate::DeflateParams;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use routes::Scenario;
@@ -82,12 +83,14 @@ pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 /// that each fit, so this is only a safety net against a send that would not.
 const MAX_WRITE_BUFFER_BYTES: usize = 4 << 20;
 
-/// The WebSocket limits of every demo connection.
+/// The WebSocket limits of every demo connection; `permessage-deflate` is accepted when a
+/// client offers it (as offered), as most servers behind a browser do.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
         .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+        .deflate(Some(DeflateParams::default()))
 }
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.

@@ -10,11 +10,13 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
 use super::auth::{Auth, AuthError};
+use super::deflate::DeflateSetting;
 use super::keepalive::Keepalive;
 use super::proxy::{Proxy, ProxyError, ProxyMode};
 use super::reconnect::ReconnectPolicy;
 use crate::format::userinfo;
 use crate::protocol::ProtocolSettings;
+use tokio_tungstenite::tungstenite::extensions::deflate::DeflateParams;
 
 /// Everything a connection attempt is made with. Saved in sessions; validated by
 /// [`ConnectionConfig::prepare`] before an attempt starts.
@@ -49,6 +51,10 @@ pub struct ConnectionConfig {
     /// The protocol spoken over the WebSocket (Socket.IO, GraphQL, …); raw by default.
     #[serde(skip_serializing_if = "ProtocolSettings::is_raw")]
     pub protocol: ProtocolSettings,
+    /// Whether `permessage-deflate` is offered, and with which parameters; on (as browsers
+    /// offer it) by default, so files without it load as on.
+    #[serde(skip_serializing_if = "DeflateSetting::is_default")]
+    pub deflate: DeflateSetting,
 }
 
 impl Default for ConnectionConfig {
@@ -66,6 +72,7 @@ impl Default for ConnectionConfig {
             reconnect: ReconnectPolicy::default(),
             auth: Auth::None,
             protocol: ProtocolSettings::default(),
+            deflate: DeflateSetting::default(),
         }
     }
 }
@@ -186,6 +193,9 @@ pub enum ConfigError {
     /// The auth settings cannot be used.
     #[error("auth: {0}")]
     Auth(#[from] AuthError),
+    /// The permessage-deflate parameters cannot be offered.
+    #[error("permessage-deflate: {0}")]
+    Deflate(String),
 }
 
 /// A validated configuration: the request to send and where to send it.
@@ -201,6 +211,9 @@ pub struct PreparedRequest {
     pub port: u16,
     /// Whether TLS is used.
     pub secure: bool,
+    /// The `permessage-deflate` offer in the request (`None`: not offered by the setting; a
+    /// `Sec-WebSocket-Extensions` header the user typed is sent as it is instead).
+    pub deflate: Option<DeflateParams>,
 }
 
 /// Normalizes a URL as a browser's `new WebSocket(url)` does: http(s) → ws(s), no fragment.
@@ -326,6 +339,16 @@ impl ConnectionConfig {
                 .map_err(|_| ConfigError::Subprotocol(joined.clone()))?;
             headers.insert("sec-websocket-protocol", value);
         }
+        // permessage-deflate, offered in the request so that it shows among the headers
+        // sent; a Sec-WebSocket-Extensions header the user typed wins over the setting.
+        let mut deflate = self.deflate.offer().map_err(ConfigError::Deflate)?;
+        if headers.contains_key("sec-websocket-extensions") {
+            deflate = None;
+        } else if let Some(offer) = &deflate {
+            let value = HeaderValue::from_str(&offer.to_string())
+                .map_err(|e| ConfigError::Deflate(e.to_string()))?;
+            headers.insert("sec-websocket-extensions", value);
+        }
         check_tls_and_proxy(&self.tls, &self.proxy)?;
         Ok(PreparedRequest {
             url,
@@ -333,6 +356,7 @@ impl ConnectionConfig {
             host,
             port,
             secure,
+            deflate,
         })
     }
 }

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::http::HeaderMap;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -42,7 +43,8 @@ pub(crate) async fn establish(
     let offered = prepared.request.headers().clone();
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(max_message_size))
-        .max_frame_size(Some(max_message_size));
+        .max_frame_size(Some(max_message_size))
+        .deflate(prepared.deflate);
     let (socket, response) =
         tokio_tungstenite::client_async_with_config(prepared.request, stream, Some(ws_config))
             .await
@@ -179,6 +181,13 @@ fn handshake_error(error: WsError) -> ErrorInfo {
         }
         WsError::Io(e) => ErrorInfo::new(ErrorCategory::Io, format!("handshake failed: {e}")),
         WsError::Tls(e) => ErrorInfo::new(ErrorCategory::Tls, format!("TLS handshake failed: {e}")),
+        WsError::Protocol(ProtocolError::ExtensionNegotiation(why)) => ErrorInfo::new(
+            ErrorCategory::Protocol,
+            format!(
+                "{why}; a client must fail such a handshake \
+                 (RFC 6455 section 4.1, RFC 7692 section 5)"
+            ),
+        ),
         other => ErrorInfo::new(
             ErrorCategory::Protocol,
             format!("invalid handshake response: {other}"),

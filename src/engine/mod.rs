@@ -8,6 +8,7 @@ pub mod close_code;
 mod command;
 mod config;
 mod connect;
+mod deflate;
 mod emitter;
 mod event;
 mod event_size;
@@ -38,6 +39,7 @@ pub use config::{
 };
 pub(crate) use config::{check_tls_and_proxy, millis};
 pub(crate) use connect::open_stream;
+pub use deflate::DeflateSetting;
 pub use emitter::WakeFn;
 pub(crate) use emitter::{AttemptClock, SharedState};
 pub use event::{

@@ -640,6 +640,17 @@ impl OpenConnection {
                 reason: format!("message of {size} bytes exceeds the limit of {max_size} bytes"),
                 send_close: true,
             },
+            WsError::Capacity(CapacityError::InflatedMessageTooLong {
+                compressed,
+                max_size,
+            }) => Ending::Failed {
+                code: 1009,
+                reason: format!(
+                    "compressed message of {compressed} bytes inflates past the limit of \
+                     {max_size} bytes"
+                ),
+                send_close: true,
+            },
             WsError::Capacity(other) => Ending::Failed {
                 code: 1009,
                 reason: other.to_string(),

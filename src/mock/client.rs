@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::extensions::deflate::DeflateParams;
 use tokio_tungstenite::tungstenite::handshake::server::{
     Callback, ErrorResponse, Request, Response,
 };
@@ -66,9 +67,11 @@ pub(super) async fn serve(
         reject: rules.reject,
         sent: &mut sent,
     };
+    // permessage-deflate is accepted when the client offers it, as offered.
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+        .deflate(Some(DeflateParams::default()));
     let accepting = tokio_tungstenite::accept_hdr_async_with_config(tcp, answer, Some(config));
     let ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, accepting).await {
         Ok(Ok(ws)) => ws,

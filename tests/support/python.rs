@@ -13,7 +13,8 @@ use std::sync::{Mutex, OnceLock};
 /// serves them all): the decoding tests read and write payloads with msgpack, cbor2 and
 /// protobuf (at or above the version `tests/fixtures/decode/reference_pb2.py` was generated
 /// for, 6.31.1); the OAuth 2.0 tests run oauthlib's token endpoint; the proxy and mock
-/// server tests run `websockets` clients and servers (tests/fixtures/ws_peer.py).
+/// server tests run `websockets` clients and servers (tests/fixtures/ws_peer.py), and the
+/// permessage-deflate tests a `websockets` server (tests/fixtures/deflate_server.py).
 pub const DECODE_PACKAGES: &[&str] = &[
     "msgpack==1.1.2",
     "cbor2==5.6.5",

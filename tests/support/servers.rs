@@ -66,6 +66,12 @@ pub async fn unrequested_deflate() -> SocketAddr {
     .await
 }
 
+/// A WebSocket server whose handshake answers `Sec-WebSocket-Extensions: value`, whatever
+/// the client offered.
+pub async fn answers_extensions(value: &'static str) -> SocketAddr {
+    answers_with_header("sec-websocket-extensions", value).await
+}
+
 /// A WebSocket server whose handshake answer carries `name: value`, asked for or not, then
 /// holds the connection.
 async fn answers_with_header(name: &'static str, value: &'static str) -> SocketAddr {
