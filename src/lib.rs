@@ -19,5 +19,6 @@ pub mod model;
 pub mod protocol;
 pub mod proxy;
 pub mod replay;
+pub mod script;
 pub mod secrets;
 pub mod sse;
