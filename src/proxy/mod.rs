@@ -13,12 +13,16 @@
 
 mod answer;
 mod conn_log;
+pub mod intercept;
 mod relay;
 pub mod request_head;
+pub mod rules;
 pub mod upstream;
 
 pub(crate) use conn_log::ConnLog;
 pub use conn_log::{EVENT_QUEUE_BYTES, Leg, ProxyEvent};
+pub use intercept::{ConnControl, ControlError, HeldMessage, Intercept};
+pub use rules::{ProxyRuleSpec, ProxyRules, RuleAction, RuleMatch};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,12 +80,19 @@ pub struct ProxyServer {
     addr: SocketAddr,
     accept_task: JoinHandle<()>,
     stop: watch::Sender<bool>,
+    intercept: Arc<Intercept>,
 }
 
 impl ProxyServer {
     /// The bound address (port 0 resolved).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The intercept: paused directions and rules for every connection, and each live
+    /// connection's held messages and commands.
+    pub fn intercept(&self) -> &Arc<Intercept> {
+        &self.intercept
     }
 
     /// Stops accepting, closes both legs of every open connection with 1001 (Going Away)
@@ -112,11 +123,19 @@ pub async fn start(
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (stop, stopping) = watch::channel(false);
-    let accept_task = tokio::spawn(accept_loop(listener, Arc::new(config), events, stopping));
+    let intercept = Arc::new(Intercept::default());
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        Arc::new(config),
+        events,
+        stopping,
+        Arc::clone(&intercept),
+    ));
     Ok(ProxyServer {
         addr,
         accept_task,
         stop,
+        intercept,
     })
 }
 
@@ -125,6 +144,7 @@ async fn accept_loop(
     config: Arc<ProxyConfig>,
     events: mpsc::Sender<ProxyEvent>,
     mut stopping: watch::Receiver<bool>,
+    intercept: Arc<Intercept>,
 ) {
     let mut connections = JoinSet::new();
     let next = AtomicU64::new(1);
@@ -139,7 +159,8 @@ async fn accept_loop(
                         events.clone(),
                         Arc::clone(&room),
                     );
-                    connections.spawn(serve_connection(tcp, log, config, stopping.clone()));
+                    let intercept = Arc::clone(&intercept);
+                    connections.spawn(serve_connection(tcp, log, config, stopping.clone(), intercept));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
@@ -158,6 +179,7 @@ async fn serve_connection(
     mut log: ConnLog,
     config: Arc<ProxyConfig>,
     stopping: watch::Receiver<bool>,
+    intercept: Arc<Intercept>,
 ) {
     let _ = tcp.set_nodelay(true);
     // Not a WebSocket request in time: closed without a number's worth of events.
@@ -211,7 +233,10 @@ async fn serve_connection(
                         handshake: client_started.elapsed() + handshake,
                     };
                     log.emit(Leg::Client, EventKind::Open(Box::new(open))).await;
-                    relay::relay(client_ws, upstream_ws, &log, stopping).await;
+                    let (control, sides) = intercept::ConnControl::new();
+                    intercept.register(log.conn(), control);
+                    relay::relay(client_ws, upstream_ws, &log, stopping, &intercept, sides).await;
+                    intercept.unregister(log.conn());
                 }
                 _ => {
                     // The client went away or spoke no WebSocket: the upstream is dropped
