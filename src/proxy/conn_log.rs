@@ -62,6 +62,16 @@ impl ConnLog {
         }
     }
 
+    /// The connection's number.
+    pub(crate) fn conn(&self) -> u64 {
+        self.conn
+    }
+
+    /// Time since the client arrived.
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
+        self.start.elapsed()
+    }
+
     /// The client's handshake request, once read (before any event).
     pub(crate) fn set_request(&mut self, request: RequestHead) {
         self.request = Arc::new(request);

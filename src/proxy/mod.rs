@@ -14,14 +14,18 @@
 mod answer;
 pub mod client_stream;
 mod conn_log;
+pub mod intercept;
 pub mod listen_tls;
 mod relay;
 pub mod request_head;
+pub mod rules;
 pub mod upstream;
 
 pub(crate) use conn_log::ConnLog;
 pub use conn_log::{EVENT_QUEUE_BYTES, Leg, ProxyEvent};
+pub use intercept::{ConnControl, ControlError, HeldMessage, Intercept};
 pub use listen_tls::ListenTls;
+pub use rules::{ProxyRuleSpec, ProxyRules, RuleAction, RuleMatch};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,6 +87,7 @@ pub struct ProxyServer {
     tls: bool,
     accept_task: JoinHandle<()>,
     stop: watch::Sender<bool>,
+    intercept: Arc<Intercept>,
 }
 
 impl ProxyServer {
@@ -94,6 +99,12 @@ impl ProxyServer {
     /// The address clients connect to: `ws://IP:PORT`, or `wss://IP:PORT` with TLS.
     pub fn url(&self) -> String {
         listen_url(self.addr, self.tls)
+    }
+
+    /// The intercept: paused directions and rules for every connection, and each live
+    /// connection's held messages and commands.
+    pub fn intercept(&self) -> &Arc<Intercept> {
+        &self.intercept
     }
 
     /// Stops accepting, closes both legs of every open connection with 1001 (Going Away)
@@ -131,12 +142,20 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (stop, stopping) = watch::channel(false);
     let tls = config.tls.is_some();
-    let accept_task = tokio::spawn(accept_loop(listener, Arc::new(config), events, stopping));
+    let intercept = Arc::new(Intercept::default());
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        Arc::new(config),
+        events,
+        stopping,
+        Arc::clone(&intercept),
+    ));
     Ok(ProxyServer {
         addr,
         tls,
         accept_task,
         stop,
+        intercept,
     })
 }
 
@@ -145,6 +164,7 @@ async fn accept_loop(
     config: Arc<ProxyConfig>,
     events: mpsc::Sender<ProxyEvent>,
     mut stopping: watch::Receiver<bool>,
+    intercept: Arc<Intercept>,
 ) {
     let mut connections = JoinSet::new();
     let next = AtomicU64::new(1);
@@ -159,7 +179,8 @@ async fn accept_loop(
                         events.clone(),
                         Arc::clone(&room),
                     );
-                    connections.spawn(serve_connection(tcp, log, config, stopping.clone()));
+                    let intercept = Arc::clone(&intercept);
+                    connections.spawn(serve_connection(tcp, log, config, stopping.clone(), intercept));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
@@ -178,6 +199,7 @@ async fn serve_connection(
     mut log: ConnLog,
     config: Arc<ProxyConfig>,
     stopping: watch::Receiver<bool>,
+    intercept: Arc<Intercept>,
 ) {
     // Not a (TLS, with --cert) WebSocket request in time: closed without a number's worth
     // of events.
@@ -232,7 +254,10 @@ async fn serve_connection(
                         handshake: client_started.elapsed() + handshake,
                     };
                     log.emit(Leg::Client, EventKind::Open(Box::new(open))).await;
-                    relay::relay(client_ws, upstream_ws, &log, stopping).await;
+                    let (control, sides) = intercept::ConnControl::new();
+                    intercept.register(log.conn(), control);
+                    relay::relay(client_ws, upstream_ws, &log, stopping, &intercept, sides).await;
+                    intercept.unregister(log.conn());
                 }
                 _ => {
                     // The client went away or spoke no WebSocket: the upstream is dropped

@@ -16,6 +16,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::conn_log::{ConnLog, Leg};
+use super::intercept::{DirCommand, DirSide, HeldMessage, HeldQueue, Intercept};
+use crate::engine::sleep_until;
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload,
 };
@@ -69,11 +71,14 @@ enum End {
 }
 
 /// Relays between the two legs until both have ended; gives every leg's close event.
+/// `sides` are the intercept's ends of the two directions (`[from client, from upstream]`).
 pub(super) async fn relay<C, U>(
     client: WebSocketStream<C>,
     upstream: WebSocketStream<U>,
     log: &ConnLog,
     stopping: watch::Receiver<bool>,
+    intercept: &Intercept,
+    sides: [DirSide; 2],
 ) where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
@@ -83,20 +88,29 @@ pub(super) async fn relay<C, U>(
     };
     let (client_out, client_in) = client.split();
     let (upstream_out, upstream_in) = upstream.split();
+    let [from_client, from_upstream] = sides;
     let up = pump(
         Leg::Client,
         client_in,
         upstream_out,
-        &closing,
-        log,
+        Shared {
+            closing: &closing,
+            log,
+            intercept,
+        },
+        from_client,
         stopping.clone(),
     );
     let down = pump(
         Leg::Upstream,
         upstream_in,
         client_out,
-        &closing,
-        log,
+        Shared {
+            closing: &closing,
+            log,
+            intercept,
+        },
+        from_upstream,
         stopping,
     );
     tokio::pin!(up, down);
@@ -120,29 +134,87 @@ pub(super) async fn relay<C, U>(
     }
 }
 
-/// Reads `from`'s messages and writes each to the other leg, until `from` ends. When the
-/// proxy shuts down, the other leg gets a close frame 1001 (Going Away) from here.
+/// What both directions of a connection share.
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    closing: &'a Closing,
+    log: &'a ConnLog,
+    intercept: &'a Intercept,
+}
+
+/// Reads `from`'s messages and writes each to the other leg, until `from` ends. The rules
+/// run on each text message; while `from` is paused, data messages are held in `side`'s
+/// bounded queue (full: `from` is not read) until released, edited, dropped or resumed;
+/// `side`'s commands also inject messages into the other leg. When the proxy shuts down,
+/// the other leg gets a close frame 1001 (Going Away) from here.
 async fn pump<R, W>(
     from: Leg,
     mut reader: SplitStream<WebSocketStream<R>>,
     mut writer: SplitSink<WebSocketStream<W>, Message>,
-    closing: &Closing,
-    log: &ConnLog,
+    shared: Shared<'_>,
+    mut side: DirSide,
     mut stopping: watch::Receiver<bool>,
 ) -> End
 where
     R: AsyncRead + AsyncWrite + Unpin,
     W: AsyncRead + AsyncWrite + Unpin,
 {
+    let Shared {
+        closing,
+        log,
+        intercept,
+    } = shared;
     let to = from.other();
     let mut stopped = *stopping.borrow();
+    let mut pause = intercept.paused_watch(from);
+    let mut paused = *pause.borrow_and_update();
+    let mut pause_open = true;
+    let mut commands_open = true;
+    // A message a delay rule holds back, and when it is due; nothing is read meanwhile.
+    let mut delayed: Option<(tokio::time::Instant, Payload)> = None;
+    let mut next_id = 1u64;
+    let out = Out { to, closing, log };
     loop {
+        let room = lock(&side.held).has_room();
+        let readable = delayed.is_none() && (!paused || room);
+        let due = delayed.as_ref().map(|(at, _)| *at);
         let next = tokio::select! {
-            next = reader.next() => next,
+            next = reader.next(), if readable => next,
             changed = stopping.changed(), if !stopped => {
                 stopped = true;
                 if changed.is_ok() && *stopping.borrow() {
                     go_away(to, &mut writer, closing).await;
+                }
+                continue;
+            }
+            command = side.commands.recv(), if commands_open => {
+                match command {
+                    Some(command) => {
+                        if let Err(end) = obey(command, &side, &mut writer, out).await {
+                            return end;
+                        }
+                    }
+                    None => commands_open = false,
+                }
+                continue;
+            }
+            changed = pause.changed(), if pause_open => {
+                if changed.is_err() {
+                    pause_open = false;
+                    continue;
+                }
+                paused = *pause.borrow_and_update();
+                if !paused && let Err(end) = release_all(&side, &mut writer, out).await {
+                    return end;
+                }
+                continue;
+            }
+            () = sleep_until(due), if due.is_some() => {
+                if let Some((_, payload)) = delayed.take() {
+                    let held = paused.then(|| hold(&side, payload.clone(), log, &mut next_id));
+                    if held.is_none() && let Err(end) = out.write(&mut writer, payload).await {
+                        return end;
+                    }
                 }
                 continue;
             }
@@ -167,20 +239,62 @@ where
             }
         };
         let (seen, forward) = match message {
-            Message::Text(text) => (
-                EventKind::Message {
-                    dir: Direction::In,
-                    payload: Payload::Text(text.clone()),
-                },
-                Message::Text(text),
-            ),
-            Message::Binary(bytes) => (
-                EventKind::Message {
-                    dir: Direction::In,
-                    payload: Payload::Binary(bytes.clone()),
-                },
-                Message::Binary(bytes),
-            ),
+            Message::Text(text) => {
+                let payload = Payload::Text(text);
+                log.emit(
+                    from,
+                    EventKind::Message {
+                        dir: Direction::In,
+                        payload: payload.clone(),
+                    },
+                )
+                .await;
+                // The rules, then the pause, then on to the other leg.
+                let rules = intercept.rules();
+                let mut payload = payload;
+                if !rules.is_empty()
+                    && let Payload::Text(text) = &payload
+                {
+                    let verdict = rules.apply(from, text.as_str());
+                    if verdict.dropped {
+                        continue;
+                    }
+                    if let Some(text) = verdict.text {
+                        payload = Payload::Text(text.into());
+                    }
+                    if !verdict.delay.is_zero() {
+                        delayed = Some((tokio::time::Instant::now() + verdict.delay, payload));
+                        continue;
+                    }
+                }
+                if paused {
+                    hold(&side, payload, log, &mut next_id);
+                    continue;
+                }
+                if let Err(end) = out.write(&mut writer, payload).await {
+                    return end;
+                }
+                continue;
+            }
+            Message::Binary(bytes) => {
+                let payload = Payload::Binary(bytes);
+                log.emit(
+                    from,
+                    EventKind::Message {
+                        dir: Direction::In,
+                        payload: payload.clone(),
+                    },
+                )
+                .await;
+                if paused {
+                    hold(&side, payload, log, &mut next_id);
+                    continue;
+                }
+                if let Err(end) = out.write(&mut writer, payload).await {
+                    return end;
+                }
+                continue;
+            }
             Message::Ping(bytes) => {
                 log.emit(
                     from,
@@ -214,17 +328,124 @@ where
             Message::Frame(_) => continue,
         };
         log.emit(from, seen).await;
-        let out = outgoing(&forward);
-        match writer.send(forward).await {
+        if let Err(end) = out.send(&mut writer, forward).await {
+            return end;
+        }
+    }
+}
+
+/// Locks a held queue (a panic elsewhere never poisons it for good).
+fn lock(held: &Mutex<HeldQueue>) -> std::sync::MutexGuard<'_, HeldQueue> {
+    held.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Holds a data message in the paused direction's queue.
+fn hold(side: &DirSide, payload: Payload, log: &ConnLog, next_id: &mut u64) {
+    let message = HeldMessage {
+        id: *next_id,
+        payload,
+        offset: log.elapsed(),
+    };
+    *next_id += 1;
+    lock(&side.held).push(message);
+}
+
+/// Does what the window asked of this direction.
+async fn obey<W>(
+    command: DirCommand,
+    side: &DirSide,
+    writer: &mut SplitSink<WebSocketStream<W>, Message>,
+    out: Out<'_>,
+) -> Result<(), End>
+where
+    W: AsyncRead + AsyncWrite + Unpin,
+{
+    match command {
+        DirCommand::Release(id, edited) => {
+            let held = lock(&side.held).take(id);
+            if let Some(held) = held {
+                out.write(writer, edited.unwrap_or(held.payload)).await?;
+            }
+        }
+        DirCommand::Drop(id) => {
+            lock(&side.held).take(id);
+        }
+        DirCommand::ReleaseAll => release_all(side, writer, out).await?,
+        DirCommand::Inject(payload) => out.write(writer, payload).await?,
+    }
+    Ok(())
+}
+
+/// Passes every held message on, oldest first.
+async fn release_all<W>(
+    side: &DirSide,
+    writer: &mut SplitSink<WebSocketStream<W>, Message>,
+    out: Out<'_>,
+) -> Result<(), End>
+where
+    W: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        let next = lock(&side.held).take_first();
+        match next {
+            Some(held) => out.write(writer, held.payload).await?,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Writing to one leg, and saying so on the timeline.
+#[derive(Clone, Copy)]
+struct Out<'a> {
+    to: Leg,
+    closing: &'a Closing,
+    log: &'a ConnLog,
+}
+
+impl Out<'_> {
+    /// Writes a data message to the leg.
+    async fn write<W>(
+        self,
+        writer: &mut SplitSink<WebSocketStream<W>, Message>,
+        payload: Payload,
+    ) -> Result<(), End>
+    where
+        W: AsyncRead + AsyncWrite + Unpin,
+    {
+        let message = match payload {
+            Payload::Text(text) => Message::Text(text),
+            Payload::Binary(bytes) => Message::Binary(bytes),
+        };
+        self.send(writer, message).await
+    }
+
+    /// Writes any message to the leg; its `out` event follows once it is written.
+    async fn send<W>(
+        self,
+        writer: &mut SplitSink<WebSocketStream<W>, Message>,
+        message: Message,
+    ) -> Result<(), End>
+    where
+        W: AsyncRead + AsyncWrite + Unpin,
+    {
+        let out = outgoing(&message);
+        match writer.send(message).await {
             Ok(()) => {
                 if let Some(out) = out {
-                    log.emit(to, out).await;
+                    self.log.emit(self.to, out).await;
                 }
+                Ok(())
             }
             // The far leg is closing: what it can no longer take is dropped, as it would
             // be on a direct connection.
-            Err(_) if closing.with(to, |leg| leg.received.is_some() || leg.sent) => {}
-            Err(_) => return End::Abrupt,
+            Err(_)
+                if self
+                    .closing
+                    .with(self.to, |leg| leg.received.is_some() || leg.sent) =>
+            {
+                Ok(())
+            }
+            Err(_) => Err(End::Abrupt),
         }
     }
 }
