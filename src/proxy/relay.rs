@@ -1,13 +1,15 @@
 //! The relay between an open client leg and an open upstream leg: message by message,
-//! both ways, each message written to the far side before the next one is read (so a
-//! slow side holds the other back, never a queue), and closing passed on faithfully: a
-//! close frame goes across with its code and reason, an abrupt drop becomes an abrupt drop.
+//! both ways, each message handed to the far side's writer before the next one is read (so
+//! a slow side holds the other back, never a queue: tungstenite's write buffer of 128 KiB
+//! is all that waits), flushed once nothing more has arrived (or after a batch), and
+//! closing passed on faithfully: a close frame goes across with its code and reason, an
+//! abrupt drop becomes an abrupt drop, after the messages before it.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
@@ -19,6 +21,10 @@ use super::conn_log::{ConnLog, Leg};
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload,
 };
+
+/// The most data messages handed to a leg's writer before a flush, while more keep
+/// arriving (tungstenite also writes out by itself once its write buffer holds 128 KiB).
+const FLUSH_AFTER: usize = 256;
 
 /// How long the second leg may take to finish its closing handshake once the first one
 /// has finished cleanly.
@@ -136,17 +142,46 @@ where
 {
     let to = from.other();
     let mut stopped = *stopping.borrow();
+    // Data messages handed to the writer since its last flush.
+    let mut unflushed = 0usize;
     loop {
-        let next = tokio::select! {
-            next = reader.next() => next,
-            changed = stopping.changed(), if !stopped => {
-                stopped = true;
-                if changed.is_ok() && *stopping.borrow() {
-                    go_away(to, &mut writer, closing).await;
+        // What has already arrived is relayed without a flush per message; once nothing
+        // more is there (or after a batch), what was handed over goes out.
+        let ready = if unflushed < FLUSH_AFTER {
+            reader.next().now_or_never()
+        } else {
+            None
+        };
+        let next = match ready {
+            Some(next) => next,
+            None => {
+                if unflushed > 0 {
+                    unflushed = 0;
+                    if writer.flush().await.is_err()
+                        && !closing.with(to, |leg| leg.received.is_some() || leg.sent)
+                    {
+                        return End::Abrupt;
+                    }
                 }
-                continue;
+                tokio::select! {
+                    next = reader.next() => next,
+                    changed = stopping.changed(), if !stopped => {
+                        stopped = true;
+                        if changed.is_ok() && *stopping.borrow() {
+                            go_away(to, &mut writer, closing).await;
+                        }
+                        continue;
+                    }
+                }
             }
         };
+        let is_data = matches!(next, Some(Ok(Message::Text(_) | Message::Binary(_))));
+        if !is_data && unflushed > 0 {
+            // Whatever comes next (a control frame, the end), the messages before it are
+            // on their way first.
+            unflushed = 0;
+            let _ = writer.flush().await;
+        }
         let message = match next {
             Some(Ok(message)) => message,
             Some(Err(error)) => {
@@ -215,7 +250,13 @@ where
         };
         log.emit(from, seen).await;
         let out = outgoing(&forward);
-        match writer.send(forward).await {
+        let written = if is_data {
+            unflushed += 1;
+            writer.feed(forward).await
+        } else {
+            writer.send(forward).await
+        };
+        match written {
             Ok(()) => {
                 if let Some(out) = out {
                     log.emit(to, out).await;
