@@ -101,3 +101,48 @@ fn a_refusal_arrives_with_its_status() {
     let seen = ws_peer::client(&env, &listen.url, &json!([]), None);
     assert_eq!(seen["refused"]["status"], 403, "{seen}");
 }
+
+#[test]
+fn the_example_rules_answer_with_a_saved_template_and_the_matched_messages_values() {
+    let Some(env) = ws_peer::env("listen: template replies") else {
+        return;
+    };
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/saved_sessions/mock-rules.ron");
+    let mut listen = start_listen(&["--rules", rules]);
+    let order = r#"{"type":"order","id":"A7","items":[1,2]}"#;
+    let actions = json!([
+        {"recv": 1},
+        {"send": "sub:news"},
+        {"recv": 2},
+        {"send": order},
+        {"recv": 3},
+        {"send": "bye"},
+    ]);
+    let seen = ws_peer::client(&env, &listen.url, &actions, None);
+    let texts: Vec<&str> = seen["got"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(texts[..2], ["welcome", "subscribed to news"], "{seen}");
+    let ack: Value = serde_json::from_str(texts[2]).expect("the ack is JSON");
+    assert_eq!(
+        (&ack["type"], &ack["id"], &ack["items"], &ack["n"]),
+        (&json!("ack"), &json!("A7"), &json!([1, 2]), &json!(2)),
+        "{ack}"
+    );
+    assert!(
+        ack["at"].as_str().is_some_and(|at| at.ends_with('Z')),
+        "{ack}"
+    );
+    // The third message closes the connection, as the rules say.
+    assert_eq!(seen["close"]["code"], 4000, "{seen}");
+    let lines = listen.until_closed(1, 1);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "message" && l["dir"] == "out" && l["text"] == texts[2]),
+        "the ack is printed as sent: {lines:#?}"
+    );
+}

@@ -31,6 +31,7 @@ async fn start(upstream: &NodeServer) -> (ProxyServer, Seen) {
             .unwrap(),
         add_headers: Vec::new(),
         strip_headers: Vec::new(),
+        tls: None,
     };
     let (sender, mut events) = mpsc::channel::<ProxyEvent>(64);
     let server = proxy::start(config, sender)

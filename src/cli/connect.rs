@@ -26,6 +26,10 @@ use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
 use crate::model::timeline::Timeline;
 
+/// The most events handled in one turn of an attempt's loop before its other branches
+/// (sends, input, deadlines, Ctrl+C) get a look again.
+const EVENT_BATCH: usize = 1024;
+
 /// What one attempt came to.
 struct AttemptEnd {
     opened: bool,
@@ -292,6 +296,9 @@ async fn run_attempt(
     // outgoing queue, so a server that does not read holds them back instead of memory.
     let mut next_action = 0;
     let send_room = handle.send_room();
+    // One Ctrl+C listener for the attempt (made anew only after it fires), not one per turn
+    // of the loop: registering it costs more than handling a small message.
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
     loop {
         let deadline = close_at;
         let sending = end.opened && !closing;
@@ -300,38 +307,52 @@ async fn run_attempt(
         tokio::select! {
             event = handle.recv() => {
                 let Some(event) = event else { break };
-                if !out.event(attempt, &event) {
-                    // Nobody reads our output any more: leave cleanly without printing.
-                    let _ = handle.close(*code, reason);
-                }
-                match &event.kind {
-                    EventKind::Open(open) => {
-                        if let Some((_, jar)) = jar.as_mut() {
-                            jar.store_response(&config.url, &open.response_headers);
+                // The events that have already arrived are handled here too, up to a
+                // batch, rather than one per turn of this select! (whose branches cost
+                // more than a message does at 100 B).
+                let mut next = Some(event);
+                let mut handled = 0;
+                while let Some(event) = next.take() {
+                    if !out.event(attempt, &event) {
+                        // Nobody reads our output any more: leave cleanly without printing.
+                        let _ = handle.close(*code, reason);
+                    }
+                    match &event.kind {
+                        EventKind::Open(open) => {
+                            if let Some((_, jar)) = jar.as_mut() {
+                                jar.store_response(&config.url, &open.response_headers);
+                            }
+                            end.opened = true;
+                            // While sends or input are left, the wait has not begun.
+                            if plan.actions.is_empty() && stdin.is_none() {
+                                close_at = wait_deadline(plan.wait);
+                            }
                         }
-                        end.opened = true;
-                        // While sends or input are left, the wait has not begun.
-                        if plan.actions.is_empty() && stdin.is_none() {
+                        // Each message echoed (by the connection task) starts the wait anew.
+                        EventKind::Message { dir: Direction::In, .. }
+                            if plan.echo && close_at.is_some() =>
+                        {
                             close_at = wait_deadline(plan.wait);
                         }
-                    }
-                    // Each message echoed (by the connection task) starts the wait anew.
-                    EventKind::Message { dir: Direction::In, .. }
-                        if plan.echo && close_at.is_some() =>
-                    {
-                        close_at = wait_deadline(plan.wait);
-                    }
-                    EventKind::Error(error) => {
-                        // A rejected handshake (a login wall) may set cookies too.
-                        if let (Some((_, jar)), Some(http)) = (jar.as_mut(), &error.http) {
-                            jar.store_response(&config.url, &http.headers);
+                        EventKind::Error(error) => {
+                            // A rejected handshake (a login wall) may set cookies too.
+                            if let (Some((_, jar)), Some(http)) = (jar.as_mut(), &error.http) {
+                                jar.store_response(&config.url, &http.headers);
+                            }
                         }
+                        EventKind::Close(close) => {
+                            end.close = Some((**close).clone());
+                            break;
+                        }
+                        _ => {}
                     }
-                    EventKind::Close(close) => {
-                        end.close = Some((**close).clone());
-                        break;
+                    handled += 1;
+                    if handled < EVENT_BATCH {
+                        next = handle.try_recv();
                     }
-                    _ => {}
+                }
+                if end.close.is_some() {
+                    break;
                 }
             }
             () = wait_for_room(&send_room), if sending && !room && (actions_left || stdin.is_some()) => {}
@@ -356,7 +377,9 @@ async fn run_attempt(
                 closing = true;
                 let _already_closing = handle.close(*code, reason);
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut interrupt => {
+                // Listening again at once: a second Ctrl+C drops the connection.
+                interrupt = Box::pin(tokio::signal::ctrl_c());
                 closing = true;
                 if end.interrupted {
                     handle.abort();

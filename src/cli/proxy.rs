@@ -48,8 +48,9 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     tokio::pin!(stop);
     let stopped = loop {
         tokio::select! {
+            // Lines are written as they come and flushed once no more events wait.
             event = events.recv() => match event {
-                Some(event) if printer.print(&event) => {}
+                Some(event) if printer.print(&event) && (!events.is_empty() || printer.flush()) => {}
                 _ => break false,
             },
             () = &mut stop => break true,
@@ -73,6 +74,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     } else {
         drop(server);
     }
+    printer.flush();
     printer.save_all();
     Ok(Outcome::Success)
 }
@@ -153,7 +155,8 @@ struct Printer {
     /// Where `--record` saves the connections.
     recorder: Option<ProxyRecorder>,
     seq: u64,
-    stdout: std::io::StdoutLock<'static>,
+    /// Written line by line, flushed by [`Printer::flush`] (once no more events wait).
+    stdout: std::io::BufWriter<std::io::StdoutLock<'static>>,
 }
 
 impl Printer {
@@ -168,11 +171,16 @@ impl Printer {
             connections: HashMap::new(),
             recorder: None,
             seq: 0,
-            stdout: std::io::stdout().lock(),
+            stdout: std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock()),
         }
     }
 
-    /// Prints one event; false once nobody reads stdout any more.
+    /// Writes out the lines printed so far; false once nobody reads stdout any more.
+    fn flush(&mut self) -> bool {
+        self.stdout.flush().is_ok()
+    }
+
+    /// Prints one event (see [`Printer::flush`]); false once nobody reads stdout any more.
     fn print(&mut self, event: &ProxyEvent) -> bool {
         let base = &self.base;
         let live = self.connections.entry(event.conn).or_insert_with(|| {
@@ -207,9 +215,7 @@ impl Printer {
                 }
             }
         }
-        writeln!(self.stdout, "{line}")
-            .and_then(|()| self.stdout.flush())
-            .is_ok()
+        writeln!(self.stdout, "{line}").is_ok()
     }
 
     /// Saves the recording with the connections still going, as far as they got.

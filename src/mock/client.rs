@@ -22,6 +22,7 @@ use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, HttpRejection, Initiator, OpenInfo,
     Payload,
 };
+use crate::model::template::Outgoing;
 use crate::proxy::client_stream::ClientStream;
 use crate::proxy::upstream::header_pairs;
 use crate::proxy::{ConnLog, Leg, ListenTls, MAX_MESSAGE_BYTES};
@@ -177,6 +178,8 @@ async fn converse(
         }
     }
     let mut count = 0u64;
+    // The replies the rules rendered on this connection: `{{counter}}`.
+    let mut replies = 0u64;
     let mut stopped = *stopping.borrow();
     if stopped {
         start_close(&mut ws, &mut closing, CloseCode::Away, "").await;
@@ -282,10 +285,10 @@ async fn converse(
             return closing;
         }
         if let Some(text) = text {
-            for (delay, reply) in rules.replies_to(text.as_str()) {
+            for due in rules.replies_to(text.as_str()) {
                 // A stop during the delay closes at once; the reply is not sent.
                 tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
+                    () = tokio::time::sleep(due.delay) => {}
                     changed = stopping.changed(), if !stopped => {
                         stopped = true;
                         if changed.is_ok() && *stopping.borrow() {
@@ -294,7 +297,23 @@ async fn converse(
                         break;
                     }
                 }
-                if !send_text(&mut ws, log, &reply).await {
+                replies += 1;
+                let message = match rules.render(&due, replies) {
+                    Ok(Outgoing::Text(text)) => Message::text(text),
+                    Ok(Outgoing::Binary(bytes)) => Message::Binary(bytes),
+                    Ok(Outgoing::Op(_)) => continue,
+                    Err(why) => {
+                        let error = ErrorInfo {
+                            category: ErrorCategory::Send,
+                            message: format!("not sent: {why}"),
+                            http: None,
+                        };
+                        log.emit(Leg::Client, EventKind::Error(Box::new(error)))
+                            .await;
+                        continue;
+                    }
+                };
+                if !send(&mut ws, log, message).await {
                     return closing;
                 }
             }

@@ -4,6 +4,7 @@
 //! [`ProxyEvent`] of the client leg, numbered per connection like the proxy's.
 
 mod client;
+mod reply;
 pub mod rules;
 
 use std::net::SocketAddr;

@@ -1,14 +1,16 @@
 //! The mock server's auto-responses (`sockscope listen --rules FILE.ron`): texts sent when
 //! a client connects, replies to messages that match (text contained, a regex, or a JSON
-//! filter `$.path OP literal`) after an optional delay, and a close after N messages.
+//! filter `$.path OP literal`) after an optional delay, with a text or a saved template
+//! and the composer's `{{…}}` variables plus the matched message's (see
+//! [`super::reply`]), and a close after N messages.
 //!
 //! ```ron
 //! (
 //!     on_open: ["welcome"],
 //!     replies: [
-//!         (when: Contains("ping"), reply: "pong"),
-//!         (when: Regex("^sub:\\w+$"), reply: "subscribed", delay_ms: 200),
-//!         (when: Json("$.type == \"hello\""), reply: "{\"type\":\"hi\"}"),
+//!         (when: Contains("ping"), reply: "pong {{counter}}"),
+//!         (when: Regex("^sub:(\\w+)$"), reply: "subscribed to {{match.1}}", delay_ms: 200),
+//!         (when: Json("$.type == \"hello\""), template: Some("templates.ron:hi")),
 //!     ],
 //!     close_after: Some((messages: 3, code: 4000, reason: "enough")),
 //!     subprotocol: Some("chat.v1"),
@@ -20,9 +22,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::reply::{Matcher, Reply};
 use crate::engine::close_code::check_sendable;
 use crate::model::json_filter::JsonPredicate;
 use crate::model::storage::{FileError, load_ron};
+use crate::model::template::Outgoing;
 
 /// How a reply rule picks the messages it answers, as written in the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,8 +45,13 @@ pub enum MatchSpec {
 pub struct ReplySpec {
     /// Which messages it answers.
     pub when: MatchSpec,
-    /// The text sent back.
+    /// The text sent back, with `{{…}}` variables (unless `template` is given).
+    #[serde(default)]
     pub reply: String,
+    /// Instead of `reply`: a saved template, `FILE.ron:NAME`, the file relative to the
+    /// rules file's folder; sent in its format, with `{{…}}` variables.
+    #[serde(default)]
+    pub template: Option<String>,
     /// How long to wait before replying, in milliseconds.
     #[serde(default)]
     pub delay_ms: u64,
@@ -139,32 +148,6 @@ pub struct RulesFile {
     pub reject: Option<u16>,
 }
 
-/// A reply rule's matcher, compiled.
-#[derive(Debug)]
-enum Matcher {
-    Contains(String),
-    Regex(regex::Regex),
-    Json(Box<JsonPredicate>),
-}
-
-impl Matcher {
-    fn matches(&self, text: &str) -> bool {
-        match self {
-            Matcher::Contains(needle) => text.contains(needle.as_str()),
-            Matcher::Regex(regex) => regex.is_match(text),
-            Matcher::Json(filter) => filter.matches(text),
-        }
-    }
-}
-
-/// A compiled reply rule.
-#[derive(Debug)]
-struct Reply {
-    matcher: Matcher,
-    reply: String,
-    delay: Duration,
-}
-
 /// The auto-responses, checked and compiled; the default answers nothing.
 #[derive(Debug, Default)]
 pub struct Rules {
@@ -184,17 +167,24 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// Reads and checks a rules file; a syntax error names the file, line and column.
+    /// Reads and checks a rules file (and the templates it names, relative to its folder);
+    /// a syntax error names the file, line and column.
     pub fn load(path: &Path) -> Result<Self, FileError> {
         let file: RulesFile = load_ron(path)?;
-        Self::compile(file).map_err(|message| FileError::Invalid {
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::compile_in(file, base).map_err(|message| FileError::Invalid {
             path: path.to_owned(),
             message,
         })
     }
 
-    /// Checks and compiles the rules as written.
+    /// Checks and compiles the rules as written (templates relative to the current folder).
     pub fn compile(file: RulesFile) -> Result<Self, String> {
+        Self::compile_in(file, Path::new("."))
+    }
+
+    /// Checks and compiles the rules as written, templates relative to `base`.
+    pub fn compile_in(file: RulesFile, base: &Path) -> Result<Self, String> {
         let mut replies = Vec::with_capacity(file.replies.len());
         for (at, spec) in file.replies.into_iter().enumerate() {
             let rule = at + 1;
@@ -207,11 +197,10 @@ impl Rules {
                     JsonPredicate::parse(&text).map_err(|e| format!("reply rule {rule}: {e}"))?,
                 )),
             };
-            replies.push(Reply {
-                matcher,
-                reply: spec.reply,
-                delay: Duration::from_millis(spec.delay_ms),
-            });
+            let delay = Duration::from_millis(spec.delay_ms);
+            let reply = Reply::compile(matcher, spec.reply, spec.template, delay, base)
+                .map_err(|e| format!("reply rule {rule}: {e}"))?;
+            replies.push(reply);
         }
         if let Some(close) = &file.close_after {
             close.check().map_err(|e| format!("close_after: {e}"))?;
@@ -233,14 +222,42 @@ impl Rules {
         })
     }
 
-    /// The replies to a text message, with their delays, in rule order.
-    pub fn replies_to(&self, text: &str) -> Vec<(Duration, String)> {
+    /// The rules that answer a text message, in rule order: each with its delay and the
+    /// variables of the match, to [`Rules::render`] once the delay has passed.
+    pub fn replies_to(&self, text: &str) -> Vec<Due> {
         self.replies
             .iter()
-            .filter(|rule| rule.matcher.matches(text))
-            .map(|rule| (rule.delay, rule.reply.clone()))
+            .enumerate()
+            .filter_map(|(rule, reply)| {
+                let vars = reply.matches(text)?;
+                Some(Due {
+                    rule,
+                    delay: reply.delay,
+                    vars,
+                })
+            })
             .collect()
     }
+
+    /// The message a matched rule sends, as reply number `counter` on its connection; an
+    /// error (an unknown variable, a body not valid in its format) names the rule.
+    pub fn render(&self, due: &Due, counter: u64) -> Result<Outgoing, String> {
+        let Some(reply) = self.replies.get(due.rule) else {
+            return Err(format!("reply rule {}: no such rule", due.rule + 1));
+        };
+        reply
+            .render(&due.vars, counter)
+            .map_err(|e| format!("reply rule {}: {e}", due.rule + 1))
+    }
+}
+
+/// A rule that matched a message, waiting for its delay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Due {
+    rule: usize,
+    /// How long to wait before sending.
+    pub delay: Duration,
+    vars: Vec<(String, String)>,
 }
 
 #[cfg(test)]
@@ -253,6 +270,18 @@ mod tests {
         Rules::compile(file).unwrap()
     }
 
+    /// Each matching rule's delay and text (reply number 1).
+    fn replies(rules: &Rules, text: &str) -> Vec<(Duration, String)> {
+        rules
+            .replies_to(text)
+            .iter()
+            .map(|due| match rules.render(due, 1).unwrap() {
+                Outgoing::Text(text) => (due.delay, text),
+                other => panic!("not a text: {other:?}"),
+            })
+            .collect()
+    }
+
     #[test]
     fn every_matching_rule_replies_in_order() {
         let rules = rules(
@@ -262,7 +291,7 @@ mod tests {
                 (when: Json("$.type == \"hello\""), reply: "hi"),
             ])"#,
         );
-        let got = rules.replies_to("ping");
+        let got = replies(&rules, "ping");
         assert_eq!(
             got,
             vec![
@@ -270,7 +299,7 @@ mod tests {
                 (Duration::from_millis(5), "regex".to_string())
             ]
         );
-        assert_eq!(rules.replies_to(r#"{"type":"hello"}"#)[0].1, "hi");
+        assert_eq!(replies(&rules, r#"{"type":"hello"}"#)[0].1, "hi");
         assert!(rules.replies_to("nothing").is_empty());
     }
 
@@ -309,7 +338,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("saved_sessions/mock-rules.ron");
         let rules = Rules::load(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(rules.on_open, ["welcome"]);
-        assert_eq!(rules.replies_to("ping")[0].1, "pong");
+        assert_eq!(replies(&rules, "ping")[0].1, "pong");
         assert_eq!(rules.close_after.map(|c| c.code), Some(4000));
     }
 }

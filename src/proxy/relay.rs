@@ -1,13 +1,15 @@
 //! The relay between an open client leg and an open upstream leg: message by message,
-//! both ways, each message written to the far side before the next one is read (so a
-//! slow side holds the other back, never a queue), and closing passed on faithfully: a
-//! close frame goes across with its code and reason, an abrupt drop becomes an abrupt drop.
+//! both ways, each message handed to the far side's writer before the next one is read (so
+//! a slow side holds the other back, never a queue: tungstenite's write buffer of 128 KiB
+//! is all that waits), flushed once nothing more has arrived (or after a batch), and
+//! closing passed on faithfully: a close frame goes across with its code and reason, an
+//! abrupt drop becomes an abrupt drop, after the messages before it.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
@@ -21,6 +23,10 @@ use crate::engine::sleep_until;
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload,
 };
+
+/// The most data messages handed to a leg's writer before a flush, while more keep
+/// arriving (tungstenite also writes out by itself once its write buffer holds 128 KiB).
+const FLUSH_AFTER: usize = 256;
 
 /// How long the second leg may take to finish its closing handshake once the first one
 /// has finished cleanly.
@@ -174,51 +180,82 @@ where
     let mut delayed: Option<(tokio::time::Instant, Payload)> = None;
     let mut next_id = 1u64;
     let out = Out { to, closing, log };
+    // Data messages handed to the writer since its last flush.
+    let mut unflushed = 0usize;
     loop {
+        if !paused && *pause.borrow() {
+            // Paused while messages kept arriving (the select below is skipped then):
+            // hold from here on. Resuming is seen there, where the held ones go first.
+            paused = true;
+        }
         let room = lock(&side.held).has_room();
         let readable = delayed.is_none() && (!paused || room);
-        let due = delayed.as_ref().map(|(at, _)| *at);
-        let next = tokio::select! {
-            next = reader.next(), if readable => next,
-            changed = stopping.changed(), if !stopped => {
-                stopped = true;
-                if changed.is_ok() && *stopping.borrow() {
-                    go_away(to, &mut writer, closing).await;
-                }
-                continue;
+        // What has already arrived is relayed without a flush per message; once nothing
+        // more is there (or after a batch), what was handed over goes out.
+        let ready = if readable && unflushed < FLUSH_AFTER {
+            reader.next().now_or_never()
+        } else {
+            None
+        };
+        if ready.is_none() && unflushed > 0 {
+            unflushed = 0;
+            if let Err(end) = out.flush(&mut writer).await {
+                return end;
             }
-            command = side.commands.recv(), if commands_open => {
-                match command {
-                    Some(command) => {
-                        if let Err(end) = obey(command, &side, &mut writer, out).await {
+        }
+        let due = delayed.as_ref().map(|(at, _)| *at);
+        let next = if let Some(next) = ready {
+            next
+        } else {
+            tokio::select! {
+                next = reader.next(), if readable => next,
+                changed = stopping.changed(), if !stopped => {
+                    stopped = true;
+                    if changed.is_ok() && *stopping.borrow() {
+                        go_away(to, &mut writer, closing).await;
+                    }
+                    continue;
+                }
+                command = side.commands.recv(), if commands_open => {
+                    match command {
+                        Some(command) => {
+                            if let Err(end) = obey(command, &side, &mut writer, out).await {
+                                return end;
+                            }
+                        }
+                        None => commands_open = false,
+                    }
+                    continue;
+                }
+                changed = pause.changed(), if pause_open => {
+                    if changed.is_err() {
+                        pause_open = false;
+                        continue;
+                    }
+                    paused = *pause.borrow_and_update();
+                    if !paused && let Err(end) = release_all(&side, &mut writer, out).await {
+                        return end;
+                    }
+                    continue;
+                }
+                () = sleep_until(due), if due.is_some() => {
+                    if let Some((_, payload)) = delayed.take() {
+                        let held = paused.then(|| hold(&side, payload.clone(), log, &mut next_id));
+                        if held.is_none() && let Err(end) = out.write(&mut writer, payload).await {
                             return end;
                         }
                     }
-                    None => commands_open = false,
-                }
-                continue;
-            }
-            changed = pause.changed(), if pause_open => {
-                if changed.is_err() {
-                    pause_open = false;
                     continue;
                 }
-                paused = *pause.borrow_and_update();
-                if !paused && let Err(end) = release_all(&side, &mut writer, out).await {
-                    return end;
-                }
-                continue;
-            }
-            () = sleep_until(due), if due.is_some() => {
-                if let Some((_, payload)) = delayed.take() {
-                    let held = paused.then(|| hold(&side, payload.clone(), log, &mut next_id));
-                    if held.is_none() && let Err(end) = out.write(&mut writer, payload).await {
-                        return end;
-                    }
-                }
-                continue;
             }
         };
+        let is_data = matches!(next, Some(Ok(Message::Text(_) | Message::Binary(_))));
+        if !is_data && unflushed > 0 {
+            // Whatever comes next (a control frame, the end), the messages before it are
+            // on their way first.
+            unflushed = 0;
+            let _ = writer.flush().await;
+        }
         let message = match next {
             Some(Ok(message)) => message,
             Some(Err(error)) => {
@@ -271,7 +308,8 @@ where
                     hold(&side, payload, log, &mut next_id);
                     continue;
                 }
-                if let Err(end) = out.write(&mut writer, payload).await {
+                unflushed += 1;
+                if let Err(end) = out.feed(&mut writer, payload).await {
                     return end;
                 }
                 continue;
@@ -290,7 +328,8 @@ where
                     hold(&side, payload, log, &mut next_id);
                     continue;
                 }
-                if let Err(end) = out.write(&mut writer, payload).await {
+                unflushed += 1;
+                if let Err(end) = out.feed(&mut writer, payload).await {
                     return end;
                 }
                 continue;
@@ -419,6 +458,34 @@ impl Out<'_> {
         self.send(writer, message).await
     }
 
+    /// Hands a data message to the leg's writer without flushing it (see
+    /// [`Out::flush`]); its `out` event follows once it is handed over.
+    async fn feed<W>(
+        self,
+        writer: &mut SplitSink<WebSocketStream<W>, Message>,
+        payload: Payload,
+    ) -> Result<(), End>
+    where
+        W: AsyncRead + AsyncWrite + Unpin,
+    {
+        let message = match payload {
+            Payload::Text(text) => Message::Text(text),
+            Payload::Binary(bytes) => Message::Binary(bytes),
+        };
+        let out = outgoing(&message);
+        let fed = writer.feed(message).await;
+        self.written(fed, out).await
+    }
+
+    /// Sends what was fed to the leg's writer.
+    async fn flush<W>(self, writer: &mut SplitSink<WebSocketStream<W>, Message>) -> Result<(), End>
+    where
+        W: AsyncRead + AsyncWrite + Unpin,
+    {
+        let flushed = writer.flush().await;
+        self.written(flushed, None).await
+    }
+
     /// Writes any message to the leg; its `out` event follows once it is written.
     async fn send<W>(
         self,
@@ -429,7 +496,13 @@ impl Out<'_> {
         W: AsyncRead + AsyncWrite + Unpin,
     {
         let out = outgoing(&message);
-        match writer.send(message).await {
+        let sent = writer.send(message).await;
+        self.written(sent, out).await
+    }
+
+    /// After a write: its `out` event on the timeline, or how the leg ended.
+    async fn written<E>(self, result: Result<(), E>, out: Option<EventKind>) -> Result<(), End> {
+        match result {
             Ok(()) => {
                 if let Some(out) = out {
                     self.log.emit(self.to, out).await;
