@@ -511,7 +511,8 @@ pub struct ConnectArgs {
     /// The largest message accepted from the server, in bytes (larger: close 1009).
     #[arg(long = "max-message-size", value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_size: usize,
-    /// Send every received text or binary message straight back.
+    /// Send every received text or binary message straight back (the connection does it
+    /// before it reads the next frame; the echoes print as messages going out).
     #[arg(long)]
     pub echo: bool,
     /// Send each line of standard input as a text message as soon as it is read, after the
