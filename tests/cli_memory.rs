@@ -200,6 +200,24 @@ async fn connect_with_a_stalled_reader_stops_reading_the_socket_and_loses_nothin
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_echo_into_a_flood_that_never_reads_stops_reading_instead_of_queueing() {
+    // The server sends without end and reads nothing: the echoes wait in the outgoing
+    // queue, and once it is full the connection stops reading rather than holding more.
+    let server = Flood::start(None).await;
+    let url = server.url();
+    let mut child = sockscope(&["connect", &url, "--echo", "--summary", "--wait", "inf"]);
+    let (sent, peak) = watch(&child, || server.sent(), 16_384).await;
+    assert!(
+        sent < 16_384,
+        "the server could send {} MiB to a client whose echoes nobody reads",
+        mib(sent)
+    );
+    eprintln!("echo held back after {} MiB, peak {peak} MiB", mib(sent));
+    child.kill().expect("kill");
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_stdin_into_a_server_that_never_reads_waits_for_room() {
     let addr = support::servers::deaf().await;
     let url = format!("ws://{addr}/");

@@ -522,7 +522,8 @@ pub struct ConnectArgs {
     /// to offer, such as "server_no_context_takeover; client_max_window_bits=10".
     #[arg(long = "deflate", value_name = "off|on|PARAMS", default_value = "on")]
     pub deflate: String,
-    /// Send every received text or binary message straight back.
+    /// Send every received text or binary message straight back (the connection does it
+    /// before it reads the next frame; the echoes print as messages going out).
     #[arg(long)]
     pub echo: bool,
     /// Send each line of standard input as a text message as soon as it is read, after the
