@@ -9,8 +9,18 @@ use support::demo;
 
 /// What a run showed, without what differs between two runs (times, the handshake's keys
 /// and headers): each event's kind, direction, type, length and (when `content`) its text
-/// or hex; the close's code, reason, cleanliness and initiator.
+/// or hex; the close's code, reason, cleanliness and initiator. The messages sent come
+/// first, then the rest in order: how sends and echoes interleave depends on timing.
 fn seen(run: &Run, content: bool) -> Vec<Value> {
+    let (mut sent, rest): (Vec<Value>, Vec<Value>) = shown(run, content)
+        .into_iter()
+        .partition(|line| line["event"] == "message" && line["dir"] == "out");
+    sent.extend(rest);
+    sent
+}
+
+/// Each event of a run as [`seen`] compares it, in the order printed.
+fn shown(run: &Run, content: bool) -> Vec<Value> {
     run.lines
         .iter()
         .filter(|line| line["event"] != "connecting" && line["event"] != "open")
