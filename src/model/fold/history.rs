@@ -65,7 +65,7 @@ pub struct FoldHistory {
     counts: UpdateCounts,
     /// The places the latest row changed, and its change to show.
     last_paths: RowPaths,
-    last_change: RowChange,
+    last_change: Option<RowChange>,
 }
 
 impl FoldHistory {
@@ -91,7 +91,7 @@ impl FoldHistory {
             errors: BTreeMap::new(),
             counts: UpdateCounts::default(),
             last_paths: RowPaths::default(),
-            last_change: RowChange::default(),
+            last_change: None,
         }
     }
 
@@ -141,21 +141,33 @@ impl FoldHistory {
         &self.last_paths
     }
 
-    /// What the latest row changed.
-    pub fn last_change(&self) -> &RowChange {
-        &self.last_change
+    /// What the latest row changed, when it was folded by [`FoldHistory::push_shown`].
+    pub fn last_change(&self) -> Option<&RowChange> {
+        self.last_change.as_ref()
     }
 
     /// Folds the next row.
     pub fn push(&mut self, input: FoldInput<'_>) {
+        self.push_row(input, false);
+    }
+
+    /// Folds the next row and keeps its change to show ([`FoldHistory::last_change`]): the
+    /// previews cost more, so only the rows a view may stop at are folded so.
+    pub fn push_shown(&mut self, input: FoldInput<'_>) {
+        self.push_row(input, true);
+    }
+
+    fn push_row(&mut self, input: FoldInput<'_>, shown: bool) {
         let row = self.rows;
         let mut paths = RowPaths::default();
-        let mut change = RowChange::default();
+        let mut change = shown.then(RowChange::default);
         let step = self.live.fold_input_observed(
             input,
             Some(&mut |c: ChangeRef<'_>| {
                 paths.add(c);
-                change.add(c);
+                if let Some(change) = &mut change {
+                    change.add(c);
+                }
             }),
         );
         if let Some(Step::Failed(reason)) = step {
