@@ -98,8 +98,10 @@ fn rate(messages: &[String], mut round: impl FnMut(&[String])) -> f64 {
 fn human(rate: f64) -> String {
     if rate >= 1e6 {
         format!("{:.2} M/s", rate / 1e6)
-    } else {
+    } else if rate >= 1e4 {
         format!("{:.0} k/s", rate / 1e3)
+    } else {
+        format!("{rate:.0}/s")
     }
 }
 
