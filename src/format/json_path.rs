@@ -36,6 +36,8 @@ pub struct JsonPath {
     compiled: serde_json_path::JsonPath,
     /// The steps, when the path is only names and indices.
     singular: Option<Vec<Segment>>,
+    /// The member names every value it selects is reached through (`.name`, `..name`).
+    names: Vec<String>,
 }
 
 /// Why a path does not parse, and where (0-based character position).
@@ -107,7 +109,15 @@ impl JsonPath {
             text: "$".into(),
             compiled: serde_json_path::JsonPath::default(),
             singular: Some(Vec::new()),
+            names: Vec::new(),
         }
+    }
+
+    /// The member names a document must have somewhere for the path to select anything
+    /// (its `.name`, `['name']` and `..name` steps): a filter rejects a message whose text
+    /// lacks one of them without parsing it.
+    pub fn required_names(&self) -> &[String] {
+        &self.names
     }
 
     /// The path as written.
@@ -236,6 +246,8 @@ struct Scanned {
     rfc: String,
     /// The steps, while the path is only names and indices.
     singular: Option<Vec<Segment>>,
+    /// The names of its name steps.
+    names: Vec<String>,
     /// The character position where the path ends.
     end: usize,
 }
@@ -251,6 +263,7 @@ impl Scanned {
             text: text.trim().to_owned(),
             compiled,
             singular: self.singular,
+            names: self.names,
         })
     }
 }
@@ -273,6 +286,7 @@ fn scan(chars: &[char], lenient: bool) -> Result<Scanned, (usize, String)> {
     }
     let mut rfc = String::from("$");
     let mut steps = Some(Vec::new());
+    let mut names = Vec::new();
     loop {
         let descendant;
         if implied_dot {
@@ -291,6 +305,9 @@ fn scan(chars: &[char], lenient: bool) -> Result<Scanned, (usize, String)> {
                 Some('[') => {
                     let (selector, next) = bracket(chars, i)?;
                     i = next;
+                    if let Selector::Name(name) = &selector {
+                        names.push(name.clone());
+                    }
                     push(&mut rfc, &mut steps, false, selector);
                     continue;
                 }
@@ -322,11 +339,15 @@ fn scan(chars: &[char], lenient: bool) -> Result<Scanned, (usize, String)> {
                 Selector::Name(chars[start..i].iter().collect())
             }
         };
+        if let Selector::Name(name) = &selector {
+            names.push(name.clone());
+        }
         push(&mut rfc, &mut steps, descendant, selector);
     }
     Ok(Scanned {
         rfc,
         singular: steps,
+        names,
         end: i,
     })
 }
@@ -618,6 +639,12 @@ mod tests {
             );
         }
         assert_eq!(JsonPath::parse(" $.a-b ").unwrap().to_string(), "$.a-b");
+        let names = |path: &str| JsonPath::parse(path).unwrap().required_names().to_vec();
+        assert_eq!(
+            names("$..book.bids[*]['p q'][?@.x > 1]"),
+            ["book", "bids", "p q"]
+        );
+        assert_eq!(names("$['a','b'].*"), Vec::<String>::new());
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub struct JsonPredicate {
     quoted: Option<Finder<'static>>,
     /// The literal as a number, read once, for the ordering operators.
     number: Option<f64>,
+    /// For a path that parses messages: a searcher for each member name it needs
+    /// (`"price"` for `$..price`), so a message without escapes that lacks one is rejected
+    /// without being parsed.
+    names: Vec<Finder<'static>>,
 }
 
 /// Why a JSON filter does not parse.
@@ -94,12 +98,22 @@ impl JsonPredicate {
             _ => None,
         };
         let number = value.as_f64();
+        let names = if path.singular().is_some() {
+            Vec::new()
+        } else {
+            path.required_names()
+                .iter()
+                .filter_map(|name| serde_json::to_string(name).ok())
+                .map(|quoted| Finder::new(quoted.as_bytes()).into_owned())
+                .collect()
+        };
         Ok(Self {
             path,
             op,
             value,
             quoted,
             number,
+            names,
         })
     }
 
@@ -121,7 +135,13 @@ impl JsonPredicate {
             // Descendants, wildcards, filters: the message is parsed, if it nests no deeper
             // than MAX_PARSED_DEPTH (checked first without recursion, so a hostile one
             // costs one pass and a small stack).
-            return json_scan::nesting_within(json.as_bytes(), MAX_PARSED_DEPTH)
+            let bytes = json.as_bytes();
+            let lacks_a_name = || {
+                self.names.iter().any(|name| name.find(bytes).is_none())
+                    && memchr::memchr(b'\\', bytes).is_none()
+            };
+            return !lacks_a_name()
+                && json_scan::nesting_within(bytes, MAX_PARSED_DEPTH)
                 && serde_json::from_str::<Value>(json).is_ok_and(|doc| self.matches_value(&doc));
         };
         // The value first; the rest of the document is checked only when the value passes.
@@ -332,6 +352,9 @@ mod tests {
         // Today's names with characters RFC 9535 keeps for brackets still read.
         assert!(pred("$.a-b == 1").matches(doc));
         assert!(!pred("$..price > 1").matches("not json"));
+        // A message without the name is rejected unparsed; with an escape, it is parsed.
+        assert!(!pred("$..price").matches(r#"{"prices":[1]}"#));
+        assert!(pred("$..price").matches(r#"{"a":{"pr\u0069ce":1}}"#));
         for bad in ["$..", "$.a[?@.x >]", "$.a[1:2:3:4]", "$[x]"] {
             assert!(JsonPredicate::parse(bad).is_err(), "{bad} should not parse");
         }

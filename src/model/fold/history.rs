@@ -12,6 +12,7 @@
 //! costs more refolding per row shown, never unbounded memory.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -61,7 +62,9 @@ pub struct FoldHistory {
     /// The checkpoints' approximate bytes, and their limit.
     checkpoint_bytes: usize,
     budget: usize,
-    errors: BTreeMap<usize, String>,
+    /// Why rows did not apply; a reason repeated row after row (a flood of text that is
+    /// not JSON) is held once.
+    errors: BTreeMap<usize, Arc<str>>,
     counts: UpdateCounts,
     /// The places the latest row changed, and its change to show.
     last_paths: RowPaths,
@@ -128,7 +131,7 @@ impl FoldHistory {
 
     /// Why row `row` did not apply, if it did not.
     pub fn error(&self, row: usize) -> Option<&str> {
-        self.errors.get(&row).map(String::as_str)
+        self.errors.get(&row).map(|reason| &**reason)
     }
 
     /// Updates per place after every row folded so far.
@@ -171,7 +174,11 @@ impl FoldHistory {
             }),
         );
         if let Some(Step::Failed(reason)) = step {
-            self.errors.insert(row, reason);
+            let shared = match self.errors.values().next_back() {
+                Some(last) if **last == *reason => Arc::clone(last),
+                _ => Arc::from(reason),
+            };
+            self.errors.insert(row, shared);
         }
         self.counts.record(&paths);
         self.last_paths = paths;
