@@ -78,6 +78,20 @@ fn main() {
             },
         ),
         (
+            "JSON `$..price > 100` (descendant: parses each message)",
+            FilterSpec {
+                json: "$..price > 100".into(),
+                ..FilterSpec::default()
+            },
+        ),
+        (
+            "JSON `$.user.* == \"user42\"` (wildcard)",
+            FilterSpec {
+                json: r#"$.user.* == "user42""#.into(),
+                ..FilterSpec::default()
+            },
+        ),
+        (
             "regex `\"price\":1\\d\\d\\.`",
             FilterSpec {
                 query: r#""price":1\d\d\."#.into(),

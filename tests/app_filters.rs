@@ -111,6 +111,24 @@ fn json_path_filter_compares_numbers() {
 }
 
 #[test]
+fn json_filter_takes_descendant_and_wildcard_paths() {
+    let mut harness = ticker_window();
+    type_into(&mut harness, "JSON filter", "$..counter > 4");
+    wait_for(&mut harness, "two rows", |h| has(h, "2 of 9 events"));
+    assert!(has(&harness, "\"counter\":5,"));
+    assert!(!has(&harness, "\"counter\":4,"));
+    // Every member's value: the ticks all have one equal to "tick".
+    for _ in 0.."$..counter > 4".len() {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness.step();
+    harness
+        .get_by_label("JSON filter")
+        .type_text(r#"$.* == "tick""#);
+    wait_for(&mut harness, "the six ticks", |h| has(h, "6 of 9 events"));
+}
+
+#[test]
 fn search_counts_matches_and_f3_selects_the_next() {
     let mut harness = ticker_window();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::F);

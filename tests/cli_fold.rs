@@ -363,3 +363,70 @@ async fn decoded_binary_messages_fold_like_json_text() {
         "{first}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn descendant_and_wildcard_paths_work_in_every_fold_flag() {
+    let server = demo().await;
+    let url = server.url("/echo");
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--send",
+        r#"{"ev":{"user":{"id":"ada","tags":["x"]},"op":"join"}}"#,
+        "--send",
+        r#"{"ev":{"user":{"id":"bob","tags":[]},"op":"join"}}"#,
+        "--send",
+        r#"{"ping":1}"#,
+        "--send",
+        r#"{"ev":{"user":{"id":"cy","tags":["y","z"]},"op":"join"}}"#,
+        "--send",
+        r#"{"ev":{"user":{"id":"bob"},"op":"leave"}}"#,
+        "--fold",
+        "keyed:$..id",
+        "--fold-select",
+        "$.*.user",
+        "--fold-filter",
+        "$..user",
+        "--fold-delete",
+        r#"$.*.op == "leave""#,
+        "--wait",
+        "500",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+    let state = states(&run);
+    assert_eq!(state.len(), 1);
+    // `$.*.user` selects one value per message, as an array; `$..id` is its first id.
+    assert_eq!(
+        state[0]["value"],
+        json!({
+            "ada": [{"id": "ada", "tags": ["x"]}],
+            "cy": [{"id": "cy", "tags": ["y", "z"]}]
+        })
+    );
+    assert!(
+        run.lines.iter().all(|l| l.get("fold_error").is_none()),
+        "the ping is filtered out, not failed"
+    );
+
+    // A wildcard with an index and a descendant in the filter; a slice in the select.
+    let run = sockscope(&[
+        "connect",
+        &url,
+        "--send",
+        r#"{"items":[{"qty":0,"sku":"a"},{"qty":3,"sku":"b"}]}"#,
+        "--send",
+        r#"{"items":[{"qty":0,"sku":"c"}]}"#,
+        "--fold",
+        "replace",
+        "--fold-select",
+        "$.items[0:1][*]",
+        "--fold-filter",
+        "$.items[*].qty > 1",
+        "--wait",
+        "500",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+    assert_eq!(states(&run)[0]["value"], json!([0, "a"]));
+}

@@ -266,6 +266,11 @@ async fn ignored_paths_reach_into_arrays_and_any_depth() {
     assert!(report.all_match());
     let report = replay(&tab, &url, &ignoring(&["$.items[*].id"])).await;
     assert_eq!(report.comparison.different(), 1);
+    // Any RFC 9535 JSONPath: a union of names, a filter selector.
+    let report = replay(&tab, &url, &ignoring(&["$['items','meta'].id"])).await;
+    assert!(report.all_match());
+    let report = replay(&tab, &url, &ignoring(&["$.*[?@ == 'x' || @ == 'X']"])).await;
+    assert!(report.all_match());
 }
 
 /// A recorded tab: open, each text sent and echoed, then (optionally) a client close.

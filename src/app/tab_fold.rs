@@ -27,6 +27,9 @@ pub const FADE: Duration = Duration::from_secs(2);
 /// While rows arrive, the live tree is made again at most this often.
 pub const LIVE_REFRESH: Duration = Duration::from_millis(100);
 
+/// Rows folded between looks at the clock while catching up.
+const CATCH_UP_CHECK: usize = 1024;
+
 /// Places timed for the live highlight at most.
 const MAX_LIVE_MARKS: usize = 4096;
 
@@ -246,10 +249,15 @@ impl TabFold {
                 .retain(|_, at| now.saturating_duration_since(*at) < FADE);
         }
         while row < timeline.len() {
-            history.push(input(timeline, row));
+            // The rows this loop may stop after keep their change, for the live view.
+            if row + 1 == timeline.len() || (row + 1).is_multiple_of(CATCH_UP_CHECK) {
+                history.push_shown(input(timeline, row));
+            } else {
+                history.push(input(timeline, row));
+            }
             mark(&mut self.live_marks, history, now);
             row += 1;
-            if row.is_multiple_of(1024) && Instant::now() >= deadline {
+            if row.is_multiple_of(CATCH_UP_CHECK) && Instant::now() >= deadline {
                 return row < timeline.len();
             }
         }
@@ -292,12 +300,15 @@ impl TabFold {
                 !(was_live && row == latest && now.duration_since(shown.made) < LIVE_REFRESH)
             }
         };
+        // The latest row's change is kept when a catch-up stopped at it; otherwise (a
+        // restored fold) the row is shown like any other.
+        let live_change = history.last_change().filter(|_| row == latest);
         if stale {
-            self.shown = Some(if row == latest {
+            self.shown = Some(if let Some(change) = live_change {
                 Shown {
                     row,
                     tree: tree_of(history.state()),
-                    change: history.last_change().clone(),
+                    change: change.clone(),
                     scrubbed: None,
                     made: now,
                 }

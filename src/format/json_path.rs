@@ -1,34 +1,43 @@
-//! A small JSONPath subset, enough to name the fields a comparison should ignore
-//! (timestamps, ids): `$`, `.key`, `['key']` or `["key"]`, `[N]`, `.*` and `[*]`, and
-//! recursive descent `..key` / `..*`. `$.timestamp`, `$.items[*].id`, `$..id`.
+//! The one path language of Sockscope: RFC 9535 JSONPath, parsed and evaluated by the
+//! `serde_json_path` crate, for the JSON filter (window and command line), the live
+//! state's paths (select, key, filter and delete conditions), replay's ignored paths and
+//! the mock server's rules. Descendants (`$..price`), wildcards (`$.items[*].id`, `$.*`),
+//! slices, unions and filter selectors (`$.items[?@.qty > 1]`) work everywhere.
 //!
-//! A path that does not start with `$` is read as if it did (`timestamp` = `$.timestamp`,
-//! `[0]` = `$[0]`).
+//! Today's shorter forms are still read, and rewritten into RFC 9535 before the crate
+//! parses them: a `.name` may hold characters RFC 9535 keeps for brackets (`$.a-b`,
+//! `$.@type` become `$['a-b']`, `$['@type']`), and [`JsonPath::parse`] (a path on its own,
+//! as replay's `--ignore`) may leave out the `$` (`timestamp` is `$.timestamp`).
+//!
+//! A path is compiled once. A path of names and indices only (RFC 9535's singular query)
+//! also keeps its steps, so a filter can read its value straight from a message's text
+//! (`crate::model::json_scan`) without building the message: the same answer, which the
+//! tests check against the crate.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde_json::Value;
 
-/// A parsed path.
+/// One step of a path of names and indices.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Segment {
+    /// `.name` or `['name']`: an object member.
+    Key(String),
+    /// `[n]`: an array element.
+    Index(usize),
+}
+
+/// A compiled path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonPath {
+    /// As written.
     text: String,
-    segments: Vec<Segment>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Segment {
-    /// `..`: the selector applies at this level and every level below.
-    recursive: bool,
-    selector: Selector,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Selector {
-    Key(String),
-    Index(usize),
-    Wildcard,
+    compiled: serde_json_path::JsonPath,
+    /// The steps, when the path is only names and indices.
+    singular: Option<Vec<Segment>>,
+    /// The member names every value it selects is reached through (`.name`, `..name`).
+    names: Vec<String>,
 }
 
 /// Why a path does not parse, and where (0-based character position).
@@ -44,70 +53,71 @@ pub struct JsonPathError {
 }
 
 impl JsonPath {
-    /// Parses a path such as `$.items[*].id`.
+    /// Parses a whole path such as `$.items[*].id`; without `$` it is read as if it
+    /// started with `$.` (`timestamp`) or `$` (`[0]`).
     pub fn parse(input: &str) -> Result<Self, JsonPathError> {
         let trimmed = input.trim();
         let chars: Vec<char> = trimmed.chars().collect();
-        let error = |position: usize, message: &str| JsonPathError {
+        let error = |position: usize, message: String| JsonPathError {
             path: input.to_owned(),
             position,
-            message: message.to_owned(),
+            message,
         };
-        let mut i = 0;
-        if chars.first() == Some(&'$') {
-            i = 1;
-        } else if chars.is_empty() {
-            return Err(error(0, "the path is empty"));
+        if chars.is_empty() {
+            return Err(error(0, "the path is empty".into()));
         }
-        let mut segments = Vec::new();
-        // A path without `$` starts with an implied `$.`.
-        let mut implied_dot = i == 0 && !matches!(chars.first(), Some('.' | '['));
-        while i < chars.len() || implied_dot {
-            let (recursive, bracket) = if implied_dot {
-                implied_dot = false;
-                (false, false)
-            } else {
-                match chars[i] {
-                    '.' if chars.get(i + 1) == Some(&'.') => {
-                        i += 2;
-                        let bracket = chars.get(i) == Some(&'[');
-                        (true, bracket)
-                    }
-                    '.' => {
-                        i += 1;
-                        (false, false)
-                    }
-                    '[' => (false, true),
-                    other => {
-                        return Err(error(i, &format!("expected '.' or '[', found {other:?}")));
-                    }
-                }
-            };
-            let selector = if bracket {
-                let (selector, next) = parse_bracket(&chars, i).map_err(|(p, m)| error(p, &m))?;
-                i = next;
-                selector
-            } else {
-                let start = i;
-                while i < chars.len() && !matches!(chars[i], '.' | '[') {
-                    i += 1;
-                }
-                let name: String = chars[start..i].iter().collect();
-                match name.as_str() {
-                    "" => return Err(error(start, "expected a key name after '.'")),
-                    "*" => Selector::Wildcard,
-                    _ => Selector::Key(name),
-                }
-            };
-            segments.push(Segment {
-                recursive,
-                selector,
-            });
+        let scanned = scan(&chars, true).map_err(|(at, message)| error(at, message))?;
+        if let Some(other) = chars.get(scanned.end) {
+            return Err(error(
+                scanned.end,
+                format!("expected '.' or '[', found {other:?}"),
+            ));
         }
-        Ok(Self {
-            text: trimmed.to_owned(),
-            segments,
-        })
+        scanned
+            .compile(trimmed)
+            .map_err(|(at, message)| error(at, message))
+    }
+
+    /// Parses the path at the start of `input` (which starts with `$`), and gives back the
+    /// rest (for a filter: `$.type == "trade"` is the path `$.type` and `== "trade"`).
+    pub fn parse_prefix(input: &str) -> Result<(Self, &str), JsonPathError> {
+        let trimmed = input.trim_start();
+        let chars: Vec<char> = trimmed.chars().collect();
+        let error = |position: usize, message: String| JsonPathError {
+            path: input.to_owned(),
+            position,
+            message,
+        };
+        if chars.first() != Some(&'$') {
+            return Err(error(0, "a path starts with $, e.g. $.type".into()));
+        }
+        let scanned = scan(&chars, false).map_err(|(at, message)| error(at, message))?;
+        let split = trimmed
+            .char_indices()
+            .nth(scanned.end)
+            .map_or(trimmed.len(), |(at, _)| at);
+        let (path, rest) = trimmed.split_at(split);
+        let path = scanned
+            .compile(path)
+            .map_err(|(at, message)| error(at, message))?;
+        Ok((path, rest))
+    }
+
+    /// The whole document (`$`).
+    pub fn root() -> Self {
+        Self {
+            text: "$".into(),
+            compiled: serde_json_path::JsonPath::default(),
+            singular: Some(Vec::new()),
+            names: Vec::new(),
+        }
+    }
+
+    /// The member names a document must have somewhere for the path to select anything
+    /// (its `.name`, `['name']` and `..name` steps): a filter rejects a message whose text
+    /// lacks one of them without parsing it.
+    pub fn required_names(&self) -> &[String] {
+        &self.names
     }
 
     /// The path as written.
@@ -115,123 +125,413 @@ impl JsonPath {
         &self.text
     }
 
-    /// Removes every value the path selects from `value` (object keys are removed, array
+    /// The steps of a path of names and indices only (`None` for any other path).
+    pub fn singular(&self) -> Option<&[Segment]> {
+        self.singular.as_deref()
+    }
+
+    /// True for `$` (the whole document).
+    pub fn is_root(&self) -> bool {
+        self.singular.as_ref().is_some_and(Vec::is_empty)
+    }
+
+    /// Every value the path selects in `document`, in document order.
+    pub fn query<'v>(&self, document: &'v Value) -> Vec<&'v Value> {
+        match &self.singular {
+            Some(steps) => walk(document, steps).into_iter().collect(),
+            None => self.compiled.query(document).all(),
+        }
+    }
+
+    /// The first value the path selects, if any.
+    pub fn get<'v>(&self, document: &'v Value) -> Option<&'v Value> {
+        match &self.singular {
+            Some(steps) => walk(document, steps),
+            None => self.compiled.query(document).first(),
+        }
+    }
+
+    /// Takes what the path selects out of an owned document: the value of a path of names
+    /// and indices (no copy), or an array of every value another path selects (`None`
+    /// when it selects nothing).
+    pub fn take(&self, mut document: Value) -> Option<Value> {
+        let Some(steps) = &self.singular else {
+            let found: Vec<Value> = self.query(&document).into_iter().cloned().collect();
+            return (!found.is_empty()).then_some(Value::Array(found));
+        };
+        for step in steps {
+            document = match (step, document) {
+                (Segment::Key(key), Value::Object(mut map)) => map.swap_remove(key)?,
+                (Segment::Index(index), Value::Array(mut items)) if *index < items.len() => {
+                    items.swap_remove(*index)
+                }
+                _ => return None,
+            };
+        }
+        Some(document)
+    }
+
+    /// Removes every value the path selects from `value` (object members removed, array
     /// elements taken out). `$` alone selects the whole value, which is set to null.
     pub fn remove_from(&self, value: &mut Value) {
-        if self.segments.is_empty() {
+        if self.is_root() {
             *value = Value::Null;
-        } else {
-            remove(value, &self.segments);
+            return;
+        }
+        let mut places: Vec<Vec<Segment>> = self
+            .compiled
+            .query_located(value)
+            .locations()
+            .map(|location| {
+                location
+                    .iter()
+                    .map(|step| match step {
+                        serde_json_path::PathElement::Name(name) => {
+                            Segment::Key((*name).to_owned())
+                        }
+                        serde_json_path::PathElement::Index(index) => Segment::Index(*index),
+                    })
+                    .collect()
+            })
+            .collect();
+        // The last places first: taking an array's later elements out keeps the earlier
+        // ones where they were, and a place inside another goes before it.
+        places.sort();
+        places.dedup();
+        for place in places.iter().rev() {
+            remove_at(value, place);
         }
     }
 }
 
-/// Parses `[...]` starting at `start` (the `[`); returns the selector and the position after
-/// the `]`.
-fn parse_bracket(chars: &[char], start: usize) -> Result<(Selector, usize), (usize, String)> {
-    let mut i = start + 1;
-    let selector = match chars.get(i) {
-        Some(&quote @ ('\'' | '"')) => {
-            i += 1;
-            let mut key = String::new();
-            loop {
-                match chars.get(i) {
-                    None => return Err((start, "unclosed quoted key".into())),
-                    Some('\\') if chars.get(i + 1).is_some() => {
-                        key.push(chars[i + 1]);
-                        i += 2;
-                    }
-                    Some(&c) if c == quote => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&c) => {
-                        key.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            Selector::Key(key)
-        }
-        Some('*') => {
-            i += 1;
-            Selector::Wildcard
-        }
-        Some(c) if c.is_ascii_digit() => {
-            let digits_start = i;
-            while chars.get(i).is_some_and(char::is_ascii_digit) {
-                i += 1;
-            }
-            let digits: String = chars[digits_start..i].iter().collect();
-            let index = digits
-                .parse()
-                .map_err(|_| (digits_start, format!("index {digits} is too large")))?;
-            Selector::Index(index)
-        }
-        Some(other) => {
-            return Err((
-                i,
-                format!("expected a quoted key, an index or '*', found {other:?}"),
-            ));
-        }
-        None => return Err((start, "unclosed '['".into())),
-    };
-    if chars.get(i) != Some(&']') {
-        return Err((i, "expected ']'".into()));
-    }
-    Ok((selector, i + 1))
+/// The value at `steps`, if the document has one.
+fn walk<'v>(document: &'v Value, steps: &[Segment]) -> Option<&'v Value> {
+    steps.iter().try_fold(document, |value, step| match step {
+        Segment::Key(key) => value.as_object()?.get(key),
+        Segment::Index(index) => value.as_array()?.get(*index),
+    })
 }
 
-fn remove(value: &mut Value, segments: &[Segment]) {
-    let Some((first, rest)) = segments.split_first() else {
+/// Removes the value at `place` (not empty), if there is one.
+fn remove_at(value: &mut Value, place: &[Segment]) {
+    let Some((last, parents)) = place.split_last() else {
         return;
     };
-    apply(value, &first.selector, rest);
-    if first.recursive {
-        match value {
-            Value::Object(map) => map.values_mut().for_each(|child| remove(child, segments)),
-            Value::Array(items) => items.iter_mut().for_each(|child| remove(child, segments)),
-            _ => {}
-        }
+    let mut target = value;
+    for step in parents {
+        let next = match (step, target) {
+            (Segment::Key(key), Value::Object(map)) => map.get_mut(key),
+            (Segment::Index(index), Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return;
+        };
+        target = next;
     }
-}
-
-/// Applies one selector at this level: removes what it selects when it is the last
-/// segment, else goes on with `rest` inside what it selects.
-fn apply(value: &mut Value, selector: &Selector, rest: &[Segment]) {
-    if rest.is_empty() {
-        match (value, selector) {
-            (Value::Object(map), Selector::Key(key)) => {
-                map.shift_remove(key);
-            }
-            (Value::Object(map), Selector::Wildcard) => map.clear(),
-            (Value::Array(items), Selector::Index(index)) if *index < items.len() => {
-                items.remove(*index);
-            }
-            (Value::Array(items), Selector::Wildcard) => items.clear(),
-            _ => {}
+    match (last, target) {
+        (Segment::Key(key), Value::Object(map)) => {
+            map.shift_remove(key);
         }
-        return;
-    }
-    match (value, selector) {
-        (Value::Object(map), Selector::Key(key)) => {
-            if let Some(child) = map.get_mut(key) {
-                remove(child, rest);
-            }
-        }
-        (Value::Object(map), Selector::Wildcard) => {
-            map.values_mut().for_each(|child| remove(child, rest));
-        }
-        (Value::Array(items), Selector::Index(index)) => {
-            if let Some(child) = items.get_mut(*index) {
-                remove(child, rest);
-            }
-        }
-        (Value::Array(items), Selector::Wildcard) => {
-            items.iter_mut().for_each(|child| remove(child, rest));
+        (Segment::Index(index), Value::Array(items)) if *index < items.len() => {
+            items.remove(*index);
         }
         _ => {}
     }
+}
+
+/// A path read up to where it ends, rewritten into RFC 9535.
+struct Scanned {
+    /// The path in RFC 9535 syntax.
+    rfc: String,
+    /// The steps, while the path is only names and indices.
+    singular: Option<Vec<Segment>>,
+    /// The names of its name steps.
+    names: Vec<String>,
+    /// The character position where the path ends.
+    end: usize,
+}
+
+impl Scanned {
+    /// Compiles the rewritten path; `text` is the path as written.
+    fn compile(self, text: &str) -> Result<JsonPath, (usize, String)> {
+        let compiled = serde_json_path::JsonPath::parse(&self.rfc).map_err(|error| {
+            let at = error.position().min(text.chars().count());
+            (at, format!("not an RFC 9535 JSONPath: {}", error.message()))
+        })?;
+        Ok(JsonPath {
+            text: text.trim().to_owned(),
+            compiled,
+            singular: self.singular,
+            names: self.names,
+        })
+    }
+}
+
+/// Characters that end a `.name` (besides white space): the brackets, quotes and
+/// operators around a path.
+const NAME_ENDS: &[char] = &[
+    '.', '[', ']', '=', '!', '<', '>', '~', '(', ')', ',', '\'', '"', '?', '&', '|',
+];
+
+/// Reads a path from the start of `chars`. `lenient`: the `$` may be left out.
+fn scan(chars: &[char], lenient: bool) -> Result<Scanned, (usize, String)> {
+    let mut i = 0;
+    let mut implied_dot = false;
+    match chars.first() {
+        Some('$') => i = 1,
+        Some('.' | '[') if lenient => {}
+        Some(_) if lenient => implied_dot = true,
+        _ => return Err((0, "a path starts with $, e.g. $.type".into())),
+    }
+    let mut rfc = String::from("$");
+    let mut steps = Some(Vec::new());
+    let mut names = Vec::new();
+    loop {
+        let descendant;
+        if implied_dot {
+            implied_dot = false;
+            descendant = false;
+        } else {
+            match chars.get(i) {
+                Some('.') if chars.get(i + 1) == Some(&'.') => {
+                    i += 2;
+                    descendant = true;
+                }
+                Some('.') => {
+                    i += 1;
+                    descendant = false;
+                }
+                Some('[') => {
+                    let (selector, next) = bracket(chars, i)?;
+                    i = next;
+                    if let Selector::Name(name) = &selector {
+                        names.push(name.clone());
+                    }
+                    push(&mut rfc, &mut steps, false, selector);
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        // After `.` or `..`: a name, `*`, or (after `..`) a bracket.
+        let selector = match chars.get(i) {
+            Some('[') if descendant => {
+                let (selector, next) = bracket(chars, i)?;
+                i = next;
+                selector
+            }
+            Some('*') => {
+                i += 1;
+                Selector::Wildcard
+            }
+            _ => {
+                let start = i;
+                while chars
+                    .get(i)
+                    .is_some_and(|c| !c.is_whitespace() && !NAME_ENDS.contains(c))
+                {
+                    i += 1;
+                }
+                if start == i {
+                    return Err((start, "expected a key name after '.'".into()));
+                }
+                Selector::Name(chars[start..i].iter().collect())
+            }
+        };
+        if let Selector::Name(name) = &selector {
+            names.push(name.clone());
+        }
+        push(&mut rfc, &mut steps, descendant, selector);
+    }
+    Ok(Scanned {
+        rfc,
+        singular: steps,
+        names,
+        end: i,
+    })
+}
+
+/// What one segment selects.
+enum Selector {
+    /// A member name.
+    Name(String),
+    /// An array index.
+    Index(usize),
+    /// `*`.
+    Wildcard,
+    /// Any other RFC 9535 bracket (slices, unions, filters, negative indices), as written.
+    Other(String),
+}
+
+/// Adds a segment to the rewritten path; the steps end at anything but a name or an index.
+fn push(rfc: &mut String, steps: &mut Option<Vec<Segment>>, descendant: bool, selector: Selector) {
+    if descendant {
+        rfc.push_str("..");
+        *steps = None;
+    }
+    match selector {
+        Selector::Name(name) => {
+            rfc.push('[');
+            quote(rfc, &name);
+            rfc.push(']');
+            if let Some(steps) = steps {
+                steps.push(Segment::Key(name));
+            }
+        }
+        Selector::Index(index) => {
+            rfc.push_str(&format!("[{index}]"));
+            if let Some(steps) = steps {
+                steps.push(Segment::Index(index));
+            }
+        }
+        Selector::Wildcard => {
+            rfc.push_str("[*]");
+            *steps = None;
+        }
+        Selector::Other(inner) => {
+            rfc.push('[');
+            rfc.push_str(&inner);
+            rfc.push(']');
+            *steps = None;
+        }
+    }
+}
+
+/// `name` as an RFC 9535 single-quoted string.
+fn quote(out: &mut String, name: &str) {
+    out.push('\'');
+    for c in name.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+}
+
+/// Reads `[...]` starting at `start` (the `[`); returns the selector and the position after
+/// the `]`.
+fn bracket(chars: &[char], start: usize) -> Result<(Selector, usize), (usize, String)> {
+    let close = matching_close(chars, start)?;
+    let inner: String = chars[start + 1..close].iter().collect();
+    let trimmed = inner.trim();
+    let first = start + 1 + inner.chars().take_while(|c| c.is_whitespace()).count();
+    let selector = if trimmed == "*" {
+        Selector::Wildcard
+    } else if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        let index = trimmed
+            .parse()
+            .map_err(|_| (first, format!("index {trimmed} is too large")))?;
+        Selector::Index(index)
+    } else if let Some(name) = quoted_name(trimmed) {
+        Selector::Name(name)
+    } else if trimmed.starts_with(['?', '-', '\'', '"'])
+        || trimmed.contains([':', ','])
+        || trimmed.starts_with(|c: char| c.is_ascii_digit())
+    {
+        Selector::Other(trimmed.to_owned())
+    } else {
+        let found = trimmed
+            .chars()
+            .next()
+            .map_or("']'".into(), |c| format!("{c:?}"));
+        return Err((
+            first,
+            format!("expected a quoted key, an index or '*', found {found}"),
+        ));
+    };
+    Ok((selector, close + 1))
+}
+
+/// The position of the `]` closing the `[` at `start` (quotes and nested brackets and
+/// parentheses skipped).
+fn matching_close(chars: &[char], start: usize) -> Result<usize, (usize, String)> {
+    let mut depth = 0usize;
+    let mut i = start;
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '\'' | '"' => {
+                let quote = c;
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err((start, "unclosed quoted key".into())),
+                        Some('\\') => i += 2,
+                        Some(&d) if d == quote => break,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            '[' | '(' => depth += 1,
+            ']' | ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Err((start, "unclosed '[': expected ']'".into()))
+}
+
+/// The name in a bracket that is one quoted string (`'a b'` or `"a b"`).
+fn quoted_name(inner: &str) -> Option<String> {
+    let quote = inner.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+    let body = inner.strip_prefix(quote)?.strip_suffix(quote)?;
+    // The body must not close the string early (`'a','b'` is a union).
+    let mut escaped = false;
+    for c in body.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == quote => return None,
+            _ => {}
+        }
+    }
+    if escaped {
+        return None;
+    }
+    // As a JSON string: `\'` is a quote; other escapes are JSON's.
+    let mut json = String::with_capacity(body.len() + 2);
+    json.push('"');
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('\'') => json.push('\''),
+                Some(next) => {
+                    json.push('\\');
+                    json.push(next);
+                }
+                None => {}
+            },
+            '"' => json.push_str("\\\""),
+            c => json.push(c),
+        }
+    }
+    json.push('"');
+    // A backslash JSON does not know keeps the character after it, as paths always read.
+    serde_json::from_str::<String>(&json).ok().or_else(|| {
+        let mut name = String::new();
+        let mut chars = body.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => name.extend(chars.next()),
+                c => name.push(c),
+            }
+        }
+        Some(name)
+    })
 }
 
 impl FromStr for JsonPath {
@@ -247,7 +547,6 @@ impl fmt::Display for JsonPath {
         f.write_str(&self.text)
     }
 }
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -292,6 +591,88 @@ mod tests {
         assert_eq!(
             removed("$..b", json!([{"b": 1}, [{"b": 2, "c": 3}]])),
             json!([{}, [{"c": 3}]])
+        );
+    }
+
+    #[test]
+    fn todays_forms_and_rfc_9535_select_the_same_values() {
+        let doc = json!({"a-b": 1, "@type": "x", "items": [{"id": 1, "qty": 2}, {"id": 3, "qty": 0}], "o": {"id": 9}});
+        let query = |path: &str| -> Vec<Value> {
+            JsonPath::parse(path)
+                .unwrap()
+                .query(&doc)
+                .into_iter()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(query("$.a-b"), vec![json!(1)]);
+        assert_eq!(query("$['a-b']"), vec![json!(1)]);
+        assert_eq!(query("$.@type"), vec![json!("x")]);
+        assert_eq!(query("items[1].id"), vec![json!(3)]);
+        assert_eq!(query("$..id"), vec![json!(1), json!(3), json!(9)]);
+        assert_eq!(query("$.items[*].id"), vec![json!(1), json!(3)]);
+        assert_eq!(query("$.items.*.qty"), vec![json!(2), json!(0)]);
+        assert_eq!(query("$.items[?@.qty > 1].id"), vec![json!(1)]);
+        assert_eq!(query("$.items[-1].id"), vec![json!(3)]);
+        assert_eq!(query("$.items[0:1].id"), vec![json!(1)]);
+        assert_eq!(query("$['o','a-b']"), vec![json!({"id": 9}), json!(1)]);
+        assert_eq!(query(r#"$["items"][0]["id"]"#), vec![json!(1)]);
+        assert!(query("$.nope").is_empty());
+        assert_eq!(query("$"), vec![doc.clone()]);
+        // Names and indices keep their steps (read from text by the filter); others do not.
+        assert!(
+            JsonPath::parse("$.items[0]['id']")
+                .unwrap()
+                .singular()
+                .is_some()
+        );
+        for other in [
+            "$..id",
+            "$.items[*]",
+            "$.*",
+            "$.items[-1]",
+            "$.items[?@.id]",
+        ] {
+            assert!(
+                JsonPath::parse(other).unwrap().singular().is_none(),
+                "{other}"
+            );
+        }
+        assert_eq!(JsonPath::parse(" $.a-b ").unwrap().to_string(), "$.a-b");
+        let names = |path: &str| JsonPath::parse(path).unwrap().required_names().to_vec();
+        assert_eq!(
+            names("$..book.bids[*]['p q'][?@.x > 1]"),
+            ["book", "bids", "p q"]
+        );
+        assert_eq!(names("$['a','b'].*"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_path_at_the_start_of_a_condition_leaves_the_rest() {
+        let (path, rest) = JsonPath::parse_prefix(r#"$.items[?@.id == 1].qty >= 2"#).unwrap();
+        assert_eq!(path.as_str(), "$.items[?@.id == 1].qty");
+        assert_eq!(rest, " >= 2");
+        let (path, rest) = JsonPath::parse_prefix("$..price>1").unwrap();
+        assert_eq!((path.as_str(), rest), ("$..price", ">1"));
+        assert!(
+            JsonPath::parse_prefix("price > 1").is_err(),
+            "a condition's path needs $"
+        );
+    }
+
+    #[test]
+    fn removing_by_a_filter_or_a_union_takes_every_selected_value_out() {
+        assert_eq!(
+            removed(
+                "$.items[?@.qty == 0]",
+                json!({"items": [{"qty": 0}, {"qty": 1}, {"qty": 0}]})
+            ),
+            json!({"items": [{"qty": 1}]})
+        );
+        assert_eq!(removed("$[0,2]", json!([1, 2, 3, 4])), json!([2, 4]));
+        assert_eq!(
+            removed("$..a", json!({"a": {"a": 1}, "b": {"a": 2}})),
+            json!({"b": {}})
         );
     }
 

@@ -304,6 +304,24 @@ mod tests {
     }
 
     #[test]
+    fn json_rules_take_descendant_and_wildcard_paths() {
+        let rules = rules(
+            r#"(replies: [
+                (when: Json("$..action == \"subscribe\""), reply: "subscribed"),
+                (when: Json("$.channels[*] == \"prices\""), reply: "prices"),
+            ])"#,
+        );
+        let got = |text: &str| -> Vec<String> {
+            rules.replies_to(text).into_iter().map(|(_, r)| r).collect()
+        };
+        assert_eq!(
+            got(r#"{"msg":{"action":"subscribe"},"channels":["news","prices"]}"#),
+            ["subscribed", "prices"]
+        );
+        assert_eq!(got(r#"{"channels":["news"]}"#), Vec::<String>::new());
+    }
+
+    #[test]
     fn a_bad_regex_or_close_code_is_refused() {
         let file: RulesFile = from_ron(
             Path::new("r.ron"),

@@ -1,5 +1,11 @@
-//! The JSON part of a timeline filter: `$.path OP literal` (syntax in [`super::filter`]),
-//! evaluated by scanning the message's text for the path's value ([`super::json_scan`]).
+//! The JSON part of a timeline filter: `$.path OP literal` (syntax in [`super::filter`]).
+//! The path is RFC 9535 JSONPath ([`crate::format::json_path`], the one path language):
+//! a path of names and indices is evaluated by scanning the message's text for its value
+//! ([`super::json_scan`]) without building the message; any other path (`$..price`,
+//! `$.items[*].id`) parses the message and asks the path for every value it selects.
+//! With several values, `!=` holds when none equals the literal, every other operator when
+//! one value satisfies it; a path that selects nothing never matches. (A name given twice
+//! in one object is read at its first member from the text, at its last once parsed.)
 
 use std::fmt;
 
@@ -9,14 +15,8 @@ use serde_json::Value;
 use super::json_number;
 use super::json_scan::{self, PathScan};
 
-/// One step of a JSON path.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Segment {
-    /// `.name` or `["name"]`: an object member.
-    Key(String),
-    /// `[n]`: an array element.
-    Index(usize),
-}
+use crate::format::json_path::JsonPath;
+pub use crate::format::json_path::Segment;
 
 /// How a path's value is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,11 +39,15 @@ pub enum Op {
     Contains,
 }
 
+/// How deep a message may nest for a path other than names and indices (which reads the
+/// text instead, to [`json_scan`]'s own limit).
+pub const MAX_PARSED_DEPTH: usize = 64;
+
 /// A parsed JSON filter: a path, an operator and a literal.
 #[derive(Clone, Debug)]
 pub struct JsonPredicate {
-    /// The path from the document's root.
-    pub path: Vec<Segment>,
+    /// The path from the document's root, compiled once.
+    pub path: JsonPath,
     /// The comparison.
     pub op: Op,
     /// The literal compared with (`Null` for [`Op::Exists`]).
@@ -54,6 +58,10 @@ pub struct JsonPredicate {
     quoted: Option<Finder<'static>>,
     /// The literal as a number, read once, for the ordering operators.
     number: Option<f64>,
+    /// For a path that parses messages: a searcher for each member name it needs
+    /// (`"price"` for `$..price`), so a message without escapes that lacks one is rejected
+    /// without being parsed.
+    names: Vec<Finder<'static>>,
 }
 
 /// Why a JSON filter does not parse.
@@ -76,37 +84,11 @@ impl JsonPredicate {
     /// Parses `$.path OP literal` (see the module docs).
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let s = input.trim();
-        let Some(mut rest) = s.strip_prefix('$') else {
+        if !s.starts_with('$') {
             return err("a filter starts with $, e.g. $.type == \"trade\"");
-        };
-        let mut path = Vec::new();
-        loop {
-            if let Some(after) = rest.strip_prefix('.') {
-                let end = after
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-                    .unwrap_or(after.len());
-                if end == 0 {
-                    return err("a name is expected after '.'");
-                }
-                path.push(Segment::Key(after[..end].to_owned()));
-                rest = &after[end..];
-            } else if let Some(after) = rest.strip_prefix('[') {
-                let Some(close) = after.find(']') else {
-                    return err("'[' without ']'");
-                };
-                let inner = after[..close].trim();
-                if let Ok(index) = inner.parse::<usize>() {
-                    path.push(Segment::Index(index));
-                } else if let Ok(Value::String(key)) = serde_json::from_str::<Value>(inner) {
-                    path.push(Segment::Key(key));
-                } else {
-                    return err(format!("[{inner}] is not an index or a quoted name"));
-                }
-                rest = &after[close + 1..];
-            } else {
-                break;
-            }
         }
+        let (path, rest) = JsonPath::parse_prefix(s)
+            .map_err(|e| ParseError(format!("{} (at character {})", e.message, e.position)))?;
         let (op, value) = comparison(rest.trim_start())?;
         // Derived once here rather than for every message tested.
         let quoted = match (op, &value) {
@@ -116,12 +98,22 @@ impl JsonPredicate {
             _ => None,
         };
         let number = value.as_f64();
+        let names = if path.singular().is_some() {
+            Vec::new()
+        } else {
+            path.required_names()
+                .iter()
+                .filter_map(|name| serde_json::to_string(name).ok())
+                .map(|quoted| Finder::new(quoted.as_bytes()).into_owned())
+                .collect()
+        };
         Ok(Self {
             path,
             op,
             value,
             quoted,
             number,
+            names,
         })
     }
 
@@ -139,12 +131,38 @@ impl JsonPredicate {
         {
             return false;
         }
+        let Some(steps) = self.path.singular() else {
+            // Descendants, wildcards, filters: the message is parsed, if it nests no deeper
+            // than MAX_PARSED_DEPTH (checked first without recursion, so a hostile one
+            // costs one pass and a small stack).
+            let bytes = json.as_bytes();
+            let lacks_a_name = || {
+                self.names.iter().any(|name| name.find(bytes).is_none())
+                    && memchr::memchr(b'\\', bytes).is_none()
+            };
+            return !lacks_a_name()
+                && json_scan::nesting_within(bytes, MAX_PARSED_DEPTH)
+                && serde_json::from_str::<Value>(json).is_ok_and(|doc| self.matches_value(&doc));
+        };
         // The value first; the rest of the document is checked only when the value passes.
-        let mut scan = PathScan::new(json.as_bytes(), &self.path);
+        let mut scan = PathScan::new(json.as_bytes(), steps);
         let Some(raw) = scan.find() else {
             return false;
         };
         self.test_raw(raw) && scan.finish()
+    }
+
+    /// True when a document already parsed satisfies the predicate (the same answer as
+    /// [`JsonPredicate::matches`] on its text).
+    pub fn matches_value(&self, document: &Value) -> bool {
+        let found = self.path.query(document);
+        if found.is_empty() {
+            return false;
+        }
+        match self.op {
+            Op::Ne => found.iter().all(|value| self.test(value)),
+            _ => found.iter().any(|value| self.test(value)),
+        }
     }
 
     /// True when the raw text of the value at the path satisfies the predicate.
@@ -259,18 +277,20 @@ mod tests {
     fn parses_paths_operators_and_values() {
         let p = pred(r#"$.user.name contains "ada""#);
         assert_eq!(
-            p.path,
-            vec![Segment::Key("user".into()), Segment::Key("name".into())]
+            p.path.singular(),
+            Some(&[Segment::Key("user".into()), Segment::Key("name".into())][..])
         );
         assert_eq!(p.op, Op::Contains);
         let p = pred(r#"$.items[2]["odd key"] >= 1.5"#);
         assert_eq!(
-            p.path,
-            vec![
-                Segment::Key("items".into()),
-                Segment::Index(2),
-                Segment::Key("odd key".into())
-            ]
+            p.path.singular(),
+            Some(
+                &[
+                    Segment::Key("items".into()),
+                    Segment::Index(2),
+                    Segment::Key("odd key".into())
+                ][..]
+            )
         );
         assert_eq!(p.op, Op::Ge);
         assert_eq!(pred("$.error").op, Op::Exists);
@@ -309,6 +329,69 @@ mod tests {
     }
 
     #[test]
+    fn descendants_wildcards_and_rfc_9535_filters_match_anywhere() {
+        let doc = r#"{"book":{"bids":[{"price":99.5,"qty":2},{"price":101,"qty":0}]},"meta":{"price":7},"tags":["a","b"],"a-b":1}"#;
+        assert!(pred("$..price > 100").matches(doc));
+        assert!(!pred("$..price > 200").matches(doc));
+        assert!(pred("$..price == 7").matches(doc));
+        assert!(pred("$.book.bids[*].qty == 0").matches(doc));
+        assert!(pred("$.book.bids[*].price").matches(doc));
+        assert!(
+            !pred("$.book.asks[*].price").matches(doc),
+            "selects nothing"
+        );
+        // With several values, != means none of them equals the literal.
+        assert!(pred("$.book.bids[*].qty != 5").matches(doc));
+        assert!(!pred("$.book.bids[*].qty != 0").matches(doc));
+        assert!(pred(r#"$.tags[*] == "b""#).matches(doc));
+        assert!(pred("$.book.bids[?@.qty > 1].price == 99.5").matches(doc));
+        assert!(!pred("$.book.bids[?@.qty > 1].price == 101").matches(doc));
+        assert!(pred("$.book.bids[-1].qty == 0").matches(doc));
+        assert!(pred("$.book.bids[0:1].price < 100").matches(doc));
+        assert!(pred("$['meta']['price'] == 7").matches(doc));
+        // Today's names with characters RFC 9535 keeps for brackets still read.
+        assert!(pred("$.a-b == 1").matches(doc));
+        assert!(!pred("$..price > 1").matches("not json"));
+        // A message without the name is rejected unparsed; with an escape, it is parsed.
+        assert!(!pred("$..price").matches(r#"{"prices":[1]}"#));
+        assert!(pred("$..price").matches(r#"{"a":{"pr\u0069ce":1}}"#));
+        for bad in ["$..", "$.a[?@.x >]", "$.a[1:2:3:4]", "$[x]"] {
+            assert!(JsonPredicate::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn a_path_of_names_and_indices_reads_the_text_as_the_crate_reads_the_value() {
+        let docs = [
+            r#"{"a":{"b":[1,{"c":"x"}]},"n":2.5,"s":"t\"q","e":[]}"#,
+            r#"{"a":{"b":[{"c":"x"}]},"n":"2.5","s":null}"#,
+            r#"[{"a":1},{"a":{"b":[2]}}]"#,
+            r#"{"a":{"b":[1,{"c":"x"}]}"#,
+        ];
+        let filters = [
+            "$.a",
+            "$.a.b[1].c == \"x\"",
+            "$.a.b[0] != 1",
+            "$.n > 2",
+            "$.n == 2.5",
+            "$.s == \"t\\\"q\"",
+            "$.e contains 1",
+            "$[1].a.b contains 2",
+            "$.a == 2",
+            "$.missing",
+        ];
+        for filter in filters {
+            let predicate = pred(filter);
+            assert!(predicate.path.singular().is_some(), "{filter}");
+            for doc in docs {
+                let parsed = serde_json::from_str::<Value>(doc);
+                let by_value = parsed.is_ok_and(|value| predicate.matches_value(&value));
+                assert_eq!(predicate.matches(doc), by_value, "{filter} on {doc}");
+            }
+        }
+    }
+
+    #[test]
     fn deep_documents_never_match_and_never_overflow_the_stack() {
         let deep = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
         let hostile = [
@@ -319,6 +402,8 @@ mod tests {
         ];
         let filters = [
             "$.a",
+            "$..a",
+            "$.a[*][0]",
             r#"$.type == "t""#,
             "$.a contains 1",
             "$.a == [1]",

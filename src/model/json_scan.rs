@@ -19,6 +19,38 @@ pub fn value_at<'a>(json: &'a [u8], path: &[Segment]) -> Option<&'a [u8]> {
     scan.finish().then_some(raw)
 }
 
+/// True when `json` nests no deeper than `max` arrays and objects (brackets outside
+/// strings counted in one pass, without recursion or allocation).
+pub fn nesting_within(json: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
 /// The unescaped text of a JSON string literal's raw bytes (quotes included), borrowed when
 /// it has no escapes.
 pub fn string_text(raw: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
@@ -376,6 +408,13 @@ mod tests {
 
     fn at_str(json: &str) -> Option<String> {
         at(json, &[key("k")]).map(str::to_owned)
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings() {
+        assert!(nesting_within(br#"{"a":[[1]]}"#, 3));
+        assert!(!nesting_within(br#"{"a":[[1]]}"#, 2));
+        assert!(nesting_within(br#"{"a":"[[[[\"[["}"#, 1));
     }
 
     fn key(name: &str) -> Segment {

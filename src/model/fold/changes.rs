@@ -141,23 +141,35 @@ fn first_missing(state: &Value, pointer: &str) -> String {
     pointer.to_owned()
 }
 
-/// The paths without duplicates and without any inside another one kept.
+/// The paths without duplicates and without any inside another one kept (each path's
+/// outer paths looked up: the cost follows the paths' depth, not their number squared).
 fn outermost(mut paths: Vec<String>) -> Vec<String> {
     if paths.len() < 2 {
         return paths;
     }
-    paths.sort();
+    // Shorter first: an outer path is seen before the paths inside it.
+    paths.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     paths.dedup();
-    let mut kept: Vec<String> = Vec::with_capacity(paths.len());
-    for path in paths {
-        let inside = kept
-            .iter()
-            .any(|outer| outer.is_empty() || path.starts_with(&format!("{outer}/")));
+    let mut kept: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut keep = vec![false; paths.len()];
+    for (at, path) in paths.iter().enumerate() {
+        let inside = kept.contains("")
+            || path
+                .match_indices('/')
+                .skip(1)
+                .any(|(end, _)| kept.contains(&path[..end]));
         if !inside {
-            kept.push(path);
+            kept.insert(path.as_str());
+            keep[at] = true;
         }
     }
-    kept
+    let mut out: Vec<String> = paths
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(path, keep)| keep.then_some(path))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Reports the differences between `old` and `new` at `path`: members and items are
@@ -234,6 +246,19 @@ mod tests {
             out.push((change.path.to_owned(), change.kind));
         });
         out
+    }
+
+    #[test]
+    fn only_the_outermost_places_are_kept() {
+        let paths = ["/a/b", "/a", "/a-x", "/a/b/c", "/b", "/a-x/y", "/a"];
+        assert_eq!(
+            outermost(paths.iter().map(|p| (*p).to_owned()).collect()),
+            vec!["/a", "/a-x", "/b"]
+        );
+        assert_eq!(
+            outermost(vec!["/a".into(), String::new()]),
+            vec![String::new()]
+        );
     }
 
     #[test]

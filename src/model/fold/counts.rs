@@ -43,7 +43,12 @@ impl UpdateCounts {
             self.forget_inside(path, false);
         }
         for path in &changes.touched {
-            *self.counts.entry(path.clone()).or_insert(0) += 1;
+            match self.counts.get_mut(path) {
+                Some(count) => *count += 1,
+                None => {
+                    self.counts.insert(path.clone(), 1);
+                }
+            }
         }
     }
 

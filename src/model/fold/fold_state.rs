@@ -178,12 +178,5 @@ impl Fold {
 
 /// A filter tested on a value already parsed (the same answer as on its text).
 fn filter_passes(filter: &crate::model::json_filter::JsonPredicate, message: &Value) -> bool {
-    let mut value = Some(message);
-    for segment in &filter.path {
-        value = value.and_then(|v| match segment {
-            crate::model::json_filter::Segment::Key(key) => v.as_object()?.get(key),
-            crate::model::json_filter::Segment::Index(index) => v.as_array()?.get(*index),
-        });
-    }
-    value.is_some_and(|found| filter.test(found))
+    filter.matches_value(message)
 }

@@ -12,6 +12,7 @@
 //! costs more refolding per row shown, never unbounded memory.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -61,11 +62,13 @@ pub struct FoldHistory {
     /// The checkpoints' approximate bytes, and their limit.
     checkpoint_bytes: usize,
     budget: usize,
-    errors: BTreeMap<usize, String>,
+    /// Why rows did not apply; a reason repeated row after row (a flood of text that is
+    /// not JSON) is held once.
+    errors: BTreeMap<usize, Arc<str>>,
     counts: UpdateCounts,
     /// The places the latest row changed, and its change to show.
     last_paths: RowPaths,
-    last_change: RowChange,
+    last_change: Option<RowChange>,
 }
 
 impl FoldHistory {
@@ -91,7 +94,7 @@ impl FoldHistory {
             errors: BTreeMap::new(),
             counts: UpdateCounts::default(),
             last_paths: RowPaths::default(),
-            last_change: RowChange::default(),
+            last_change: None,
         }
     }
 
@@ -128,7 +131,7 @@ impl FoldHistory {
 
     /// Why row `row` did not apply, if it did not.
     pub fn error(&self, row: usize) -> Option<&str> {
-        self.errors.get(&row).map(String::as_str)
+        self.errors.get(&row).map(|reason| &**reason)
     }
 
     /// Updates per place after every row folded so far.
@@ -141,25 +144,41 @@ impl FoldHistory {
         &self.last_paths
     }
 
-    /// What the latest row changed.
-    pub fn last_change(&self) -> &RowChange {
-        &self.last_change
+    /// What the latest row changed, when it was folded by [`FoldHistory::push_shown`].
+    pub fn last_change(&self) -> Option<&RowChange> {
+        self.last_change.as_ref()
     }
 
     /// Folds the next row.
     pub fn push(&mut self, input: FoldInput<'_>) {
+        self.push_row(input, false);
+    }
+
+    /// Folds the next row and keeps its change to show ([`FoldHistory::last_change`]): the
+    /// previews cost more, so only the rows a view may stop at are folded so.
+    pub fn push_shown(&mut self, input: FoldInput<'_>) {
+        self.push_row(input, true);
+    }
+
+    fn push_row(&mut self, input: FoldInput<'_>, shown: bool) {
         let row = self.rows;
         let mut paths = RowPaths::default();
-        let mut change = RowChange::default();
+        let mut change = shown.then(RowChange::default);
         let step = self.live.fold_input_observed(
             input,
             Some(&mut |c: ChangeRef<'_>| {
                 paths.add(c);
-                change.add(c);
+                if let Some(change) = &mut change {
+                    change.add(c);
+                }
             }),
         );
         if let Some(Step::Failed(reason)) = step {
-            self.errors.insert(row, reason);
+            let shared = match self.errors.values().next_back() {
+                Some(last) if **last == *reason => Arc::clone(last),
+                _ => Arc::from(reason),
+            };
+            self.errors.insert(row, shared);
         }
         self.counts.record(&paths);
         self.last_paths = paths;

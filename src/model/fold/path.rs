@@ -1,76 +1,24 @@
-//! A path to a part of a JSON document (`$`, `$.data`, `$.items[0]["a b"]`), in the JSON
-//! filter's own syntax ([`crate::model::json_filter`]).
+//! The fold's paths (select, key): RFC 9535 JSONPath, the one path language
+//! ([`crate::format::json_path`]), written from `$` (`$`, `$.data`, `$.items[0]["a b"]`,
+//! `$..price`). A path that selects several values selects them as an array.
 
-use std::fmt;
+pub use crate::format::json_path::JsonPath;
 
-use serde_json::Value;
-
-use crate::model::json_filter::{JsonPredicate, Op, Segment};
-
-/// A parsed path; `$` alone is the whole document.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JsonPath {
-    segments: Vec<Segment>,
-    text: String,
-}
-
-impl JsonPath {
-    /// Parses `$` followed by `.name`, `["name"]` and `[n]` steps.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let predicate = JsonPredicate::parse(text).map_err(|e| e.0)?;
-        if predicate.op != Op::Exists {
-            return Err(format!(
-                "{text} is a condition; a path is expected here, e.g. $.data"
-            ));
-        }
-        Ok(Self {
-            segments: predicate.path,
-            text: text.to_owned(),
-        })
-    }
-
-    /// The whole document (`$`).
-    pub fn root() -> Self {
-        Self {
-            segments: Vec::new(),
-            text: "$".into(),
-        }
-    }
-
-    /// The value at the path, if the document has one.
-    pub fn get<'a>(&self, document: &'a Value) -> Option<&'a Value> {
-        self.segments
-            .iter()
-            .try_fold(document, |value, segment| match segment {
-                Segment::Key(key) => value.as_object()?.get(key),
-                Segment::Index(index) => value.as_array()?.get(*index),
-            })
-    }
-
-    /// Takes the value at the path out of an owned document (no copy).
-    pub fn take(&self, mut document: Value) -> Option<Value> {
-        for segment in &self.segments {
-            document = match (segment, document) {
-                (Segment::Key(key), Value::Object(mut map)) => map.swap_remove(key)?,
-                (Segment::Index(index), Value::Array(mut items)) if *index < items.len() => {
-                    items.swap_remove(*index)
-                }
-                _ => return None,
-            };
-        }
-        Some(document)
-    }
-
-    /// True for `$` (the whole document).
-    pub fn is_root(&self) -> bool {
-        self.segments.is_empty()
-    }
-}
-
-impl fmt::Display for JsonPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+/// Parses a path that starts with `$`; a condition (`$.op == 1`) is refused with a hint.
+pub fn parse_path(text: &str) -> Result<JsonPath, String> {
+    let text = text.trim();
+    let (path, rest) = JsonPath::parse_prefix(text).map_err(|e| e.message)?;
+    if rest.trim().is_empty() {
+        Ok(path)
+    } else if rest.trim_start().starts_with(['=', '!', '<', '>']) || rest.contains("contains") {
+        Err(format!(
+            "{text} is a condition; a path is expected here, e.g. $.data"
+        ))
+    } else {
+        Err(format!(
+            "{text}: unexpected {:?} after the path",
+            rest.trim()
+        ))
     }
 }
 
@@ -83,17 +31,29 @@ mod tests {
     #[test]
     fn finds_and_takes_values() {
         let doc = json!({"data": {"items": [1, {"a b": true}]}});
-        let path = JsonPath::parse(r#"$.data.items[1]["a b"]"#).unwrap();
+        let path = parse_path(r#"$.data.items[1]["a b"]"#).unwrap();
         assert_eq!(path.get(&doc), Some(&json!(true)));
         assert_eq!(path.take(doc.clone()), Some(json!(true)));
-        assert_eq!(JsonPath::parse("$").unwrap().get(&doc), Some(&doc));
-        assert_eq!(JsonPath::parse("$.nope").unwrap().get(&doc), None);
-        assert_eq!(JsonPath::parse("$.data.items[5]").unwrap().take(doc), None);
+        assert_eq!(parse_path("$").unwrap().get(&doc), Some(&doc));
+        assert_eq!(parse_path("$.nope").unwrap().get(&doc), None);
+        assert_eq!(parse_path("$.data.items[5]").unwrap().take(doc), None);
+    }
+
+    #[test]
+    fn descendants_and_wildcards_select_every_value_as_an_array() {
+        let doc = json!({"a": {"price": 1}, "b": [{"price": 2}, {"id": 3}]});
+        let prices = parse_path("$..price").unwrap();
+        assert_eq!(prices.get(&doc), Some(&json!(1)));
+        assert_eq!(prices.take(doc.clone()), Some(json!([1, 2])));
+        let ids = parse_path("$.b[*].id").unwrap();
+        assert_eq!(ids.take(doc.clone()), Some(json!([3])));
+        assert_eq!(parse_path("$..nope").unwrap().take(doc), None);
     }
 
     #[test]
     fn refuses_conditions_and_junk() {
-        assert!(JsonPath::parse("$.op == 1").is_err());
-        assert!(JsonPath::parse("data").is_err());
+        assert!(parse_path("$.op == 1").unwrap_err().contains("condition"));
+        assert!(parse_path("data").is_err());
+        assert!(parse_path("$.a b").is_err());
     }
 }

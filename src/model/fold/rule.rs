@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
-use super::path::JsonPath;
+use super::path::{JsonPath, parse_path};
 
 /// How each message changes the state.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,7 +47,7 @@ impl FromStr for FoldRule {
             "pathdata" => Ok(FoldRule::PathData),
             other => match other.strip_prefix("keyed:") {
                 Some(path) => Ok(FoldRule::Keyed(
-                    JsonPath::parse(path).map_err(|e| format!("keyed:{path}: {e}"))?,
+                    parse_path(path).map_err(|e| format!("keyed:{path}: {e}"))?,
                 )),
                 None if other == "keyed" => {
                     Err("keyed needs the key's path, e.g. keyed:$.id".into())

@@ -1,6 +1,6 @@
 //! What a fold is made of: the rule, which messages take part and which part of each.
 
-use super::path::JsonPath;
+use super::path::{JsonPath, parse_path};
 use super::rule::FoldRule;
 use crate::model::json_filter::JsonPredicate;
 
@@ -37,7 +37,7 @@ impl FoldSpec {
     ) -> Result<Self, String> {
         let rule: FoldRule = rule.parse()?;
         let select = match select {
-            Some(text) => JsonPath::parse(text).map_err(|e| format!("select path: {e}"))?,
+            Some(text) => parse_path(text).map_err(|e| format!("select path: {e}"))?,
             None => JsonPath::root(),
         };
         let predicate = |what: &str, text: &str| {

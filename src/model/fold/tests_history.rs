@@ -102,8 +102,17 @@ proptest! {
             prop_assert!(view.recent.values().all(|&r| r <= i && r + recent > i));
         }
         prop_assert_eq!(history.counts(), &counts);
+        prop_assert_eq!(history.last_change(), None, "pushed without its change");
+        let mut shown = FoldHistory::new(spec.clone(), every);
+        for i in 0..rows.len() {
+            if i + 1 == rows.len() {
+                shown.push_shown(input(&rows, i));
+            } else {
+                shown.push(input(&rows, i));
+            }
+        }
         let last = history.view_after(rows.len() - 1, 1, |j| input(&rows, j)).unwrap();
-        prop_assert_eq!(&last.change, history.last_change());
+        prop_assert_eq!(Some(&last.change), shown.last_change());
     }
 }
 
@@ -120,7 +129,7 @@ fn a_row_shows_what_it_changed_and_each_place_counts_its_updates() {
     let spec = FoldSpec::parse("merge", None, None, None).unwrap();
     let mut history = FoldHistory::new(spec, 2);
     for i in 0..rows.len() {
-        history.push(input(&rows, i));
+        history.push_shown(input(&rows, i));
     }
     let view = history.view_after(1, 8, |j| input(&rows, j)).unwrap();
     let listed: Vec<_> = view
@@ -148,7 +157,7 @@ fn a_row_shows_what_it_changed_and_each_place_counts_its_updates() {
     assert_eq!(history.counts().get("/bids/9"), 1);
     assert_eq!(history.counts().get("/bids"), 3);
     assert_eq!(history.counts().get(""), 3);
-    let last = &history.last_change().listed;
+    let last = &history.last_change().expect("kept").listed;
     assert_eq!(last.len(), 1);
     assert_eq!(
         (last[0].old.as_deref(), last[0].new.as_deref()),
