@@ -13,6 +13,8 @@ use egui::{Context, Key, KeyboardShortcut, Modifiers, Response, RichText, Ui};
 pub enum CommandId {
     /// Open a new tab.
     NewTab,
+    /// Open a new proxy tab.
+    NewProxyTab,
     /// Close the active tab.
     CloseTab,
     /// Close every tab and start an empty session.
@@ -121,8 +123,9 @@ impl CommandId {
     /// Every command, in the order the shortcut handler tries them: within a scope, a
     /// shortcut with more modifiers comes before one with fewer on the same key (egui
     /// matches Shift loosely, so F3 would also take Shift+F3).
-    pub const ALL: [CommandId; 26] = [
+    pub const ALL: [CommandId; 27] = [
         CommandId::NewTab,
+        CommandId::NewProxyTab,
         CommandId::CloseTab,
         CommandId::NewSession,
         CommandId::OpenSession,
@@ -158,6 +161,10 @@ impl CommandId {
             CommandId::NewTab => CommandSpec::new("+")
                 .key(CMD, Key::T, Window)
                 .hover("New tab ({key})"),
+            CommandId::NewProxyTab => CommandSpec::new("New proxy tab...").hover(
+                "Stand between a client and its server: every connection's two legs, \
+                 intercept and rules",
+            ),
             CommandId::CloseTab => CommandSpec::new("×")
                 .key(CMD, Key::W, Window)
                 .hover("Close tab ({key})"),

@@ -19,6 +19,9 @@ pub fn ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Acti
                 if CommandId::NewTab.button(ui, |text| text.strong()).clicked() {
                     actions.push(Action::NewTab);
                 }
+                if CommandId::NewProxyTab.button(ui, |text| text).clicked() {
+                    actions.push(Action::NewProxyTab);
+                }
             });
         });
 }

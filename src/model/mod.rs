@@ -12,6 +12,7 @@ pub mod json_filter;
 pub mod json_number;
 pub mod json_scan;
 pub mod memory_budget;
+pub mod proxy_setup;
 pub mod recorded;
 pub mod redact;
 pub mod round_trip;

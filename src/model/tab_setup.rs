@@ -20,6 +20,9 @@ pub enum TabKind {
     WebSocket,
     /// A Server-Sent Events stream over `http(s)://`; the tab only receives.
     Sse,
+    /// A proxy between clients and an upstream server ([`TabSetup::proxy`]): its
+    /// connections, each with both legs, intercept and rules.
+    Proxy,
 }
 
 impl TabKind {
@@ -31,6 +34,7 @@ impl TabKind {
         match self {
             TabKind::WebSocket => "WebSocket",
             TabKind::Sse => "SSE",
+            TabKind::Proxy => "Proxy",
         }
     }
 
@@ -89,6 +93,9 @@ pub struct TabSetup {
     /// The State view's fold (issue 24), once the user chose one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fold: Option<crate::model::fold::FoldSettings>,
+    /// A proxy tab's settings (listen address, upstream, header changes, rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<super::proxy_setup::ProxySetup>,
 }
 
 impl TabSetup {
@@ -154,6 +161,9 @@ impl TabSetup {
 
     /// The tab's title: host, port and path of its URL.
     pub fn title(&self) -> String {
+        if let Some(proxy) = &self.proxy {
+            return proxy.title();
+        }
         let typed = self.config.url.trim();
         match url::Url::parse(typed) {
             Ok(url) => {

@@ -60,6 +60,10 @@ impl SockscopeApp {
     pub(super) fn run(&mut self, action: Action, ctx: &egui::Context) {
         match action {
             Action::NewTab => self.open_tab(self.default_url()),
+            Action::NewProxyTab => {
+                let upstream = self.demo_url("").unwrap_or_default();
+                self.open_proxy_tab(upstream);
+            }
             Action::Tab(id, action) => {
                 if let Some(index) = self.tabs.iter().position(|tab| tab.id == id) {
                     self.run_for_tab(index, action, ctx);
@@ -130,6 +134,7 @@ impl SockscopeApp {
                 Err(error) => tab.input_error = Some(format!("Not copied: {error}")),
             },
             TabAction::ClearTimeline => tab.clear_timeline(),
+            TabAction::Proxy(action) => tab.run_proxy(action, &runtime, Arc::clone(&self.wake)),
             TabAction::AnswerEnvPrompt(allow) => {
                 let wake = Arc::clone(&self.wake);
                 if let Some(replay) = tab.answer_env_prompt(allow, &runtime, wake, &self.jobs) {

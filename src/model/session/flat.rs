@@ -9,6 +9,7 @@ use crate::engine::ConnectionConfig;
 use crate::format::query::QueryParam;
 use crate::model::decode_settings::DecodeSettings;
 use crate::model::fold::FoldSettings;
+use crate::model::proxy_setup::ProxySetup;
 use crate::model::recorded::RecordedEvent;
 use crate::model::tab_setup::{Pin, TabKind, TabSetup};
 use crate::model::template::Template;
@@ -40,6 +41,8 @@ struct FlatRef<'a> {
     disabled_params: &'a [(usize, QueryParam)],
     #[serde(skip_serializing_if = "Option::is_none")]
     fold: Option<&'a FoldSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proxy: Option<&'a ProxySetup>,
 }
 
 /// The record as read.
@@ -71,6 +74,8 @@ struct FlatTab {
     disabled_params: Vec<(usize, QueryParam)>,
     #[serde(default)]
     fold: Option<FoldSettings>,
+    #[serde(default)]
+    proxy: Option<ProxySetup>,
 }
 
 impl Serialize for SessionTab {
@@ -90,6 +95,7 @@ impl Serialize for SessionTab {
             decode: &setup.decode,
             disabled_params: &setup.disabled_params,
             fold: setup.fold.as_ref(),
+            proxy: setup.proxy.as_ref(),
         }
         .serialize(serializer)
     }
@@ -112,6 +118,7 @@ impl<'de> Deserialize<'de> for SessionTab {
                 decode: flat.decode,
                 disabled_params: flat.disabled_params,
                 fold: flat.fold,
+                proxy: flat.proxy,
             },
             timeline: flat.timeline,
         })
@@ -158,6 +165,15 @@ mod tests {
                     select: "$.data".into(),
                     filter: r#"$.type == "update""#.into(),
                     delete: r#"$.op == "delete""#.into(),
+                }),
+                proxy: Some(ProxySetup {
+                    rules: vec![crate::proxy::ProxyRuleSpec {
+                        from: None,
+                        when: crate::proxy::RuleMatch::Regex("^a".into()),
+                        then: crate::proxy::RuleAction::Replace("b".into()),
+                        enabled: true,
+                    }],
+                    ..ProxySetup::new("ws://up/")
                 }),
             },
             timeline: Vec::new(),
