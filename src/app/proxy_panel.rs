@@ -15,23 +15,21 @@ use crate::format::preview::ellipsize;
 use crate::model::proxy_setup::ProxySetup;
 use crate::proxy::{ProxyRuleSpec, RuleAction, RuleMatch};
 
-/// Adds the proxy tab's bar (top), connection list (left) and intercept (right).
+/// Adds the proxy tab's bar (top), and on the left its connection list above the
+/// intercept.
 pub fn panels(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     egui::Panel::top("proxy-bar").show(ui, |ui| {
         ui.add_space(4.0);
         bar(ui, tab, actions);
         ui.add_space(2.0);
     });
-    egui::Panel::left("proxy-connections")
+    egui::Panel::left("proxy-side")
         .resizable(true)
-        .default_size(260.0)
-        .min_size(200.0)
-        .show(ui, |ui| connections(ui, tab, actions));
-    egui::Panel::right("proxy-intercept")
-        .resizable(true)
-        .default_size(340.0)
+        .default_size(330.0)
         .min_size(260.0)
         .show(ui, |ui| {
+            connections(ui, tab, actions);
+            ui.separator();
             egui::ScrollArea::vertical()
                 .id_salt("proxy-intercept-scroll")
                 .auto_shrink([false, false])
@@ -125,7 +123,8 @@ fn connections(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     }
     egui::ScrollArea::vertical()
         .id_salt("proxy-connections-scroll")
-        .auto_shrink([false, false])
+        .max_height(230.0)
+        .auto_shrink([false, true])
         .show(ui, |ui| {
             for view in proxy.conns.iter().rev() {
                 let shown = proxy.shown == Some(view.conn);

@@ -502,7 +502,8 @@ impl eframe::App for SockscopeApp {
                         ui.add_space(2.0);
                     });
                 }
-                if *show_templates {
+                // A proxy tab's left side is its connections and intercept.
+                if *show_templates && tab.setup.kind != TabKind::Proxy {
                     egui::Panel::left("templates")
                         .resizable(true)
                         .default_size(270.0)
