@@ -4,6 +4,7 @@
 //! [`ProxyEvent`] of the client leg, numbered per connection like the proxy's.
 
 mod client;
+pub mod control;
 pub mod rules;
 
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::proxy::{ConnLog, EVENT_QUEUE_BYTES, ProxyEvent};
+use control::MockControl;
 use rules::Rules;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
@@ -40,12 +42,18 @@ pub struct MockServer {
     addr: SocketAddr,
     accept_task: JoinHandle<()>,
     stop: watch::Sender<bool>,
+    control: Arc<MockControl>,
 }
 
 impl MockServer {
     /// The bound address (port 0 resolved).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The hand controls: each client's commands, send to all, the next handshake.
+    pub fn control(&self) -> &Arc<MockControl> {
+        &self.control
     }
 
     /// Stops accepting, closes every client with 1001 (Going Away) and waits for the
@@ -73,11 +81,19 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (stop, stopping) = watch::channel(false);
     let rules = Arc::new(config.rules);
-    let accept_task = tokio::spawn(accept_loop(listener, rules, events, stopping));
+    let control = Arc::new(MockControl::default());
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        rules,
+        events,
+        stopping,
+        Arc::clone(&control),
+    ));
     Ok(MockServer {
         addr,
         accept_task,
         stop,
+        control,
     })
 }
 
@@ -86,6 +102,7 @@ async fn accept_loop(
     rules: Arc<Rules>,
     events: mpsc::Sender<ProxyEvent>,
     mut stopping: watch::Receiver<bool>,
+    control: Arc<MockControl>,
 ) {
     let mut connections = JoinSet::new();
     let next = AtomicU64::new(1);
@@ -100,7 +117,8 @@ async fn accept_loop(
                         Arc::clone(&room),
                     );
                     let rules = Arc::clone(&rules);
-                    connections.spawn(client::serve(tcp, log, rules, stopping.clone()));
+                    let control = Arc::clone(&control);
+                    connections.spawn(client::serve(tcp, log, rules, stopping.clone(), control));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
