@@ -134,6 +134,11 @@ fn full_setup(url: String) -> TabSetup {
                 enabled: true,
             }],
         }),
+        server: Some(sockscope::model::server_setup::ServerSetup {
+            listen: "127.0.0.1:9103".into(),
+            subprotocol: "chat.v1".into(),
+            rules: "(on_open: [\"welcome\"])".into(),
+        }),
     }
 }
 

@@ -16,6 +16,8 @@ pub enum Action {
     NewTab,
     /// Open a new proxy tab (upstream: the demo server, when it runs).
     NewProxyTab,
+    /// Open a new server tab (a mock server).
+    NewServerTab,
     /// Something done to or in the tab with this id ([`Tab::id`](super::tab::Tab::id));
     /// nothing happens when that tab is gone.
     Tab(u64, TabAction),

@@ -33,6 +33,8 @@ pub mod replay_view;
 mod request_panel;
 pub mod row_menu;
 pub mod secret_cache;
+mod server_panel;
+pub mod server_tab;
 pub mod session_menu;
 mod sockscope_app;
 mod state_view;

@@ -28,7 +28,13 @@ pub fn panels(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         .default_size(330.0)
         .min_size(260.0)
         .show(ui, |ui| {
-            connections(ui, tab, actions);
+            client_list(
+                ui,
+                tab,
+                actions,
+                "Connections",
+                "Start the proxy, then connect a client to it.",
+            );
             ui.separator();
             egui::ScrollArea::vertical()
                 .id_salt("proxy-intercept-scroll")
@@ -37,7 +43,8 @@ pub fn panels(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         });
 }
 
-fn push(actions: &mut Vec<TabAction>, action: ProxyAction) {
+/// Pushes a proxy (or server) tab's action.
+pub(super) fn push(actions: &mut Vec<TabAction>, action: ProxyAction) {
     actions.push(TabAction::Proxy(action));
 }
 
@@ -110,11 +117,23 @@ fn bar(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         });
 }
 
-/// One row per client connection: number, path, each leg's state or close.
-fn connections(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
-    ui.heading("Connections");
+/// One row per client connection: number, path, each leg's state or close (a server
+/// tab's clients: their offered subprotocols and their one side's state or close).
+pub(super) fn client_list(
+    ui: &mut egui::Ui,
+    tab: &mut Tab,
+    actions: &mut Vec<TabAction>,
+    heading: &str,
+    empty: &str,
+) {
+    ui.heading(heading);
+    let legs: &[Leg] = if tab.setup.kind == crate::model::tab_setup::TabKind::Server {
+        &[]
+    } else {
+        &[Leg::Client, Leg::Upstream]
+    };
     let Some(proxy) = tab.proxy.as_deref() else {
-        ui.label(RichText::new("Start the proxy, then connect a client to it.").weak());
+        ui.label(RichText::new(empty).weak());
         return;
     };
     if proxy.conns.is_empty() {
@@ -128,14 +147,14 @@ fn connections(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         .show(ui, |ui| {
             for view in proxy.conns.iter().rev() {
                 let shown = proxy.shown == Some(view.conn);
-                if connection_row(ui, view, shown).clicked() {
+                if connection_row(ui, view, shown, legs).clicked() {
                     push(actions, ProxyAction::Show(view.conn));
                 }
             }
         });
 }
 
-fn connection_row(ui: &mut egui::Ui, view: &ConnView, shown: bool) -> egui::Response {
+fn connection_row(ui: &mut egui::Ui, view: &ConnView, shown: bool, legs: &[Leg]) -> egui::Response {
     let fill = if shown {
         ui.visuals().selection.bg_fill.gamma_multiply(0.5)
     } else {
@@ -149,11 +168,20 @@ fn connection_row(ui: &mut egui::Ui, view: &ConnView, shown: bool) -> egui::Resp
             ui.set_width(ui.available_width());
             let title = format!("#{} {}", view.conn, view.target);
             let title = ui.selectable_label(shown, RichText::new(title).strong());
-            for leg in [Leg::Client, Leg::Upstream] {
+            for leg in legs {
                 ui.horizontal(|ui| {
-                    leg_marker(ui, leg);
+                    leg_marker(ui, *leg);
                     leg_state(ui, &view.legs[leg.index()]);
                 });
+            }
+            if legs.is_empty() {
+                let offers = if view.offers.is_empty() {
+                    "no subprotocol offered".to_string()
+                } else {
+                    format!("offers {}", view.offers)
+                };
+                ui.label(RichText::new(offers).small().weak());
+                leg_state(ui, &view.legs[Leg::Client.index()]);
             }
             title
         });

@@ -49,6 +49,8 @@ pub enum ProxyAction {
     ReleaseAll(Leg),
     /// The rules changed: compile and apply them.
     ApplyRules,
+    /// A server tab's hand control.
+    Server(super::server_tab::ServerCommand),
 }
 
 /// One leg of one connection, as far as the tab knows.
@@ -80,6 +82,8 @@ pub struct ConnView {
     pub conn: u64,
     /// The client's request target (path and query).
     pub target: String,
+    /// The subprotocols the client offered, as it wrote them.
+    pub offers: String,
     /// `[client leg, upstream leg]`.
     pub legs: [LegView; 2],
     /// Its events, both legs; empty while the tab shows it (the tab holds them then).
@@ -159,6 +163,8 @@ pub struct ProxyTabState {
     pub editing: Option<HeldEdit>,
     /// Why the rules were not applied.
     pub rules_error: Option<String>,
+    /// A server tab's hand controls.
+    pub server: super::server_tab::ServerUi,
 }
 
 impl ProxyTabState {
@@ -229,7 +235,11 @@ impl Tab {
         wake: crate::engine::WakeFn,
     ) {
         match action {
+            ProxyAction::Start if self.setup.kind == crate::model::tab_setup::TabKind::Server => {
+                self.start_server(runtime, wake);
+            }
             ProxyAction::Start => self.start_proxy(runtime, wake),
+            ProxyAction::Server(command) => self.server_command(command),
             ProxyAction::Stop => {
                 if let Some(run) = self.source.proxy_mut() {
                     run.stop();
@@ -323,16 +333,22 @@ impl Tab {
             strip_headers: checked.strip_headers,
         };
         self.source = LiveSource::Proxy(ProxyRun::start(config, runtime, wake));
+        self.started_fresh();
+        self.apply_rules();
+    }
+
+    /// A new run numbers its connections from 1 again: the old ones go.
+    pub(super) fn started_fresh(&mut self) {
         let state = self.proxy_state();
         state.error = None;
-        // A new run numbers its connections from 1 again.
         state.conns.clear();
         state.shown = None;
         state.held = Default::default();
         state.editing = None;
+        state.server.not_reading.clear();
+        state.server.armed = None;
         self.timeline.clear();
         self.reset_views();
-        self.apply_rules();
     }
 
     /// The proxy bound its address, or could not.
@@ -355,6 +371,8 @@ impl Tab {
             ..
         } = event;
         let budget = (self.setup.memory_budget() / 16).max(8 << 20);
+        // A server tab's connections have one side only: no leg to mark.
+        let mark = (self.setup.kind == crate::model::tab_setup::TabKind::Proxy).then_some(leg);
         let state = self.proxy.get_or_insert_with(Box::default);
         if state.view(conn).is_none() {
             if state.conns.len() >= MAX_CONNECTIONS
@@ -370,6 +388,13 @@ impl Tab {
             state.conns.push(ConnView {
                 conn,
                 target: request.target.clone(),
+                offers: request
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
+                    .map(|(_, value)| value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 legs: Default::default(),
                 timeline,
                 events: 0,
@@ -390,7 +415,7 @@ impl Tab {
             }
             view.events += 1;
             if !shown {
-                view.timeline.push_on(1, Some(leg), event);
+                view.timeline.push_on(1, mark, event);
                 if self.proxy.as_ref().is_some_and(|s| s.shown.is_none()) {
                     self.show_connection(conn);
                 }
@@ -398,7 +423,7 @@ impl Tab {
             }
         }
         Arc::make_mut(&mut self.redactor).learn(&event.kind);
-        self.timeline.push_on(1, Some(leg), event);
+        self.timeline.push_on(1, mark, event);
     }
 
     /// Puts connection `conn`'s timeline in the tab (the one shown before goes back to

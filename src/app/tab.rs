@@ -819,13 +819,21 @@ impl Tab {
     /// Hands a prepared message to the connection; on success the counter goes up and the
     /// draft joins the history.
     fn deliver(&mut self, draft: Draft, outgoing: Outgoing) {
-        if self.setup.kind == TabKind::Proxy {
+        if matches!(self.setup.kind, TabKind::Proxy | TabKind::Server) {
             let payload = match outgoing {
                 Outgoing::Text(text) => Ok(crate::engine::Payload::Text(text.into())),
                 Outgoing::Binary(bytes) => Ok(crate::engine::Payload::Binary(bytes)),
-                Outgoing::Op(_) => Err("a proxy tab sends plain messages".to_string()),
+                Outgoing::Op(_) => Err("this tab sends plain messages".to_string()),
             };
-            match payload.and_then(|payload| self.inject(payload)) {
+            let server = self.setup.kind == TabKind::Server;
+            let delivered = payload.and_then(|payload| {
+                if server {
+                    self.send_to_clients(payload)
+                } else {
+                    self.inject(payload)
+                }
+            });
+            match delivered {
                 Ok(()) => {
                     self.counter += 1;
                     self.composer.record_sent(draft);
@@ -865,6 +873,10 @@ impl Tab {
             TabKind::Proxy => {
                 let proxy = self.setup.proxy.clone().unwrap_or_default();
                 return Ok(super::proxy_tab::command_line(&proxy));
+            }
+            TabKind::Server => {
+                let server = self.setup.server.clone().unwrap_or_default();
+                return Ok(super::server_tab::command_line(&server));
             }
         };
         command_line::command_line(

@@ -22,6 +22,9 @@ pub fn ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Acti
                 if CommandId::NewProxyTab.button(ui, |text| text).clicked() {
                     actions.push(Action::NewProxyTab);
                 }
+                if CommandId::NewServerTab.button(ui, |text| text).clicked() {
+                    actions.push(Action::NewServerTab);
+                }
             });
         });
 }

@@ -16,6 +16,7 @@ pub mod proxy_setup;
 pub mod recorded;
 pub mod redact;
 pub mod round_trip;
+pub mod server_setup;
 pub mod session;
 pub mod stats;
 pub mod storage;

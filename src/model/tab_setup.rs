@@ -23,6 +23,9 @@ pub enum TabKind {
     /// A proxy between clients and an upstream server ([`TabSetup::proxy`]): its
     /// connections, each with both legs, intercept and rules.
     Proxy,
+    /// A mock server ([`TabSetup::server`]): each client that connects, driven by hand
+    /// and by auto-responses.
+    Server,
 }
 
 impl TabKind {
@@ -35,6 +38,7 @@ impl TabKind {
             TabKind::WebSocket => "WebSocket",
             TabKind::Sse => "SSE",
             TabKind::Proxy => "Proxy",
+            TabKind::Server => "Server",
         }
     }
 
@@ -96,6 +100,9 @@ pub struct TabSetup {
     /// A proxy tab's settings (listen address, upstream, header changes, rules).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<super::proxy_setup::ProxySetup>,
+    /// A server tab's settings (listen address, subprotocol, auto-responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<super::server_setup::ServerSetup>,
 }
 
 impl TabSetup {
@@ -163,6 +170,9 @@ impl TabSetup {
     pub fn title(&self) -> String {
         if let Some(proxy) = &self.proxy {
             return proxy.title();
+        }
+        if let Some(server) = &self.server {
+            return server.title();
         }
         let typed = self.config.url.trim();
         match url::Url::parse(typed) {

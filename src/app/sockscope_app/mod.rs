@@ -405,6 +405,9 @@ impl eframe::App for SockscopeApp {
             if tab.setup.kind == TabKind::Proxy && tab.refresh_held() {
                 ctx.request_repaint_after(crate::app::proxy_tab::HELD_REFRESH);
             }
+            if tab.setup.kind == TabKind::Server {
+                tab.refresh_armed();
+            }
         }
         self.run_due_reconnects(ctx);
         self.run_due_repeats(ctx);
@@ -495,6 +498,8 @@ impl eframe::App for SockscopeApp {
                 let mut for_tab = Vec::new();
                 if tab.setup.kind == TabKind::Proxy {
                     super::proxy_panel::panels(ui, tab, &mut for_tab);
+                } else if tab.setup.kind == TabKind::Server {
+                    super::server_panel::panels(ui, tab, &mut for_tab);
                 } else {
                     egui::Panel::top("connection").show(ui, |ui| {
                         ui.add_space(4.0);
@@ -503,7 +508,7 @@ impl eframe::App for SockscopeApp {
                     });
                 }
                 // A proxy tab's left side is its connections and intercept.
-                if *show_templates && tab.setup.kind != TabKind::Proxy {
+                if *show_templates && !matches!(tab.setup.kind, TabKind::Proxy | TabKind::Server) {
                     egui::Panel::left("templates")
                         .resizable(true)
                         .default_size(270.0)

@@ -60,6 +60,11 @@ impl SockscopeApp {
     pub(super) fn run(&mut self, action: Action, ctx: &egui::Context) {
         match action {
             Action::NewTab => self.open_tab(self.default_url()),
+            Action::NewServerTab => {
+                self.tabs.push(Tab::new_server(self.next_tab_id));
+                self.next_tab_id += 1;
+                self.active = self.tabs.len() - 1;
+            }
             Action::NewProxyTab => {
                 let upstream = self.demo_url("").unwrap_or_default();
                 self.open_proxy_tab(upstream);

@@ -11,6 +11,7 @@ use crate::model::decode_settings::DecodeSettings;
 use crate::model::fold::FoldSettings;
 use crate::model::proxy_setup::ProxySetup;
 use crate::model::recorded::RecordedEvent;
+use crate::model::server_setup::ServerSetup;
 use crate::model::tab_setup::{Pin, TabKind, TabSetup};
 use crate::model::template::Template;
 
@@ -43,6 +44,8 @@ struct FlatRef<'a> {
     fold: Option<&'a FoldSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     proxy: Option<&'a ProxySetup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<&'a ServerSetup>,
 }
 
 /// The record as read.
@@ -76,6 +79,8 @@ struct FlatTab {
     fold: Option<FoldSettings>,
     #[serde(default)]
     proxy: Option<ProxySetup>,
+    #[serde(default)]
+    server: Option<ServerSetup>,
 }
 
 impl Serialize for SessionTab {
@@ -96,6 +101,7 @@ impl Serialize for SessionTab {
             disabled_params: &setup.disabled_params,
             fold: setup.fold.as_ref(),
             proxy: setup.proxy.as_ref(),
+            server: setup.server.as_ref(),
         }
         .serialize(serializer)
     }
@@ -119,6 +125,7 @@ impl<'de> Deserialize<'de> for SessionTab {
                 disabled_params: flat.disabled_params,
                 fold: flat.fold,
                 proxy: flat.proxy,
+                server: flat.server,
             },
             timeline: flat.timeline,
         })
@@ -174,6 +181,11 @@ mod tests {
                         enabled: true,
                     }],
                     ..ProxySetup::new("ws://up/")
+                }),
+                server: Some(ServerSetup {
+                    listen: "127.0.0.1:0".into(),
+                    subprotocol: "chat".into(),
+                    rules: "(echo: true)".into(),
                 }),
             },
             timeline: Vec::new(),
