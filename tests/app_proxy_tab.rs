@@ -122,6 +122,9 @@ fn a_held_message_is_edited_and_released_and_the_composer_injects_into_the_upstr
         timeline_texts(&harness, Leg::Client, Direction::In),
         ["hello"]
     );
+    // Rows (and the connection's legs) are marked C and U.
+    assert!(harness.query_all_by_label("C").count() >= 2);
+    assert!(harness.query_all_by_label("U").count() >= 2);
     assert!(timeline_texts(&harness, Leg::Upstream, Direction::Out).is_empty());
     harness.get_by_label("Edit").click();
     harness.step();

@@ -17,7 +17,8 @@ use crate::model::proxy_setup::ProxySetup;
 use crate::model::timeline::Timeline;
 use crate::proxy::{ConnControl, HeldMessage, ProxyConfig, ProxyEvent, ProxyRules};
 
-/// The most connections a proxy tab lists; past it the oldest finished one goes.
+/// The most connections a proxy tab lists; past it (or past the tab's memory budget for
+/// the payloads of all its connections) the oldest finished ones go.
 pub const MAX_CONNECTIONS: usize = 500;
 
 /// How often the held messages are looked at again while a direction is paused.
@@ -370,19 +371,12 @@ impl Tab {
             request,
             ..
         } = event;
-        let budget = (self.setup.memory_budget() / 16).max(8 << 20);
+        let budget = self.setup.memory_budget();
         // A server tab's connections have one side only: no leg to mark.
         let mark = (self.setup.kind == crate::model::tab_setup::TabKind::Proxy).then_some(leg);
         let state = self.proxy.get_or_insert_with(Box::default);
+        let ends = matches!(event.kind, EventKind::Close(_));
         if state.view(conn).is_none() {
-            if state.conns.len() >= MAX_CONNECTIONS
-                && let Some(old) = state
-                    .conns
-                    .iter()
-                    .position(|v| v.finished() && Some(v.conn) != state.shown)
-            {
-                state.conns.remove(old);
-            }
             let mut timeline = Timeline::default();
             timeline.set_memory_budget(budget);
             state.conns.push(ConnView {
@@ -403,27 +397,64 @@ impl Tab {
             for (name, value) in &request.headers {
                 redactor.add_header(name, value);
             }
+            self.trim_connections();
         }
+        let Some(state) = self.proxy.as_mut() else {
+            return;
+        };
         let shown = state.shown == Some(conn);
-        if let Some(view) = state.view_mut(conn) {
-            let leg_view = &mut view.legs[leg.index()];
-            match &event.kind {
-                EventKind::Open(_) => leg_view.opened = true,
-                EventKind::Close(close) => leg_view.close = Some((**close).clone()),
-                EventKind::Error(error) => leg_view.error = Some(error.message.clone()),
-                _ => {}
+        // A connection no longer listed (forgotten to stay in budget) takes nothing more.
+        let Some(view) = state.view_mut(conn) else {
+            return;
+        };
+        let leg_view = &mut view.legs[leg.index()];
+        match &event.kind {
+            EventKind::Open(_) => leg_view.opened = true,
+            EventKind::Close(close) => leg_view.close = Some((**close).clone()),
+            EventKind::Error(error) => leg_view.error = Some(error.message.clone()),
+            _ => {}
+        }
+        view.events += 1;
+        if !shown {
+            view.timeline.push_on(1, mark, event);
+            if self.proxy.as_ref().is_some_and(|s| s.shown.is_none()) {
+                self.show_connection(conn);
             }
-            view.events += 1;
-            if !shown {
-                view.timeline.push_on(1, mark, event);
-                if self.proxy.as_ref().is_some_and(|s| s.shown.is_none()) {
-                    self.show_connection(conn);
-                }
-                return;
+            if ends {
+                self.trim_connections();
             }
+            return;
         }
         Arc::make_mut(&mut self.redactor).learn(&event.kind);
         self.timeline.push_on(1, mark, event);
+    }
+
+    /// Forgets the oldest finished connections (never the shown one) while there are more
+    /// than [`MAX_CONNECTIONS`] or their payloads together pass the tab's memory budget.
+    fn trim_connections(&mut self) {
+        let limit = self.setup.memory_budget();
+        let shown_bytes = self.timeline.kept_bytes();
+        let Some(state) = self.proxy.as_mut() else {
+            return;
+        };
+        let mut total = shown_bytes
+            + state
+                .conns
+                .iter()
+                .map(|v| v.timeline.kept_bytes())
+                .sum::<usize>();
+        while total > limit || state.conns.len() > MAX_CONNECTIONS {
+            let shown = state.shown;
+            let Some(at) = state
+                .conns
+                .iter()
+                .position(|v| v.finished() && Some(v.conn) != shown)
+            else {
+                break;
+            };
+            total = total.saturating_sub(state.conns[at].timeline.kept_bytes());
+            state.conns.remove(at);
+        }
     }
 
     /// Puts connection `conn`'s timeline in the tab (the one shown before goes back to

@@ -526,6 +526,10 @@ impl eframe::App for SockscopeApp {
                             tab_id: tab.id,
                             state: tab.ready_state(),
                             receive_only: tab.setup.kind == TabKind::Sse,
+                            messages_only: matches!(
+                                tab.setup.kind,
+                                TabKind::Proxy | TabKind::Server
+                            ),
                             variables: &variables,
                             counter: tab.counter(),
                             templates: TemplateLists {
