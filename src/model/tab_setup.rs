@@ -189,8 +189,13 @@ impl TabSetup {
     /// Notes whether the URL points at the embedded demo server at `demo_base`
     /// (`ws://127.0.0.1:PORT`): its path is kept in [`TabSetup::demo_path`].
     pub fn mark_demo(&mut self, demo_base: Option<&str>) {
+        // A proxy tab's upstream is its URL.
+        let url = match &self.proxy {
+            Some(proxy) => proxy.upstream.as_str(),
+            None => self.config.url.as_str(),
+        };
         self.demo_path = demo_base.and_then(|base| {
-            let rest = self.config.url.trim().strip_prefix(base)?;
+            let rest = url.trim().strip_prefix(base)?;
             (rest.is_empty() || rest.starts_with(['/', '?'])).then(|| rest.to_owned())
         });
     }
@@ -200,7 +205,10 @@ impl TabSetup {
     /// used up: the setup is then what the user sees.
     pub fn resolve_demo(&mut self, demo_base: Option<&str>) {
         if let (Some(path), Some(base)) = (self.demo_path.take(), demo_base) {
-            self.config.url = format!("{base}{path}");
+            match &mut self.proxy {
+                Some(proxy) => proxy.upstream = format!("{base}{path}"),
+                None => self.config.url = format!("{base}{path}"),
+            }
         }
     }
 }
@@ -255,6 +263,19 @@ mod tests {
         kept.demo_path = Some("/echo".into());
         kept.resolve_demo(None);
         assert_eq!(kept.config.url, "ws://127.0.0.1:4100/echo");
+        // A proxy tab's upstream on the demo server follows it too.
+        let mut proxy = TabSetup {
+            proxy: Some(super::super::proxy_setup::ProxySetup::new(
+                "ws://127.0.0.1:4100/",
+            )),
+            ..TabSetup::default()
+        };
+        proxy.mark_demo(Some("ws://127.0.0.1:4100"));
+        proxy.resolve_demo(Some("ws://127.0.0.1:5200"));
+        assert_eq!(
+            proxy.proxy.map(|p| p.upstream).as_deref(),
+            Some("ws://127.0.0.1:5200/")
+        );
     }
 
     #[test]
