@@ -26,6 +26,7 @@ mod protocol_groups;
 mod protocol_panel;
 pub mod protocol_rows;
 mod proxy_panel;
+mod proxy_rules_panel;
 pub mod proxy_run;
 pub mod proxy_tab;
 mod repeat;
