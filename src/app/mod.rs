@@ -17,6 +17,7 @@ pub mod detail;
 pub mod env_consent;
 mod environments_panel;
 pub mod filter_bar;
+mod held_edit;
 mod live_source;
 mod oauth_state;
 mod params_table;

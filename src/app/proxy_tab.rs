@@ -7,12 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use super::held_edit::HeldEdit;
 use super::live_source::LiveSource;
 use super::proxy_run::ProxyRun;
 use super::tab::Tab;
 use crate::cli::command_line::quote;
 use crate::engine::{CloseInfo, EventKind, Leg, Payload, ReadyState};
-use crate::format::hex::parse_hex;
 use crate::model::proxy_setup::ProxySetup;
 use crate::model::timeline::Timeline;
 use crate::proxy::{ConnControl, HeldMessage, ProxyConfig, ProxyEvent, ProxyRules};
@@ -97,51 +97,6 @@ impl ConnView {
     /// True when both legs have closed.
     pub fn finished(&self) -> bool {
         self.legs.iter().all(|leg| leg.close.is_some())
-    }
-}
-
-/// A held message being edited.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeldEdit {
-    /// The leg it arrived on.
-    pub from: Leg,
-    /// Its number.
-    pub id: u64,
-    /// The text being edited (hex digits when `as_hex`).
-    pub text: String,
-    /// Edited as hex (sent as binary).
-    pub as_hex: bool,
-    /// Why the last try did not go.
-    pub error: Option<String>,
-}
-
-impl HeldEdit {
-    /// An edit of `message`: its text, or its bytes as hex.
-    pub fn of(from: Leg, message: &HeldMessage) -> Self {
-        let (text, as_hex) = match &message.payload {
-            Payload::Text(text) => (text.to_string(), false),
-            Payload::Binary(bytes) => (crate::format::hex::to_hex(bytes), true),
-        };
-        Self {
-            from,
-            id: message.id,
-            text,
-            as_hex,
-            error: None,
-        }
-    }
-
-    /// The payload to release: the text, the text checked as JSON, or the hex's bytes.
-    pub fn payload(&self, as_json: bool) -> Result<Payload, String> {
-        if self.as_hex {
-            return parse_hex(&self.text)
-                .map(|bytes| Payload::Binary(bytes.into()))
-                .map_err(|e| format!("not hex: {e}"));
-        }
-        if as_json {
-            crate::format::json::validate(&self.text).map_err(|e| format!("not JSON: {e}"))?;
-        }
-        Ok(Payload::Text(self.text.clone().into()))
     }
 }
 
@@ -547,24 +502,5 @@ mod tests {
             "sockscope proxy --listen 127.0.0.1:9002 --upstream ws://up:9/base \
              --header 'X-A: one two' --strip-header Cookie"
         );
-    }
-
-    #[test]
-    fn a_held_edit_gives_text_checked_json_or_hex_bytes() {
-        let held = HeldMessage {
-            id: 3,
-            payload: Payload::Binary(vec![0, 255].into()),
-            offset: Duration::ZERO,
-        };
-        let mut edit = HeldEdit::of(Leg::Client, &held);
-        assert!(edit.as_hex);
-        assert_eq!(
-            edit.payload(false),
-            Ok(Payload::Binary(vec![0, 255].into()))
-        );
-        edit.as_hex = false;
-        edit.text = "{\"a\":".into();
-        assert!(edit.payload(true).unwrap_err().starts_with("not JSON"));
-        assert!(edit.payload(false).is_ok());
     }
 }
