@@ -125,6 +125,23 @@ fn full_setup(url: String) -> TabSetup {
             filter: r#"$.type == "update""#.into(),
             delete: r#"$.op == "delete""#.into(),
         }),
+        proxy: Some(sockscope::model::proxy_setup::ProxySetup {
+            listen: "127.0.0.1:9102".into(),
+            upstream: "wss://api.example/ws".into(),
+            add_headers: "X-Debug: 1".into(),
+            strip_headers: "Cookie".into(),
+            rules: vec![sockscope::proxy::ProxyRuleSpec {
+                from: Some(sockscope::engine::Leg::Upstream),
+                when: sockscope::proxy::RuleMatch::Json(r#"$.type == "noise""#.into()),
+                then: sockscope::proxy::RuleAction::DelayMs(250),
+                enabled: true,
+            }],
+        }),
+        server: Some(sockscope::model::server_setup::ServerSetup {
+            listen: "127.0.0.1:9103".into(),
+            subprotocol: "chat.v1".into(),
+            rules: "(on_open: [\"welcome\"])".into(),
+        }),
     }
 }
 

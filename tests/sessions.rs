@@ -545,3 +545,35 @@ async fn payloads_not_kept_stay_marked_with_their_size_through_a_save() {
     );
     assert_eq!(restored.not_kept_len(2 + 9), None, "the last one kept");
 }
+
+#[test]
+fn a_proxy_recordings_legs_come_back_in_the_timeline_and_a_file_without_legs_has_none() {
+    let event = |seq: u64, leg, dir| RecordedEvent {
+        attempt: 1,
+        seq,
+        offset_us: seq * 10,
+        wall_time_us: 1_700_000_000_000_000 + seq as i64 * 10,
+        kind: RecordedKind::Message {
+            dir,
+            payload: RecordedPayload::Text("hi".into()),
+        },
+        not_kept: None,
+        leg,
+    };
+    use sockscope::engine::{Direction, Leg};
+    let tab = SessionTab {
+        name: "conn 1".into(),
+        setup: TabSetup::new("ws://127.0.0.1:9001/echo"),
+        timeline: vec![
+            event(0, Some(Leg::Client), Direction::In),
+            event(1, Some(Leg::Upstream), Direction::Out),
+        ],
+    };
+    let text = SessionFile::new(vec![tab]).to_ron().unwrap();
+    let back = SessionFile::parse(std::path::Path::new("p.ron"), &text).unwrap();
+    let timeline = back.tabs[0].to_timeline("tab 1").unwrap();
+    let legs: Vec<_> = timeline.iter().map(|e| e.leg).collect();
+    assert_eq!(legs, [Some(Leg::Client), Some(Leg::Upstream)]);
+    let old = small_session().tabs[0].to_timeline("tab 1").unwrap();
+    assert!(!old.has_legs());
+}

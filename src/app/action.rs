@@ -14,6 +14,10 @@ use crate::model::template::{MessageFormat, Template};
 pub enum Action {
     /// Open a new tab on the demo server's /echo (or an empty URL without it).
     NewTab,
+    /// Open a new proxy tab (upstream: the demo server, when it runs).
+    NewProxyTab,
+    /// Open a new server tab (a mock server).
+    NewServerTab,
     /// Something done to or in the tab with this id ([`Tab::id`](super::tab::Tab::id));
     /// nothing happens when that tab is gone.
     Tab(u64, TabAction),
@@ -73,6 +77,8 @@ pub enum TabAction {
     /// The answer to the tab's environment prompt: allow the variables it names and go on
     /// (true), or cancel (false).
     AnswerEnvPrompt(bool),
+    /// Something for a proxy tab's proxy: start, stop, show a connection, intercept.
+    Proxy(super::proxy_tab::ProxyAction),
 }
 
 /// A message as the user wrote it: a format and a body before variable expansion (for

@@ -13,6 +13,10 @@ use egui::{Context, Key, KeyboardShortcut, Modifiers, Response, RichText, Ui};
 pub enum CommandId {
     /// Open a new tab.
     NewTab,
+    /// Open a new proxy tab.
+    NewProxyTab,
+    /// Open a new server tab.
+    NewServerTab,
     /// Close the active tab.
     CloseTab,
     /// Close every tab and start an empty session.
@@ -121,8 +125,10 @@ impl CommandId {
     /// Every command, in the order the shortcut handler tries them: within a scope, a
     /// shortcut with more modifiers comes before one with fewer on the same key (egui
     /// matches Shift loosely, so F3 would also take Shift+F3).
-    pub const ALL: [CommandId; 26] = [
+    pub const ALL: [CommandId; 28] = [
         CommandId::NewTab,
+        CommandId::NewProxyTab,
+        CommandId::NewServerTab,
         CommandId::CloseTab,
         CommandId::NewSession,
         CommandId::OpenSession,
@@ -158,6 +164,12 @@ impl CommandId {
             CommandId::NewTab => CommandSpec::new("+")
                 .key(CMD, Key::T, Window)
                 .hover("New tab ({key})"),
+            CommandId::NewProxyTab => CommandSpec::new("New proxy tab...").hover(
+                "Stand between a client and its server: every connection's two legs, \
+                 intercept and rules",
+            ),
+            CommandId::NewServerTab => CommandSpec::new("New server tab...")
+                .hover("A WebSocket server to try a client against: send, close, drop, refuse"),
             CommandId::CloseTab => CommandSpec::new("×")
                 .key(CMD, Key::W, Window)
                 .hover("Close tab ({key})"),

@@ -25,7 +25,7 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         let badge_width = 110.0;
         let url_width = (ui.available_width() - button_width - badge_width).max(120.0);
         let hint = match tab.setup.kind {
-            TabKind::WebSocket => "ws://host:port/path",
+            TabKind::WebSocket | TabKind::Proxy | TabKind::Server => "ws://host:port/path",
             TabKind::Sse => "http://host:port/events",
         };
         let response = ui
@@ -186,7 +186,9 @@ fn kind_selector(ui: &mut egui::Ui, tab: &mut Tab, locked: bool) {
     ui.add_enabled_ui(!locked, |ui| {
         for kind in [TabKind::WebSocket, TabKind::Sse] {
             let hover = match kind {
-                TabKind::WebSocket => "A WebSocket: http(s):// URLs mean ws(s)://",
+                TabKind::WebSocket | TabKind::Proxy | TabKind::Server => {
+                    "A WebSocket: http(s):// URLs mean ws(s)://"
+                }
                 TabKind::Sse => "Server-Sent Events (EventSource): a GET that only receives",
             };
             ui.selectable_value(&mut tab.setup.kind, kind, kind.label())
@@ -211,7 +213,7 @@ fn status_line(ui: &mut egui::Ui, tab: &Tab) {
         && tab.setup.config.url.trim_start().starts_with(scheme);
     let comments = match tab.setup.kind {
         TabKind::Sse => tab.sse_stats().map(|stats| stats.comments),
-        TabKind::WebSocket => None,
+        TabKind::WebSocket | TabKind::Proxy | TabKind::Server => None,
     };
     let token = tab.oauth.status();
     if countdown.is_none()

@@ -2,6 +2,7 @@
 //! replay. One enum with one way to take what arrived ([`LiveSource::try_next`]), so the
 //! tab has one drain loop whatever the source; a new kind of source is one variant here.
 
+use super::proxy_run::ProxyRun;
 use crate::engine::{ConnectionHandle, Event, EventKind, ReadyState};
 use crate::replay::{ReplayHandle, ReplayReport, ReplayUpdate};
 use crate::sse::{SseHandle, SseStats};
@@ -25,6 +26,9 @@ pub enum LiveSource {
     },
     /// A replay of a recording, until its report (or failure) has been taken.
     Replay(ReplayHandle),
+    /// A proxy tab's proxy, kept after it stops (its last close events still come) until
+    /// the next start.
+    Proxy(ProxyRun),
 }
 
 /// One thing a source delivered.
@@ -41,6 +45,10 @@ pub enum Arrival {
     ReplayFinished(Box<ReplayReport>),
     /// The replay could not run: why.
     ReplayFailed(String),
+    /// The proxy bound its address (or could not: why).
+    ProxyStarted(Result<std::net::SocketAddr, String>),
+    /// An event of one leg of one of the proxy's connections.
+    Proxy(Box<crate::proxy::ProxyEvent>),
 }
 
 impl LiveSource {
@@ -50,6 +58,7 @@ impl LiveSource {
         match self {
             LiveSource::WebSocket(handle) => handle.ready_state(),
             LiveSource::Sse { handle, .. } => handle.ready_state(),
+            LiveSource::Proxy(run) => run.ready_state(),
             LiveSource::Idle | LiveSource::Replay(_) => ReadyState::Closed,
         }
     }
@@ -66,6 +75,22 @@ impl LiveSource {
     pub fn sse_stats(&self) -> Option<SseStats> {
         match self {
             LiveSource::Sse { handle, .. } => Some(handle.stats()),
+            _ => None,
+        }
+    }
+
+    /// The proxy, if that is what runs (or ran).
+    pub fn proxy(&self) -> Option<&ProxyRun> {
+        match self {
+            LiveSource::Proxy(run) => Some(run),
+            _ => None,
+        }
+    }
+
+    /// The proxy, to stop it.
+    pub fn proxy_mut(&mut self) -> Option<&mut ProxyRun> {
+        match self {
+            LiveSource::Proxy(run) => Some(run),
             _ => None,
         }
     }
@@ -91,6 +116,12 @@ impl LiveSource {
                 let attempt = *base + entry.attempt;
                 let event = entry.event;
                 return Some(Arrival::Event { attempt, event });
+            }
+            LiveSource::Proxy(run) => {
+                if let Some(started) = run.poll_started() {
+                    return Some(Arrival::ProxyStarted(started));
+                }
+                return run.try_recv().map(|event| Arrival::Proxy(Box::new(event)));
             }
             LiveSource::Replay(handle) => match handle.try_recv()? {
                 ReplayUpdate::Event(event) => (Arrival::Event { attempt: 1, event }, false),

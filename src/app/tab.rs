@@ -98,8 +98,10 @@ pub struct Tab {
     pub schema: SchemaState,
     /// What the Decode section is in the middle of (typed paths, a spec being typed).
     pub decode_ui: DecodeUi,
-    /// What feeds the timeline now: a connection, a stream, a replay, or nothing.
-    source: LiveSource,
+    /// A proxy tab's connections, intercept and rules state (`None` for other tabs).
+    pub proxy: Option<Box<super::proxy_tab::ProxyTabState>>,
+    /// What feeds the timeline now: a connection, a stream, a replay, a proxy, or nothing.
+    pub(super) source: LiveSource,
     /// The next value of `{{counter}}`: 1 at first, +1 per message sent.
     counter: u64,
     attempts: u32,
@@ -150,6 +152,7 @@ impl Tab {
             secrets_pending: None,
             schema: SchemaState::default(),
             decode_ui: DecodeUi::default(),
+            proxy: None,
             source: LiveSource::Idle,
             counter: 1,
             attempts: 0,
@@ -817,6 +820,29 @@ impl Tab {
     /// Hands a prepared message to the connection; on success the counter goes up and the
     /// draft joins the history.
     fn deliver(&mut self, draft: Draft, outgoing: Outgoing) {
+        if matches!(self.setup.kind, TabKind::Proxy | TabKind::Server) {
+            let payload = match outgoing {
+                Outgoing::Text(text) => Ok(crate::engine::Payload::Text(text.into())),
+                Outgoing::Binary(bytes) => Ok(crate::engine::Payload::Binary(bytes)),
+                Outgoing::Op(_) => Err("this tab sends plain messages".to_string()),
+            };
+            let server = self.setup.kind == TabKind::Server;
+            let delivered = payload.and_then(|payload| {
+                if server {
+                    self.send_to_clients(payload)
+                } else {
+                    self.inject(payload)
+                }
+            });
+            match delivered {
+                Ok(()) => {
+                    self.counter += 1;
+                    self.composer.record_sent(draft);
+                }
+                Err(error) => self.composer.send_error = Some(format!("not sent: {error}")),
+            }
+            return;
+        }
         let result = match (self.source.connection(), outgoing) {
             (Some(handle), Outgoing::Text(text)) => handle.send_text(text),
             (Some(handle), Outgoing::Binary(bytes)) => handle.send_binary(bytes),
@@ -845,6 +871,14 @@ impl Tab {
         let kind = match self.setup.kind {
             TabKind::WebSocket => CommandKind::Connect,
             TabKind::Sse => CommandKind::Sse,
+            TabKind::Proxy => {
+                let proxy = self.setup.proxy.clone().unwrap_or_default();
+                return Ok(super::proxy_tab::command_line(&proxy));
+            }
+            TabKind::Server => {
+                let server = self.setup.server.clone().unwrap_or_default();
+                return Ok(super::server_tab::command_line(&server));
+            }
         };
         command_line::command_line(
             kind,
@@ -1021,6 +1055,8 @@ impl Tab {
                         state.error = Some(error);
                     }
                 }
+                Arrival::ProxyStarted(started) => self.proxy_started(started),
+                Arrival::Proxy(event) => self.proxy_event(*event),
             }
             taken += 1;
             if let Some(deadline) = deadline

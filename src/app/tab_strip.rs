@@ -19,6 +19,12 @@ pub fn ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Acti
                 if CommandId::NewTab.button(ui, |text| text.strong()).clicked() {
                     actions.push(Action::NewTab);
                 }
+                if CommandId::NewProxyTab.button(ui, |text| text).clicked() {
+                    actions.push(Action::NewProxyTab);
+                }
+                if CommandId::NewServerTab.button(ui, |text| text).clicked() {
+                    actions.push(Action::NewServerTab);
+                }
             });
         });
 }

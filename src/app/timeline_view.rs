@@ -528,8 +528,8 @@ fn preview_cell(ui: &mut egui::Ui, event: EntryRef<'_>, cells: &RowCells<'_>) {
 pub fn leg_marker(ui: &mut egui::Ui, leg: Leg) {
     let color = style::leg_color(leg);
     let hover = match leg {
-        Leg::Client => "Client leg: between the client and Sockscope (↓ from the client)",
-        Leg::Upstream => "Upstream leg: between Sockscope and the server (↓ from the server)",
+        Leg::Client => "Client leg: between the client and Sockscope (in: from the client)",
+        Leg::Upstream => "Upstream leg: between Sockscope and the server (in: from the server)",
     };
     ui.label(
         RichText::new(leg.marker())

@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 
+use super::control::{ClientCommand, HandshakeAnswer, MockControl};
 use super::rules::Rules;
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, HttpRejection, Initiator, OpenInfo,
@@ -26,6 +27,7 @@ use crate::model::template::Outgoing;
 use crate::proxy::client_stream::ClientStream;
 use crate::proxy::upstream::header_pairs;
 use crate::proxy::{ConnLog, Leg, ListenTls, MAX_MESSAGE_BYTES};
+use tokio::sync::mpsc;
 
 /// How long a client may take to send its handshake request.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -55,6 +57,7 @@ pub(super) async fn serve(
     mut log: ConnLog,
     rules: Arc<Rules>,
     stopping: watch::Receiver<bool>,
+    control: Arc<MockControl>,
 ) {
     let accepted = ClientStream::accept(tcp, tls.as_ref(), HANDSHAKE_TIMEOUT).await;
     let Some((tcp, head)) = accepted else {
@@ -63,9 +66,12 @@ pub(super) async fn serve(
     log.set_request(head.clone());
     let started = Instant::now();
     let mut sent = None;
+    let forced = control.take_next_answer();
+    let reject = forced.as_ref().and_then(|a| a.status).or(rules.reject);
     let answer = Answer {
         subprotocol: rules.subprotocol.as_deref(),
-        reject: rules.reject,
+        reject,
+        forced: forced.as_ref(),
         sent: &mut sent,
     };
     // permessage-deflate is accepted when the client offers it, as offered.
@@ -77,7 +83,7 @@ pub(super) async fn serve(
     let ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, accepting).await {
         Ok(Ok(ws)) => ws,
         _ => {
-            let error = match rules.reject {
+            let error = match reject {
                 Some(status) => ErrorInfo {
                     category: ErrorCategory::Http,
                     message: format!("the client was refused with HTTP {status}"),
@@ -114,7 +120,9 @@ pub(super) async fn serve(
         handshake: started.elapsed(),
     };
     log.emit(Leg::Client, EventKind::Open(Box::new(open))).await;
-    let closing = converse(ws, &log, &rules, stopping).await;
+    let commands = control.register(log.conn());
+    let closing = converse(ws, &log, &rules, stopping, commands).await;
+    control.unregister(log.conn());
     report_close(&log, &closing).await;
 }
 
@@ -123,6 +131,8 @@ pub(super) async fn serve(
 struct Answer<'a> {
     subprotocol: Option<&'a str>,
     reject: Option<u16>,
+    /// The hand-set answer of this one handshake (the Server tab's "next handshake").
+    forced: Option<&'a HandshakeAnswer>,
     sent: &'a mut Option<Response>,
 }
 
@@ -133,17 +143,46 @@ impl Callback for Answer<'_> {
         mut response: Response,
     ) -> Result<Response, ErrorResponse> {
         if let Some(status) = self.reject {
-            let mut refusal = ErrorResponse::new(None);
+            let body = self
+                .forced
+                .map(|f| f.body.clone())
+                .filter(|b| !b.is_empty());
+            let mut refusal = ErrorResponse::new(body);
             *refusal.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+            if let Some(forced) = self.forced {
+                add_headers(refusal.headers_mut(), &forced.headers);
+            }
             return Err(refusal);
         }
-        if let Some(chosen) = chosen_subprotocol(request, self.subprotocol) {
+        let forced_protocol = self
+            .forced
+            .and_then(|f| f.subprotocol.as_deref())
+            .and_then(|p| HeaderValue::from_str(p).ok());
+        if let Some(chosen) =
+            forced_protocol.or_else(|| chosen_subprotocol(request, self.subprotocol))
+        {
             response
                 .headers_mut()
                 .insert("sec-websocket-protocol", chosen);
         }
+        if let Some(forced) = self.forced {
+            add_headers(response.headers_mut(), &forced.headers);
+        }
         *self.sent = Some(response.clone());
         Ok(response)
+    }
+}
+
+/// Appends hand-set headers (names and values that HTTP cannot carry are left out).
+fn add_headers(
+    map: &mut tokio_tungstenite::tungstenite::http::HeaderMap,
+    headers: &[(String, String)],
+) {
+    for (name, value) in headers {
+        let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes());
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_str(value)) {
+            map.append(name, value);
+        }
     }
 }
 
@@ -170,8 +209,11 @@ async fn converse(
     log: &ConnLog,
     rules: &Rules,
     mut stopping: watch::Receiver<bool>,
+    mut commands: mpsc::Receiver<ClientCommand>,
 ) -> Closing {
     let mut closing = Closing::default();
+    let mut reading = true;
+    let mut commands_open = true;
     for text in &rules.on_open {
         if !send_text(&mut ws, log, text).await {
             return closing;
@@ -188,7 +230,30 @@ async fn converse(
     loop {
         let give_up = closing.since.map(|since| since + CLOSE_WAIT);
         let next = tokio::select! {
-            next = ws.next() => next,
+            next = ws.next(), if reading => next,
+            command = commands.recv(), if commands_open => {
+                match command {
+                    None => commands_open = false,
+                    Some(ClientCommand::Send(payload)) => {
+                        let message = match payload {
+                            Payload::Text(text) => Message::Text(text),
+                            Payload::Binary(bytes) => Message::Binary(bytes),
+                        };
+                        if !send(&mut ws, log, message).await {
+                            return closing;
+                        }
+                    }
+                    Some(ClientCommand::Close(code, reason)) => {
+                        start_close(&mut ws, &mut closing, CloseCode::from(code), &reason).await;
+                        // The client's answer must be read, even when reading was stopped.
+                        reading = true;
+                    }
+                    // Dropped without a close frame: the socket goes with `ws`.
+                    Some(ClientCommand::Drop) => return closing,
+                    Some(ClientCommand::StopReading(stop)) => reading = !stop,
+                }
+                continue;
+            }
             at = ticks.next(), if !closing.sent && !ticks.is_empty() => {
                 if !send_text(&mut ws, log, &rules.every[at].text).await {
                     return closing;

@@ -4,6 +4,7 @@
 //! [`ProxyEvent`] of the client leg, numbered per connection like the proxy's.
 
 mod client;
+pub mod control;
 mod reply;
 pub mod rules;
 
@@ -17,6 +18,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::proxy::{ConnLog, EVENT_QUEUE_BYTES, ListenTls, ProxyEvent, listen_url};
+use control::MockControl;
 use rules::Rules;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
@@ -44,6 +46,7 @@ pub struct MockServer {
     tls: bool,
     accept_task: JoinHandle<()>,
     stop: watch::Sender<bool>,
+    control: Arc<MockControl>,
 }
 
 impl MockServer {
@@ -55,6 +58,11 @@ impl MockServer {
     /// The address clients connect to: `ws://IP:PORT`, or `wss://IP:PORT` with TLS.
     pub fn url(&self) -> String {
         listen_url(self.addr, self.tls)
+    }
+
+    /// The hand controls: each client's commands, send to all, the next handshake.
+    pub fn control(&self) -> &Arc<MockControl> {
+        &self.control
     }
 
     /// Stops accepting, closes every client with 1001 (Going Away) and waits for the
@@ -83,12 +91,21 @@ pub async fn start(
     let (stop, stopping) = watch::channel(false);
     let rules = Arc::new(config.rules);
     let tls = config.tls.is_some();
-    let accept_task = tokio::spawn(accept_loop(listener, rules, config.tls, events, stopping));
+    let control = Arc::new(MockControl::default());
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        rules,
+        config.tls,
+        events,
+        stopping,
+        Arc::clone(&control),
+    ));
     Ok(MockServer {
         addr,
         tls,
         accept_task,
         stop,
+        control,
     })
 }
 
@@ -98,6 +115,7 @@ async fn accept_loop(
     tls: Option<ListenTls>,
     events: mpsc::Sender<ProxyEvent>,
     mut stopping: watch::Receiver<bool>,
+    control: Arc<MockControl>,
 ) {
     let mut connections = JoinSet::new();
     let next = AtomicU64::new(1);
@@ -113,7 +131,15 @@ async fn accept_loop(
                     );
                     let rules = Arc::clone(&rules);
                     let tls = tls.clone();
-                    connections.spawn(client::serve(tcp, tls, log, rules, stopping.clone()));
+                    let control = Arc::clone(&control);
+                    connections.spawn(client::serve(
+                        tcp,
+                        tls,
+                        log,
+                        rules,
+                        stopping.clone(),
+                        control,
+                    ));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },

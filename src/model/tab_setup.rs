@@ -20,6 +20,12 @@ pub enum TabKind {
     WebSocket,
     /// A Server-Sent Events stream over `http(s)://`; the tab only receives.
     Sse,
+    /// A proxy between clients and an upstream server ([`TabSetup::proxy`]): its
+    /// connections, each with both legs, intercept and rules.
+    Proxy,
+    /// A mock server ([`TabSetup::server`]): each client that connects, driven by hand
+    /// and by auto-responses.
+    Server,
 }
 
 impl TabKind {
@@ -31,6 +37,8 @@ impl TabKind {
         match self {
             TabKind::WebSocket => "WebSocket",
             TabKind::Sse => "SSE",
+            TabKind::Proxy => "Proxy",
+            TabKind::Server => "Server",
         }
     }
 
@@ -89,6 +97,12 @@ pub struct TabSetup {
     /// The State view's fold (issue 24), once the user chose one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fold: Option<crate::model::fold::FoldSettings>,
+    /// A proxy tab's settings (listen address, upstream, header changes, rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<super::proxy_setup::ProxySetup>,
+    /// A server tab's settings (listen address, subprotocol, auto-responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<super::server_setup::ServerSetup>,
 }
 
 impl TabSetup {
@@ -154,6 +168,12 @@ impl TabSetup {
 
     /// The tab's title: host, port and path of its URL.
     pub fn title(&self) -> String {
+        if let Some(proxy) = &self.proxy {
+            return proxy.title();
+        }
+        if let Some(server) = &self.server {
+            return server.title();
+        }
         let typed = self.config.url.trim();
         match url::Url::parse(typed) {
             Ok(url) => {
@@ -169,8 +189,13 @@ impl TabSetup {
     /// Notes whether the URL points at the embedded demo server at `demo_base`
     /// (`ws://127.0.0.1:PORT`): its path is kept in [`TabSetup::demo_path`].
     pub fn mark_demo(&mut self, demo_base: Option<&str>) {
+        // A proxy tab's upstream is its URL.
+        let url = match &self.proxy {
+            Some(proxy) => proxy.upstream.as_str(),
+            None => self.config.url.as_str(),
+        };
         self.demo_path = demo_base.and_then(|base| {
-            let rest = self.config.url.trim().strip_prefix(base)?;
+            let rest = url.trim().strip_prefix(base)?;
             (rest.is_empty() || rest.starts_with(['/', '?'])).then(|| rest.to_owned())
         });
     }
@@ -180,7 +205,10 @@ impl TabSetup {
     /// used up: the setup is then what the user sees.
     pub fn resolve_demo(&mut self, demo_base: Option<&str>) {
         if let (Some(path), Some(base)) = (self.demo_path.take(), demo_base) {
-            self.config.url = format!("{base}{path}");
+            match &mut self.proxy {
+                Some(proxy) => proxy.upstream = format!("{base}{path}"),
+                None => self.config.url = format!("{base}{path}"),
+            }
         }
     }
 }
@@ -235,6 +263,19 @@ mod tests {
         kept.demo_path = Some("/echo".into());
         kept.resolve_demo(None);
         assert_eq!(kept.config.url, "ws://127.0.0.1:4100/echo");
+        // A proxy tab's upstream on the demo server follows it too.
+        let mut proxy = TabSetup {
+            proxy: Some(super::super::proxy_setup::ProxySetup::new(
+                "ws://127.0.0.1:4100/",
+            )),
+            ..TabSetup::default()
+        };
+        proxy.mark_demo(Some("ws://127.0.0.1:4100"));
+        proxy.resolve_demo(Some("ws://127.0.0.1:5200"));
+        assert_eq!(
+            proxy.proxy.map(|p| p.upstream).as_deref(),
+            Some("ws://127.0.0.1:5200/")
+        );
     }
 
     #[test]

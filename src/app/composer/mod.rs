@@ -44,6 +44,9 @@ pub struct ComposerContext<'a> {
     pub state: ReadyState,
     /// The tab only receives (an SSE tab): Send, Close and Ping are off whatever the state.
     pub receive_only: bool,
+    /// The tab sends messages only (a proxy or server tab, whose closes are its own
+    /// panel's): no Close and Ping controls.
+    pub messages_only: bool,
     /// The tab's user variables.
     pub variables: &'a [(String, String)],
     /// The tab's next `{{counter}}`.
@@ -492,7 +495,9 @@ pub fn ui(
         ui.label(RichText::new(note).weak().italics());
     }
     ui.separator();
-    controls::close_and_ping(ui, composer, open, actions);
+    if !cx.messages_only {
+        controls::close_and_ping(ui, composer, open, actions);
+    }
 
     // A Protobuf template keeps the type it was composed with, the tab's if none was
     // chosen here, so that it sends the same from another tab or the library.

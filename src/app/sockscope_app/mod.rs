@@ -303,6 +303,14 @@ impl SockscopeApp {
         self.active = self.tabs.len() - 1;
     }
 
+    /// Opens a proxy tab forwarding to `upstream` and makes it active; returns its index.
+    pub fn open_proxy_tab(&mut self, upstream: String) -> usize {
+        self.tabs.push(Tab::new_proxy(self.next_tab_id, upstream));
+        self.next_tab_id += 1;
+        self.active = self.tabs.len() - 1;
+        self.active
+    }
+
     /// Starts the reconnects that are due, and asks for a frame when the next one is, so
     /// the countdown stays current (about ten frames a second while a tab waits).
     /// Opens a tab with `config` and an existing `timeline` (a reopened session, a replay,
@@ -392,6 +400,15 @@ impl eframe::App for SockscopeApp {
                 tab.connect(&self.runtime_handle, Arc::clone(&self.wake));
             }
         }
+        // A paused proxy's held messages are looked at again now and then.
+        for tab in &mut self.tabs {
+            if tab.setup.kind == TabKind::Proxy && tab.refresh_held() {
+                ctx.request_repaint_after(crate::app::proxy_tab::HELD_REFRESH);
+            }
+            if tab.setup.kind == TabKind::Server {
+                tab.refresh_armed();
+            }
+        }
         self.run_due_reconnects(ctx);
         self.run_due_repeats(ctx);
         // Filters, searches and statistics catch up with new entries in a budget of their own.
@@ -479,12 +496,19 @@ impl eframe::App for SockscopeApp {
             Some(tab) => {
                 // What the panels of this tab ask for is for this tab.
                 let mut for_tab = Vec::new();
-                egui::Panel::top("connection").show(ui, |ui| {
-                    ui.add_space(4.0);
-                    connection_bar::ui(ui, tab, &mut for_tab);
-                    ui.add_space(2.0);
-                });
-                if *show_templates {
+                if tab.setup.kind == TabKind::Proxy {
+                    super::proxy_panel::panels(ui, tab, &mut for_tab);
+                } else if tab.setup.kind == TabKind::Server {
+                    super::server_panel::panels(ui, tab, &mut for_tab);
+                } else {
+                    egui::Panel::top("connection").show(ui, |ui| {
+                        ui.add_space(4.0);
+                        connection_bar::ui(ui, tab, &mut for_tab);
+                        ui.add_space(2.0);
+                    });
+                }
+                // A proxy tab's left side is its connections and intercept.
+                if *show_templates && !matches!(tab.setup.kind, TabKind::Proxy | TabKind::Server) {
                     egui::Panel::left("templates")
                         .resizable(true)
                         .default_size(270.0)
@@ -502,6 +526,10 @@ impl eframe::App for SockscopeApp {
                             tab_id: tab.id,
                             state: tab.ready_state(),
                             receive_only: tab.setup.kind == TabKind::Sse,
+                            messages_only: matches!(
+                                tab.setup.kind,
+                                TabKind::Proxy | TabKind::Server
+                            ),
                             variables: &variables,
                             counter: tab.counter(),
                             templates: TemplateLists {

@@ -60,6 +60,15 @@ impl SockscopeApp {
     pub(super) fn run(&mut self, action: Action, ctx: &egui::Context) {
         match action {
             Action::NewTab => self.open_tab(self.default_url()),
+            Action::NewServerTab => {
+                self.tabs.push(Tab::new_server(self.next_tab_id));
+                self.next_tab_id += 1;
+                self.active = self.tabs.len() - 1;
+            }
+            Action::NewProxyTab => {
+                let upstream = self.demo_url("").unwrap_or_default();
+                self.open_proxy_tab(upstream);
+            }
             Action::Tab(id, action) => {
                 if let Some(index) = self.tabs.iter().position(|tab| tab.id == id) {
                     self.run_for_tab(index, action, ctx);
@@ -130,6 +139,7 @@ impl SockscopeApp {
                 Err(error) => tab.input_error = Some(format!("Not copied: {error}")),
             },
             TabAction::ClearTimeline => tab.clear_timeline(),
+            TabAction::Proxy(action) => tab.run_proxy(action, &runtime, Arc::clone(&self.wake)),
             TabAction::AnswerEnvPrompt(allow) => {
                 let wake = Arc::clone(&self.wake);
                 if let Some(replay) = tab.answer_env_prompt(allow, &runtime, wake, &self.jobs) {

@@ -9,7 +9,9 @@ use crate::engine::ConnectionConfig;
 use crate::format::query::QueryParam;
 use crate::model::decode_settings::DecodeSettings;
 use crate::model::fold::FoldSettings;
+use crate::model::proxy_setup::ProxySetup;
 use crate::model::recorded::RecordedEvent;
+use crate::model::server_setup::ServerSetup;
 use crate::model::tab_setup::{Pin, TabKind, TabSetup};
 use crate::model::template::Template;
 
@@ -40,6 +42,10 @@ struct FlatRef<'a> {
     disabled_params: &'a [(usize, QueryParam)],
     #[serde(skip_serializing_if = "Option::is_none")]
     fold: Option<&'a FoldSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proxy: Option<&'a ProxySetup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<&'a ServerSetup>,
 }
 
 /// The record as read.
@@ -71,6 +77,10 @@ struct FlatTab {
     disabled_params: Vec<(usize, QueryParam)>,
     #[serde(default)]
     fold: Option<FoldSettings>,
+    #[serde(default)]
+    proxy: Option<ProxySetup>,
+    #[serde(default)]
+    server: Option<ServerSetup>,
 }
 
 impl Serialize for SessionTab {
@@ -90,6 +100,8 @@ impl Serialize for SessionTab {
             decode: &setup.decode,
             disabled_params: &setup.disabled_params,
             fold: setup.fold.as_ref(),
+            proxy: setup.proxy.as_ref(),
+            server: setup.server.as_ref(),
         }
         .serialize(serializer)
     }
@@ -112,6 +124,8 @@ impl<'de> Deserialize<'de> for SessionTab {
                 decode: flat.decode,
                 disabled_params: flat.disabled_params,
                 fold: flat.fold,
+                proxy: flat.proxy,
+                server: flat.server,
             },
             timeline: flat.timeline,
         })
@@ -158,6 +172,20 @@ mod tests {
                     select: "$.data".into(),
                     filter: r#"$.type == "update""#.into(),
                     delete: r#"$.op == "delete""#.into(),
+                }),
+                proxy: Some(ProxySetup {
+                    rules: vec![crate::proxy::ProxyRuleSpec {
+                        from: None,
+                        when: crate::proxy::RuleMatch::Regex("^a".into()),
+                        then: crate::proxy::RuleAction::Replace("b".into()),
+                        enabled: true,
+                    }],
+                    ..ProxySetup::new("ws://up/")
+                }),
+                server: Some(ServerSetup {
+                    listen: "127.0.0.1:0".into(),
+                    subprotocol: "chat".into(),
+                    rules: "(echo: true)".into(),
                 }),
             },
             timeline: Vec::new(),
