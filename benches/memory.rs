@@ -63,6 +63,7 @@ fn main() {
         timeline.push(
             1,
             Event {
+                wire: None,
                 seq: i as u64,
                 // As the engine times them: wall time = the attempt's start + offset.
                 wall_time: started_wall + Duration::from_micros(i as u64),

@@ -8,9 +8,20 @@ use support::cli::{Run, sockscope};
 use support::demo;
 
 /// What a run showed, without what differs between two runs (times, the handshake's keys
-/// and headers): each event's kind, direction, type, length and (when `content`) its text
-/// or hex; the close's code, reason, cleanliness and initiator.
+/// and headers, and how sends and their echoes interleave): each event's kind, direction,
+/// type, length and (when `content`) its text or hex, what was sent first, then what was
+/// received, then the rest; the close's code, reason, cleanliness and initiator.
 fn seen(run: &Run, content: bool) -> Vec<Value> {
+    let mut seen = lines(run, content);
+    seen.sort_by_key(|line| match line["dir"].as_str() {
+        Some("out") => 0,
+        Some(_) => 1,
+        None => 2,
+    });
+    seen
+}
+
+fn lines(run: &Run, content: bool) -> Vec<Value> {
     run.lines
         .iter()
         .filter(|line| line["event"] != "connecting" && line["event"] != "open")

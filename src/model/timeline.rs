@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use super::memory_budget::{MemoryBudget, NotKept};
 use super::round_trip::PingTracker;
-use crate::engine::{Event, EventKind};
+use crate::engine::{Event, EventKind, WireForm};
 
 /// Rows per chunk (56 B each: 224 KiB).
 const CHUNK: usize = 4096;
@@ -39,6 +39,8 @@ pub struct EntryRef<'a> {
     pub offset: Duration,
     /// What happened.
     pub kind: &'a EventKind,
+    /// How a compressed message travelled (permessage-deflate), if it did.
+    pub wire: Option<&'a WireForm>,
 }
 
 impl<'a> EntryRef<'a> {
@@ -50,6 +52,7 @@ impl<'a> EntryRef<'a> {
             wall_time: event.wall_time,
             offset: event.offset,
             kind: &event.kind,
+            wire: event.wire.as_deref(),
         }
     }
 
@@ -58,6 +61,7 @@ impl<'a> EntryRef<'a> {
         TimelineEntry {
             attempt: self.attempt,
             event: Event {
+                wire: self.wire.map(|wire| Box::new(wire.clone())),
                 seq: self.seq,
                 wall_time: self.wall_time,
                 offset: self.offset,
@@ -73,6 +77,8 @@ struct Row {
     /// Offset from the attempt's start in nanoseconds (clamped at 584 years).
     offset_nanos: u64,
     kind: EventKind,
+    /// The wire form of a compressed message (`None` for everything else).
+    wire: Option<Box<WireForm>>,
 }
 
 /// Consecutive rows of one attempt whose sequence numbers count up by one and whose wall
@@ -97,6 +103,7 @@ impl Run {
             wall_time: self.wall_time_at(offset).unwrap_or(self.wall_time),
             offset,
             kind: &row.kind,
+            wire: row.wire.as_deref(),
         }
     }
 
@@ -159,8 +166,13 @@ impl Timeline {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         let kind = self.budget.admit(self.len, event.kind);
+        let wire = self.budget.admit_wire(event.wire);
         if let Some(chunk) = self.chunks.last_mut() {
-            chunk.push(Row { offset_nanos, kind });
+            chunk.push(Row {
+                offset_nanos,
+                kind,
+                wire,
+            });
             self.len += 1;
         }
     }
@@ -374,6 +386,7 @@ mod tests {
 
     fn event(offset_ms: u64, kind: EventKind) -> Event {
         Event {
+            wire: None,
             seq: 0,
             wall_time: SystemTime::now(),
             offset: Duration::from_millis(offset_ms),
@@ -455,6 +468,7 @@ mod tests {
 
     fn numbered(seq: u64, start: SystemTime, offset: Duration) -> Event {
         Event {
+            wire: None,
             seq,
             wall_time: start + offset,
             offset,

@@ -103,6 +103,7 @@ impl ConnLog {
         // The semaphore is never closed, so this only fails if it were.
         let room = Arc::clone(&self.room).acquire_many_owned(room).await.ok();
         let event = Event {
+            wire: None,
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             wall_time: SystemTime::now(),
             offset: self.start.elapsed(),
