@@ -7,6 +7,9 @@ use super::{binary, style};
 use crate::engine::WireForm;
 use crate::engine::limits::WIRE_BYTES_KEPT;
 
+/// The most height the compressed bytes take; longer ones scroll.
+const MAX_HEIGHT: f32 = 160.0;
+
 /// Draws the wire form of the selected message: a header that opens to its bytes.
 pub fn ui(ui: &mut Ui, wire: &WireForm, len: usize, fresh: bool) {
     let title = format!(
@@ -26,7 +29,15 @@ pub fn ui(ui: &mut Ui, wire: &WireForm, len: usize, fresh: bool) {
                     )
                     .weak(),
                 );
-                binary::hex_view(ui, "wire-hex", bytes, fresh);
+                // A short strip, so that the message's own view stays in sight below.
+                let rows = bytes.len().div_ceil(16).max(1) as f32;
+                let line = ui.text_style_height(&egui::TextStyle::Monospace) + 1.0;
+                let height = (rows * line + 8.0).min(MAX_HEIGHT);
+                let size = egui::vec2(ui.available_width(), height);
+                ui.allocate_ui(size, |ui| {
+                    ui.set_max_height(height);
+                    binary::hex_view(ui, "wire-hex", bytes, fresh);
+                });
             }
             None => {
                 ui.label(
