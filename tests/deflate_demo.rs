@@ -100,3 +100,46 @@ async fn every_path_behaves_the_same_with_deflate_on_or_off() {
         assert_eq!(seen_on, seen(off, *content), "{path}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_negotiates_on_each_leg_what_the_client_offered() {
+    let server = demo().await;
+    let mut proxy = support::json_lines_process::Serving::start(&[
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &server.url("/"),
+    ]);
+    let url = format!("{}/echo", proxy.url);
+    let repeated = "abc".repeat(300);
+    for (deflate, answer) in [("on", json!("permessage-deflate")), ("off", Value::Null)] {
+        let run = sockscope(&[
+            "connect",
+            &url,
+            "--deflate",
+            deflate,
+            "--send",
+            &repeated,
+            "--wait",
+            "300",
+        ])
+        .await;
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        assert_eq!(extensions(&run), answer, "the client leg, {deflate}");
+        let echoes = support::cli::messages(&run, "in");
+        assert_eq!(echoes.len(), 1, "{deflate}");
+        assert_eq!(echoes[0]["text"], json!(repeated), "{deflate}");
+        // The proxy's two legs: each agreed to what the client offered.
+        let conn = if deflate == "on" { 1 } else { 2 };
+        let lines = proxy.until_closed(conn, 2);
+        let opens: Vec<_> = lines
+            .iter()
+            .filter(|l| l["event"] == "open" && l["conn"] == conn)
+            .collect();
+        assert_eq!(opens.len(), 2, "{opens:?}");
+        for open in opens {
+            assert_eq!(open["extensions"], answer, "{deflate}: {open}");
+        }
+    }
+}
