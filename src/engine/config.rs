@@ -547,6 +547,20 @@ mod tests {
     }
 
     #[test]
+    fn a_config_saved_before_deflate_loads_as_on_and_on_is_not_written() {
+        let old: ConnectionConfig = ron::from_str("(url: \"ws://h/\")").unwrap();
+        assert_eq!(old.deflate, DeflateSetting::On);
+        let text = ron::to_string(&old).unwrap();
+        assert!(!text.contains("deflate"), "{text}");
+        let off = ConnectionConfig {
+            deflate: DeflateSetting::Off,
+            ..old
+        };
+        let back: ConnectionConfig = ron::from_str(&ron::to_string(&off).unwrap()).unwrap();
+        assert_eq!(back.deflate, DeflateSetting::Off);
+    }
+
+    #[test]
     fn a_typed_permessage_deflate_offer_is_the_offer() {
         let mut config = ConnectionConfig::new("ws://h/");
         config.headers.push(HeaderEntry::new(
