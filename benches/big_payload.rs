@@ -48,6 +48,7 @@ fn big_binary(bytes: usize) -> Bytes {
 
 fn message(seq: u64, payload: Payload) -> Event {
     Event {
+        wire: None,
         seq,
         wall_time: SystemTime::now(),
         offset: Duration::from_millis(seq),

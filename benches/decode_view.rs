@@ -40,6 +40,7 @@ fn timeline(chain: Option<&str>) -> Timeline {
         timeline.push(
             1,
             Event {
+                wire: None,
                 seq: n as u64,
                 wall_time: started + Duration::from_micros(n as u64),
                 offset: Duration::from_micros(n as u64),

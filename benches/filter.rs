@@ -31,6 +31,7 @@ fn timeline() -> Timeline {
         timeline.push(
             1,
             Event {
+                wire: None,
                 seq: n as u64,
                 wall_time: started + Duration::from_micros(n as u64),
                 offset: Duration::from_micros(n as u64),

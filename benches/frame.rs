@@ -35,6 +35,7 @@ fn timeline(entries: usize) -> Timeline {
         timeline.push(
             1,
             Event {
+                wire: None,
                 seq: i as u64,
                 wall_time: started + Duration::from_micros(i as u64 * 10),
                 offset: Duration::from_micros(i as u64 * 10),

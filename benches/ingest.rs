@@ -82,6 +82,9 @@ async fn engine(url: &str) -> (u64, u64, Duration) {
     let started = Instant::now();
     let mut config = ConnectionConfig::new(url);
     config.max_message_size = 64 << 20;
+    // The bare client offers no permessage-deflate; the engine does not either, so both
+    // read the same uncompressed frames.
+    config.deflate = sockscope::engine::DeflateSetting::Off;
     let Ok(mut handle) =
         ConnectionHandle::connect(&config, &tokio::runtime::Handle::current(), Arc::new(|| {}))
     else {

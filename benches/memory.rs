@@ -63,6 +63,7 @@ fn main() {
         timeline.push(
             1,
             Event {
+                wire: None,
                 seq: i as u64,
                 // As the engine times them: wall time = the attempt's start + offset.
                 wall_time: started_wall + Duration::from_micros(i as u64),
@@ -109,8 +110,11 @@ fn through_the_engine() {
         let url = server.url(&format!("/flood?n={MESSAGES}&size={PAYLOAD}"));
         let rss_before = process::rss_kib("self");
         let before = LIVE.load(Ordering::Relaxed);
+        // Uncompressed, as the figures in BENCHMARKS.md were measured (no wire bytes kept).
+        let mut config = ConnectionConfig::new(&url);
+        config.deflate = sockscope::engine::DeflateSetting::Off;
         let Ok(mut handle) = ConnectionHandle::connect(
-            &ConnectionConfig::new(&url),
+            &config,
             &tokio::runtime::Handle::current(),
             Arc::new(|| {}),
         ) else {

@@ -22,6 +22,16 @@ fn connected() -> (Window, tempfile::TempDir) {
         config_dir: Some(config.path().to_owned()),
         ..AppOptions::default()
     });
+    // Uncompressed, so that a row's size is "payload → decoded" (a compressed message
+    // also says its wire size: tests/app_deflate.rs).
+    harness
+        .state_mut()
+        .tab_mut(0)
+        .expect("a tab")
+        .setup
+        .config
+        .deflate = sockscope::engine::DeflateSetting::Off;
+    harness.step();
     harness.get_by_label("Connect").click();
     wait_for(&mut harness, "OPEN", |h| has_label(h, "OPEN"));
     (harness, config)

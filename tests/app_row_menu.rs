@@ -251,6 +251,7 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
         timeline.push(
             1,
             Event {
+                wire: None,
                 seq,
                 wall_time: SystemTime::now(),
                 offset: std::time::Duration::from_millis(seq),
@@ -264,6 +265,7 @@ fn a_payload_the_budget_did_not_keep_offers_nothing_to_copy_or_send() {
     timeline.push(
         1,
         Event {
+            wire: None,
             seq: 3,
             wall_time: SystemTime::now(),
             offset: std::time::Duration::from_millis(3),

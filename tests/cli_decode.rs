@@ -169,6 +169,9 @@ async fn without_decode_lines_have_no_new_fields() {
             r#"{"a":1}"#.into(),
             "--wait".into(),
             "300".into(),
+            // Uncompressed: a compressed message's line also has `wire_size`.
+            "--deflate".into(),
+            "off".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -8,19 +8,20 @@ use support::cli::{Run, sockscope};
 use support::demo;
 
 /// What a run showed, without what differs between two runs (times, the handshake's keys
-/// and headers): each event's kind, direction, type, length and (when `content`) its text
-/// or hex; the close's code, reason, cleanliness and initiator. The messages sent come
-/// first, then the rest in order: how sends and echoes interleave depends on timing.
+/// and headers, and how sends and their echoes interleave): each event's kind, direction,
+/// type, length and (when `content`) its text or hex, what was sent first, then what was
+/// received, then the rest; the close's code, reason, cleanliness and initiator.
 fn seen(run: &Run, content: bool) -> Vec<Value> {
-    let (mut sent, rest): (Vec<Value>, Vec<Value>) = shown(run, content)
-        .into_iter()
-        .partition(|line| line["event"] == "message" && line["dir"] == "out");
-    sent.extend(rest);
-    sent
+    let mut seen = lines(run, content);
+    seen.sort_by_key(|line| match line["dir"].as_str() {
+        Some("out") => 0,
+        Some(_) => 1,
+        None => 2,
+    });
+    seen
 }
 
-/// Each event of a run as [`seen`] compares it, in the order printed.
-fn shown(run: &Run, content: bool) -> Vec<Value> {
+fn lines(run: &Run, content: bool) -> Vec<Value> {
     run.lines
         .iter()
         .filter(|line| line["event"] != "connecting" && line["event"] != "open")
@@ -97,5 +98,48 @@ async fn every_path_behaves_the_same_with_deflate_on_or_off() {
         let seen_on = seen(on, *content);
         assert!(!seen_on.is_empty(), "{path}");
         assert_eq!(seen_on, seen(off, *content), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_negotiates_on_each_leg_what_the_client_offered() {
+    let server = demo().await;
+    let mut proxy = support::json_lines_process::Serving::start(&[
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &server.url("/"),
+    ]);
+    let url = format!("{}/echo", proxy.url);
+    let repeated = "abc".repeat(300);
+    for (deflate, answer) in [("on", json!("permessage-deflate")), ("off", Value::Null)] {
+        let run = sockscope(&[
+            "connect",
+            &url,
+            "--deflate",
+            deflate,
+            "--send",
+            &repeated,
+            "--wait",
+            "300",
+        ])
+        .await;
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        assert_eq!(extensions(&run), answer, "the client leg, {deflate}");
+        let echoes = support::cli::messages(&run, "in");
+        assert_eq!(echoes.len(), 1, "{deflate}");
+        assert_eq!(echoes[0]["text"], json!(repeated), "{deflate}");
+        // The proxy's two legs: each agreed to what the client offered.
+        let conn = if deflate == "on" { 1 } else { 2 };
+        let lines = proxy.until_closed(conn, 2);
+        let opens: Vec<_> = lines
+            .iter()
+            .filter(|l| l["event"] == "open" && l["conn"] == conn)
+            .collect();
+        assert_eq!(opens.len(), 2, "{opens:?}");
+        for open in opens {
+            assert_eq!(open["extensions"], answer, "{deflate}: {open}");
+        }
     }
 }

@@ -393,7 +393,11 @@ async fn the_command_line_offers_what_deflate_says_and_shows_the_answer() {
     };
     let server = node.server("deflate_server.js", &[r#"{"clientMaxWindowBits": 10}"#]);
     let url = format!("ws://127.0.0.1:{}/echo", server.port);
-    let run = support::cli::sockscope(&["connect", &url, "--send", "hello", "--wait", "500"]).await;
+    let repeated = "abc".repeat(300);
+    let run = support::cli::sockscope(&[
+        "connect", &url, "--send", "hello", "--send", &repeated, "--wait", "500",
+    ])
+    .await;
     assert_eq!(run.status, 0, "{}", run.stderr);
     let open = run
         .lines
@@ -412,7 +416,17 @@ async fn the_command_line_offers_what_deflate_says_and_shows_the_answer() {
         .iter()
         .map(|m| m["text"].clone())
         .collect();
-    assert_eq!(texts, [json!("hello")]);
+    assert_eq!(texts, [json!("hello"), json!(repeated)]);
+    // The size on the wire beside the size, both ways: 900 bytes of "abc" travel in a few.
+    for dir in ["out", "in"] {
+        let lines = support::cli::messages(&run, dir);
+        let long = lines
+            .iter()
+            .find(|m| m["len"] == 900)
+            .expect("the long message");
+        let wire = long["wire_size"].as_u64().expect("a wire_size");
+        assert!(wire < 50, "{dir}: {long}");
+    }
 
     let run = support::cli::sockscope(&[
         "connect",
@@ -431,6 +445,16 @@ async fn the_command_line_offers_what_deflate_says_and_shows_the_answer() {
         .find(|l| l["event"] == "open")
         .expect("an open line");
     assert_eq!(open["extensions"], json!(null));
+    let lines: Vec<_> = run
+        .lines
+        .iter()
+        .filter(|l| l["event"] == "message")
+        .collect();
+    assert_eq!(lines.len(), 2, "x and its echo");
+    assert!(
+        lines.iter().all(|l| l.get("wire_size").is_none()),
+        "{lines:?}"
+    );
     assert!(
         open["request_headers"]
             .get("sec-websocket-extensions")

@@ -18,6 +18,7 @@ type State = (DetailPane, Option<Event>);
 
 fn event(kind: EventKind) -> Event {
     Event {
+        wire: None,
         seq: 0,
         wall_time: SystemTime::now(),
         offset: Duration::ZERO,

@@ -5,7 +5,7 @@ mod support;
 
 use sockscope::engine::{ConnectionConfig, ErrorCategory, Event, EventKind, Initiator};
 use support::tls::{Pki, echo_server, write};
-use support::{close_of, connect, connect_with, demo, error_of, servers, to_close, until};
+use support::{close_of, connect_with, demo, error_of, servers, to_close, until};
 
 async fn run(config: ConnectionConfig) -> Vec<sockscope::engine::Event> {
     let mut handle = connect_with(&config);
@@ -260,7 +260,10 @@ async fn a_flood_above_the_memory_budget_is_counted_not_kept() {
     const SIZE: usize = 1000;
     const BUDGET: usize = 1 << 20;
     let server = demo().await;
-    let mut handle = connect(&server.url(&format!("/flood?n={COUNT}&size={SIZE}")));
+    // Uncompressed: a compressed message's wire bytes would count in the budget too.
+    let mut config = ConnectionConfig::new(server.url(&format!("/flood?n={COUNT}&size={SIZE}")));
+    config.deflate = sockscope::engine::DeflateSetting::Off;
+    let mut handle = connect_with(&config);
     let events = to_close(&mut handle).await;
     // Strings count in the budget too: the URL, the handshake's headers, the close reason.
     let is_message = |e: &&Event| matches!(e.kind, EventKind::Message { .. });

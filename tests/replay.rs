@@ -281,6 +281,7 @@ fn timeline_tab(url: &str, texts: &[&str], close: Option<(u16, &str)>) -> Sessio
         entries.push(TimelineEntry::new(
             1,
             Event {
+                wire: None,
                 seq,
                 wall_time: SystemTime::now(),
                 offset: Duration::from_millis(offset_ms),

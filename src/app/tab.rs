@@ -321,6 +321,7 @@ impl Tab {
                 wall_time: std::time::SystemTime::now(),
                 offset: std::time::Duration::ZERO,
                 kind: EventKind::Token(Box::new(exchange)),
+                wire: None,
             };
             self.timeline.push(self.attempts + 1, event);
         }

@@ -439,12 +439,20 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, event: EntryRef<'_>, cells
     });
     row.col(|ui| {
         let size = not_kept.map_or_else(|| size_text(event.kind), style::format_size);
+        // permessage-deflate: the compressed size beside the message's own.
+        let size = match event.wire {
+            Some(wire) => format!("{size} ({} wire)", style::format_size(wire.size)),
+            None => size,
+        };
         let size = match decoded.and_then(RowDecode::decoded_size) {
             Some(unpacked) => format!("{size} → {}", style::format_size(unpacked)),
             None => size,
         };
         ui.label(RichText::new(size).monospace().weak())
-            .on_hover_text("Size on the wire, and of the decoded JSON");
+            .on_hover_text(
+                "Size of the message; \"wire\": compressed on the wire (permessage-deflate); \
+             → the decoded JSON",
+            );
     });
     row.col(|ui| match cells.fold_error {
         // A message the tab's live state could not apply: a badge says why.

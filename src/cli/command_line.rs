@@ -436,6 +436,22 @@ mod tests {
     }
 
     #[test]
+    fn a_deflate_setting_other_than_on_becomes_the_flag() {
+        let mut config = ConnectionConfig::new("ws://h/");
+        let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
+        assert!(!line.contains("--deflate"), "{line}");
+        config.deflate = crate::engine::DeflateSetting::Off;
+        let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
+        assert!(line.contains("--deflate off"), "{line}");
+        config.deflate = crate::engine::DeflateSetting::Params("client_max_window_bits=10".into());
+        let line = command_line(CommandKind::Connect, &config, &[], &[]).unwrap();
+        assert!(
+            line.contains("--deflate client_max_window_bits=10"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn an_unknown_variable_is_the_same_error_as_at_connect() {
         let config = ConnectionConfig::new("ws://h/{{nope}}");
         let error = command_line(CommandKind::Connect, &config, &[], &[]).unwrap_err();

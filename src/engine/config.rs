@@ -342,8 +342,19 @@ impl ConnectionConfig {
         // permessage-deflate, offered in the request so that it shows among the headers
         // sent; a Sec-WebSocket-Extensions header the user typed wins over the setting.
         let mut deflate = self.deflate.offer().map_err(ConfigError::Deflate)?;
-        if headers.contains_key("sec-websocket-extensions") {
-            deflate = None;
+        if let Some(typed) = headers.get("sec-websocket-extensions") {
+            // A typed permessage-deflate offer (one element) is the offer the answer is
+            // judged by and the extension spoken; anything else is sent as typed.
+            deflate = typed
+                .to_str()
+                .ok()
+                .filter(|text| !text.contains(','))
+                .filter(|text| {
+                    text.trim_start()
+                        .to_ascii_lowercase()
+                        .starts_with("permessage-deflate")
+                })
+                .and_then(|text| DeflateParams::parse(text).ok());
         } else if let Some(offer) = &deflate {
             let value = HeaderValue::from_str(&offer.to_string())
                 .map_err(|e| ConfigError::Deflate(e.to_string()))?;
@@ -533,6 +544,48 @@ mod tests {
             assert!(matches!(error, ConfigError::Url { .. }), "{url:?}");
             assert!(error.to_string().contains(what), "{url:?}: {error}");
         }
+    }
+
+    #[test]
+    fn a_config_saved_before_deflate_loads_as_on_and_on_is_not_written() {
+        let old: ConnectionConfig = ron::from_str("(url: \"ws://h/\")").unwrap();
+        assert_eq!(old.deflate, DeflateSetting::On);
+        let text = ron::to_string(&old).unwrap();
+        assert!(!text.contains("deflate"), "{text}");
+        let off = ConnectionConfig {
+            deflate: DeflateSetting::Off,
+            ..old
+        };
+        let back: ConnectionConfig = ron::from_str(&ron::to_string(&off).unwrap()).unwrap();
+        assert_eq!(back.deflate, DeflateSetting::Off);
+    }
+
+    #[test]
+    fn a_typed_permessage_deflate_offer_is_the_offer() {
+        let mut config = ConnectionConfig::new("ws://h/");
+        config.headers.push(HeaderEntry::new(
+            "Sec-WebSocket-Extensions",
+            "permessage-deflate; server_no_context_takeover",
+        ));
+        let prepared = config.prepare().unwrap();
+        let offer = prepared.deflate.expect("the typed offer");
+        assert!(offer.server_no_context_takeover);
+        config.headers[0].value = "x-custom, permessage-deflate".into();
+        assert_eq!(config.prepare().unwrap().deflate, None, "sent as typed");
+        config.headers.clear();
+        let prepared = config.prepare().unwrap();
+        assert_eq!(
+            prepared.request.headers()["sec-websocket-extensions"],
+            "permessage-deflate; client_max_window_bits"
+        );
+        config.deflate = DeflateSetting::Off;
+        let prepared = config.prepare().unwrap();
+        assert!(
+            !prepared
+                .request
+                .headers()
+                .contains_key("sec-websocket-extensions")
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::extensions::WireTap;
 use tokio_tungstenite::tungstenite::http::HeaderMap;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -44,7 +45,12 @@ pub(crate) async fn establish(
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size))
-        .deflate(prepared.deflate);
+        .deflate(prepared.deflate)
+        .wire_tap(
+            prepared
+                .deflate
+                .map(|_| WireTap::new(super::limits::WIRE_BYTES_KEPT)),
+        );
     let (socket, response) =
         tokio_tungstenite::client_async_with_config(prepared.request, stream, Some(ws_config))
             .await

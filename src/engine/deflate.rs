@@ -85,6 +85,77 @@ mod tests {
         assert!(DeflateSetting::parse("bogus").is_err());
     }
 
+    mod never_panics {
+        use std::io::{Cursor, Read, Write};
+
+        use proptest::prelude::*;
+        use tokio_tungstenite::tungstenite::extensions::deflate::DeflateParams;
+        use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig, WebSocketContext};
+
+        use super::DeflateSetting;
+
+        /// A server's bytes to read; what the client writes goes nowhere.
+        struct Peer(Cursor<Vec<u8>>);
+
+        impl Read for Peer {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(buf)
+            }
+        }
+
+        impl Write for Peer {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        proptest! {
+            /// Whatever is typed, the setting parses or says why.
+            #[test]
+            fn any_text_parses_or_is_refused(text in ".{0,80}") {
+                if let Ok(setting) = DeflateSetting::parse(&text) {
+                    let offer = setting.offer().unwrap();
+                    if let Some(offer) = offer {
+                        let again = DeflateParams::parse(&offer.to_string()).unwrap();
+                        prop_assert_eq!(again, offer);
+                    }
+                }
+            }
+
+            /// Whatever a server sends as compressed frames (one or two fragments, any
+            /// bytes), reading ends in a message or an error, within the size limit.
+            #[test]
+            fn any_compressed_frames_read_without_panic(
+                first in proptest::collection::vec(any::<u8>(), 0..120),
+                second in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..120)),
+                binary in any::<bool>(),
+            ) {
+                let opcode = if binary { 0x2 } else { 0x1 };
+                let mut wire = Vec::new();
+                let fin = if second.is_some() { 0x00 } else { 0x80 };
+                wire.extend([fin | 0x40 | opcode, first.len() as u8]);
+                wire.extend(&first);
+                if let Some(second) = &second {
+                    wire.extend([0x80, second.len() as u8]);
+                    wire.extend(second);
+                }
+                let config = WebSocketConfig::default().max_message_size(Some(4096));
+                let mut context = WebSocketContext::new(Role::Client, Some(config));
+                context.set_deflate(Some(DeflateParams::default()));
+                let mut peer = Peer(Cursor::new(wire));
+                for _ in 0..3 {
+                    match context.read(&mut peer) {
+                        Ok(message) => prop_assert!(message.len() <= 4096),
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn old_session_text_without_the_field_means_on() {
         let setting: DeflateSetting =

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::event::{Event, EventKind, ReadyState};
+use super::event::{Event, EventKind, ReadyState, WireForm};
 use super::inbox::Outbox;
 
 /// A wake-up callback the engine calls after it has delivered events, e.g. one that asks a
@@ -100,6 +100,15 @@ impl Emitter {
     /// handed over. The clock is read under the lock, so times never go backwards along the
     /// sequence, whichever of the reader and the writer emits first.
     pub(crate) fn emit_all(&self, kinds: impl IntoIterator<Item = EventKind>) {
+        self.emit_all_wired(kinds.into_iter().map(|kind| (kind, None)));
+    }
+
+    /// Like [`Emitter::emit_all`], each event with the wire form of its message
+    /// (permessage-deflate), if it had one.
+    pub(crate) fn emit_all_wired(
+        &self,
+        kinds: impl IntoIterator<Item = (EventKind, Option<Box<WireForm>>)>,
+    ) {
         let mut pending = self.outbox.lock();
         let (offset, wall_time) = self.clock.now();
         let before = pending.events.len();
@@ -107,8 +116,9 @@ impl Emitter {
         let mut bytes = 0;
         pending
             .events
-            .extend(kinds.into_iter().zip(first..).map(|(kind, seq)| {
+            .extend(kinds.into_iter().zip(first..).map(|((kind, wire), seq)| {
                 let event = Event {
+                    wire,
                     seq,
                     wall_time,
                     offset,

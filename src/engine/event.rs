@@ -17,6 +17,21 @@ pub struct Event {
     pub offset: Duration,
     /// What happened.
     pub kind: EventKind,
+    /// How a compressed message travelled (permessage-deflate): its size on the wire and,
+    /// when kept, the compressed bytes. `None` for everything else, and for a message that
+    /// went uncompressed (its wire size is its size).
+    pub wire: Option<Box<WireForm>>,
+}
+
+/// The wire form of a compressed data message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireForm {
+    /// Payload bytes on the wire: the compressed data of all its frames, without the
+    /// `00 00 ff ff` tail that RFC 7692 removes.
+    pub size: usize,
+    /// Those bytes, kept when the message was small enough
+    /// ([`crate::engine::limits::WIRE_BYTES_KEPT`]).
+    pub bytes: Option<Bytes>,
 }
 
 #[cfg(test)]
@@ -27,6 +42,7 @@ impl Event {
             seq: 0,
             wall_time: SystemTime::now(),
             offset: Duration::ZERO,
+            wire: None,
             kind: EventKind::Message {
                 dir,
                 payload: Payload::Text(text.to_owned().into()),

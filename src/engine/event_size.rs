@@ -63,7 +63,10 @@ impl EventKind {
 impl Event {
     /// The bytes a queue holds for this event: the event itself and what it points to.
     pub fn queued_bytes(&self) -> usize {
-        size_of::<Event>() + self.kind.heap_bytes()
+        let wire = self.wire.as_ref().map_or(0, |wire| {
+            size_of::<super::event::WireForm>() + wire.bytes.as_ref().map_or(0, |b| b.len())
+        });
+        size_of::<Event>() + self.kind.heap_bytes() + wire
     }
 }
 

@@ -166,6 +166,7 @@ mod tests {
         for _ in 0..count {
             let seq = pending.next_seq;
             pending.events.push_back(Event {
+                wire: None,
                 seq,
                 wall_time: SystemTime::UNIX_EPOCH,
                 offset: Duration::ZERO,

@@ -10,6 +10,11 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
 /// The largest message (or SSE event) size limit honoured: 1 GiB.
 pub const MAX_MESSAGE_CEILING: usize = 1 << 30;
 
+/// The largest compressed message whose wire bytes are kept beside it (for the hex view's
+/// "as on the wire"); larger ones keep their wire size only. Kept bytes count against the
+/// tab's payload memory budget like the message's own.
+pub const WIRE_BYTES_KEPT: usize = 64 << 10;
+
 /// `limit`, or the ceiling when it is above it.
 pub fn clamp_message_size(limit: usize) -> usize {
     limit.min(MAX_MESSAGE_CEILING)

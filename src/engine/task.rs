@@ -7,6 +7,7 @@ use futures_util::stream::SplitStream;
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::extensions::WireTap;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -17,6 +18,7 @@ use super::connect::{Socket, establish};
 use super::emitter::{Emitter, SharedState};
 use super::event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload, ReadyState,
+    WireForm,
 };
 use super::keepalive::{Keepalive, KeepaliveState};
 use super::payload_store::PayloadStore;
@@ -102,10 +104,18 @@ pub(crate) async fn run(mut attempt: Attempt) {
     let subprotocol = open.subprotocol.clone();
     emitter.emit(EventKind::Open(Box::new(open)));
     emitter.wake();
+    // permessage-deflate: where tungstenite reports each compressed message's wire form.
+    let wire_tap = socket.get_config().wire_tap.clone();
     let (sink, stream) = socket.split();
     let mut connection = OpenConnection {
         stream,
-        writer: Writer::spawn(sink, Arc::clone(&emitter), attempt.send_room.clone()),
+        writer: Writer::spawn(
+            sink,
+            Arc::clone(&emitter),
+            attempt.send_room.clone(),
+            wire_tap.clone(),
+        ),
+        wire_tap,
         send_room: attempt.send_room,
         commands: attempt.commands,
         commands_open: true,
@@ -211,7 +221,9 @@ struct OpenConnection {
     deadline: Option<tokio::time::Instant>,
     keepalive: Option<KeepaliveState>,
     /// Events of the frames read in the current batch, emitted together at its end.
-    received: Vec<EventKind>,
+    received: Vec<(EventKind, Option<Box<WireForm>>)>,
+    /// The wire form of each compressed message read (permessage-deflate), if agreed.
+    wire_tap: Option<WireTap>,
     /// The payload bytes read in the current batch.
     batch_bytes: usize,
     /// Where received payloads are kept, free of tungstenite's read buffers.
@@ -459,7 +471,7 @@ impl OpenConnection {
     fn on_items(&mut self, first: Option<Result<Message, WsError>>) -> Option<Ending> {
         self.batch_bytes = 0;
         let ending = self.read_batch(first);
-        self.emitter.emit_all(self.received.drain(..));
+        self.emitter.emit_all_wired(self.received.drain(..));
         self.send_echoes(ending.as_ref());
         for reaction in std::mem::take(&mut self.reactions) {
             self.react(reaction);
@@ -483,6 +495,15 @@ impl OpenConnection {
         None
     }
 
+    /// The wire form of the message just read, when it came compressed.
+    fn wire_read(&self) -> Option<Box<WireForm>> {
+        let wire = self.wire_tap.as_ref()?.take_read()?;
+        Some(Box::new(WireForm {
+            size: wire.size,
+            bytes: wire.bytes,
+        }))
+    }
+
     /// Handles one frame; its events go into `received`.
     fn on_item(&mut self, item: Option<Result<Message, WsError>>) -> Option<Ending> {
         let message = match item {
@@ -498,10 +519,14 @@ impl OpenConnection {
                 if self.echo {
                     self.echoes.push(payload.clone());
                 }
-                self.received.push(EventKind::Message {
-                    dir: Direction::In,
-                    payload,
-                });
+                let wire = self.wire_read();
+                self.received.push((
+                    EventKind::Message {
+                        dir: Direction::In,
+                        payload,
+                    },
+                    wire,
+                ));
             }
             Message::Binary(bytes) => {
                 let payload = Payload::Binary(self.payloads.bytes(bytes));
@@ -509,24 +534,34 @@ impl OpenConnection {
                 if self.echo {
                     self.echoes.push(payload.clone());
                 }
-                self.received.push(EventKind::Message {
-                    dir: Direction::In,
-                    payload,
-                });
+                let wire = self.wire_read();
+                self.received.push((
+                    EventKind::Message {
+                        dir: Direction::In,
+                        payload,
+                    },
+                    wire,
+                ));
             }
             Message::Ping(payload) => {
                 let payload = self.payloads.bytes(payload);
-                self.received.push(EventKind::Ping {
-                    dir: Direction::In,
-                    payload: payload.clone(),
-                });
+                self.received.push((
+                    EventKind::Ping {
+                        dir: Direction::In,
+                        payload: payload.clone(),
+                    },
+                    None,
+                ));
                 // tungstenite queues the answer itself while the connection is open.
                 if self.shared.ready_state() == ReadyState::Open {
-                    self.received.push(EventKind::Pong {
-                        dir: Direction::Out,
-                        payload,
-                        auto: true,
-                    });
+                    self.received.push((
+                        EventKind::Pong {
+                            dir: Direction::Out,
+                            payload,
+                            auto: true,
+                        },
+                        None,
+                    ));
                 }
             }
             Message::Pong(payload) => {
@@ -534,11 +569,14 @@ impl OpenConnection {
                 if let Some(keepalive) = &mut self.keepalive {
                     keepalive.pong(&payload);
                 }
-                self.received.push(EventKind::Pong {
-                    dir: Direction::In,
-                    payload,
-                    auto: false,
-                });
+                self.received.push((
+                    EventKind::Pong {
+                        dir: Direction::In,
+                        payload,
+                        auto: false,
+                    },
+                    None,
+                ));
             }
             Message::Close(frame) => return self.on_close_frame(frame),
             Message::Frame(_) => {}

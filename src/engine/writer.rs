@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::SinkExt;
+use futures_util::future::poll_fn;
 use futures_util::stream::SplitSink;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::extensions::WireTap;
 
 use super::emitter::Emitter;
-use super::event::{ErrorCategory, ErrorInfo, EventKind};
+use super::event::{ErrorCategory, ErrorInfo, EventKind, WireForm};
 use super::send_room::SendRoom;
 
 /// A frame to send, and the event to report once it has been handed to the socket.
@@ -37,6 +39,7 @@ impl Writer {
         sink: SplitSink<WebSocketStream<S>, Message>,
         emitter: Arc<Emitter>,
         room: SendRoom,
+        wire_tap: Option<WireTap>,
     ) -> Self
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -49,6 +52,7 @@ impl Writer {
             emitter,
             room,
             Arc::clone(&written),
+            wire_tap,
         ));
         Self {
             queue: Some(queue),
@@ -100,6 +104,7 @@ async fn write_loop<S>(
     emitter: Arc<Emitter>,
     room: SendRoom,
     written: Arc<AtomicU64>,
+    wire_tap: Option<WireTap>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -114,8 +119,20 @@ async fn write_loop<S>(
                 return;
             }
             written.fetch_add(1, Ordering::AcqRel);
-            if let Some(event) = outgoing.event {
-                emitter.emit(event);
+            match (&wire_tap, outgoing.event) {
+                (_, None) => {}
+                (None, Some(event)) => emitter.emit(event),
+                (Some(tap), Some(event)) => {
+                    // The split sink hands a fed message to tungstenite (which compresses
+                    // it) only when it is next made ready: made so now, the wire form is
+                    // known before the event leaves, as the peer's answer cannot be.
+                    let ready = poll_fn(|cx| sink.poll_ready_unpin(cx)).await;
+                    if let Err(error) = ready {
+                        report_failure(&emitter, &error);
+                        return;
+                    }
+                    emit_compressed(&emitter, tap, event);
+                }
             }
             next = receiver.try_recv().ok();
         }
@@ -126,6 +143,20 @@ async fn write_loop<S>(
         emitter.wake();
     }
     let _ = sink.flush().await;
+}
+
+/// Emits the event of a message tungstenite has compressed, with its wire form.
+fn emit_compressed(emitter: &Emitter, tap: &WireTap, event: EventKind) {
+    let wire = match event {
+        EventKind::Message { .. } => tap.take_written().map(|wire| {
+            Box::new(WireForm {
+                size: wire.size,
+                bytes: wire.bytes,
+            })
+        }),
+        _ => None,
+    };
+    emitter.emit_all_wired(std::iter::once((event, wire)));
 }
 
 fn report_failure(emitter: &Emitter, error: &tokio_tungstenite::tungstenite::Error) {

@@ -117,6 +117,12 @@ pub fn event_json(event: &Event) -> Value {
     if let Value::Object(fields) = fields {
         line.extend(fields);
     }
+    // permessage-deflate: the compressed size, only when it differs from `len`.
+    if let (EventKind::Message { payload, .. }, Some(wire)) = (&event.kind, &event.wire)
+        && wire.size != payload.len()
+    {
+        line.insert("wire_size".into(), json!(wire.size));
+    }
     Value::Object(line)
 }
 
@@ -150,6 +156,7 @@ mod tests {
     #[test]
     fn json_lines_are_one_object_per_line() {
         let event = |seq, kind| Event {
+            wire: None,
             seq,
             wall_time: SystemTime::UNIX_EPOCH,
             offset: Duration::from_micros(1500),

@@ -326,6 +326,7 @@ mod tests {
             msg(Direction::In, r#"{"type":"trade","price":5}"#),
             msg(Direction::Out, "hello"),
             Event {
+                wire: None,
                 kind: EventKind::Ping {
                     dir: Direction::Out,
                     payload: Bytes::from_static(b"p"),
@@ -404,6 +405,7 @@ mod tests {
     #[test]
     fn hides_housekeeping_and_shows_one_group_keeping_lifecycle_rows() {
         let close = Event {
+            wire: None,
             kind: EventKind::close(crate::engine::CloseInfo {
                 code: 1000,
                 reason: String::new(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::engine::{EventKind, Payload, SseEvent};
+use crate::engine::{EventKind, Payload, SseEvent, WireForm};
 
 /// Payload bytes a tab keeps unless told otherwise: 512 MiB.
 pub const DEFAULT_LIMIT: usize = 512 << 20;
@@ -87,6 +87,21 @@ impl MemoryBudget {
             .binary_search_by_key(&index, |(i, _)| *i)
             .ok()?;
         Some(self.dropped[found].1)
+    }
+
+    /// The wire form of a compressed message (permessage-deflate), to be stored beside it:
+    /// its compressed bytes count towards the budget like payloads; past it, only the wire
+    /// size is kept.
+    pub fn admit_wire(&mut self, wire: Option<Box<WireForm>>) -> Option<Box<WireForm>> {
+        let mut wire = wire?;
+        let cost = wire.bytes.as_ref().map_or(0, |bytes| bytes.len());
+        if self.kept.saturating_add(cost) <= self.limit {
+            self.kept = self.kept.saturating_add(cost);
+        } else {
+            // Past the budget the wire size stays; the compressed bytes go.
+            wire.bytes = None;
+        }
+        Some(wire)
     }
 
     /// `kind`, to be stored at `index`: as it is while the budget allows it, or with its

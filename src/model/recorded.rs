@@ -522,6 +522,7 @@ impl RecordedEvent {
         Ok(TimelineEntry {
             attempt: self.attempt,
             event: Event {
+                wire: None,
                 seq: self.seq,
                 wall_time: us_to_system_time(self.wall_time_us),
                 offset: Duration::from_micros(self.offset_us),
@@ -560,6 +561,7 @@ mod tests {
         TimelineEntry {
             attempt: 2,
             event: Event {
+                wire: None,
                 seq: 7,
                 wall_time: UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456),
                 offset: Duration::from_micros(1500),

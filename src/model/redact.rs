@@ -309,6 +309,13 @@ impl Redactor {
     pub fn event(&self, event: &Event) -> Option<Event> {
         let kind = self.kind(&event.kind)?;
         Some(Event {
+            // The wire size stays; compressed bytes would carry the secret in another form.
+            wire: event.wire.as_ref().map(|wire| {
+                Box::new(crate::engine::WireForm {
+                    size: wire.size,
+                    bytes: None,
+                })
+            }),
             kind,
             ..event.clone()
         })
@@ -655,6 +662,7 @@ mod tests {
         assert_eq!(recording("OTHER"), None);
         let redactor = found.take();
         let event = |payload| Event {
+            wire: None,
             seq: 3,
             wall_time: SystemTime::UNIX_EPOCH,
             offset: Duration::ZERO,

@@ -169,6 +169,7 @@ mod tests {
 
     fn at(base: SystemTime, ms: u64, kind: EventKind) -> Event {
         Event {
+            wire: None,
             seq: 0,
             wall_time: base + Duration::from_millis(ms),
             offset: Duration::from_millis(ms),

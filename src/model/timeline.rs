@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use super::memory_budget::{MemoryBudget, NotKept};
 use super::round_trip::PingTracker;
-use crate::engine::{Event, EventKind, Leg};
+use crate::engine::{Event, EventKind, Leg, WireForm};
 
 /// Rows per chunk (56 B each: 224 KiB).
 const CHUNK: usize = 4096;
@@ -54,6 +54,8 @@ pub struct EntryRef<'a> {
     pub kind: &'a EventKind,
     /// The leg of a proxied connection it happened on (`None`: a connection of its own).
     pub leg: Option<Leg>,
+    /// How a compressed message travelled (permessage-deflate), if it did.
+    pub wire: Option<&'a WireForm>,
 }
 
 impl<'a> EntryRef<'a> {
@@ -66,6 +68,7 @@ impl<'a> EntryRef<'a> {
             offset: event.offset,
             kind: &event.kind,
             leg: None,
+            wire: event.wire.as_deref(),
         }
     }
 
@@ -74,6 +77,7 @@ impl<'a> EntryRef<'a> {
         TimelineEntry {
             attempt: self.attempt,
             event: Event {
+                wire: self.wire.map(|wire| Box::new(wire.clone())),
                 seq: self.seq,
                 wall_time: self.wall_time,
                 offset: self.offset,
@@ -90,6 +94,8 @@ struct Row {
     /// Offset from the attempt's start in nanoseconds (clamped at 584 years).
     offset_nanos: u64,
     kind: EventKind,
+    /// The wire form of a compressed message (`None` for everything else).
+    wire: Option<Box<WireForm>>,
 }
 
 /// Consecutive rows of one attempt whose sequence numbers count up by one and whose wall
@@ -115,6 +121,7 @@ impl Run {
             offset,
             kind: &row.kind,
             leg: None,
+            wire: row.wire.as_deref(),
         }
     }
 
@@ -189,8 +196,13 @@ impl Timeline {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         let kind = self.budget.admit(self.len, event.kind);
+        let wire = self.budget.admit_wire(event.wire);
         if let Some(chunk) = self.chunks.last_mut() {
-            chunk.push(Row { offset_nanos, kind });
+            chunk.push(Row {
+                offset_nanos,
+                kind,
+                wire,
+            });
             self.len += 1;
         }
     }
@@ -422,6 +434,7 @@ mod tests {
 
     fn event(offset_ms: u64, kind: EventKind) -> Event {
         Event {
+            wire: None,
             seq: 0,
             wall_time: SystemTime::now(),
             offset: Duration::from_millis(offset_ms),
@@ -503,6 +516,7 @@ mod tests {
 
     fn numbered(seq: u64, start: SystemTime, offset: Duration) -> Event {
         Event {
+            wire: None,
             seq,
             wall_time: start + offset,
             offset,

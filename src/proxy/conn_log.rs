@@ -85,6 +85,7 @@ impl ConnLog {
         let room = Arc::clone(&self.room).acquire_many_owned(room).await.ok();
         let offset = self.start.elapsed();
         let event = Event {
+            wire: None,
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             wall_time: self.start_wall + offset,
             offset,

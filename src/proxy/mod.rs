@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_tungstenite::tungstenite::extensions::deflate::DeflateParams;
 use tokio_tungstenite::tungstenite::handshake::server::Response;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::Url;
@@ -43,6 +44,7 @@ use crate::engine::{
     CloseInfo, ErrorCategory, ErrorInfo, EventKind, HttpRejection, Initiator, OpenInfo,
 };
 use client_stream::ClientStream;
+use request_head::RequestHead;
 use upstream::UpstreamFailure;
 
 /// How long a client may take to send its handshake request.
@@ -74,12 +76,45 @@ pub struct ProxyConfig {
 /// cost ~250 KiB of resident memory (two legs) and every small read a 128 KiB memset.
 const READ_BUFFER_BYTES: usize = 32 << 10;
 
-/// The WebSocket limits and buffers of both legs.
+/// The WebSocket limits and buffers of both legs; the client's leg accepts
+/// permessage-deflate when the client offers it, as a server would.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
         .read_buffer_size(READ_BUFFER_BYTES)
+        .deflate(Some(DeflateParams::default()))
+}
+
+/// The upstream leg's configuration: permessage-deflate offered only when the client
+/// offered it (its own offer when it made one offer, else as browsers do), so that the
+/// upstream sees what it would have seen without the proxy. Each leg compresses on its
+/// own; the relay and the recording see messages.
+fn upstream_config(head: &RequestHead) -> WebSocketConfig {
+    let offered: Vec<&str> = head
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|(_, value)| value.as_str())
+        .collect();
+    let deflate = offered
+        .iter()
+        .any(|value| value.to_ascii_lowercase().contains("permessage-deflate"))
+        .then(|| match offered[..] {
+            [one] if !one.contains(',') => {
+                DeflateParams::parse(one).unwrap_or_else(|_| DeflateParams::browser_offer())
+            }
+            _ => DeflateParams::browser_offer(),
+        });
+    ws_config().deflate(deflate)
+}
+
+/// The extensions a 101 answer agreed to.
+fn extensions(answer: &Response) -> Option<String> {
+    answer
+        .headers()
+        .get("sec-websocket-extensions")
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
 }
 
 /// How long [`ProxyServer::shutdown`] waits for the closing handshakes.
@@ -224,7 +259,7 @@ async fn serve_connection(
     )
     .await;
     let started = Instant::now();
-    let dialed = upstream::connect(&url, &headers, ws_config()).await;
+    let dialed = upstream::connect(&url, &headers, upstream_config(&head)).await;
     let handshake = started.elapsed();
     match dialed {
         Ok((upstream_ws, answer)) => {
@@ -233,7 +268,7 @@ async fn serve_connection(
                 request_headers: headers,
                 response_headers: upstream::header_pairs(answer.headers()),
                 subprotocol: subprotocol(&answer),
-                extensions: None,
+                extensions: extensions(&answer),
                 handshake,
             };
             log.emit(Leg::Upstream, EventKind::Open(Box::new(open)))
@@ -256,7 +291,7 @@ async fn serve_connection(
                         request_headers: head.headers.clone(),
                         response_headers: upstream::header_pairs(sent.headers()),
                         subprotocol: subprotocol(&sent),
-                        extensions: None,
+                        extensions: extensions(&sent),
                         handshake: client_started.elapsed() + handshake,
                     };
                     log.emit(Leg::Client, EventKind::Open(Box::new(open))).await;

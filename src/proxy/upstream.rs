@@ -27,7 +27,8 @@ const HOP_REQUEST_HEADERS: &[&str] = &[
     "upgrade",
     "sec-websocket-key",
     "sec-websocket-version",
-    // Neither leg negotiates compression, so the offer is not passed on.
+    // Each leg negotiates compression itself (the upstream leg offers it when the client
+    // did), so the offer is not passed on as a header.
     "sec-websocket-extensions",
     "content-length",
     "transfer-encoding",

@@ -145,6 +145,7 @@ pub(super) async fn run<Fut: Future<Output = ()>>(
                 // connection, whose own bounded queue then holds the server back.
                 on_event(&event).await;
                 let event = Event {
+                    wire: None,
                     kind: budget.admit(events.len(), event.kind),
                     ..event
                 };

@@ -257,6 +257,7 @@ mod tests {
         TimelineEntry {
             attempt,
             event: Event {
+                wire: None,
                 seq: 0,
                 wall_time: SystemTime::now(),
                 offset,

@@ -90,6 +90,7 @@ impl Emitter<'_> {
     fn emit(&mut self, kind: EventKind) {
         let (offset, wall_time) = self.clock.now();
         let event = Event {
+            wire: None,
             seq: self.seq,
             wall_time,
             offset,

@@ -23,6 +23,7 @@ fn packed(chain: &str, value: serde_json::Value) -> Vec<u8> {
 
 fn binary(dir: Direction, bytes: Vec<u8>) -> Event {
     Event {
+        wire: None,
         seq: 0,
         wall_time: SystemTime::now(),
         offset: Duration::ZERO,

@@ -15,6 +15,7 @@ mod open;
 pub(super) mod text;
 mod unit;
 mod widgets;
+mod wire;
 
 pub(crate) use widgets::set_clipboard_redactor;
 
@@ -139,6 +140,9 @@ impl DetailPane {
                     command = ui
                         .horizontal(|ui| row_menu::compose_buttons(ui, payload, selected.index, cx))
                         .inner;
+                }
+                if let Some(form) = event.wire {
+                    wire::ui(ui, form, payload.len(), fresh);
                 }
                 ui.separator();
                 if let Some(len) = selected.not_kept {

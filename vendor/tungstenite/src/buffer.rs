@@ -28,10 +28,7 @@ impl<const CHUNK_SIZE: usize> ReadBuffer<CHUNK_SIZE> {
 
     /// Create a input buffer filled with previously read data.
     pub fn from_partially_read(part: Vec<u8>) -> Self {
-        Self {
-            storage: Cursor::new(part),
-            chunk: Box::new([0; CHUNK_SIZE]),
-        }
+        Self { storage: Cursor::new(part), chunk: Box::new([0; CHUNK_SIZE]) }
     }
 
     /// Get a cursor to the data storage.
@@ -58,9 +55,7 @@ impl<const CHUNK_SIZE: usize> ReadBuffer<CHUNK_SIZE> {
     pub fn read_from<S: Read>(&mut self, stream: &mut S) -> IoResult<usize> {
         self.clean_up();
         let size = stream.read(&mut *self.chunk)?;
-        self.storage
-            .get_mut()
-            .extend_from_slice(&self.chunk[..size]);
+        self.storage.get_mut().extend_from_slice(&self.chunk[..size]);
         Ok(size)
     }
 

@@ -29,10 +29,7 @@ pub mod protocol;
 #[cfg(feature = "handshake")]
 mod server;
 pub mod stream;
-#[cfg(all(
-    any(feature = "native-tls", feature = "__rustls-tls"),
-    feature = "handshake"
-))]
+#[cfg(all(any(feature = "native-tls", feature = "__rustls-tls"), feature = "handshake"))]
 mod tls;
 mod utf8;
 pub mod util;
@@ -54,8 +51,5 @@ pub use crate::{
     server::{accept, accept_hdr, accept_hdr_with_config, accept_with_config},
 };
 
-#[cfg(all(
-    any(feature = "native-tls", feature = "__rustls-tls"),
-    feature = "handshake"
-))]
+#[cfg(all(any(feature = "native-tls", feature = "__rustls-tls"), feature = "handshake"))]
 pub use tls::{client_tls, client_tls_with_config, Connector};

@@ -35,26 +35,17 @@ impl WireTap {
     /// A tap that keeps the compressed bytes of messages up to `keep_bytes_up_to` bytes
     /// (0: sizes only).
     pub fn new(keep_bytes_up_to: usize) -> Self {
-        WireTap(Arc::new(Mutex::new(Slots {
-            keep_bytes_up_to,
-            ..Slots::default()
-        })))
+        WireTap(Arc::new(Mutex::new(Slots { keep_bytes_up_to, ..Slots::default() })))
     }
 
     /// The wire form of the last data message read, if it was compressed.
     pub fn take_read(&self) -> Option<Wire> {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut slots| slots.last_read.take())
+        self.0.lock().ok().and_then(|mut slots| slots.last_read.take())
     }
 
     /// The wire form of the last data message written, if it was compressed.
     pub fn take_written(&self) -> Option<Wire> {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut slots| slots.last_written.take())
+        self.0.lock().ok().and_then(|mut slots| slots.last_written.take())
     }
 
     pub(crate) fn record_read(&self, compressed: Option<&[u8]>) {
@@ -72,8 +63,5 @@ impl WireTap {
 
 fn wire(compressed: &[u8], keep_up_to: usize) -> Wire {
     let bytes = (compressed.len() <= keep_up_to).then(|| Bytes::copy_from_slice(compressed));
-    Wire {
-        size: compressed.len(),
-        bytes,
-    }
+    Wire { size: compressed.len(), bytes }
 }

@@ -48,15 +48,10 @@ fn create_parts<T>(request: &HttpRequest<T>) -> Result<Builder> {
         .headers()
         .get("Connection")
         .and_then(|h| h.to_str().ok())
-        .map(|h| {
-            h.split([' ', ','])
-                .any(|p| p.eq_ignore_ascii_case("Upgrade"))
-        })
+        .map(|h| h.split([' ', ',']).any(|p| p.eq_ignore_ascii_case("Upgrade")))
         .unwrap_or(false)
     {
-        return Err(Error::Protocol(
-            ProtocolError::MissingConnectionUpgradeHeader,
-        ));
+        return Err(Error::Protocol(ProtocolError::MissingConnectionUpgradeHeader));
     }
 
     if !request
@@ -66,20 +61,11 @@ fn create_parts<T>(request: &HttpRequest<T>) -> Result<Builder> {
         .map(|h| h.eq_ignore_ascii_case("websocket"))
         .unwrap_or(false)
     {
-        return Err(Error::Protocol(
-            ProtocolError::MissingUpgradeWebSocketHeader,
-        ));
+        return Err(Error::Protocol(ProtocolError::MissingUpgradeWebSocketHeader));
     }
 
-    if !request
-        .headers()
-        .get("Sec-WebSocket-Version")
-        .map(|h| h == "13")
-        .unwrap_or(false)
-    {
-        return Err(Error::Protocol(
-            ProtocolError::MissingSecWebSocketVersionHeader,
-        ));
+    if !request.headers().get("Sec-WebSocket-Version").map(|h| h == "13").unwrap_or(false) {
+        return Err(Error::Protocol(ProtocolError::MissingSecWebSocketVersionHeader));
     }
 
     let key = request
@@ -271,11 +257,7 @@ impl<S: Read + Write, C: Callback> HandshakeRole for ServerHandshake<S, C> {
         finish: StageResult<Self::IncomingData, Self::InternalStream>,
     ) -> Result<ProcessingResult<Self::InternalStream, Self::FinalResult>> {
         Ok(match finish {
-            StageResult::DoneReading {
-                stream,
-                result,
-                tail,
-            } => {
+            StageResult::DoneReading { stream, result, tail } => {
                 if !tail.is_empty() {
                     return Err(Error::Protocol(ProtocolError::JunkAfterRequest));
                 }
@@ -288,9 +270,7 @@ impl<S: Read + Write, C: Callback> HandshakeRole for ServerHandshake<S, C> {
                     let offers = offers.filter_map(|v| v.to_str().ok());
                     if let Some(answer) = accept_offer(&policy, offers) {
                         let value = HeaderValue::from_str(&answer.to_string())?;
-                        response
-                            .headers_mut()
-                            .insert("Sec-WebSocket-Extensions", value);
+                        response.headers_mut().insert("Sec-WebSocket-Extensions", value);
                     }
                 }
                 let callback_result = if let Some(callback) = self.callback.take() {
@@ -378,10 +358,7 @@ mod tests {
     fn assert_invalid_sec_websocket_key(key: &str) {
         let req = request_with_key(key);
         let err = create_response(&req).unwrap_err();
-        assert!(matches!(
-            err,
-            Error::Protocol(ProtocolError::InvalidSecWebSocketKey)
-        ));
+        assert!(matches!(err, Error::Protocol(ProtocolError::InvalidSecWebSocketKey)));
     }
 
     #[test]

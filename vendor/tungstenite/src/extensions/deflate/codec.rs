@@ -43,11 +43,7 @@ impl DeflateContext {
         // zlib's raw deflate has no 8-bit window (it would write 9-bit references); with a
         // 9-bit window and a fresh context per message, an 8-bit peer still reads every
         // message that fits its own output.
-        let (bits, own_reset) = if own_bits <= 8 {
-            (9, true)
-        } else {
-            (own_bits, own_reset)
-        };
+        let (bits, own_reset) = if own_bits <= 8 { (9, true) } else { (own_bits, own_reset) };
         DeflateContext {
             agreed,
             compressor: Compress::new_with_window_bits(Compression::default(), false, bits),
@@ -107,11 +103,8 @@ impl DeflateContext {
             // would be read out of its block.
             return Ok(Vec::new());
         }
-        let initial = compressed
-            .len()
-            .saturating_mul(3)
-            .max(MIN_GROWTH)
-            .min(limit.saturating_add(1));
+        let initial =
+            compressed.len().saturating_mul(3).max(MIN_GROWTH).min(limit.saturating_add(1));
         let mut out = Vec::with_capacity(initial);
         for input in [compressed, &TAIL[..]] {
             let start = self.inflater.total_in();
@@ -150,10 +143,7 @@ impl DeflateContext {
 }
 
 fn too_long(compressed: usize, max_size: usize) -> Error {
-    Error::Capacity(CapacityError::InflatedMessageTooLong {
-        compressed,
-        max_size,
-    })
+    Error::Capacity(CapacityError::InflatedMessageTooLong { compressed, max_size })
 }
 
 fn invalid(why: String) -> Error {
@@ -165,19 +155,14 @@ mod tests {
     use super::*;
 
     fn pair(agreed: DeflateParams) -> (DeflateContext, DeflateContext) {
-        (
-            DeflateContext::new(Role::Client, agreed),
-            DeflateContext::new(Role::Server, agreed),
-        )
+        (DeflateContext::new(Role::Client, agreed), DeflateContext::new(Role::Server, agreed))
     }
 
     #[test]
     fn rfc_7692_example_hello_inflates() {
         // RFC 7692 7.2.3.1: "Hello" compressed.
         let (mut client, _) = pair(DeflateParams::default());
-        let hello = client
-            .inflate(&[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], None)
-            .unwrap();
+        let hello = client.inflate(&[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], None).unwrap();
         assert_eq!(hello, b"Hello");
     }
 
@@ -187,20 +172,12 @@ mod tests {
         let (mut client, mut server) = pair(DeflateParams::default());
         let first = client.compress(text).unwrap();
         let second = client.compress(text).unwrap();
-        assert!(
-            second.len() < first.len() / 2,
-            "{} vs {}",
-            second.len(),
-            first.len()
-        );
+        assert!(second.len() < first.len() / 2, "{} vs {}", second.len(), first.len());
         assert!(!first.ends_with(&TAIL));
         assert_eq!(server.inflate(&first, None).unwrap(), text);
         assert_eq!(server.inflate(&second, None).unwrap(), text);
 
-        let reset = DeflateParams {
-            client_no_context_takeover: true,
-            ..Default::default()
-        };
+        let reset = DeflateParams { client_no_context_takeover: true, ..Default::default() };
         let (mut client, mut server) = pair(reset);
         let first = client.compress(text).unwrap();
         let second = client.compress(text).unwrap();
@@ -247,9 +224,6 @@ mod tests {
         }
         assert_eq!(server.inflate(&[], None).unwrap(), b"");
         let error = client.inflate(&[0xff, 0xff, 0xff], None).unwrap_err();
-        assert!(matches!(
-            error,
-            Error::Protocol(ProtocolError::InvalidCompressedData(_))
-        ));
+        assert!(matches!(error, Error::Protocol(ProtocolError::InvalidCompressedData(_))));
     }
 }

@@ -51,9 +51,7 @@ pub(crate) fn parse_params(text: &str) -> Result<Vec<(String, Option<String>)>, 
 
 fn unquote(value: &str) -> Result<String, String> {
     let inner = match value.strip_prefix('"') {
-        Some(rest) => rest
-            .strip_suffix('"')
-            .ok_or_else(|| format!("unclosed quote in {value}"))?,
+        Some(rest) => rest.strip_suffix('"').ok_or_else(|| format!("unclosed quote in {value}"))?,
         None => value,
     };
     let inner = inner.replace('\\', "");
@@ -65,9 +63,7 @@ fn unquote(value: &str) -> Result<String, String> {
 
 fn is_token(text: &str) -> bool {
     !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn split_outside_quotes(text: &str, separator: char) -> Vec<&str> {
@@ -98,10 +94,7 @@ mod tests {
             parse_elements(["permessage-deflate; client_max_window_bits=\"10\", x-other"]).unwrap();
         assert_eq!(elements.len(), 2);
         assert_eq!(elements[0].0, "permessage-deflate");
-        assert_eq!(
-            elements[0].1,
-            vec![("client_max_window_bits".into(), Some("10".into()))]
-        );
+        assert_eq!(elements[0].1, vec![("client_max_window_bits".into(), Some("10".into()))]);
         assert_eq!(elements[1], ("x-other".into(), vec![]));
         assert!(parse_elements(["permessage-deflate; a=\"1"]).is_err());
         assert!(parse_elements(["per message"]).is_err());

@@ -42,9 +42,7 @@ pub fn agree_response<'a>(
             return Err(fail(format!("the server accepted {EXTENSION_NAME} twice")));
         }
         let answer = DeflateParams::from_pairs(&pairs, false).map_err(|why| {
-            fail(format!(
-                "the server's {EXTENSION_NAME} answer is invalid: {why}"
-            ))
+            fail(format!("the server's {EXTENSION_NAME} answer is invalid: {why}"))
         })?;
         if let (Some(answered), Some(offered)) =
             (answer.server_max_window_bits, offer.server_max_window_bits)
@@ -138,9 +136,7 @@ mod tests {
 
     #[test]
     fn a_plain_answer_to_the_browser_offer_is_agreed() {
-        let agreed = agree("client_max_window_bits", "permessage-deflate")
-            .unwrap()
-            .unwrap();
+        let agreed = agree("client_max_window_bits", "permessage-deflate").unwrap().unwrap();
         assert_eq!(agreed, DeflateParams::default());
         let agreed = agree(
             "client_max_window_bits",
@@ -157,24 +153,15 @@ mod tests {
     fn answers_beyond_the_offer_fail() {
         for (offer, answer) in [
             ("", "permessage-deflate; client_max_window_bits=10"),
-            (
-                "client_max_window_bits=10",
-                "permessage-deflate; client_max_window_bits=12",
-            ),
-            (
-                "server_max_window_bits=10",
-                "permessage-deflate; server_max_window_bits=11",
-            ),
+            ("client_max_window_bits=10", "permessage-deflate; client_max_window_bits=12"),
+            ("server_max_window_bits=10", "permessage-deflate; server_max_window_bits=11"),
             ("", "permessage-deflate; server_max_window_bits=16"),
             ("", "permessage-deflate; mystery"),
             ("", "permessage-deflate, permessage-deflate"),
             ("", "x-webkit-deflate-frame"),
             ("server_no_context_takeover", "permessage-deflate"),
         ] {
-            assert!(
-                agree(offer, answer).is_err(),
-                "{offer} / {answer} was agreed"
-            );
+            assert!(agree(offer, answer).is_err(), "{offer} / {answer} was agreed");
         }
         assert!(agree_response(None, ["permessage-deflate"]).is_err());
         assert_eq!(agree_response(None, [""]), Ok(None));

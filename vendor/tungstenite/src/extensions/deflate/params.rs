@@ -26,10 +26,7 @@ pub struct DeflateParams {
 impl DeflateParams {
     /// What Chrome and Firefox offer: `permessage-deflate; client_max_window_bits`.
     pub fn browser_offer() -> Self {
-        DeflateParams {
-            client_max_window_bits: Some(15),
-            ..DeflateParams::default()
-        }
+        DeflateParams { client_max_window_bits: Some(15), ..DeflateParams::default() }
     }
 
     /// Parses the parameters after `permessage-deflate;` (or the whole element, name
@@ -37,9 +34,9 @@ impl DeflateParams {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let text = match text.get(..EXTENSION_NAME.len()) {
-            Some(head) if head.eq_ignore_ascii_case(EXTENSION_NAME) => text[EXTENSION_NAME.len()..]
-                .trim_start()
-                .trim_start_matches(';'),
+            Some(head) if head.eq_ignore_ascii_case(EXTENSION_NAME) => {
+                text[EXTENSION_NAME.len()..].trim_start().trim_start_matches(';')
+            }
             _ => text,
         };
         let pairs = super::header::parse_params(text)?;

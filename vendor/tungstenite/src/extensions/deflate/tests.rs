@@ -42,19 +42,14 @@ fn client(frames: Vec<u8>, deflate: bool, config: WebSocketConfig) -> WebSocket<
 }
 
 fn server_compressed(text: &[u8]) -> Vec<u8> {
-    DeflateContext::new(Role::Server, DeflateParams::default())
-        .compress(text)
-        .unwrap()
+    DeflateContext::new(Role::Server, DeflateParams::default()).compress(text).unwrap()
 }
 
 #[test]
 fn a_compressed_frame_without_the_extension_is_a_protocol_error() {
     let frames = frame(&server_compressed(b"hello"), Data::Text, true, true);
     let mut ws = client(frames, false, WebSocketConfig::default());
-    assert!(matches!(
-        ws.read(),
-        Err(Error::Protocol(ProtocolError::NonZeroReservedBits))
-    ));
+    assert!(matches!(ws.read(), Err(Error::Protocol(ProtocolError::NonZeroReservedBits))));
 }
 
 #[test]
@@ -68,10 +63,7 @@ fn fragments_of_a_compressed_message_are_joined_then_inflated() {
     let tap = WireTap::new(1024);
     let config = WebSocketConfig::default().wire_tap(Some(tap.clone()));
     let mut ws = client(frames, true, config);
-    assert_eq!(
-        ws.read().unwrap(),
-        Message::Text("Hello, fragmented world".into())
-    );
+    assert_eq!(ws.read().unwrap(), Message::Text("Hello, fragmented world".into()));
     let wire = tap.take_read().unwrap();
     assert_eq!(wire.size, compressed.len());
     assert_eq!(wire.bytes.as_deref(), Some(&compressed[..]));
@@ -85,20 +77,14 @@ fn rsv1_on_a_continuation_or_control_frame_fails() {
     let mut frames = frame(&compressed, Data::Text, false, true);
     frames.extend(frame(b"", Data::Continue, true, true));
     let mut ws = client(frames, true, WebSocketConfig::default());
-    assert!(matches!(
-        ws.read(),
-        Err(Error::Protocol(ProtocolError::CompressedContinuationFrame))
-    ));
+    assert!(matches!(ws.read(), Err(Error::Protocol(ProtocolError::CompressedContinuationFrame))));
 
     let mut ping = Frame::ping(vec![1u8]);
     ping.header_mut().rsv1 = true;
     let mut frames = Vec::new();
     ping.format(&mut frames).unwrap();
     let mut ws = client(frames, true, WebSocketConfig::default());
-    assert!(matches!(
-        ws.read(),
-        Err(Error::Protocol(ProtocolError::CompressedControlFrame))
-    ));
+    assert!(matches!(ws.read(), Err(Error::Protocol(ProtocolError::CompressedControlFrame))));
 }
 
 #[test]

@@ -36,18 +36,12 @@ pub struct FrameSocket<Stream> {
 impl<Stream> FrameSocket<Stream> {
     /// Create a new frame socket.
     pub fn new(stream: Stream) -> Self {
-        FrameSocket {
-            stream,
-            codec: FrameCodec::new(READ_BUF_LEN),
-        }
+        FrameSocket { stream, codec: FrameCodec::new(READ_BUF_LEN) }
     }
 
     /// Create a new frame socket from partially read data.
     pub fn from_partially_read(stream: Stream, part: Vec<u8>) -> Self {
-        FrameSocket {
-            stream,
-            codec: FrameCodec::from_partially_read(part, READ_BUF_LEN),
-        }
+        FrameSocket { stream, codec: FrameCodec::from_partially_read(part, READ_BUF_LEN) }
     }
 
     /// Extract a stream from the socket.
@@ -72,8 +66,7 @@ where
 {
     /// Read a frame from stream.
     pub fn read(&mut self, max_size: Option<usize>) -> Result<Option<Frame>> {
-        self.codec
-            .read_frame(&mut self.stream, max_size, false, true)
+        self.codec.read_frame(&mut self.stream, max_size, false, true)
     }
 }
 
@@ -241,11 +234,9 @@ impl FrameCodec {
     fn read_in(&mut self, stream: &mut impl Read) -> io::Result<usize> {
         let len = self.in_buffer.len();
         debug_assert!(self.in_buffer.capacity() > len);
-        self.in_buffer
-            .resize(self.in_buffer.capacity().min(len + self.in_buf_max_read), 0);
+        self.in_buffer.resize(self.in_buffer.capacity().min(len + self.in_buf_max_read), 0);
         let size = stream.read(&mut self.in_buffer[len..]);
-        self.in_buffer
-            .truncate(len + size.as_ref().copied().unwrap_or(0));
+        self.in_buffer.truncate(len + size.as_ref().copied().unwrap_or(0));
         size
     }
 
@@ -267,9 +258,7 @@ impl FrameCodec {
         trace!("writing frame {frame}");
 
         self.out_buffer.reserve(frame.len());
-        frame
-            .format_into_buf(&mut self.out_buffer)
-            .expect("Bug: can't write to vector");
+        frame.format_into_buf(&mut self.out_buffer).expect("Bug: can't write to vector");
 
         if self.out_buffer.len() > self.out_buffer_write_len {
             self.write_out_buffer(stream)
@@ -323,10 +312,7 @@ mod tests {
             sock.read(None).unwrap().unwrap().into_payload(),
             &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07][..]
         );
-        assert_eq!(
-            sock.read(None).unwrap().unwrap().into_payload(),
-            &[0x03, 0x02, 0x01][..]
-        );
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &[0x03, 0x02, 0x01][..]);
         assert!(sock.read(None).unwrap().is_none());
 
         let (_, rest) = sock.into_inner();
@@ -372,10 +358,7 @@ mod tests {
         let mut sock = FrameSocket::new(raw);
         assert!(matches!(
             sock.read(Some(5)),
-            Err(Error::Capacity(CapacityError::MessageTooLong {
-                size: 7,
-                max_size: 5
-            }))
+            Err(Error::Capacity(CapacityError::MessageTooLong { size: 7, max_size: 5 }))
         ));
     }
 
@@ -384,16 +367,11 @@ mod tests {
     fn length_above_usize_max_rejected() {
         // 64-bit payload length 0x1_0000_0005 does not fit a 32-bit usize; it
         // must be rejected rather than wrapping to 5 when narrowed.
-        let raw = Cursor::new(vec![
-            0x82, 0x7f, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05,
-        ]);
+        let raw = Cursor::new(vec![0x82, 0x7f, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05]);
         let mut sock = FrameSocket::new(raw);
         assert!(matches!(
             sock.read(None),
-            Err(Error::Capacity(CapacityError::MessageTooLong {
-                size: 5,
-                max_size: usize::MAX
-            }))
+            Err(Error::Capacity(CapacityError::MessageTooLong { size: 5, max_size: usize::MAX }))
         ));
     }
 }
