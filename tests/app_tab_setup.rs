@@ -122,6 +122,7 @@ fn full_setup(url: String) -> TabSetup {
             filter: r#"$.type == "update""#.into(),
             delete: r#"$.op == "delete""#.into(),
         }),
+        script: "test('up', () => expect(1).toBe(1));".into(),
     }
 }
 

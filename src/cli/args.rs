@@ -100,7 +100,24 @@ pub enum CliCommand {
     /// why); 2 a usage error (bad name, no value on standard input).
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Run the scripts of a session file: every tab that has one connects, runs it, and
+    /// prints `connect`'s lines with its `test`, `log` and script `error` lines (each with
+    /// "tab").
+    ///
+    /// Exit status: 0 when every test passed; 3 when a test failed or a script had an error;
+    /// 1 when a connection failed; 2 when the file cannot be read, a script does not compile
+    /// (FILE:LINE:COLUMN on stderr) or no tab has a script.
+    #[command(after_help = TEST_EXAMPLES)]
+    Test(super::script_args::TestArgs),
 }
+
+const TEST_EXAMPLES: &str = "\
+Lines besides connect's:
+  test {name, passed, message, time_ms}   log {text}   error {category: \"script\", message}
+
+Examples:
+  sockscope test saved_sessions/login-subscribe.session.ron --url ws://127.0.0.1:9001/login
+  sockscope connect ws://127.0.0.1:9001/echo --script checks.js --junit report.xml";
 
 /// `sockscope secret set|list|delete`: secrets in the OS keychain (service `sockscope`).
 #[derive(Debug, Subcommand)]
@@ -277,6 +294,8 @@ Events (one JSON object per line, in order):
   close {code, reason, was_clean, initiator: client|server|none}   (always the last event)
   state {value, after}  (only with --fold: before close, and every --fold-every N messages)
   summary {...}  (only with --summary, after close)
+  test {name, passed, message, time_ms}   log {text}   error {category: script, message}
+                      (only with --script)
 
 Examples:
   sockscope connect ws://127.0.0.1:9001/echo --send hello --send-hex 0a0b0c
@@ -539,6 +558,9 @@ pub struct ConnectArgs {
     /// are.
     #[arg(long = "secret", value_name = "NAME=ENV", requires = "record")]
     pub secrets: Vec<String>,
+    /// A script and its tests (--script, --junit, ...).
+    #[command(flatten)]
+    pub script: super::script_args::ScriptArgs,
 }
 
 /// `sockscope serve [--addr ADDR]`.

@@ -89,6 +89,9 @@ pub struct TabSetup {
     /// The State view's fold (issue 24), once the user chose one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fold: Option<crate::model::fold::FoldSettings>,
+    /// The tab's script (issue 22): JavaScript run with its connection; empty for none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub script: String,
 }
 
 impl TabSetup {

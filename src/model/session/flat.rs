@@ -40,6 +40,8 @@ struct FlatRef<'a> {
     disabled_params: &'a [(usize, QueryParam)],
     #[serde(skip_serializing_if = "Option::is_none")]
     fold: Option<&'a FoldSettings>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    script: &'a str,
 }
 
 /// The record as read.
@@ -71,6 +73,8 @@ struct FlatTab {
     disabled_params: Vec<(usize, QueryParam)>,
     #[serde(default)]
     fold: Option<FoldSettings>,
+    #[serde(default)]
+    script: String,
 }
 
 impl Serialize for SessionTab {
@@ -90,6 +94,7 @@ impl Serialize for SessionTab {
             decode: &setup.decode,
             disabled_params: &setup.disabled_params,
             fold: setup.fold.as_ref(),
+            script: &setup.script,
         }
         .serialize(serializer)
     }
@@ -112,6 +117,7 @@ impl<'de> Deserialize<'de> for SessionTab {
                 decode: flat.decode,
                 disabled_params: flat.disabled_params,
                 fold: flat.fold,
+                script: flat.script,
             },
             timeline: flat.timeline,
         })
@@ -159,6 +165,7 @@ mod tests {
                     filter: r#"$.type == "update""#.into(),
                     delete: r#"$.op == "delete""#.into(),
                 }),
+                script: "test('ok', () => expect(1).toBe(1));".into(),
             },
             timeline: Vec::new(),
         }
@@ -193,6 +200,7 @@ mod tests {
             "memory_budget_mib",
             "demo_path",
             "fold",
+            "script",
         ] {
             assert!(!text.contains(absent), "{absent} in {text}");
         }
