@@ -321,6 +321,8 @@ Live state: /book?count=N&interval=MS&style=merge|patch (an order book's snapsho
        then the server's own book marked \"final\": true; try connect --fold merge)
 Protocol brokers: /mqtt (--protocol mqtt; demo/tick every second), /stomp (--protocol stomp;
        /topic/tick every second)
+For scripts: /login?count=N (log in, get a token, subscribe with it, get N ticks; try
+       `sockscope test saved_sessions/login-subscribe.session.ron --url ws://ADDR/login`)
 Over plain HTTP: /sse?count=N (Server-Sent Events: a tick every 100 ms, retry 500 ms, the
        connection dropped every 5 events; `sockscope sse http://ADDR/sse`)";
 

@@ -12,12 +12,14 @@ use std::sync::{Mutex, OnceLock};
 /// The reference packages every Python-backed test uses (one list, so one virtualenv
 /// serves them all): the decoding tests read and write payloads with msgpack, cbor2 and
 /// protobuf (at or above the version `tests/fixtures/decode/reference_pb2.py` was generated
-/// for, 6.31.1); the OAuth 2.0 tests run oauthlib's token endpoint.
+/// for, 6.31.1); the OAuth 2.0 tests run oauthlib's token endpoint; the script tests read
+/// the JUnit report with junitparser.
 pub const DECODE_PACKAGES: &[&str] = &[
     "msgpack==1.1.2",
     "cbor2==5.6.5",
     "protobuf==6.33.6",
     "oauthlib==3.2.2",
+    "junitparser==5.0.3",
 ];
 
 /// A virtualenv with the packages installed.
