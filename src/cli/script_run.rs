@@ -164,6 +164,8 @@ impl ScriptRun {
                         _ => continue,
                     }
                 }
+                // The command line has no later template to expand with it.
+                ScriptOutput::SetVar { .. } => continue,
                 ScriptOutput::Close { code, reason } => {
                     if let Some(handle) = handle {
                         let _already_closing = handle.close(code, &reason);
