@@ -73,10 +73,12 @@ fn editor(ui: &mut egui::Ui, tab: &mut Tab) {
             text.as_str(),
             "js",
         );
-        job.wrap.max_width = wrap_width;
+        // Not wrapped, so that the gutter's numbers stay beside their lines.
+        let _ = wrap_width;
+        job.wrap.max_width = f32::INFINITY;
         ui.fonts_mut(|fonts| fonts.layout_job(job))
     };
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .id_salt(("script-editor", tab.id))
         .max_height(ui.available_height() * 0.5)
         .show(ui, |ui| {

@@ -573,8 +573,8 @@ impl eframe::App for SockscopeApp {
                 if tab.script.open {
                     egui::Panel::right("script")
                         .resizable(true)
-                        .default_size(420.0)
-                        .min_size(280.0)
+                        .default_size(360.0)
+                        .min_size(260.0)
                         .show(ui, |ui| super::script_panel::ui(ui, tab, &mut for_tab));
                 }
                 if tab.fold.open {
