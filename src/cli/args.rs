@@ -48,7 +48,8 @@ pub enum CliCommand {
     ///
     /// Exit status: 0 when the connection opened and ended with a clean close; 1 when it
     /// failed or ended uncleanly; 2 for a usage error (bad URL, bad hex, forbidden close
-    /// code, unreadable input file, ...).
+    /// code, unreadable input file, a --script that does not compile, ...); 3 with --script
+    /// when a test failed or the script had an error.
     #[command(after_help = CONNECT_EXAMPLES)]
     Connect(Box<ConnectArgs>),
     /// Run the embedded demo server; its first line is `listening on ws://ADDR`.
