@@ -4,7 +4,10 @@
 //!   cargo bench --bench ingest            (release build; prints a Markdown table)
 //!   cargo bench --bench ingest -- "1 MiB" (only the cases whose name contains the argument)
 //!   cargo bench --bench ingest -- --client=engine (only that client, e.g. under a profiler;
-//!                                                   the others: bare, keeping)
+//!                                                   the others: bare, keeping, script)
+//!
+//! The `script` client is the engine's with a tab script whose `onMessage(msg)` is trivial
+//! (issue 22): every message is also handed to QuickJS as a message object.
 //!
 //! Every message is counted; a run that loses one fails loudly instead of reporting. Each
 //! case runs in a fresh process; within a case the clients take turns in every round.
@@ -19,6 +22,7 @@ use futures_util::StreamExt;
 use sockscope::demo_server;
 use sockscope::engine::{ConnectionConfig, ConnectionHandle, Direction, EventKind};
 use sockscope::model::timeline::Timeline;
+use sockscope::script::{ScriptRunner, ScriptSetup};
 use tokio_tungstenite::tungstenite::Message;
 
 /// The allocator the `sockscope` binary uses (src/main.rs), for every client here alike.
@@ -49,7 +53,9 @@ const ROUNDS: usize = 11;
 /// Tells a child process (one case) to print its rows without the table's header.
 const ROWS_ONLY: &str = "--rows-only";
 /// The clients' short names, for `--client=NAME`.
-const CLIENTS: [&str; 3] = ["bare", "keeping", "engine"];
+const CLIENTS: [&str; 4] = ["bare", "keeping", "engine", "script"];
+/// The `script` client's script: the least a script that looks at messages does.
+const TRIVIAL_SCRIPT: &str = "let count = 0; function onMessage(msg) { count++; }";
 
 /// Messages received by a bare client, and how long it took from connect to close. With
 /// `keep`, it keeps every message as Sockscope must (an inspector is lossless).
@@ -77,8 +83,9 @@ async fn bare(url: &str, keep: bool) -> (u64, u64, Duration) {
     (count, bytes, started.elapsed())
 }
 
-/// Messages that reached a Sockscope timeline through the engine.
-async fn engine(url: &str) -> (u64, u64, Duration) {
+/// Messages that reached a Sockscope timeline through the engine (and, with `script`, a
+/// trivial `onMessage`).
+async fn engine(url: &str, script: bool) -> (u64, u64, Duration) {
     let started = Instant::now();
     let mut config = ConnectionConfig::new(url);
     config.max_message_size = 64 << 20;
@@ -91,6 +98,10 @@ async fn engine(url: &str) -> (u64, u64, Duration) {
         panic!("engine could not connect to {url}");
     };
     let mut timeline = Timeline::default();
+    let mut runner = script.then(|| {
+        ScriptRunner::load(TRIVIAL_SCRIPT, "bench.js", ScriptSetup::default())
+            .expect("the bench script loads")
+    });
     let (mut count, mut bytes) = (0u64, 0u64);
     while let Some(event) = handle.recv().await {
         let done = matches!(event.kind, EventKind::Close(_));
@@ -101,6 +112,9 @@ async fn engine(url: &str) -> (u64, u64, Duration) {
         {
             count += 1;
             bytes += payload.len() as u64;
+            if let Some(runner) = &mut runner {
+                runner.on_message(event.seq, Direction::In, payload);
+            }
         }
         timeline.push(1, event);
         if done {
@@ -165,8 +179,8 @@ fn run_case(case: &Case, client_only: Option<usize>) {
             .await
             .expect("demo server");
         let url = server.url(&format!("/flood?n={}&size={}", case.count, case.size));
-        let mut rates: [Vec<f64>; 3] = Default::default();
-        let mut ticks = [0u64; 3];
+        let mut rates: [Vec<f64>; 4] = Default::default();
+        let mut ticks = [0u64; 4];
         for _ in 0..ROUNDS {
             for (client, samples) in rates.iter_mut().enumerate() {
                 if client_only.is_some_and(|only| only != client) {
@@ -177,7 +191,8 @@ fn run_case(case: &Case, client_only: Option<usize>) {
                 let (count, bytes, took) = match client {
                     0 => bare(&url, false).await,
                     1 => bare(&url, true).await,
-                    _ => engine(&url).await,
+                    2 => engine(&url, false).await,
+                    _ => engine(&url, true).await,
                 };
                 assert_eq!(count, case.count, "every message counted");
                 assert_eq!(bytes, case.count * case.size as u64);
@@ -185,15 +200,16 @@ fn run_case(case: &Case, client_only: Option<usize>) {
                 ticks[client] += process::cpu_ticks("self") - ticks_before;
             }
         }
-        let [bare_rate, keeping_rate, engine_rate] = rates.map(median);
+        let [bare_rate, keeping_rate, engine_rate, script_rate] = rates.map(median);
         let names = [
             "bare tokio-tungstenite",
             "bare, keeping every message",
             "Sockscope engine + timeline",
+            "engine + timeline + trivial onMessage script",
         ];
         for ((name, rate), ticks) in names
             .into_iter()
-            .zip([bare_rate, keeping_rate, engine_rate])
+            .zip([bare_rate, keeping_rate, engine_rate, script_rate])
             .zip(ticks)
         {
             // Ticks are 10 ms: summed over every round to keep the error small.

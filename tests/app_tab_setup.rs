@@ -142,6 +142,7 @@ fn full_setup(url: String) -> TabSetup {
             subprotocol: "chat.v1".into(),
             rules: "(on_open: [\"welcome\"])".into(),
         }),
+        script: "test('up', () => expect(1).toBe(1));".into(),
     }
 }
 

@@ -108,6 +108,8 @@ pub struct Tab {
     last_close_clean: Option<bool>,
     /// Reconnect loop: when the next attempt is due, and how many reconnects in a row.
     reconnect: ReconnectState,
+    /// The tab's script as it runs, and what it reported (issue 22).
+    pub script: super::tab_script::TabScript,
 }
 
 impl Tab {
@@ -158,6 +160,7 @@ impl Tab {
             attempts: 0,
             last_close_clean: None,
             reconnect: ReconnectState::default(),
+            script: super::tab_script::TabScript::default(),
         }
     }
 
@@ -535,6 +538,7 @@ impl Tab {
         if self.ready_state() != ReadyState::Closed {
             return;
         }
+        let reconnecting = self.reconnect.due.is_some();
         if self.source.is_replaying() {
             self.input_error = Some("A replay runs in this tab: cancel it first.".into());
             return;
@@ -618,8 +622,14 @@ impl Tab {
             self.connect_sse(&resolved, runtime, wake);
             return;
         }
+        let script_wake = Arc::clone(&wake);
         match ConnectionHandle::connect(&resolved, runtime, wake) {
             Ok(handle) => {
+                if !reconnecting {
+                    // A connect the user asked for runs the script anew.
+                    self.stop_script();
+                }
+                self.start_script(&script_wake);
                 self.source = LiveSource::WebSocket(handle);
                 self.attempts += 1;
                 self.input_error = None;
@@ -844,6 +854,12 @@ impl Tab {
             }
             return;
         }
+        // With a script's beforeSend, the send is the script's to make.
+        let Some(outgoing) = self.divert_send(outgoing) else {
+            self.counter += 1;
+            self.composer.record_sent(draft);
+            return;
+        };
         let result = match (self.source.connection(), outgoing) {
             (Some(handle), Outgoing::Text(text)) => handle.send_text(text),
             (Some(handle), Outgoing::Binary(bytes)) => handle.send_binary(bytes),

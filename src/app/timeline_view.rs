@@ -79,6 +79,16 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
             }
             ui.toggle_value(&mut tab.fold.open, "State")
                 .on_hover_text("The document the incoming messages describe, row by row");
+            let (passed, failed) = tab.script.counts();
+            let script_label = if failed > 0 {
+                format!("Script: {failed} failed")
+            } else if passed > 0 {
+                format!("Script: {passed} passed")
+            } else {
+                "Script".to_owned()
+            };
+            ui.toggle_value(&mut tab.script.open, script_label)
+                .on_hover_text("The tab's script: its hooks, tests and log");
             let was = tab.follow;
             ui.toggle_value(&mut tab.follow, "Follow latest")
                 .on_hover_text("Keep the newest event in view; scrolling up turns this off");

@@ -48,7 +48,8 @@ pub enum CliCommand {
     ///
     /// Exit status: 0 when the connection opened and ended with a clean close; 1 when it
     /// failed or ended uncleanly; 2 for a usage error (bad URL, bad hex, forbidden close
-    /// code, unreadable input file, ...).
+    /// code, unreadable input file, a --script that does not compile, ...); 3 with --script
+    /// when a test failed or the script had an error.
     #[command(after_help = CONNECT_EXAMPLES)]
     Connect(Box<ConnectArgs>),
     /// Run the embedded demo server; its first line is `listening on ws://ADDR`.
@@ -100,7 +101,24 @@ pub enum CliCommand {
     /// why); 2 a usage error (bad name, no value on standard input).
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Run the scripts of a session file: every tab that has one connects, runs it, and
+    /// prints `connect`'s lines with its `test`, `log` and script `error` lines (each with
+    /// "tab").
+    ///
+    /// Exit status: 0 when every test passed; 3 when a test failed or a script had an error;
+    /// 1 when a connection failed; 2 when the file cannot be read, a script does not compile
+    /// (FILE:LINE:COLUMN on stderr) or no tab has a script.
+    #[command(after_help = TEST_EXAMPLES)]
+    Test(super::script_args::TestArgs),
 }
+
+const TEST_EXAMPLES: &str = "\
+Lines besides connect's:
+  test {name, passed, message, time_ms}   log {text}   error {category: \"script\", message}
+
+Examples:
+  sockscope test saved_sessions/login-subscribe.session.ron --url ws://127.0.0.1:9001/login
+  sockscope connect ws://127.0.0.1:9001/echo --script checks.js --junit report.xml";
 
 /// `sockscope secret set|list|delete`: secrets in the OS keychain (service `sockscope`).
 #[derive(Debug, Subcommand)]
@@ -283,6 +301,8 @@ Events (one JSON object per line, in order):
   close {code, reason, was_clean, initiator: client|server|none}   (always the last event)
   state {value, after}  (only with --fold: before close, and every --fold-every N messages)
   summary {...}  (only with --summary, after close)
+  test {name, passed, message, time_ms}   log {text}   error {category: script, message}
+                      (only with --script)
 
 Examples:
   sockscope connect ws://127.0.0.1:9001/echo --send hello --send-hex 0a0b0c
@@ -308,6 +328,8 @@ Live state: /book?count=N&interval=MS&style=merge|patch (an order book's snapsho
        then the server's own book marked \"final\": true; try connect --fold merge)
 Protocol brokers: /mqtt (--protocol mqtt; demo/tick every second), /stomp (--protocol stomp;
        /topic/tick every second)
+For scripts: /login?count=N (log in, get a token, subscribe with it, get N ticks; try
+       `sockscope test saved_sessions/login-subscribe.session.ron --url ws://ADDR/login`)
 Over plain HTTP: /sse?count=N (Server-Sent Events: a tick every 100 ms, retry 500 ms, the
        connection dropped every 5 events; `sockscope sse http://ADDR/sse`)";
 
@@ -551,6 +573,9 @@ pub struct ConnectArgs {
     /// are.
     #[arg(long = "secret", value_name = "NAME=ENV", requires = "record")]
     pub secrets: Vec<String>,
+    /// A script and its tests (--script, --junit, ...).
+    #[command(flatten)]
+    pub script: super::script_args::ScriptArgs,
 }
 
 /// `sockscope serve [--addr ADDR]`.

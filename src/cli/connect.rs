@@ -13,6 +13,7 @@ use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
 use super::protocol_line::ProtocolLines;
 use super::replay::Recording;
+use super::script_run::{self, ScriptRun};
 use super::stdin_lines::{self, Line, Lines};
 use super::summary::Summary;
 use crate::engine::limits::clamp_message_size;
@@ -25,6 +26,7 @@ use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
 use crate::model::timeline::Timeline;
+use crate::script::junit::Suite;
 
 /// The most events handled in one turn of an attempt's loop before its other branches
 /// (sends, input, deadlines, Ctrl+C) get a look again.
@@ -116,8 +118,22 @@ impl Output {
 }
 
 /// Runs the plan to its last close event and returns how it came out. With `record`, every
-/// event is kept and the run is saved as a session after the close.
-pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, CliError> {
+/// event is kept and the run is saved as a session after the close; with `--junit`, the
+/// script's tests are reported there.
+pub async fn run(plan: Plan, record: Option<Recording>) -> Result<Outcome, CliError> {
+    let junit = plan.script.as_ref().and_then(|script| script.junit.clone());
+    let (outcome, suite) = run_collecting(plan, record).await?;
+    if let (Some(path), Some(suite)) = (junit, suite) {
+        script_run::write_junit(&path, &[suite])?;
+    }
+    Ok(outcome)
+}
+
+/// [`run`], returning the script's results (when it has one) instead of writing them.
+pub async fn run_collecting(
+    mut plan: Plan,
+    record: Option<Recording>,
+) -> Result<(Outcome, Option<Suite>), CliError> {
     let mut jar = plan.cookie_jar.take();
     let mut token: Option<Token> = None;
     let mut out = Output {
@@ -139,13 +155,27 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
     let mut stdin = plan
         .stdin
         .then(|| stdin_lines::spawn_stdin(clamp_message_size(plan.config.max_message_size)));
+    // A script that does not compile ends the run here, before any traffic (status 2).
+    let mut script = match &plan.script {
+        Some(script) => Some(script.load()?),
+        None => None,
+    };
     let mut attempt = 1;
     let end = loop {
         let Some(config) = attempt_config(&plan, attempt, &mut token, &mut out).await else {
             // No token: nothing was sent; the oauth-token line said why.
-            return Ok(Outcome::Failed);
+            return Ok((Outcome::Failed, None));
         };
-        let end = run_attempt(&plan, &config, attempt, &mut out, &mut stdin, jar.as_mut()).await?;
+        let end = run_attempt(
+            &plan,
+            &config,
+            attempt,
+            &mut out,
+            &mut stdin,
+            jar.as_mut(),
+            script.as_mut(),
+        )
+        .await?;
         let Some(close) = &end.close else { break end };
         if end.interrupted || out.lines.gone() || !plan.reconnect.wants_another(close) {
             break end;
@@ -164,6 +194,11 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
             _ = tokio::signal::ctrl_c() => break end,
         }
     };
+    let suite = script.map(|mut script| {
+        script.end(&mut out.lines, &out.redactor, attempt);
+        script.into_suite()
+    });
+    let script_failed = suite.as_ref().is_some_and(Suite::failed);
     if plan.summary {
         let summary = out.summary.to_json();
         out.lines.line(&summary);
@@ -183,17 +218,20 @@ pub async fn run(mut plan: Plan, record: Option<Recording>) -> Result<Outcome, C
             .map_err(|error| CliError::failed("--cookie-jar ", error))?;
     }
     let clean = end.close.as_ref().is_some_and(|close| close.was_clean);
-    Ok(
-        if end.opened
-            && clean
-            && end.refused_sends == 0
-            && !out.protocol.as_ref().is_some_and(|p| p.refused)
-        {
-            Outcome::Success
-        } else {
-            Outcome::Failed
-        },
-    )
+    if end.opened && script_failed {
+        // A failed test (or a script error) is the run's verdict, as a difference is replay's.
+        return Ok((Outcome::Different, suite));
+    }
+    let outcome = if end.opened
+        && clean
+        && end.refused_sends == 0
+        && !out.protocol.as_ref().is_some_and(|p| p.refused)
+    {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    };
+    Ok((outcome, suite))
 }
 
 /// The config of one attempt: the plan's, with `--oauth2`'s token as a Bearer token
@@ -259,6 +297,7 @@ async fn run_attempt(
     out: &mut Output,
     stdin: &mut Option<Lines>,
     mut jar: Option<&mut (std::path::PathBuf, CookieJar)>,
+    mut script: Option<&mut ScriptRun>,
 ) -> Result<AttemptEnd, CliError> {
     // The jar's cookies for this attempt (a reconnect sends what the last answer set).
     let with_cookies = jar.as_ref().and_then(|(_, jar)| jar.apply(config));
@@ -299,7 +338,15 @@ async fn run_attempt(
     // One Ctrl+C listener for the attempt (made anew only after it fires), not one per turn
     // of the loop: registering it costs more than handling a small message.
     let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    // The wait ended while a script's test was still waiting: close once it has ended.
+    let mut waiting_for_tests = false;
     loop {
+        if waiting_for_tests && !closing && !script.as_mut().is_some_and(|s| s.waits_for_tests()) {
+            waiting_for_tests = false;
+            closing = true;
+            let _already_closing = handle.close(*code, reason);
+        }
+        let script_timer = script.as_ref().and_then(|s| s.next_timer());
         let deadline = close_at;
         let sending = end.opened && !closing;
         let actions_left = next_action < plan.actions.len();
@@ -316,6 +363,13 @@ async fn run_attempt(
                     if !out.event(attempt, &event) {
                         // Nobody reads our output any more: leave cleanly without printing.
                         let _ = handle.close(*code, reason);
+                    }
+                    if let Some(script) = script.as_mut() {
+                        script.event(&event);
+                        if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
+                            closing = true;
+                            close_at = None;
+                        }
                     }
                     match &event.kind {
                         EventKind::Open(open) => {
@@ -357,7 +411,19 @@ async fn run_attempt(
             }
             () = wait_for_room(&send_room), if sending && !room && (actions_left || stdin.is_some()) => {}
             () = std::future::ready(()), if sending && room && actions_left => {
-                end.refused_sends += send_action(&handle, &plan.actions[next_action]);
+                let action = &plan.actions[next_action];
+                match script.as_mut() {
+                    Some(script) => {
+                        if let Some(changed) = script.before_send(action) {
+                            end.refused_sends += send_action(&handle, &changed);
+                        }
+                        if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
+                            closing = true;
+                            close_at = None;
+                        }
+                    }
+                    None => end.refused_sends += send_action(&handle, action),
+                }
                 next_action += 1;
                 if next_action == plan.actions.len() && stdin.is_none() {
                     close_at = wait_deadline(plan.wait);
@@ -374,8 +440,21 @@ async fn run_attempt(
             }
             () = sleep_until(deadline), if deadline.is_some() => {
                 close_at = None;
-                closing = true;
-                let _already_closing = handle.close(*code, reason);
+                if script.as_mut().is_some_and(|s| s.waits_for_tests()) {
+                    waiting_for_tests = true;
+                } else {
+                    closing = true;
+                    let _already_closing = handle.close(*code, reason);
+                }
+            }
+            () = sleep_until(script_timer), if script_timer.is_some() => {
+                if let Some(script) = script.as_mut() {
+                    script.run_timers();
+                    if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
+                        closing = true;
+                        close_at = None;
+                    }
+                }
             }
             _ = &mut interrupt => {
                 // Listening again at once: a second Ctrl+C drops the connection.

@@ -23,6 +23,9 @@ mod proxy;
 pub mod proxy_args;
 mod proxy_record;
 pub mod replay;
+pub mod script_args;
+pub mod script_run;
+mod script_test;
 mod secret;
 mod serve;
 pub mod sse;
@@ -62,6 +65,7 @@ pub fn run(command: &CliCommand, matches: &ArgMatches) -> Result<Outcome, CliErr
         CliCommand::ImportHar(args) => har_commands::import(args),
         CliCommand::ExportHar(args) => har_commands::export(args),
         CliCommand::Secret(command) => secret::run(command),
+        CliCommand::Test(args) => runtime.block_on(script_test::run(args)),
         CliCommand::Sse(args) => {
             let flag = "--max-event-size";
             if let Some(note) = crate::engine::limits::clamp_note(flag, args.max_event_size) {

@@ -86,6 +86,8 @@ pub struct Plan {
     pub oauth2: Option<ClientCredentials>,
     /// `--fold`: the live state of the incoming messages.
     pub fold: Option<super::fold_args::FoldPlan>,
+    /// `--script`: the script read (loaded when the run starts, before any traffic).
+    pub script: Option<super::script_run::ScriptPlan>,
 }
 
 /// A usage error: one line for stderr that names the bad argument or file.
@@ -187,6 +189,22 @@ impl Plan {
             redactor.add_value(&credentials.client_secret);
             redactor.add_value(&crate::format::query::encode(&credentials.client_secret));
         }
+        let script = match &args.script.script {
+            Some(file) => Some(
+                super::script_run::ScriptPlan::read(
+                    file,
+                    args.script.run.limits(),
+                    template_args::parse_vars(&args.vars)?.into_iter().collect(),
+                    template_args::parse_allow_env(&args.allow_env)?,
+                )
+                .map(|mut script| {
+                    script.junit = args.script.run.junit.clone();
+                    script
+                })
+                .map_err(usage)?,
+            ),
+            None => None,
+        };
         Ok(Self {
             config,
             actions,
@@ -201,6 +219,7 @@ impl Plan {
             cookie_jar,
             oauth2,
             fold,
+            script,
         })
     }
 }

@@ -34,6 +34,7 @@ mod fragments;
 mod graphql;
 mod handshake;
 mod jsonrpc;
+mod login;
 mod market;
 mod mqtt_broker;
 pub mod origin;
@@ -201,6 +202,7 @@ async fn run_scenario(mut ws: Ws, accepted: handshake::Accepted) -> WsResult {
         Scenario::Graphql => graphql::serve(&mut ws).await,
         Scenario::JsonRpc => jsonrpc::serve(&mut ws).await,
         Scenario::Mqtt => mqtt_broker::mqtt(&mut ws).await,
+        Scenario::Login { count } => login::serve(&mut ws, count).await,
         Scenario::Stomp => stomp_broker::stomp(&mut ws).await,
         Scenario::Book {
             count,

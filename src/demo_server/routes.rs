@@ -10,7 +10,7 @@ const KNOWN_PATHS: &str = "/echo, /json?count=N, /close/CODE?reason=R, /close/no
      /binary, /big-json?mib=N, /headers, /subproto, /flood?n=N&size=S, /ping, \
      /evil/invalid-utf8, /evil/ignore-close, /msgpack, /cbor, /protobuf, /gzip, \
      /zlib-stream, /deflate (each ?count=N), /socket.io/ (Socket.IO v4), /graphql, /jsonrpc, \
-     /mqtt, /stomp, /book?count=N&interval=MS&style=merge|patch; and over plain HTTP (not WebSocket) /sse?count=N";
+     /mqtt, /stomp, /book?count=N&interval=MS&style=merge|patch, /login?count=N; and over plain HTTP (not WebSocket) /sse?count=N";
 
 /// Default number of messages for `/flood`.
 pub const DEFAULT_FLOOD_COUNT: u64 = 1000;
@@ -72,6 +72,11 @@ pub enum Scenario {
     IgnoreClose,
     /// `/mqtt`: a one-connection MQTT 3.1.1/5 broker (subprotocol `mqtt`).
     Mqtt,
+    /// `/login?count=N`: log in, get a token, subscribe with it, get `count` ticks (5).
+    Login {
+        /// Ticks after the subscription before closing 1000 "done".
+        count: u64,
+    },
     /// `/stomp`: a one-connection STOMP 1.2 broker (subprotocols `v12.stomp`, …).
     Stomp,
     /// `/msgpack`, `/cbor`, `/protobuf`, `/gzip`, `/zlib-stream`, `/deflate` (`?count=N`):
@@ -165,6 +170,9 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Scenario, RouteError> {
         "/graphql" => Ok(Scenario::Graphql),
         "/jsonrpc" => Ok(Scenario::JsonRpc),
         "/book" => parse_book(&query),
+        "/login" => Ok(Scenario::Login {
+            count: query.number::<u64>("count")?.unwrap_or(5),
+        }),
         other => match other.strip_prefix("/close/") {
             Some(code) if !code.is_empty() && !code.contains('/') => parse_close(code, &query),
             _ => Err(RouteError::not_found(path)),

@@ -103,6 +103,9 @@ pub struct TabSetup {
     /// A server tab's settings (listen address, subprotocol, auto-responses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<super::server_setup::ServerSetup>,
+    /// The tab's script (issue 22): JavaScript run with its connection; empty for none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub script: String,
 }
 
 impl TabSetup {

@@ -13,7 +13,7 @@ use super::output::{ScriptOutput, TestResult};
 use crate::engine::close_code::{self, MAX_REASON_BYTES};
 
 /// Reads an environment variable for `env.get(NAME)`, once the name is allowed.
-pub type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
+pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send>;
 
 /// Which environment variables a script may read.
 pub struct EnvGrant {
@@ -133,7 +133,8 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Res
     host.set(
         "varSet",
         Function::new(ctx.clone(), move |name: String, value: String| {
-            s.vars.borrow_mut().insert(name, value);
+            s.vars.borrow_mut().insert(name.clone(), value.clone());
+            s.push(ScriptOutput::SetVar { name, value });
         })?,
     )?;
     let s = shared.clone();

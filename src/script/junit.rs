@@ -25,6 +25,11 @@ impl Suite {
         }
     }
 
+    /// True when a test failed or the script had an error.
+    pub fn failed(&self) -> bool {
+        self.failures() > 0 || !self.errors.is_empty()
+    }
+
     /// How many of its tests failed.
     pub fn failures(&self) -> usize {
         self.tests.iter().filter(|test| !test.passed).count()

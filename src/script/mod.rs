@@ -13,9 +13,11 @@ pub mod junit;
 pub mod limits;
 pub mod output;
 pub mod runner;
+pub mod thread;
 
 pub use error_text::LoadError;
 pub use host::EnvGrant;
 pub use limits::ScriptLimits;
 pub use output::{ScriptOutput, TestResult};
 pub use runner::{ScriptRunner, ScriptSetup, SendVerdict};
+pub use thread::{ScriptInput, ScriptThread};

@@ -16,6 +16,13 @@ pub enum ScriptOutput {
     SendText(String),
     /// `ws.send(bytes)`: a binary message to send.
     SendBinary(Bytes),
+    /// `vars.set(name, value)`: the window sets the tab's variable (for `{{name}}`).
+    SetVar {
+        /// The variable's name.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
     /// `ws.close(code, reason)`.
     Close {
         /// The close code (1000, or 3000-4999).

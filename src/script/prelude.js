@@ -287,7 +287,7 @@
     },
     open(status, headers, subprotocol) {
       const onOpen = hook("onOpen");
-      if (onOpen !== undefined) onOpen({ status, headers, subprotocol });
+      if (onOpen !== undefined) onOpen({ status, headers, subprotocol: subprotocol ?? null });
     },
     close(code, reason, wasClean, initiator) {
       const onClose = hook("onClose");

@@ -183,7 +183,9 @@ impl ScriptRunner {
         let headers: Vec<(String, String)> = open.response_headers.clone();
         let status = open.status;
         let subprotocol = open.subprotocol.clone();
-        self.call("onOpen", move |ctx, side| {
+        let side = self.side.clone();
+        self.call("onOpen", move |ctx| {
+            let side = side.restore(ctx)?;
             let map = Object::new(ctx.clone())?;
             for (name, value) in &headers {
                 map.set(name.to_ascii_lowercase(), value.as_str())?;
@@ -203,7 +205,7 @@ impl ScriptRunner {
             .map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0);
         let dir_code = matches!(dir, Direction::Out) as i32;
         let function = self.message_fn.clone();
-        self.call("onMessage", move |ctx, _| {
+        self.call("onMessage", move |ctx| {
             let function = function.restore(ctx)?;
             match payload {
                 Payload::Text(text) => function.call::<_, ()>((
@@ -231,7 +233,9 @@ impl ScriptRunner {
         self.shared.open.set(false);
         let (code, reason) = (close.code, close.reason.clone());
         let (clean, initiator) = (close.was_clean, close.initiator.as_str());
-        self.call("onClose", move |_, side| {
+        let side = self.side.clone();
+        self.call("onClose", move |ctx| {
+            let side = side.restore(ctx)?;
             let close: Function = side.get("close")?;
             close.call::<_, ()>((code, reason, clean, initiator))
         });
@@ -241,7 +245,9 @@ impl ScriptRunner {
     pub fn before_send(&mut self, payload: &Payload) -> SendVerdict {
         let verdict: Rc<RefCell<SendVerdict>> = Rc::new(RefCell::new(SendVerdict::Keep));
         let out = verdict.clone();
-        self.call("beforeSend", move |ctx, side| {
+        let side = self.side.clone();
+        self.call("beforeSend", move |ctx| {
+            let side = side.restore(ctx)?;
             let before: Function = side.get("beforeSend")?;
             let answer: rquickjs::Array = match payload {
                 Payload::Text(text) => before.call(("text", text.as_str(), rquickjs::Undefined))?,
@@ -268,7 +274,9 @@ impl ScriptRunner {
     /// Runs the timers that are due.
     pub fn run_timers(&mut self) {
         let now = self.shared.started.elapsed().as_secs_f64() * 1000.0;
-        self.call("a timer", move |_, side| {
+        let side = self.side.clone();
+        self.call("a timer", move |ctx| {
+            let side = side.restore(ctx)?;
             let timers: Function = side.get("timers")?;
             timers.call::<_, ()>((now,))
         });
@@ -292,7 +300,9 @@ impl ScriptRunner {
     /// reported as failed.
     pub fn end(&mut self) {
         self.shared.open.set(false);
-        self.call("the end of the run", |_, side| {
+        let side = self.side.clone();
+        self.call("the end of the run", move |ctx| {
+            let side = side.restore(ctx)?;
             let end: Function = side.get("end")?;
             end.call::<_, ()>(())
         });
@@ -312,7 +322,7 @@ impl ScriptRunner {
     /// turns an exception into an error output (stopping the script at a limit).
     fn call<F>(&mut self, what: &str, f: F)
     where
-        F: for<'js> FnOnce(&Ctx<'js>, &Object<'js>) -> rquickjs::Result<()>,
+        F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<()>,
     {
         if self.stopped {
             return;
@@ -320,16 +330,8 @@ impl ScriptRunner {
         self.interrupted.set(false);
         self.call_deadline
             .set(Some(Instant::now() + self.limits.call_time));
-        let side = self.side.clone();
         let failure = self.context.with(|ctx| {
-            let side = match side.restore(&ctx) {
-                Ok(side) => side,
-                Err(error) => return Some(error.to_string()),
-            };
-            let mut failure = f(&ctx, &side)
-                .catch(&ctx)
-                .err()
-                .map(|caught| describe(&caught));
+            let mut failure = f(&ctx).catch(&ctx).err().map(|caught| describe(&caught));
             while ctx.execute_pending_job() {
                 if failure.is_none() && self.interrupted.get() {
                     failure = Some("interrupted".to_owned());

@@ -58,6 +58,7 @@ fn logs(runner: &mut ScriptRunner) -> Vec<String> {
             ScriptOutput::SendText(text) => format!("send: {text}"),
             ScriptOutput::SendBinary(bytes) => format!("send bytes: {bytes:?}"),
             ScriptOutput::Close { code, reason } => format!("close: {code} {reason}"),
+            ScriptOutput::SetVar { name, value } => format!("set: {name}={value}"),
             ScriptOutput::Test(t) => format!(
                 "test {}: {} {}",
                 t.name,
@@ -132,7 +133,10 @@ fn vars_are_read_and_set() {
     ) else {
         panic!("does not load")
     };
-    assert_eq!(logs(&mut runner), ["ann undefined"]);
+    assert_eq!(
+        logs(&mut runner),
+        ["ann undefined", "set: token=abc", "set: n=5"]
+    );
     let vars = runner.vars();
     assert_eq!(vars.get("token").map(String::as_str), Some("abc"));
     assert_eq!(vars.get("n").map(String::as_str), Some("5"));

@@ -14,13 +14,15 @@ use std::sync::{Mutex, OnceLock};
 /// protobuf (at or above the version `tests/fixtures/decode/reference_pb2.py` was generated
 /// for, 6.31.1); the OAuth 2.0 tests run oauthlib's token endpoint; the proxy and mock
 /// server tests run `websockets` clients and servers (tests/fixtures/ws_peer.py), and the
-/// permessage-deflate tests a `websockets` server (tests/fixtures/deflate_server.py).
+/// permessage-deflate tests a `websockets` server (tests/fixtures/deflate_server.py); the
+/// script tests read the JUnit report with junitparser.
 pub const DECODE_PACKAGES: &[&str] = &[
     "msgpack==1.1.2",
     "cbor2==5.6.5",
     "protobuf==6.33.6",
     "oauthlib==3.2.2",
     "websockets==17.4",
+    "junitparser==5.0.3",
 ];
 
 /// A virtualenv with the packages installed.

@@ -393,6 +393,7 @@ impl eframe::App for SockscopeApp {
         let mut more_waiting = false;
         for tab in &mut self.tabs {
             more_waiting |= tab.drain(deadline);
+            tab.pump_script();
         }
         // A tab whose OAuth 2.0 token came connects now.
         for tab in &mut self.tabs {
@@ -597,6 +598,13 @@ impl eframe::App for SockscopeApp {
                             for_tab.push(TabAction::Row(command));
                         }
                     });
+                if tab.script.open {
+                    egui::Panel::right("script")
+                        .resizable(true)
+                        .default_size(360.0)
+                        .min_size(260.0)
+                        .show(ui, |ui| super::script_panel::ui(ui, tab, &mut for_tab));
+                }
                 if tab.fold.open {
                     egui::Panel::right("state")
                         .resizable(true)

@@ -46,6 +46,8 @@ struct FlatRef<'a> {
     proxy: Option<&'a ProxySetup>,
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<&'a ServerSetup>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    script: &'a str,
 }
 
 /// The record as read.
@@ -81,6 +83,7 @@ struct FlatTab {
     proxy: Option<ProxySetup>,
     #[serde(default)]
     server: Option<ServerSetup>,
+    script: String,
 }
 
 impl Serialize for SessionTab {
@@ -102,6 +105,7 @@ impl Serialize for SessionTab {
             fold: setup.fold.as_ref(),
             proxy: setup.proxy.as_ref(),
             server: setup.server.as_ref(),
+            script: &setup.script,
         }
         .serialize(serializer)
     }
@@ -126,6 +130,7 @@ impl<'de> Deserialize<'de> for SessionTab {
                 fold: flat.fold,
                 proxy: flat.proxy,
                 server: flat.server,
+                script: flat.script,
             },
             timeline: flat.timeline,
         })
@@ -187,6 +192,7 @@ mod tests {
                     subprotocol: "chat".into(),
                     rules: "(echo: true)".into(),
                 }),
+                script: "test('ok', () => expect(1).toBe(1));".into(),
             },
             timeline: Vec::new(),
         }
@@ -221,6 +227,7 @@ mod tests {
             "memory_budget_mib",
             "demo_path",
             "fold",
+            "script",
         ] {
             assert!(!text.contains(absent), "{absent} in {text}");
         }
