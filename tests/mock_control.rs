@@ -21,6 +21,7 @@ async fn server() -> MockServer {
     let config = MockConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         rules: Rules::default(),
+        tls: None,
     };
     mock::start(config, events)
         .await

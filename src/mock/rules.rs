@@ -312,7 +312,10 @@ mod tests {
             ])"#,
         );
         let got = |text: &str| -> Vec<String> {
-            rules.replies_to(text).into_iter().map(|(_, r)| r).collect()
+            replies(&rules, text)
+                .into_iter()
+                .map(|(_, text)| text)
+                .collect()
         };
         assert_eq!(
             got(r#"{"msg":{"action":"subscribe"},"channels":["news","prices"]}"#),
