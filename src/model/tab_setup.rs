@@ -193,9 +193,9 @@ impl TabSetup {
     /// (`ws://127.0.0.1:PORT`): its path is kept in [`TabSetup::demo_path`].
     pub fn mark_demo(&mut self, demo_base: Option<&str>) {
         // A proxy tab's upstream is its URL.
-        let url = match &self.proxy {
-            Some(proxy) => proxy.upstream.as_str(),
-            None => self.config.url.as_str(),
+        let url = match (&self.kind, &self.proxy) {
+            (TabKind::Proxy, Some(proxy)) => proxy.upstream.as_str(),
+            _ => self.config.url.as_str(),
         };
         self.demo_path = demo_base.and_then(|base| {
             let rest = url.trim().strip_prefix(base)?;
@@ -208,9 +208,9 @@ impl TabSetup {
     /// used up: the setup is then what the user sees.
     pub fn resolve_demo(&mut self, demo_base: Option<&str>) {
         if let (Some(path), Some(base)) = (self.demo_path.take(), demo_base) {
-            match &mut self.proxy {
-                Some(proxy) => proxy.upstream = format!("{base}{path}"),
-                None => self.config.url = format!("{base}{path}"),
+            match (&self.kind, &mut self.proxy) {
+                (TabKind::Proxy, Some(proxy)) => proxy.upstream = format!("{base}{path}"),
+                _ => self.config.url = format!("{base}{path}"),
             }
         }
     }
