@@ -268,6 +268,7 @@ mod tests {
         assert_eq!(kept.config.url, "ws://127.0.0.1:4100/echo");
         // A proxy tab's upstream on the demo server follows it too.
         let mut proxy = TabSetup {
+            kind: TabKind::Proxy,
             proxy: Some(super::super::proxy_setup::ProxySetup::new(
                 "ws://127.0.0.1:4100/",
             )),
