@@ -2,7 +2,7 @@
 //! a client connects, replies to messages that match (text contained, a regex, or a JSON
 //! filter `$.path OP literal`) after an optional delay, with a text or a saved template
 //! and the composer's `{{…}}` variables plus the matched message's (see
-//! [`super::reply`]), and a close after N messages.
+//! `mock/reply.rs`), and a close after N messages.
 //!
 //! ```ron
 //! (
