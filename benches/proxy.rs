@@ -2,12 +2,19 @@
 //! per idle proxied connection. A bare tokio-tungstenite flood server and client, all on
 //! 127.0.0.1; the proxy is the release `sockscope` binary (its JSON lines read and thrown
 //! away by this process, as a script would read them), and, for comparison, the same relay
-//! run in this process with its events dropped.
+//! run in this process with its events dropped, and a bare tokio-tungstenite relay (no
+//! events, no printing) run as a process of its own: what any proxy process costs here,
+//! the ceiling for `sockscope proxy`.
 //!
 //!   cargo bench --bench proxy              (prints Markdown tables)
 //!   cargo bench --bench proxy -- "100 B"   (only the cases whose name contains it)
+//!   PROXY_BENCH_BASELINE=/path/to/an/older/sockscope cargo bench --bench proxy
+//!                                          (also through that binary's proxy: before and
+//!                                          after in the same rounds)
 //!
-//! Every message is counted; a run that loses one fails instead of reporting.
+//! Every message is counted; a run that loses one fails instead of reporting. For the
+//! process paths the proxy's own CPU time per message is printed too (from /proc: on a
+//! loaded machine it varies less than the rates).
 
 #[path = "support/process.rs"]
 mod process;
@@ -16,8 +23,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpListener;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -126,10 +135,27 @@ async fn client(url: &str, count: u64, size: usize) -> Duration {
     started.elapsed()
 }
 
-/// `sockscope proxy` in front of `upstream`, its output read and dropped by a thread.
-fn proxy_process(upstream: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream])
+/// `sockscope proxy` (the binary `exe`) in front of `upstream`, its output read and dropped
+/// by a thread.
+fn proxy_process(exe: &str, upstream: &str) -> (Child, String) {
+    spawn_listening(Command::new(exe).args([
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        upstream,
+    ]))
+}
+
+/// This bench run again as a bare relay in front of `upstream` (see [`bare_relay`]).
+fn bare_relay_process(upstream: &str) -> (Child, String) {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    spawn_listening(Command::new(exe).args(["--bare-relay", upstream]))
+}
+
+/// Starts `command`, reads its `listening on URL` line and drops the rest of its output.
+fn spawn_listening(command: &mut Command) -> (Child, String) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -147,6 +173,94 @@ fn proxy_process(upstream: &str) -> (Child, String) {
         while matches!(stdout.read(&mut sink), Ok(n) if n > 0) {}
     });
     (child, url)
+}
+
+/// A bare tokio-tungstenite relay, the simplest fast proxy: for each client, dial
+/// `upstream` with the client's path, then pass every message on both ways as it came
+/// (handed to the writer as it arrives, flushed once nothing more has arrived), no events,
+/// no printing. Prints `listening on ws://ADDR`, then serves until killed.
+// tungstenite's handshake callback returns its error response by value.
+#[allow(clippy::result_large_err)]
+fn bare_relay(upstream: String) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        println!("listening on ws://{}", listener.local_addr().expect("addr"));
+        while let Ok((tcp, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let _ = tcp.set_nodelay(true);
+                let mut path = String::new();
+                let callback =
+                    |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                     response| {
+                        path = request.uri().to_string();
+                        Ok(response)
+                    };
+                let Ok(client) = tokio_tungstenite::accept_hdr_async_with_config(
+                    tcp,
+                    callback,
+                    Some(ws_config()),
+                )
+                .await
+                else {
+                    return;
+                };
+                let Ok((server, _)) = tokio_tungstenite::connect_async_with_config(
+                    format!("{upstream}{path}"),
+                    Some(ws_config()),
+                    true,
+                )
+                .await
+                else {
+                    return;
+                };
+                let (client_out, client_in) = client.split();
+                let (server_out, server_in) = server.split();
+                tokio::join!(
+                    forward(client_in, server_out),
+                    forward(server_in, client_out)
+                );
+            });
+        }
+    });
+}
+
+/// One direction of [`bare_relay`], until a close frame (passed on) or the end.
+async fn forward<R, W>(
+    mut from: SplitStream<WebSocketStream<R>>,
+    mut to: SplitSink<WebSocketStream<W>, Message>,
+) where
+    R: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    W: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        let next = match from.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                if to.flush().await.is_err() {
+                    return;
+                }
+                from.next().await
+            }
+        };
+        match next {
+            Some(Ok(Message::Close(frame))) => {
+                let _ = to.send(Message::Close(frame)).await;
+                return;
+            }
+            Some(Ok(message)) => {
+                if to.feed(message).await.is_err() {
+                    return;
+                }
+            }
+            _ => return,
+        }
+    }
 }
 
 /// The proxy's relay in this process, its events taken and dropped.
@@ -172,8 +286,24 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// One way of reaching the flood server.
+struct Path {
+    name: String,
+    base: String,
+    /// The proxy process on this path, whose CPU time is counted.
+    pid: Option<u32>,
+}
+
 fn main() {
-    let only: Option<String> = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, upstream, ..] = args.as_slice()
+        && flag == "--bare-relay"
+    {
+        bare_relay(upstream.clone());
+        return;
+    }
+    let only: Option<String> = args.iter().find(|arg| !arg.starts_with('-')).cloned();
+    let baseline = std::env::var("PROXY_BENCH_BASELINE").ok();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -181,51 +311,101 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         let upstream = flood_server().await;
-        let (mut child, via_cli) = proxy_process(&upstream);
+        let (mut child, via_cli) = proxy_process(env!("CARGO_BIN_EXE_sockscope"), &upstream);
+        let (mut bare, via_bare) = bare_relay_process(&upstream);
         let (_library, via_library) = proxy_library(&upstream).await;
+        let mut paths = vec![
+            Path {
+                name: "direct (bare client ← bare server)".into(),
+                base: upstream.clone(),
+                pid: None,
+            },
+            Path {
+                name: "through a bare tokio-tungstenite relay process (the ceiling)".into(),
+                base: via_bare,
+                pid: Some(bare.id()),
+            },
+            Path {
+                name: "through `sockscope proxy` (JSON lines read)".into(),
+                base: via_cli.clone(),
+                pid: Some(child.id()),
+            },
+            Path {
+                name: "through the proxy's relay in-process (events dropped)".into(),
+                base: via_library,
+                pid: None,
+            },
+        ];
+        let mut before = None;
+        if let Some(exe) = &baseline {
+            let (old, via_old) = proxy_process(exe, &upstream);
+            paths.push(Path {
+                name: format!("through `{exe} proxy` (the baseline, JSON lines read)"),
+                base: via_old,
+                pid: Some(old.id()),
+            });
+            before = Some(old);
+        }
         println!(
-            "| messages | path | msgs/s (median of {ROUNDS}) | MB/s | vs direct (median of per-round ratios) |"
+            "| messages | path | msgs/s (median of {ROUNDS}) | MB/s | vs direct | vs the bare relay process | proxy CPU per message |"
         );
-        println!("| --- | --- | ---: | ---: | ---: |");
+        println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
         for case in CASES {
             if only.as_ref().is_some_and(|only| !case.name.contains(only.as_str())) {
                 continue;
             }
             let path = format!("/{}/{}", case.count, case.size);
-            let mut rates: [Vec<f64>; 3] = Default::default();
-            let mut ratios: [Vec<f64>; 3] = Default::default();
+            let mut rates = vec![Vec::new(); paths.len()];
+            let mut ratios = vec![Vec::new(); paths.len()];
+            let mut to_bare = vec![Vec::new(); paths.len()];
+            let mut ticks = vec![0u64; paths.len()];
             for _ in 0..ROUNDS {
-                let mut round = [0.0; 3];
-                for (at, base) in [&upstream, &via_cli, &via_library].into_iter().enumerate() {
-                    let took = client(&format!("{base}{path}"), case.count, case.size).await;
+                let mut round = vec![0.0; paths.len()];
+                for (at, way) in paths.iter().enumerate() {
+                    let cpu = way.pid.map(process::cpu_ticks);
+                    let took = client(&format!("{}{path}", way.base), case.count, case.size).await;
+                    if let (Some(pid), Some(cpu)) = (way.pid, cpu) {
+                        ticks[at] += process::cpu_ticks(pid).saturating_sub(cpu);
+                    }
                     round[at] = case.count as f64 / took.as_secs_f64();
                     rates[at].push(round[at]);
                 }
-                for at in 0..3 {
+                for at in 0..paths.len() {
                     ratios[at].push(round[at] / round[0]);
+                    to_bare[at].push(round[at] / round[1]);
                 }
             }
-            let names = [
-                "direct (bare client ← bare server)",
-                "through `sockscope proxy` (JSON lines read)",
-                "through the proxy's relay in-process (events dropped)",
-            ];
-            for (at, name) in names.into_iter().enumerate() {
+            for (at, way) in paths.iter().enumerate() {
                 let rate = median(rates[at].clone());
+                let cpu = match way.pid {
+                    // Clock ticks are 10 ms.
+                    Some(_) => format!(
+                        "{:.2} µs",
+                        ticks[at] as f64 * 10_000.0 / (case.count as f64 * ROUNDS as f64)
+                    ),
+                    None => "-".into(),
+                };
                 println!(
-                    "| {} x {} | {name} | {rate:.0} | {:.1} | {:.2} |",
+                    "| {} x {} | {} | {rate:.0} | {:.1} | {:.2} | {:.2} | {cpu} |",
                     case.count,
                     case.name,
+                    way.name,
                     rate * case.size as f64 / 1e6,
-                    median(ratios[at].clone())
+                    median(ratios[at].clone()),
+                    median(to_bare[at].clone()),
                 );
             }
         }
         if only.is_none() {
             idle_memory(&mut child, &via_cli).await;
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        for process in [Some(&mut child), Some(&mut bare), before.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
     });
 }
 

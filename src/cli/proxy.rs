@@ -16,11 +16,13 @@ use tokio::sync::mpsc;
 use super::error::{CliError, Outcome};
 use super::proxy_args::ProxyArgs;
 use super::proxy_record::ProxyRecorder;
-use crate::engine::EventKind;
+use crate::engine::{Event, EventKind};
+use crate::format::json_bytes;
+use crate::format::message_line::{MessageFields, MessageLines, end_line};
 use crate::model::redact::Redactor;
 use crate::model::storage::FileError;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{self, ListenTls, ProxyConfig, ProxyEvent};
+use crate::proxy::{self, Leg, ListenTls, ProxyConfig, ProxyEvent};
 
 /// Events waiting to be printed; past it the relays wait for the printer.
 const EVENT_QUEUE: usize = 256;
@@ -146,6 +148,12 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), value.trim().to_string()))
 }
 
+/// Lines waiting in [`Printer`]'s buffer past this many bytes are written out.
+const WRITE_AT: usize = 64 << 10;
+
+/// A line buffer grown past this (by a large message) is given back once written out.
+const KEEP_BUFFER: usize = 4 << 20;
+
 /// Prints events as JSON lines, each connection redacted with what its requests showed.
 struct Printer {
     /// What every connection's redaction starts from (the added headers' secrets).
@@ -155,8 +163,12 @@ struct Printer {
     /// Where `--record` saves the connections.
     recorder: Option<ProxyRecorder>,
     seq: u64,
-    /// Written line by line, flushed by [`Printer::flush`] (once no more events wait).
-    stdout: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    /// Message lines, written without building a JSON value.
+    messages: MessageLines,
+    /// Lines not written out yet: written once [`WRITE_AT`] bytes wait, and by
+    /// [`Printer::flush`] (once no more events wait).
+    pending: Vec<u8>,
+    stdout: std::io::StdoutLock<'static>,
 }
 
 impl Printer {
@@ -171,13 +183,25 @@ impl Printer {
             connections: HashMap::new(),
             recorder: None,
             seq: 0,
-            stdout: std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock()),
+            messages: MessageLines::default(),
+            pending: Vec::with_capacity(2 * WRITE_AT),
+            stdout: std::io::stdout().lock(),
         }
     }
 
     /// Writes out the lines printed so far; false once nobody reads stdout any more.
     fn flush(&mut self) -> bool {
-        self.stdout.flush().is_ok()
+        self.write_out() && self.stdout.flush().is_ok()
+    }
+
+    /// Writes the waiting lines to stdout; false once nobody reads it any more.
+    fn write_out(&mut self) -> bool {
+        let written = self.stdout.write_all(&self.pending).is_ok();
+        self.pending.clear();
+        if self.pending.capacity() > KEEP_BUFFER {
+            self.pending = Vec::with_capacity(2 * WRITE_AT);
+        }
+        written
     }
 
     /// Prints one event (see [`Printer::flush`]); false once nobody reads stdout any more.
@@ -195,12 +219,18 @@ impl Printer {
             }
         });
         live.redactor.learn(&event.event.kind);
-        let mut line = live.redactor.json_line(&event.event);
-        if let Value::Object(map) = &mut line {
-            map.insert("seq".into(), json!(self.seq));
-            map.insert("conn".into(), json!(event.conn));
-            map.insert("leg".into(), json!(event.leg.as_str()));
-        }
+        let tag = LineTag {
+            seq: self.seq,
+            conn: event.conn,
+            leg: event.leg,
+        };
+        write_line(
+            &mut self.pending,
+            &mut self.messages,
+            &live.redactor,
+            &event.event,
+            tag,
+        );
         self.seq += 1;
         if let Some(recorder) = &mut self.recorder {
             recorder.event(event);
@@ -215,7 +245,7 @@ impl Printer {
                 }
             }
         }
-        writeln!(self.stdout, "{line}").is_ok()
+        self.pending.len() < WRITE_AT || self.write_out()
     }
 
     /// Saves the recording with the connections still going, as far as they got.
@@ -240,6 +270,61 @@ struct Live {
     request: Arc<RequestHead>,
 }
 
+/// What the proxy adds to an event's line: the running `seq`, the connection and the leg.
+#[derive(Clone, Copy, Debug)]
+struct LineTag {
+    seq: u64,
+    conn: u64,
+    leg: Leg,
+}
+
+/// Appends one event's line, redacted: `connect`'s shape with `seq` replaced by the
+/// proxy's running number, then `"conn"` and `"leg"`. Message lines are written directly
+/// ([`MessageLines`]); the rarer events through their JSON value.
+fn write_line(
+    out: &mut Vec<u8>,
+    messages: &mut MessageLines,
+    redactor: &Redactor,
+    event: &Event,
+    tag: LineTag,
+) {
+    if let EventKind::Message { dir, payload } = &event.kind {
+        let redacted = redactor.payload(payload);
+        let fields = MessageFields {
+            seq: tag.seq,
+            dir: *dir,
+            shown: redacted.as_ref().unwrap_or(payload),
+            len: payload.len(),
+        };
+        messages.begin(out, event, fields);
+        if redacted.is_some() {
+            json_bytes::push_key(out, "redacted", false);
+            out.extend_from_slice(b"true");
+        }
+        json_bytes::push_key(out, "conn", false);
+        json_bytes::push_u64(out, tag.conn);
+        json_bytes::push_key(out, "leg", false);
+        json_bytes::push_str(out, tag.leg.as_str());
+        end_line(out);
+        return;
+    }
+    let line = value_line(redactor, event, tag);
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &line);
+    out.push(b'\n');
+}
+
+/// One event's line as a JSON value (see [`write_line`]).
+fn value_line(redactor: &Redactor, event: &Event, tag: LineTag) -> Value {
+    let mut line = redactor.json_line(event);
+    if let Value::Object(map) = &mut line {
+        map.insert("seq".into(), json!(tag.seq));
+        map.insert("conn".into(), json!(tag.conn));
+        map.insert("leg".into(), json!(tag.leg.as_str()));
+    }
+    line
+}
+
 /// A failed save is said on stderr; the proxy goes on.
 fn report_save(saved: Result<(), FileError>) {
     if let Err(error) = saved {
@@ -249,7 +334,12 @@ fn report_save(saved: Result<(), FileError>) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use bytes::Bytes;
+
     use super::*;
+    use crate::engine::{Direction, Payload};
 
     #[test]
     fn headers_are_name_colon_value() {
@@ -260,5 +350,108 @@ mod tests {
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("Bad Name: x").is_err());
         assert!(parse_header("X: a\r\nInjected: b").is_err());
+    }
+
+    /// A message event as a relay reports it.
+    fn message(dir: Direction, payload: Payload, offset_micros: u64) -> Event {
+        let offset = Duration::from_micros(offset_micros);
+        Event {
+            seq: 3,
+            wall_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_599_725) + offset,
+            offset,
+            kind: EventKind::Message { dir, payload },
+        }
+    }
+
+    #[test]
+    fn message_lines_are_the_bytes_the_json_value_gives() {
+        let mut secrets = Redactor::default();
+        secrets.add_header("Authorization", "Bearer tok-123456");
+        secrets.add_header("Cookie", "sid=abc; theme=dark");
+        let redactors = [Redactor::default(), secrets];
+        let payloads = [
+            Payload::Text("".into()),
+            Payload::Text("x".repeat(100).into()),
+            Payload::Text("{\"token\":\"tok-123456\",\"n\":1}".into()),
+            Payload::Text("tok-123456 twice tok-123456, dark and abc are short".into()),
+            Payload::Text("quotes \" \\ \n\r\t\u{0}\u{1b}\u{7f} é 日本語 🦀 \u{2028}".into()),
+            Payload::Text("Bearer tok-123456".into()),
+            Payload::Binary(Bytes::new()),
+            Payload::Binary(Bytes::from_static(b"\x00\xff\x80 tok-123456 \x01")),
+            Payload::Binary(Bytes::from((0..=255u8).collect::<Vec<u8>>())),
+        ];
+        let mut messages = MessageLines::default();
+        let mut checked = 0;
+        for redactor in &redactors {
+            for payload in &payloads {
+                for dir in [Direction::In, Direction::Out] {
+                    for (at, offset) in [0, 1, 999, 1_000, 1_234_567, 86_400_000_001]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let event = message(dir, payload.clone(), offset);
+                        let tag = LineTag {
+                            seq: at as u64 * 1_000_003,
+                            conn: at as u64 + 1,
+                            leg: if at % 2 == 0 {
+                                Leg::Client
+                            } else {
+                                Leg::Upstream
+                            },
+                        };
+                        let mut fast = Vec::new();
+                        write_line(&mut fast, &mut messages, redactor, &event, tag);
+                        let slow = format!("{}\n", value_line(redactor, &event, tag));
+                        assert_eq!(String::from_utf8(fast).unwrap(), slow);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2 * 9 * 2 * 6);
+        // The redacted ones say so, with the size on the wire.
+        let event = message(Direction::In, payloads[2].clone(), 0);
+        let tag = LineTag {
+            seq: 0,
+            conn: 1,
+            leg: Leg::Client,
+        };
+        let mut line = Vec::new();
+        write_line(&mut line, &mut messages, &redactors[1], &event, tag);
+        let line: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(line["text"], "{\"token\":\"[redacted]\",\"n\":1}");
+        assert_eq!(line["len"], 28);
+        assert_eq!(line["redacted"], true);
+    }
+
+    #[test]
+    fn other_events_are_written_through_their_json_value() {
+        let event = Event {
+            seq: 0,
+            wall_time: SystemTime::UNIX_EPOCH,
+            offset: Duration::ZERO,
+            kind: EventKind::Ping {
+                dir: Direction::In,
+                payload: Bytes::from_static(b"hi"),
+            },
+        };
+        let tag = LineTag {
+            seq: 9,
+            conn: 2,
+            leg: Leg::Upstream,
+        };
+        let mut line = Vec::new();
+        write_line(
+            &mut line,
+            &mut MessageLines::default(),
+            &Redactor::default(),
+            &event,
+            tag,
+        );
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "{\"seq\":9,\"t_ms\":0.0,\"event\":\"ping\",\"time\":\"1970-01-01T00:00:00.000000Z\",\
+             \"dir\":\"in\",\"len\":2,\"hex\":\"6869\",\"conn\":2,\"leg\":\"upstream\"}\n"
+        );
     }
 }

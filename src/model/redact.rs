@@ -345,6 +345,19 @@ impl Redactor {
         line
     }
 
+    /// A message's payload as it may leave the program (every known secret value, as text
+    /// or as UTF-8 bytes, replaced by [`MARKER`]); `None` when redaction changes nothing.
+    /// [`Redactor::event`] does this to a message event's payload.
+    pub fn payload(&self, payload: &Payload) -> Option<Payload> {
+        match payload {
+            Payload::Text(text) => match self.text(text.as_str()) {
+                Cow::Owned(text) => Some(Payload::Text(text.into())),
+                Cow::Borrowed(_) => None,
+            },
+            Payload::Binary(bytes) => Some(Payload::Binary(Bytes::from(self.bytes(bytes)?))),
+        }
+    }
+
     /// Redacts every string in a JSON value in place (known secret values, as text and as
     /// lower-case hex, and URL passwords): for lines built from several events, such as
     /// `replay`'s summary.
@@ -394,16 +407,10 @@ impl Redactor {
                 Cow::Borrowed(_) => None,
             },
             EventKind::Open(open) => self.open(open).map(EventKind::open),
-            EventKind::Message { dir, payload } => {
-                let payload = match payload {
-                    Payload::Text(text) => match self.text(text.as_str()) {
-                        Cow::Owned(text) => Payload::Text(text.into()),
-                        Cow::Borrowed(_) => return None,
-                    },
-                    Payload::Binary(bytes) => Payload::Binary(Bytes::from(self.bytes(bytes)?)),
-                };
-                Some(EventKind::Message { dir: *dir, payload })
-            }
+            EventKind::Message { dir, payload } => Some(EventKind::Message {
+                dir: *dir,
+                payload: self.payload(payload)?,
+            }),
             EventKind::Ping { dir, payload } => Some(EventKind::Ping {
                 dir: *dir,
                 payload: Bytes::from(self.bytes(payload)?),
