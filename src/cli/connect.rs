@@ -26,6 +26,7 @@ use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
 use crate::model::timeline::Timeline;
+use crate::script::MessageViews;
 use crate::script::junit::Suite;
 
 /// The most events handled in one turn of an attempt's loop before its other branches
@@ -55,6 +56,10 @@ struct Output {
     protocol: Option<ProtocolLines>,
     /// This attempt's live state, with `--fold`.
     fold: Option<LineFold>,
+    /// A script runs: keep what decoding and the protocol made of each message for it.
+    script_views: bool,
+    /// The last message's decoded value as JSON text (with `script_views`).
+    decoded: Option<String>,
 }
 
 impl Output {
@@ -79,17 +84,14 @@ impl Output {
             {
                 self.state_line(attempt);
             }
+            if self.script_views {
+                // No line to print, but the script still sees what the message decodes to.
+                self.annotate(&mut json!({}), event);
+            }
             return !self.lines.gone();
         }
         let mut line = self.redactor.json_line(event);
-        if let (Some(decoder), EventKind::Message { dir, payload }) =
-            (&mut self.decoder, &event.kind)
-        {
-            decoder.annotate(&mut line, *dir, payload, &self.redactor);
-        }
-        if let Some(protocol) = &mut self.protocol {
-            protocol.annotate(&mut line, event, &self.redactor);
-        }
+        self.annotate(&mut line, event);
         let state_due = match (&mut self.fold, &event.kind) {
             (Some(fold), EventKind::Message { dir, payload }) => {
                 fold.message(Some(&mut line), *dir, payload, &self.redactor)
@@ -105,6 +107,42 @@ impl Output {
             self.state_line(attempt);
         }
         printed
+    }
+
+    /// Adds `decoded` (with `--decode`) and `protocol` (with `--protocol`) to `line`,
+    /// keeping them for the script when one runs.
+    fn annotate(&mut self, line: &mut Value, event: &crate::engine::Event) {
+        self.decoded = None;
+        if let (Some(decoder), EventKind::Message { dir, payload }) =
+            (&mut self.decoder, &event.kind)
+        {
+            let decoded = decoder.annotate(line, *dir, payload, &self.redactor);
+            if self.script_views {
+                // The script gets the value itself (or the text), not the line's wrapper.
+                self.decoded = match decoded {
+                    Some(Value::Object(mut object)) => object
+                        .remove("value")
+                        .or_else(|| object.remove("text"))
+                        .map(|value| value.to_string()),
+                    _ => None,
+                };
+            }
+        }
+        if let Some(protocol) = &mut self.protocol {
+            protocol.keep_units = self.script_views;
+            protocol.annotate(line, event, &self.redactor);
+        }
+    }
+
+    /// What decoding and the protocol made of the last event, for the script.
+    fn views(&self) -> MessageViews<'_> {
+        MessageViews {
+            decoded: self.decoded.as_deref(),
+            protocol: self
+                .protocol
+                .as_ref()
+                .and_then(|protocol| protocol.last_unit.as_deref()),
+        }
     }
 
     /// Prints the `--fold` state, if folding.
@@ -150,6 +188,8 @@ pub async fn run_collecting(
         decoder: None,
         protocol: None,
         fold: None,
+        script_views: plan.script.is_some(),
+        decoded: None,
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
     let mut stdin = plan
@@ -365,7 +405,7 @@ async fn run_attempt(
                         let _ = handle.close(*code, reason);
                     }
                     if let Some(script) = script.as_mut() {
-                        script.event(&event);
+                        script.event(&event, out.views());
                         if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
                             closing = true;
                             close_at = None;

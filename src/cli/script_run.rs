@@ -15,7 +15,9 @@ use super::plan::Action;
 use crate::engine::{ConnectionHandle, Event, EventKind, Payload};
 use crate::model::redact::Redactor;
 use crate::script::junit::{self, Suite};
-use crate::script::{EnvGrant, ScriptLimits, ScriptOutput, ScriptRunner, ScriptSetup, SendVerdict};
+use crate::script::{
+    EnvGrant, MessageViews, ScriptLimits, ScriptOutput, ScriptRunner, ScriptSetup, SendVerdict,
+};
 
 /// A checked `--script` (or a session tab's script): what to load, with what.
 #[derive(Clone, Debug)]
@@ -87,11 +89,15 @@ pub struct ScriptRun {
 }
 
 impl ScriptRun {
-    /// Gives the script an event of the connection.
-    pub fn event(&mut self, event: &Event) {
+    /// Gives the script an event of the connection, with what the run's decoding and
+    /// protocol made of it.
+    pub fn event(&mut self, event: &Event, views: MessageViews<'_>) {
         match &event.kind {
             EventKind::Open(open) => self.runner.on_open(open),
-            EventKind::Message { dir, payload } => self.runner.on_message(event.seq, *dir, payload),
+            EventKind::Message { dir, payload } => {
+                self.runner
+                    .on_message_viewed(event.seq, *dir, payload, views);
+            }
             EventKind::Close(close) => self.runner.on_close(close),
             _ => {}
         }

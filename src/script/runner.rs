@@ -50,6 +50,16 @@ impl Default for ScriptSetup {
     }
 }
 
+/// What the run's decoding and protocol made of a message, each as JSON text (`None`:
+/// that feature is off, or made nothing of it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MessageViews<'a> {
+    /// The decoded value (`--decode`, the tab's Decode setting): `msg.decoded`.
+    pub decoded: Option<&'a str>,
+    /// The protocol unit (`--protocol`, the tab's protocol): `msg.protocol`.
+    pub protocol: Option<&'a str>,
+}
+
 /// A loaded script and its runtime.
 pub struct ScriptRunner {
     // Field order matters: the saved functions go before the context, the context before
@@ -197,32 +207,50 @@ impl ScriptRunner {
 
     /// `onMessage(msg)`, then the `waitFor`s; `seq` is the engine's number of the event.
     pub fn on_message(&mut self, seq: u64, dir: Direction, payload: &Payload) {
+        self.on_message_viewed(seq, dir, payload, MessageViews::default());
+    }
+
+    /// [`on_message`](Self::on_message) with what the run's decoding and protocol made of
+    /// the message: the script's `msg.decoded` and `msg.protocol`, parsed only if it reads
+    /// them.
+    pub fn on_message_viewed(
+        &mut self,
+        seq: u64,
+        dir: Direction,
+        payload: &Payload,
+        views: MessageViews<'_>,
+    ) {
         if self.stopped {
             return;
         }
         let time = self
             .opened_at
             .map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0);
-        let dir_code = matches!(dir, Direction::Out) as i32;
+        // Bit 0: outgoing; bit 1: binary.
+        let flags = i32::from(matches!(dir, Direction::Out))
+            | (i32::from(matches!(payload, Payload::Binary(_))) << 1);
         let function = self.message_fn.clone();
         self.call("onMessage", move |ctx| {
             let function = function.restore(ctx)?;
+            let (decoded, protocol) = (views.decoded, views.protocol);
             match payload {
                 Payload::Text(text) => function.call::<_, ()>((
-                    dir_code,
-                    false,
+                    flags,
                     text.as_str(),
                     rquickjs::Undefined,
                     time,
                     seq as f64,
+                    decoded,
+                    protocol,
                 )),
                 Payload::Binary(bytes) => function.call::<_, ()>((
-                    dir_code,
-                    true,
+                    flags,
                     rquickjs::Undefined,
                     rquickjs::TypedArray::<u8>::new_copy(ctx.clone(), bytes.as_ref())?,
                     time,
                     seq as f64,
+                    decoded,
+                    protocol,
                 )),
             }
         });

@@ -83,6 +83,7 @@ struct FlatTab {
     proxy: Option<ProxySetup>,
     #[serde(default)]
     server: Option<ServerSetup>,
+    #[serde(default)]
     script: String,
 }
 
