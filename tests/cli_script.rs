@@ -779,3 +779,61 @@ async fn msg_protocol_is_the_lines_protocol_unit_with_protocol() {
     assert_eq!(logs(&run), seen);
     assert_eq!(seen.len(), 2, "{seen:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_waits_for_the_variable_the_script_sets_and_carries_it() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = script(
+        &dir,
+        "login.js",
+        r#"
+        function onOpen() { ws.send({ type: "login", user: "ann", password: "pw" }); }
+        function onMessage(msg) {
+          if (msg.dir === "in" && msg.json && msg.json.type === "welcome") vars.set("token", msg.json.token);
+        }
+        "#,
+    );
+    let subscribe = r#"{"type":"subscribe","channel":"c","token":"{{token}}","n":{{counter}}}"#;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/login?count=1"),
+        "--script",
+        &file,
+        "--send",
+        subscribe,
+        "--wait",
+        "inf",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}\n{:?}", run.stderr, run.lines);
+    let incoming = texts(&run, "in");
+    let welcome: Value = serde_json::from_str(&incoming[0]).expect("the welcome is JSON");
+    let token = welcome["token"].as_str().expect("a token");
+    let out = texts(&run, "out");
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(
+        out[1],
+        format!(r#"{{"type":"subscribe","channel":"c","token":"{token}","n":1}}"#)
+    );
+    // The server took the token: it subscribed us and sent the tick.
+    assert!(
+        incoming.iter().any(|text| text.contains("subscribed")),
+        "{incoming:?}"
+    );
+
+    // No script that sets variables: an unknown variable is a usage error before dialling.
+    let quiet = script(&dir, "quiet.js", "function onOpen() {}");
+    let run = sockscope(&[
+        "connect",
+        &server.url("/login"),
+        "--script",
+        &quiet,
+        "--send",
+        subscribe,
+    ])
+    .await;
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("token"), "{}", run.stderr);
+    assert!(run.lines.is_empty(), "{:?}", run.lines);
+}

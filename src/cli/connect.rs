@@ -380,6 +380,7 @@ async fn run_attempt(
     let mut interrupt = Box::pin(tokio::signal::ctrl_c());
     // The wait ended while a script's test was still waiting: close once it has ended.
     let mut waiting_for_tests = false;
+    let mut hold_until: Option<Instant> = None;
     loop {
         if waiting_for_tests && !closing && !script.as_mut().is_some_and(|s| s.waits_for_tests()) {
             waiting_for_tests = false;
@@ -390,6 +391,20 @@ async fn run_attempt(
         let deadline = close_at;
         let sending = end.opened && !closing;
         let actions_left = next_action < plan.actions.len();
+        // A `--send` with a variable the script sets waits until the script has set it (at
+        // most the --wait time, then it is not sent).
+        let held = sending
+            && match plan.actions.get(next_action) {
+                Some(Action::Later(later)) => {
+                    !script.as_ref().is_some_and(|s| s.has_vars(&later.names))
+                }
+                _ => false,
+            };
+        if !held {
+            hold_until = None;
+        } else if hold_until.is_none() {
+            hold_until = wait_deadline(plan.wait);
+        }
         let room = send_room.available();
         tokio::select! {
             event = handle.recv() => {
@@ -450,11 +465,39 @@ async fn run_attempt(
                 }
             }
             () = wait_for_room(&send_room), if sending && !room && (actions_left || stdin.is_some()) => {}
-            () = std::future::ready(()), if sending && room && actions_left => {
-                let action = &plan.actions[next_action];
-                match script.as_mut() {
-                    Some(script) => {
-                        if let Some(changed) = script.before_send(action) {
+            () = sleep_until(hold_until), if held && hold_until.is_some() => {
+                if let Some(Action::Later(later)) = plan.actions.get(next_action) {
+                    eprintln!(
+                        "sockscope connect: --send: the script did not set {} within the \
+                         --wait time; not sent",
+                        later.names.join(", ")
+                    );
+                }
+                end.refused_sends += 1;
+                hold_until = None;
+                next_action += 1;
+                if next_action == plan.actions.len() && stdin.is_none() {
+                    close_at = wait_deadline(plan.wait);
+                }
+            }
+            () = std::future::ready(()), if sending && room && actions_left && !held => {
+                let planned = &plan.actions[next_action];
+                // A `--send` text with a variable the script sets is expanded now.
+                let filled = match (planned, script.as_ref()) {
+                    (Action::Later(later), Some(script)) => match later.fill(&script.vars()) {
+                        Ok(text) => Some(Action::Text(text)),
+                        Err(why) => {
+                            eprintln!("sockscope connect: {why}");
+                            end.refused_sends += 1;
+                            None
+                        }
+                    },
+                    _ => Some(planned.clone()),
+                };
+                match (filled, script.as_mut()) {
+                    (None, _) => {}
+                    (Some(action), Some(script)) => {
+                        if let Some(changed) = script.before_send(&action) {
                             end.refused_sends += send_action(&handle, &changed);
                         }
                         if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
@@ -462,7 +505,7 @@ async fn run_attempt(
                             close_at = None;
                         }
                     }
-                    None => end.refused_sends += send_action(&handle, action),
+                    (Some(action), None) => end.refused_sends += send_action(&handle, &action),
                 }
                 next_action += 1;
                 if next_action == plan.actions.len() && stdin.is_none() {
@@ -531,6 +574,14 @@ fn send_action(handle: &ConnectionHandle, action: &Action) -> usize {
         Action::Binary(bytes) => handle.send_binary(bytes.clone()),
         Action::Ping(payload) => handle.ping(payload.clone()),
         Action::Op(op) => handle.send_op(op.clone()),
+        // Filled in by the send branch; one that gets here had no script to fill it.
+        Action::Later(later) => {
+            eprintln!(
+                "sockscope connect: --send: {} not set; not sent",
+                later.names.join(", ")
+            );
+            return 1;
+        }
     };
     match result {
         Ok(()) => 0,

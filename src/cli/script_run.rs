@@ -109,7 +109,7 @@ impl ScriptRun {
         let payload = match action {
             Action::Text(text) => Payload::Text(text.clone().into()),
             Action::Binary(bytes) => Payload::Binary(bytes.clone()),
-            Action::Ping(_) | Action::Op(_) => return Some(action.clone()),
+            Action::Ping(_) | Action::Op(_) | Action::Later(_) => return Some(action.clone()),
         };
         match self.runner.before_send(&payload) {
             SendVerdict::Keep => Some(action.clone()),
@@ -117,6 +117,16 @@ impl ScriptRun {
             SendVerdict::Replace(Payload::Text(text)) => Some(Action::Text(text.as_str().into())),
             SendVerdict::Replace(Payload::Binary(bytes)) => Some(Action::Binary(bytes)),
         }
+    }
+
+    /// The template variables as the script left them (`vars.set`).
+    pub fn vars(&self) -> BTreeMap<String, String> {
+        self.runner.vars()
+    }
+
+    /// True once the script has set every one of `names`.
+    pub fn has_vars(&self, names: &[String]) -> bool {
+        names.iter().all(|name| self.runner.has_var(name))
     }
 
     /// When the script's next timer is due.

@@ -177,6 +177,11 @@ impl ScriptRunner {
         self.shared.vars.borrow().clone()
     }
 
+    /// True when the template variable `name` is set.
+    pub fn has_var(&self, name: &str) -> bool {
+        self.shared.vars.borrow().contains_key(name)
+    }
+
     /// When the next timer (or `waitFor` timeout) is due.
     pub fn next_timer(&self) -> Option<Instant> {
         if self.stopped {
