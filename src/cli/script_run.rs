@@ -93,10 +93,11 @@ impl ScriptRun {
     /// protocol made of it.
     pub fn event(&mut self, event: &Event, views: MessageViews<'_>) {
         match &event.kind {
-            EventKind::Open(open) => self.runner.on_open(open),
+            EventKind::Open(open) => self.runner.on_open_at(open, event.offset),
             EventKind::Message { dir, payload } => {
+                let offset = Some(event.offset);
                 self.runner
-                    .on_message_viewed(event.seq, *dir, payload, views);
+                    .on_message_at(event.seq, *dir, payload, offset, views);
             }
             EventKind::Close(close) => self.runner.on_close(close),
             _ => {}

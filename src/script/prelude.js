@@ -33,17 +33,18 @@
   // ---- Messages -----------------------------------------------------------------------
   const NONE = {};
   class Message {
+    // Only what a message has is set here; the rest comes from the prototype (fewer
+    // writes per message: most are text, without decoding or a protocol).
     constructor(dir, type, text, bin, time, seq, decoded, protocol) {
       this.dir = dir;
       this.type = type;
       this.text = text;
       this.time = time;
-      this._bin = bin;
-      this._json = NONE;
       this._seq = seq;
+      if (bin !== undefined) this._bin = bin;
       // JSON text until read (undefined: nothing decoded, no protocol).
-      this._decoded = decoded;
-      this._protocol = protocol;
+      if (decoded !== undefined) this._decoded = decoded;
+      if (protocol !== undefined) this._protocol = protocol;
     }
     get decoded() {
       if (typeof this._decoded === "string") this._decoded = { v: parseOrUndefined(this._decoded) };
@@ -72,6 +73,10 @@
       return { dir: this.dir, type: this.type, text: this.text, time: this.time };
     }
   }
+  Message.prototype._bin = undefined;
+  Message.prototype._json = NONE;
+  Message.prototype._decoded = undefined;
+  Message.prototype._protocol = undefined;
 
   function parseOrUndefined(text) {
     try {

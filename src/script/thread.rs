@@ -137,13 +137,13 @@ fn serve(
                 decoded,
                 protocol,
             }) => match &event.kind {
-                EventKind::Open(open) => runner.on_open(open),
+                EventKind::Open(open) => runner.on_open_at(open, event.offset),
                 EventKind::Message { dir, payload } => {
                     let views = MessageViews {
                         decoded: decoded.as_deref(),
                         protocol: protocol.as_deref(),
                     };
-                    runner.on_message_viewed(row, *dir, payload, views);
+                    runner.on_message_at(row, *dir, payload, Some(event.offset), views);
                 }
                 EventKind::Close(close) => runner.on_close(close),
                 _ => {}
