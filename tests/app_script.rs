@@ -167,3 +167,41 @@ test("a failing check", () => expect(1).toBe(2));
     let saved = sockscope::model::recorded::record_all(&entries);
     assert_eq!(saved.len(), entries.len() - 3);
 }
+
+#[test]
+fn a_tabs_script_sees_what_the_tabs_decoding_made_of_a_message() {
+    let mut harness = window_with(
+        r#"function onMessage(msg) {
+  if (msg.dir === "in") log("decoded", msg.type, typeof msg.decoded, msg.decoded && msg.decoded.seq);
+}
+"#,
+    );
+    let url = harness
+        .state()
+        .demo_url("/msgpack?count=2")
+        .expect("demo server");
+    let tab = harness.state_mut().tab_mut(0).expect("a tab");
+    tab.setup.config.url = url;
+    tab.decode_tab_as("msgpack".parse().expect("a decode spec"));
+    harness.step();
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "two logs", |h| {
+        h.state().tabs()[0]
+            .script
+            .lines
+            .iter()
+            .filter(|line| matches!(line, sockscope::app::tab_script::ScriptLine::Log(_)))
+            .count()
+            == 2
+    });
+    let logs: Vec<String> = harness.state().tabs()[0]
+        .script
+        .lines
+        .iter()
+        .filter_map(|line| match line {
+            sockscope::app::tab_script::ScriptLine::Log(text) => Some(text.clone()),
+            sockscope::app::tab_script::ScriptLine::Error(_) => None,
+        })
+        .collect();
+    assert_eq!(logs, ["decoded binary object 1", "decoded binary object 2"]);
+}
