@@ -113,7 +113,9 @@ async fn engine(url: &str, script: bool) -> (u64, u64, Duration) {
             count += 1;
             bytes += payload.len() as u64;
             if let Some(runner) = &mut runner {
-                runner.on_message(event.seq, Direction::In, payload);
+                let offset = Some(event.offset);
+                let views = sockscope::script::MessageViews::default();
+                runner.on_message_at(event.seq, Direction::In, payload, offset, views);
             }
         }
         timeline.push(1, event);

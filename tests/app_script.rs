@@ -111,3 +111,97 @@ fn a_script_that_does_not_compile_shows_its_line_and_the_connection_goes_on() {
     });
     assert!(!harness.state().tabs()[0].script.running());
 }
+
+#[test]
+fn script_logs_and_test_results_are_rows_of_the_timeline_but_not_of_the_saved_session() {
+    let mut harness = window_with(
+        r#"function onOpen() { log("hello from the script"); ws.send("ping me"); }
+test("the echo comes back", async () => { await waitFor((m) => m.dir === "in", 3000); });
+test("a failing check", () => expect(1).toBe(2));
+"#,
+    );
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "both test results", |h| {
+        h.state().tabs()[0].script.results.len() == 2
+    });
+    harness.step();
+    // The rows' previews, in the timeline (the Script panel words them otherwise).
+    assert!(has_label(
+        &harness,
+        "test failed: a failing check: expected 1 to be 2"
+    ));
+    assert!(has_label(&harness, "test passed: the echo comes back"));
+    let tab = &harness.state().tabs()[0];
+    let rows: Vec<String> = (0..tab.timeline.len())
+        .filter_map(|index| match tab.timeline.kind(index) {
+            Some(sockscope::engine::EventKind::Script(note)) => Some(note.line()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            // The top level ran its synchronous test at load, before the open.
+            "test failed: a failing check: expected 1 to be 2",
+            "hello from the script",
+            "test passed: the echo comes back",
+        ]
+    );
+    // The log row's kind shows as `log`, beside the `text` rows of the messages.
+    assert!(has_label(&harness, "log"));
+    // Only the one message was sent: the rows are not messages.
+    let sent = (0..tab.timeline.len())
+        .filter(|&index| {
+            matches!(
+                tab.timeline.kind(index),
+                Some(sockscope::engine::EventKind::Message {
+                    dir: sockscope::engine::Direction::Out,
+                    ..
+                })
+            )
+        })
+        .count();
+    assert_eq!(sent, 1);
+    // A saved session leaves them out, so older builds still load it.
+    let entries = tab.timeline.to_entries();
+    let saved = sockscope::model::recorded::record_all(&entries);
+    assert_eq!(saved.len(), entries.len() - 3);
+}
+
+#[test]
+fn a_tabs_script_sees_what_the_tabs_decoding_made_of_a_message() {
+    let mut harness = window_with(
+        r#"function onMessage(msg) {
+  if (msg.dir === "in") log("decoded", msg.type, typeof msg.decoded, msg.decoded && msg.decoded.seq);
+}
+"#,
+    );
+    let url = harness
+        .state()
+        .demo_url("/msgpack?count=2")
+        .expect("demo server");
+    let tab = harness.state_mut().tab_mut(0).expect("a tab");
+    tab.setup.config.url = url;
+    tab.decode_tab_as("msgpack".parse().expect("a decode spec"));
+    harness.step();
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "two logs", |h| {
+        h.state().tabs()[0]
+            .script
+            .lines
+            .iter()
+            .filter(|line| matches!(line, sockscope::app::tab_script::ScriptLine::Log(_)))
+            .count()
+            == 2
+    });
+    let logs: Vec<String> = harness.state().tabs()[0]
+        .script
+        .lines
+        .iter()
+        .filter_map(|line| match line {
+            sockscope::app::tab_script::ScriptLine::Log(text) => Some(text.clone()),
+            sockscope::app::tab_script::ScriptLine::Error(_) => None,
+        })
+        .collect();
+    assert_eq!(logs, ["decoded binary object 1", "decoded binary object 2"]);
+}

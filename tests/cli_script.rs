@@ -666,3 +666,174 @@ async fn sockscope_test_exits_2_for_a_broken_script_or_no_script_and_1_for_a_fai
     let run = sockscope(&["test", &refused.display().to_string()]).await;
     assert_eq!(run.status, 1, "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msg_decoded_is_the_decoded_value_with_decode_and_undefined_without() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = script(
+        &dir,
+        "decoded.js",
+        r#"
+        function onMessage(msg) {
+          if (msg.dir !== "in") return;
+          const d = msg.decoded;
+          log(msg.type, d === undefined ? "undefined" : d.symbol + " " + typeof d.price + " " + d.seq,
+              msg.protocol === undefined);
+        }
+        test("a tick decodes", async () => {
+          const tick = await waitFor((m) => m.decoded !== undefined && m.decoded.side !== undefined, 3000);
+          expect(["BUY", "SELL"]).toContain(tick.decoded.side);
+        });
+        "#,
+    );
+    let url = server.url("/msgpack?count=2");
+    let with = |decode: &'static str| {
+        let (url, file) = (url.clone(), file.clone());
+        async move {
+            sockscope(&[
+                "connect", &url, "--script", &file, "--decode", decode, "--wait", "inf",
+            ])
+            .await
+        }
+    };
+    let run = with("msgpack").await;
+    assert_eq!(run.status, 0, "{}\n{:?}", run.stderr, run.lines);
+    let logged = logs(&run);
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    // The line's `decoded` is {format, value}; the script gets the value itself.
+    let first = &lines_of(&run, "message")[0]["decoded"]["value"];
+    assert_eq!(
+        logged[0],
+        format!(
+            "binary {} number {} true",
+            first["symbol"].as_str().expect("a symbol"),
+            first["seq"]
+        )
+    );
+    assert_eq!(tests(&run), [("a tick decodes".to_owned(), true, None)]);
+
+    // Without --decode the same script sees no decoded value, and its test fails (exit 3).
+    let run = with("none").await;
+    assert_eq!(run.status, 3, "{}\n{:?}", run.stderr, run.lines);
+    assert_eq!(
+        logs(&run),
+        ["binary undefined true", "binary undefined true"]
+    );
+    assert!(!tests(&run)[0].1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msg_protocol_is_the_lines_protocol_unit_with_protocol() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = script(
+        &dir,
+        "protocol.js",
+        r#"
+        function onMessage(msg) {
+          const p = msg.protocol;
+          log(msg.dir, p === undefined ? "undefined" : p.type + " " + JSON.stringify(p.result ?? p.params),
+              msg.decoded === undefined);
+        }
+        test("the sum comes back", async () => {
+          const answer = await waitFor((m) => m.dir === "in" && m.protocol && m.protocol.type === "response");
+          expect(answer.protocol.result).toBe(3);
+        });
+        "#,
+    );
+    let run = sockscope(&[
+        "connect",
+        &server.url("/jsonrpc"),
+        "--protocol",
+        "jsonrpc",
+        "--script",
+        &file,
+        "--op",
+        r#"{"type":"request","method":"sum","params":[1,2]}"#,
+        "--wait",
+        "300",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}\n{:?}", run.stderr, run.lines);
+    assert_eq!(tests(&run), [("the sum comes back".to_owned(), true, None)]);
+    // What the script saw is what the lines say.
+    let lines = lines_of(&run, "message");
+    let seen: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            let unit = &line["protocol"];
+            let data = if unit["result"].is_null() {
+                &unit["params"]
+            } else {
+                &unit["result"]
+            };
+            format!(
+                "{} {} {} true",
+                line["dir"].as_str().unwrap_or_default(),
+                unit["type"].as_str().unwrap_or_default(),
+                data
+            )
+        })
+        .collect();
+    assert_eq!(logs(&run), seen);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_waits_for_the_variable_the_script_sets_and_carries_it() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = script(
+        &dir,
+        "login.js",
+        r#"
+        function onOpen() { ws.send({ type: "login", user: "ann", password: "pw" }); }
+        function onMessage(msg) {
+          if (msg.dir === "in" && msg.json && msg.json.type === "welcome") vars.set("token", msg.json.token);
+        }
+        "#,
+    );
+    let subscribe = r#"{"type":"subscribe","channel":"c","token":"{{token}}","n":{{counter}}}"#;
+    let run = sockscope(&[
+        "connect",
+        &server.url("/login?count=1"),
+        "--script",
+        &file,
+        "--send",
+        subscribe,
+        "--wait",
+        "inf",
+    ])
+    .await;
+    assert_eq!(run.status, 0, "{}\n{:?}", run.stderr, run.lines);
+    let incoming = texts(&run, "in");
+    let welcome: Value = serde_json::from_str(&incoming[0]).expect("the welcome is JSON");
+    let token = welcome["token"].as_str().expect("a token");
+    let out = texts(&run, "out");
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(
+        out[1],
+        format!(r#"{{"type":"subscribe","channel":"c","token":"{token}","n":1}}"#)
+    );
+    // The server took the token: it subscribed us and sent the tick.
+    assert!(
+        incoming.iter().any(|text| text.contains("subscribed")),
+        "{incoming:?}"
+    );
+
+    // No script that sets variables: an unknown variable is a usage error before dialling.
+    let quiet = script(&dir, "quiet.js", "function onOpen() {}");
+    let run = sockscope(&[
+        "connect",
+        &server.url("/login"),
+        "--script",
+        &quiet,
+        "--send",
+        subscribe,
+    ])
+    .await;
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("token"), "{}", run.stderr);
+    assert!(run.lines.is_empty(), "{:?}", run.lines);
+}

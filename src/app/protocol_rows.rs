@@ -146,6 +146,11 @@ impl TabProtocol {
         self.generation += 1;
     }
 
+    /// Entries before this index have been read as units.
+    pub fn read_up_to(&self) -> usize {
+        self.cursor
+    }
+
     /// What the protocol made of the message at `index`, if anything.
     pub fn row(&self, index: usize) -> Option<&ProtocolRow> {
         let at = self.rows.binary_search_by_key(&index, |(i, _)| *i).ok()?;

@@ -2,7 +2,7 @@
 
 use egui::{Color32, RichText};
 
-use crate::engine::{EventKind, Leg, ReadyState};
+use crate::engine::{EventKind, Leg, ReadyState, ScriptNote};
 
 /// The colour of a readyState badge and tab dot.
 pub fn state_color(state: ReadyState, last_clean: Option<bool>) -> Color32 {
@@ -31,6 +31,11 @@ pub fn kind_color(kind: &EventKind) -> Color32 {
         EventKind::Sse(_) => Color32::from_rgb(110, 160, 240),
         EventKind::Token(token) if token.answer.is_err() => Color32::from_rgb(230, 80, 80),
         EventKind::Token(_) => Color32::from_rgb(150, 150, 160),
+        EventKind::Script(note) => match **note {
+            ScriptNote::Log(_) => Color32::from_rgb(170, 150, 210),
+            ScriptNote::Test { passed: true, .. } => Color32::from_rgb(70, 190, 90),
+            ScriptNote::Error(_) | ScriptNote::Test { .. } => Color32::from_rgb(230, 80, 80),
+        },
     }
 }
 

@@ -5,12 +5,15 @@
 
 use std::sync::Arc;
 
-use crate::engine::{Payload, ReadyState, WakeFn};
+use std::time::{Duration, SystemTime};
+
+use crate::engine::{Event, EventKind, Payload, ReadyState, ScriptNote, WakeFn};
 use crate::model::template::Outgoing;
 use crate::script::{
     EnvGrant, LoadError, ScriptInput, ScriptOutput, ScriptSetup, ScriptThread, TestResult,
 };
 
+use super::decoding::{Outcome, RowDecode};
 use super::tab::Tab;
 
 /// One line of the script's log in the panel.
@@ -149,13 +152,30 @@ impl Tab {
         if self.script.fed > self.timeline.len() {
             self.script.fed = self.timeline.len();
         }
-        while self.script.fed < self.timeline.len() {
-            let Some(entry) = self.timeline.get(self.script.fed) else {
+        // With decoding or a protocol on, a message waits until they have read it, so
+        // that the script's `msg.decoded` and `msg.protocol` are there.
+        let mut ready = self.timeline.len();
+        if self.decoding.is_active() {
+            ready = ready.min(self.decoding.decoded_up_to());
+        }
+        if self.protocol.is_active() {
+            ready = ready.min(self.protocol.read_up_to());
+        }
+        while self.script.fed < ready {
+            let index = self.script.fed;
+            let Some(entry) = self.timeline.get(index) else {
                 break;
             };
+            if matches!(entry.kind, EventKind::Script(_)) {
+                // The script's own rows.
+                self.script.fed += 1;
+                continue;
+            }
             let input = ScriptInput::Event {
-                row: self.script.fed as u64,
+                row: index as u64,
                 event: entry.to_entry().event,
+                decoded: self.decoding.row(index).and_then(decoded_json),
+                protocol: self.protocol.row(index).and_then(|row| row.json.clone()),
             };
             if !thread.offer(input) {
                 break;
@@ -181,9 +201,22 @@ impl Tab {
     fn apply_script_outputs(&mut self, outputs: Vec<ScriptOutput>) {
         for output in outputs {
             match output {
-                ScriptOutput::Log(text) => self.script.lines.push(ScriptLine::Log(text)),
-                ScriptOutput::Error(text) => self.script.lines.push(ScriptLine::Error(text)),
-                ScriptOutput::Test(result) => self.script.results.push(result),
+                ScriptOutput::Log(text) => {
+                    self.push_script_row(ScriptNote::Log(text.clone()));
+                    self.script.lines.push(ScriptLine::Log(text));
+                }
+                ScriptOutput::Error(text) => {
+                    self.push_script_row(ScriptNote::Error(text.clone()));
+                    self.script.lines.push(ScriptLine::Error(text));
+                }
+                ScriptOutput::Test(result) => {
+                    self.push_script_row(ScriptNote::Test {
+                        name: result.name.clone(),
+                        passed: result.passed,
+                        message: result.message.clone(),
+                    });
+                    self.script.results.push(result);
+                }
                 ScriptOutput::SetVar { name, value } => self.set_variable(name, value),
                 ScriptOutput::SendText(text) => {
                     if let Some(Err(error)) = self.connection().map(|h| h.send_text(text)) {
@@ -206,11 +239,42 @@ impl Tab {
         }
     }
 
+    /// A row of the script's on the timeline, at the time of the tab's last event (it is
+    /// neither sent nor replayed, and a saved session leaves it out).
+    fn push_script_row(&mut self, note: ScriptNote) {
+        let last = self
+            .timeline
+            .len()
+            .checked_sub(1)
+            .and_then(|index| self.timeline.get(index));
+        let (attempt, seq, offset) =
+            last.map_or((1, 0, Duration::ZERO), |e| (e.attempt, e.seq, e.offset));
+        let event = Event {
+            seq,
+            wall_time: SystemTime::now(),
+            offset,
+            kind: EventKind::Script(Box::new(note)),
+            wire: None,
+        };
+        self.timeline.push(attempt, event);
+    }
+
     /// `vars.set`: the tab's variable `name` (for `{{name}}` in the next message).
     fn set_variable(&mut self, name: String, value: String) {
         match self.setup.variables.iter_mut().find(|(n, _)| *n == name) {
             Some((_, old)) => *old = value,
             None => self.setup.variables.push((name, value)),
         }
+    }
+}
+
+/// A decoded row as JSON text: its value, or its text (a decompression's) as a JSON string.
+fn decoded_json(row: &RowDecode) -> Option<String> {
+    match &row.outcome {
+        Outcome::Decoded {
+            text, json: true, ..
+        } => Some(text.as_str().to_owned()),
+        Outcome::Decoded { text, .. } => serde_json::to_string(text.as_str()).ok(),
+        Outcome::NotKept { .. } | Outcome::Error(_) => None,
     }
 }

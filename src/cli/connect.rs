@@ -26,6 +26,7 @@ use crate::model::cookie_jar::CookieJar;
 use crate::model::redact::Redactor;
 use crate::model::round_trip::PingTracker;
 use crate::model::timeline::Timeline;
+use crate::script::MessageViews;
 use crate::script::junit::Suite;
 
 /// The most events handled in one turn of an attempt's loop before its other branches
@@ -55,6 +56,10 @@ struct Output {
     protocol: Option<ProtocolLines>,
     /// This attempt's live state, with `--fold`.
     fold: Option<LineFold>,
+    /// A script runs: keep what decoding and the protocol made of each message for it.
+    script_views: bool,
+    /// The last message's decoded value as JSON text (with `script_views`).
+    decoded: Option<String>,
 }
 
 impl Output {
@@ -79,17 +84,14 @@ impl Output {
             {
                 self.state_line(attempt);
             }
+            if self.script_views {
+                // No line to print, but the script still sees what the message decodes to.
+                self.annotate(&mut json!({}), event);
+            }
             return !self.lines.gone();
         }
         let mut line = self.redactor.json_line(event);
-        if let (Some(decoder), EventKind::Message { dir, payload }) =
-            (&mut self.decoder, &event.kind)
-        {
-            decoder.annotate(&mut line, *dir, payload, &self.redactor);
-        }
-        if let Some(protocol) = &mut self.protocol {
-            protocol.annotate(&mut line, event, &self.redactor);
-        }
+        self.annotate(&mut line, event);
         let state_due = match (&mut self.fold, &event.kind) {
             (Some(fold), EventKind::Message { dir, payload }) => {
                 fold.message(Some(&mut line), *dir, payload, &self.redactor)
@@ -105,6 +107,42 @@ impl Output {
             self.state_line(attempt);
         }
         printed
+    }
+
+    /// Adds `decoded` (with `--decode`) and `protocol` (with `--protocol`) to `line`,
+    /// keeping them for the script when one runs.
+    fn annotate(&mut self, line: &mut Value, event: &crate::engine::Event) {
+        self.decoded = None;
+        if let (Some(decoder), EventKind::Message { dir, payload }) =
+            (&mut self.decoder, &event.kind)
+        {
+            let decoded = decoder.annotate(line, *dir, payload, &self.redactor);
+            if self.script_views {
+                // The script gets the value itself (or the text), not the line's wrapper.
+                self.decoded = match decoded {
+                    Some(Value::Object(mut object)) => object
+                        .remove("value")
+                        .or_else(|| object.remove("text"))
+                        .map(|value| value.to_string()),
+                    _ => None,
+                };
+            }
+        }
+        if let Some(protocol) = &mut self.protocol {
+            protocol.keep_units = self.script_views;
+            protocol.annotate(line, event, &self.redactor);
+        }
+    }
+
+    /// What decoding and the protocol made of the last event, for the script.
+    fn views(&self) -> MessageViews<'_> {
+        MessageViews {
+            decoded: self.decoded.as_deref(),
+            protocol: self
+                .protocol
+                .as_ref()
+                .and_then(|protocol| protocol.last_unit.as_deref()),
+        }
     }
 
     /// Prints the `--fold` state, if folding.
@@ -150,6 +188,8 @@ pub async fn run_collecting(
         decoder: None,
         protocol: None,
         fold: None,
+        script_views: plan.script.is_some(),
+        decoded: None,
     };
     // Read once for the whole run: lines not sent yet go to the next attempt.
     let mut stdin = plan
@@ -340,6 +380,7 @@ async fn run_attempt(
     let mut interrupt = Box::pin(tokio::signal::ctrl_c());
     // The wait ended while a script's test was still waiting: close once it has ended.
     let mut waiting_for_tests = false;
+    let mut hold_until: Option<Instant> = None;
     loop {
         if waiting_for_tests && !closing && !script.as_mut().is_some_and(|s| s.waits_for_tests()) {
             waiting_for_tests = false;
@@ -350,6 +391,20 @@ async fn run_attempt(
         let deadline = close_at;
         let sending = end.opened && !closing;
         let actions_left = next_action < plan.actions.len();
+        // A `--send` with a variable the script sets waits until the script has set it (at
+        // most the --wait time, then it is not sent).
+        let held = sending
+            && match plan.actions.get(next_action) {
+                Some(Action::Later(later)) => {
+                    !script.as_ref().is_some_and(|s| s.has_vars(&later.names))
+                }
+                _ => false,
+            };
+        if !held {
+            hold_until = None;
+        } else if hold_until.is_none() {
+            hold_until = wait_deadline(plan.wait);
+        }
         let room = send_room.available();
         tokio::select! {
             event = handle.recv() => {
@@ -365,7 +420,7 @@ async fn run_attempt(
                         let _ = handle.close(*code, reason);
                     }
                     if let Some(script) = script.as_mut() {
-                        script.event(&event);
+                        script.event(&event, out.views());
                         if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
                             closing = true;
                             close_at = None;
@@ -410,11 +465,39 @@ async fn run_attempt(
                 }
             }
             () = wait_for_room(&send_room), if sending && !room && (actions_left || stdin.is_some()) => {}
-            () = std::future::ready(()), if sending && room && actions_left => {
-                let action = &plan.actions[next_action];
-                match script.as_mut() {
-                    Some(script) => {
-                        if let Some(changed) = script.before_send(action) {
+            () = sleep_until(hold_until), if held && hold_until.is_some() => {
+                if let Some(Action::Later(later)) = plan.actions.get(next_action) {
+                    eprintln!(
+                        "sockscope connect: --send: the script did not set {} within the \
+                         --wait time; not sent",
+                        later.names.join(", ")
+                    );
+                }
+                end.refused_sends += 1;
+                hold_until = None;
+                next_action += 1;
+                if next_action == plan.actions.len() && stdin.is_none() {
+                    close_at = wait_deadline(plan.wait);
+                }
+            }
+            () = std::future::ready(()), if sending && room && actions_left && !held => {
+                let planned = &plan.actions[next_action];
+                // A `--send` text with a variable the script sets is expanded now.
+                let filled = match (planned, script.as_ref()) {
+                    (Action::Later(later), Some(script)) => match later.fill(&script.vars()) {
+                        Ok(text) => Some(Action::Text(text)),
+                        Err(why) => {
+                            eprintln!("sockscope connect: {why}");
+                            end.refused_sends += 1;
+                            None
+                        }
+                    },
+                    _ => Some(planned.clone()),
+                };
+                match (filled, script.as_mut()) {
+                    (None, _) => {}
+                    (Some(action), Some(script)) => {
+                        if let Some(changed) = script.before_send(&action) {
                             end.refused_sends += send_action(&handle, &changed);
                         }
                         if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
@@ -422,7 +505,7 @@ async fn run_attempt(
                             close_at = None;
                         }
                     }
-                    None => end.refused_sends += send_action(&handle, action),
+                    (Some(action), None) => end.refused_sends += send_action(&handle, &action),
                 }
                 next_action += 1;
                 if next_action == plan.actions.len() && stdin.is_none() {
@@ -491,6 +574,14 @@ fn send_action(handle: &ConnectionHandle, action: &Action) -> usize {
         Action::Binary(bytes) => handle.send_binary(bytes.clone()),
         Action::Ping(payload) => handle.ping(payload.clone()),
         Action::Op(op) => handle.send_op(op.clone()),
+        // Filled in by the send branch; one that gets here had no script to fill it.
+        Action::Later(later) => {
+            eprintln!(
+                "sockscope connect: --send: {} not set; not sent",
+                later.names.join(", ")
+            );
+            return 1;
+        }
     };
     match result {
         Ok(()) => 0,

@@ -143,14 +143,15 @@ impl LineDecoder {
     }
 
     /// Adds `decoded` or `decode_error` to a message's `line` (through `redactor`: a secret
-    /// inside a compressed payload is found once it is decoded).
+    /// inside a compressed payload is found once it is decoded). Returns the decoded value
+    /// as it was before redaction (what a script's `msg.decoded` is).
     pub fn annotate(
         &mut self,
         line: &mut Value,
         dir: Direction,
         payload: &Payload,
         redactor: &Redactor,
-    ) {
+    ) -> Option<Value> {
         let decoder = match dir {
             Direction::In => &mut self.incoming,
             Direction::Out => &mut self.outgoing,
@@ -158,9 +159,11 @@ impl LineDecoder {
         let bytes = match payload {
             Payload::Binary(bytes) => &bytes[..],
             Payload::Text(text) if decodes_text(decoder.spec()) => text.as_bytes(),
-            Payload::Text(_) => return,
+            Payload::Text(_) => return None,
         };
-        let Value::Object(fields) = line else { return };
+        let Value::Object(fields) = line else {
+            return None;
+        };
         match decoder.decode(bytes) {
             Ok(Some(decoded)) => {
                 let mut value = decoded.to_json();
@@ -170,14 +173,16 @@ impl LineDecoder {
                     fields.insert("redacted".into(), true.into());
                 }
                 fields.insert("decoded".into(), value);
+                Some(before)
             }
             // Nothing decoded (`auto` found nothing), or a zlib-stream message that is only
             // the first part of one: the next message's line carries it.
-            Ok(None) | Err(DecodeError::Partial) => {}
+            Ok(None) | Err(DecodeError::Partial) => None,
             Err(error) => {
                 let mut why = Value::String(error.to_string());
                 redactor.json_strings(&mut why);
                 fields.insert("decode_error".into(), why);
+                None
             }
         }
     }

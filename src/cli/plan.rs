@@ -45,6 +45,9 @@ pub enum Action {
     Ping(Bytes),
     /// Send a protocol operation (`--op`), already checked against the protocol.
     Op(serde_json::Value),
+    /// Send a text message once the script's variables are filled in (a `--send` text
+    /// with a `{{name}}` only the run's script sets).
+    Later(super::template_args::LaterText),
 }
 
 /// How long to listen after the last send.
@@ -165,7 +168,27 @@ impl Plan {
             )),
             None => None,
         };
-        let actions = ordered_actions(args, matches, &found, &decode, &secrets)?;
+        let script = match &args.script.script {
+            Some(file) => Some(
+                super::script_run::ScriptPlan::read(
+                    file,
+                    args.script.run.limits(),
+                    template_args::parse_vars(&args.vars)?.into_iter().collect(),
+                    template_args::parse_allow_env(&args.allow_env)?,
+                )
+                .map(|mut script| {
+                    script.junit = args.script.run.junit.clone();
+                    script
+                })
+                .map_err(usage)?,
+            ),
+            None => None,
+        };
+        // A script that sets variables may fill in a `--send` text's `{{name}}` (when sent).
+        let script_sets_vars = script
+            .as_ref()
+            .is_some_and(|script| script.source.contains("vars.set"));
+        let actions = ordered_actions(args, matches, &found, &decode, &secrets, script_sets_vars)?;
         for action in &actions {
             if let Action::Op(op) = action {
                 crate::protocol::check_op(&config.protocol, op)
@@ -189,22 +212,6 @@ impl Plan {
             redactor.add_value(&credentials.client_secret);
             redactor.add_value(&crate::format::query::encode(&credentials.client_secret));
         }
-        let script = match &args.script.script {
-            Some(file) => Some(
-                super::script_run::ScriptPlan::read(
-                    file,
-                    args.script.run.limits(),
-                    template_args::parse_vars(&args.vars)?.into_iter().collect(),
-                    template_args::parse_allow_env(&args.allow_env)?,
-                )
-                .map(|mut script| {
-                    script.junit = args.script.run.junit.clone();
-                    script
-                })
-                .map_err(usage)?,
-            ),
-            None => None,
-        };
         Ok(Self {
             config,
             actions,
@@ -232,6 +239,7 @@ fn ordered_actions(
     found: &RefCell<Redactor>,
     decode: &DecodePlan,
     secrets: &SecretResolver,
+    script_sets_vars: bool,
 ) -> Result<Vec<Action>, UsageError> {
     let mut indexed: Vec<(usize, Action)> = Vec::new();
     let positions = |id: &str| -> Vec<usize> {
@@ -309,8 +317,15 @@ fn ordered_actions(
     allowed_env.extend(template_args::parse_allow_secret(&args.allow_secret)?);
     let outside = secrets.lookup(&process_env);
     let env = redact::recording_env(found, &outside);
-    let expanded = template_args::expand_in_order(expandable, &user, &env, &allowed_env, decode)
-        .map_err(|error| explain_secret(error, secrets))?;
+    let expanded = template_args::expand_in_order(
+        expandable,
+        &user,
+        &env,
+        &allowed_env,
+        decode,
+        script_sets_vars,
+    )
+    .map_err(|error| explain_secret(error, secrets))?;
     indexed.extend(expanded);
     for (index, hex) in positions("send_hex").into_iter().zip(&args.send_hex) {
         let bytes = parse_hex(hex).map_err(|e| usage(format!("--send-hex {hex:?}: {e}")))?;

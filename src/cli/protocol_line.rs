@@ -16,6 +16,10 @@ pub struct ProtocolLines {
     /// The protocol's own handshake was refused (the run fails even if the WebSocket
     /// closed cleanly).
     pub refused: bool,
+    /// Keep each unit's fields before redaction in `last_unit` (a script reads them).
+    pub keep_units: bool,
+    /// The last annotated event's unit as JSON text, unredacted, with `keep_units`.
+    pub last_unit: Option<String>,
 }
 
 impl ProtocolLines {
@@ -25,12 +29,15 @@ impl ProtocolLines {
             settings: settings.clone(),
             decoder: None,
             refused: false,
+            keep_units: false,
+            last_unit: None,
         })
     }
 
     /// Adds to `line` (the JSON line of `event`) the `protocol` object of what the event
     /// is in the protocol's terms, if anything.
     pub fn annotate(&mut self, line: &mut Value, event: &Event, redactor: &Redactor) {
+        self.last_unit = None;
         if matches!(event.kind, EventKind::Connecting { .. }) {
             self.decoder = None;
         }
@@ -66,6 +73,9 @@ impl ProtocolLines {
             if let Some(problem) = unit.problem {
                 map.entry("problem").or_insert(Value::String(problem));
             }
+        }
+        if self.keep_units {
+            self.last_unit = Some(fields.to_string());
         }
         redactor.json_strings(&mut fields);
         if let Value::Object(map) = line {

@@ -15,7 +15,9 @@ use super::plan::Action;
 use crate::engine::{ConnectionHandle, Event, EventKind, Payload};
 use crate::model::redact::Redactor;
 use crate::script::junit::{self, Suite};
-use crate::script::{EnvGrant, ScriptLimits, ScriptOutput, ScriptRunner, ScriptSetup, SendVerdict};
+use crate::script::{
+    EnvGrant, MessageViews, ScriptLimits, ScriptOutput, ScriptRunner, ScriptSetup, SendVerdict,
+};
 
 /// A checked `--script` (or a session tab's script): what to load, with what.
 #[derive(Clone, Debug)]
@@ -87,11 +89,16 @@ pub struct ScriptRun {
 }
 
 impl ScriptRun {
-    /// Gives the script an event of the connection.
-    pub fn event(&mut self, event: &Event) {
+    /// Gives the script an event of the connection, with what the run's decoding and
+    /// protocol made of it.
+    pub fn event(&mut self, event: &Event, views: MessageViews<'_>) {
         match &event.kind {
-            EventKind::Open(open) => self.runner.on_open(open),
-            EventKind::Message { dir, payload } => self.runner.on_message(event.seq, *dir, payload),
+            EventKind::Open(open) => self.runner.on_open_at(open, event.offset),
+            EventKind::Message { dir, payload } => {
+                let offset = Some(event.offset);
+                self.runner
+                    .on_message_at(event.seq, *dir, payload, offset, views);
+            }
             EventKind::Close(close) => self.runner.on_close(close),
             _ => {}
         }
@@ -103,7 +110,7 @@ impl ScriptRun {
         let payload = match action {
             Action::Text(text) => Payload::Text(text.clone().into()),
             Action::Binary(bytes) => Payload::Binary(bytes.clone()),
-            Action::Ping(_) | Action::Op(_) => return Some(action.clone()),
+            Action::Ping(_) | Action::Op(_) | Action::Later(_) => return Some(action.clone()),
         };
         match self.runner.before_send(&payload) {
             SendVerdict::Keep => Some(action.clone()),
@@ -111,6 +118,16 @@ impl ScriptRun {
             SendVerdict::Replace(Payload::Text(text)) => Some(Action::Text(text.as_str().into())),
             SendVerdict::Replace(Payload::Binary(bytes)) => Some(Action::Binary(bytes)),
         }
+    }
+
+    /// The template variables as the script left them (`vars.set`).
+    pub fn vars(&self) -> BTreeMap<String, String> {
+        self.runner.vars()
+    }
+
+    /// True once the script has set every one of `names`.
+    pub fn has_vars(&self, names: &[String]) -> bool {
+        names.iter().all(|name| self.runner.has_var(name))
     }
 
     /// When the script's next timer is due.

@@ -45,7 +45,8 @@ impl Summary {
             EventKind::Connecting { .. }
             | EventKind::Error(_)
             | EventKind::Sse(_)
-            | EventKind::Token(_) => {}
+            | EventKind::Token(_)
+            | EventKind::Script(_) => {}
         }
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::decode_args::DecodePlan;
 use super::plan::{Action, UsageError};
 use crate::format::dotenv;
-use crate::format::variables::{self, EnvPolicy, VarContext};
+use crate::format::variables::{self, EnvPolicy, VarContext, VarError, VarErrorKind};
 use crate::model::redact::Redactor;
 use crate::model::template::{self, EncodeWith, MessageFormat, Template, TemplateFile};
 
@@ -190,6 +190,80 @@ pub enum Expandable {
     },
 }
 
+/// A `--send` text, expanded now. With a script that sets variables (`vars.set`), a
+/// variable nothing else defines is left for the script: the text is expanded now but for
+/// those, which are filled in when it is sent ([`Action::Later`]). Other problems are
+/// usage errors now, as without a script.
+fn expand_send(
+    text: &str,
+    ctx: &VarContext<'_>,
+    script_sets_vars: bool,
+) -> Result<Action, UsageError> {
+    let mut user = ctx.user.to_vec();
+    let mut later: Vec<String> = Vec::new();
+    loop {
+        let with = VarContext {
+            counter: ctx.counter,
+            user: &user,
+            env: ctx.env,
+            env_policy: ctx.env_policy,
+        };
+        match variables::expand(text, &with) {
+            Ok(expanded) if later.is_empty() => return Ok(Action::Text(expanded)),
+            Ok(expanded) => {
+                return Ok(Action::Later(LaterText {
+                    text: expanded,
+                    names: later,
+                }));
+            }
+            Err(VarError {
+                kind: VarErrorKind::Unknown(name),
+                ..
+            }) if script_sets_vars && !later.contains(&name) => {
+                user.push((name.clone(), LaterText::marker(&name)));
+                later.push(name);
+            }
+            Err(e) => return Err(UsageError(format!("--send {text:?}: {e}"))),
+        }
+    }
+}
+
+/// A `--send` text waiting for variables a script sets: expanded but for them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaterText {
+    /// The text, each variable left for the script as its [`marker`](Self::marker).
+    pub text: String,
+    /// Those variables' names.
+    pub names: Vec<String>,
+}
+
+impl LaterText {
+    /// What stands for `{{name}}` until it is sent (control characters no `--send` text
+    /// from a shell holds).
+    fn marker(name: &str) -> String {
+        format!("\u{1}sockscope-var:{name}\u{1}")
+    }
+
+    /// The text to send with the script's variables as they are now; the first variable
+    /// the script has not set is an error.
+    pub fn fill(
+        &self,
+        vars: &std::collections::BTreeMap<String, String>,
+    ) -> Result<String, String> {
+        let mut text = self.text.clone();
+        for name in &self.names {
+            let Some(value) = vars.get(name) else {
+                return Err(format!(
+                    "--send: {{{{{name}}}}} is not set: the script did not vars.set({name:?}) \
+                     before this send; not sent"
+                ));
+            };
+            text = text.replace(&Self::marker(name), value);
+        }
+        Ok(text)
+    }
+}
+
 /// Expands and encodes `sends` in the order of their argument index, numbering them
 /// `{{counter}}` = 1, 2, … in that order. Returns each with its index, ready to merge with
 /// the other actions. A text typed by the user (`--send`, `--send-msgpack`, …) may read
@@ -201,6 +275,7 @@ pub fn expand_in_order(
     env: &dyn Fn(&str) -> Option<String>,
     allowed_env: &[String],
     decode: &DecodePlan,
+    script_sets_vars: bool,
 ) -> Result<Vec<(usize, Action)>, UsageError> {
     sends.sort_by_key(|(index, _)| *index);
     let mut actions = Vec::with_capacity(sends.len());
@@ -216,9 +291,7 @@ pub fn expand_in_order(
             env_policy,
         };
         let action = match send {
-            Expandable::Text(text) => variables::expand(&text, &ctx)
-                .map(Action::Text)
-                .map_err(|e| UsageError(format!("--send {text:?}: {e}")))?,
+            Expandable::Text(text) => expand_send(&text, &ctx, script_sets_vars)?,
             Expandable::Op(text) => {
                 let mut op: serde_json::Value = serde_json::from_str(&text)
                     .map_err(|e| UsageError(format!("--op {text:?}: not JSON: {e}")))?;
@@ -348,7 +421,7 @@ mod tests {
                 Expandable::Text("{{who}} #{{counter}} {{env.TOKEN}}".into()),
             ),
         ];
-        let actions = expand_in_order(sends, &user, &env, &[], &DecodePlan::off()).unwrap();
+        let actions = expand_in_order(sends, &user, &env, &[], &DecodePlan::off(), false).unwrap();
         assert_eq!(
             actions,
             [
@@ -362,6 +435,7 @@ mod tests {
             &env,
             &[],
             &DecodePlan::off(),
+            false,
         )
         .unwrap_err()
         .to_string();
@@ -383,6 +457,7 @@ mod tests {
             &env,
             &[],
             &DecodePlan::off(),
+            false,
         )
         .unwrap_err()
         .to_string();
@@ -398,6 +473,7 @@ mod tests {
             &env,
             &allowed,
             &DecodePlan::off(),
+            false,
         )
         .unwrap();
         assert_eq!(actions, [(1, Action::Text("t0k".into()))]);

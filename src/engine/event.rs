@@ -96,6 +96,44 @@ pub enum EventKind {
     /// (the window puts it on the tab's timeline; it holds neither the client secret nor
     /// the token, so nothing in it needs redacting).
     Token(Box<TokenExchange>),
+    /// A line a tab's script put on the timeline (a `log`, an error, a test's result): the
+    /// window adds it; it is never sent, never replayed, and not saved in a session.
+    Script(Box<ScriptNote>),
+}
+
+/// What a tab's script put on the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptNote {
+    /// `log(...)`.
+    Log(String),
+    /// An exception out of the script, or a limit that stopped it.
+    Error(String),
+    /// A `test(name, fn)` came to its result.
+    Test {
+        /// The test's name.
+        name: String,
+        /// True when it passed.
+        passed: bool,
+        /// Why it failed.
+        message: Option<String>,
+    },
+}
+
+impl ScriptNote {
+    /// The row's one line: the log's text, the error, or `✔ name` / `✘ name: why`.
+    pub fn line(&self) -> String {
+        match self {
+            ScriptNote::Log(text) => text.clone(),
+            ScriptNote::Error(text) => format!("script error: {text}"),
+            ScriptNote::Test {
+                name, passed: true, ..
+            } => format!("test passed: {name}"),
+            ScriptNote::Test { name, message, .. } => match message {
+                Some(why) => format!("test failed: {name}: {why}"),
+                None => format!("test failed: {name}"),
+            },
+        }
+    }
 }
 
 /// An OAuth 2.0 client-credentials token request (RFC 6749 4.4) and its answer, without the
@@ -160,6 +198,11 @@ impl EventKind {
             EventKind::Sse(SseEvent::Message(_)) => "sse",
             EventKind::Sse(SseEvent::Comment(_)) => "sse-comment",
             EventKind::Token(_) => "oauth-token",
+            EventKind::Script(note) => match **note {
+                ScriptNote::Log(_) => "log",
+                ScriptNote::Error(_) => "error",
+                ScriptNote::Test { .. } => "test",
+            },
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::mem::size_of;
 
-use super::event::{Event, EventKind, SseEvent};
+use super::event::{Event, EventKind, ScriptNote, SseEvent};
 
 fn pairs(headers: &[(String, String)]) -> usize {
     headers
@@ -55,6 +55,15 @@ impl EventKind {
                     + token.client_id.len()
                     + token.scope.len()
                     + answer
+            }
+            EventKind::Script(note) => {
+                size_of_val(&**note)
+                    + match &**note {
+                        ScriptNote::Log(text) | ScriptNote::Error(text) => text.len(),
+                        ScriptNote::Test { name, message, .. } => {
+                            name.len() + message.as_ref().map_or(0, String::len)
+                        }
+                    }
             }
         }
     }

@@ -44,7 +44,8 @@ pub use emitter::WakeFn;
 pub(crate) use emitter::{AttemptClock, SharedState};
 pub use event::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    OpenInfo, Payload, ReadyState, SseEvent, SseMessage, TokenExchange, TokenGranted, WireForm,
+    OpenInfo, Payload, ReadyState, ScriptNote, SseEvent, SseMessage, TokenExchange, TokenGranted,
+    WireForm,
 };
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};

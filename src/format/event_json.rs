@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::hex::to_hex;
 use crate::engine::close_code;
-use crate::engine::{Event, EventKind, HttpRejection, Payload, SseEvent};
+use crate::engine::{Event, EventKind, HttpRejection, Payload, ScriptNote, SseEvent};
 
 /// Milliseconds with microsecond precision, as a JSON number.
 fn millis(duration: std::time::Duration) -> f64 {
@@ -112,6 +112,16 @@ pub fn event_json(event: &Event) -> Value {
                 "requested_scope": token.scope,
                 "error": error,
             }),
+        },
+        // The command line's `log`, script `error` and `test` lines.
+        EventKind::Script(note) => match &**note {
+            ScriptNote::Log(text) => json!({ "text": text }),
+            ScriptNote::Error(message) => json!({ "category": "script", "message": message }),
+            ScriptNote::Test {
+                name,
+                passed,
+                message,
+            } => json!({ "name": name, "passed": passed, "message": message }),
         },
     };
     if let Value::Object(fields) = fields {

@@ -216,7 +216,8 @@ impl CompiledFilter {
             | EventKind::Open(_)
             | EventKind::Error(_)
             | EventKind::Close(_)
-            | EventKind::Token(_) => (None, spec.lifecycle),
+            | EventKind::Token(_)
+            | EventKind::Script(_) => (None, spec.lifecycle),
         };
         if !kind_ok {
             return false;
@@ -304,6 +305,7 @@ pub fn searchable_text(kind: &EventKind) -> Option<Cow<'_, str>> {
         EventKind::Token(token) => {
             Some(Cow::Owned(crate::engine::oauth2::describe_exchange(token)))
         }
+        EventKind::Script(note) => Some(Cow::Owned(note.line())),
         EventKind::Open(_) => None,
     }
 }

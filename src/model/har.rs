@@ -89,6 +89,7 @@ pub fn timeline_entries(
             let events: Vec<RecordedEvent> = entries
                 .iter()
                 .filter(|e| e.attempt == attempt)
+                .filter(|e| !matches!(e.event.kind, crate::engine::EventKind::Script(_)))
                 .map(RecordedEvent::from_entry)
                 .collect();
             attempt_entry(&config_url, &events)

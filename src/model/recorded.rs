@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::timeline::TimelineEntry;
 use crate::engine::{
     CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    Leg, OpenInfo, Payload, SseEvent, SseMessage, TokenExchange, TokenGranted,
+    Leg, OpenInfo, Payload, ScriptNote, SseEvent, SseMessage, TokenExchange, TokenGranted,
 };
 use crate::format::base64::{Base64Error, parse_base64, to_base64};
 
@@ -165,6 +165,20 @@ pub enum RecordedKind {
         /// Why no token came.
         #[serde(default)]
         error: Option<String>,
+    },
+    /// A line a tab's script put on the timeline. Kept for a lossless round trip, but
+    /// [`record_all`] leaves it out: session files never hold it (older builds load them).
+    Script {
+        /// `log`, `error` or `test`.
+        note: String,
+        /// The log's text, the error, or the test's name.
+        text: String,
+        /// A test's result.
+        #[serde(default)]
+        passed: Option<bool>,
+        /// Why a test failed.
+        #[serde(default)]
+        message: Option<String>,
     },
 }
 
@@ -389,6 +403,24 @@ impl RecordedEvent {
                     error: token.answer.as_ref().err().cloned(),
                 }
             }
+            EventKind::Script(note) => match &**note {
+                ScriptNote::Log(text) | ScriptNote::Error(text) => RecordedKind::Script {
+                    note: event.kind.name().to_owned(),
+                    text: text.clone(),
+                    passed: None,
+                    message: None,
+                },
+                ScriptNote::Test {
+                    name,
+                    passed,
+                    message,
+                } => RecordedKind::Script {
+                    note: "test".into(),
+                    text: name.clone(),
+                    passed: Some(*passed),
+                    message: message.clone(),
+                },
+            },
         };
         Self {
             attempt,
@@ -518,6 +550,20 @@ impl RecordedEvent {
                     }),
                 },
             })),
+            RecordedKind::Script {
+                note,
+                text,
+                passed,
+                message,
+            } => EventKind::Script(Box::new(match (note.as_str(), passed) {
+                ("test", passed) => ScriptNote::Test {
+                    name: text.clone(),
+                    passed: passed.unwrap_or(false),
+                    message: message.clone(),
+                },
+                ("error", _) => ScriptNote::Error(text.clone()),
+                _ => ScriptNote::Log(text.clone()),
+            })),
         };
         Ok(TimelineEntry {
             attempt: self.attempt,
@@ -538,9 +584,14 @@ impl RecordedEvent {
     }
 }
 
-/// The saved form of every entry, in order.
+/// The saved form of every entry, in order; a script's rows are left out (the script
+/// writes them again when it runs).
 pub fn record_all(entries: &[TimelineEntry]) -> Vec<RecordedEvent> {
-    entries.iter().map(RecordedEvent::from_entry).collect()
+    entries
+        .iter()
+        .filter(|entry| !matches!(entry.event.kind, EventKind::Script(_)))
+        .map(RecordedEvent::from_entry)
+        .collect()
 }
 
 /// Every recorded event back as a timeline entry; the first bad one is an error naming

@@ -33,7 +33,7 @@ use crate::engine::proxy::ProxyMode;
 use crate::engine::{Auth, KeyPlace};
 use crate::engine::{
     ConnectionConfig, ErrorInfo, Event, EventKind, HeaderEntry, HttpRejection, OpenInfo, Payload,
-    SseEvent, SseMessage,
+    ScriptNote, SseEvent, SseMessage,
 };
 use crate::format::event_json::event_json;
 use crate::format::hex::to_hex;
@@ -453,6 +453,34 @@ impl Redactor {
                     redacted.answer = Err(error);
                 }
                 Some(EventKind::Token(Box::new(redacted)))
+            }
+            // What a script logs may hold a secret it read from a message.
+            EventKind::Script(note) => {
+                let redact = |text: &String| match self.text(text) {
+                    Cow::Owned(text) => Some(text),
+                    Cow::Borrowed(_) => None,
+                };
+                let redacted = match &**note {
+                    ScriptNote::Log(text) => ScriptNote::Log(redact(text)?),
+                    ScriptNote::Error(text) => ScriptNote::Error(redact(text)?),
+                    ScriptNote::Test {
+                        name,
+                        passed,
+                        message,
+                    } => {
+                        let new_name = redact(name);
+                        let new_message = message.as_ref().and_then(redact);
+                        if new_name.is_none() && new_message.is_none() {
+                            return None;
+                        }
+                        ScriptNote::Test {
+                            name: new_name.unwrap_or_else(|| name.clone()),
+                            passed: *passed,
+                            message: new_message.or_else(|| message.clone()),
+                        }
+                    }
+                };
+                Some(EventKind::Script(Box::new(redacted)))
             }
         }
     }

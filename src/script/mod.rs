@@ -19,5 +19,5 @@ pub use error_text::LoadError;
 pub use host::EnvGrant;
 pub use limits::ScriptLimits;
 pub use output::{ScriptOutput, TestResult};
-pub use runner::{ScriptRunner, ScriptSetup, SendVerdict};
+pub use runner::{MessageViews, ScriptRunner, ScriptSetup, SendVerdict};
 pub use thread::{ScriptInput, ScriptThread};

@@ -33,14 +33,26 @@
   // ---- Messages -----------------------------------------------------------------------
   const NONE = {};
   class Message {
-    constructor(dir, type, text, bin, time, seq) {
+    // Only what a message has is set here; the rest comes from the prototype (fewer
+    // writes per message: most are text, without decoding or a protocol).
+    constructor(dir, type, text, bin, time, seq, decoded, protocol) {
       this.dir = dir;
       this.type = type;
       this.text = text;
       this.time = time;
-      this._bin = bin;
-      this._json = NONE;
       this._seq = seq;
+      if (bin !== undefined) this._bin = bin;
+      // JSON text until read (undefined: nothing decoded, no protocol).
+      if (decoded !== undefined) this._decoded = decoded;
+      if (protocol !== undefined) this._protocol = protocol;
+    }
+    get decoded() {
+      if (typeof this._decoded === "string") this._decoded = { v: parseOrUndefined(this._decoded) };
+      return this._decoded === undefined ? undefined : this._decoded.v;
+    }
+    get protocol() {
+      if (typeof this._protocol === "string") this._protocol = { v: parseOrUndefined(this._protocol) };
+      return this._protocol === undefined ? undefined : this._protocol.v;
     }
     get json() {
       if (this._json === NONE) {
@@ -59,6 +71,18 @@
     }
     toJSON() {
       return { dir: this.dir, type: this.type, text: this.text, time: this.time };
+    }
+  }
+  Message.prototype._bin = undefined;
+  Message.prototype._json = NONE;
+  Message.prototype._decoded = undefined;
+  Message.prototype._protocol = undefined;
+
+  function parseOrUndefined(text) {
+    try {
+      return JSON.parse(text);
+    } catch (_) {
+      return undefined;
     }
   }
 
@@ -273,12 +297,13 @@
   // ---- What the host calls --------------------------------------------------------------
   const hook = (name) => (typeof g[name] === "function" ? g[name] : undefined);
   const hostSide = {
-    // dirCode: 0 in, 1 out.
-    message(dirCode, binary, text, bin, time, seq) {
+    // flags: bit 0 outgoing, bit 1 binary; decoded and protocol: JSON text or undefined.
+    message(flags, text, bin, time, seq, decoded, protocol) {
       lastSeq = seq;
       const onMessage = hook("onMessage");
       if (onMessage === undefined && waiters.length === 0) return;
-      const msg = new Message(dirCode === 0 ? "in" : "out", binary ? "binary" : "text", text, bin, time, seq);
+      const dir = flags & 1 ? "out" : "in";
+      const msg = new Message(dir, flags & 2 ? "binary" : "text", text, bin, time, seq, decoded, protocol);
       try {
         if (onMessage !== undefined) onMessage(msg);
       } finally {

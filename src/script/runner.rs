@@ -50,6 +50,51 @@ impl Default for ScriptSetup {
     }
 }
 
+/// What the run's decoding and protocol made of a message, each as JSON text (`None`:
+/// that feature is off, or made nothing of it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MessageViews<'a> {
+    /// The decoded value (`--decode`, the tab's Decode setting): `msg.decoded`.
+    pub decoded: Option<&'a str>,
+    /// The protocol unit (`--protocol`, the tab's protocol): `msg.protocol`.
+    pub protocol: Option<&'a str>,
+}
+
+/// How long the current call into the script has run, for the interrupt handler. A call
+/// reads no clock: QuickJS calls the handler every few thousand operations, and its first
+/// call within a call starts the clock (a call that ends before it costs none).
+struct CallClock {
+    in_call: Cell<bool>,
+    started: Cell<Option<Instant>>,
+    limit: Duration,
+}
+
+impl CallClock {
+    fn begin(&self) {
+        self.started.set(None);
+        self.in_call.set(true);
+    }
+
+    fn end(&self) {
+        self.in_call.set(false);
+    }
+
+    /// True when the current call has run past the limit.
+    fn over(&self) -> bool {
+        if !self.in_call.get() {
+            return false;
+        }
+        let now = Instant::now();
+        match self.started.get() {
+            None => {
+                self.started.set(Some(now));
+                false
+            }
+            Some(at) => now.duration_since(at) >= self.limit,
+        }
+    }
+}
+
 /// A loaded script and its runtime.
 pub struct ScriptRunner {
     // Field order matters: the saved functions go before the context, the context before
@@ -60,11 +105,13 @@ pub struct ScriptRunner {
     runtime: Runtime,
     shared: Rc<Shared>,
     limits: ScriptLimits,
-    /// Until when the current call may run (the interrupt handler reads it).
-    call_deadline: Rc<Cell<Option<Instant>>>,
+    /// The current call's clock, read by the interrupt handler (not by each call).
+    call_clock: Rc<CallClock>,
     /// Set by the interrupt handler when it stopped a call.
     interrupted: Rc<Cell<bool>>,
     opened_at: Option<Instant>,
+    /// The open event's offset, when the host gave it (`msg.time` from event offsets).
+    open_offset: Option<Duration>,
     stopped: bool,
 }
 
@@ -77,11 +124,15 @@ impl ScriptRunner {
         let runtime = Runtime::new().map_err(internal)?;
         runtime.set_memory_limit(setup.limits.memory);
         runtime.set_max_stack_size(setup.limits.stack);
-        let call_deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let call_clock = Rc::new(CallClock {
+            in_call: Cell::new(false),
+            started: Cell::new(None),
+            limit: setup.limits.call_time,
+        });
         let interrupted = Rc::new(Cell::new(false));
-        let (deadline, flag) = (call_deadline.clone(), interrupted.clone());
+        let (clock, flag) = (call_clock.clone(), interrupted.clone());
         runtime.set_interrupt_handler(Some(Box::new(move || {
-            let over = deadline.get().is_some_and(|at| Instant::now() >= at);
+            let over = clock.over();
             if over {
                 flag.set(true);
             }
@@ -96,7 +147,7 @@ impl ScriptRunner {
             env: setup.env,
         });
         let context = Context::full(&runtime).map_err(internal)?;
-        call_deadline.set(Some(Instant::now() + setup.limits.call_time));
+        call_clock.begin();
         let loaded = context.with(|ctx| -> Result<_, LoadError> {
             host::install(&ctx, &shared).map_err(internal)?;
             let mut options = EvalOptions::default();
@@ -119,7 +170,7 @@ impl ScriptRunner {
                 Persistent::save(&ctx, side),
             ))
         });
-        call_deadline.set(None);
+        call_clock.end();
         let (message_fn, side) = match loaded {
             Ok(saved) => saved,
             Err(_) if interrupted.get() => {
@@ -140,9 +191,10 @@ impl ScriptRunner {
             runtime,
             shared,
             limits: setup.limits,
-            call_deadline,
+            call_clock,
             interrupted,
             opened_at: None,
+            open_offset: None,
             stopped: false,
         })
     }
@@ -167,6 +219,11 @@ impl ScriptRunner {
         self.shared.vars.borrow().clone()
     }
 
+    /// True when the template variable `name` is set.
+    pub fn has_var(&self, name: &str) -> bool {
+        self.shared.vars.borrow().contains_key(name)
+    }
+
     /// When the next timer (or `waitFor` timeout) is due.
     pub fn next_timer(&self) -> Option<Instant> {
         if self.stopped {
@@ -176,9 +233,16 @@ impl ScriptRunner {
         Some(self.shared.started + Duration::from_secs_f64(at.max(0.0) / 1000.0))
     }
 
+    /// `onOpen(open)` for the open event at `offset` (since its attempt started).
+    pub fn on_open_at(&mut self, open: &OpenInfo, offset: Duration) {
+        self.on_open(open);
+        self.open_offset = Some(offset);
+    }
+
     /// `onOpen(open)`.
     pub fn on_open(&mut self, open: &OpenInfo) {
         self.opened_at = Some(Instant::now());
+        self.open_offset = None;
         self.shared.open.set(true);
         let headers: Vec<(String, String)> = open.response_headers.clone();
         let status = open.status;
@@ -197,32 +261,67 @@ impl ScriptRunner {
 
     /// `onMessage(msg)`, then the `waitFor`s; `seq` is the engine's number of the event.
     pub fn on_message(&mut self, seq: u64, dir: Direction, payload: &Payload) {
+        self.on_message_viewed(seq, dir, payload, MessageViews::default());
+    }
+
+    /// [`on_message`](Self::on_message) with what the run's decoding and protocol made of
+    /// the message: the script's `msg.decoded` and `msg.protocol`, parsed only if it reads
+    /// them.
+    pub fn on_message_viewed(
+        &mut self,
+        seq: u64,
+        dir: Direction,
+        payload: &Payload,
+        views: MessageViews<'_>,
+    ) {
+        self.on_message_at(seq, dir, payload, None, views);
+    }
+
+    /// [`on_message_viewed`](Self::on_message_viewed) for the event at `offset` (since its
+    /// attempt started): `msg.time` is taken from it and the open's (see
+    /// [`on_open_at`](Self::on_open_at)) instead of a clock read.
+    pub fn on_message_at(
+        &mut self,
+        seq: u64,
+        dir: Direction,
+        payload: &Payload,
+        offset: Option<Duration>,
+        views: MessageViews<'_>,
+    ) {
         if self.stopped {
             return;
         }
-        let time = self
-            .opened_at
-            .map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0);
-        let dir_code = matches!(dir, Direction::Out) as i32;
+        let time = match (offset, self.open_offset) {
+            (Some(at), Some(open)) => at.saturating_sub(open).as_secs_f64() * 1000.0,
+            _ => self
+                .opened_at
+                .map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0),
+        };
+        // Bit 0: outgoing; bit 1: binary.
+        let flags = i32::from(matches!(dir, Direction::Out))
+            | (i32::from(matches!(payload, Payload::Binary(_))) << 1);
         let function = self.message_fn.clone();
         self.call("onMessage", move |ctx| {
             let function = function.restore(ctx)?;
+            let (decoded, protocol) = (views.decoded, views.protocol);
             match payload {
                 Payload::Text(text) => function.call::<_, ()>((
-                    dir_code,
-                    false,
+                    flags,
                     text.as_str(),
                     rquickjs::Undefined,
                     time,
                     seq as f64,
+                    decoded,
+                    protocol,
                 )),
                 Payload::Binary(bytes) => function.call::<_, ()>((
-                    dir_code,
-                    true,
+                    flags,
                     rquickjs::Undefined,
                     rquickjs::TypedArray::<u8>::new_copy(ctx.clone(), bytes.as_ref())?,
                     time,
                     seq as f64,
+                    decoded,
+                    protocol,
                 )),
             }
         });
@@ -328,8 +427,7 @@ impl ScriptRunner {
             return;
         }
         self.interrupted.set(false);
-        self.call_deadline
-            .set(Some(Instant::now() + self.limits.call_time));
+        self.call_clock.begin();
         let failure = self.context.with(|ctx| {
             let mut failure = f(&ctx).catch(&ctx).err().map(|caught| describe(&caught));
             while ctx.execute_pending_job() {
@@ -339,7 +437,7 @@ impl ScriptRunner {
             }
             failure
         });
-        self.call_deadline.set(None);
+        self.call_clock.end();
         let Some(failure) = failure else { return };
         let limit = if self.interrupted.get() {
             Some(format!(

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::error_text::LoadError;
 use super::output::ScriptOutput;
-use super::runner::{ScriptRunner, ScriptSetup, SendVerdict};
+use super::runner::{MessageViews, ScriptRunner, ScriptSetup, SendVerdict};
 use crate::engine::{Event, EventKind, Payload};
 
 /// What the tab gives its script.
@@ -20,6 +20,10 @@ pub enum ScriptInput {
         row: u64,
         /// The event.
         event: Event,
+        /// What the tab's decoding made of it, as JSON text (`msg.decoded`).
+        decoded: Option<String>,
+        /// What the tab's protocol made of it, as JSON text (`msg.protocol`).
+        protocol: Option<String>,
     },
     /// The user sent this: it goes through `beforeSend` and comes back as a send (or not).
     UserSend(Payload),
@@ -127,9 +131,20 @@ fn serve(
             None => inputs.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
         match input {
-            Ok(ScriptInput::Event { row, event }) => match &event.kind {
-                EventKind::Open(open) => runner.on_open(open),
-                EventKind::Message { dir, payload } => runner.on_message(row, *dir, payload),
+            Ok(ScriptInput::Event {
+                row,
+                event,
+                decoded,
+                protocol,
+            }) => match &event.kind {
+                EventKind::Open(open) => runner.on_open_at(open, event.offset),
+                EventKind::Message { dir, payload } => {
+                    let views = MessageViews {
+                        decoded: decoded.as_deref(),
+                        protocol: protocol.as_deref(),
+                    };
+                    runner.on_message_at(row, *dir, payload, Some(event.offset), views);
+                }
                 EventKind::Close(close) => runner.on_close(close),
                 _ => {}
             },

@@ -78,6 +78,16 @@ impl TabDecoding {
         &self.rows
     }
 
+    /// Entries before this index are decoded with the current choice.
+    pub fn decoded_up_to(&self) -> usize {
+        self.rows.cursor()
+    }
+
+    /// True when the tab decodes something (its choice, or a message's own).
+    pub fn is_active(&self) -> bool {
+        self.spec != DecodeSpec::None || !self.overrides.is_empty()
+    }
+
     /// What decoding made of the message at `index`, if anything.
     pub fn row(&self, index: usize) -> Option<&RowDecode> {
         self.rows.get(index)

@@ -204,6 +204,7 @@ impl DetailPane {
             }
             EventKind::Sse(sse) => self.text.ui(ui, text::Shown::Other(sse.text()), fresh),
             EventKind::Token(token) => oauth_token(ui, event, token),
+            EventKind::Script(note) => script_note(ui, event, note),
         }
         command
     }
@@ -266,6 +267,16 @@ fn not_kept(ui: &mut Ui, len: usize) {
 /// The attempt started: its URL.
 /// An OAuth 2.0 token request and its answer; the client secret and the token are never
 /// kept, so they show as redacted.
+/// A row the tab's script wrote: a log, an error or a test's result.
+fn script_note(ui: &mut Ui, event: &EntryRef<'_>, note: &crate::engine::ScriptNote) {
+    ui.horizontal_wrapped(|ui| {
+        widgets::title(ui, "Script", style::kind_color(event.kind));
+        widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
+    });
+    ui.separator();
+    ui.label(note.line());
+}
+
 fn oauth_token(ui: &mut Ui, event: &EntryRef<'_>, token: &crate::engine::TokenExchange) {
     ui.horizontal_wrapped(|ui| {
         widgets::title(ui, "OAuth 2.0 token", style::kind_color(event.kind));
