@@ -288,7 +288,9 @@ fn write_line(
     event: &Event,
     tag: LineTag,
 ) {
-    if let EventKind::Message { dir, payload } = &event.kind {
+    // The fast writer knows message lines without a wire form (the relay's legs report
+    // messages, never their compressed bytes); anything else takes the JSON value.
+    if let (EventKind::Message { dir, payload }, None) = (&event.kind, &event.wire) {
         let redacted = redactor.payload(payload);
         let fields = MessageFields {
             seq: tag.seq,
@@ -356,6 +358,7 @@ mod tests {
     fn message(dir: Direction, payload: Payload, offset_micros: u64) -> Event {
         let offset = Duration::from_micros(offset_micros);
         Event {
+            wire: None,
             seq: 3,
             wall_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_599_725) + offset,
             offset,
@@ -427,6 +430,7 @@ mod tests {
     #[test]
     fn other_events_are_written_through_their_json_value() {
         let event = Event {
+            wire: None,
             seq: 0,
             wall_time: SystemTime::UNIX_EPOCH,
             offset: Duration::ZERO,

@@ -118,6 +118,7 @@ mod tests {
 
     fn message(dir: Direction, payload: Payload, wall_time: SystemTime, offset: Duration) -> Event {
         Event {
+            wire: None,
             seq: 7,
             wall_time,
             offset,
