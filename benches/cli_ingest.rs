@@ -4,8 +4,15 @@
 //! Each figure is wall time from spawning the process to its exit, so process start-up,
 //! the handshake and the close are in both.
 //!
-//!   cargo bench --bench cli_ingest            (prints a Markdown table)
-//!   cargo bench --bench cli_ingest -- "1 MiB" (only the cases whose name contains it)
+//! Each case runs with permessage-deflate off (`--deflate off`, the bare client offers
+//! nothing) or on (`--deflate on`, and the bare client makes the same offer, browsers'
+//! `permessage-deflate; client_max_window_bits`, with the same vendored tungstenite, so it
+//! inflates too); the demo server accepts the offer and compresses every message. Both
+//! clients must report the agreed extension, or the run fails.
+//!
+//!   cargo bench --bench cli_ingest              (prints a Markdown table)
+//!   cargo bench --bench cli_ingest -- "1 MiB"   (only the cases whose name contains it)
+//!   cargo bench --bench cli_ingest -- "deflate" (the compressed cases)
 //!
 //! Every message is counted (the summary line must say them all); a run that loses one
 //! fails instead of reporting.
@@ -16,6 +23,8 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use sockscope::demo_server;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::extensions::deflate::DeflateParams;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -24,6 +33,8 @@ struct Case {
     name: &'static str,
     count: u64,
     size: usize,
+    /// Whether both clients offer permessage-deflate (the server then compresses).
+    deflate: bool,
 }
 
 const CASES: &[Case] = &[
@@ -31,26 +42,49 @@ const CASES: &[Case] = &[
         name: "100 B",
         count: 1_000_000,
         size: 100,
+        deflate: false,
+    },
+    Case {
+        name: "100 B, deflate",
+        count: 1_000_000,
+        size: 100,
+        deflate: true,
     },
     Case {
         name: "1 MiB",
         count: 300,
         size: 1 << 20,
+        deflate: false,
     },
 ];
 
+/// The message size limit of both clients (the 1 MiB case needs more than the default).
+const MAX_MESSAGE_SIZE: usize = 64 << 20;
+
 /// Rounds per case, the two clients taking turns in each.
 const ROUNDS: usize = 9;
-/// Runs this binary as the bare client: `--bare URL COUNT`.
+/// Runs this binary as the bare client: `--bare URL COUNT on|off`.
 const BARE: &str = "--bare";
 
-/// The bare client: reads every message until the close, checks the count.
-fn bare(url: &str, count: u64) {
+/// The bare client: reads every message until the close, checks the count. With `deflate`
+/// it offers what browsers offer and checks that the server agreed.
+fn bare(url: &str, count: u64, deflate: bool) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+        let config = WebSocketConfig::default()
+            .deflate(deflate.then(DeflateParams::browser_offer))
+            .max_message_size(Some(MAX_MESSAGE_SIZE))
+            .max_frame_size(Some(MAX_MESSAGE_SIZE));
+        let (mut ws, response) =
+            tokio_tungstenite::connect_async_with_config(url, Some(config), false)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+        let agreed = response
+            .headers()
+            .get("sec-websocket-extensions")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("permessage-deflate"));
+        assert_eq!(agreed, deflate, "the bare client's deflate agreement");
         let mut got = 0u64;
         while let Some(Ok(message)) = ws.next().await {
             match message {
@@ -76,6 +110,11 @@ fn timed(command: &mut Command) -> (f64, String) {
     (took, String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// `on` or `off`, as `--deflate` and the bare client take it.
+fn on_off(deflate: bool) -> &'static str {
+    if deflate { "on" } else { "off" }
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -86,7 +125,7 @@ fn main() {
     if let Some(at) = args.iter().position(|arg| arg == BARE) {
         let url = &args[at + 1];
         let count = args[at + 2].parse().expect("a count");
-        bare(url, count);
+        bare(url, count, args[at + 3] == "on");
         return;
     }
     let only = args.iter().find(|arg| !arg.starts_with('-'));
@@ -112,34 +151,53 @@ fn main() {
         let mut cli_rates = Vec::new();
         let mut ratios = Vec::new();
         for _ in 0..ROUNDS {
+            let deflate = on_off(case.deflate);
             let (bare_took, _) =
-                timed(Command::new(&exe).args([BARE, &url, &case.count.to_string()]));
+                timed(Command::new(&exe).args([BARE, &url, &case.count.to_string(), deflate]));
             let (cli_took, out) = timed(Command::new(env!("CARGO_BIN_EXE_sockscope")).args([
                 "connect",
                 &url,
                 "--summary",
+                "--deflate",
+                deflate,
                 "--max-message-size",
-                "67108864",
+                &MAX_MESSAGE_SIZE.to_string(),
             ]));
-            let summary = out
+            let lines: Vec<serde_json::Value> = out
                 .lines()
-                .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-                .find(|line| line["event"] == "summary")
-                .expect("a summary line");
-            assert_eq!(summary["messages_in"], case.count, "every message counted");
+                .filter_map(|line| serde_json::from_str(line).ok())
+                .collect();
+            let event = |name: &str| {
+                lines
+                    .iter()
+                    .find(|line| line["event"] == name)
+                    .unwrap_or_else(|| panic!("a {name} line"))
+            };
+            let agreed = event("open")["extensions"]
+                .as_str()
+                .is_some_and(|value| value.starts_with("permessage-deflate"));
+            assert_eq!(agreed, case.deflate, "sockscope's deflate agreement");
+            assert_eq!(
+                event("summary")["messages_in"],
+                case.count,
+                "every message counted"
+            );
             bare_rates.push(case.count as f64 / bare_took);
             cli_rates.push(case.count as f64 / cli_took);
             ratios.push(bare_took / cli_took);
         }
         let bare_rate = median(bare_rates);
         println!(
-            "| {} x {} | bare tokio-tungstenite | {bare_rate:.0} | 1.00 |",
-            case.count, case.name
-        );
-        println!(
-            "| {} x {} | `sockscope connect --summary` | {:.0} | **{:.2}** |",
+            "| {} x {} | bare tokio-tungstenite{} | {bare_rate:.0} | 1.00 |",
             case.count,
             case.name,
+            if case.deflate { " (inflating)" } else { "" }
+        );
+        println!(
+            "| {} x {} | `sockscope connect --summary --deflate {}` | {:.0} | **{:.2}** |",
+            case.count,
+            case.name,
+            on_off(case.deflate),
             median(cli_rates),
             median(ratios)
         );

@@ -14,7 +14,10 @@ pub use self::{
 
 use crate::{
     error::{CapacityError, Error, ProtocolError, Result},
-    protocol::frame::mask::apply_mask,
+    protocol::frame::{
+        coding::{Data, OpCode},
+        mask::apply_mask,
+    },
     Message,
 };
 use bytes::BytesMut;
@@ -117,6 +120,9 @@ pub(super) struct FrameCodec {
     out_buffer_write_len: usize,
     /// Header and remaining size of the incoming packet being processed.
     header: Option<(FrameHeader, u64)>,
+    /// How much of a partly arrived text frame's payload is known to be valid UTF-8
+    /// (see [`FrameCodec::check_partial_text`]).
+    partial_utf8_checked: usize,
 }
 
 impl FrameCodec {
@@ -129,6 +135,7 @@ impl FrameCodec {
             max_out_buffer_len: usize::MAX,
             out_buffer_write_len: 0,
             header: None,
+            partial_utf8_checked: 0,
         }
     }
 
@@ -143,6 +150,7 @@ impl FrameCodec {
             max_out_buffer_len: usize::MAX,
             out_buffer_write_len: 0,
             header: None,
+            partial_utf8_checked: 0,
         }
     }
 
@@ -158,6 +166,32 @@ impl FrameCodec {
     }
 
     /// Read a frame from the provided stream.
+    /// Fails fast on invalid UTF-8 in a text frame whose payload has partly arrived (the
+    /// Autobahn|Testsuite's 6.4.3 and 6.4.4, and what Chrome does): the bytes so far are
+    /// checked as they come, instead of only when the frame is complete. Only the first
+    /// frame of a text message, unmasked (a server's), with no reserved bit (a compressed
+    /// payload is not text until inflated), is checked; a character cut at the end of what
+    /// has arrived waits for its next bytes. The whole message is still checked when done.
+    fn check_partial_text(&mut self) -> Result<()> {
+        let Some((header, len)) = &self.header else { return Ok(()) };
+        let plain_text = header.opcode == OpCode::Data(Data::Text)
+            && header.mask.is_none()
+            && !(header.rsv1 || header.rsv2 || header.rsv3);
+        if !plain_text {
+            return Ok(());
+        }
+        let arrived = self.in_buffer.len().min(*len as usize);
+        let Some(unchecked) = self.in_buffer.get(self.partial_utf8_checked..arrived) else {
+            return Ok(());
+        };
+        match std::str::from_utf8(unchecked) {
+            Ok(_) => self.partial_utf8_checked = arrived,
+            Err(error) if error.error_len().is_some() => return Err(error.into()),
+            Err(error) => self.partial_utf8_checked += error.valid_up_to(),
+        }
+        Ok(())
+    }
+
     pub(super) fn read_frame(
         &mut self,
         stream: &mut impl Read,
@@ -197,9 +231,11 @@ impl FrameCodec {
             if let Some((_, len)) = &self.header {
                 let len = *len as usize;
                 if len <= self.in_buffer.len() {
+                    self.partial_utf8_checked = 0;
                     break self.in_buffer.split_to(len);
                 }
             }
+            self.check_partial_text()?;
 
             // Not enough data in buffer.
             if self.read_in(stream)? == 0 {
@@ -298,7 +334,7 @@ mod tests {
 
     use super::{Frame, FrameSocket};
 
-    use std::io::Cursor;
+    use std::io::{self, Cursor};
 
     #[test]
     fn read_frames() {
@@ -317,6 +353,49 @@ mod tests {
 
         let (_, rest) = sock.into_inner();
         assert_eq!(rest, vec![0x99]);
+    }
+
+    /// A stream that hands over its chunks one read at a time, then would block.
+    struct Chunks(Vec<Vec<u8>>);
+
+    impl io::Read for Chunks {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::WouldBlock, "later"));
+            }
+            let chunk = self.0.remove(0);
+            buf[..chunk.len()].copy_from_slice(&chunk);
+            Ok(chunk.len())
+        }
+    }
+
+    #[test]
+    fn partial_text_frame_fails_fast_on_invalid_utf8() {
+        // Autobahn 6.4.3: a 21-byte text frame, its invalid 4 bytes in the second chop and
+        // its last 6 bytes not sent yet.
+        let mut sock = FrameSocket::new(Chunks(vec![
+            vec![0x81, 21, 0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5],
+            vec![0xf4, 0x90, 0x80, 0x80],
+        ]));
+        // Failed at the second chop, before the frame's end could arrive.
+        assert!(matches!(sock.read(None), Err(Error::Utf8(_))));
+    }
+
+    #[test]
+    fn partial_text_frame_waits_for_a_cut_character() {
+        // A character cut between two reads, and a binary frame with bytes that are not
+        // UTF-8: both are read whole.
+        let mut sock = FrameSocket::new(Chunks(vec![
+            vec![0x81, 3, b'a', 0xce],
+            vec![0xba],
+            vec![0x82, 2, 0xff],
+            vec![0xfe],
+        ]));
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &[b'a', 0xce, 0xba][..]);
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &[0xff, 0xfe][..]);
+        assert!(
+            matches!(sock.read(None), Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock)
+        );
     }
 
     #[test]
