@@ -6,7 +6,7 @@
 use egui::RichText;
 
 use super::action::TabAction;
-use super::proxy_tab::{ConnView, HeldEdit, LegView, ProxyAction};
+use super::proxy_tab::{ConnView, HeldEdit, LegView, ProxyAction, ProxyTabState};
 use super::style;
 use super::tab::Tab;
 use super::timeline_view::leg_marker;
@@ -42,6 +42,41 @@ pub fn panels(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         });
 }
 
+/// The Start/Stop button of a serving tab (`noun`: "proxy", "server"; `stop_hover`: what
+/// stopping does) and its state badge.
+pub(super) fn start_stop(
+    ui: &mut egui::Ui,
+    state: ReadyState,
+    noun: &str,
+    stop_hover: &str,
+    actions: &mut Vec<TabAction>,
+) {
+    if state != ReadyState::Closed {
+        if ui
+            .button(format!("Stop {noun}"))
+            .on_hover_text(stop_hover)
+            .clicked()
+        {
+            push(actions, ProxyAction::Stop);
+        }
+    } else if ui.button(format!("Start {noun}")).clicked() {
+        push(actions, ProxyAction::Start);
+    }
+    style::state_badge(ui, state, None);
+}
+
+/// Where a serving tab listens (once it does), or why it could not start.
+pub(super) fn listening_status(ui: &mut egui::Ui, proxy: Option<&ProxyTabState>) {
+    if let Some(addr) = proxy.and_then(|p| p.listening) {
+        ui.label(
+            RichText::new(format!("listening on ws://{addr}: point your client here")).monospace(),
+        );
+    }
+    if let Some(error) = proxy.and_then(|p| p.error.as_deref()) {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+}
+
 /// Pushes a proxy (or server) tab's action.
 pub(super) fn push(actions: &mut Vec<TabAction>, action: ProxyAction) {
     actions.push(TabAction::Proxy(action));
@@ -70,28 +105,15 @@ fn bar(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 .hint_text("ws://host:port/base"),
         )
         .labelled_by(label.id);
-        if locked {
-            if ui
-                .button("Stop proxy")
-                .on_hover_text("Close every connection's legs with 1001")
-                .clicked()
-            {
-                push(actions, ProxyAction::Stop);
-            }
-        } else if ui.button("Start proxy").clicked() {
-            push(actions, ProxyAction::Start);
-        }
-        style::state_badge(ui, state, None);
-    });
-    let proxy = tab.proxy.as_deref();
-    if let Some(addr) = proxy.and_then(|p| p.listening) {
-        ui.label(
-            RichText::new(format!("listening on ws://{addr}: point your client here")).monospace(),
+        start_stop(
+            ui,
+            state,
+            "proxy",
+            "Close every connection's legs with 1001",
+            actions,
         );
-    }
-    if let Some(error) = proxy.and_then(|p| p.error.as_deref()) {
-        ui.colored_label(ui.visuals().error_fg_color, error);
-    }
+    });
+    listening_status(ui, tab.proxy.as_deref());
     egui::CollapsingHeader::new("Header changes")
         .id_salt(("proxy-headers", tab.id))
         .show(ui, |ui| {

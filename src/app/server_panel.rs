@@ -6,10 +6,9 @@
 use egui::RichText;
 
 use super::action::TabAction;
-use super::proxy_panel::{client_list, push};
+use super::proxy_panel::{client_list, listening_status, push, start_stop};
 use super::proxy_tab::ProxyAction;
 use super::server_tab::ServerCommand;
-use super::style;
 use super::tab::Tab;
 use crate::engine::ReadyState;
 use crate::mock::control::ClientCommand;
@@ -67,28 +66,9 @@ fn bar(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 .hint_text("accepted when offered"),
         )
         .labelled_by(label.id);
-        if locked {
-            if ui
-                .button("Stop server")
-                .on_hover_text("Close every client with 1001")
-                .clicked()
-            {
-                push(actions, ProxyAction::Stop);
-            }
-        } else if ui.button("Start server").clicked() {
-            push(actions, ProxyAction::Start);
-        }
-        style::state_badge(ui, state, None);
+        start_stop(ui, state, "server", "Close every client with 1001", actions);
     });
-    let proxy = tab.proxy.as_deref();
-    if let Some(addr) = proxy.and_then(|p| p.listening) {
-        ui.label(
-            RichText::new(format!("listening on ws://{addr}: point your client here")).monospace(),
-        );
-    }
-    if let Some(error) = proxy.and_then(|p| p.error.as_deref()) {
-        ui.colored_label(ui.visuals().error_fg_color, error);
-    }
+    listening_status(ui, tab.proxy.as_deref());
 }
 
 fn command(actions: &mut Vec<TabAction>, command: ClientCommand) {
