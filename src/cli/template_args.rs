@@ -231,7 +231,7 @@ fn expand_send(
 /// A `--send` text waiting for variables a script sets: expanded but for them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaterText {
-    /// The text, each variable left for the script as its [`marker`](Self::marker).
+    /// The text, each variable left for the script as its marker (`LaterText::marker`).
     pub text: String,
     /// Those variables' names.
     pub names: Vec<String>,
