@@ -61,19 +61,10 @@ pub async fn run(args: &ListenArgs) -> Result<Outcome, CliError> {
     };
     if stopped {
         // Every client is closed with 1001; their close events keep coming meanwhile.
-        let shutdown = server.shutdown();
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => break,
-                Some(event) = events.recv() => {
-                    printer.print(&event);
-                }
-            }
-        }
-        while let Ok(event) = events.try_recv() {
-            printer.print(&event);
-        }
+        super::serve::drain_during(server.shutdown(), &mut events, |event| {
+            printer.print(event);
+        })
+        .await;
     }
     Ok(Outcome::Success)
 }

@@ -19,6 +19,27 @@ pub async fn run(args: &ServeArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
+/// While `shutdown` runs (closing every connection with 1001), hands `print` the events that
+/// keep coming (their close events), then those already queued: `proxy` and `listen` stop
+/// this way.
+pub(super) async fn drain_during(
+    shutdown: impl std::future::Future<Output = ()>,
+    events: &mut tokio::sync::mpsc::Receiver<crate::proxy::ProxyEvent>,
+    mut print: impl FnMut(&crate::proxy::ProxyEvent),
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(event) = events.recv() => print(&event),
+        }
+    }
+    while let Ok(event) = events.try_recv() {
+        print(&event);
+    }
+}
+
+/// Waits for Ctrl+C, or SIGTERM on Unix.
 pub(super) async fn wait_for_stop_signal() {
     #[cfg(unix)]
     {
