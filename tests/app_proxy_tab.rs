@@ -11,7 +11,7 @@ use sockscope::app::AppOptions;
 use sockscope::engine::{Direction, EventKind, Leg, Payload};
 use sockscope::proxy::{ProxyRuleSpec, RuleAction, RuleMatch};
 use support::node::{self, NodeServer};
-use support::window::{Window, has_label_containing, open, wait_for};
+use support::window::{Window, has_label, has_label_containing, menu, open, wait_for};
 
 /// The window with a proxy tab in front of `upstream` started on a free port; the address
 /// it listens on.
@@ -200,8 +200,74 @@ fn a_rule_saved_with_the_tab_replaces_text_without_pausing() {
         ["my secret"],
         "the client leg shows what the client sent"
     );
+    // The detail pane says which leg a row is on and who sent it.
+    let active = harness.state().active_tab();
+    let tab = harness.state_mut().tab_mut(active).expect("the tab");
+    let row = tab
+        .timeline
+        .iter()
+        .position(|e| {
+            e.leg == Some(Leg::Upstream)
+                && matches!(
+                    e.kind,
+                    EventKind::Message {
+                        dir: Direction::Out,
+                        ..
+                    }
+                )
+        })
+        .expect("the message passed upstream");
+    tab.selected = Some(row);
+    harness.step();
+    harness.step();
+    assert!(has_label(
+        &harness,
+        "Upstream leg · from Sockscope to the server"
+    ));
     // The rule is part of the tab's settings: saved with it.
     let tab = &harness.state().tabs()[harness.state().active_tab()];
     let saved = tab.to_session(false);
     assert!(saved.setup.proxy.expect("saved").rules[0].enabled);
+
+    // Replaying the shown connection dials the real server again (the upstream with the
+    // client's path) and plays what the proxy passed on: the rule's "my ***", which the
+    // server echoes as it did through the proxy. (What the client sent, "my secret", would
+    // come back different.)
+    wait_for(&mut harness, "both legs closed", |h| {
+        h.query_all_by_label_contains("1000, clean").count() == 2
+    });
+    menu(&mut harness, "Replay", "Replay this tab...");
+    wait_for(&mut harness, "the replay dialog", |h| {
+        has_label(h, "As fast as possible")
+    });
+    assert!(has_label(
+        &harness,
+        "What the client sent (as it reached the proxy)"
+    ));
+    harness.get_by_label("As fast as possible").click();
+    harness
+        .get_by_label("What the proxy passed on (edits, drops and injections included)")
+        .click();
+    harness.step();
+    // The server's report of the request holds the handshake's own key: not compared.
+    let ignored = "Ignored JSON paths (one per line, e.g. $.timestamp)";
+    harness.get_by_label(ignored).click();
+    harness.step();
+    harness.get_by_label(ignored).type_text("$.headers");
+    harness.step();
+    harness.get_by_label("Start replay").click();
+    wait_for(&mut harness, "the comparison", |h| {
+        has_label(h, "Everything matched")
+    });
+    assert!(has_label(&harness, "2 matched"), "the report and the echo");
+    let replay_tab = harness.state().tabs().last().expect("the replay's tab");
+    assert!(
+        replay_tab
+            .setup
+            .config
+            .url
+            .ends_with(&format!(":{}/echo", upstream.port)),
+        "{}",
+        replay_tab.setup.config.url
+    );
 }

@@ -15,6 +15,7 @@ use crate::cli::command_line::quote;
 use crate::engine::{CloseInfo, EventKind, Leg, Payload, ReadyState};
 use crate::model::proxy_setup::ProxySetup;
 use crate::model::timeline::Timeline;
+use crate::proxy::replay_config::upstream_config;
 use crate::proxy::{ConnControl, HeldMessage, ProxyConfig, ProxyEvent, ProxyRules};
 
 /// The most connections a proxy tab lists; past it (or past the tab's memory budget for
@@ -85,6 +86,8 @@ pub struct ConnView {
     pub target: String,
     /// The subprotocols the client offered, as it wrote them.
     pub offers: String,
+    /// How the proxy dialled this connection's upstream leg (what a replay of it dials).
+    pub upstream: Option<crate::engine::ConnectionConfig>,
     /// `[client leg, upstream leg]`.
     pub legs: [LegView; 2],
     /// Its events, both legs; empty while the tab shows it (the tab holds them then).
@@ -121,6 +124,9 @@ pub struct ProxyTabState {
     pub rules_error: Option<String>,
     /// A server tab's hand controls.
     pub server: super::server_tab::ServerUi,
+    /// The settings the running proxy started with (a connection's upstream leg is dialled
+    /// from them, whatever the tab's fields say since).
+    pub running: Option<ProxyConfig>,
 }
 
 impl ProxyTabState {
@@ -171,6 +177,24 @@ impl Tab {
         };
         setup.config.url = String::new();
         Self::from_setup(id, setup)
+    }
+
+    /// The connection settings a replay of this tab dials: its own; for a proxy tab, its
+    /// shown connection's upstream leg as the proxy dialled it (the real server, with the
+    /// client's path, offer and headers). A server tab's connections are not replayed.
+    pub fn replay_config(&self) -> Result<crate::engine::ConnectionConfig, String> {
+        use crate::model::tab_setup::TabKind;
+        match self.setup.kind {
+            TabKind::Proxy => self
+                .proxy
+                .as_ref()
+                .and_then(|state| state.view(state.shown?)?.upstream.clone())
+                .ok_or_else(|| "select a connection of the proxy to replay it".to_string()),
+            TabKind::Server => {
+                Err("a server tab's connections are replayed from their client".to_string())
+            }
+            _ => Ok(self.setup.config.clone()),
+        }
     }
 
     /// The proxy's live state (made on first use).
@@ -291,6 +315,7 @@ impl Tab {
             // line's `--cert`/`--key`).
             tls: None,
         };
+        self.proxy_state().running = Some(config.clone());
         self.source = LiveSource::Proxy(ProxyRun::start(config, runtime, wake));
         self.started_fresh();
         self.apply_rules();
@@ -335,6 +360,11 @@ impl Tab {
         let state = self.proxy.get_or_insert_with(Box::default);
         let ends = matches!(event.kind, EventKind::Close(_));
         if state.view(conn).is_none() {
+            let upstream = mark
+                .is_some()
+                .then_some(state.running.as_ref())
+                .flatten()
+                .map(|running| upstream_config(running, &request));
             let mut timeline = Timeline::default();
             timeline.set_memory_budget(budget);
             state.conns.push(ConnView {
@@ -347,6 +377,7 @@ impl Tab {
                     .map(|(_, value)| value.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
+                upstream,
                 legs: Default::default(),
                 timeline,
                 events: 0,

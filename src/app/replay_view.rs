@@ -9,7 +9,7 @@ use egui::{Color32, RichText};
 use super::action::{Action, TabAction};
 use super::commands::CommandId;
 use super::tab::Tab;
-use crate::engine::{Payload, WakeFn};
+use crate::engine::{Leg, Payload, WakeFn};
 use crate::format::head;
 use crate::format::json_path::JsonPath;
 use crate::replay::{
@@ -58,6 +58,8 @@ pub enum ReplayAction {
         speed: SpeedChoice,
         /// JSON paths left out of the comparison (already checked).
         ignore: Vec<String>,
+        /// Whose sends a proxy recording plays ([`Leg::Client`] for any other tab).
+        leg: Leg,
     },
     /// Stop the tab's replay (what arrived is still compared).
     Cancel,
@@ -69,6 +71,8 @@ pub struct ReplayDialog {
     open: bool,
     speed: SpeedChoice,
     ignore: String,
+    /// Plays what the proxy passed upstream rather than what the client sent.
+    upstream_sends: bool,
     error: Option<String>,
 }
 
@@ -103,6 +107,20 @@ impl ReplayDialog {
             for choice in [SpeedChoice::RealTime, SpeedChoice::Ten, SpeedChoice::Fast] {
                 ui.radio_value(&mut self.speed, choice, choice.label());
             }
+            if source.timeline.has_legs() {
+                ui.add_space(6.0);
+                ui.label("Sends (a proxied connection: the replay dials the real server again)");
+                ui.radio_value(
+                    &mut self.upstream_sends,
+                    false,
+                    "What the client sent (as it reached the proxy)",
+                );
+                ui.radio_value(
+                    &mut self.upstream_sends,
+                    true,
+                    "What the proxy passed on (edits, drops and injections included)",
+                );
+            }
             ui.add_space(6.0);
             let label = ui.label("Ignored JSON paths (one per line, e.g. $.timestamp)");
             ui.add(
@@ -136,9 +154,15 @@ impl ReplayDialog {
                 Some(error) => self.error = Some(error.to_string()),
                 None => {
                     self.open = false;
+                    let leg = if source.timeline.has_legs() && self.upstream_sends {
+                        Leg::Upstream
+                    } else {
+                        Leg::Client
+                    };
                     let start = ReplayAction::Start {
                         speed: self.speed,
                         ignore: paths,
+                        leg,
                     };
                     actions.push(Action::Tab(source.id, TabAction::Replay(start)));
                 }

@@ -11,24 +11,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::engine::{ConnectionConfig, HeaderEntry};
 use crate::model::redact::Redactor;
 use crate::model::session::{SessionFile, SessionTab, TabRecording};
 use crate::model::storage::FileError;
 use crate::model::timeline::Timeline;
+use crate::proxy::replay_config::upstream_config;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{ProxyConfig, ProxyEvent, upstream};
-
-/// Request headers the handshake makes itself, left out of a recorded tab's headers.
-const HANDSHAKE_HEADERS: &[&str] = &[
-    "host",
-    "connection",
-    "upgrade",
-    "sec-websocket-key",
-    "sec-websocket-version",
-    "sec-websocket-extensions",
-    "sec-websocket-protocol",
-];
+use crate::proxy::{ProxyConfig, ProxyEvent};
 
 /// The recorded connections.
 pub(super) struct ProxyRecorder {
@@ -82,9 +71,7 @@ impl ProxyRecorder {
         let Some(timeline) = self.live.remove(&conn) else {
             return;
         };
-        let up_url = upstream::upstream_url(&self.config.upstream, &request.target);
-        let up_headers = upstream::upstream_headers(&self.config, request);
-        let config = config_for(up_url.as_str(), &up_headers);
+        let config = upstream_config(&self.config, request);
         let mut recording =
             TabRecording::new(format!("conn {conn}"), config, timeline.to_entries());
         recording.not_kept = timeline.not_kept_rows().to_vec();
@@ -99,25 +86,4 @@ impl ProxyRecorder {
     fn save(&self) -> Result<(), FileError> {
         SessionFile::new(self.done.clone()).save(&self.path)
     }
-}
-
-/// A tab's connection settings: the URL, the offered subprotocols and the other headers.
-fn config_for(url: &str, headers: &[(String, String)]) -> ConnectionConfig {
-    let mut config = ConnectionConfig::new(url);
-    for (name, value) in headers {
-        let lower = name.to_ascii_lowercase();
-        if lower == "sec-websocket-protocol" {
-            config.subprotocols.extend(
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string),
-            );
-        }
-        if !HANDSHAKE_HEADERS.contains(&lower.as_str()) {
-            config.headers.push(HeaderEntry::new(name, value));
-        }
-    }
-    config
 }

@@ -17,6 +17,7 @@ mod conn_log;
 pub mod intercept;
 pub mod listen_tls;
 mod relay;
+pub mod replay_config;
 pub mod request_head;
 pub mod rules;
 pub mod upstream;

@@ -11,6 +11,7 @@ mod control;
 mod decoded;
 mod error;
 mod job;
+mod leg;
 mod open;
 pub(super) mod text;
 mod unit;
@@ -131,6 +132,9 @@ impl DetailPane {
         }
         let event = &selected.event;
         let mut command = None;
+        if let Some(leg) = event.leg {
+            leg::ui(ui, leg, event.kind);
+        }
         match event.kind {
             EventKind::Connecting { url } => connecting(ui, event, url),
             EventKind::Open(open) => open::ui(ui, event, open),

@@ -161,16 +161,24 @@ impl SockscopeApp {
     /// Starts or cancels a replay of the tab at `index`.
     fn run_replay(&mut self, index: usize, action: ReplayAction) {
         match action {
-            ReplayAction::Start { speed, ignore } => {
+            ReplayAction::Start { speed, ignore, leg } => {
                 let Some(source) = self.tabs.get_mut(index) else {
                     return;
                 };
+                let config = match source.replay_config() {
+                    Ok(config) => config,
+                    Err(why) => {
+                        self.notice = Some(format!("Cannot replay {}: {why}", source.title()));
+                        return;
+                    }
+                };
                 // A tab from a file asks before its recording's config reads the
                 // environment; the replay starts once the user allows it.
-                let names = session::config_env_names(&source.setup.config);
+                let names = session::config_env_names(&config);
                 let pending = PendingUse::Replay(ReplayAction::Start {
                     speed,
                     ignore: ignore.clone(),
+                    leg,
                 });
                 if source.ask_env(names, false, pending) {
                     return;
@@ -184,11 +192,12 @@ impl SockscopeApp {
                 // Keychain secrets as read for the tab's own connects (never read here).
                 let secrets = source.secrets.clone();
                 let lookup = secrets.lookup(&crate::format::variables::process_env);
-                let replay = Replay::reading(
-                    &source.setup.config,
+                let replay = Replay::reading_leg(
+                    &config,
                     &source.valid_variables(),
                     &source.timeline.to_entries(),
                     None,
+                    leg,
                     None,
                     source.env_access.policy(&allowed),
                     &lookup,
@@ -209,7 +218,7 @@ impl SockscopeApp {
                 // The replay's tab connects as the recorded one did, with its templates
                 // and variables; its timeline is the new run.
                 let setup = TabSetup {
-                    config: source.setup.config.clone(),
+                    config,
                     templates: source.setup.templates.clone(),
                     variables: source.setup.variables.clone(),
                     secret_headers: source.setup.secret_headers.clone(),
