@@ -153,3 +153,57 @@ fn the_next_handshake_is_refused_with_the_chosen_status_and_body_once() {
         "the next one is accepted"
     );
 }
+
+#[test]
+fn edited_auto_responses_are_applied_to_the_running_server_and_its_connected_client() {
+    if node::env("server tab rules").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, url) = server_window(&dir);
+    // No auto-responses yet: the client's "ping 1" gets no answer; the composer's "go" tells
+    // it to send "ping 2", which the applied rules answer.
+    let run = client(
+        url,
+        json!([
+            ["say", "ping 1"],
+            ["await", "message"],
+            ["text", "ping 2"],
+            ["close", 1000, ""]
+        ]),
+    );
+    wait_for(&mut harness, "the client's first message", |h| {
+        received(h) == ["ping 1"]
+    });
+    harness
+        .get_by_label("Auto-responses (listen --rules format)")
+        .click();
+    harness.step();
+    assert!(has_label_containing(&harness, "In force"));
+    harness.get_by_label("Auto-responses").click();
+    harness.step();
+    harness
+        .get_by_label("Auto-responses")
+        .type_text(r#"(replies: [(when: Contains("ping"), reply: "pong")])"#);
+    harness.step();
+    assert!(has_label_containing(&harness, "Edited: not in force yet"));
+    harness.get_by_label("Apply to the running server").click();
+    wait_for(&mut harness, "the rules in force", |h| {
+        has_label_containing(h, "In force")
+    });
+    harness.get_by_label("Message").click();
+    harness.step();
+    harness.get_by_label("Message").type_text("go");
+    harness.step();
+    harness.get_by_label("Send").click();
+    wait_for(&mut harness, "the answer to ping 2", |h| {
+        received(h) == ["ping 1", "ping 2"]
+    });
+    let lines = run.join().expect("the client ran");
+    let texts: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "message")
+        .map(|l| &l["text"])
+        .collect();
+    assert_eq!(texts, [&json!("go"), &json!("pong")], "{lines:#?}");
+}

@@ -79,7 +79,6 @@ fn command(actions: &mut Vec<TabAction>, command: ClientCommand) {
 /// auto-responses.
 fn controls(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
     let running = tab.ready_state() == ReadyState::Open;
-    let locked = tab.ready_state() != ReadyState::Closed;
     let state = tab.proxy_state();
     let shown = state.shown;
     let server = &mut state.server;
@@ -172,18 +171,46 @@ fn controls(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
         }
     }
     ui.separator();
+    let applied = server.applied_rules.clone();
+    let error = state.rules_error.clone();
     let setup = tab.setup.server.get_or_insert_with(ServerSetup::default);
     egui::CollapsingHeader::new("Auto-responses (listen --rules format)")
         .id_salt(("server-rules", tab.id))
         .show(ui, |ui| {
-            ui.label(RichText::new("Saved with the tab; they apply from the next start.").weak());
-            ui.add_enabled(
-                !locked,
+            ui.label(RichText::new("Saved with the tab.").weak());
+            let label = ui.label("Auto-responses");
+            ui.add(
                 egui::TextEdit::multiline(&mut setup.rules)
                     .code_editor()
                     .desired_rows(6)
                     .desired_width(f32::INFINITY)
                     .hint_text(RULES_HINT),
-            );
+            )
+            .labelled_by(label.id);
+            if running {
+                let edited = applied.as_deref() != Some(setup.rules.as_str());
+                ui.horizontal(|ui| {
+                    let apply = ui
+                        .add_enabled(edited, egui::Button::new("Apply to the running server"))
+                        .on_hover_text(
+                            "New clients get them from their handshake; connected clients \
+                             from their next message (on_open texts go to new clients only)",
+                        );
+                    if apply.clicked() {
+                        push(actions, ProxyAction::Server(ServerCommand::ApplyRules));
+                    }
+                    let status = if edited {
+                        "Edited: not in force yet"
+                    } else {
+                        "In force"
+                    };
+                    ui.label(RichText::new(status).weak());
+                });
+            } else {
+                ui.label(RichText::new("They are put in force when the server starts.").weak());
+            }
+            if let Some(error) = error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
         });
 }

@@ -39,6 +39,8 @@ pub struct ServerUi {
     pub next_subprotocol: String,
     /// The answer set for the next handshake, as the server has it.
     pub armed: Option<HandshakeAnswer>,
+    /// The auto-responses text the running server follows (what Apply last put in force).
+    pub applied_rules: Option<String>,
 }
 
 impl Default for ServerUi {
@@ -53,6 +55,7 @@ impl Default for ServerUi {
             next_body: String::new(),
             next_subprotocol: String::new(),
             armed: None,
+            applied_rules: None,
         }
     }
 }
@@ -151,6 +154,7 @@ impl Tab {
                 return;
             }
         };
+        let applied = setup.rules.clone();
         let config = MockConfig {
             listen,
             rules,
@@ -158,6 +162,31 @@ impl Tab {
         };
         self.source = LiveSource::Proxy(ProxyRun::start_mock(config, runtime, wake));
         self.started_fresh();
+        let state = self.proxy_state();
+        state.server.applied_rules = Some(applied);
+        state.rules_error = None;
+    }
+
+    /// Puts the edited auto-responses in force on the running server (see
+    /// [`MockControl::set_rules`]); a text that does not compile is shown and changes
+    /// nothing.
+    pub(super) fn apply_server_rules(&mut self) {
+        let setup = self.setup.server.get_or_insert_with(ServerSetup::default);
+        let text = setup.rules.clone();
+        let compiled = rules_of(setup);
+        let control = self.mock().cloned();
+        let state = self.proxy_state();
+        match (compiled, control) {
+            (Ok(rules), Some(control)) => {
+                control.set_rules(rules);
+                state.server.applied_rules = Some(text);
+                state.rules_error = None;
+            }
+            (Ok(_), None) => {
+                state.rules_error = Some("Not applied: the server is not running".into());
+            }
+            (Err(error), _) => state.rules_error = Some(format!("Not applied: {error}")),
+        }
     }
 
     /// Carries out a hand control on the shown client (or the whole server).
@@ -182,6 +211,10 @@ impl Tab {
                 }
                 None => Err("no client is shown".into()),
             },
+            ServerCommand::ApplyRules => {
+                self.apply_server_rules();
+                return;
+            }
             ServerCommand::AnswerNext(answer) => {
                 control.answer_next(answer);
                 self.proxy_state().server.armed = control.next_answer();
@@ -225,6 +258,8 @@ pub enum ServerCommand {
     Client(ClientCommand),
     /// Answer the next handshake so (or as the rules say: `None`).
     AnswerNext(Option<HandshakeAnswer>),
+    /// Put the edited auto-responses in force.
+    ApplyRules,
 }
 
 #[cfg(test)]

@@ -55,7 +55,6 @@ pub(super) async fn serve(
     tcp: TcpStream,
     tls: Option<ListenTls>,
     mut log: ConnLog,
-    rules: Arc<Rules>,
     stopping: watch::Receiver<bool>,
     control: Arc<MockControl>,
 ) {
@@ -64,6 +63,9 @@ pub(super) async fn serve(
         return;
     };
     log.set_request(head.clone());
+    // The rules in force when the client arrived answer its handshake.
+    let mut watch_rules = control.watch_rules();
+    let rules = Arc::clone(&watch_rules.borrow_and_update());
     let started = Instant::now();
     let mut sent = None;
     let forced = control.take_next_answer();
@@ -121,7 +123,11 @@ pub(super) async fn serve(
     };
     log.emit(Leg::Client, EventKind::Open(Box::new(open))).await;
     let commands = control.register(log.conn());
-    let closing = converse(ws, &log, &rules, stopping, commands).await;
+    let rules = RulesInForce {
+        rules,
+        watch: watch_rules,
+    };
+    let closing = converse(ws, &log, rules, stopping, commands).await;
     control.unregister(log.conn());
     report_close(&log, &closing).await;
 }
@@ -203,14 +209,26 @@ fn chosen_subprotocol(request: &Request, wanted: Option<&str>) -> Option<HeaderV
     }
 }
 
+/// The auto-responses a connection follows, and their changes (the window's Apply).
+struct RulesInForce {
+    rules: Arc<Rules>,
+    /// Closed when the server stops.
+    watch: watch::Receiver<Arc<Rules>>,
+}
+
 /// Sends the on-open texts, then reads and answers until the connection ends.
 async fn converse(
     mut ws: Ws,
     log: &ConnLog,
-    rules: &Rules,
+    in_force: RulesInForce,
     mut stopping: watch::Receiver<bool>,
     mut commands: mpsc::Receiver<ClientCommand>,
 ) -> Closing {
+    let RulesInForce {
+        mut rules,
+        watch: mut watch_rules,
+    } = in_force;
+    let mut rules_open = true;
     let mut closing = Closing::default();
     let mut reading = true;
     let mut commands_open = true;
@@ -226,7 +244,7 @@ async fn converse(
     if stopped {
         start_close(&mut ws, &mut closing, CloseCode::Away, "").await;
     }
-    let mut ticks = Ticks::new(rules);
+    let mut ticks = Ticks::new(&rules);
     loop {
         let give_up = closing.since.map(|since| since + CLOSE_WAIT);
         let next = tokio::select! {
@@ -255,8 +273,21 @@ async fn converse(
                 continue;
             }
             at = ticks.next(), if !closing.sent && !ticks.is_empty() => {
-                if !send_text(&mut ws, log, &rules.every[at].text).await {
+                let due = rules.every.get(at).map(|every| every.text.clone());
+                if let Some(text) = due
+                    && !send_text(&mut ws, log, &text).await
+                {
                     return closing;
+                }
+                continue;
+            }
+            changed = watch_rules.changed(), if rules_open => {
+                match changed {
+                    Ok(()) => {
+                        rules = Arc::clone(&watch_rules.borrow_and_update());
+                        ticks = Ticks::new(&rules);
+                    }
+                    Err(_) => rules_open = false,
                 }
                 continue;
             }

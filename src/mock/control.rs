@@ -4,10 +4,11 @@
 //! handshake with a chosen HTTP status, headers and body, or a chosen subprotocol.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
+use super::rules::Rules;
 use crate::engine::Payload;
 
 /// Commands waiting to reach one client; past it a command is refused.
@@ -51,13 +52,37 @@ pub enum MockControlError {
 }
 
 /// The mock server's hand controls, shared by its connections.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MockControl {
     clients: Mutex<HashMap<u64, mpsc::Sender<ClientCommand>>>,
     next_answer: Mutex<Option<HandshakeAnswer>>,
+    /// The auto-responses in force; every connection watches them.
+    rules: watch::Sender<Arc<Rules>>,
 }
 
 impl MockControl {
+    /// The controls of a server answering by `rules`.
+    pub fn new(rules: Rules) -> Self {
+        Self {
+            clients: Mutex::default(),
+            next_answer: Mutex::default(),
+            rules: watch::Sender::new(Arc::new(rules)),
+        }
+    }
+
+    /// Puts `rules` in force while the server runs: the next handshakes are answered by
+    /// them, and each connected client's next message, its `every` texts (counted from
+    /// now) and its close-after count follow them too (`on_open` texts go to new clients
+    /// only: the others have opened already).
+    pub fn set_rules(&self, rules: Rules) {
+        self.rules.send_replace(Arc::new(rules));
+    }
+
+    /// The auto-responses in force, and their changes from now.
+    pub(super) fn watch_rules(&self) -> watch::Receiver<Arc<Rules>> {
+        self.rules.subscribe()
+    }
+
     /// Sends `command` to client `conn`.
     pub fn command(&self, conn: u64, command: ClientCommand) -> Result<(), MockControlError> {
         let sender = self

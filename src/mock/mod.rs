@@ -89,12 +89,10 @@ pub async fn start(
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (stop, stopping) = watch::channel(false);
-    let rules = Arc::new(config.rules);
     let tls = config.tls.is_some();
-    let control = Arc::new(MockControl::default());
+    let control = Arc::new(MockControl::new(config.rules));
     let accept_task = tokio::spawn(accept_loop(
         listener,
-        rules,
         config.tls,
         events,
         stopping,
@@ -111,7 +109,6 @@ pub async fn start(
 
 async fn accept_loop(
     listener: TcpListener,
-    rules: Arc<Rules>,
     tls: Option<ListenTls>,
     events: mpsc::Sender<ProxyEvent>,
     mut stopping: watch::Receiver<bool>,
@@ -129,14 +126,12 @@ async fn accept_loop(
                         events.clone(),
                         Arc::clone(&room),
                     );
-                    let rules = Arc::clone(&rules);
                     let tls = tls.clone();
                     let control = Arc::clone(&control);
                     connections.spawn(client::serve(
                         tcp,
                         tls,
                         log,
-                        rules,
                         stopping.clone(),
                         control,
                     ));
