@@ -27,6 +27,12 @@ fn server_window(dir: &tempfile::TempDir) -> (Window, String) {
     setup.listen = "127.0.0.1:0".into();
     setup.subprotocol = "chat.v2".into();
     harness.step();
+    // Before it runs, the tab says what to do (not "Press Connect": it has none).
+    assert!(has_label_containing(
+        &harness,
+        "Nothing yet. Start the server, then connect a client."
+    ));
+    assert!(has_label_containing(&harness, "Send is off until it runs"));
     harness.get_by_label("Start server").click();
     wait_for(&mut harness, "listening", |h| {
         has_label_containing(h, "listening on ws://")

@@ -106,9 +106,20 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 ReadyState::Connecting | ReadyState::Open | ReadyState::Closing
             );
             let hint = if total == 0 && live {
-                "No events yet: new ones appear here as they arrive."
+                match tab.setup.kind {
+                    TabKind::Proxy | TabKind::Server => {
+                        "No connection shown yet: a client's events appear here once it connects."
+                    }
+                    _ => "No events yet: new ones appear here as they arrive.",
+                }
             } else if total == 0 {
-                "Nothing yet. Press Connect (or Enter in the URL field) to open the connection."
+                match tab.setup.kind {
+                    TabKind::Proxy => "Nothing yet. Start the proxy, then point a client at it.",
+                    TabKind::Server => "Nothing yet. Start the server, then connect a client.",
+                    _ => {
+                        "Nothing yet. Press Connect (or Enter in the URL field) to open the connection."
+                    }
+                }
             } else {
                 "No event matches the filter."
             };

@@ -583,6 +583,12 @@ fn heading_row(
                     .weak()
                     .italics(),
             );
+        } else if !open && cx.messages_only {
+            ui.label(
+                RichText::new("Send is off until it runs: start it, then a client connects.")
+                    .weak()
+                    .italics(),
+            );
         } else if !open {
             ui.label(
                 RichText::new(format!(
