@@ -19,7 +19,8 @@ use sockscope::proxy::{
 use support::node::{self, NodeServer};
 use tokio::sync::mpsc;
 
-/// What the proxy reported: `(conn, leg, dir, text)` of every text message, in order.
+/// What the proxy reported: `(leg, dir, text, offset)` of every text message, in order; a
+/// dropped message as `<dropped by ...>` going out on the leg it was not passed to.
 type Seen = Arc<Mutex<Vec<(Leg, Direction, String, Duration)>>>;
 
 /// A proxy in front of the Node upstream, and what its events said so far.
@@ -47,6 +48,11 @@ async fn start(upstream: &NodeServer) -> (ProxyServer, Seen) {
             } = &event.event.kind
             {
                 let line = (event.leg, *dir, text.to_string(), event.event.offset);
+                collected.lock().unwrap().push(line);
+            }
+            if let EventKind::Dropped(dropped) = &event.event.kind {
+                let text = format!("<{}>", dropped.line());
+                let line = (event.leg, Direction::Out, text, event.event.offset);
                 collected.lock().unwrap().push(line);
             }
         }
@@ -163,9 +169,15 @@ async fn held_messages_are_edited_dropped_released_and_injected_into_either_leg(
         texts(&lines)[1..],
         ["ONE", "three", "injected", "to the client"]
     );
+    // The dropped one shows where it would have gone, in order.
     assert_eq!(
         on_leg(&seen, Leg::Upstream, Direction::Out),
-        ["ONE", "three", "injected"]
+        [
+            "ONE",
+            "<dropped by the user (text, 3 bytes)>",
+            "three",
+            "injected"
+        ]
     );
     assert_eq!(
         on_leg(&seen, Leg::Client, Direction::In),
@@ -224,6 +236,12 @@ async fn rules_replace_drop_and_delay_without_pausing() {
     assert_eq!(texts(&lines)[1..], ["my ***", "slow one"]);
     let up_out = on_leg(&seen, Leg::Upstream, Direction::Out);
     assert_eq!(up_out, ["my ***", "{\"type\":\"noise\"}", "slow one"]);
+    // The client leg shows where the noise's echo was dropped, and by which rule.
+    let client_out = on_leg(&seen, Leg::Client, Direction::Out);
+    assert_eq!(
+        client_out[1..],
+        ["my ***", "<dropped by rule 2 (text, 16 bytes)>", "slow one"]
+    );
     // The delay rule held "slow one" back both ways, at least 300 ms each.
     let at = |leg, dir| {
         let seen = seen.lock().unwrap();

@@ -36,6 +36,7 @@ pub fn kind_color(kind: &EventKind) -> Color32 {
             ScriptNote::Test { passed: true, .. } => Color32::from_rgb(70, 190, 90),
             ScriptNote::Error(_) | ScriptNote::Test { .. } => Color32::from_rgb(230, 80, 80),
         },
+        EventKind::Dropped(_) => Color32::from_rgb(230, 150, 60),
     }
 }
 

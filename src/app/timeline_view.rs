@@ -641,5 +641,6 @@ pub fn preview(kind: &EventKind) -> String {
         EventKind::Sse(sse) => text_preview(sse.text()),
         EventKind::Token(token) => text_preview(&crate::engine::oauth2::describe_exchange(token)),
         EventKind::Script(note) => text_preview(&note.line()),
+        EventKind::Dropped(dropped) => dropped.line(),
     }
 }

@@ -46,7 +46,8 @@ impl Summary {
             | EventKind::Error(_)
             | EventKind::Sse(_)
             | EventKind::Token(_)
-            | EventKind::Script(_) => {}
+            | EventKind::Script(_)
+            | EventKind::Dropped(_) => {}
         }
     }
 

@@ -99,6 +99,52 @@ pub enum EventKind {
     /// A line a tab's script put on the timeline (a `log`, an error, a test's result): the
     /// window adds it; it is never sent, never replayed, and not saved in a session.
     Script(Box<ScriptNote>),
+    /// A proxied message that was not passed on to the other leg: a rule or the user
+    /// dropped it (its leg is the one it would have gone out on; its arrival is the
+    /// message row before it).
+    Dropped(Box<DroppedMessage>),
+}
+
+/// A proxied message that was dropped instead of passed on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DroppedMessage {
+    /// Who dropped it.
+    pub by: DropCause,
+    /// Its size in bytes.
+    pub size: usize,
+    /// True for a binary message, false for text.
+    pub binary: bool,
+}
+
+/// Who dropped a proxied message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropCause {
+    /// The proxy's rule with this number (1 for the first rule of the list).
+    Rule(usize),
+    /// The user, from the held messages of a paused direction.
+    User,
+}
+
+impl DropCause {
+    /// `"rule"` or `"user"`, as the JSON lines say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropCause::Rule(_) => "rule",
+            DropCause::User => "user",
+        }
+    }
+}
+
+impl DroppedMessage {
+    /// The row's one line: `dropped by rule 2 (text, 17 bytes)`.
+    pub fn line(&self) -> String {
+        let kind = if self.binary { "binary" } else { "text" };
+        let by = match self.by {
+            DropCause::Rule(number) => format!("rule {number}"),
+            DropCause::User => "the user".to_owned(),
+        };
+        format!("dropped by {by} ({kind}, {} bytes)", self.size)
+    }
 }
 
 /// What a tab's script put on the timeline.
@@ -203,6 +249,7 @@ impl EventKind {
                 ScriptNote::Error(_) => "error",
                 ScriptNote::Test { .. } => "test",
             },
+            EventKind::Dropped(_) => "dropped",
         }
     }
 }

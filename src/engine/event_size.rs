@@ -65,6 +65,7 @@ impl EventKind {
                         }
                     }
             }
+            EventKind::Dropped(dropped) => size_of_val(&**dropped),
         }
     }
 }

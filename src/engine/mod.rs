@@ -43,9 +43,9 @@ pub use deflate::DeflateSetting;
 pub use emitter::WakeFn;
 pub(crate) use emitter::{AttemptClock, SharedState};
 pub use event::{
-    CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    OpenInfo, Payload, ReadyState, ScriptNote, SseEvent, SseMessage, TokenExchange, TokenGranted,
-    WireForm,
+    CloseInfo, Direction, DropCause, DroppedMessage, ErrorCategory, ErrorInfo, Event, EventKind,
+    HttpRejection, Initiator, OpenInfo, Payload, ReadyState, ScriptNote, SseEvent, SseMessage,
+    TokenExchange, TokenGranted, WireForm,
 };
 pub use handle::{ConnectionHandle, SendError};
 pub use keepalive::{Keepalive, MissingPong};

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::hex::to_hex;
 use crate::engine::close_code;
-use crate::engine::{Event, EventKind, HttpRejection, Payload, ScriptNote, SseEvent};
+use crate::engine::{DropCause, Event, EventKind, HttpRejection, Payload, ScriptNote, SseEvent};
 
 /// Milliseconds with microsecond precision, as a JSON number.
 fn millis(duration: std::time::Duration) -> f64 {
@@ -123,6 +123,16 @@ pub fn event_json(event: &Event) -> Value {
                 message,
             } => json!({ "name": name, "passed": passed, "message": message }),
         },
+        // A proxied message not passed on: `{"by":"rule","rule":2,"type":"text","len":17}`.
+        EventKind::Dropped(dropped) => json!({
+            "by": dropped.by.as_str(),
+            "rule": match dropped.by {
+                DropCause::Rule(number) => Some(number),
+                DropCause::User => None,
+            },
+            "type": if dropped.binary { "binary" } else { "text" },
+            "len": dropped.size,
+        }),
     };
     if let Value::Object(fields) = fields {
         line.extend(fields);
@@ -162,6 +172,29 @@ mod tests {
 
     use super::*;
     use crate::engine::Direction;
+
+    #[test]
+    fn a_dropped_message_says_by_whom_and_its_type_and_length() {
+        let event = |by| Event {
+            wire: None,
+            seq: 3,
+            wall_time: SystemTime::UNIX_EPOCH,
+            offset: Duration::ZERO,
+            kind: EventKind::Dropped(Box::new(crate::engine::DroppedMessage {
+                by,
+                size: 16,
+                binary: false,
+            })),
+        };
+        let line = event_json(&event(DropCause::Rule(2)));
+        assert_eq!(
+            (&line["event"], &line["by"], &line["rule"]),
+            (&json!("dropped"), &json!("rule"), &json!(2))
+        );
+        assert_eq!((&line["type"], &line["len"]), (&json!("text"), &json!(16)));
+        let line = event_json(&event(DropCause::User));
+        assert_eq!((&line["by"], &line["rule"]), (&json!("user"), &Value::Null));
+    }
 
     #[test]
     fn json_lines_are_one_object_per_line() {

@@ -217,7 +217,8 @@ impl CompiledFilter {
             | EventKind::Error(_)
             | EventKind::Close(_)
             | EventKind::Token(_)
-            | EventKind::Script(_) => (None, spec.lifecycle),
+            | EventKind::Script(_)
+            | EventKind::Dropped(_) => (None, spec.lifecycle),
         };
         if !kind_ok {
             return false;
@@ -306,6 +307,7 @@ pub fn searchable_text(kind: &EventKind) -> Option<Cow<'_, str>> {
             Some(Cow::Owned(crate::engine::oauth2::describe_exchange(token)))
         }
         EventKind::Script(note) => Some(Cow::Owned(note.line())),
+        EventKind::Dropped(dropped) => Some(Cow::Owned(dropped.line())),
         EventKind::Open(_) => None,
     }
 }

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::timeline::TimelineEntry;
 use crate::engine::{
-    CloseInfo, Direction, ErrorCategory, ErrorInfo, Event, EventKind, HttpRejection, Initiator,
-    Leg, OpenInfo, Payload, ScriptNote, SseEvent, SseMessage, TokenExchange, TokenGranted,
+    CloseInfo, Direction, DropCause, DroppedMessage, ErrorCategory, ErrorInfo, Event, EventKind,
+    HttpRejection, Initiator, Leg, OpenInfo, Payload, ScriptNote, SseEvent, SseMessage,
+    TokenExchange, TokenGranted,
 };
 use crate::format::base64::{Base64Error, parse_base64, to_base64};
 
@@ -179,6 +180,18 @@ pub enum RecordedKind {
         /// Why a test failed.
         #[serde(default)]
         message: Option<String>,
+    },
+    /// A proxied message a rule or the user dropped instead of passing it on.
+    Dropped {
+        /// `rule` or `user`.
+        by: String,
+        /// The rule's number, when a rule dropped it.
+        #[serde(default)]
+        rule: Option<usize>,
+        /// True for a binary message.
+        binary: bool,
+        /// Its size in bytes.
+        len: usize,
     },
 }
 
@@ -421,6 +434,15 @@ impl RecordedEvent {
                     message: message.clone(),
                 },
             },
+            EventKind::Dropped(dropped) => RecordedKind::Dropped {
+                by: dropped.by.as_str().to_owned(),
+                rule: match dropped.by {
+                    DropCause::Rule(number) => Some(number),
+                    DropCause::User => None,
+                },
+                binary: dropped.binary,
+                len: dropped.size,
+            },
         };
         Self {
             attempt,
@@ -564,6 +586,20 @@ impl RecordedEvent {
                 ("error", _) => ScriptNote::Error(text.clone()),
                 _ => ScriptNote::Log(text.clone()),
             })),
+            RecordedKind::Dropped {
+                by,
+                rule,
+                binary,
+                len,
+            } => EventKind::Dropped(Box::new(DroppedMessage {
+                by: match (by.as_str(), rule) {
+                    ("rule", Some(number)) => DropCause::Rule(*number),
+                    ("rule", None) => DropCause::Rule(0),
+                    _ => DropCause::User,
+                },
+                size: *len,
+                binary: *binary,
+            })),
         };
         Ok(TimelineEntry {
             attempt: self.attempt,
@@ -696,6 +732,16 @@ mod tests {
                 client_id: "cli".into(),
                 scope: String::new(),
                 answer: Err("the endpoint answered 401".into()),
+            })),
+            EventKind::Dropped(Box::new(DroppedMessage {
+                by: DropCause::Rule(2),
+                size: 16,
+                binary: false,
+            })),
+            EventKind::Dropped(Box::new(DroppedMessage {
+                by: DropCause::User,
+                size: 3,
+                binary: true,
             })),
         ];
         for kind in kinds {

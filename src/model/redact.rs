@@ -482,6 +482,8 @@ impl Redactor {
                 };
                 Some(EventKind::Script(Box::new(redacted)))
             }
+            // Its cause, size and type only: nothing to redact.
+            EventKind::Dropped(_) => None,
         }
     }
 

@@ -23,7 +23,8 @@ use super::conn_log::{ConnLog, Leg};
 use super::intercept::{DirSide, Intercept};
 use crate::engine::sleep_until;
 use crate::engine::{
-    CloseInfo, Direction, ErrorCategory, ErrorInfo, EventKind, Initiator, Payload,
+    CloseInfo, Direction, DropCause, DroppedMessage, ErrorCategory, ErrorInfo, EventKind,
+    Initiator, Payload,
 };
 use write::{Out, hold, lock, obey, release_all};
 
@@ -297,6 +298,13 @@ where
                 {
                     let verdict = rules.apply(from, text.as_str());
                     if verdict.dropped {
+                        let dropped = DroppedMessage {
+                            by: DropCause::Rule(verdict.dropped_by.unwrap_or(0)),
+                            size: text.len(),
+                            binary: false,
+                        };
+                        log.emit(from.other(), EventKind::Dropped(Box::new(dropped)))
+                            .await;
                         continue;
                     }
                     if let Some(text) = verdict.text {

@@ -90,6 +90,8 @@ enum Matcher {
 
 #[derive(Debug)]
 struct Rule {
+    /// Its place in the list of specs, from 1.
+    number: usize,
     from: Option<Leg>,
     matcher: Matcher,
     action: RuleAction,
@@ -108,6 +110,9 @@ pub struct Verdict {
     pub text: Option<String>,
     /// A rule dropped it.
     pub dropped: bool,
+    /// The number of the rule that dropped it (1 for the first rule of the list,
+    /// switched-off rules counted).
+    pub dropped_by: Option<usize>,
     /// How long to hold it back (the sum of the matching delay rules).
     pub delay: Duration,
 }
@@ -134,6 +139,7 @@ impl ProxyRules {
                 )),
             };
             rules.push(Rule {
+                number: at + 1,
                 from: spec.from,
                 matcher,
                 action: spec.then.clone(),
@@ -167,6 +173,7 @@ impl ProxyRules {
             match &rule.action {
                 RuleAction::Drop => {
                     verdict.dropped = true;
+                    verdict.dropped_by = Some(rule.number);
                     return verdict;
                 }
                 RuleAction::DelayMs(ms) => verdict.delay += Duration::from_millis(*ms),

@@ -209,6 +209,7 @@ impl DetailPane {
             EventKind::Sse(sse) => self.text.ui(ui, text::Shown::Other(sse.text()), fresh),
             EventKind::Token(token) => oauth_token(ui, event, token),
             EventKind::Script(note) => script_note(ui, event, note),
+            EventKind::Dropped(info) => dropped(ui, event, info),
         }
         command
     }
@@ -268,9 +269,6 @@ fn not_kept(ui: &mut Ui, len: usize) {
     );
 }
 
-/// The attempt started: its URL.
-/// An OAuth 2.0 token request and its answer; the client secret and the token are never
-/// kept, so they show as redacted.
 /// A row the tab's script wrote: a log, an error or a test's result.
 fn script_note(ui: &mut Ui, event: &EntryRef<'_>, note: &crate::engine::ScriptNote) {
     ui.horizontal_wrapped(|ui| {
@@ -281,6 +279,25 @@ fn script_note(ui: &mut Ui, event: &EntryRef<'_>, note: &crate::engine::ScriptNo
     ui.label(note.line());
 }
 
+/// A proxied message that was not passed on, and who dropped it.
+fn dropped(ui: &mut Ui, event: &EntryRef<'_>, dropped: &crate::engine::DroppedMessage) {
+    ui.horizontal_wrapped(|ui| {
+        widgets::title(ui, "Dropped", style::kind_color(event.kind));
+        widgets::time_labels(ui, event.wall_time, event.offset, event.seq);
+    });
+    ui.separator();
+    ui.label(dropped.line());
+    ui.label(
+        RichText::new(
+            "It was not passed on to this leg. Its arrival, with the payload, is the \
+             message row before this one on the other leg.",
+        )
+        .weak(),
+    );
+}
+
+/// An OAuth 2.0 token request and its answer; the client secret and the token are never
+/// kept, so they show as redacted.
 fn oauth_token(ui: &mut Ui, event: &EntryRef<'_>, token: &crate::engine::TokenExchange) {
     ui.horizontal_wrapped(|ui| {
         widgets::title(ui, "OAuth 2.0 token", style::kind_color(event.kind));
@@ -314,6 +331,7 @@ fn oauth_token(ui: &mut Ui, event: &EntryRef<'_>, token: &crate::engine::TokenEx
     }
 }
 
+/// The attempt started: its URL.
 fn connecting(ui: &mut Ui, event: &EntryRef<'_>, url: &str) {
     ui.horizontal_wrapped(|ui| {
         widgets::title(ui, "Connecting", style::kind_color(event.kind));

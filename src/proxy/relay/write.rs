@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::super::conn_log::{ConnLog, Leg};
 use super::super::intercept::{DirCommand, DirSide, HeldMessage, HeldQueue};
 use super::{Closing, End};
-use crate::engine::{Direction, EventKind, Payload};
+use crate::engine::{Direction, DropCause, DroppedMessage, EventKind, Payload};
 
 /// Locks a held queue (a panic elsewhere never poisons it for good).
 pub(super) fn lock(held: &Mutex<HeldQueue>) -> std::sync::MutexGuard<'_, HeldQueue> {
@@ -49,7 +49,17 @@ where
             }
         }
         DirCommand::Drop(id) => {
-            lock(&side.held).take(id);
+            let held = lock(&side.held).take(id);
+            if let Some(held) = held {
+                let dropped = DroppedMessage {
+                    by: DropCause::User,
+                    size: held.payload.len(),
+                    binary: held.payload.as_text().is_none(),
+                };
+                out.log
+                    .emit(out.to, EventKind::Dropped(Box::new(dropped)))
+                    .await;
+            }
         }
         DirCommand::ReleaseAll => release_all(side, writer, out).await?,
         DirCommand::Inject(payload) => out.write(writer, payload).await?,
