@@ -5,21 +5,11 @@
 //! client leg is a regression test against the real server.
 
 use crate::engine::{ConnectionConfig, HeaderEntry};
+use crate::model::har::HANDSHAKE_HEADERS;
 
 use super::ProxyConfig;
 use super::request_head::RequestHead;
 use super::upstream::{upstream_headers, upstream_url};
-
-/// Request headers the handshake makes itself, left out of the settings' headers.
-const HANDSHAKE_HEADERS: &[&str] = &[
-    "host",
-    "connection",
-    "upgrade",
-    "sec-websocket-key",
-    "sec-websocket-version",
-    "sec-websocket-extensions",
-    "sec-websocket-protocol",
-];
 
 /// How the proxy dialled the upstream for the client that sent `request`.
 pub fn upstream_config(config: &ProxyConfig, request: &RequestHead) -> ConnectionConfig {
