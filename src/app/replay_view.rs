@@ -11,6 +11,7 @@ use super::commands::CommandId;
 use super::tab::Tab;
 use crate::engine::{Leg, Payload, WakeFn};
 use crate::format::head;
+use crate::model::tab_setup::TabKind;
 use crate::format::json_path::JsonPath;
 use crate::replay::{
     CompareOptions, ComparisonItem, MessageRef, Replay, ReplayHandle, ReplayOptions, ReplayReport,
@@ -97,11 +98,19 @@ impl ReplayDialog {
         let modal = egui::Modal::new(egui::Id::unique("replay-dialog")).show(ctx, |ui| {
             ui.set_width(460.0);
             ui.heading("Replay");
-            ui.label(format!(
-                "Connects with {}'s config, re-sends its recorded messages and compares \
-                 what arrives with what was recorded.",
-                source.title()
-            ));
+            let shown = source.proxy.as_ref().and_then(|proxy| proxy.shown);
+            match shown {
+                Some(conn) if source.setup.kind == TabKind::Proxy => ui.label(format!(
+                    "Dials the real server as the proxy did for connection #{conn} (its \
+                     path, subprotocol offer and headers), re-sends its recorded messages \
+                     and compares what arrives with what the server sent."
+                )),
+                _ => ui.label(format!(
+                    "Connects with {}'s config, re-sends its recorded messages and compares \
+                     what arrives with what was recorded.",
+                    source.title()
+                )),
+            };
             ui.add_space(6.0);
             ui.label("Speed");
             for choice in [SpeedChoice::RealTime, SpeedChoice::Ten, SpeedChoice::Fast] {

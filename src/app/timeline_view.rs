@@ -21,6 +21,9 @@ use crate::model::tab_setup::TabKind;
 use crate::model::timeline::EntryRef;
 
 const ROW_HEIGHT: f32 = 20.0;
+/// About how wide the buttons at the right of the timeline's count line are (Clear, State,
+/// Script, Follow latest).
+const TIMELINE_BUTTONS_WIDTH: f32 = 260.0;
 
 /// Draws the filter bar, search, statistics, plots, pins and the timeline of `tab`, and
 /// handles selection by click (Ctrl+click picks a second row) and arrow keys. Rows are the
@@ -62,7 +65,8 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
                 "Δ {:.3} s between #{first} and #{second}",
                 delta.as_secs_f64()
             ));
-        } else if tab.selected.is_some() {
+        } else if tab.selected.is_some() && ui.available_width() > TIMELINE_BUTTONS_WIDTH + 200.0 {
+            // Only where it does not run under the buttons on the right.
             ui.weak("Ctrl+click: time between rows");
         }
         ui.with_layout(egui::Layout::right_to_left(Align::Center), |ui| {
@@ -172,8 +176,10 @@ pub fn ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
             22.0
         }))
         .column(Column::exact(64.0))
-        .column(Column::exact(116.0))
-        .column(Column::remainder().clip(true))
+        // As wide as the visible sizes need ("22 B", "103 B (45 B wire)"), so that a
+        // narrow timeline leaves its room to the preview.
+        .column(Column::auto().at_least(48.0).at_most(130.0))
+        .column(Column::remainder().at_least(60.0).clip(true))
         .auto_shrink([false, false]);
     if let Some(row) = scroll_to {
         table = table.scroll_to_row(row, Some(Align::Center));
