@@ -274,7 +274,7 @@ async fn proxy_library(upstream: &str) -> (sockscope::proxy::ProxyServer, String
         strip_headers: Vec::new(),
         tls: None,
     };
-    let server = sockscope::proxy::start(config, sender)
+    let server = sockscope::proxy::start_batched(config, sender)
         .await
         .expect("the proxy starts");
     let url = server.url();

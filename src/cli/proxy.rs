@@ -22,9 +22,10 @@ use crate::format::message_line::{MessageFields, MessageLines, end_line};
 use crate::model::redact::Redactor;
 use crate::model::storage::FileError;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{self, Leg, ListenTls, ProxyConfig, ProxyEvent};
+use crate::proxy::{self, EventBatch, Leg, ListenTls, ProxyConfig};
 
-/// Events waiting to be printed; past it the relays wait for the printer.
+/// Batches of events waiting to be printed; past it (or past the bytes the relays may have
+/// waiting, [`proxy::EVENT_QUEUE_BYTES`]) the relays wait for the printer.
 const EVENT_QUEUE: usize = 256;
 
 /// Checks the flags, starts the proxy and prints its events until told to stop.
@@ -33,7 +34,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     let (sender, mut events) = mpsc::channel(EVENT_QUEUE);
     let added = config.add_headers.clone();
     let recorder_config = config.clone();
-    let server = proxy::start(config, sender)
+    let server = proxy::start_batched(config, sender)
         .await
         .map_err(|error| CliError::failed(format!("cannot listen on {}: ", args.listen), error))?;
     let mut stdout = std::io::stdout().lock();
@@ -51,8 +52,8 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     let stopped = loop {
         tokio::select! {
             // Lines are written as they come and flushed once no more events wait.
-            event = events.recv() => match event {
-                Some(event) if printer.print(&event) && (!events.is_empty() || printer.flush()) => {}
+            batch = events.recv() => match batch {
+                Some(batch) if printer.print(&batch) && (!events.is_empty() || printer.flush()) => {}
                 _ => break false,
             },
             () = &mut stop => break true,
@@ -60,8 +61,8 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     };
     if stopped {
         // Every connection closes with 1001; their close events keep coming meanwhile.
-        super::serve::drain_during(server.shutdown(), &mut events, |event| {
-            printer.print(event);
+        super::serve::drain_during(server.shutdown(), &mut events, |batch| {
+            printer.print(batch);
         })
         .await;
     } else {
@@ -187,56 +188,59 @@ impl Printer {
 
     /// Writes the waiting lines to stdout; false once nobody reads it any more.
     fn write_out(&mut self) -> bool {
-        let written = self.stdout.write_all(&self.pending).is_ok();
-        self.pending.clear();
-        if self.pending.capacity() > KEEP_BUFFER {
-            self.pending = Vec::with_capacity(2 * WRITE_AT);
-        }
-        written
+        write_out(&mut self.pending, &mut self.stdout)
     }
 
-    /// Prints one event (see [`Printer::flush`]); false once nobody reads stdout any more.
-    fn print(&mut self, event: &ProxyEvent) -> bool {
+    /// Prints a batch of one connection's events (see [`Printer::flush`]); false once
+    /// nobody reads stdout any more.
+    fn print(&mut self, batch: &EventBatch) -> bool {
         let base = &self.base;
-        let live = self.connections.entry(event.conn).or_insert_with(|| {
+        let live = self.connections.entry(batch.conn).or_insert_with(|| {
             let mut redactor = base.clone();
-            for (name, value) in &event.request.headers {
+            for (name, value) in &batch.request.headers {
                 redactor.add_header(name, value);
             }
             Live {
                 redactor,
                 open_legs: 2,
-                request: Arc::clone(&event.request),
+                request: Arc::clone(&batch.request),
             }
         });
-        live.redactor.learn(&event.event.kind);
-        let tag = LineTag {
-            seq: self.seq,
-            conn: event.conn,
-            leg: event.leg,
-        };
-        write_line(
-            &mut self.pending,
-            &mut self.messages,
-            &live.redactor,
-            &event.event,
-            tag,
-        );
-        self.seq += 1;
-        if let Some(recorder) = &mut self.recorder {
-            recorder.event(event);
-        }
-        if matches!(event.event.kind, EventKind::Close(_)) {
-            live.open_legs = live.open_legs.saturating_sub(1);
-            if live.open_legs == 0 {
-                let finished = self.connections.remove(&event.conn);
-                if let (Some(recorder), Some(live)) = (&mut self.recorder, finished) {
-                    let saved = recorder.finish(event.conn, &live.request, &live.redactor);
-                    report_save(saved);
-                }
+        let mut finished = false;
+        for (leg, event) in &batch.events {
+            live.redactor.learn(&event.kind);
+            let tag = LineTag {
+                seq: self.seq,
+                conn: batch.conn,
+                leg: *leg,
+            };
+            write_line(
+                &mut self.pending,
+                &mut self.messages,
+                &live.redactor,
+                event,
+                tag,
+            );
+            self.seq += 1;
+            if let Some(recorder) = &mut self.recorder {
+                recorder.event(batch.conn, *leg, event);
+            }
+            if matches!(event.kind, EventKind::Close(_)) {
+                live.open_legs = live.open_legs.saturating_sub(1);
+                finished |= live.open_legs == 0;
+            }
+            if self.pending.len() >= WRITE_AT && !write_out(&mut self.pending, &mut self.stdout) {
+                return false;
             }
         }
-        self.pending.len() < WRITE_AT || self.write_out()
+        if finished {
+            let finished = self.connections.remove(&batch.conn);
+            if let (Some(recorder), Some(live)) = (&mut self.recorder, finished) {
+                let saved = recorder.finish(batch.conn, &live.request, &live.redactor);
+                report_save(saved);
+            }
+        }
+        true
     }
 
     /// Saves the recording with the connections still going, as far as they got.
@@ -252,6 +256,16 @@ impl Printer {
         live.sort_by_key(|(conn, _, _)| *conn);
         report_save(recorder.save_all(&live));
     }
+}
+
+/// Writes the waiting lines `pending` to stdout; false once nobody reads it any more.
+fn write_out(pending: &mut Vec<u8>, stdout: &mut std::io::StdoutLock<'static>) -> bool {
+    let written = stdout.write_all(pending).is_ok();
+    pending.clear();
+    if pending.capacity() > KEEP_BUFFER {
+        *pending = Vec::with_capacity(2 * WRITE_AT);
+    }
+    written
 }
 
 /// A connection whose legs are not both closed yet.

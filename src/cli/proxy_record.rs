@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::engine::{ConnectionConfig, HeaderEntry};
+use crate::engine::{ConnectionConfig, Event, HeaderEntry};
 use crate::model::redact::Redactor;
 use crate::model::session::{SessionFile, SessionTab, TabRecording};
 use crate::model::storage::FileError;
 use crate::model::timeline::Timeline;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{ProxyConfig, ProxyEvent, upstream};
+use crate::proxy::{Leg, ProxyConfig, upstream};
 
 /// Request headers the handshake makes itself, left out of a recorded tab's headers.
 const HANDSHAKE_HEADERS: &[&str] = &[
@@ -51,9 +51,9 @@ impl ProxyRecorder {
     }
 
     /// Adds one event to its connection's timeline, marked with its leg.
-    pub(super) fn event(&mut self, event: &ProxyEvent) {
-        let timeline = self.live.entry(event.conn).or_default();
-        timeline.push_on(1, Some(event.leg), event.event.clone());
+    pub(super) fn event(&mut self, conn: u64, leg: Leg, event: &Event) {
+        let timeline = self.live.entry(conn).or_default();
+        timeline.push_on(1, Some(leg), event.clone());
     }
 
     /// Connection `conn` ended: its tab joins the file, which is saved.
