@@ -188,7 +188,7 @@ impl Printer {
 
     /// Writes the waiting lines to stdout; false once nobody reads it any more.
     fn write_out(&mut self) -> bool {
-        write_out(&mut self.pending, &mut self.stdout)
+        write_out(&mut self.pending, &mut self.stdout).is_ok()
     }
 
     /// Prints a batch of one connection's events (see [`Printer::flush`]); false once
@@ -214,13 +214,28 @@ impl Printer {
                 conn: batch.conn,
                 leg: *leg,
             };
-            write_line(
-                &mut self.pending,
-                &mut self.messages,
-                &live.redactor,
+            let stdout = &mut self.stdout;
+            // A large text's clean runs go from the payload straight to stdout.
+            let direct = |pending: &mut Vec<u8>, run: &[u8]| {
+                write_out(pending, stdout)?;
+                stdout.write_all(run)
+            };
+            let line = Line {
+                redactor: &live.redactor,
                 event,
                 tag,
-            );
+            };
+            if write_line_runs(
+                &mut self.pending,
+                &mut self.messages,
+                line,
+                DIRECT_RUN,
+                direct,
+            )
+            .is_err()
+            {
+                return false;
+            }
             self.seq += 1;
             if let Some(recorder) = &mut self.recorder {
                 recorder.event(batch.conn, *leg, event);
@@ -229,7 +244,9 @@ impl Printer {
                 live.open_legs = live.open_legs.saturating_sub(1);
                 finished |= live.open_legs == 0;
             }
-            if self.pending.len() >= WRITE_AT && !write_out(&mut self.pending, &mut self.stdout) {
+            if self.pending.len() >= WRITE_AT
+                && write_out(&mut self.pending, &mut self.stdout).is_err()
+            {
                 return false;
             }
         }
@@ -258,9 +275,16 @@ impl Printer {
     }
 }
 
-/// Writes the waiting lines `pending` to stdout; false once nobody reads it any more.
-fn write_out(pending: &mut Vec<u8>, stdout: &mut std::io::StdoutLock<'static>) -> bool {
-    let written = stdout.write_all(pending).is_ok();
+/// A run of a text at least this long that needs no escape is written to stdout from the
+/// payload itself rather than copied into the line buffer first.
+const DIRECT_RUN: usize = 32 << 10;
+
+/// Writes the waiting lines `pending` to stdout (an error once nobody reads it any more).
+fn write_out(
+    pending: &mut Vec<u8>,
+    stdout: &mut std::io::StdoutLock<'static>,
+) -> std::io::Result<()> {
+    let written = stdout.write_all(pending);
     pending.clear();
     if pending.capacity() > KEEP_BUFFER {
         *pending = Vec::with_capacity(2 * WRITE_AT);
@@ -283,9 +307,18 @@ struct LineTag {
     leg: Leg,
 }
 
+/// One event to print, and how.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    redactor: &'a Redactor,
+    event: &'a Event,
+    tag: LineTag,
+}
+
 /// Appends one event's line, redacted: `connect`'s shape with `seq` replaced by the
 /// proxy's running number, then `"conn"` and `"leg"`. Message lines are written directly
 /// ([`MessageLines`]); the rarer events through their JSON value.
+#[cfg(test)]
 fn write_line(
     out: &mut Vec<u8>,
     messages: &mut MessageLines,
@@ -293,6 +326,33 @@ fn write_line(
     event: &Event,
     tag: LineTag,
 ) {
+    let copy = |out: &mut Vec<u8>, run: &[u8]| {
+        out.extend_from_slice(run);
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let line = Line {
+        redactor,
+        event,
+        tag,
+    };
+    // Copying cannot fail.
+    let _ = write_line_runs(out, messages, line, usize::MAX, copy);
+}
+
+/// [`write_line`], except that the runs of at least `direct` bytes of a message's text
+/// that need no escape go to `run` (see [`MessageLines::begin_runs`]).
+fn write_line_runs<E>(
+    out: &mut Vec<u8>,
+    messages: &mut MessageLines,
+    line: Line<'_>,
+    direct: usize,
+    run: impl FnMut(&mut Vec<u8>, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    let Line {
+        redactor,
+        event,
+        tag,
+    } = line;
     // The fast writer knows message lines without a wire form (the relay's legs report
     // messages, never their compressed bytes); anything else takes the JSON value.
     if let (EventKind::Message { dir, payload }, None) = (&event.kind, &event.wire) {
@@ -303,7 +363,7 @@ fn write_line(
             shown: redacted.as_ref().unwrap_or(payload),
             len: payload.len(),
         };
-        messages.begin(out, event, fields);
+        messages.begin_runs(out, event, fields, direct, run)?;
         if redacted.is_some() {
             json_bytes::push_key(out, "redacted", false);
             out.extend_from_slice(b"true");
@@ -313,12 +373,13 @@ fn write_line(
         json_bytes::push_key(out, "leg", false);
         json_bytes::push_str(out, tag.leg.as_str());
         end_line(out);
-        return;
+        return Ok(());
     }
     let line = value_line(redactor, event, tag);
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, &line);
     out.push(b'\n');
+    Ok(())
 }
 
 /// One event's line as a JSON value (see [`write_line`]).
@@ -430,6 +491,58 @@ mod tests {
         assert_eq!(line["text"], "{\"token\":\"[redacted]\",\"n\":1}");
         assert_eq!(line["len"], 28);
         assert_eq!(line["redacted"], true);
+    }
+
+    #[test]
+    fn long_clean_runs_written_straight_out_make_the_same_bytes() {
+        let mut secrets = Redactor::default();
+        secrets.add_header("Authorization", "Bearer tok-123456");
+        let big = format!(
+            "{}\"quoted\"\n{}tok-123456{}",
+            "x".repeat(70_000),
+            "é".repeat(40_000),
+            "y".repeat(5)
+        );
+        let payloads = [
+            Payload::Text(big.clone().into()),
+            Payload::Text("short \" one".into()),
+            Payload::Text("z".repeat(DIRECT_RUN).into()),
+            Payload::Binary(Bytes::from(big.clone().into_bytes())),
+        ];
+        let mut messages = MessageLines::default();
+        for redactor in [Redactor::default(), secrets] {
+            for payload in &payloads {
+                let event = message(Direction::In, payload.clone(), 1_234);
+                let tag = LineTag {
+                    seq: 5,
+                    conn: 2,
+                    leg: Leg::Upstream,
+                };
+                let mut copied = Vec::new();
+                write_line(&mut copied, &mut messages, &redactor, &event, tag);
+                // As the printer writes: the buffer so far, then the run from the payload.
+                let (mut stdout, mut pending, mut runs) = (Vec::new(), Vec::new(), 0);
+                let line = Line {
+                    redactor: &redactor,
+                    event: &event,
+                    tag,
+                };
+                let direct = |pending: &mut Vec<u8>, run: &[u8]| {
+                    stdout.append(pending);
+                    stdout.extend_from_slice(run);
+                    runs += 1;
+                    Ok::<(), ()>(())
+                };
+                write_line_runs(&mut pending, &mut messages, line, DIRECT_RUN, direct).unwrap();
+                stdout.append(&mut pending);
+                assert_eq!(
+                    String::from_utf8(stdout).unwrap(),
+                    String::from_utf8(copied).unwrap()
+                );
+                let long_text = matches!(payload, Payload::Text(text) if text.len() >= DIRECT_RUN);
+                assert_eq!(runs > 0, long_text, "{runs} runs written straight out");
+            }
+        }
     }
 
     #[test]
