@@ -14,15 +14,15 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::error::{CliError, Outcome};
+use super::message_out::{LineTag, write_message};
 use super::proxy_args::ProxyArgs;
 use super::proxy_record::ProxyRecorder;
 use crate::engine::{Event, EventKind};
-use crate::format::json_bytes;
-use crate::format::message_line::{MessageFields, MessageLines, end_line};
+use crate::format::message_line::MessageLines;
 use crate::model::redact::Redactor;
 use crate::model::storage::FileError;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{self, EventBatch, Leg, ListenTls, ProxyConfig};
+use crate::proxy::{self, EventBatch, ListenTls, ProxyConfig};
 
 /// Batches of events waiting to be printed; past it (or past the bytes the relays may have
 /// waiting, [`proxy::EVENT_QUEUE_BYTES`]) the relays wait for the printer.
@@ -212,7 +212,7 @@ impl Printer {
             let tag = LineTag {
                 seq: self.seq,
                 conn: batch.conn,
-                leg: *leg,
+                leg: Some(*leg),
             };
             let stdout = &mut self.stdout;
             // A large text's clean runs go from the payload straight to stdout.
@@ -299,14 +299,6 @@ struct Live {
     request: Arc<RequestHead>,
 }
 
-/// What the proxy adds to an event's line: the running `seq`, the connection and the leg.
-#[derive(Clone, Copy, Debug)]
-struct LineTag {
-    seq: u64,
-    conn: u64,
-    leg: Leg,
-}
-
 /// One event to print, and how.
 #[derive(Clone, Copy)]
 struct Line<'a> {
@@ -355,25 +347,8 @@ fn write_line_runs<E>(
     } = line;
     // The fast writer knows message lines without a wire form (the relay's legs report
     // messages, never their compressed bytes); anything else takes the JSON value.
-    if let (EventKind::Message { dir, payload }, None) = (&event.kind, &event.wire) {
-        let redacted = redactor.payload(payload);
-        let fields = MessageFields {
-            seq: tag.seq,
-            dir: *dir,
-            shown: redacted.as_ref().unwrap_or(payload),
-            len: payload.len(),
-        };
-        messages.begin_runs(out, event, fields, direct, run)?;
-        if redacted.is_some() {
-            json_bytes::push_key(out, "redacted", false);
-            out.extend_from_slice(b"true");
-        }
-        json_bytes::push_key(out, "conn", false);
-        json_bytes::push_u64(out, tag.conn);
-        json_bytes::push_key(out, "leg", false);
-        json_bytes::push_str(out, tag.leg.as_str());
-        end_line(out);
-        return Ok(());
+    if let Some(written) = write_message(out, messages, redactor, event, tag, direct, run) {
+        return written;
     }
     let line = value_line(redactor, event, tag);
     // Writing into a Vec cannot fail.
@@ -388,7 +363,9 @@ fn value_line(redactor: &Redactor, event: &Event, tag: LineTag) -> Value {
     if let Value::Object(map) = &mut line {
         map.insert("seq".into(), json!(tag.seq));
         map.insert("conn".into(), json!(tag.conn));
-        map.insert("leg".into(), json!(tag.leg.as_str()));
+        if let Some(leg) = tag.leg {
+            map.insert("leg".into(), json!(leg.as_str()));
+        }
     }
     line
 }
@@ -407,7 +384,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::engine::{Direction, Payload};
+    use crate::engine::{Direction, Leg, Payload};
 
     #[test]
     fn headers_are_name_colon_value() {
@@ -462,11 +439,11 @@ mod tests {
                         let tag = LineTag {
                             seq: at as u64 * 1_000_003,
                             conn: at as u64 + 1,
-                            leg: if at % 2 == 0 {
+                            leg: Some(if at % 2 == 0 {
                                 Leg::Client
                             } else {
                                 Leg::Upstream
-                            },
+                            }),
                         };
                         let mut fast = Vec::new();
                         write_line(&mut fast, &mut messages, redactor, &event, tag);
@@ -483,7 +460,7 @@ mod tests {
         let tag = LineTag {
             seq: 0,
             conn: 1,
-            leg: Leg::Client,
+            leg: Some(Leg::Client),
         };
         let mut line = Vec::new();
         write_line(&mut line, &mut messages, &redactors[1], &event, tag);
@@ -516,7 +493,7 @@ mod tests {
                 let tag = LineTag {
                     seq: 5,
                     conn: 2,
-                    leg: Leg::Upstream,
+                    leg: Some(Leg::Upstream),
                 };
                 let mut copied = Vec::new();
                 write_line(&mut copied, &mut messages, &redactor, &event, tag);
@@ -560,7 +537,7 @@ mod tests {
         let tag = LineTag {
             seq: 9,
             conn: 2,
-            leg: Leg::Upstream,
+            leg: Some(Leg::Upstream),
         };
         let mut line = Vec::new();
         write_line(
