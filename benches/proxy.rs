@@ -15,12 +15,22 @@
 //! Every message is counted; a run that loses one fails instead of reporting. For the
 //! process paths the proxy's own CPU time per message is printed too (from /proc: on a
 //! loaded machine it varies less than the rates).
+//!
+//! Each round runs every path twice: unpinned (every thread on any CPU, as the machine
+//! schedules them), then pinned, on a machine with at least 2 CPUs: the two ends (the
+//! flood server and the reading client, which are also the whole direct path) on CPU 0,
+//! the proxy (the process, or the in-process relay's own runtime) and the thread reading
+//! its JSON lines on CPU 1. Pinned, the ratio is the proxy's own overhead when it has a
+//! core of its own; unpinned on 2 cores, server, proxy and client share them.
 
+#[path = "support/affinity.rs"]
+mod affinity;
 #[path = "support/process.rs"]
 mod process;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
@@ -54,6 +64,50 @@ const CASES: &[Case] = &[
 
 /// Rounds per case, the three paths taking turns in each (this VM's speed drifts).
 const ROUNDS: usize = 7;
+
+/// The threads of this process that are the two ends (the flood server and the client).
+static ENDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// The threads of this process that are proxies' side: the in-process relay's runtime and
+/// the threads reading the proxy processes' output.
+static PROXY_SIDE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Where the threads run during a pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pinning {
+    /// Anywhere.
+    Unpinned,
+    /// The ends on CPU 0, the proxy on CPU 1.
+    Pinned,
+}
+
+impl Pinning {
+    fn name(self) -> &'static str {
+        match self {
+            Pinning::Unpinned => "unpinned",
+            Pinning::Pinned => "pinned: ends CPU 0, proxy CPU 1",
+        }
+    }
+
+    /// Sets every thread of this process and of the proxy processes `pids` as this says.
+    fn apply(self, pids: &[u32]) {
+        let every: Vec<usize> = (0..affinity::available()).collect();
+        let (ends, proxy): (&[usize], &[usize]) = match self {
+            Pinning::Unpinned => (&every, &every),
+            Pinning::Pinned => (&[0], &[1]),
+        };
+        let mut all = true;
+        for &tid in ENDS.lock().expect("tids").iter() {
+            all &= affinity::pin_thread(tid, ends);
+        }
+        for &tid in PROXY_SIDE.lock().expect("tids").iter() {
+            all &= affinity::pin_thread(tid, proxy);
+        }
+        for &pid in pids {
+            all &= affinity::pin_process(pid, proxy);
+        }
+        assert!(all, "the CPU affinity could not be set");
+    }
+}
 /// Idle connections opened through the proxy for the memory figure.
 const IDLE: usize = 1000;
 
@@ -169,6 +223,10 @@ fn spawn_listening(command: &mut Command) -> (Child, String) {
         .expect("listening on …")
         .to_string();
     std::thread::spawn(move || {
+        PROXY_SIDE
+            .lock()
+            .expect("tids")
+            .push(affinity::this_thread());
         let mut sink = vec![0u8; 1 << 16];
         while matches!(stdout.read(&mut sink), Ok(n) if n > 0) {}
     });
@@ -263,10 +321,28 @@ async fn forward<R, W>(
     }
 }
 
-/// The proxy's relay in this process, its events taken and dropped.
-async fn proxy_library(upstream: &str) -> (sockscope::proxy::ProxyServer, String) {
+/// The proxy's relay in this process, on a runtime of its own (two threads, on the proxy's
+/// side), its event batches taken and dropped.
+async fn proxy_library(
+    upstream: &str,
+) -> (
+    tokio::runtime::Runtime,
+    sockscope::proxy::ProxyServer,
+    String,
+) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .on_thread_start(|| {
+            PROXY_SIDE
+                .lock()
+                .expect("tids")
+                .push(affinity::this_thread())
+        })
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (sender, mut events) = tokio::sync::mpsc::channel(256);
-    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    runtime.spawn(async move { while events.recv().await.is_some() {} });
     let config = sockscope::proxy::ProxyConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         upstream: url::Url::parse(upstream).expect("url"),
@@ -274,11 +350,13 @@ async fn proxy_library(upstream: &str) -> (sockscope::proxy::ProxyServer, String
         strip_headers: Vec::new(),
         tls: None,
     };
-    let server = sockscope::proxy::start(config, sender)
+    let server = runtime
+        .spawn(sockscope::proxy::start_batched(config, sender))
         .await
+        .expect("the start task")
         .expect("the proxy starts");
     let url = server.url();
-    (server, url)
+    (runtime, server, url)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -304,8 +382,10 @@ fn main() {
     }
     let only: Option<String> = args.iter().find(|arg| !arg.starts_with('-')).cloned();
     let baseline = std::env::var("PROXY_BENCH_BASELINE").ok();
+    ENDS.lock().expect("tids").push(affinity::this_thread());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .on_thread_start(|| ENDS.lock().expect("tids").push(affinity::this_thread()))
         .enable_all()
         .build()
         .expect("runtime");
@@ -313,7 +393,7 @@ fn main() {
         let upstream = flood_server().await;
         let (mut child, via_cli) = proxy_process(env!("CARGO_BIN_EXE_sockscope"), &upstream);
         let (mut bare, via_bare) = bare_relay_process(&upstream);
-        let (_library, via_library) = proxy_library(&upstream).await;
+        let (library_runtime, library, via_library) = proxy_library(&upstream).await;
         let mut paths = vec![
             Path {
                 name: "direct (bare client ← bare server)".into(),
@@ -346,54 +426,72 @@ fn main() {
             });
             before = Some(old);
         }
+        let pids: Vec<u32> = paths.iter().filter_map(|way| way.pid).collect();
+        let modes: &[Pinning] = if affinity::available() >= 2 {
+            &[Pinning::Unpinned, Pinning::Pinned]
+        } else {
+            eprintln!("one CPU: no pinned rounds");
+            &[Pinning::Unpinned]
+        };
         println!(
-            "| messages | path | msgs/s (median of {ROUNDS}) | MB/s | vs direct | vs the bare relay process | proxy CPU per message |"
+            "| messages | CPUs | path | msgs/s (median of {ROUNDS}) | MB/s | vs direct | vs the bare relay process | proxy CPU per message |"
         );
-        println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        println!("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
         for case in CASES {
             if only.as_ref().is_some_and(|only| !case.name.contains(only.as_str())) {
                 continue;
             }
             let path = format!("/{}/{}", case.count, case.size);
-            let mut rates = vec![Vec::new(); paths.len()];
-            let mut ratios = vec![Vec::new(); paths.len()];
-            let mut to_bare = vec![Vec::new(); paths.len()];
-            let mut ticks = vec![0u64; paths.len()];
+            // Per pinning, per path: each round's rate, its ratios, the proxy's CPU ticks.
+            let empty = || vec![Vec::new(); paths.len()];
+            let mut rates = vec![empty(); modes.len()];
+            let mut ratios = vec![empty(); modes.len()];
+            let mut to_bare = vec![empty(); modes.len()];
+            let mut ticks = vec![vec![0u64; paths.len()]; modes.len()];
             for _ in 0..ROUNDS {
-                let mut round = vec![0.0; paths.len()];
-                for (at, way) in paths.iter().enumerate() {
-                    let cpu = way.pid.map(process::cpu_ticks);
-                    let took = client(&format!("{}{path}", way.base), case.count, case.size).await;
-                    if let (Some(pid), Some(cpu)) = (way.pid, cpu) {
-                        ticks[at] += process::cpu_ticks(pid).saturating_sub(cpu);
+                for (mode_at, mode) in modes.iter().enumerate() {
+                    mode.apply(&pids);
+                    let mut round = vec![0.0; paths.len()];
+                    for (at, way) in paths.iter().enumerate() {
+                        let cpu = way.pid.map(process::cpu_ticks);
+                        let url = format!("{}{path}", way.base);
+                        let took = client(&url, case.count, case.size).await;
+                        if let (Some(pid), Some(cpu)) = (way.pid, cpu) {
+                            ticks[mode_at][at] += process::cpu_ticks(pid).saturating_sub(cpu);
+                        }
+                        round[at] = case.count as f64 / took.as_secs_f64();
+                        rates[mode_at][at].push(round[at]);
                     }
-                    round[at] = case.count as f64 / took.as_secs_f64();
-                    rates[at].push(round[at]);
-                }
-                for at in 0..paths.len() {
-                    ratios[at].push(round[at] / round[0]);
-                    to_bare[at].push(round[at] / round[1]);
+                    for at in 0..paths.len() {
+                        ratios[mode_at][at].push(round[at] / round[0]);
+                        to_bare[mode_at][at].push(round[at] / round[1]);
+                    }
                 }
             }
-            for (at, way) in paths.iter().enumerate() {
-                let rate = median(rates[at].clone());
-                let cpu = match way.pid {
-                    // Clock ticks are 10 ms.
-                    Some(_) => format!(
-                        "{:.2} µs",
-                        ticks[at] as f64 * 10_000.0 / (case.count as f64 * ROUNDS as f64)
-                    ),
-                    None => "-".into(),
-                };
-                println!(
-                    "| {} x {} | {} | {rate:.0} | {:.1} | {:.2} | {:.2} | {cpu} |",
-                    case.count,
-                    case.name,
-                    way.name,
-                    rate * case.size as f64 / 1e6,
-                    median(ratios[at].clone()),
-                    median(to_bare[at].clone()),
-                );
+            Pinning::Unpinned.apply(&pids);
+            for (mode_at, mode) in modes.iter().enumerate() {
+                for (at, way) in paths.iter().enumerate() {
+                    let rate = median(rates[mode_at][at].clone());
+                    let cpu = match way.pid {
+                        // Clock ticks are 10 ms.
+                        Some(_) => format!(
+                            "{:.2} µs",
+                            ticks[mode_at][at] as f64 * 10_000.0
+                                / (case.count as f64 * ROUNDS as f64)
+                        ),
+                        None => "-".into(),
+                    };
+                    println!(
+                        "| {} x {} | {} | {} | {rate:.0} | {:.1} | {:.2} | {:.2} | {cpu} |",
+                        case.count,
+                        case.name,
+                        mode.name(),
+                        way.name,
+                        rate * case.size as f64 / 1e6,
+                        median(ratios[mode_at][at].clone()),
+                        median(to_bare[mode_at][at].clone()),
+                    );
+                }
             }
         }
         if only.is_none() {
@@ -406,6 +504,8 @@ fn main() {
             let _ = process.kill();
             let _ = process.wait();
         }
+        drop(library);
+        library_runtime.shutdown_background();
     });
 }
 

@@ -11,8 +11,8 @@ use super::commands::CommandId;
 use super::tab::Tab;
 use crate::engine::{Leg, Payload, WakeFn};
 use crate::format::head;
-use crate::model::tab_setup::TabKind;
 use crate::format::json_path::JsonPath;
+use crate::model::tab_setup::TabKind;
 use crate::replay::{
     CompareOptions, ComparisonItem, MessageRef, Replay, ReplayHandle, ReplayOptions, ReplayReport,
     Speed,

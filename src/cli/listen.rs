@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 
 use super::error::{CliError, Outcome};
 use super::listen_args::ListenArgs;
+use super::message_out::{LineTag, write_message};
 use crate::engine::EventKind;
+use crate::format::message_line::MessageLines;
 use crate::mock::rules::{CloseAfter, Rules, check_reject};
 use crate::mock::{self, MockConfig};
 use crate::model::redact::Redactor;
@@ -41,7 +43,7 @@ pub async fn run(args: &ListenArgs) -> Result<Outcome, CliError> {
     let server = mock::start(config, sender)
         .await
         .map_err(|error| CliError::failed(format!("cannot listen on {}: ", args.addr), error))?;
-    let mut printer = Printer::default();
+    let mut printer = Printer::new();
     if printer
         .say(&format!("listening on {}", server.url()))
         .is_err()
@@ -52,8 +54,9 @@ pub async fn run(args: &ListenArgs) -> Result<Outcome, CliError> {
     tokio::pin!(stop);
     let stopped = loop {
         tokio::select! {
+            // Lines are written as they come and flushed once no more events wait.
             event = events.recv() => match event {
-                Some(event) if printer.print(&event) => {}
+                Some(event) if printer.print(&event) && (!events.is_empty() || printer.flush()) => {}
                 _ => break false,
             },
             () = &mut stop => break true,
@@ -66,6 +69,7 @@ pub async fn run(args: &ListenArgs) -> Result<Outcome, CliError> {
         })
         .await;
     }
+    printer.flush();
     Ok(Outcome::Success)
 }
 
@@ -87,25 +91,59 @@ fn apply_flags(rules: &mut Rules, args: &ListenArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Lines waiting in [`Printer`]'s buffer past this many bytes are written out.
+const WRITE_AT: usize = 64 << 10;
+
+/// A line buffer grown past this (by a large message) is given back once written out.
+const KEEP_BUFFER: usize = 4 << 20;
+
 /// Prints events as JSON lines, each connection redacted with what its request showed.
-#[derive(Default)]
 struct Printer {
     /// Each live connection's redaction.
     connections: HashMap<u64, Redactor>,
     seq: u64,
+    /// Message lines, written without building a JSON value.
+    messages: MessageLines,
+    /// Lines not written out yet: written once [`WRITE_AT`] bytes wait, and by
+    /// [`Printer::flush`] (once no more events wait).
+    pending: Vec<u8>,
+    stdout: std::io::StdoutLock<'static>,
 }
 
 impl Printer {
-    /// Prints one line and flushes.
-    fn say(&mut self, line: &str) -> std::io::Result<()> {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{line}").and_then(|()| stdout.flush())
+    fn new() -> Self {
+        Self {
+            connections: HashMap::new(),
+            seq: 0,
+            messages: MessageLines::default(),
+            pending: Vec::with_capacity(2 * WRITE_AT),
+            stdout: std::io::stdout().lock(),
+        }
     }
 
-    /// Prints one event (after its connection's `request` line when it is the first);
-    /// false once nobody reads stdout any more.
+    /// Prints one line and flushes.
+    fn say(&mut self, line: &str) -> std::io::Result<()> {
+        writeln!(self.stdout, "{line}").and_then(|()| self.stdout.flush())
+    }
+
+    /// Writes out the lines printed so far; false once nobody reads stdout any more.
+    fn flush(&mut self) -> bool {
+        self.write_out() && self.stdout.flush().is_ok()
+    }
+
+    /// Writes the waiting lines to stdout; false once nobody reads it any more.
+    fn write_out(&mut self) -> bool {
+        let written = self.stdout.write_all(&self.pending).is_ok();
+        self.pending.clear();
+        if self.pending.capacity() > KEEP_BUFFER {
+            self.pending = Vec::with_capacity(2 * WRITE_AT);
+        }
+        written
+    }
+
+    /// Prints one event (after its connection's `request` line when it is the first; see
+    /// [`Printer::flush`]); false once nobody reads stdout any more.
     fn print(&mut self, event: &ProxyEvent) -> bool {
-        let mut lines = Vec::with_capacity(2);
         if !self.connections.contains_key(&event.conn) {
             let mut redactor = Redactor::default();
             for (name, value) in &event.request.headers {
@@ -113,23 +151,45 @@ impl Printer {
             }
             let mut line = request_line(&event.request, &redactor);
             self.tag(&mut line, event.conn);
-            lines.push(line);
+            push_value(&mut self.pending, &line);
             self.connections.insert(event.conn, redactor);
         }
         let Some(redactor) = self.connections.get_mut(&event.conn) else {
             return true;
         };
         redactor.learn(&event.event.kind);
-        let mut line = redactor.json_line(&event.event);
-        if let (Value::Object(map), EventKind::Open(_)) = (&mut line, &event.event.kind) {
-            map.insert("path".into(), json!(redactor.url(&event.request.target)));
+        let tag = LineTag {
+            seq: self.seq,
+            conn: event.conn,
+            leg: None,
+        };
+        let copy = |out: &mut Vec<u8>, run: &[u8]| {
+            out.extend_from_slice(run);
+            Ok::<(), std::convert::Infallible>(())
+        };
+        let fast = write_message(
+            &mut self.pending,
+            &mut self.messages,
+            redactor,
+            &event.event,
+            tag,
+            usize::MAX,
+            copy,
+        );
+        if fast.is_some() {
+            self.seq += 1;
+        } else {
+            let mut line = redactor.json_line(&event.event);
+            if let (Value::Object(map), EventKind::Open(_)) = (&mut line, &event.event.kind) {
+                map.insert("path".into(), json!(redactor.url(&event.request.target)));
+            }
+            self.tag(&mut line, event.conn);
+            push_value(&mut self.pending, &line);
         }
         if matches!(event.event.kind, EventKind::Close(_)) {
             self.connections.remove(&event.conn);
         }
-        self.tag(&mut line, event.conn);
-        lines.push(line);
-        lines.iter().all(|line| self.say(&line.to_string()).is_ok())
+        self.pending.len() < WRITE_AT || self.write_out()
     }
 
     /// Adds the running `seq` and the connection number.
@@ -140,6 +200,13 @@ impl Printer {
         }
         self.seq += 1;
     }
+}
+
+/// Appends `line` and a newline.
+fn push_value(out: &mut Vec<u8>, line: &Value) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, line);
+    out.push(b'\n');
 }
 
 /// `{"event":"request","path":...,"headers":{...},"subprotocols":[...]}`.

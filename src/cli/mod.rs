@@ -16,6 +16,7 @@ mod fold_line;
 mod har_commands;
 mod listen;
 pub mod listen_args;
+mod message_out;
 mod output;
 pub mod plan;
 mod protocol_line;

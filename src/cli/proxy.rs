@@ -14,17 +14,18 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::error::{CliError, Outcome};
+use super::message_out::{LineTag, write_message};
 use super::proxy_args::ProxyArgs;
 use super::proxy_record::ProxyRecorder;
 use crate::engine::{Event, EventKind};
-use crate::format::json_bytes;
-use crate::format::message_line::{MessageFields, MessageLines, end_line};
+use crate::format::message_line::MessageLines;
 use crate::model::redact::Redactor;
 use crate::model::storage::FileError;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{self, Leg, ListenTls, ProxyConfig, ProxyEvent};
+use crate::proxy::{self, EventBatch, ListenTls, ProxyConfig};
 
-/// Events waiting to be printed; past it the relays wait for the printer.
+/// Batches of events waiting to be printed; past it (or past the bytes the relays may have
+/// waiting, [`proxy::EVENT_QUEUE_BYTES`]) the relays wait for the printer.
 const EVENT_QUEUE: usize = 256;
 
 /// Checks the flags, starts the proxy and prints its events until told to stop.
@@ -33,7 +34,7 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     let (sender, mut events) = mpsc::channel(EVENT_QUEUE);
     let added = config.add_headers.clone();
     let recorder_config = config.clone();
-    let server = proxy::start(config, sender)
+    let server = proxy::start_batched(config, sender)
         .await
         .map_err(|error| CliError::failed(format!("cannot listen on {}: ", args.listen), error))?;
     let mut stdout = std::io::stdout().lock();
@@ -51,8 +52,8 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     let stopped = loop {
         tokio::select! {
             // Lines are written as they come and flushed once no more events wait.
-            event = events.recv() => match event {
-                Some(event) if printer.print(&event) && (!events.is_empty() || printer.flush()) => {}
+            batch = events.recv() => match batch {
+                Some(batch) if printer.print(&batch) && (!events.is_empty() || printer.flush()) => {}
                 _ => break false,
             },
             () = &mut stop => break true,
@@ -60,8 +61,8 @@ pub async fn run(args: &ProxyArgs) -> Result<Outcome, CliError> {
     };
     if stopped {
         // Every connection closes with 1001; their close events keep coming meanwhile.
-        super::serve::drain_during(server.shutdown(), &mut events, |event| {
-            printer.print(event);
+        super::serve::drain_during(server.shutdown(), &mut events, |batch| {
+            printer.print(batch);
         })
         .await;
     } else {
@@ -187,56 +188,76 @@ impl Printer {
 
     /// Writes the waiting lines to stdout; false once nobody reads it any more.
     fn write_out(&mut self) -> bool {
-        let written = self.stdout.write_all(&self.pending).is_ok();
-        self.pending.clear();
-        if self.pending.capacity() > KEEP_BUFFER {
-            self.pending = Vec::with_capacity(2 * WRITE_AT);
-        }
-        written
+        write_out(&mut self.pending, &mut self.stdout).is_ok()
     }
 
-    /// Prints one event (see [`Printer::flush`]); false once nobody reads stdout any more.
-    fn print(&mut self, event: &ProxyEvent) -> bool {
+    /// Prints a batch of one connection's events (see [`Printer::flush`]); false once
+    /// nobody reads stdout any more.
+    fn print(&mut self, batch: &EventBatch) -> bool {
         let base = &self.base;
-        let live = self.connections.entry(event.conn).or_insert_with(|| {
+        let live = self.connections.entry(batch.conn).or_insert_with(|| {
             let mut redactor = base.clone();
-            for (name, value) in &event.request.headers {
+            for (name, value) in &batch.request.headers {
                 redactor.add_header(name, value);
             }
             Live {
                 redactor,
                 open_legs: 2,
-                request: Arc::clone(&event.request),
+                request: Arc::clone(&batch.request),
             }
         });
-        live.redactor.learn(&event.event.kind);
-        let tag = LineTag {
-            seq: self.seq,
-            conn: event.conn,
-            leg: event.leg,
-        };
-        write_line(
-            &mut self.pending,
-            &mut self.messages,
-            &live.redactor,
-            &event.event,
-            tag,
-        );
-        self.seq += 1;
-        if let Some(recorder) = &mut self.recorder {
-            recorder.event(event);
-        }
-        if matches!(event.event.kind, EventKind::Close(_)) {
-            live.open_legs = live.open_legs.saturating_sub(1);
-            if live.open_legs == 0 {
-                let finished = self.connections.remove(&event.conn);
-                if let (Some(recorder), Some(live)) = (&mut self.recorder, finished) {
-                    let saved = recorder.finish(event.conn, &live.request, &live.redactor);
-                    report_save(saved);
-                }
+        let mut finished = false;
+        for (leg, event) in &batch.events {
+            live.redactor.learn(&event.kind);
+            let tag = LineTag {
+                seq: self.seq,
+                conn: batch.conn,
+                leg: Some(*leg),
+            };
+            let stdout = &mut self.stdout;
+            // A large text's clean runs go from the payload straight to stdout.
+            let direct = |pending: &mut Vec<u8>, run: &[u8]| {
+                write_out(pending, stdout)?;
+                stdout.write_all(run)
+            };
+            let line = Line {
+                redactor: &live.redactor,
+                event,
+                tag,
+            };
+            if write_line_runs(
+                &mut self.pending,
+                &mut self.messages,
+                line,
+                DIRECT_RUN,
+                direct,
+            )
+            .is_err()
+            {
+                return false;
+            }
+            self.seq += 1;
+            if let Some(recorder) = &mut self.recorder {
+                recorder.event(batch.conn, *leg, event);
+            }
+            if matches!(event.kind, EventKind::Close(_)) {
+                live.open_legs = live.open_legs.saturating_sub(1);
+                finished |= live.open_legs == 0;
+            }
+            if self.pending.len() >= WRITE_AT
+                && write_out(&mut self.pending, &mut self.stdout).is_err()
+            {
+                return false;
             }
         }
-        self.pending.len() < WRITE_AT || self.write_out()
+        if finished {
+            let finished = self.connections.remove(&batch.conn);
+            if let (Some(recorder), Some(live)) = (&mut self.recorder, finished) {
+                let saved = recorder.finish(batch.conn, &live.request, &live.redactor);
+                report_save(saved);
+            }
+        }
+        true
     }
 
     /// Saves the recording with the connections still going, as far as they got.
@@ -254,6 +275,23 @@ impl Printer {
     }
 }
 
+/// A run of a text at least this long that needs no escape is written to stdout from the
+/// payload itself rather than copied into the line buffer first.
+const DIRECT_RUN: usize = 32 << 10;
+
+/// Writes the waiting lines `pending` to stdout (an error once nobody reads it any more).
+fn write_out(
+    pending: &mut Vec<u8>,
+    stdout: &mut std::io::StdoutLock<'static>,
+) -> std::io::Result<()> {
+    let written = stdout.write_all(pending);
+    pending.clear();
+    if pending.capacity() > KEEP_BUFFER {
+        *pending = Vec::with_capacity(2 * WRITE_AT);
+    }
+    written
+}
+
 /// A connection whose legs are not both closed yet.
 struct Live {
     redactor: Redactor,
@@ -261,17 +299,18 @@ struct Live {
     request: Arc<RequestHead>,
 }
 
-/// What the proxy adds to an event's line: the running `seq`, the connection and the leg.
-#[derive(Clone, Copy, Debug)]
-struct LineTag {
-    seq: u64,
-    conn: u64,
-    leg: Leg,
+/// One event to print, and how.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    redactor: &'a Redactor,
+    event: &'a Event,
+    tag: LineTag,
 }
 
 /// Appends one event's line, redacted: `connect`'s shape with `seq` replaced by the
 /// proxy's running number, then `"conn"` and `"leg"`. Message lines are written directly
 /// ([`MessageLines`]); the rarer events through their JSON value.
+#[cfg(test)]
 fn write_line(
     out: &mut Vec<u8>,
     messages: &mut MessageLines,
@@ -279,32 +318,43 @@ fn write_line(
     event: &Event,
     tag: LineTag,
 ) {
+    let copy = |out: &mut Vec<u8>, run: &[u8]| {
+        out.extend_from_slice(run);
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let line = Line {
+        redactor,
+        event,
+        tag,
+    };
+    // Copying cannot fail.
+    let _ = write_line_runs(out, messages, line, usize::MAX, copy);
+}
+
+/// [`write_line`], except that the runs of at least `direct` bytes of a message's text
+/// that need no escape go to `run` (see [`MessageLines::begin_runs`]).
+fn write_line_runs<E>(
+    out: &mut Vec<u8>,
+    messages: &mut MessageLines,
+    line: Line<'_>,
+    direct: usize,
+    run: impl FnMut(&mut Vec<u8>, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    let Line {
+        redactor,
+        event,
+        tag,
+    } = line;
     // The fast writer knows message lines without a wire form (the relay's legs report
     // messages, never their compressed bytes); anything else takes the JSON value.
-    if let (EventKind::Message { dir, payload }, None) = (&event.kind, &event.wire) {
-        let redacted = redactor.payload(payload);
-        let fields = MessageFields {
-            seq: tag.seq,
-            dir: *dir,
-            shown: redacted.as_ref().unwrap_or(payload),
-            len: payload.len(),
-        };
-        messages.begin(out, event, fields);
-        if redacted.is_some() {
-            json_bytes::push_key(out, "redacted", false);
-            out.extend_from_slice(b"true");
-        }
-        json_bytes::push_key(out, "conn", false);
-        json_bytes::push_u64(out, tag.conn);
-        json_bytes::push_key(out, "leg", false);
-        json_bytes::push_str(out, tag.leg.as_str());
-        end_line(out);
-        return;
+    if let Some(written) = write_message(out, messages, redactor, event, tag, direct, run) {
+        return written;
     }
     let line = value_line(redactor, event, tag);
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, &line);
     out.push(b'\n');
+    Ok(())
 }
 
 /// One event's line as a JSON value (see [`write_line`]).
@@ -313,7 +363,9 @@ fn value_line(redactor: &Redactor, event: &Event, tag: LineTag) -> Value {
     if let Value::Object(map) = &mut line {
         map.insert("seq".into(), json!(tag.seq));
         map.insert("conn".into(), json!(tag.conn));
-        map.insert("leg".into(), json!(tag.leg.as_str()));
+        if let Some(leg) = tag.leg {
+            map.insert("leg".into(), json!(leg.as_str()));
+        }
     }
     line
 }
@@ -332,7 +384,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::engine::{Direction, Payload};
+    use crate::engine::{Direction, Leg, Payload};
 
     #[test]
     fn headers_are_name_colon_value() {
@@ -387,11 +439,11 @@ mod tests {
                         let tag = LineTag {
                             seq: at as u64 * 1_000_003,
                             conn: at as u64 + 1,
-                            leg: if at % 2 == 0 {
+                            leg: Some(if at % 2 == 0 {
                                 Leg::Client
                             } else {
                                 Leg::Upstream
-                            },
+                            }),
                         };
                         let mut fast = Vec::new();
                         write_line(&mut fast, &mut messages, redactor, &event, tag);
@@ -408,7 +460,7 @@ mod tests {
         let tag = LineTag {
             seq: 0,
             conn: 1,
-            leg: Leg::Client,
+            leg: Some(Leg::Client),
         };
         let mut line = Vec::new();
         write_line(&mut line, &mut messages, &redactors[1], &event, tag);
@@ -416,6 +468,58 @@ mod tests {
         assert_eq!(line["text"], "{\"token\":\"[redacted]\",\"n\":1}");
         assert_eq!(line["len"], 28);
         assert_eq!(line["redacted"], true);
+    }
+
+    #[test]
+    fn long_clean_runs_written_straight_out_make_the_same_bytes() {
+        let mut secrets = Redactor::default();
+        secrets.add_header("Authorization", "Bearer tok-123456");
+        let big = format!(
+            "{}\"quoted\"\n{}tok-123456{}",
+            "x".repeat(70_000),
+            "é".repeat(40_000),
+            "y".repeat(5)
+        );
+        let payloads = [
+            Payload::Text(big.clone().into()),
+            Payload::Text("short \" one".into()),
+            Payload::Text("z".repeat(DIRECT_RUN).into()),
+            Payload::Binary(Bytes::from(big.clone().into_bytes())),
+        ];
+        let mut messages = MessageLines::default();
+        for redactor in [Redactor::default(), secrets] {
+            for payload in &payloads {
+                let event = message(Direction::In, payload.clone(), 1_234);
+                let tag = LineTag {
+                    seq: 5,
+                    conn: 2,
+                    leg: Some(Leg::Upstream),
+                };
+                let mut copied = Vec::new();
+                write_line(&mut copied, &mut messages, &redactor, &event, tag);
+                // As the printer writes: the buffer so far, then the run from the payload.
+                let (mut stdout, mut pending, mut runs) = (Vec::new(), Vec::new(), 0);
+                let line = Line {
+                    redactor: &redactor,
+                    event: &event,
+                    tag,
+                };
+                let direct = |pending: &mut Vec<u8>, run: &[u8]| {
+                    stdout.append(pending);
+                    stdout.extend_from_slice(run);
+                    runs += 1;
+                    Ok::<(), ()>(())
+                };
+                write_line_runs(&mut pending, &mut messages, line, DIRECT_RUN, direct).unwrap();
+                stdout.append(&mut pending);
+                assert_eq!(
+                    String::from_utf8(stdout).unwrap(),
+                    String::from_utf8(copied).unwrap()
+                );
+                let long_text = matches!(payload, Payload::Text(text) if text.len() >= DIRECT_RUN);
+                assert_eq!(runs > 0, long_text, "{runs} runs written straight out");
+            }
+        }
     }
 
     #[test]
@@ -433,7 +537,7 @@ mod tests {
         let tag = LineTag {
             seq: 9,
             conn: 2,
-            leg: Leg::Upstream,
+            leg: Some(Leg::Upstream),
         };
         let mut line = Vec::new();
         write_line(

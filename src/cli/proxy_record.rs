@@ -11,13 +11,14 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::engine::Event;
 use crate::model::redact::Redactor;
 use crate::model::session::{SessionFile, SessionTab, TabRecording};
 use crate::model::storage::FileError;
 use crate::model::timeline::Timeline;
 use crate::proxy::replay_config::upstream_config;
 use crate::proxy::request_head::RequestHead;
-use crate::proxy::{ProxyConfig, ProxyEvent};
+use crate::proxy::{Leg, ProxyConfig};
 
 /// The recorded connections.
 pub(super) struct ProxyRecorder {
@@ -40,9 +41,9 @@ impl ProxyRecorder {
     }
 
     /// Adds one event to its connection's timeline, marked with its leg.
-    pub(super) fn event(&mut self, event: &ProxyEvent) {
-        let timeline = self.live.entry(event.conn).or_default();
-        timeline.push_on(1, Some(event.leg), event.event.clone());
+    pub(super) fn event(&mut self, conn: u64, leg: Leg, event: &Event) {
+        let timeline = self.live.entry(conn).or_default();
+        timeline.push_on(1, Some(leg), event.clone());
     }
 
     /// Connection `conn` ended: its tab joins the file, which is saved.

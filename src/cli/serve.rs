@@ -22,10 +22,10 @@ pub async fn run(args: &ServeArgs) -> Result<Outcome, CliError> {
 /// While `shutdown` runs (closing every connection with 1001), hands `print` the events that
 /// keep coming (their close events), then those already queued: `proxy` and `listen` stop
 /// this way.
-pub(super) async fn drain_during(
+pub(super) async fn drain_during<T>(
     shutdown: impl std::future::Future<Output = ()>,
-    events: &mut tokio::sync::mpsc::Receiver<crate::proxy::ProxyEvent>,
-    mut print: impl FnMut(&crate::proxy::ProxyEvent),
+    events: &mut tokio::sync::mpsc::Receiver<T>,
+    mut print: impl FnMut(&T),
 ) {
     tokio::pin!(shutdown);
     loop {

@@ -68,11 +68,38 @@ fn clean_blocks(bytes: &[u8]) -> usize {
 /// Runs without anything to escape, most of a typical payload, are found 32 bytes at a
 /// time and copied whole; a block with an escape in it is done byte by byte.
 pub fn push_str(out: &mut Vec<u8>, text: &str) {
+    let copy = |out: &mut Vec<u8>, run: &[u8]| {
+        out.extend_from_slice(run);
+        Ok::<(), std::convert::Infallible>(())
+    };
+    out.reserve(text.len() + 2);
+    // Copying cannot fail.
+    let _ = push_str_runs(out, text, usize::MAX, copy);
+}
+
+/// [`push_str`], except that each run of at least `direct` bytes that needs no escape is
+/// not copied into `out`: `run(out, bytes)` gets it, with `out` holding what comes before
+/// it (to write out first, e.g. to stdout, then the run straight from the payload). `out`
+/// then goes on after the run. The first error of `run` stops the writing and is returned.
+pub fn push_str_runs<E>(
+    out: &mut Vec<u8>,
+    text: &str,
+    direct: usize,
+    mut run: impl FnMut(&mut Vec<u8>, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
     let bytes = text.as_bytes();
-    out.reserve(bytes.len() + 2);
+    // Copies a run into `out`, or hands a long one to `run`.
+    let mut pass = |out: &mut Vec<u8>, part: &[u8]| {
+        if part.len() >= direct {
+            run(out, part)
+        } else {
+            out.extend_from_slice(part);
+            Ok(())
+        }
+    };
     out.push(b'"');
-    // Bytes before `run` are written; `at` is the next byte to look at.
-    let mut run = 0;
+    // Bytes before `start` are written; `at` is the next byte to look at.
+    let mut start = 0;
     let mut at = 0;
     while at < bytes.len() {
         at += clean_blocks(&bytes[at..]);
@@ -83,8 +110,8 @@ pub fn push_str(out: &mut Vec<u8>, text: &str) {
                 continue;
             }
             let here = at + offset;
-            out.extend_from_slice(&bytes[run..here]);
-            run = here + 1;
+            pass(out, &bytes[start..here])?;
+            start = here + 1;
             if escape == b'u' {
                 out.extend_from_slice(&[
                     b'\\',
@@ -100,8 +127,9 @@ pub fn push_str(out: &mut Vec<u8>, text: &str) {
         }
         at = end;
     }
-    out.extend_from_slice(&bytes[run..]);
+    pass(out, &bytes[start..])?;
     out.push(b'"');
+    Ok(())
 }
 
 /// Each byte's two lower-case hex digits.
@@ -177,6 +205,22 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    fn written_str(text: &str) -> String {
+        serde_json::to_string(text).unwrap()
+    }
+
+    #[test]
+    fn a_run_handed_out_stops_the_string_at_its_first_error() {
+        let mut out = Vec::new();
+        let text = format!("{}\n{}", "a".repeat(100), "b".repeat(100));
+        let mut calls = 0;
+        let failed = push_str_runs(&mut out, &text, 50, |_: &mut Vec<u8>, _: &[u8]| {
+            calls += 1;
+            Err("closed")
+        });
+        assert_eq!((failed, calls), (Err("closed"), 1));
+    }
+
     #[test]
     fn every_ascii_byte_is_escaped_as_serde_json_escapes_it() {
         for byte in 0u8..=0x7f {
@@ -236,6 +280,26 @@ mod tests {
         ) {
             let text: String = parts.iter().flat_map(|(run, odd)| [run.as_str(), odd.as_str()]).collect();
             prop_assert_eq!(written(&text), serde_json::to_string(&text).unwrap());
+        }
+
+        #[test]
+        fn long_runs_handed_out_and_the_rest_make_the_same_string(
+            parts in proptest::collection::vec(("[a-z é]{0,80}", "[\\x00-\\x1f\"\\\\🦀]"), 0..8),
+            direct in 1usize..100,
+        ) {
+            let text: String = parts.iter().flat_map(|(run, odd)| [run.as_str(), odd.as_str()]).collect();
+            // What a printer would have written out: the line so far, then each run.
+            let mut written = Vec::new();
+            let mut out = Vec::new();
+            let handed = push_str_runs(&mut out, &text, direct, |out: &mut Vec<u8>, run: &[u8]| {
+                assert!(run.len() >= direct && !run.is_empty());
+                written.append(out);
+                written.extend_from_slice(run);
+                Ok::<(), ()>(())
+            });
+            prop_assert!(handed.is_ok());
+            written.append(&mut out);
+            prop_assert_eq!(String::from_utf8(written).unwrap(), written_str(&text));
         }
 
         #[test]

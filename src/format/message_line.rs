@@ -7,7 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::json_bytes::{push_f64, push_hex_str, push_key, push_str, push_u64};
+use super::json_bytes::{push_f64, push_hex_str, push_key, push_str, push_str_runs, push_u64};
 use crate::engine::{Direction, Event, Payload};
 
 /// Writes message lines; keeps the last second's formatted date and time.
@@ -36,6 +36,25 @@ impl MessageLines {
     /// and `"text":…` or `"hex":…`, without the closing brace: add fields with
     /// [`push_key`] and their values, then [`end_line`].
     pub fn begin(&mut self, out: &mut Vec<u8>, event: &Event, fields: MessageFields<'_>) {
+        let copy = |out: &mut Vec<u8>, run: &[u8]| {
+            out.extend_from_slice(run);
+            Ok::<(), std::convert::Infallible>(())
+        };
+        // Copying cannot fail.
+        let _ = self.begin_runs(out, event, fields, usize::MAX, copy);
+    }
+
+    /// [`MessageLines::begin`], except that the runs of a text of at least `direct` bytes
+    /// that need no escape go to `run` instead of into `out` (see [`push_str_runs`]): a
+    /// large text is written out from the payload itself, not copied into the line first.
+    pub fn begin_runs<E>(
+        &mut self,
+        out: &mut Vec<u8>,
+        event: &Event,
+        fields: MessageFields<'_>,
+        direct: usize,
+        run: impl FnMut(&mut Vec<u8>, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         out.extend_from_slice(br#"{"seq":"#);
         push_u64(out, fields.seq);
         push_key(out, "t_ms", false);
@@ -49,13 +68,17 @@ impl MessageLines {
                 out.extend_from_slice(br#","type":"text","len":"#);
                 push_u64(out, fields.len as u64);
                 push_key(out, "text", false);
-                push_str(out, text.as_str());
+                if text.len() < direct {
+                    out.reserve(text.len() + 2);
+                }
+                push_str_runs(out, text.as_str(), direct, run)
             }
             Payload::Binary(bytes) => {
                 out.extend_from_slice(br#","type":"binary","len":"#);
                 push_u64(out, fields.len as u64);
                 push_key(out, "hex", false);
                 push_hex_str(out, bytes);
+                Ok(())
             }
         }
     }

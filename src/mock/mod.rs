@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::proxy::{ConnLog, EVENT_QUEUE_BYTES, ListenTls, ProxyEvent, listen_url};
+use crate::proxy::{ConnLog, EVENT_QUEUE_BYTES, EventSink, ListenTls, ProxyEvent, listen_url};
 use control::MockControl;
 use rules::Rules;
 
@@ -123,7 +123,7 @@ async fn accept_loop(
                 Ok((tcp, _peer)) => {
                     let log = ConnLog::new(
                         next.fetch_add(1, Ordering::Relaxed),
-                        events.clone(),
+                        EventSink::Each(events.clone()),
                         Arc::clone(&room),
                     );
                     let tls = tls.clone();

@@ -23,7 +23,7 @@ pub mod rules;
 pub mod upstream;
 
 pub(crate) use conn_log::ConnLog;
-pub use conn_log::{EVENT_QUEUE_BYTES, Leg, ProxyEvent};
+pub use conn_log::{EVENT_QUEUE_BYTES, EventBatch, EventSink, Leg, ProxyEvent};
 pub use intercept::{ConnControl, ControlError, HeldMessage, Intercept};
 pub use listen_tls::ListenTls;
 pub use rules::{ProxyRuleSpec, ProxyRules, RuleAction, RuleMatch};
@@ -180,6 +180,20 @@ pub async fn start(
     config: ProxyConfig,
     events: mpsc::Sender<ProxyEvent>,
 ) -> std::io::Result<ProxyServer> {
+    start_with(config, EventSink::Each(events)).await
+}
+
+/// [`start`], the events going to `events` in batches: each connection's events of a
+/// burst of messages together (bounded in bytes as [`start`]'s are).
+pub async fn start_batched(
+    config: ProxyConfig,
+    events: mpsc::Sender<EventBatch>,
+) -> std::io::Result<ProxyServer> {
+    start_with(config, EventSink::Batches(events)).await
+}
+
+/// [`start`] with the events going to `events`.
+pub async fn start_with(config: ProxyConfig, events: EventSink) -> std::io::Result<ProxyServer> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (stop, stopping) = watch::channel(false);
@@ -204,7 +218,7 @@ pub async fn start(
 async fn accept_loop(
     listener: TcpListener,
     config: Arc<ProxyConfig>,
-    events: mpsc::Sender<ProxyEvent>,
+    events: EventSink,
     mut stopping: watch::Receiver<bool>,
     intercept: Arc<Intercept>,
 ) {

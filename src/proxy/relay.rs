@@ -142,6 +142,8 @@ pub(super) async fn relay<C, U>(
     for leg in [Leg::Client, Leg::Upstream] {
         report_close(leg, &closing, log).await;
     }
+    // The events of a direction dropped mid-burst.
+    log.hand_over().await;
 }
 
 /// What both directions of a connection share.
@@ -201,16 +203,22 @@ where
         } else {
             None
         };
-        if ready.is_none() && unflushed > 0 {
-            unflushed = 0;
-            if let Err(end) = out.flush(&mut writer).await {
-                return end;
+        if ready.is_none() {
+            // Nothing more has arrived: the burst's events go to the printer before the
+            // relay may wait (for the socket or the next message).
+            log.hand_over().await;
+            if unflushed > 0 {
+                unflushed = 0;
+                if let Err(end) = out.flush(&mut writer).await {
+                    return end;
+                }
             }
         }
         let due = delayed.as_ref().map(|(at, _)| *at);
         let next = if let Some(next) = ready {
             next
         } else {
+            log.tick();
             tokio::select! {
                 next = reader.next(), if readable => next,
                 changed = stopping.changed(), if !stopped => {
@@ -282,7 +290,7 @@ where
         let (seen, forward) = match message {
             Message::Text(text) => {
                 let payload = Payload::Text(text);
-                log.emit(
+                log.emit_soon(
                     from,
                     EventKind::Message {
                         dir: Direction::In,
@@ -327,7 +335,7 @@ where
             }
             Message::Binary(bytes) => {
                 let payload = Payload::Binary(bytes);
-                log.emit(
+                log.emit_soon(
                     from,
                     EventKind::Message {
                         dir: Direction::In,

@@ -4,8 +4,8 @@
 
 use std::sync::Mutex;
 
-use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
+use futures_util::{FutureExt, SinkExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -125,8 +125,26 @@ impl Out<'_> {
             Payload::Binary(bytes) => Message::Binary(bytes),
         };
         let out = outgoing(&message);
-        let fed = writer.feed(message).await;
-        self.written(fed, out).await
+        let ready = std::future::poll_fn(|cx| writer.poll_ready_unpin(cx));
+        let ready = match ready.now_or_never() {
+            Some(ready) => ready,
+            None => {
+                // The leg is full: what was gathered goes to the printer meanwhile, and
+                // the events after the wait read the clock again.
+                self.log.hand_over().await;
+                let ready = std::future::poll_fn(|cx| writer.poll_ready_unpin(cx)).await;
+                self.log.tick();
+                ready
+            }
+        };
+        let fed = ready.and_then(|()| writer.start_send_unpin(message));
+        match (fed, out) {
+            (Ok(()), Some(out)) => {
+                self.log.emit_soon(self.to, out).await;
+                Ok(())
+            }
+            (fed, _) => self.written(fed, None).await,
+        }
     }
 
     /// Sends what was fed to the leg's writer.
