@@ -7,7 +7,8 @@
 //!                                                   the others: bare, keeping, script)
 //!
 //! The `script` client is the engine's with a tab script whose `onMessage(msg)` is trivial
-//! (issue 22): every message is also handed to QuickJS as a message object.
+//! (issue 22): every message is also handed to QuickJS as a message object, the messages
+//! that have already arrived in one call (a batch, as `connect --script` hands them over).
 //!
 //! Every message is counted; a run that loses one fails loudly instead of reporting. Each
 //! case runs in a fresh process; within a case the clients take turns in every round.
@@ -22,7 +23,8 @@ use futures_util::StreamExt;
 use sockscope::demo_server;
 use sockscope::engine::{ConnectionConfig, ConnectionHandle, Direction, EventKind};
 use sockscope::model::timeline::Timeline;
-use sockscope::script::{ScriptRunner, ScriptSetup};
+use sockscope::script::batch;
+use sockscope::script::{MessageViews, ScriptMessage, ScriptRunner, ScriptSetup};
 use tokio_tungstenite::tungstenite::Message;
 
 /// The allocator the `sockscope` binary uses (src/main.rs), for every client here alike.
@@ -103,24 +105,56 @@ async fn engine(url: &str, script: bool) -> (u64, u64, Duration) {
             .expect("the bench script loads")
     });
     let (mut count, mut bytes) = (0u64, 0u64);
-    while let Some(event) = handle.recv().await {
-        let done = matches!(event.kind, EventKind::Close(_));
-        if let EventKind::Message {
-            dir: Direction::In,
-            payload,
-        } = &event.kind
-        {
-            count += 1;
-            bytes += payload.len() as u64;
-            if let Some(runner) = &mut runner {
-                let offset = Some(event.offset);
-                let views = sockscope::script::MessageViews::default();
-                runner.on_message_at(event.seq, Direction::In, payload, offset, views);
+    // The events that have already arrived are taken together, as `connect` and the
+    // window's script thread take them: the script gets them in one call (a batch).
+    let mut events = Vec::with_capacity(batch::BATCH_MESSAGES);
+    let mut done = false;
+    while !done {
+        let Some(first) = handle.recv().await else {
+            break;
+        };
+        events.push(first);
+        let mut batch_bytes = 0;
+        while let Some(last) = events.last() {
+            if let EventKind::Message { payload, .. } = &last.kind {
+                batch_bytes += payload.len();
+            }
+            if matches!(last.kind, EventKind::Close(_)) {
+                done = true;
+                break;
+            }
+            if batch::batch_full(events.len(), batch_bytes) {
+                break;
+            }
+            match handle.try_recv() {
+                Some(event) => events.push(event),
+                None => break,
             }
         }
-        timeline.push(1, event);
-        if done {
-            break;
+        let mut messages = Vec::with_capacity(events.len());
+        for event in &events {
+            if let EventKind::Message {
+                dir: Direction::In,
+                payload,
+            } = &event.kind
+            {
+                count += 1;
+                bytes += payload.len() as u64;
+                messages.push(ScriptMessage {
+                    seq: event.seq,
+                    dir: Direction::In,
+                    payload,
+                    offset: Some(event.offset),
+                    views: MessageViews::default(),
+                });
+            }
+        }
+        if let Some(runner) = &mut runner {
+            runner.on_messages(&messages);
+        }
+        drop(messages);
+        for event in events.drain(..) {
+            timeline.push(1, event);
         }
     }
     std::hint::black_box(&timeline);

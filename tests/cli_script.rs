@@ -837,3 +837,72 @@ async fn a_send_waits_for_the_variable_the_script_sets_and_carries_it() {
     assert!(run.stderr.contains("token"), "{}", run.stderr);
     assert!(run.lines.is_empty(), "{:?}", run.lines);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_messages_prints_each_ones_script_lines_right_after_it() {
+    // The flood arrives faster than it is printed: the script gets the messages that have
+    // already arrived in one call, and the lines must still read as one call per message.
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = script(
+        &dir,
+        "burst.js",
+        r#"
+        let n = 0;
+        function onMessage(msg) {
+          n++;
+          log("saw " + msg.text.split(" ")[0]);
+          if (n % 500 === 0) Promise.resolve(n).then((at) => log("later " + at));
+          if (n % 1000 === 0) null.boom;
+        }
+        "#,
+    );
+    let count = 5000;
+    let run = sockscope(&[
+        "connect",
+        &server.url(&format!("/flood?n={count}&size=40")),
+        "--script",
+        &file,
+    ])
+    .await;
+    // The script's errors are the run's verdict.
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    // One running seq over every line, in print order.
+    for (index, line) in run.lines.iter().enumerate() {
+        assert_eq!(line["seq"], index, "{line}");
+    }
+    let mut lines = run.lines.iter().peekable();
+    let mut seen = 0;
+    while let Some(line) = lines.next() {
+        if line["event"] != "message" {
+            continue;
+        }
+        seen += 1;
+        let text = line["text"].as_str().unwrap_or_default();
+        let number: String = text.chars().take_while(char::is_ascii_digit).collect();
+        let mut expected = vec![format!("log saw {number}")];
+        if seen % 500 == 0 {
+            expected.push(format!("log later {seen}"));
+        }
+        if seen % 1000 == 0 {
+            expected.push("error".to_owned());
+        }
+        for want in expected {
+            let Some(next) = lines.next() else {
+                panic!("message {seen}: no line after it, {want} expected");
+            };
+            let got = match next["event"].as_str() {
+                Some("log") => format!("log {}", next["text"].as_str().unwrap_or_default()),
+                Some("error") if next["category"] == "script" => {
+                    let message = next["message"].as_str().unwrap_or_default();
+                    assert!(message.starts_with("onMessage: TypeError: "), "{next}");
+                    "error".to_owned()
+                }
+                _ => next.to_string(),
+            };
+            assert_eq!(got, want, "after message {seen} ({text})");
+        }
+    }
+    assert_eq!(seen, count);
+    assert_eq!(logs(&run).len(), count + count / 500);
+}

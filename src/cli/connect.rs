@@ -13,7 +13,7 @@ use super::output::JsonLines;
 use super::plan::{Action, Plan, Wait};
 use super::protocol_line::ProtocolLines;
 use super::replay::Recording;
-use super::script_run::{self, ScriptRun};
+use super::script_run::{self, KeptViews, ScriptRun};
 use super::stdin_lines::{self, Line, Lines};
 use super::summary::Summary;
 use crate::engine::limits::clamp_message_size;
@@ -413,17 +413,49 @@ async fn run_attempt(
                 // batch, rather than one per turn of this select! (whose branches cost
                 // more than a message does at 100 B).
                 let mut next = Some(event);
-                let mut handled = 0;
+                let mut batch = Vec::new();
+                // With a script, the batch's lines are held back: the script gets the
+                // batch's messages in one call, and each message's line is then printed
+                // with the script's lines for it right after, as one call per message did.
+                let mut marks = Vec::new();
+                let mut kept = Vec::new();
+                if script.is_some() {
+                    out.lines.hold();
+                }
                 while let Some(event) = next.take() {
                     if !out.event(attempt, &event) {
                         // Nobody reads our output any more: leave cleanly without printing.
                         let _ = handle.close(*code, reason);
                     }
+                    if script.is_some() {
+                        marks.push(out.lines.held());
+                        kept.push(KeptViews::of(out.views()));
+                    }
+                    let last = matches!(event.kind, EventKind::Close(_));
+                    batch.push(event);
+                    if !last && batch.len() < EVENT_BATCH {
+                        next = handle.try_recv();
+                    }
+                }
+                let mut parts = Vec::new();
+                let mut held = out.lines.take_held();
+                if let Some(script) = script.as_mut() {
+                    parts = script.events(&batch, &kept);
+                }
+                let mut printed = 0;
+                for (index, event) in batch.iter().enumerate() {
                     if let Some(script) = script.as_mut() {
-                        script.event(&event, out.views());
-                        if script.flush(&mut out.lines, &out.redactor, attempt, Some(&handle)) {
+                        let mark = marks.get(index).copied().unwrap_or(printed);
+                        out.lines.print_held(&mut held, mark.saturating_sub(printed));
+                        printed = mark;
+                        let part = parts.get(index).copied().unwrap_or(0);
+                        let lines = &mut out.lines;
+                        if script.flush_part(part, lines, &out.redactor, attempt, Some(&handle)) {
                             closing = true;
                             close_at = None;
+                        }
+                        if out.lines.gone() {
+                            let _ = handle.close(*code, reason);
                         }
                     }
                     match &event.kind {
@@ -451,15 +483,11 @@ async fn run_attempt(
                         }
                         EventKind::Close(close) => {
                             end.close = Some((**close).clone());
-                            break;
                         }
                         _ => {}
                     }
-                    handled += 1;
-                    if handled < EVENT_BATCH {
-                        next = handle.try_recv();
-                    }
                 }
+                out.lines.print_held(&mut held, usize::MAX);
                 if end.close.is_some() {
                     break;
                 }

@@ -3,7 +3,7 @@
 //! sends and closes through the handle, and keeps its results for the JUnit report and the
 //! exit status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
@@ -14,9 +14,11 @@ use super::output::JsonLines;
 use super::plan::Action;
 use crate::engine::{ConnectionHandle, Event, EventKind, Payload};
 use crate::model::redact::Redactor;
+use crate::script::batch::batch_full;
 use crate::script::junit::{self, Suite};
 use crate::script::{
-    EnvGrant, MessageViews, ScriptLimits, ScriptOutput, ScriptRunner, ScriptSetup, SendVerdict,
+    EnvGrant, MessageViews, ScriptLimits, ScriptMessage, ScriptOutput, ScriptRunner, ScriptSetup,
+    SendVerdict,
 };
 
 /// A checked `--script` (or a session tab's script): what to load, with what.
@@ -77,6 +79,7 @@ impl ScriptPlan {
             runner,
             suite,
             tab: self.tab.clone(),
+            taken: VecDeque::new(),
         })
     }
 }
@@ -86,6 +89,35 @@ pub struct ScriptRun {
     runner: ScriptRunner,
     suite: Suite,
     tab: Option<String>,
+    /// Outputs taken from the runner and not carried out yet (a batch's, a part at a time).
+    taken: VecDeque<ScriptOutput>,
+}
+
+/// What decoding and the protocol made of an event, kept for the script until the batch it
+/// is in is handed over.
+#[derive(Clone, Debug, Default)]
+pub struct KeptViews {
+    /// `msg.decoded`, as JSON text.
+    pub decoded: Option<String>,
+    /// `msg.protocol`, as JSON text.
+    pub protocol: Option<String>,
+}
+
+impl KeptViews {
+    /// Keeps `views`.
+    pub fn of(views: MessageViews<'_>) -> Self {
+        Self {
+            decoded: views.decoded.map(str::to_owned),
+            protocol: views.protocol.map(str::to_owned),
+        }
+    }
+
+    fn views(&self) -> MessageViews<'_> {
+        MessageViews {
+            decoded: self.decoded.as_deref(),
+            protocol: self.protocol.as_deref(),
+        }
+    }
 }
 
 impl ScriptRun {
@@ -102,6 +134,54 @@ impl ScriptRun {
             EventKind::Close(close) => self.runner.on_close(close),
             _ => {}
         }
+    }
+
+    /// Gives the script a batch of the connection's events (each with what decoding and the
+    /// protocol made of it), their messages in as few calls as the batch limits allow.
+    /// Returns how many outputs each event caused, in order, for [`flush_part`]
+    /// (Self::flush_part); outputs left from before the batch count as the first event's.
+    pub fn events(&mut self, events: &[Event], views: &[KeptViews]) -> Vec<usize> {
+        let base = self.taken.len();
+        let mut ends = Vec::with_capacity(events.len());
+        let mut run: Vec<ScriptMessage<'_>> = Vec::new();
+        let mut run_bytes = 0;
+        let empty = KeptViews::default();
+        for (index, event) in events.iter().enumerate() {
+            let EventKind::Message { dir, payload } = &event.kind else {
+                ends.extend(self.runner.on_messages(&run));
+                run.clear();
+                run_bytes = 0;
+                self.event(event, MessageViews::default());
+                ends.push(self.runner.pending_outputs());
+                continue;
+            };
+            run.push(ScriptMessage {
+                seq: event.seq,
+                dir: *dir,
+                payload,
+                offset: Some(event.offset),
+                views: views.get(index).unwrap_or(&empty).views(),
+            });
+            run_bytes += payload.len();
+            if batch_full(run.len(), run_bytes) {
+                ends.extend(self.runner.on_messages(&run));
+                run.clear();
+                run_bytes = 0;
+            }
+        }
+        ends.extend(self.runner.on_messages(&run));
+        drop(run);
+        self.taken.extend(self.runner.take_outputs());
+        let mut last = 0;
+        ends.iter()
+            .map(|&end| {
+                let count = end.saturating_sub(last);
+                last = end;
+                count
+            })
+            .enumerate()
+            .map(|(index, count)| if index == 0 { count + base } else { count })
+            .collect()
     }
 
     /// `beforeSend` on one of the run's own sends: the action to send, or `None` when the
@@ -155,8 +235,24 @@ impl ScriptRun {
         attempt: u32,
         handle: Option<&ConnectionHandle>,
     ) -> bool {
+        self.taken.extend(self.runner.take_outputs());
+        self.flush_part(self.taken.len(), lines, redactor, attempt, handle)
+    }
+
+    /// [`flush`](Self::flush) for the next `count` outputs of a batch (see
+    /// [`events`](Self::events)).
+    pub(super) fn flush_part(
+        &mut self,
+        count: usize,
+        lines: &mut JsonLines,
+        redactor: &Redactor,
+        attempt: u32,
+        handle: Option<&ConnectionHandle>,
+    ) -> bool {
         let mut closed = false;
-        for output in self.runner.take_outputs() {
+        let count = count.min(self.taken.len());
+        let part: Vec<ScriptOutput> = self.taken.drain(..count).collect();
+        for output in part {
             let line = match output {
                 ScriptOutput::Log(text) => json!({"event": "log", "text": text}),
                 ScriptOutput::Test(result) => {

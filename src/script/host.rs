@@ -59,8 +59,8 @@ impl Shared {
     }
 }
 
-/// Puts `__host` on the global object, for the prelude to take.
-pub(super) fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<()> {
+/// Puts `__host` on the global object, for the prelude to take; returns it, for more.
+pub(super) fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
     let s = shared.clone();
     host.set("now", Function::new(ctx.clone(), move || s.now_ms())?)?;
@@ -182,7 +182,8 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Res
                 .set((at >= 0.0 && at.is_finite()).then_some(at));
         })?,
     )?;
-    ctx.globals().set("__host", host)
+    ctx.globals().set("__host", host.clone())?;
+    Ok(host)
 }
 
 /// Bytes from the prelude's form for them: a string of code points 0-255.

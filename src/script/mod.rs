@@ -7,6 +7,8 @@
 //! this module never import egui; a host (the command line's loop, the window's tab) feeds
 //! a [`ScriptRunner`] the connection's events and acts on its [`ScriptOutput`]s.
 
+pub mod batch;
+mod call_clock;
 pub mod error_text;
 pub mod host;
 pub mod junit;
@@ -15,6 +17,7 @@ pub mod output;
 pub mod runner;
 pub mod thread;
 
+pub use batch::ScriptMessage;
 pub use error_text::LoadError;
 pub use host::EnvGrant;
 pub use limits::ScriptLimits;

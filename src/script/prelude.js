@@ -296,20 +296,56 @@
 
   // ---- What the host calls --------------------------------------------------------------
   const hook = (name) => (typeof g[name] === "function" ? g[name] : undefined);
-  const hostSide = {
-    // flags: bit 0 outgoing, bit 1 binary; decoded and protocol: JSON text or undefined.
-    message(flags, text, bin, time, seq, decoded, protocol) {
-      lastSeq = seq;
-      const onMessage = hook("onMessage");
-      if (onMessage === undefined && waiters.length === 0) return;
-      const dir = flags & 1 ? "out" : "in";
-      const msg = new Message(dir, flags & 2 ? "binary" : "text", text, bin, time, seq, decoded, protocol);
-      try {
-        if (onMessage !== undefined) onMessage(msg);
-      } finally {
-        if (waiters.length > 0) offerToWaiters(msg);
+  // One message: `onMessage(msg)`, then the `waitFor`s. flags: bit 0 outgoing, bit 1
+  // binary; decoded and protocol: JSON text or undefined.
+  function message(flags, text, bin, time, seq, decoded, protocol) {
+    lastSeq = seq;
+    const onMessage = hook("onMessage");
+    if (onMessage === undefined && waiters.length === 0) return;
+    const dir = flags & 1 ? "out" : "in";
+    const msg = new Message(dir, flags & 2 ? "binary" : "text", text, bin, time, seq, decoded, protocol);
+    try {
+      if (onMessage !== undefined) onMessage(msg);
+    } finally {
+      if (waiters.length > 0) offerToWaiters(msg);
+    }
+  }
+
+  // The batch of messages being handed over (see src/script/batch.rs): for message i,
+  // numbers[3i..3i+3] are flags, time and seq, texts[i] its text (undefined when binary),
+  // and extras (undefined when no message of the batch has any) extras[3i..3i+3] its
+  // bytes, decoded and protocol.
+  let batchNumbers;
+  let batchTexts;
+  let batchExtras;
+  function runBatch(from) {
+    const numbers = batchNumbers;
+    const texts = batchTexts;
+    const extras = batchExtras;
+    const count = texts.length;
+    for (let i = from; i < count; i++) {
+      // Between two messages: the last one's promise jobs, and a time limit anew.
+      if (i !== from) H.next(i);
+      const k = 3 * i;
+      if (extras === undefined) {
+        message(numbers[k], texts[i], undefined, numbers[k + 1], numbers[k + 2], undefined, undefined);
+      } else {
+        message(numbers[k], texts[i], extras[k], numbers[k + 1], numbers[k + 2], extras[k + 1], extras[k + 2]);
       }
+    }
+    batchNumbers = batchTexts = batchExtras = undefined;
+  }
+
+  const hostSide = {
+    // A batch of messages, each through `message` in turn; an exception out of one ends
+    // the call, and the host goes on with `resume` from the next.
+    messages(numbers, texts, extras) {
+      batchNumbers = numbers;
+      batchTexts = texts;
+      batchExtras = extras;
+      runBatch(0);
     },
+    resume: runBatch,
     open(status, headers, subprotocol) {
       const onOpen = hook("onOpen");
       if (onOpen !== undefined) onOpen({ status, headers, subprotocol: subprotocol ?? null });

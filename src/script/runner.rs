@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use rquickjs::context::EvalOptions;
 use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Runtime};
 
+use super::batch::{self, BatchState, ScriptMessage};
+use super::call_clock::CallClock;
 use super::error_text::{self, LoadError};
 use super::host::{self, EnvGrant, Shared};
 use super::limits::ScriptLimits;
@@ -60,46 +62,10 @@ pub struct MessageViews<'a> {
     pub protocol: Option<&'a str>,
 }
 
-/// How long the current call into the script has run, for the interrupt handler. A call
-/// reads no clock: QuickJS calls the handler every few thousand operations, and its first
-/// call within a call starts the clock (a call that ends before it costs none).
-struct CallClock {
-    in_call: Cell<bool>,
-    started: Cell<Option<Instant>>,
-    limit: Duration,
-}
-
-impl CallClock {
-    fn begin(&self) {
-        self.started.set(None);
-        self.in_call.set(true);
-    }
-
-    fn end(&self) {
-        self.in_call.set(false);
-    }
-
-    /// True when the current call has run past the limit.
-    fn over(&self) -> bool {
-        if !self.in_call.get() {
-            return false;
-        }
-        let now = Instant::now();
-        match self.started.get() {
-            None => {
-                self.started.set(Some(now));
-                false
-            }
-            Some(at) => now.duration_since(at) >= self.limit,
-        }
-    }
-}
-
 /// A loaded script and its runtime.
 pub struct ScriptRunner {
-    // Field order matters: the saved functions go before the context, the context before
+    // Field order matters: the saved objects go before the context, the context before
     // the runtime.
-    message_fn: Persistent<Function<'static>>,
     side: Persistent<Object<'static>>,
     context: Context,
     runtime: Runtime,
@@ -109,6 +75,8 @@ pub struct ScriptRunner {
     call_clock: Rc<CallClock>,
     /// Set by the interrupt handler when it stopped a call.
     interrupted: Rc<Cell<bool>>,
+    /// Where the running batch of messages is.
+    batch: Rc<BatchState>,
     opened_at: Option<Instant>,
     /// The open event's offset, when the host gave it (`msg.time` from event offsets).
     open_offset: Option<Duration>,
@@ -124,11 +92,7 @@ impl ScriptRunner {
         let runtime = Runtime::new().map_err(internal)?;
         runtime.set_memory_limit(setup.limits.memory);
         runtime.set_max_stack_size(setup.limits.stack);
-        let call_clock = Rc::new(CallClock {
-            in_call: Cell::new(false),
-            started: Cell::new(None),
-            limit: setup.limits.call_time,
-        });
+        let call_clock = Rc::new(CallClock::new(setup.limits.call_time));
         let interrupted = Rc::new(Cell::new(false));
         let (clock, flag) = (call_clock.clone(), interrupted.clone());
         runtime.set_interrupt_handler(Some(Box::new(move || {
@@ -146,10 +110,13 @@ impl ScriptRunner {
             started: Instant::now(),
             env: setup.env,
         });
+        let batch = Rc::new(BatchState::default());
         let context = Context::full(&runtime).map_err(internal)?;
         call_clock.begin();
         let loaded = context.with(|ctx| -> Result<_, LoadError> {
-            host::install(&ctx, &shared).map_err(internal)?;
+            let host = host::install(&ctx, &shared).map_err(internal)?;
+            batch::install_next(&ctx, &host, &shared, &batch, &call_clock, &interrupted)
+                .map_err(internal)?;
             let mut options = EvalOptions::default();
             options.filename = Some("sockscope-prelude.js".into());
             options.strict = false;
@@ -164,14 +131,10 @@ impl ScriptRunner {
             }
             while ctx.execute_pending_job() {}
             let side: Object = ctx.globals().get("__sockscope").map_err(internal)?;
-            let message_fn: Function = side.get("message").map_err(internal)?;
-            Ok((
-                Persistent::save(&ctx, message_fn),
-                Persistent::save(&ctx, side),
-            ))
+            Ok(Persistent::save(&ctx, side))
         });
         call_clock.end();
-        let (message_fn, side) = match loaded {
+        let side = match loaded {
             Ok(saved) => saved,
             Err(_) if interrupted.get() => {
                 return Err(LoadError::internal(
@@ -185,7 +148,6 @@ impl ScriptRunner {
             Err(error) => return Err(error),
         };
         Ok(Self {
-            message_fn,
             side,
             context,
             runtime,
@@ -193,6 +155,7 @@ impl ScriptRunner {
             limits: setup.limits,
             call_clock,
             interrupted,
+            batch,
             opened_at: None,
             open_offset: None,
             stopped: false,
@@ -207,6 +170,11 @@ impl ScriptRunner {
     /// True once the script met a limit: it is not called any more.
     pub fn stopped(&self) -> bool {
         self.stopped
+    }
+
+    /// How many outputs are waiting to be taken.
+    pub fn pending_outputs(&self) -> usize {
+        self.shared.outputs.borrow().len()
     }
 
     /// What the script did since the last call, in order.
@@ -288,43 +256,60 @@ impl ScriptRunner {
         offset: Option<Duration>,
         views: MessageViews<'_>,
     ) {
-        if self.stopped {
-            return;
+        self.on_messages(&[ScriptMessage {
+            seq,
+            dir,
+            payload,
+            offset,
+            views,
+        }]);
+    }
+
+    /// `onMessage(msg)`, then the `waitFor`s, for each message of `batch` in turn, in one
+    /// call into QuickJS: each message keeps its own time limit, its own promise jobs (run
+    /// before the next message, as after a call of its own) and its own error line. Returns,
+    /// for each message, how many outputs were pending (see
+    /// [`take_outputs`](Self::take_outputs)) once it was handled: the outputs it caused are
+    /// those between the previous message's end and its own.
+    pub fn on_messages(&mut self, batch: &[ScriptMessage<'_>]) -> Vec<usize> {
+        let mut ends = Vec::with_capacity(batch.len());
+        if !self.stopped && !batch.is_empty() {
+            let numbers = batch::numbers(batch, |offset| self.message_time(offset));
+            let mut numbers = Some(numbers);
+            let mut from = 0;
+            while from < batch.len() && !self.stopped {
+                self.batch.position.set(from);
+                self.batch.ends.borrow_mut().clear();
+                let side = self.side.clone();
+                match numbers.take() {
+                    Some(numbers) => self.call("onMessage", move |ctx| {
+                        batch::start(ctx, &side.restore(ctx)?, batch, numbers)
+                    }),
+                    None => self.call("onMessage", move |ctx| {
+                        batch::resume(&side.restore(ctx)?, from)
+                    }),
+                }
+                ends.append(&mut self.batch.ends.borrow_mut());
+                // The message the call ended in (an exception, or the batch's last).
+                ends.push(self.shared.outputs.borrow().len());
+                from = self.batch.position.get() + 1;
+            }
         }
-        let time = match (offset, self.open_offset) {
+        // Messages a stopped script did not see caused nothing.
+        let pending = self.shared.outputs.borrow().len();
+        ends.resize(batch.len(), pending);
+        ends
+    }
+
+    /// A message's `msg.time`: from its offset and the open's when both are known, else
+    /// the time since the open.
+    fn message_time(&self, offset: Option<Duration>) -> f64 {
+        match (offset, self.open_offset) {
             (Some(at), Some(open)) => at.saturating_sub(open).as_secs_f64() * 1000.0,
             _ => self
                 .opened_at
                 .map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0),
-        };
-        // Bit 0: outgoing; bit 1: binary.
-        let flags = i32::from(matches!(dir, Direction::Out))
-            | (i32::from(matches!(payload, Payload::Binary(_))) << 1);
-        let function = self.message_fn.clone();
-        self.call("onMessage", move |ctx| {
-            let function = function.restore(ctx)?;
-            let (decoded, protocol) = (views.decoded, views.protocol);
-            match payload {
-                Payload::Text(text) => function.call::<_, ()>((
-                    flags,
-                    text.as_str(),
-                    rquickjs::Undefined,
-                    time,
-                    seq as f64,
-                    decoded,
-                    protocol,
-                )),
-                Payload::Binary(bytes) => function.call::<_, ()>((
-                    flags,
-                    rquickjs::Undefined,
-                    rquickjs::TypedArray::<u8>::new_copy(ctx.clone(), bytes.as_ref())?,
-                    time,
-                    seq as f64,
-                    decoded,
-                    protocol,
-                )),
-            }
-        });
+        }
     }
 
     /// `onClose(close)`; `ws.send` refuses from now on.

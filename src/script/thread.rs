@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::time::Instant;
 
+use super::batch::{ScriptMessage, batch_full};
 use super::error_text::LoadError;
 use super::output::ScriptOutput;
 use super::runner::{MessageViews, ScriptRunner, ScriptSetup, SendVerdict};
@@ -118,12 +119,15 @@ impl Drop for ScriptThread {
 }
 
 /// The thread's loop: inputs and timers until the tab hangs up, then the end of the run.
+/// The inputs that have already arrived are handled together: their messages go to the
+/// script in one call (a batch, see [`super::batch`]).
 fn serve(
     mut runner: ScriptRunner,
     inputs: &Receiver<ScriptInput>,
     outputs: &mpsc::Sender<ScriptOutput>,
     wake: &(dyn Fn() + Send + Sync),
 ) {
+    let mut arrived = Vec::new();
     loop {
         pass_on(&mut runner, outputs, wake);
         let input = match runner.next_timer() {
@@ -131,35 +135,17 @@ fn serve(
             None => inputs.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
         match input {
-            Ok(ScriptInput::Event {
-                row,
-                event,
-                decoded,
-                protocol,
-            }) => match &event.kind {
-                EventKind::Open(open) => runner.on_open_at(open, event.offset),
-                EventKind::Message { dir, payload } => {
-                    let views = MessageViews {
-                        decoded: decoded.as_deref(),
-                        protocol: protocol.as_deref(),
-                    };
-                    runner.on_message_at(row, *dir, payload, Some(event.offset), views);
+            Ok(input) => {
+                let mut bytes = input_bytes(&input);
+                arrived.push(input);
+                while !batch_full(arrived.len(), bytes) {
+                    let Ok(input) = inputs.try_recv() else { break };
+                    bytes += input_bytes(&input);
+                    arrived.push(input);
                 }
-                EventKind::Close(close) => runner.on_close(close),
-                _ => {}
-            },
-            Ok(ScriptInput::UserSend(payload)) => {
-                let send = match runner.before_send(&payload) {
-                    SendVerdict::Keep => Some(payload),
-                    SendVerdict::Replace(changed) => Some(changed),
-                    SendVerdict::Cancel => None,
-                };
-                let output = match send {
-                    Some(Payload::Text(text)) => ScriptOutput::SendText(text.as_str().into()),
-                    Some(Payload::Binary(bytes)) => ScriptOutput::SendBinary(bytes),
-                    None => ScriptOutput::Log("beforeSend cancelled a send".into()),
-                };
-                if outputs.send(output).is_err() {
+                let handled = handle(&mut runner, &arrived, outputs, wake);
+                arrived.clear();
+                if handled.is_err() {
                     return;
                 }
             }
@@ -171,6 +157,76 @@ fn serve(
             }
         }
     }
+}
+
+/// The payload bytes an input holds (for the batch's byte budget).
+fn input_bytes(input: &ScriptInput) -> usize {
+    match input {
+        ScriptInput::Event { event, .. } => match &event.kind {
+            EventKind::Message { payload, .. } => payload.len(),
+            _ => 0,
+        },
+        ScriptInput::UserSend(payload) => payload.len(),
+    }
+}
+
+/// Hands `arrived` to the script in order, runs of messages in one call each; `Err` once
+/// the tab no longer takes outputs.
+fn handle(
+    runner: &mut ScriptRunner,
+    arrived: &[ScriptInput],
+    outputs: &mpsc::Sender<ScriptOutput>,
+    wake: &(dyn Fn() + Send + Sync),
+) -> Result<(), ()> {
+    let mut run: Vec<ScriptMessage<'_>> = Vec::new();
+    for input in arrived {
+        if let ScriptInput::Event {
+            row,
+            event,
+            decoded,
+            protocol,
+        } = input
+            && let EventKind::Message { dir, payload } = &event.kind
+        {
+            run.push(ScriptMessage {
+                seq: *row,
+                dir: *dir,
+                payload,
+                offset: Some(event.offset),
+                views: MessageViews {
+                    decoded: decoded.as_deref(),
+                    protocol: protocol.as_deref(),
+                },
+            });
+            continue;
+        }
+        runner.on_messages(&run);
+        run.clear();
+        match input {
+            ScriptInput::Event { event, .. } => match &event.kind {
+                EventKind::Open(open) => runner.on_open_at(open, event.offset),
+                EventKind::Close(close) => runner.on_close(close),
+                _ => {}
+            },
+            ScriptInput::UserSend(payload) => {
+                let send = match runner.before_send(payload) {
+                    SendVerdict::Keep => Some(payload.clone()),
+                    SendVerdict::Replace(changed) => Some(changed),
+                    SendVerdict::Cancel => None,
+                };
+                let output = match send {
+                    Some(Payload::Text(text)) => ScriptOutput::SendText(text.as_str().into()),
+                    Some(Payload::Binary(bytes)) => ScriptOutput::SendBinary(bytes),
+                    None => ScriptOutput::Log("beforeSend cancelled a send".into()),
+                };
+                // What the script did before goes first.
+                pass_on(runner, outputs, wake);
+                outputs.send(output).map_err(|_| ())?;
+            }
+        }
+    }
+    runner.on_messages(&run);
+    Ok(())
 }
 
 fn pass_on(
@@ -189,3 +245,7 @@ fn pass_on(
     }
     wake();
 }
+
+#[cfg(test)]
+#[path = "thread_tests.rs"]
+mod tests;
