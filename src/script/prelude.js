@@ -341,6 +341,8 @@
     const seqs = batchSeqs;
     const texts = batchTexts;
     const extras = batchExtras;
+    // No batch (handing it over failed before it got here): nothing to go on with.
+    if (texts === undefined) return;
     const count = texts.length;
     for (let i = from; i < count; i++) {
       // Between two messages: the last one's promise jobs, and a time limit anew.
