@@ -61,28 +61,40 @@ pub(super) struct BatchState {
 }
 
 /// Bit 0 of a message's flags: it went out.
-const OUTGOING: f64 = 1.0;
+const OUTGOING: i32 = 1;
 /// Bit 1 of a message's flags: it is binary.
-const BINARY: f64 = 2.0;
+const BINARY: i32 = 2;
 
-/// The batch's numbers as the dispatcher reads them: flags, time (ms since the open) and
-/// seq for each message in turn; `time` gives a message's time.
-pub(super) fn numbers(
-    batch: &[ScriptMessage<'_>],
-    time: impl Fn(Option<Duration>) -> f64,
-) -> Vec<f64> {
-    let mut numbers = Vec::with_capacity(batch.len() * 3);
-    for message in batch {
-        let mut flags = 0.0;
-        if matches!(message.dir, Direction::Out) {
-            flags += OUTGOING;
+/// The batch's numbers as the dispatcher reads them, a typed array each (small integers
+/// for the flags keep the dispatcher's arithmetic on QuickJS's fast path).
+pub(super) struct Columns {
+    flags: Vec<i32>,
+    times: Vec<f64>,
+    seqs: Vec<f64>,
+}
+
+impl Columns {
+    /// The flags, times (ms since the open; `time` gives a message's) and seqs of `batch`.
+    pub(super) fn of(batch: &[ScriptMessage<'_>], time: impl Fn(Option<Duration>) -> f64) -> Self {
+        let mut columns = Self {
+            flags: Vec::with_capacity(batch.len()),
+            times: Vec::with_capacity(batch.len()),
+            seqs: Vec::with_capacity(batch.len()),
+        };
+        for message in batch {
+            let mut flags = 0;
+            if matches!(message.dir, Direction::Out) {
+                flags |= OUTGOING;
+            }
+            if matches!(message.payload, Payload::Binary(_)) {
+                flags |= BINARY;
+            }
+            columns.flags.push(flags);
+            columns.times.push(time(message.offset));
+            columns.seqs.push(message.seq as f64);
         }
-        if matches!(message.payload, Payload::Binary(_)) {
-            flags += BINARY;
-        }
-        numbers.extend([flags, time(message.offset), message.seq as f64]);
+        columns
     }
-    numbers
 }
 
 /// Hands the batch to the dispatcher and runs it from its first message.
@@ -90,7 +102,7 @@ pub(super) fn start<'js>(
     ctx: &Ctx<'js>,
     side: &Object<'js>,
     batch: &[ScriptMessage<'_>],
-    numbers: Vec<f64>,
+    columns: Columns,
 ) -> rquickjs::Result<()> {
     let texts = Array::new(ctx.clone())?;
     let mut extras: Option<Array<'js>> = None;
@@ -119,23 +131,25 @@ pub(super) fn start<'js>(
         extras.set(index * 3 + 1, views.decoded)?;
         extras.set(index * 3 + 2, views.protocol)?;
     }
-    let numbers = TypedArray::<f64>::new(ctx.clone(), numbers)?;
+    let flags = TypedArray::<i32>::new(ctx.clone(), columns.flags)?;
+    let times = TypedArray::<f64>::new(ctx.clone(), columns.times)?;
+    let seqs = TypedArray::<f64>::new(ctx.clone(), columns.seqs)?;
     let extras = match extras {
         Some(extras) => extras.into_value(),
         None => rquickjs::Undefined.into_js(ctx)?,
     };
     let messages: Function = side.get("messages")?;
-    messages.call::<_, ()>((numbers, texts, extras))
+    messages.call::<_, ()>((flags, times, seqs, texts, extras))
 }
 
 /// Runs the batch on from message `from`, after an exception ended the last call.
 pub(super) fn resume<'js>(side: &Object<'js>, from: usize) -> rquickjs::Result<()> {
     let resume: Function = side.get("resume")?;
-    resume.call::<_, ()>((from as f64,))
+    resume.call::<_, ()>((i32::try_from(from).unwrap_or(i32::MAX),))
 }
 
-/// Puts `__host.next(index)` on `host`: the dispatcher calls it before each message of a
-/// batch but the first of a call.
+/// Puts `__host.next()` on `host`: the dispatcher calls it before each message of a batch
+/// but the first of a call.
 pub(super) fn install_next<'js>(
     ctx: &Ctx<'js>,
     host: &Object<'js>,
@@ -146,7 +160,7 @@ pub(super) fn install_next<'js>(
 ) -> rquickjs::Result<()> {
     let (shared, state) = (shared.clone(), state.clone());
     let (clock, interrupted) = (clock.clone(), interrupted.clone());
-    let next = Function::new(ctx.clone(), move |ctx: Ctx<'js>, index: f64| {
+    let next = Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
         // The last message's promise jobs, within its time limit, as after a call of its
         // own (a job's exception is dropped there too).
         while ctx.execute_pending_job() {}
@@ -156,7 +170,7 @@ pub(super) fn install_next<'js>(
             return Err(Exception::throw_internal(&ctx, "interrupted"));
         }
         state.ends.borrow_mut().push(shared.outputs.borrow().len());
-        state.position.set(index as usize);
+        state.position.set(state.position.get() + 1);
         clock.restart();
         Ok(())
     })?;

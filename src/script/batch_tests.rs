@@ -230,3 +230,29 @@ fn a_batch_of_one_is_a_message_of_its_own() {
     let lines: Vec<String> = runner.take_outputs().iter().map(line).collect();
     assert_eq!(lines, ["solo", "next"]);
 }
+
+#[test]
+fn a_message_reads_and_changes_like_a_plain_object_of_its_own() {
+    let mut runner = load(
+        "const kept = [];
+         function onMessage(m) {
+           kept.push(m);
+           if (kept.length === 1) { m.dir = 'changed'; m.text = 'mine'; m.extra = 1; }
+           if (kept.length === 2) {
+             const keys = []; for (const k in kept[1]) if (!k.startsWith('_')) keys.push(k);
+             log(kept[0].dir, kept[0].text, kept[0].extra, kept[1].dir, kept[1].type, kept[1].text,
+                 keys.sort().join(','), JSON.stringify(kept[1]), kept[1] instanceof Object);
+           }
+         }",
+        200,
+    );
+    let payloads = texts(&["a", "b"]);
+    runner.on_messages(&batch(&payloads));
+    let lines: Vec<String> = runner.take_outputs().iter().map(line).collect();
+    assert_eq!(
+        lines,
+        [
+            "changed mine 1 in text b dir,text,time,type {\"dir\":\"in\",\"type\":\"text\",\"text\":\"b\",\"time\":0} true"
+        ]
+    );
+}

@@ -32,20 +32,11 @@
 
   // ---- Messages -----------------------------------------------------------------------
   const NONE = {};
+  // A message's own properties are its `text` and `time`; `dir` and `type` come from one of
+  // four prototypes (one per direction and type, see `KINDS`), everything else from this
+  // class's prototype until first read. Each own property costs QuickJS a shape step and
+  // sometimes a reallocation per message: two fit the object's first allocation.
   class Message {
-    // Only what a message has is set here; the rest comes from the prototype (fewer
-    // writes per message: most are text, without decoding or a protocol).
-    constructor(dir, type, text, bin, time, seq, decoded, protocol) {
-      this.dir = dir;
-      this.type = type;
-      this.text = text;
-      this.time = time;
-      this._seq = seq;
-      if (bin !== undefined) this._bin = bin;
-      // JSON text until read (undefined: nothing decoded, no protocol).
-      if (decoded !== undefined) this._decoded = decoded;
-      if (protocol !== undefined) this._protocol = protocol;
-    }
     get decoded() {
       if (typeof this._decoded === "string") this._decoded = { v: parseOrUndefined(this._decoded) };
       return this._decoded === undefined ? undefined : this._decoded.v;
@@ -77,6 +68,41 @@
   Message.prototype._json = NONE;
   Message.prototype._decoded = undefined;
   Message.prototype._protocol = undefined;
+
+  // The constructor of a message of each kind, by its flags: bit 0 outgoing, bit 1 binary.
+  // `dir` and `type` are plain writable data on its prototype: read, enumerated by `for in`
+  // and overwritten (on the message itself) like the message's own fields.
+  const shapeKeepers = [];
+  const KINDS = [
+    ["in", "text"],
+    ["out", "text"],
+    ["in", "binary"],
+    ["out", "binary"],
+  ].map(([dir, type]) => {
+    function Kind(text, time) {
+      this.text = text;
+      this.time = time;
+    }
+    const field = (value) => ({ value, writable: true, enumerable: true, configurable: true });
+    Kind.prototype = Object.create(Message.prototype, { dir: field(dir), type: field(type) });
+    // QuickJS frees a shape with the last object that has it: these keep the shapes a
+    // message goes through while it is built, so each new one finds them made.
+    const empty = Object.create(Kind.prototype);
+    const halfway = Object.create(Kind.prototype);
+    halfway.text = undefined;
+    shapeKeepers.push(empty, halfway, new Kind(undefined, 0));
+    return Kind;
+  });
+
+  // A message: `bin` (bytes), `decoded` and `protocol` (JSON text until read) are set only
+  // when it has them (most are text, without decoding or a protocol).
+  function newMessage(flags, text, bin, time, decoded, protocol) {
+    const msg = new KINDS[flags](text, time);
+    if (bin !== undefined) msg._bin = bin;
+    if (decoded !== undefined) msg._decoded = decoded;
+    if (protocol !== undefined) msg._protocol = protocol;
+    return msg;
+  }
 
   function parseOrUndefined(text) {
     try {
@@ -174,7 +200,8 @@
       waiters.push(waiter);
     });
   };
-  function offerToWaiters(msg) {
+  // `seq`: the message's, for the test a waiter decides.
+  function offerToWaiters(msg, seq) {
     for (const waiter of waiters.slice()) {
       let matched;
       try {
@@ -189,7 +216,7 @@
       if (matched) {
         waiters.splice(waiters.indexOf(waiter), 1);
         timers.delete(waiter.timer);
-        decidedBy = msg._seq;
+        decidedBy = seq;
         waiter.resolve(msg);
       }
     }
@@ -296,51 +323,55 @@
 
   // ---- What the host calls --------------------------------------------------------------
   const hook = (name) => (typeof g[name] === "function" ? g[name] : undefined);
-  // One message: `onMessage(msg)`, then the `waitFor`s. flags: bit 0 outgoing, bit 1
-  // binary; decoded and protocol: JSON text or undefined.
-  function message(flags, text, bin, time, seq, decoded, protocol) {
-    lastSeq = seq;
-    const onMessage = hook("onMessage");
-    if (onMessage === undefined && waiters.length === 0) return;
-    const dir = flags & 1 ? "out" : "in";
-    const msg = new Message(dir, flags & 2 ? "binary" : "text", text, bin, time, seq, decoded, protocol);
-    try {
-      if (onMessage !== undefined) onMessage(msg);
-    } finally {
-      if (waiters.length > 0) offerToWaiters(msg);
-    }
-  }
-
-  // The batch of messages being handed over (see src/script/batch.rs): for message i,
-  // numbers[3i..3i+3] are flags, time and seq, texts[i] its text (undefined when binary),
-  // and extras (undefined when no message of the batch has any) extras[3i..3i+3] its
-  // bytes, decoded and protocol.
-  let batchNumbers;
+  // The batch of messages being handed over (see src/script/batch.rs): message i has
+  // flags[i] (bit 0: outgoing, bit 1: binary), times[i], seqs[i] and texts[i] (undefined
+  // when binary); extras (undefined when no message of the batch has any) has its bytes,
+  // decoded and protocol (JSON text) at 3i, 3i + 1 and 3i + 2.
+  let batchFlags;
+  let batchTimes;
+  let batchSeqs;
   let batchTexts;
   let batchExtras;
+  // Each message in turn: `onMessage(msg)`, then the `waitFor`s. Hot: one pass per message
+  // at up to millions a second, so it reads the hook straight off the global object and
+  // builds `msg` with as few property writes as it has fields.
   function runBatch(from) {
-    const numbers = batchNumbers;
+    const flags = batchFlags;
+    const times = batchTimes;
+    const seqs = batchSeqs;
     const texts = batchTexts;
     const extras = batchExtras;
+    // No batch (handing it over failed before it got here): nothing to go on with.
+    if (texts === undefined) return;
     const count = texts.length;
     for (let i = from; i < count; i++) {
       // Between two messages: the last one's promise jobs, and a time limit anew.
-      if (i !== from) H.next(i);
-      const k = 3 * i;
-      if (extras === undefined) {
-        message(numbers[k], texts[i], undefined, numbers[k + 1], numbers[k + 2], undefined, undefined);
-      } else {
-        message(numbers[k], texts[i], extras[k], numbers[k + 1], numbers[k + 2], extras[k + 1], extras[k + 2]);
+      if (i !== from) H.next();
+      const seq = seqs[i];
+      lastSeq = seq;
+      const onMessage = g.onMessage;
+      const hooked = typeof onMessage === "function";
+      if (!hooked && waiters.length === 0) continue;
+      const msg =
+        extras === undefined
+          ? new KINDS[flags[i]](texts[i], times[i])
+          : newMessage(flags[i], texts[i], extras[3 * i], times[i], extras[3 * i + 1], extras[3 * i + 2]);
+      try {
+        if (hooked) onMessage(msg);
+      } finally {
+        if (waiters.length > 0) offerToWaiters(msg, seq);
       }
     }
-    batchNumbers = batchTexts = batchExtras = undefined;
+    batchFlags = batchTimes = batchSeqs = batchTexts = batchExtras = undefined;
   }
 
   const hostSide = {
     // A batch of messages, each through `message` in turn; an exception out of one ends
     // the call, and the host goes on with `resume` from the next.
-    messages(numbers, texts, extras) {
-      batchNumbers = numbers;
+    messages(flags, times, seqs, texts, extras) {
+      batchFlags = flags;
+      batchTimes = times;
+      batchSeqs = seqs;
       batchTexts = texts;
       batchExtras = extras;
       runBatch(0);
@@ -358,7 +389,7 @@
     beforeSend(type, text, bin) {
       const beforeSend = hook("beforeSend");
       if (beforeSend === undefined) return ["keep", null];
-      const msg = new Message("out", type, text, bin, H.now(), lastSeq);
+      const msg = newMessage(type === "binary" ? 3 : 1, text, bin, H.now(), undefined, undefined);
       const answer = beforeSend(msg);
       if (answer === false) return ["cancel", null];
       if (answer === undefined || answer === true || answer === msg) return ["keep", null];

@@ -274,16 +274,16 @@ impl ScriptRunner {
     pub fn on_messages(&mut self, batch: &[ScriptMessage<'_>]) -> Vec<usize> {
         let mut ends = Vec::with_capacity(batch.len());
         if !self.stopped && !batch.is_empty() {
-            let numbers = batch::numbers(batch, |offset| self.message_time(offset));
-            let mut numbers = Some(numbers);
+            let columns = batch::Columns::of(batch, |offset| self.message_time(offset));
+            let mut columns = Some(columns);
             let mut from = 0;
             while from < batch.len() && !self.stopped {
                 self.batch.position.set(from);
                 self.batch.ends.borrow_mut().clear();
                 let side = self.side.clone();
-                match numbers.take() {
-                    Some(numbers) => self.call("onMessage", move |ctx| {
-                        batch::start(ctx, &side.restore(ctx)?, batch, numbers)
+                match columns.take() {
+                    Some(columns) => self.call("onMessage", move |ctx| {
+                        batch::start(ctx, &side.restore(ctx)?, batch, columns)
                     }),
                     None => self.call("onMessage", move |ctx| {
                         batch::resume(&side.restore(ctx)?, from)
