@@ -2,7 +2,8 @@
 //! (pinned in tests/support/python.rs): every way a connection can close reaches the far
 //! side with the same code, reason and wasClean, whichever side starts; fragmented, binary
 //! and 16 MiB messages arrive byte-identical both ways; a refusal passes through with its
-//! status and body. (Node `ws` versions of the message and refusal cases are in
+//! status and body; a subprotocol offer the server declines opens without one, as the
+//! server answered. (Node `ws` versions of the message and refusal cases are in
 //! tests/cli_proxy.rs.)
 
 mod support;
@@ -132,4 +133,29 @@ fn a_refusal_reaches_the_client_with_its_status_and_body() {
         .cloned()
         .expect("an error line");
     assert_eq!(error["leg"], "upstream", "{error}");
+}
+
+#[test]
+fn a_subprotocol_offer_the_upstream_declines_opens_without_one_not_with_a_502() {
+    let Some((env, _upstream, mut proxy)) = setup("proxy: declined subprotocol") else {
+        return;
+    };
+    // The Python server selects no subprotocol (it was given none to select).
+    let url = format!("{}/plain", proxy.url);
+    let seen = ws_peer::client_offering(
+        &env,
+        &url,
+        &json!([{"send": "hi"}, {"close": [1000, ""]}]),
+        "chat.v1,chat.v2",
+    );
+    assert_eq!(seen["open"], json!({"subprotocol": null}), "{seen}");
+    assert_eq!(seen["close"]["code"], 1000, "{seen}");
+    let lines = proxy.until_closed(1, 2);
+    let opens: Vec<&Value> = lines.iter().filter(|l| l["event"] == "open").collect();
+    assert_eq!(opens.len(), 2, "both legs opened: {lines:#?}");
+    assert!(opens.iter().all(|open| open["status"] == 101), "{opens:#?}");
+    let upstream_in = lines
+        .iter()
+        .find(|l| l["event"] == "message" && l["leg"] == "upstream" && l["dir"] == "out");
+    assert_eq!(upstream_in.map(|l| &l["text"]), Some(&json!("hi")));
 }

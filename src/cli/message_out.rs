@@ -45,14 +45,14 @@ pub(super) fn write_message<E>(
         return Some(Err(error));
     }
     if redacted.is_some() {
-        json_bytes::push_key(out, "redacted", false);
-        out.extend_from_slice(b"true");
+        out.extend_from_slice(br#","redacted":true"#);
     }
-    json_bytes::push_key(out, "conn", false);
+    out.extend_from_slice(br#","conn":"#);
     json_bytes::push_u64(out, tag.conn);
-    if let Some(leg) = tag.leg {
-        json_bytes::push_key(out, "leg", false);
-        json_bytes::push_str(out, leg.as_str());
+    match tag.leg {
+        Some(Leg::Client) => out.extend_from_slice(br#","leg":"client""#),
+        Some(Leg::Upstream) => out.extend_from_slice(br#","leg":"upstream""#),
+        None => {}
     }
     end_line(out);
     Some(Ok(()))

@@ -160,7 +160,8 @@ struct Printer {
     /// Lines not written out yet: written once [`WRITE_AT`] bytes wait, and by
     /// [`Printer::flush`] (once no more events wait).
     pending: Vec<u8>,
-    stdout: std::io::StdoutLock<'static>,
+    /// Where lines go: stdout without std's line buffer (see [`raw_stdout`]).
+    stdout: Box<dyn Write>,
 }
 
 impl Printer {
@@ -177,7 +178,7 @@ impl Printer {
             seq: 0,
             messages: MessageLines::default(),
             pending: Vec::with_capacity(2 * WRITE_AT),
-            stdout: std::io::stdout().lock(),
+            stdout: raw_stdout(),
         }
     }
 
@@ -188,7 +189,7 @@ impl Printer {
 
     /// Writes the waiting lines to stdout; false once nobody reads it any more.
     fn write_out(&mut self) -> bool {
-        write_out(&mut self.pending, &mut self.stdout).is_ok()
+        write_out(&mut self.pending, &mut *self.stdout).is_ok()
     }
 
     /// Prints a batch of one connection's events (see [`Printer::flush`]); false once
@@ -214,7 +215,7 @@ impl Printer {
                 conn: batch.conn,
                 leg: Some(*leg),
             };
-            let stdout = &mut self.stdout;
+            let stdout = &mut *self.stdout;
             // A large text's clean runs go from the payload straight to stdout.
             let direct = |pending: &mut Vec<u8>, run: &[u8]| {
                 write_out(pending, stdout)?;
@@ -245,7 +246,7 @@ impl Printer {
                 finished |= live.open_legs == 0;
             }
             if self.pending.len() >= WRITE_AT
-                && write_out(&mut self.pending, &mut self.stdout).is_err()
+                && write_out(&mut self.pending, &mut *self.stdout).is_err()
             {
                 return false;
             }
@@ -279,11 +280,23 @@ impl Printer {
 /// payload itself rather than copied into the line buffer first.
 const DIRECT_RUN: usize = 32 << 10;
 
+/// Stdout written straight with `write(2)` (a duplicate of its descriptor, sharing its
+/// offset): the printer buffers lines itself, and std's line buffer would look for the
+/// last newline in everything written through it (all of a 1 MiB text written straight
+/// from the payload). Std's locked stdout where the descriptor cannot be duplicated.
+fn raw_stdout() -> Box<dyn Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout().lock())
+}
+
 /// Writes the waiting lines `pending` to stdout (an error once nobody reads it any more).
-fn write_out(
-    pending: &mut Vec<u8>,
-    stdout: &mut std::io::StdoutLock<'static>,
-) -> std::io::Result<()> {
+fn write_out(pending: &mut Vec<u8>, stdout: &mut dyn Write) -> std::io::Result<()> {
     let written = stdout.write_all(pending);
     pending.clear();
     if pending.capacity() > KEEP_BUFFER {

@@ -184,6 +184,33 @@ pub fn push_f64(out: &mut Vec<u8>, value: f64) {
     let _ = serde_json::to_writer(&mut *out, &value);
 }
 
+/// Appends `micros / 1000` as [`push_f64`] writes that float (`1.5`, `2.0`, `0.001`),
+/// without formatting a float: the digits of the whole milliseconds, a point, then the
+/// three decimals without trailing zeros (one at least). Exact as long as the float holds
+/// every value to a thousandth (below 2^43 ms, 278 years); beyond that through the float.
+pub fn push_millis(out: &mut Vec<u8>, micros: u64) {
+    if micros >= 1 << 43 {
+        push_f64(out, micros as f64 / 1000.0);
+        return;
+    }
+    push_u64(out, micros / 1000);
+    let fraction = micros % 1000;
+    let digits = [
+        b'0' + (fraction / 100) as u8,
+        b'0' + (fraction / 10 % 10) as u8,
+        b'0' + (fraction % 10) as u8,
+    ];
+    let used = if fraction.is_multiple_of(100) {
+        1
+    } else if fraction.is_multiple_of(10) {
+        2
+    } else {
+        3
+    };
+    out.push(b'.');
+    out.extend_from_slice(&digits[..used]);
+}
+
 /// Appends `,"key":` (`first`: without the comma). Keys are written escaped, like values.
 pub fn push_key(out: &mut Vec<u8>, key: &str, first: bool) {
     if !first {
@@ -207,6 +234,21 @@ mod tests {
 
     fn written_str(text: &str) -> String {
         serde_json::to_string(text).unwrap()
+    }
+
+    #[test]
+    fn millis_at_the_edges_come_out_as_the_float_does() {
+        let edges = [0, 1, 10, 100, 999, 1000, 1001, 1010, 1100, 123_456_789];
+        let limit = 1u64 << 43;
+        for micros in edges
+            .into_iter()
+            .chain([limit - 1, limit, limit + 1, u64::MAX])
+        {
+            let mut out = Vec::new();
+            push_millis(&mut out, micros);
+            let expected = serde_json::json!(micros as f64 / 1000.0).to_string();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{micros}");
+        }
     }
 
     #[test]
@@ -300,6 +342,16 @@ mod tests {
             prop_assert!(handed.is_ok());
             written.append(&mut out);
             prop_assert_eq!(String::from_utf8(written).unwrap(), written_str(&text));
+        }
+
+        #[test]
+        fn millis_come_out_as_the_float_does(micros in any::<u64>(), small in 0u64..100_000_000) {
+            for micros in [micros, small, micros >> 20, micros >> 21] {
+                let mut out = Vec::new();
+                push_millis(&mut out, micros);
+                let expected = serde_json::json!(micros as f64 / 1000.0).to_string();
+                prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+            }
         }
 
         #[test]

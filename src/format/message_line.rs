@@ -7,7 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::json_bytes::{push_f64, push_hex_str, push_key, push_str, push_str_runs, push_u64};
+use super::json_bytes::{push_hex_str, push_millis, push_str, push_str_runs, push_u64};
 use crate::engine::{Direction, Event, Payload};
 
 /// Writes message lines; keeps the last second's formatted date and time.
@@ -34,7 +34,7 @@ pub struct MessageFields<'a> {
 impl MessageLines {
     /// Appends `{"seq":…,"t_ms":…,"event":"message","time":…,"dir":…,"type":…,"len":…,`
     /// and `"text":…` or `"hex":…`, without the closing brace: add fields with
-    /// [`push_key`] and their values, then [`end_line`].
+    /// [`push_key`](super::json_bytes::push_key) and their values, then [`end_line`].
     pub fn begin(&mut self, out: &mut Vec<u8>, event: &Event, fields: MessageFields<'_>) {
         let copy = |out: &mut Vec<u8>, run: &[u8]| {
             out.extend_from_slice(run);
@@ -57,17 +57,22 @@ impl MessageLines {
     ) -> Result<(), E> {
         out.extend_from_slice(br#"{"seq":"#);
         push_u64(out, fields.seq);
-        push_key(out, "t_ms", false);
-        push_f64(out, event.offset.as_micros() as f64 / 1000.0);
+        out.extend_from_slice(br#","t_ms":"#);
+        push_millis(
+            out,
+            u64::try_from(event.offset.as_micros()).unwrap_or(u64::MAX),
+        );
         out.extend_from_slice(br#","event":"message","time":"#);
         self.push_time(out, event.wall_time);
-        push_key(out, "dir", false);
-        push_str(out, fields.dir.as_str());
+        out.extend_from_slice(match fields.dir {
+            Direction::In => br#","dir":"in""#.as_slice(),
+            Direction::Out => br#","dir":"out""#.as_slice(),
+        });
         match fields.shown {
             Payload::Text(text) => {
                 out.extend_from_slice(br#","type":"text","len":"#);
                 push_u64(out, fields.len as u64);
-                push_key(out, "text", false);
+                out.extend_from_slice(br#","text":"#);
                 if text.len() < direct {
                     out.reserve(text.len() + 2);
                 }
@@ -76,7 +81,7 @@ impl MessageLines {
             Payload::Binary(bytes) => {
                 out.extend_from_slice(br#","type":"binary","len":"#);
                 push_u64(out, fields.len as u64);
-                push_key(out, "hex", false);
+                out.extend_from_slice(br#","hex":"#);
                 push_hex_str(out, bytes);
                 Ok(())
             }

@@ -210,12 +210,22 @@ impl ConnLog {
         let EventSink::Batches(batches) = &self.sink else {
             return;
         };
+        if self.pending().events.is_empty() {
+            // (What another hand-over took is on its way already.)
+            return;
+        }
         let _turn = self.turn.lock().await;
         let (events, bytes) = {
             let mut pending = self.pending();
             pending.clock = None;
             let bytes = std::mem::take(&mut pending.bytes);
-            (std::mem::take(&mut pending.events), bytes)
+            // The next batch starts with room for as many, so a burst does not grow it
+            // step by step.
+            let room = pending.events.len().min(BATCH_EVENTS);
+            (
+                std::mem::replace(&mut pending.events, Vec::with_capacity(room)),
+                bytes,
+            )
         };
         if events.is_empty() {
             return;

@@ -90,7 +90,8 @@ fn ws_config() -> WebSocketConfig {
 /// The upstream leg's configuration: permessage-deflate offered only when the client
 /// offered it (its own offer when it made one offer, else as browsers do), so that the
 /// upstream sees what it would have seen without the proxy. Each leg compresses on its
-/// own; the relay and the recording see messages.
+/// own; the relay and the recording see messages. An answer that selects none of the
+/// offered subprotocols is accepted.
 fn upstream_config(head: &RequestHead) -> WebSocketConfig {
     let offered: Vec<&str> = head
         .headers
@@ -107,7 +108,9 @@ fn upstream_config(head: &RequestHead) -> WebSocketConfig {
             }
             _ => DeflateParams::browser_offer(),
         });
-    ws_config().deflate(deflate)
+    // RFC 6455 lets a server select none of the offered subprotocols: that answer goes
+    // back to the client as it came (the client judges it), not as a 502.
+    ws_config().deflate(deflate).accept_no_subprotocol(true)
 }
 
 /// The extensions a 101 answer agreed to.

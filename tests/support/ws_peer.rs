@@ -30,6 +30,14 @@ pub fn client(env: &PythonEnv, url: &str, actions: &Value, ca: Option<&Path>) ->
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{out:?} is not JSON: {e}"))
 }
 
+/// [`client`] over plain `ws://`, offering the subprotocols `offer` (comma-separated); what
+/// it saw, its `open` with the `subprotocol` the answer selected (`null`: none).
+pub fn client_offering(env: &PythonEnv, url: &str, actions: &Value, offer: &str) -> Value {
+    let actions = actions.to_string();
+    let out = env.run("ws_peer.py", &["client", url, &actions, "", offer], "");
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{out:?} is not JSON: {e}"))
+}
+
 /// `path` with the server's actions for that connection in its query.
 pub fn path_doing(path: &str, actions: &Value) -> String {
     let encoded: String =

@@ -85,7 +85,12 @@ impl<S: Read + Write> ClientHandshake<S> {
         let client = {
             let accept_key = derive_accept_key(key.as_ref());
             ClientHandshake {
-                verify_data: VerifyData { accept_key, subprotocols, deflate_offer },
+                verify_data: VerifyData {
+                    accept_key,
+                    subprotocols,
+                    deflate_offer,
+                    accept_no_subprotocol: config.as_ref().is_some_and(|c| c.accept_no_subprotocol),
+                },
                 config,
                 _marker: PhantomData,
             }
@@ -248,6 +253,9 @@ struct VerifyData {
 
     /// Accepted subprotocols
     subprotocols: Option<Vec<String>>,
+
+    /// Whether an answer without a subprotocol is accepted when some were offered.
+    accept_no_subprotocol: bool,
 }
 
 impl VerifyData {
@@ -315,7 +323,10 @@ impl VerifyData {
         // not present in the client's handshake (the server has indicated a
         // subprotocol not requested by the client), the client MUST _Fail
         // the WebSocket Connection_. (RFC 6455)
-        if headers.get("Sec-WebSocket-Protocol").is_none() && self.subprotocols.is_some() {
+        if headers.get("Sec-WebSocket-Protocol").is_none()
+            && self.subprotocols.is_some()
+            && !self.accept_no_subprotocol
+        {
             return Err(Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(
                 SubProtocolError::NoSubProtocol,
             )));
@@ -412,6 +423,27 @@ mod tests {
             \r\n"
         )
         .into_bytes()
+    }
+
+    #[test]
+    fn an_answer_without_a_subprotocol_fails_unless_the_config_accepts_it() {
+        use super::{derive_accept_key, ExtensionsOffer, VerifyData};
+        let accept_key = derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ==");
+        let answer = || {
+            let text = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Accept: {accept_key}\r\n\r\n"
+            );
+            Response::try_parse(text.as_bytes()).unwrap().unwrap().1
+        };
+        let verify = |accept_no_subprotocol| VerifyData {
+            accept_key: accept_key.clone(),
+            subprotocols: Some(vec!["chat".into()]),
+            deflate_offer: ExtensionsOffer::Nothing,
+            accept_no_subprotocol,
+        };
+        assert!(verify(false).verify_response(answer()).is_err());
+        assert!(verify(true).verify_response(answer()).is_ok());
     }
 
     #[test]

@@ -102,6 +102,11 @@ pub struct WebSocketConfig {
     pub deflate: Option<DeflateParams>,
     /// Where the connection reports the wire form of each compressed data message.
     pub wire_tap: Option<WireTap>,
+    /// A client's handshake accepts an answer that selects none of the subprotocols it
+    /// offered (RFC 6455 allows a server to select none; browsers then open with an empty
+    /// `protocol`). By default (`false`) such an answer fails the handshake
+    /// (`SubProtocolError::NoSubProtocol`), as upstream tungstenite does.
+    pub accept_no_subprotocol: bool,
 }
 
 impl Default for WebSocketConfig {
@@ -115,6 +120,7 @@ impl Default for WebSocketConfig {
             accept_unmasked_frames: false,
             deflate: None,
             wire_tap: None,
+            accept_no_subprotocol: false,
         }
     }
 }
@@ -165,6 +171,12 @@ impl WebSocketConfig {
     /// Set [`Self::wire_tap`].
     pub fn wire_tap(mut self, wire_tap: Option<WireTap>) -> Self {
         self.wire_tap = wire_tap;
+        self
+    }
+
+    /// Set [`Self::accept_no_subprotocol`].
+    pub fn accept_no_subprotocol(mut self, accept_no_subprotocol: bool) -> Self {
+        self.accept_no_subprotocol = accept_no_subprotocol;
         self
     }
 
