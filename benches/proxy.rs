@@ -421,10 +421,10 @@ fn main() {
             let (old, via_old) = proxy_process(exe, &upstream);
             paths.push(Path {
                 name: format!("through `{exe} proxy` (the baseline, JSON lines read)"),
-                base: via_old,
+                base: via_old.clone(),
                 pid: Some(old.id()),
             });
-            before = Some(old);
+            before = Some((old, via_old));
         }
         let pids: Vec<u32> = paths.iter().filter_map(|way| way.pid).collect();
         let modes: &[Pinning] = if affinity::available() >= 2 {
@@ -495,9 +495,16 @@ fn main() {
             }
         }
         if only.is_none() {
-            idle_memory(&mut child, &via_cli).await;
+            println!();
+            println!("| idle proxied connections | proxy | RSS before | after | per connection |");
+            println!("| ---: | --- | ---: | ---: | ---: |");
+            idle_memory(&child, &via_cli, "`sockscope proxy`").await;
+            if let (Some((old, via_old)), Some(exe)) = (&before, &baseline) {
+                idle_memory(old, via_old, &format!("`{exe} proxy` (the baseline)")).await;
+            }
         }
-        for process in [Some(&mut child), Some(&mut bare), before.as_mut()]
+        let before = before.as_mut().map(|(old, _)| old);
+        for process in [Some(&mut child), Some(&mut bare), before]
             .into_iter()
             .flatten()
         {
@@ -510,8 +517,8 @@ fn main() {
 }
 
 /// Opens [`IDLE`] connections through the proxy process and holds them idle; prints its
-/// resident memory before and after, and the difference per connection.
-async fn idle_memory(child: &mut Child, via_cli: &str) {
+/// resident memory before and after, and the difference per connection, as a table row.
+async fn idle_memory(child: &Child, via_cli: &str, name: &str) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = process::rss_kib(child.id());
     let mut held = Vec::with_capacity(IDLE);
@@ -524,12 +531,11 @@ async fn idle_memory(child: &mut Child, via_cli: &str) {
     // Let the proxy settle (its printer catches up with the open lines).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = process::rss_kib(child.id());
-    println!();
-    println!("| idle proxied connections | proxy RSS before | after | per connection |");
-    println!("| ---: | ---: | ---: | ---: |");
     println!(
-        "| {IDLE} | {before} KiB | {after} KiB | {:.1} KiB |",
+        "| {IDLE} | {name} | {before} KiB | {after} KiB | {:.1} KiB |",
         (after.saturating_sub(before)) as f64 / IDLE as f64
     );
     drop(held);
+    // The proxy closes them (and prints their close lines) before the next measurement.
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

@@ -2,7 +2,9 @@
 //! for each with the client's own request (path, query, subprotocol offer, Origin, cookies,
 //! authorization), answers the client with the upstream's answer (a refusal with its
 //! status, headers and body), then relays message by message both ways, byte for byte.
-//! Every event of both legs comes out as a [`ProxyEvent`] in the engine's event shape.
+//! Every event of both legs comes out in the engine's event shape, one [`ProxyEvent`] at a
+//! time ([`start`], the window) or in [`EventBatch`]es per connection ([`start_batched`],
+//! the command line).
 //!
 //! The upstream leg is a direct tokio-tungstenite client rather than the engine's
 //! `ConnectionHandle`: a proxy must pass on pings, pongs, close frames and abrupt drops as
