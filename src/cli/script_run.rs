@@ -138,8 +138,8 @@ impl ScriptRun {
 
     /// Gives the script a batch of the connection's events (each with what decoding and the
     /// protocol made of it), their messages in as few calls as the batch limits allow.
-    /// Returns how many outputs each event caused, in order, for [`flush_part`]
-    /// (Self::flush_part); outputs left from before the batch count as the first event's.
+    /// Returns how many outputs each event caused, in order, for `flush_part`; outputs
+    /// left from before the batch count as the first event's.
     pub fn events(&mut self, events: &[Event], views: &[KeptViews]) -> Vec<usize> {
         let base = self.taken.len();
         let mut ends = Vec::with_capacity(events.len());
