@@ -63,22 +63,16 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use bytes::Bytes;
-    use serde_json::{Value, json};
 
     use super::*;
     use crate::engine::{Direction, Payload};
 
     /// The line `listen` and `proxy` build through a JSON value for the same event.
     fn value_line(redactor: &Redactor, event: &Event, tag: LineTag) -> String {
-        let mut line = redactor.json_line(event);
-        if let Value::Object(map) = &mut line {
-            map.insert("seq".into(), json!(tag.seq));
-            map.insert("conn".into(), json!(tag.conn));
-            if let Some(leg) = tag.leg {
-                map.insert("leg".into(), json!(leg.as_str()));
-            }
-        }
-        format!("{line}\n")
+        format!(
+            "{}\n",
+            super::super::proxy::value_line(redactor, event, tag)
+        )
     }
 
     #[test]

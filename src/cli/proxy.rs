@@ -371,7 +371,7 @@ fn write_line_runs<E>(
 }
 
 /// One event's line as a JSON value (see [`write_line`]).
-fn value_line(redactor: &Redactor, event: &Event, tag: LineTag) -> Value {
+pub(super) fn value_line(redactor: &Redactor, event: &Event, tag: LineTag) -> Value {
     let mut line = redactor.json_line(event);
     if let Value::Object(map) = &mut line {
         map.insert("seq".into(), json!(tag.seq));
