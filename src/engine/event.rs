@@ -332,6 +332,30 @@ pub enum Payload {
     Binary(Bytes),
 }
 
+impl From<Payload> for tokio_tungstenite::tungstenite::Message {
+    /// The data message that carries the payload.
+    fn from(payload: Payload) -> Self {
+        match payload {
+            Payload::Text(text) => Self::Text(text),
+            Payload::Binary(bytes) => Self::Binary(bytes),
+        }
+    }
+}
+
+impl TryFrom<tokio_tungstenite::tungstenite::Message> for Payload {
+    type Error = tokio_tungstenite::tungstenite::Message;
+
+    /// A data message's payload; any other message is given back.
+    fn try_from(message: tokio_tungstenite::tungstenite::Message) -> Result<Self, Self::Error> {
+        use tokio_tungstenite::tungstenite::Message;
+        match message {
+            Message::Text(text) => Ok(Payload::Text(text)),
+            Message::Binary(bytes) => Ok(Payload::Binary(bytes)),
+            other => Err(other),
+        }
+    }
+}
+
 impl Payload {
     /// The payload's size in bytes.
     pub fn len(&self) -> usize {

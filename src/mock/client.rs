@@ -253,11 +253,7 @@ async fn converse(
                 match command {
                     None => commands_open = false,
                     Some(ClientCommand::Send(payload)) => {
-                        let message = match payload {
-                            Payload::Text(text) => Message::Text(text),
-                            Payload::Binary(bytes) => Message::Binary(bytes),
-                        };
-                        if !send(&mut ws, log, message).await {
+                        if !send(&mut ws, log, Message::from(payload)).await {
                             return closing;
                         }
                     }

@@ -287,9 +287,10 @@ where
                 return finish(from, closed, closing, log).await;
             }
         };
-        let (seen, forward) = match message {
-            Message::Text(text) => {
-                let payload = Payload::Text(text);
+        // Data messages: the `in` event, the rules (text only), the pause, then on to
+        // the other leg.
+        let message = match Payload::try_from(message) {
+            Ok(payload) => {
                 log.emit_soon(
                     from,
                     EventKind::Message {
@@ -298,7 +299,6 @@ where
                     },
                 )
                 .await;
-                // The rules, then the pause, then on to the other leg.
                 let rules = intercept.rules();
                 let mut payload = payload;
                 if !rules.is_empty()
@@ -333,26 +333,9 @@ where
                 }
                 continue;
             }
-            Message::Binary(bytes) => {
-                let payload = Payload::Binary(bytes);
-                log.emit_soon(
-                    from,
-                    EventKind::Message {
-                        dir: Direction::In,
-                        payload: payload.clone(),
-                    },
-                )
-                .await;
-                if paused {
-                    hold(&side, payload, log, &mut next_id);
-                    continue;
-                }
-                unflushed += 1;
-                if let Err(end) = out.feed(&mut writer, payload).await {
-                    return end;
-                }
-                continue;
-            }
+            Err(control) => control,
+        };
+        let (seen, forward) = match message {
             Message::Ping(bytes) => {
                 log.emit(
                     from,
@@ -382,8 +365,8 @@ where
                 pass_close(from, frame, &mut writer, closing).await;
                 continue;
             }
-            // Raw frames are never returned by a read.
-            Message::Frame(_) => continue,
+            // Data messages went above; raw frames are never returned by a read.
+            Message::Text(_) | Message::Binary(_) | Message::Frame(_) => continue,
         };
         log.emit(from, seen).await;
         if let Err(end) = out.send(&mut writer, forward).await {

@@ -103,10 +103,7 @@ impl Out<'_> {
     where
         W: AsyncRead + AsyncWrite + Unpin,
     {
-        let message = match payload {
-            Payload::Text(text) => Message::Text(text),
-            Payload::Binary(bytes) => Message::Binary(bytes),
-        };
+        let message = Message::from(payload);
         self.send(writer, message).await
     }
 
@@ -120,10 +117,7 @@ impl Out<'_> {
     where
         W: AsyncRead + AsyncWrite + Unpin,
     {
-        let message = match payload {
-            Payload::Text(text) => Message::Text(text),
-            Payload::Binary(bytes) => Message::Binary(bytes),
-        };
+        let message = Message::from(payload);
         let out = outgoing(&message);
         let ready = std::future::poll_fn(|cx| writer.poll_ready_unpin(cx));
         let ready = match ready.now_or_never() {
