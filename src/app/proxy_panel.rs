@@ -17,28 +17,58 @@ use crate::model::proxy_setup::ProxySetup;
 /// Adds the proxy tab's bar (top), and on the left its connection list above the
 /// intercept.
 pub fn panels(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
-    egui::Panel::top("proxy-bar").show(ui, |ui| {
+    serving_panels(
+        ui,
+        tab,
+        actions,
+        ServingPanels {
+            id: "proxy",
+            list_title: "Connections",
+            empty_hint: "Start the proxy, then connect a client to it.",
+            bar,
+            controls: intercept,
+        },
+    );
+}
+
+/// What differs between a proxy tab's panels and a server tab's.
+pub(super) struct ServingPanels {
+    /// The panels' id prefix ("proxy", "server").
+    pub(super) id: &'static str,
+    /// The heading of the connection list.
+    pub(super) list_title: &'static str,
+    /// What the empty list says.
+    pub(super) empty_hint: &'static str,
+    /// The bar at the top.
+    pub(super) bar: fn(&mut egui::Ui, &mut Tab, &mut Vec<TabAction>),
+    /// What goes under the connection list.
+    pub(super) controls: fn(&mut egui::Ui, &mut Tab, &mut Vec<TabAction>),
+}
+
+/// A serving tab's bar (top), and on the left its connection list above its controls.
+pub(super) fn serving_panels(
+    ui: &mut egui::Ui,
+    tab: &mut Tab,
+    actions: &mut Vec<TabAction>,
+    panels: ServingPanels,
+) {
+    let id = panels.id;
+    egui::Panel::top(format!("{id}-bar")).show(ui, |ui| {
         ui.add_space(4.0);
-        bar(ui, tab, actions);
+        (panels.bar)(ui, tab, actions);
         ui.add_space(2.0);
     });
-    egui::Panel::left("proxy-side")
+    egui::Panel::left(format!("{id}-side"))
         .resizable(true)
         .default_size(330.0)
         .min_size(260.0)
         .show(ui, |ui| {
-            client_list(
-                ui,
-                tab,
-                actions,
-                "Connections",
-                "Start the proxy, then connect a client to it.",
-            );
+            client_list(ui, tab, actions, panels.list_title, panels.empty_hint);
             ui.separator();
             egui::ScrollArea::vertical()
-                .id_salt("proxy-intercept-scroll")
+                .id_salt(format!("{id}-side-scroll"))
                 .auto_shrink([false, false])
-                .show(ui, |ui| intercept(ui, tab, actions));
+                .show(ui, |ui| (panels.controls)(ui, tab, actions));
         });
 }
 
@@ -140,7 +170,7 @@ fn bar(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
 
 /// One row per client connection: number, path, each leg's state or close (a server
 /// tab's clients: their offered subprotocols and their one side's state or close).
-pub(super) fn client_list(
+fn client_list(
     ui: &mut egui::Ui,
     tab: &mut Tab,
     actions: &mut Vec<TabAction>,

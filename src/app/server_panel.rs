@@ -6,7 +6,7 @@
 use egui::RichText;
 
 use super::action::TabAction;
-use super::proxy_panel::{client_list, listening_status, push, start_stop};
+use super::proxy_panel::{ServingPanels, listening_status, push, serving_panels, start_stop};
 use super::proxy_tab::ProxyAction;
 use super::server_tab::ServerCommand;
 use super::tab::Tab;
@@ -19,29 +19,18 @@ const RULES_HINT: &str = "(\n    on_open: [\"welcome\"],\n    replies: [(when: C
 
 /// Adds the server tab's bar (top) and its side (left).
 pub fn panels(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
-    egui::Panel::top("server-bar").show(ui, |ui| {
-        ui.add_space(4.0);
-        bar(ui, tab, actions);
-        ui.add_space(2.0);
-    });
-    egui::Panel::left("server-side")
-        .resizable(true)
-        .default_size(330.0)
-        .min_size(260.0)
-        .show(ui, |ui| {
-            client_list(
-                ui,
-                tab,
-                actions,
-                "Clients",
-                "Start the server, then connect a client.",
-            );
-            ui.separator();
-            egui::ScrollArea::vertical()
-                .id_salt("server-controls-scroll")
-                .auto_shrink([false, false])
-                .show(ui, |ui| controls(ui, tab, actions));
-        });
+    serving_panels(
+        ui,
+        tab,
+        actions,
+        ServingPanels {
+            id: "server",
+            list_title: "Clients",
+            empty_hint: "Start the server, then connect a client.",
+            bar,
+            controls,
+        },
+    );
 }
 
 fn bar(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<TabAction>) {
