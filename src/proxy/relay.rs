@@ -305,9 +305,9 @@ where
                     && let Payload::Text(text) = &payload
                 {
                     let verdict = rules.apply(from, text.as_str());
-                    if verdict.dropped {
+                    if let Some(rule) = verdict.dropped_by {
                         let dropped = DroppedMessage {
-                            by: DropCause::Rule(verdict.dropped_by.unwrap_or(0)),
+                            by: DropCause::Rule(rule),
                             size: text.len(),
                             binary: false,
                         };

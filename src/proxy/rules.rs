@@ -108,10 +108,8 @@ pub struct ProxyRules {
 pub struct Verdict {
     /// The new text, when a rule replaced something.
     pub text: Option<String>,
-    /// A rule dropped it.
-    pub dropped: bool,
     /// The number of the rule that dropped it (1 for the first rule of the list,
-    /// switched-off rules counted).
+    /// switched-off rules counted); `None` when no rule did.
     pub dropped_by: Option<usize>,
     /// How long to hold it back (the sum of the matching delay rules).
     pub delay: Duration,
@@ -172,7 +170,6 @@ impl ProxyRules {
             }
             match &rule.action {
                 RuleAction::Drop => {
-                    verdict.dropped = true;
                     verdict.dropped_by = Some(rule.number);
                     return verdict;
                 }
@@ -238,8 +235,9 @@ mod tests {
             rules.apply(Leg::Upstream, "id=42").text.as_deref(),
             Some("id=[42]")
         );
-        assert!(rules.apply(Leg::Upstream, r#"{"type":"noise"}"#).dropped);
-        assert!(!rules.apply(Leg::Client, r#"{"type":"noise"}"#).dropped);
+        let noise = r#"{"type":"noise"}"#;
+        assert_eq!(rules.apply(Leg::Upstream, noise).dropped_by, Some(3));
+        assert_eq!(rules.apply(Leg::Client, noise).dropped_by, None);
         let slow = rules.apply(Leg::Client, "slow secret");
         assert_eq!(slow.delay, Duration::from_millis(50));
         assert_eq!(slow.text.as_deref(), Some("slow *"));
